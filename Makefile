@@ -1,0 +1,58 @@
+# Settlement volume tracker. `make run` and `make test` do all of their own set-up.
+SHELL := /bin/bash
+STACK := deploy/local/stack.sh
+VENV := .venv
+ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
+
+.PHONY: help install infra init run stop status test test-unit lint typecheck check bench dashboards
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## apt packages, uv, virtualenv and Kafka jars (idempotent)
+	@deploy/local/install.sh
+
+infra: install ## start Kafka, Redis, PostgreSQL, Prometheus and initialise them
+	@$(STACK) start infra
+	@$(ENV_RUN) $(VENV)/bin/settlementctl init
+
+init: ## migrate, create topics, load FX seeds (stack must be up)
+	@$(ENV_RUN) $(VENV)/bin/settlementctl init
+
+run: infra ## start everything with the demo feed and print the URLs
+	@$(STACK) start services feed
+	@echo
+	@$(ENV_RUN) echo "API docs:   http://127.0.0.1:$$API_PORT/docs"; \
+	 echo "Progress:   http://127.0.0.1:$$API_PORT/v1/progress"; \
+	 echo "Status:     http://127.0.0.1:$$API_PORT/"; \
+	 echo "Ingest:     http://127.0.0.1:$$INGEST_PORT/docs"; \
+	 echo "Prometheus: http://127.0.0.1:$$PROM_PORT"; \
+	 echo "Stop with:  make stop"
+
+stop: ## stop everything this project started
+	@$(STACK) stop
+
+status: ## show what is running
+	@$(STACK) status
+
+test-unit: ## pure unit tests only (no servers)
+	@$(VENV)/bin/pytest -m "not integration" -q
+
+test: infra ## the whole suite against the real stack (stops what it started)
+	@started=$$($(STACK) status | grep -c running || true); \
+	 $(VENV)/bin/pytest -q; rc=$$?; \
+	 if [ "$${KEEP_STACK:-0}" != 1 ]; then $(STACK) stop; fi; exit $$rc
+
+lint: ## ruff
+	@$(VENV)/bin/ruff check services tests bench deploy
+
+typecheck: ## mypy --strict
+	@$(VENV)/bin/mypy
+
+check: lint typecheck ## lint and type-check
+
+bench: infra ## benchmarks (not part of make test); writes bench/results/
+	@$(ENV_RUN) $(VENV)/bin/python -m bench.run
+
+dashboards: ## regenerate the Grafana dashboards from code
+	@$(VENV)/bin/python deploy/grafana/generate.py

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Starts, stops and reports the project's own local stack: Kafka (KRaft), Redis, PostgreSQL,
+# Prometheus, and the three services plus the demo feed. Idempotent; stop touches only the
+# pids this script started (recorded under $STACK_DIR/run).
+#
+#   deploy/local/stack.sh start   [component...]   (default: infra)
+#   deploy/local/stack.sh stop    [component...]   (default: everything)
+#   deploy/local/stack.sh status
+#   deploy/local/stack.sh env                      print the generated environment
+#
+# Components: kafka redis postgres prometheus ingest aggregate api feed
+# Groups: infra = kafka redis postgres prometheus; services = ingest aggregate api; all.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+KAFKA_LIBS="${KAFKA_LIBS:-$HOME/.cache/settlement-tracker/kafka-$KAFKA_VERSION/libs}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx768m}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+PG_PORT="${PG_PORT:-5432}"
+PROM_PORT="${PROM_PORT:-9090}"
+INGEST_PORT="${INGEST_PORT:-8001}"
+API_PORT="${API_PORT:-8002}"
+AGGREGATE_PORT="${AGGREGATE_PORT:-8003}"
+READY_TIMEOUT="${READY_TIMEOUT:-90}"
+PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+VENV="${VENV:-$ROOT/.venv}"
+RUN="$STACK_DIR/run"
+LOGS="$STACK_DIR/logs"
+ENV_FILE="$STACK_DIR/stack.env"
+
+die() { echo "stack: $*" >&2; exit 1; }
+log() { echo "stack: $*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+check_port_free() { # name port
+  if port_busy "$2"; then
+    die "port $2 (needed by $1) is already in use by another process; free it or set the port variable (see README)"
+  fi
+}
+
+wait_for() { # description timeout command...
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then die "$what not ready after ${timeout}s (logs: $LOGS)"; fi
+    sleep 0.3
+  done
+}
+
+secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+ensure_env() {
+  mkdir -p "$RUN" "$LOGS"
+  if [ ! -f "$STACK_DIR/secrets.env" ]; then
+    umask 077
+    { echo "PG_PASSWORD=$(secret)"; echo "REDIS_PASSWORD=$(secret)"; } > "$STACK_DIR/secrets.env"
+    umask 022
+  fi
+  # shellcheck disable=SC1091
+  . "$STACK_DIR/secrets.env"
+  cat > "$ENV_FILE" <<ENV
+DATABASE_URL=postgresql+psycopg://settlement:$PG_PASSWORD@127.0.0.1:$PG_PORT/settlement
+REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0
+KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+TARGETS_FILE=$ROOT/seeds/targets.yaml
+FX_RATES_FILE=$ROOT/seeds/fx_rates.csv
+INGEST_PORT=$INGEST_PORT
+API_PORT=$API_PORT
+AGGREGATE_PORT=$AGGREGATE_PORT
+PROM_PORT=$PROM_PORT
+KAFKA_LIBS=$KAFKA_LIBS
+STACK_DIR=$STACK_DIR
+ENV
+}
+
+# ---------------------------------------------------------------- kafka
+kafka_fetch() {
+  if [ ! -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]; then
+    need mvn "install Maven (apt-get install -y maven)"
+    log "fetching Kafka $KAFKA_VERSION jars with mvn into $KAFKA_LIBS"
+    mkdir -p "$KAFKA_LIBS"
+    mvn -q -B -f "$ROOT/deploy/local/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$KAFKA_LIBS" \
+      || die "mvn could not fetch the Kafka jars"
+  fi
+}
+
+kafka_start() {
+  need java "install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
+  pid_alive kafka && { log "kafka already running"; return; }
+  check_port_free kafka "$KAFKA_PORT"; check_port_free kafka-controller "$KAFKA_CONTROLLER_PORT"
+  kafka_fetch
+  local dir="$STACK_DIR/kafka"
+  mkdir -p "$dir/data"
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=12
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+default.replication.factor=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+PROPS
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" -g \
+      >> "$LOGS/kafka.log" 2>&1 || die "kafka storage format failed (see $LOGS/kafka.log)"
+  fi
+  : > "$LOGS/kafka.log.start"
+  # shellcheck disable=SC2086
+  nohup java $KAFKA_HEAP -XX:+UseG1GC -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" > "$LOGS/kafka.log.start" 2>&1 &
+  echo $! > "$RUN/kafka.pid"
+  wait_for "kafka" "$READY_TIMEOUT" grep -q "Kafka Server started" "$LOGS/kafka.log.start"
+  cat "$LOGS/kafka.log.start" >> "$LOGS/kafka.log"
+  log "kafka ready on 127.0.0.1:$KAFKA_PORT"
+}
+
+# ---------------------------------------------------------------- redis
+redis_start() {
+  need redis-server "install it (apt-get install -y redis-server)"
+  pid_alive redis && { log "redis already running"; return; }
+  check_port_free redis "$REDIS_PORT"
+  mkdir -p "$STACK_DIR/redis"
+  cat > "$STACK_DIR/redis/redis.conf" <<CONF
+bind 127.0.0.1
+port $REDIS_PORT
+dir $STACK_DIR/redis
+daemonize no
+appendonly yes
+appendfsync everysec
+requirepass $REDIS_PASSWORD
+save ""
+databases 256
+CONF
+  nohup redis-server "$STACK_DIR/redis/redis.conf" > "$LOGS/redis.log" 2>&1 &
+  echo $! > "$RUN/redis.pid"
+  wait_for "redis" "$READY_TIMEOUT" redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping
+  log "redis ready on 127.0.0.1:$REDIS_PORT"
+}
+
+# ---------------------------------------------------------------- postgres
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+postgres_start() {
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server not found (apt-get install -y postgresql)"
+  pid_alive postgres && { log "postgres already running"; return; }
+  check_port_free postgres "$PG_PORT"
+  local data="$STACK_DIR/postgres/data" sock="$STACK_DIR/postgres/sock"
+  mkdir -p "$STACK_DIR/postgres" "$sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STACK_DIR/postgres"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    local pw="$STACK_DIR/postgres/pwfile"
+    echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
+    as_pg "$PG_BIN/initdb" -D "$data" -U settlement --pwfile="$pw" --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
+      || die "initdb failed (see $LOGS/postgres.log)"
+    rm -f "$pw"
+  fi
+  touch "$LOGS/postgres.log"; [ "$(id -u)" = 0 ] && chown postgres "$LOGS/postgres.log"
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOGS/postgres.log" -w -t "$READY_TIMEOUT" \
+    -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on" start >/dev/null \
+    || die "postgres did not start (see $LOGS/postgres.log)"
+  head -n 1 "$data/postmaster.pid" > "$RUN/postgres.pid"
+  if ! as_pg "$PG_BIN/psql" -h "$sock" -p "$PG_PORT" -U settlement -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname='settlement'" | grep -q 1; then
+    as_pg "$PG_BIN/psql" -h "$sock" -p "$PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
+  fi
+  log "postgres ready on 127.0.0.1:$PG_PORT"
+}
+
+postgres_stop() {
+  local data="$STACK_DIR/postgres/data"
+  if pid_alive postgres; then
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || kill "$(cat "$RUN/postgres.pid")" 2>/dev/null || true
+  fi
+  rm -f "$RUN/postgres.pid"
+}
+
+# ---------------------------------------------------------------- prometheus
+prometheus_start() {
+  need prometheus "install it (apt-get install -y prometheus)"
+  pid_alive prometheus && { log "prometheus already running"; return; }
+  check_port_free prometheus "$PROM_PORT"
+  local dir="$STACK_DIR/prometheus"
+  mkdir -p "$dir/data"
+  cp "$ROOT"/deploy/prometheus/*.rules.yml "$dir/" 2>/dev/null || true
+  sed -e "s/127.0.0.1:8001/127.0.0.1:$INGEST_PORT/; s/127.0.0.1:8002/127.0.0.1:$API_PORT/; s/127.0.0.1:8003/127.0.0.1:$AGGREGATE_PORT/; s/127.0.0.1:9090/127.0.0.1:$PROM_PORT/" \
+    "$ROOT/deploy/prometheus/prometheus.yml" > "$dir/prometheus.yml"
+  nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$LOGS/prometheus.log" 2>&1 &
+  echo $! > "$RUN/prometheus.pid"
+  wait_for "prometheus" "$READY_TIMEOUT" curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
+  log "prometheus ready on 127.0.0.1:$PROM_PORT"
+}
+
+# ---------------------------------------------------------------- python services
+svc_start() { # name port module...
+  local name="$1" port="$2"; shift 2
+  pid_alive "$name" && { log "$name already running"; return; }
+  [ -n "$port" ] && check_port_free "$name" "$port"
+  [ -x "$VENV/bin/python" ] || die "virtualenv missing: run 'make install' first"
+  set -a; . "$ENV_FILE"; set +a
+  nohup "$VENV/bin/python" -m "$@" >> "$LOGS/$name.log" 2>&1 &
+  echo $! > "$RUN/$name.pid"
+  if [ -n "$port" ]; then
+    wait_for "$name" "$READY_TIMEOUT" curl -sf "http://127.0.0.1:$port/healthz"
+    log "$name ready on 127.0.0.1:$port"
+  fi
+}
+
+generic_stop() { # name
+  local name="$1"
+  if pid_alive "$name"; then
+    local pid; pid=$(cat "$RUN/$name.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+start_one() {
+  case "$1" in
+    kafka) kafka_start ;;
+    redis) redis_start ;;
+    postgres) postgres_start ;;
+    prometheus) prometheus_start ;;
+    ingest) svc_start ingest "$INGEST_PORT" settlement_ingest ;;
+    aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
+    api) svc_start api "$API_PORT" settlement_api ;;
+    feed) svc_start feed "" settlement_core.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ;;
+    *) die "unknown component '$1'" ;;
+  esac
+}
+
+stop_one() {
+  case "$1" in
+    postgres) postgres_stop ;;
+    kafka|redis|prometheus|ingest|aggregate|api|feed) generic_stop "$1" ;;
+    *) die "unknown component '$1'" ;;
+  esac
+}
+
+expand() {
+  local out=()
+  for c in "$@"; do
+    case "$c" in
+      infra) out+=(kafka redis postgres prometheus) ;;
+      services) out+=(ingest aggregate api) ;;
+      all) out+=(kafka redis postgres prometheus ingest aggregate api feed) ;;
+      *) out+=("$c") ;;
+    esac
+  done
+  echo "${out[@]}"
+}
+
+cmd="${1:-status}"; shift || true
+case "$cmd" in
+  start)
+    ensure_env
+    for c in $(expand "${@:-infra}"); do start_one "$c"; done ;;
+  stop)
+    mkdir -p "$RUN"
+    comps=$(expand "${@:-all}")
+    # Reverse order: feed and services before the infrastructure they use.
+    for c in $(echo "$comps" | tr ' ' '\n' | tac); do stop_one "$c"; done ;;
+  status)
+    for c in kafka redis postgres prometheus ingest aggregate api feed; do
+      if pid_alive "$c"; then echo "$c: running (pid $(cat "$RUN/$c.pid"))"; else echo "$c: stopped"; fi
+    done ;;
+  env) ensure_env; cat "$ENV_FILE" ;;
+  fetch) kafka_fetch ;;
+  *) die "usage: stack.sh start|stop|status|env [component...]" ;;
+esac

@@ -1,0 +1,1 @@
+"""settlementctl: the operator's command line."""

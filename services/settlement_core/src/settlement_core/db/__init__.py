@@ -1,0 +1,1 @@
+"""PostgreSQL ledger of record: SQLAlchemy models, engine factory, Alembic migrations."""

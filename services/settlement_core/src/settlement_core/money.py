@@ -1,0 +1,70 @@
+"""Exact money: decimal strings in, integer minor units inside, never float.
+
+ISO 4217 minor-unit exponents decide how many decimals an amount may carry and how it
+maps to the integer minor units stored in Redis buckets.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+# ISO 4217 exponents for the currencies a bank may plausibly send. Intake accepts only
+# the configured subset (settings.accepted_currencies), which must be drawn from here.
+MINOR_UNITS: dict[str, int] = {
+    "CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "GBP": 2, "SGD": 2, "AUD": 2,
+    "CAD": 2, "CHF": 2, "KRW": 0, "MOP": 2, "TWD": 2, "NZD": 2, "SEK": 2, "NOK": 2,
+    "DKK": 2, "RUB": 2, "THB": 2, "MYR": 2, "IDR": 2, "VND": 0, "KWD": 3, "BHD": 3,
+}
+
+_DECIMAL_TEXT = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
+
+
+class AmountError(ValueError):
+    """An amount that is not a valid positive decimal string for its currency."""
+
+
+def minor_units(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise AmountError(f"unknown currency {currency!r}") from None
+
+
+def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
+    """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
+    if not isinstance(text, str):
+        raise AmountError("amount must be a decimal string such as \"1234.56\", not a JSON number")
+    if not _DECIMAL_TEXT.match(text):
+        raise AmountError("amount must be a plain decimal string like \"1234.56\" (no sign, exponent or spaces)")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already excludes these
+        raise AmountError("amount is not a decimal number") from None
+    if value <= 0:
+        raise AmountError("amount must be greater than 0")
+    exponent = minor_units(currency)
+    decimals = len(text.split(".", 1)[1]) if "." in text else 0
+    if decimals > exponent:
+        raise AmountError(f"{currency} allows at most {exponent} decimal places")
+    if value > max_units:
+        raise AmountError(f"amount exceeds the maximum of {max_units:f}")
+    return value
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Exact conversion to integer minor units; raises if the amount has sub-minor digits."""
+    scaled = amount.scaleb(minor_units(currency))
+    if scaled != scaled.to_integral_value():
+        raise AmountError(f"{amount} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def from_minor(units: int, currency: str) -> Decimal:
+    exponent = minor_units(currency)
+    return Decimal(units).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Canonical text: exactly the currency's minor-unit digits."""
+    return str(amount.quantize(Decimal(1).scaleb(-minor_units(currency))))

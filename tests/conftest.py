@@ -1,0 +1,137 @@
+"""Shared fixtures for tests that run against the real stack (deploy/local/stack.sh).
+
+`make test` starts Kafka, Redis, PostgreSQL and Prometheus before pytest. Integration tests
+never share state: `isolated_env` gives each test module its own PostgreSQL database
+(migrated by Alembic), its own Redis database number and its own Kafka topics, so modules
+cannot see each other's events and totals. `ServiceRunner` starts the real service
+processes (`python -m settlement_ingest` etc.) against that namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def stack_env() -> dict[str, str]:
+    env_file = STACK_DIR / "stack.env"
+    if not env_file.exists():
+        pytest.fail(f"{env_file} missing: start the stack with 'deploy/local/stack.sh start' (make test does)")
+    values: dict[str, str] = {}
+    for line in env_file.read_text().splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _create_database(base_url: str, name: str) -> str:
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def isolated_env() -> Iterator[dict[str, str]]:
+    """Environment for one test module: fresh database, Redis db, topics and group."""
+    from settlement_core.db.engine import upgrade
+    from settlement_core.kafka_io import ensure_topics
+
+    base = stack_env()
+    tag = uuid.uuid4().hex[:10]
+    db_url = _create_database(base["DATABASE_URL"], f"t_{tag}")
+    upgrade(db_url)
+    counter = redis.Redis.from_url(base["REDIS_URL"])
+    db_number = int(counter.incr("test:redis-db-counter")) % 255 + 1
+    redis_url = base["REDIS_URL"].rsplit("/", 1)[0] + f"/{db_number}"
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {
+        **base,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "EVENTS_TOPIC": f"t{tag}.events",
+        "DLQ_TOPIC": f"t{tag}.dlq",
+        "CONSUMER_GROUP": f"t{tag}.aggregate",
+        "EVENTS_PARTITIONS": "6",
+    }
+    ensure_topics(env["KAFKA_BOOTSTRAP"], {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
+    yield env
+
+
+class ServiceRunner:
+    """Starts real service processes and kills them (SIGKILL on request) afterwards."""
+
+    def __init__(self, env: dict[str, str], logdir: Path) -> None:
+        self.env = env
+        self.logdir = logdir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, module: str, port: int | None = None,
+              extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **self.env, **(extra_env or {})}
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        log = (self.logdir / f"{name}.log").open("ab")
+        proc = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log, stderr=log)
+        self.procs[name] = proc
+        if wait and port is not None:
+            wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc, name=name, logdir=self.logdir)
+        return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.send_signal(sig)
+            proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.kill(name, signal.SIGTERM)
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None,
+              name: str = "service", logdir: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = (logdir / f"{name}.log").read_text()[-3000:] if logdir else ""
+            pytest.fail(f"{name} exited with {proc.returncode} before becoming healthy:\n{tail}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} not healthy after {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def services(isolated_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[ServiceRunner]:
+    logdir = ARTIFACTS / "logs" / request.module.__name__.replace(".", "_")
+    runner = ServiceRunner(isolated_env, logdir)
+    yield runner
+    runner.stop_all()
