@@ -38,9 +38,9 @@ status: ## show what is running
 test-unit: ## pure unit tests only (no servers)
 	@$(VENV)/bin/pytest -m "not integration" -q
 
-test: infra ## the whole suite against the real stack (stops what it started)
-	@started=$$($(STACK) status | grep -c running || true); \
-	 $(VENV)/bin/pytest -q; rc=$$?; \
+test: infra ## the whole suite against the real stack; stops the stack afterwards
+	@$(STACK) start services && FEED_ARGS="--limit 3000 --rate 600 --seed 7" $(STACK) start feed; \
+	 $(VENV)/bin/pytest; rc=$$?; \
 	 if [ "$${KEEP_STACK:-0}" != 1 ]; then $(STACK) stop; fi; exit $$rc
 
 lint: ## ruff

@@ -57,7 +57,7 @@ def _create_database(base_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def isolated_env() -> Iterator[dict[str, str]]:
+def isolated_env() -> dict[str, str]:
     """Environment for one test module: fresh database, Redis db, topics and group."""
     from settlement_core.db.engine import upgrade
     from settlement_core.kafka_io import ensure_topics
@@ -80,7 +80,8 @@ def isolated_env() -> Iterator[dict[str, str]]:
         "EVENTS_PARTITIONS": "6",
     }
     ensure_topics(env["KAFKA_BOOTSTRAP"], {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
-    yield env
+    # The database and topics stay for post-mortems; `make stop` + rm -rf .stack clears them.
+    return env
 
 
 class ServiceRunner:

@@ -251,7 +251,8 @@ start_one() {
     ingest) svc_start ingest "$INGEST_PORT" settlement_ingest ;;
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     api) svc_start api "$API_PORT" settlement_api ;;
-    feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ;;
+    # shellcheck disable=SC2086
+    feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ${FEED_ARGS:-} ;;
     *) die "unknown component '$1'" ;;
   esac
 }

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from settlement_core.auth import generate_key, hash_key
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.engine import make_engine
 from settlement_core.db.models import Bank
 from settlement_core.logs import configure_logging
@@ -74,7 +74,7 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
 def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yields (bank_id, event body) forever; ids are deterministic per seed and index."""
     rng = random.Random(seed)
-    mean_amount = {t.code.value: Decimal(t.amount) * RUN_SHARE / (events_per_run / len(targets)) for t in targets}
+    mean_amount = {t.code.value: Decimal(t.amount) * RUN_SHARE / (Decimal(events_per_run) / len(targets)) for t in targets}
     usd_cny = Decimal("6.8976")
     index = 0
     recent: list[tuple[str, dict[str, Any]]] = []
@@ -136,7 +136,7 @@ def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]
 
 
 def run(ingest_url: str, seed: int, rate: float, batch: int, limit: int | None, events_per_run: int) -> int:
-    settings = CoreSettings()  # type: ignore[call-arg]
+    settings = CoreSettings()  # required fields come from the environment
     targets = load_targets(settings.targets_file)
     stack_dir = Path(os.environ.get("STACK_DIR", ".stack"))
     keys = ensure_demo_banks(settings, stack_dir / "demo-keys.json")

@@ -17,7 +17,7 @@ from settlement_core.targets import load_targets
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = CoreSettings()  # type: ignore[call-arg]
+    settings = CoreSettings()  # required fields come from the environment
     targets = load_targets(settings.targets_file)
     upgrade(settings.database_url)
     ensure_topics(settings.kafka_bootstrap,

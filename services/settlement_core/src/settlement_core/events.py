@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from settlement_core.categories import Category, Direction
-from settlement_core.money import AmountError, MINOR_UNITS, format_amount
+from settlement_core.money import MINOR_UNITS, AmountError, format_amount
 
 SCHEMA_VERSION = 1
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -7,6 +7,7 @@ acknowledged the record, so callers may acknowledge their own clients after it r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -143,10 +144,9 @@ def ensure_topics(bootstrap: str, topics: dict[str, int], timeout_s: float = 30.
                            topic_configs={"min.insync.replicas": "1"})
                   for name, n in topics.items() if name not in existing]
         if wanted:
-            try:
+            # Another process may have created one in the meantime: that is success too.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted, timeout_ms=int(timeout_s * 1000))
-            except TopicAlreadyExistsError:
-                pass
             logger.info("topics created", extra={"topics": [t.name for t in wanted]})
     finally:
         admin.close()

@@ -1,0 +1,85 @@
+"""End to end through the real parts: HTTP POST to ingest -> Kafka -> aggregate ->
+PostgreSQL ledger + Redis totals -> API progress and /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from settlement_core.auth import generate_key, hash_key
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from settlement_core.db.models import Bank, LedgerEvent, Operator
+from tests.conftest import ServiceRunner, free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[dict[str, Any]]:
+    bank_key, operator_key = generate_key(), generate_key()
+    engine = create_engine(isolated_env["DATABASE_URL"])
+    with Session(engine) as session, session.begin():
+        session.add(Bank(bank_id="e2e-bank", name="E2E Bank", key_hash=hash_key(bank_key),
+                         active=True, rate_per_second=10_000, burst=10_000))
+        session.add(Operator(name="e2e-operator", key_hash=hash_key(operator_key), active=True))
+    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
+    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
+    services.start("aggregate", "settlement_aggregate", ports["aggregate"],
+                   {"AGGREGATE_PORT": str(ports["aggregate"])})
+    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
+    yield {"ports": ports, "bank_key": bank_key, "operator_key": operator_key, "engine": engine}
+    engine.dispose()
+
+
+def _event(n: int, category: str, amount: str, currency: str = "CNY") -> dict[str, str]:
+    return {"event_id": f"e2e-{n}", "category": category, "amount": amount, "currency": currency,
+            "value_date": "2020-06-15", "direction": "inbound", "counterparty_country": "SG"}
+
+
+def test_posted_events_reach_progress_and_metrics(stack: dict[str, Any]) -> None:
+    ingest = f"http://127.0.0.1:{stack['ports']['ingest']}"
+    api = f"http://127.0.0.1:{stack['ports']['api']}"
+    bank_auth = {"Authorization": f"Bearer {stack['bank_key']}"}
+    events = [
+        _event(1, "cross_border_rmb", "1000000.00"),
+        _event(2, "cross_border_rmb", "2500000.50"),
+        _event(3, "offshore", "300000.00", "USD"),
+        _event(4, "factor_market", "99.99"),
+    ]
+    for event in events:
+        response = httpx.post(f"{ingest}/v1/events", json=event, headers=bank_auth, timeout=10)
+        assert response.status_code == 202, response.text
+        assert response.json() == {"event_id": event["event_id"], "status": "accepted"}
+    # A retried request is acknowledged as a duplicate and must not be counted twice.
+    retry = httpx.post(f"{ingest}/v1/events", json=events[0], headers=bank_auth, timeout=10)
+    assert retry.status_code == 200
+    assert retry.json()["duplicate"] is True
+
+    expected = {"cross_border_rmb": Decimal("3500000.50"), "offshore": Decimal("300000.00"),
+                "factor_market": Decimal("99.99")}
+    operator_auth = {"Authorization": f"Bearer {stack['operator_key']}"}
+    deadline = time.monotonic() + 60
+    settled: dict[str, Decimal] = {}
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{api}/v1/progress", params={"as_of": "2020-12-31"},
+                         headers=operator_auth, timeout=10).json()
+        settled = {t["code"]: Decimal(t["settled"]) for t in body["targets"]}
+        if all(settled.get(code) == amount for code, amount in expected.items()):
+            break
+        time.sleep(0.5)
+    assert {code: settled.get(code) for code in expected} == expected
+    assert len(settled) == 6
+    assert settled["mnc_headquarters"] == Decimal(0)
+
+    with Session(stack["engine"]) as session:
+        assert session.scalar(select(func.count()).select_from(LedgerEvent)) == 4
+
+    metrics = httpx.get(f"{api}/metrics", timeout=10).text
+    assert 'settlement_settled_cny{target="cross_border_rmb"} 3.5000005e+06' in metrics
+    assert 'settlement_settled_usd{target="offshore"} 300000.0' in metrics
