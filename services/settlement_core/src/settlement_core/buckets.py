@@ -25,7 +25,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 PREFIX = "stl:"
@@ -76,6 +76,12 @@ class Period:
     grain: Granularity
     start: date
 
+    def __post_init__(self) -> None:
+        if self.grain is Granularity.MONTH and self.start.day != 1:
+            raise ValueError(f"a month period starts on day 1, not {self.start}")
+        if self.grain is Granularity.YEAR and (self.start.month, self.start.day) != (1, 1):
+            raise ValueError(f"a year period starts on January 1, not {self.start}")
+
     @property
     def end(self) -> date:
         if self.grain is Granularity.DAY:
@@ -107,6 +113,9 @@ def country_field(country: str, category: str, currency: str, year: int) -> str:
 
 
 def hour_field(category: str, currency: str, at: datetime) -> str:
+    """The UTC processing hour; an aware `at` is converted to UTC, a naive one is taken as UTC."""
+    if at.tzinfo is not None and at.utcoffset() is not None:
+        at = at.astimezone(UTC)
     return f"h|{category}|{currency}|{at:%Y%m%d%H}"
 
 
@@ -163,7 +172,7 @@ def increments_for(effects: Iterable[Effect]) -> Increments:
     fields: dict[str, int] = defaultdict(int)
     seen: set[str] = set()
     for e in effects:
-        sign = 1 if e.amount_minor > 0 else -1
+        sign = (e.amount_minor > 0) - (e.amount_minor < 0)  # a zero effect counts nothing
         for period in periods_of(e.value_date):
             fields[category_field(e.category, e.currency, period)] += e.amount_minor
             fields[bank_field(e.bank_id, e.category, e.currency, period)] += e.amount_minor
@@ -187,14 +196,15 @@ def cover(start: date, end: date) -> list[Period]:
         year_end = day.replace(month=12, day=31)
         month_end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
         if day.month == 1 and day.day == 1 and year_end <= end:
-            periods.append(Period(Granularity.YEAR, day))
-            day = year_end + timedelta(days=1)
+            period = Period(Granularity.YEAR, day)
         elif day.day == 1 and month_end <= end:
-            periods.append(Period(Granularity.MONTH, day))
-            day = month_end + timedelta(days=1)
+            period = Period(Granularity.MONTH, day)
         else:
-            periods.append(Period(Granularity.DAY, day))
-            day += timedelta(days=1)
+            period = Period(Granularity.DAY, day)
+        periods.append(period)
+        if period.end >= end:  # also avoids stepping past date.max
+            break
+        day = period.end + timedelta(days=1)
     return periods
 
 
@@ -211,5 +221,7 @@ def series_periods(start: date, end: date, grain: Granularity) -> list[tuple[dat
             point_end = day.replace(month=12, day=31)
         point_end = min(point_end, end)
         points.append((day, point_end))
+        if point_end >= end:  # also avoids stepping past date.max
+            break
         day = point_end + timedelta(days=1)
     return points

@@ -20,12 +20,16 @@ from typing import Any
 from uuid import UUID
 
 from settlement_core.categories import Category, Direction
-from settlement_core.money import MINOR_UNITS, AmountError, format_amount
+from settlement_core.money import MINOR_UNITS, AmountError, format_amount, parse_amount
 
 SCHEMA_VERSION = 1
+# Use these with `fullmatch` (`$` alone also accepts a trailing newline).
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 BANK_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# decode() checks the amount text like intake does, but leaves the size bound to intake.
+_NO_BOUND = Decimal("Infinity")
 
 
 class InvalidEvent(ValueError):
@@ -78,6 +82,9 @@ class Envelope:
 
 
 def encode(envelope: Envelope) -> bytes:
+    """Serialise for the topic; refuses what `decode` would reject (a naive received_at)."""
+    if envelope.received_at.tzinfo is None or envelope.received_at.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware")
     payload = envelope.event.body()
     payload["bank_id"] = envelope.event.bank_id
     payload["received_at"] = envelope.received_at.isoformat()
@@ -91,59 +98,73 @@ def _field(data: dict[str, Any], name: str) -> Any:
     return data[name]
 
 
+def _text(data: dict[str, Any], name: str) -> str:
+    value = _field(data, name)
+    if not isinstance(value, str):
+        raise InvalidEvent("schema", f"{name} is not a string")
+    return value
+
+
+def _optional_text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent("schema", f"{name} is not a string or null")
+    return value
+
+
 def decode(raw: bytes | None) -> Envelope:
     """Strictly decode a topic message; raises InvalidEvent with a DLQ reason."""
     if raw is None:
         raise InvalidEvent("undecodable", "empty message (tombstone)")
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, int too long
         raise InvalidEvent("undecodable", f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidEvent("undecodable", "message is not a JSON object")
-    if data.get("v") != SCHEMA_VERSION:
-        raise InvalidEvent("schema", f"unsupported schema version {data.get('v')!r}")
+    version = data.get("v")
+    if type(version) is not int or version != SCHEMA_VERSION:  # True == 1, 1.0 == 1
+        raise InvalidEvent("schema", f"unsupported schema version {version!r}")
     try:
-        bank_id = str(_field(data, "bank_id"))
-        event_id = str(_field(data, "event_id"))
-        if not BANK_ID_PATTERN.match(bank_id):
+        bank_id = _text(data, "bank_id")
+        event_id = _text(data, "event_id")
+        if not BANK_ID_PATTERN.fullmatch(bank_id):
             raise InvalidEvent("schema", "bad bank_id")
-        if not EVENT_ID_PATTERN.match(event_id):
+        if not EVENT_ID_PATTERN.fullmatch(event_id):
             raise InvalidEvent("schema", "bad event_id")
-        currency = str(_field(data, "currency"))
+        currency = _text(data, "currency")
         if currency not in MINOR_UNITS:
             raise InvalidEvent("schema", f"unknown currency {currency!r}")
-        amount_text = _field(data, "amount")
-        if not isinstance(amount_text, str):
-            raise InvalidEvent("schema", "amount is not a string")
-        amount = Decimal(amount_text)
-        if not amount.is_finite() or amount <= 0:
-            raise InvalidEvent("schema", "amount must be a positive finite decimal")
-        format_amount(amount, currency)
-        country = str(_field(data, "counterparty_country"))
-        if not COUNTRY_PATTERN.match(country):
+        amount = parse_amount(_text(data, "amount"), currency, _NO_BOUND)
+        country = _text(data, "counterparty_country")
+        if not COUNTRY_PATTERN.fullmatch(country):
             raise InvalidEvent("schema", "bad counterparty_country")
-        reverses = data.get("reverses")
-        if reverses is not None and not EVENT_ID_PATTERN.match(str(reverses)):
+        reverses = _optional_text(data, "reverses")
+        if reverses is not None and not EVENT_ID_PATTERN.fullmatch(reverses):
             raise InvalidEvent("schema", "bad reverses")
-        uetr = data.get("uetr")
+        uetr = _optional_text(data, "uetr")
+        value_date = _text(data, "value_date")
+        if not _ISO_DATE.fullmatch(value_date):
+            raise InvalidEvent("schema", "value_date is not YYYY-MM-DD")
         event = SettlementEvent(
             bank_id=bank_id,
             event_id=event_id,
-            category=Category(_field(data, "category")),
+            category=Category(_text(data, "category")),
             amount=amount,
             currency=currency,
-            value_date=date.fromisoformat(str(_field(data, "value_date"))),
-            direction=Direction(_field(data, "direction")),
+            value_date=date.fromisoformat(value_date),
+            direction=Direction(_text(data, "direction")),
             counterparty_country=country,
-            reverses=str(reverses) if reverses is not None else None,
-            uetr=UUID(str(uetr)) if uetr else None,
+            reverses=reverses,
+            uetr=UUID(uetr) if uetr is not None else None,
         )
-        received_at = datetime.fromisoformat(str(_field(data, "received_at")))
+        received_at = datetime.fromisoformat(_text(data, "received_at"))
     except InvalidEvent:
         raise
     except (ValueError, TypeError, ArithmeticError, AmountError) as exc:
         raise InvalidEvent("schema", str(exc)) from None
-    if received_at.tzinfo is None:
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise InvalidEvent("schema", "received_at lacks a timezone")
     return Envelope(event=event, received_at=received_at)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +23,10 @@ from settlement_core.money import MINOR_UNITS, minor_units
 
 BASE = "CNY"
 _EXACT = Context(prec=38, rounding=ROUND_HALF_EVEN)
+_FIELDS = ("currency", "valid_from", "cny_per_unit", "source", "sample")
+# A plain positive decimal with at most 10 decimals, as stored in fx_rates (Numeric(20, 10)).
+_RATE_TEXT = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,10})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class FxFileError(ValueError):
@@ -59,11 +64,19 @@ class FxTable:
     def change_dates(self, currency: str, start: date, end: date) -> list[date]:
         return [d for d in self._starts.get(currency, []) if start < d <= end]
 
-    def segments(self, source: str, target: str, start: date, end: date) -> list[tuple[date, date, Decimal | None]]:
-        """Split [start, end] into runs with one conversion factor (None where unconvertible)."""
+    def segments(
+        self, source: str, target: str, start: date, end: date,
+    ) -> list[tuple[date, date, Decimal | None]]:
+        """Split [start, end] into runs with one conversion factor (None where unconvertible).
+
+        An empty range (end < start) has no segments.
+        """
+        if end < start:
+            return []
         if source == target:
             return [(start, end, Decimal(1))]
-        cuts = sorted(set(self.change_dates(source, start, end) + self.change_dates(target, start, end)))
+        cuts = sorted(set(self.change_dates(source, start, end)
+                          + self.change_dates(target, start, end)))
         bounds = [start, *cuts]
         result: list[tuple[date, date, Decimal | None]] = []
         for i, seg_start in enumerate(bounds):
@@ -82,33 +95,49 @@ class FxTable:
 
 def convert_minor(units: int, source: str, factor: Decimal) -> Decimal:
     """Exact converted value (not yet rounded) of `units` minor units of `source`."""
-    return _EXACT.multiply(Decimal(units).scaleb(-minor_units(source)), factor)
+    return _EXACT.multiply(Decimal(units).scaleb(-minor_units(source), context=_EXACT), factor)
 
 
 def round_to_currency(value: Decimal, currency: str) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN, context=_EXACT)
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    return value.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_EXACT)
 
 
 def load_fx_csv(path: Path) -> list[FxRate]:
+    """Read the FX seed CSV: blank lines and `#` comment lines are skipped; errors name the
+    file line and the column."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        numbered = [(number, line) for number, line in enumerate(handle, start=1)
+                    if line.strip() and not line.lstrip().startswith("#")]
+    if not numbered:
+        raise FxFileError(f"{path}: no header line")
+    rows = [next(csv.reader([line])) for _, line in numbered]  # one record per line
+    if tuple(rows[0]) != _FIELDS:
+        raise FxFileError(f"{path}: line {numbered[0][0]}: header must be {','.join(_FIELDS)}")
     rates: list[FxRate] = []
-    with path.open(encoding="utf-8") as handle:
-        rows = [line for line in handle if line.strip() and not line.lstrip().startswith("#")]
-    reader = csv.DictReader(rows)
-    expected = {"currency", "valid_from", "cny_per_unit", "source", "sample"}
-    if set(reader.fieldnames or []) != expected:
-        raise FxFileError(f"{path}: header must be {sorted(expected)}")
-    for number, row in enumerate(reader, start=2):
+    seen: set[tuple[str, date]] = set()
+    for (number, _), row in zip(numbered[1:], rows[1:], strict=True):
+        where = f"{path}: line {number}"
+        if len(row) != len(_FIELDS):
+            raise FxFileError(f"{where}: expected {len(_FIELDS)} columns, found {len(row)}")
+        currency, valid_from, rate_text, source, sample = row
+        if currency not in MINOR_UNITS or currency == BASE:
+            raise FxFileError(f"{where}: currency: {currency!r} unknown or the base currency")
         try:
-            currency = row["currency"]
-            if currency not in MINOR_UNITS or currency == BASE:
-                raise ValueError(f"currency {currency!r} unknown or the base currency")
-            rate = Decimal(row["cny_per_unit"])
-            if not rate.is_finite() or rate <= 0:
-                raise ValueError("cny_per_unit must be positive")
-            if row["sample"] not in ("true", "false"):
-                raise ValueError("sample must be true or false")
-            rates.append(FxRate(currency, date.fromisoformat(row["valid_from"]), rate,
-                                row["source"], row["sample"] == "true"))
-        except (ValueError, ArithmeticError) as exc:
-            raise FxFileError(f"{path}: data row {number}: {exc}") from None
+            if not _ISO_DATE.fullmatch(valid_from):
+                raise ValueError
+            day = date.fromisoformat(valid_from)
+        except ValueError:
+            raise FxFileError(f"{where}: valid_from: {valid_from!r} is not YYYY-MM-DD") from None
+        if not _RATE_TEXT.fullmatch(rate_text) or Decimal(rate_text) <= 0:
+            raise FxFileError(f"{where}: cny_per_unit: {rate_text!r} is not a positive decimal "
+                              "with at most 10 integer digits and 10 decimals")
+        if not source.strip():
+            raise FxFileError(f"{where}: source: must not be empty")
+        if sample not in ("true", "false"):
+            raise FxFileError(f"{where}: sample: must be true or false, not {sample!r}")
+        if (currency, day) in seen:
+            raise FxFileError(f"{where}: valid_from: a second {currency} rate for {day}")
+        seen.add((currency, day))
+        rates.append(FxRate(currency, day, Decimal(rate_text), source, sample == "true"))
     return rates

@@ -7,7 +7,7 @@ maps to the integer minor units stored in Redis buckets.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 # ISO 4217 exponents for the currencies a bank may plausibly send. Intake accepts only
 # the configured subset (settings.accepted_currencies), which must be drawn from here.
@@ -17,7 +17,11 @@ MINOR_UNITS: dict[str, int] = {
     "DKK": 2, "RUB": 2, "THB": 2, "MYR": 2, "IDR": 2, "VND": 0, "KWD": 3, "BHD": 3,
 }
 
-_DECIMAL_TEXT = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
+# Matched with fullmatch: `$` alone would also accept a trailing newline ("10\n").
+_DECIMAL_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+# Scaling by a power of ten must never round, whatever the thread's decimal context is.
+_UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 class AmountError(ValueError):
@@ -34,9 +38,11 @@ def minor_units(currency: str) -> int:
 def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
     """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
     if not isinstance(text, str):
-        raise AmountError("amount must be a decimal string such as \"1234.56\", not a JSON number")
-    if not _DECIMAL_TEXT.match(text):
-        raise AmountError("amount must be a plain decimal string like \"1234.56\" (no sign, exponent or spaces)")
+        raise AmountError(
+            "amount must be a decimal string such as \"1234.56\", not a JSON number")
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise AmountError(
+            "amount must be a plain decimal string like \"1234.56\" (no sign, exponent or spaces)")
     try:
         value = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the regex already excludes these
@@ -54,17 +60,20 @@ def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """Exact conversion to integer minor units; raises if the amount has sub-minor digits."""
-    scaled = amount.scaleb(minor_units(currency))
-    if scaled != scaled.to_integral_value():
+    exponent = minor_units(currency)
+    if not amount.is_finite():
+        raise AmountError(f"{amount} is not a finite amount")
+    scaled = amount.scaleb(exponent, context=_UNBOUNDED)
+    if scaled != scaled.to_integral_value(context=_UNBOUNDED):
         raise AmountError(f"{amount} has more decimals than {currency} allows")
     return int(scaled)
 
 
 def from_minor(units: int, currency: str) -> Decimal:
-    exponent = minor_units(currency)
-    return Decimal(units).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+    """Exact amount of `units` minor units, carrying exactly the currency's decimals."""
+    return Decimal(units).scaleb(-minor_units(currency), context=_UNBOUNDED)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
-    """Canonical text: exactly the currency's minor-unit digits."""
-    return str(amount.quantize(Decimal(1).scaleb(-minor_units(currency))))
+    """Canonical text: exactly the currency's minor-unit digits (never rounds: raises instead)."""
+    return f"{from_minor(to_minor(amount, currency), currency):f}"

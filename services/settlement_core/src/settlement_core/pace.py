@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from enum import StrEnum
 
+from settlement_core.money import minor_units
 from settlement_core.targets import Target
 
 RATIO_QUANTUM = Decimal("0.000001")
+_EXACT = Context(prec=38, rounding=ROUND_HALF_EVEN)
 
 
 class Status(StrEnum):
@@ -40,23 +42,37 @@ def elapsed_days(target: Target, as_of: date) -> int:
 
 
 def progress(target: Target, settled: Decimal, as_of: date, on_track_pace: Decimal) -> Progress:
-    """Expected ratio is the elapsed fraction of the window's days, counting as_of itself."""
+    """Expected ratio is the elapsed fraction of the window's days, counting as_of itself.
+
+    Status: achieved once settled >= amount; otherwise on track while the exact pace (progress
+    ratio / expected ratio) is at least `on_track_pace` (and before the window opens, when
+    nothing is due yet); behind otherwise, and always behind once the window has closed
+    (requested as_of after window_end) without the target being reached. The projected total
+    is rounded half-even to the target currency's minor unit.
+    """
+    window_closed = as_of > target.window_end
     as_of = effective_as_of(target, as_of)
-    amount = Decimal(target.amount)
-    ratio = (settled / amount).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
     days = elapsed_days(target, as_of)
-    expected = (Decimal(days) / Decimal(target.window_days)).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
-    if days == 0:
-        pace = None
-        projected = None
-    else:
-        exact_expected = Decimal(days) / Decimal(target.window_days)
-        pace = ((settled / amount) / exact_expected).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
-        projected = (settled / exact_expected).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    window = target.window_days
+    # Each figure is one division of exact products, so ties round half-even exactly.
+    with localcontext(_EXACT):
+        amount = Decimal(target.amount)
+        ratio = (settled / amount).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
+        expected = (Decimal(days) / window).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
+        pace: Decimal | None = None
+        projected: Decimal | None = None
+        on_pace = True  # nothing is due before the window opens
+        if days > 0:
+            pace = (settled * window / (amount * days)).quantize(
+                RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
+            projected = (settled * window / days).quantize(
+                Decimal(1).scaleb(-minor_units(target.currency)), rounding=ROUND_HALF_EVEN)
+            # pace >= on_track_pace, compared exactly rather than after rounding
+            on_pace = settled * window >= on_track_pace * amount * days
     if settled >= amount:
         status = Status.ACHIEVED
-    elif pace is None or pace >= on_track_pace:  # nothing is due before the window opens
-        status = Status.ON_TRACK
-    else:
+    elif window_closed or not on_pace:
         status = Status.BEHIND
+    else:
+        status = Status.ON_TRACK
     return Progress(as_of, ratio, expected, pace, projected, status)

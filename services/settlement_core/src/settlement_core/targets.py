@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class Target:
 
 
 _REQUIRED = ("code", "name_zh", "name_en", "amount", "currency", "display", "window", "source")
+_WINDOW_FIELDS = ("start", "end")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _text(entry: dict[str, Any], field: str, where: str) -> str:
@@ -50,17 +53,25 @@ def _text(entry: dict[str, Any], field: str, where: str) -> str:
 
 
 def _date(value: Any, where: str) -> date:
-    if isinstance(value, date):
+    # YAML gives a date for an unquoted 2020-01-01 and a datetime for 2020-01-01 10:00; a
+    # datetime (a date subclass) would not compare with dates later, so it is refused. Only
+    # YYYY-MM-DD text is accepted (Python 3.11 fromisoformat also takes 20200101, 2020-W01-1).
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise TargetsFileError(f"{where}: must be a date YYYY-MM-DD") from None
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TargetsFileError(f"{where}: must be a date YYYY-MM-DD")
 
 
 def parse_targets(document: Any) -> tuple[Target, ...]:
     if not isinstance(document, dict) or not isinstance(document.get("targets"), list):
         raise TargetsFileError("targets: the file must hold a list under 'targets'")
+    extra = set(document) - {"targets"}
+    if extra:
+        raise TargetsFileError(f"{sorted(map(str, extra))[0]}: unknown field")
     parsed: list[Target] = []
     for index, entry in enumerate(document["targets"]):
         where = f"targets[{index}]"
@@ -71,7 +82,7 @@ def parse_targets(document: Any) -> tuple[Target, ...]:
                 raise TargetsFileError(f"{where}.{field}: missing")
         unknown = set(entry) - set(_REQUIRED)
         if unknown:
-            raise TargetsFileError(f"{where}.{sorted(unknown)[0]}: unknown field")
+            raise TargetsFileError(f"{where}.{sorted(map(str, unknown))[0]}: unknown field")
         try:
             code = Category(entry["code"])
         except ValueError:
@@ -83,20 +94,27 @@ def parse_targets(document: Any) -> tuple[Target, ...]:
         if currency not in MINOR_UNITS:
             raise TargetsFileError(f"{where}.currency: unknown currency {currency!r}")
         window = entry["window"]
-        if not isinstance(window, dict) or "start" not in window or "end" not in window:
-            raise TargetsFileError(f"{where}.window: needs start and end")
+        if not isinstance(window, dict):
+            raise TargetsFileError(f"{where}.window: must be a mapping with start and end")
+        for field in _WINDOW_FIELDS:
+            if field not in window:
+                raise TargetsFileError(f"{where}.window.{field}: missing")
+        unknown = set(window) - set(_WINDOW_FIELDS)
+        if unknown:
+            raise TargetsFileError(f"{where}.window.{sorted(map(str, unknown))[0]}: unknown field")
         start = _date(window["start"], f"{where}.window.start")
         end = _date(window["end"], f"{where}.window.end")
         if end < start:
             raise TargetsFileError(f"{where}.window.end: before window.start")
+        if any(t.code is code for t in parsed):
+            raise TargetsFileError(f"{where}.code: duplicate code {code.value!r}")
         parsed.append(Target(
-            code=code, name_zh=_text(entry, "name_zh", where), name_en=_text(entry, "name_en", where),
-            amount=amount, currency=currency, display=_text(entry, "display", where),
-            window_start=start, window_end=end, source=_text(entry, "source", where),
+            code=code, name_zh=_text(entry, "name_zh", where),
+            name_en=_text(entry, "name_en", where), amount=amount, currency=currency,
+            display=_text(entry, "display", where), window_start=start, window_end=end,
+            source=_text(entry, "source", where),
         ))
     codes = [t.code for t in parsed]
-    if len(set(codes)) != len(codes):
-        raise TargetsFileError("targets: duplicate code")
     missing = set(Category) - set(codes)
     if missing:
         raise TargetsFileError(f"targets: no target for {sorted(m.value for m in missing)}")
@@ -108,6 +126,8 @@ def load_targets(path: Path) -> tuple[Target, ...]:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TargetsFileError(f"targets file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise TargetsFileError(f"targets file {path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise TargetsFileError(f"targets file {path}: not valid YAML: {exc}") from None
     return parse_targets(document)

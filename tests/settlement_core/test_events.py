@@ -1,0 +1,267 @@
+"""events: topic payload round trip, body_hash, strict decode with DLQ reasons."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from settlement_core.categories import CATEGORY_CODES, Category, Direction
+from settlement_core.events import (
+    SCHEMA_VERSION,
+    Envelope,
+    InvalidEvent,
+    SettlementEvent,
+    decode,
+    encode,
+)
+from settlement_core.money import AmountError
+
+UETR = UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d")
+RECEIVED = datetime(2020, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+
+
+def make_event(**changes: Any) -> SettlementEvent:
+    base = SettlementEvent(
+        bank_id="bank-01",
+        event_id="EV:2020.03_04-0001",
+        category=Category.CROSS_BORDER_RMB,
+        amount=Decimal("1234.56"),
+        currency="CNY",
+        value_date=date(2020, 3, 4),
+        direction=Direction.INBOUND,
+        counterparty_country="HK",
+        reverses=None,
+        uetr=UETR,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def payload(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(encode(Envelope(make_event(), RECEIVED)))
+    for key, value in changes.items():
+        if value is _DELETE:
+            del data[key]
+        else:
+            data[key] = value
+    return data
+
+
+_DELETE = object()
+
+
+def raw(data: Any) -> bytes:
+    return json.dumps(data).encode()
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize(
+        "event",
+        [
+            make_event(),
+            make_event(uetr=None),
+            make_event(reverses="EV-0000", direction=Direction.OUTBOUND),
+            make_event(currency="JPY", amount=Decimal(1000)),
+            make_event(currency="KWD", amount=Decimal("0.001")),
+            make_event(currency="USD", amount=Decimal("600000000000.00"),
+                       category=Category.OFFSHORE),
+            *[make_event(category=c) for c in Category],
+        ],
+    )
+    def test_decode_inverts_encode(self, event: SettlementEvent) -> None:
+        envelope = Envelope(event, RECEIVED)
+        decoded = decode(encode(envelope))
+        assert decoded == envelope
+        assert decoded.event.body_hash() == event.body_hash()
+        assert type(decoded.event.amount) is Decimal
+
+    def test_amount_is_a_string_at_the_currency_scale(self) -> None:
+        data = json.loads(encode(Envelope(make_event(amount=Decimal(10)), RECEIVED)))
+        assert data["amount"] == "10.00"
+        assert data["v"] == SCHEMA_VERSION
+        assert data["bank_id"] == "bank-01"
+        assert set(data) == {
+            "v", "bank_id", "received_at", "event_id", "category", "amount", "currency",
+            "value_date", "direction", "counterparty_country", "reverses", "uetr",
+        }
+
+    def test_received_at_keeps_its_offset(self) -> None:
+        at = datetime(2020, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+        decoded = decode(encode(Envelope(make_event(), at)))
+        assert decoded.received_at == at
+        assert decoded.received_at.utcoffset() == timedelta(hours=8)
+
+    def test_encoding_is_deterministic(self) -> None:
+        assert encode(Envelope(make_event(), RECEIVED)) == encode(Envelope(make_event(), RECEIVED))
+
+    def test_encode_refuses_a_naive_received_at(self) -> None:
+        # decode() would send such a message to the DLQ; the producer must fail instead.
+        with pytest.raises(ValueError, match="timezone"):
+            encode(Envelope(make_event(), datetime(2020, 1, 1, 12, 0)))
+
+
+class TestBodyHash:
+    def test_stable_and_hex_sha256(self) -> None:
+        digest = make_event().body_hash()
+        assert digest == make_event().body_hash()
+        assert len(digest) == 64
+        int(digest, 16)
+
+    def test_known_value(self) -> None:
+        # Pins the canonical form: changing it would turn every retry into a conflict.
+        import hashlib
+
+        canonical = (
+            '{"amount":"1234.56","category":"cross_border_rmb","counterparty_country":"HK",'
+            '"currency":"CNY","direction":"inbound","event_id":"EV:2020.03_04-0001",'
+            '"reverses":null,"uetr":"eb6305c9-1f7f-49de-aed0-16487c27b42d",'
+            '"value_date":"2020-03-04"}'
+        )
+        assert make_event().body_hash() == hashlib.sha256(canonical.encode()).hexdigest()
+
+    @pytest.mark.parametrize(
+        ("currency", "a", "b"),
+        [("CNY", "10", "10.00"), ("CNY", "10.5", "10.50"), ("CNY", "1E+1", "10"),
+         ("JPY", "1000", "1E+3"), ("KWD", "1.5", "1.500")],
+    )
+    def test_same_money_hashes_the_same(self, currency: str, a: str, b: str) -> None:
+        first = make_event(currency=currency, amount=Decimal(a))
+        second = make_event(currency=currency, amount=Decimal(b))
+        assert first.body_hash() == second.body_hash()
+
+    def test_bank_id_is_not_part_of_the_body(self) -> None:
+        # Duplicates are keyed by (bank_id, event_id); the body is what the bank sent.
+        assert make_event(bank_id="a").body_hash() == make_event(bank_id="b").body_hash()
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"event_id": "EV-2"},
+            {"category": Category.OFFSHORE},
+            {"amount": Decimal("1234.57")},
+            {"currency": "HKD"},
+            {"value_date": date(2020, 3, 5)},
+            {"direction": Direction.OUTBOUND},
+            {"counterparty_country": "SG"},
+            {"reverses": "EV-0"},
+            {"uetr": None},
+            {"uetr": UUID("eb6305c9-1f7f-49de-aed0-16487c27b42e")},
+        ],
+    )
+    def test_every_bank_field_changes_the_hash(self, changes: dict[str, Any]) -> None:
+        assert make_event(**changes).body_hash() != make_event().body_hash()
+
+    def test_sub_minor_amount_is_not_silently_rounded(self) -> None:
+        with pytest.raises(AmountError):
+            make_event(amount=Decimal("10.005")).body_hash()
+
+
+def reason_of(message: bytes | None) -> str:
+    with pytest.raises(InvalidEvent) as info:
+        decode(message)
+    assert str(info.value).startswith(info.value.reason + ": ")
+    assert info.value.detail
+    return info.value.reason
+
+
+class TestDecodeUndecodable:
+    @pytest.mark.parametrize(
+        "message",
+        [
+            None,  # tombstone
+            b"",
+            b"not json",
+            b"{",
+            b'{"v": 1,}',
+            b"\xff\xfe\xfa",  # not UTF-8
+            b"\x80abc",
+            b"[" * 100_000,  # nesting deep enough to exhaust the recursion limit
+            b'{"v": ' + b"1" * 5000 + b"}",  # int longer than Python's 4300-digit limit
+            b"[]",
+            b"[1, 2]",
+            b'"a string"',
+            b"1",
+            b"null",
+            b"true",
+        ],
+    )
+    def test_reason_is_undecodable(self, message: bytes | None) -> None:
+        assert reason_of(message) == "undecodable"
+
+
+class TestDecodeSchema:
+    @pytest.mark.parametrize(
+        "field",
+        ["bank_id", "event_id", "category", "amount", "currency", "value_date", "direction",
+         "counterparty_country", "received_at", "v"],
+    )
+    def test_missing_required_field(self, field: str) -> None:
+        assert reason_of(raw(payload(**{field: _DELETE}))) == "schema"
+
+    @pytest.mark.parametrize("field", ["reverses", "uetr"])
+    def test_optional_fields_may_be_absent(self, field: str) -> None:
+        envelope = decode(raw(payload(**{field: _DELETE})))
+        assert getattr(envelope.event, field) is None
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("v", 2), ("v", 0), ("v", "1"), ("v", True), ("v", 1.0), ("v", None),
+            ("bank_id", ""), ("bank_id", "a" * 33), ("bank_id", "bank 1"), ("bank_id", "b|1"),
+            ("bank_id", "bank:1"), ("bank_id", "bank\n"), ("bank_id", 123), ("bank_id", None),
+            ("event_id", ""), ("event_id", "e" * 65), ("event_id", "ev/1"), ("event_id", "ev\n"),
+            ("event_id", "é"), ("event_id", 42), ("event_id", ["EV"]),
+            ("category", "retail"), ("category", "CROSS_BORDER_RMB"), ("category", 1),
+            ("category", None),
+            ("currency", "XYZ"), ("currency", "cny"), ("currency", "CNY "), ("currency", 156),
+            ("amount", 1234.56), ("amount", 1234), ("amount", "0"), ("amount", "0.00"),
+            ("amount", "-1.00"), ("amount", "+1.00"), ("amount", "1e3"), ("amount", "NaN"),
+            ("amount", "Infinity"), ("amount", " 1.00"), ("amount", "1_000.00"),
+            ("amount", "1234.567"), ("amount", ""), ("amount", None), ("amount", ["1"]),
+            ("value_date", "2020-02-30"), ("value_date", "2020/03/04"), ("value_date", "20200304"),
+            ("value_date", "2020-W10-3"), ("value_date", "2020-03-04T00:00:00"),
+            ("value_date", 20200304), ("value_date", None),
+            ("direction", "in"), ("direction", "INBOUND"), ("direction", None),
+            ("counterparty_country", "hk"), ("counterparty_country", "HKG"),
+            ("counterparty_country", "HK\n"), ("counterparty_country", ""),
+            ("counterparty_country", 86),
+            ("reverses", ""), ("reverses", "bad id"), ("reverses", 17), ("reverses", "r\n"),
+            ("uetr", "not-a-uuid"), ("uetr", ""), ("uetr", 0), ("uetr", 12345),
+            ("received_at", "2020-03-04T05:06:07"),  # naive
+            ("received_at", "yesterday"), ("received_at", 1583298367), ("received_at", None),
+        ],
+    )
+    def test_bad_value(self, field: str, value: Any) -> None:
+        assert reason_of(raw(payload(**{field: value}))) == "schema"
+
+    def test_amount_with_too_many_decimals_for_jpy(self) -> None:
+        data = payload(currency="JPY", amount="1000.00")
+        assert reason_of(raw(data)) == "schema"
+        assert decode(raw(payload(currency="JPY", amount="1000"))).event.amount == 1000
+
+    def test_non_canonical_but_exact_amount_is_accepted(self) -> None:
+        # "10" CNY is the same money as "10.00": decoded equal, same body hash.
+        envelope = decode(raw(payload(amount="10")))
+        assert envelope.event.amount == Decimal("10.00")
+        assert envelope.event.body_hash() == make_event(amount=Decimal("10.00")).body_hash()
+
+    def test_decoded_values_are_typed(self) -> None:
+        event = decode(raw(payload())).event
+        assert event.category is Category.CROSS_BORDER_RMB
+        assert event.direction is Direction.INBOUND
+        assert event.uetr == UETR
+        assert event.value_date == date(2020, 3, 4)
+
+    def test_every_category_code_decodes(self) -> None:
+        for code in CATEGORY_CODES:
+            assert decode(raw(payload(category=code))).event.category.value == code
+
+    def test_invalid_event_is_a_value_error_with_reason_and_detail(self) -> None:
+        error = InvalidEvent("schema", "bad x")
+        assert isinstance(error, ValueError)
+        assert (error.reason, error.detail, str(error)) == ("schema", "bad x", "schema: bad x")
