@@ -52,7 +52,7 @@ typecheck: ## mypy --strict
 check: lint typecheck ## lint and type-check
 
 bench: infra ## benchmarks (not part of make test); writes bench/results/
-	@$(ENV_RUN) $(VENV)/bin/python -m bench.run
+	@$(ENV_RUN) $(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 dashboards: ## regenerate the Grafana dashboards from code
 	@$(VENV)/bin/python deploy/grafana/generate.py

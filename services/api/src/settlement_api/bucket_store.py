@@ -35,7 +35,7 @@ class BucketStore:
 
     async def partitions(self) -> list[int]:
         with translate_errors():
-            members = await self._client.smembers(PARTITIONS_KEY)  # type: ignore[misc]
+            members = await self._client.smembers(PARTITIONS_KEY)
         return sorted(int(m) for m in members)
 
     async def seen(self) -> Seen:

@@ -33,9 +33,10 @@ class ApiSettings(CoreSettings):
 
     on_track_pace: Decimal = Decimal("0.9")
     fx_cache_seconds: float = Field(default=10.0, ge=0)
-    # The 30-day rolling gauges read 720 hourly fields per stream; closed hours do not change
-    # between scrapes, so the result is cached this long.
-    rolling_cache_seconds: float = Field(default=15.0, ge=0)
+    # The 30-day rolling gauges need 720 hourly fields per stream. Closed hours only change on
+    # a rebuild, so a scrape re-reads the current and previous hour and re-reads everything
+    # only this often.
+    rolling_full_refresh_seconds: float = Field(default=300.0, ge=0)
 
     build_version: str = ""
     build_commit: str = "unknown"

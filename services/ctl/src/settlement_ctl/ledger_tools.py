@@ -1,9 +1,152 @@
-"""Placeholder until its command group lands."""
+"""`settlementctl rebuild | reconcile | replay`: the Redis projection versus the ledger.
+
+The logic lives in settlement_aggregate.rebuild (shared with the aggregator's own notion of
+fences); this module only parses arguments and prints. See docs/aggregator.md (runbook).
+"""
 
 from __future__ import annotations
 
+import argparse
+from datetime import UTC, date, datetime
 from typing import Any
+
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
+
+from settlement_aggregate.rebuild import Drift, rebuild, reconcile, rewind
+from settlement_aggregate.settings import AggregateSettings
+from settlement_core.db.engine import make_engine
+from settlement_core.redis_io import sync_client
+
+REPLAY_HELP = """\
+Re-read the events topic from a point in time, through the normal aggregator.
+
+For every partition of EVENTS_TOPIC, finds the first offset whose Kafka timestamp is at or
+after the start (00:00 UTC) of --from, and moves this consumer group's offset of record in
+PostgreSQL (consumer_offsets.next_offset) back to it. It only ever moves offsets backwards;
+partitions already before that point are left alone. Nothing else is changed.
+
+The aggregator (running or started later) then re-reads those messages: events already in
+the ledger are recognised as duplicates (counted once, aggregate_duplicates_total rises),
+events missing from the ledger (e.g. after restoring PostgreSQL from an older backup) are
+recorded, and DLQ-worthy messages are sent to the DLQ again. A running aggregator notices
+the moved offset at its next batch (its fence check fails) and seeks there by itself.
+Effects recorded at offsets the Redis fence has already passed are not re-applied to Redis
+(the projection only ever moves forward): when the consumer lag is back to 0, run
+`settlementctl rebuild`, then `settlementctl reconcile` must report no drift.
+Use --dry-run to print the offsets without moving them.
+"""
+
+
+def _settings() -> AggregateSettings:
+    return AggregateSettings()
+
+
+def _describe(drift: Drift) -> str:
+    parts = drift.field.split("|")
+    diff = drift.redis - drift.ledger
+    if len(parts) == 5 and parts[0] == "c" and parts[3] == "d":
+        where = f"target={parts[1]} day={parts[4]} currency={parts[2]}"
+    else:
+        where = f"field={drift.field}"
+    return (f"DRIFT partition={drift.partition} {where} redis={drift.redis} "
+            f"ledger={drift.ledger} diff={diff:+d}")
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    del args
+    settings = _settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    client = sync_client(settings.redis_url, timeout_s=60.0)
+    try:
+        results = rebuild(engine, client, settings.consumer_group, settings.events_topic)
+    finally:
+        engine.dispose()
+    for r in results:
+        print(f"partition {r.partition}: fence {r.fence}, {r.effects} effects, {r.fields} fields")
+    print(f"rebuilt {len(results)} partitions from the ledger")
+    return 0
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    client = sync_client(settings.redis_url, timeout_s=60.0)
+    try:
+        checks = reconcile(engine, client, settings.consumer_group, settings.events_topic)
+    finally:
+        engine.dispose()
+    drifted = 0
+    for check in checks:
+        for drift in check.drift:
+            print(_describe(drift))
+        drifted += len(check.drift)
+        if check.lag:
+            print(f"LAG partition={check.partition} redis_fence={check.redis_fence} "
+                  f"ledger_fence={check.ledger_fence} (not drift: compared at the Redis fence)")
+    fields = sum(c.fields_checked for c in checks)
+    print(f"checked {len(checks)} partitions, {fields} fields: "
+          f"{'no drift' if drifted == 0 else f'{drifted} fields drift'}")
+    if drifted:
+        return 1
+    lagging = [c for c in checks if args.max_lag is not None and c.lag > args.max_lag]
+    if lagging:
+        print(f"{len(lagging)} partitions lag more than {args.max_lag} offsets")
+        return 2
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    settings = _settings()
+    start = datetime.combine(args.from_date, datetime.min.time(), tzinfo=UTC)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
+                             enable_auto_commit=False)
+    try:
+        partitions = consumer.partitions_for_topic(settings.events_topic) or set()
+        tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]
+        found = consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
+        ends = consumer.end_offsets(tps)
+    finally:
+        consumer.close()
+    # No message at/after the time: the end offset (nothing to re-read there).
+    targets = {tp.partition: (found[tp].offset if found.get(tp) else int(ends[tp])) for tp in tps}
+    for p, offset in sorted(targets.items()):
+        print(f"partition {p}: first offset at/after {start.isoformat()} is {offset}")
+    if args.dry_run:
+        print("dry run: no offsets moved")
+        return 0
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        changed = rewind(engine, settings.consumer_group, settings.events_topic, targets)
+    finally:
+        engine.dispose()
+    for p, old, new in changed:
+        print(f"partition {p}: next_offset {old} -> {new}")
+    print(f"rewound {len(changed)} partitions of group {settings.consumer_group}; run "
+          "`settlementctl rebuild` once the aggregator's lag is back to 0")
+    return 0
 
 
 def register(commands: Any) -> None:
-    del commands
+    parser = commands.add_parser(
+        "rebuild", help="recompute all Redis totals and fences from the ledger (safe while "
+        "aggregators run)")
+    parser.set_defaults(handler=run_rebuild)
+    parser = commands.add_parser(
+        "reconcile", help="compare Redis with the ledger for every target, day and currency; "
+        "exit 1 on drift", description="Compares every Redis field of every partition with "
+        "the ledger's totals up to that partition's Redis fence. Exit 0: no drift; 1: drift "
+        "(printed as DRIFT lines); 2: no drift but a partition's Redis fence lags the ledger "
+        "by more than --max-lag offsets.")
+    parser.add_argument("--max-lag", type=int, default=None, metavar="N",
+                        help="also fail (exit 2) when a Redis fence is more than N offsets "
+                        "behind the ledger (default: lag is reported, not a failure)")
+    parser.set_defaults(handler=run_reconcile)
+    parser = commands.add_parser(
+        "replay", help="re-read the events topic from a date (rewinds the group's offsets)",
+        description=REPLAY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from", dest="from_date", required=True, type=date.fromisoformat,
+                        metavar="YYYY-MM-DD", help="re-read messages produced at/after this "
+                        "date (00:00 UTC, by Kafka timestamp)")
+    parser.add_argument("--dry-run", action="store_true", help="print the offsets only")
+    parser.set_defaults(handler=run_replay)

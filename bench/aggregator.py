@@ -1,0 +1,130 @@
+"""Stage 3: aggregator throughput through ledger and Redis over a pre-filled topic, anchored
+on Kafka's ConsumerPerformance reading the same topic."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+from bench.config import BenchConfig, Log
+from bench.kafka_tools import consumer_performance, prefill
+from bench.namespace import delete_topics, open_namespace
+from bench.processes import ServiceProcess, machine_busy_percent, machine_mark
+from bench.results import AggregatorResult, ConsumerAnchor
+from bench.stats import cpu_percent, ratio, spread, steady_rate
+from sqlalchemy import create_engine, text
+
+from settlement_core.buckets import fence_key
+from settlement_core.kafka_io import ensure_topics
+
+PARTITIONS = 12
+PREFILL_BANKS = [f"agg-bank-{i:03d}" for i in range(50)]
+
+
+def applied_count(client: redis.Redis, partitions: int = PARTITIONS) -> int:
+    """Events whose effects are in Redis: the fences hold the last applied offset of each
+    partition and the topic was written from offset 0, so fence + 1 events per partition.
+    The fence moves only after the ledger commit, so this counts ledger + Redis."""
+    values = client.mget([fence_key(p) for p in range(partitions)])
+    return sum(int(v) + 1 for v in values if v is not None)
+
+
+class PrefilledTopic:
+    """A topic with N real encoded events, shared by the aggregator repetitions, the
+    ConsumerPerformance anchor and the aggregator profile; deleted at the end of the run."""
+
+    def __init__(self, base: dict[str, str], events: int, log: Log) -> None:
+        self.bootstrap = base["KAFKA_BOOTSTRAP"]
+        self.topic = f"bench.prefill-{uuid.uuid4().hex[:8]}.events"
+        self.events = events
+        ensure_topics(self.bootstrap, {self.topic: PARTITIONS})
+        log(f"  pre-filling {self.topic} with {events:,} events")
+        self.seconds = prefill(self.bootstrap, self.topic, events, PREFILL_BANKS)
+        log(f"  pre-filled in {self.seconds:.1f} s")
+
+    def delete(self) -> None:
+        delete_topics(self.bootstrap, [self.topic])
+
+
+def consumer_anchor(cfg: BenchConfig, source: PrefilledTopic, log: Log) -> ConsumerAnchor:
+    fetch, total, cpu = [], [], []
+    for rep in range(cfg.reps):
+        run = consumer_performance(source.bootstrap, source.topic, source.events,
+                                   f"bench.cp.{uuid.uuid4().hex[:8]}")
+        fetch.append(run.summary.fetch_records_per_s)
+        total.append(run.summary.records_per_s)
+        cpu.append(cpu_percent(run.cpu_seconds, run.wall_seconds))
+        log(f"  ConsumerPerformance rep {rep + 1}: {run.summary.fetch_records_per_s:.0f} rec/s "
+            f"(fetch), {run.summary.records_per_s:.0f} rec/s with group join")
+    return ConsumerAnchor(records=source.events, fetch_records_per_s=spread(fetch),
+                          records_per_s=spread(total), cpu_pct=spread(cpu))
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatorRep:
+    rate: float
+    applied: int
+    rows: int
+    seconds: float
+    capped: bool
+    cpu_pct: float
+    busy_pct: float
+
+
+def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep: int,
+             log: Log, keep: bool) -> AggregatorRep:
+    with open_namespace(base, "agg", keep=keep) as ns:
+        env = ns.with_topic(source.topic)
+        client = ns.redis()
+        mark0 = machine_mark()
+        started = time.monotonic()
+        service = ServiceProcess("aggregate", env, ns.tag)
+        samples: list[tuple[float, float]] = []
+        capped = False
+        try:
+            service.wait_healthy()
+            while True:
+                now = time.monotonic()
+                count = applied_count(client)
+                samples.append((now, float(count)))
+                if count >= source.events:
+                    break
+                if now - started > cfg.aggregator_time_cap:
+                    capped = True
+                    break
+                if service.proc.poll() is not None:
+                    raise RuntimeError(f"aggregate exited early (log {service.log_path})")
+                time.sleep(0.25)
+            cpu = service.cpu_seconds()
+        finally:
+            service.stop()
+        mark1 = machine_mark()
+        elapsed = time.monotonic() - started
+        engine = create_engine(ns.database_url)
+        with engine.connect() as conn:
+            rows = int(conn.execute(text("SELECT count(*) FROM ledger_events")).scalar_one())
+        engine.dispose()
+        applied = int(samples[-1][1])
+        # When capped, the rate is measured up to the cap over what was applied by then.
+        total = source.events if not capped else max(applied, 1)
+        value = steady_rate(samples, total, end_fraction=0.99 if not capped else 1.0)
+        log(f"  aggregator rep {rep + 1}: {value:.0f} ev/s steady, {applied:,} applied in "
+            f"{elapsed:.1f} s{' (time cap)' if capped else ''}, ledger rows {rows:,}")
+        return AggregatorRep(value, applied, rows, elapsed, capped, cpu_percent(cpu, elapsed),
+                             machine_busy_percent(mark0, mark1))
+
+
+def run_aggregator(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, log: Log,
+                   keep: bool = False) -> AggregatorResult:
+    reps = [_one_rep(cfg, base, source, rep, log, keep) for rep in range(cfg.reps)]
+    anchor = consumer_anchor(cfg, source, log)
+    rates = spread([r.rate for r in reps])
+    return AggregatorResult(
+        events_prefilled=source.events, prefill_seconds=source.seconds, events_per_s=rates,
+        events_applied=tuple(r.applied for r in reps), ledger_rows=tuple(r.rows for r in reps),
+        seconds=tuple(r.seconds for r in reps), capped=any(r.capped for r in reps),
+        service_cpu_pct=spread([r.cpu_pct for r in reps]),
+        machine_busy_pct=spread([r.busy_pct for r in reps]),
+        anchor=anchor, vs_consumer_perf=ratio(rates, anchor.fetch_records_per_s))

@@ -1,0 +1,113 @@
+"""Kafka's own perf tools as the anchors (same broker, same topic settings, same record
+size, acks=all), and the pre-fill of a topic with real encoded events for the aggregator.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from bench.tool_output import (
+    ConsumerPerfSummary,
+    ProducerPerfSummary,
+    parse_consumer_performance,
+    parse_producer_performance,
+)
+from kafka import KafkaProducer
+
+from settlement_core.categories import Category, Direction
+from settlement_core.events import Envelope, SettlementEvent, encode
+
+# Our EventProducer's settings (settlement_core/kafka_io.py), so the anchor pays for the
+# same guarantees: acks=all, idempotence, a 2 ms linger and no compression.
+PRODUCER_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=2", "compression.type=none")
+T = TypeVar("T")
+CURRENCY_OF = {"offshore": "USD"}
+COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY")
+
+
+def kafka_libs() -> Path:
+    version = os.environ.get("KAFKA_VERSION", "4.3.1")
+    default = Path.home() / ".cache" / "settlement-tracker" / f"kafka-{version}" / "libs"
+    return Path(os.environ.get("KAFKA_LIBS", default))
+
+
+def synthetic_event(rng: random.Random, bank_id: str, event_id: str) -> SettlementEvent:
+    category = Category(list(Category)[rng.randrange(len(Category))])
+    currency = CURRENCY_OF.get(category.value, "CNY")
+    return SettlementEvent(
+        bank_id=bank_id, event_id=event_id, category=category,
+        amount=Decimal(rng.randrange(100, 1_000_000_000)).scaleb(-2), currency=currency,
+        value_date=date(2020, 1, 1) + timedelta(days=rng.randrange(366)),
+        direction=Direction.INBOUND if rng.random() < 0.5 else Direction.OUTBOUND,
+        counterparty_country=COUNTRIES[rng.randrange(len(COUNTRIES))])
+
+
+def record_size() -> int:
+    """Bytes of one typical encoded event as it travels on the topic."""
+    rng = random.Random(1)
+    sizes = [len(encode(Envelope(synthetic_event(rng, "bench-bank-007", f"bench-{i:012d}"),
+                                 datetime.now(UTC)))) for i in range(200)]
+    return round(sum(sizes) / len(sizes))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRun(Generic[T]):
+    summary: T
+    cpu_seconds: float
+    wall_seconds: float
+
+
+def _java(main: str, args: list[str], timeout: float) -> tuple[str, float, float]:
+    before = os.times()
+    started = time.monotonic()
+    proc = subprocess.run(["java", "-Xms256m", "-Xmx512m", "-cp", f"{kafka_libs()}/*", main, *args],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    wall = time.monotonic() - started
+    after = os.times()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{main} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return proc.stdout + "\n" + proc.stderr, cpu, wall
+
+
+def producer_performance(bootstrap: str, topic: str, records: int, size: int,
+                         timeout: float = 600) -> ToolRun[ProducerPerfSummary]:
+    out, cpu, wall = _java("org.apache.kafka.tools.ProducerPerformance", [
+        "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", str(records),
+        "--record-size", str(size), "--throughput", "-1", "--command-property",
+        *PRODUCER_PROPS], timeout)
+    return ToolRun(parse_producer_performance(out), cpu, wall)
+
+
+def consumer_performance(bootstrap: str, topic: str, records: int, group: str,
+                         timeout: float = 600) -> ToolRun[ConsumerPerfSummary]:
+    out, cpu, wall = _java("org.apache.kafka.tools.ConsumerPerformance", [
+        "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", str(records),
+        "--group", group, "--timeout", "30000",
+        "--command-property", "auto.offset.reset=earliest"], timeout)
+    return ToolRun(parse_consumer_performance(out), cpu, wall)
+
+
+def prefill(bootstrap: str, topic: str, events: int, banks: list[str], seed: int = 6) -> float:
+    """Write `events` distinct valid events (encoded exactly as ingest does, keyed by bank)
+    to `topic`; returns the seconds it took."""
+    rng = random.Random(seed)
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all",
+                             linger_ms=50, batch_size=256 * 1024, max_in_flight_requests_per_connection=5)
+    started = time.monotonic()
+    received = datetime.now(UTC)
+    for n in range(events):
+        bank = banks[n % len(banks)]
+        envelope = Envelope(synthetic_event(rng, bank, f"pre-{n:010d}"), received)
+        producer.send(topic, key=bank.encode(), value=encode(envelope))
+    producer.flush(timeout=600)
+    producer.close()
+    return time.monotonic() - started

@@ -1,0 +1,133 @@
+"""Service processes started by the benchmark on free ports, and CPU accounting.
+
+CPU is read from /proc so that every process (services, load generator, Kafka tools) is
+measured the same way, from outside, without instrumenting it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bench.tool_output import machine_cpu_ticks, proc_cpu_ticks
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
+
+SERVICES = {
+    "ingest": ("settlement_ingest", "INGEST_PORT"),
+    "aggregate": ("settlement_aggregate", "AGGREGATE_PORT"),
+    "api": ("settlement_api", "API_PORT"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its reaped children; 0 once it is gone."""
+    try:
+        return proc_cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) / CLOCK_TICKS
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMark:
+    at: float
+    busy: int
+    total: int
+
+
+def machine_mark() -> CpuMark:
+    busy, total = machine_cpu_ticks(Path("/proc/stat").read_text())
+    return CpuMark(time.monotonic(), busy, total)
+
+
+def machine_busy_percent(start: CpuMark, end: CpuMark) -> float:
+    """Share of the whole machine busy between two marks (100 % = every core busy)."""
+    total = end.total - start.total
+    return 100.0 * (end.busy - start.busy) / total if total > 0 else float("nan")
+
+
+class ServiceProcess:
+    """One real service (`python -m settlement_<name>`) in a benchmark namespace."""
+
+    def __init__(self, name: str, env: dict[str, str], tag: str,
+                 wrapper: list[str] | None = None) -> None:
+        module, port_var = SERVICES[name]
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{tag}-{name}.log"
+        full_env = {**os.environ, **env, port_var: str(self.port)}
+        command = [*(wrapper or []), sys.executable, "-m", module]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(command, env=full_env, stdout=log, stderr=log)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_healthy(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not healthy after {timeout}s (log: {self.log_path})")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadgenRun:
+    """What the load generator process reported, plus its CPU as seen from outside."""
+
+    report: dict[str, Any]
+    cpu_seconds: float
+    wall_seconds: float
+
+
+def run_loadgen(spec: dict[str, Any], timeout: float) -> LoadgenRun:
+    """Run `python -m bench.loadgen` as its own process: its CPU must not be confused with
+    the services' and is reported separately."""
+    started = time.monotonic()
+    before = os.times()
+    proc = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=json.dumps(spec),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    after = os.times()
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"loadgen failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return LoadgenRun(json.loads(proc.stdout), cpu, wall)

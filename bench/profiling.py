@@ -1,0 +1,82 @@
+"""Stage 7: profile the service behind the stage furthest from its goal with py-spy.
+
+py-spy samples a running process from outside (all threads, no code change, little
+overhead), so the profile is of the same service, started the same way, under the same load
+as the measured stage.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from bench.aggregator import PrefilledTopic, applied_count
+from bench.config import BenchConfig, Log
+from bench.history import HistoryLoader
+from bench.namespace import VENV_BIN, open_namespace
+from bench.processes import LOG_DIR, ServiceProcess, run_loadgen
+from bench.reads import ENDPOINTS
+from bench.results import ProfileLine, ProfileResult
+from bench.tool_output import HotFunction, hot_functions
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _py_spy(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--duration",
+                             str(int(seconds)), "--rate", "100", "--format", "raw", "--output",
+                             str(output), "--nonblocking", "--subprocesses"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _finish(spy: subprocess.Popen[bytes], output: Path, stage: str, service: str,
+            seconds: float) -> ProfileResult:
+    _, err = spy.communicate(timeout=seconds + 60)
+    if not output.exists():
+        raise RuntimeError(f"py-spy wrote no profile: {err.decode(errors='replace')[-1500:]}")
+    profile = hot_functions(output.read_text())
+
+    def lines(rows: tuple[HotFunction, ...]) -> tuple[ProfileLine, ...]:
+        return tuple(ProfileLine(r.function, r.self_pct, r.total_pct) for r in rows)
+
+    return ProfileResult(stage=stage, service=service, tool="py-spy 0.4 (record --format raw)",
+                         seconds=seconds, samples=profile.samples, by_self=lines(profile.by_self),
+                         by_total=lines(profile.by_total))
+
+
+def profile_service(cfg: BenchConfig, base: dict[str, str], stage: str, service_name: str,
+                    source: PrefilledTopic | None, log: Log) -> ProfileResult:
+    seconds = cfg.profile_seconds
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    output = LOG_DIR / f"profile-{service_name}-{uuid.uuid4().hex[:6]}.txt"
+    with open_namespace(base, f"prof{service_name[:3]}") as ns:
+        env = ns.with_topic(source.topic) if service_name == "aggregate" and source else ns.env
+        banks = ns.add_banks(8) if service_name == "ingest" else []
+        operator = ns.add_operator() if service_name == "api" else ""
+        if service_name == "api":
+            HistoryLoader(ns.database_url, ns.env["REDIS_URL"], ns.env["EVENTS_TOPIC"],
+                          ns.env["CONSUMER_GROUP"]).load_to(cfg.history_levels[0])
+        service = ServiceProcess(service_name, env, ns.tag)
+        try:
+            service.wait_healthy()
+            log(f"  py-spy on {service_name} (pid {service.pid}) for {seconds:.0f} s")
+            spy = _py_spy(service.pid, seconds, output)
+            if service_name == "ingest":
+                run_loadgen({"mode": "closed", "url": service.url, "keys": [b.key for b in banks],
+                             "concurrency": cfg.batch_concurrency, "batch": 100,
+                             "duration": seconds + 1, "warmup": 0.0,
+                             "id_prefix": f"p{uuid.uuid4().hex[:8]}"}, timeout=seconds + 120)
+            elif service_name == "api":
+                run_loadgen({"mode": "reads", "url": service.url + ENDPOINTS["GET /v1/progress"],
+                             "requests": int(seconds * 300), "concurrency": 2,
+                             "key": operator}, timeout=seconds + 300)
+            else:
+                time.sleep(seconds)
+                log(f"  aggregate applied {applied_count(ns.redis()):,} events while profiled")
+            result = _finish(spy, output, stage, service_name, seconds)
+        finally:
+            service.stop()
+    log(f"  profile: {result.samples} samples, saved {output}")
+    return result

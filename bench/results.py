@@ -1,0 +1,197 @@
+"""Result records of every benchmark stage: frozen, typed, and serialised to the JSON in
+bench/results/ as they are (dataclasses.asdict), so the JSON and the summary cannot drift.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.stats import Spread, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeCase:
+    label: str
+    concurrency: int
+    batch: int                      # 0 = one event per POST
+    events_per_s: Spread            # acknowledged (202 / per-item "accepted") events per second
+    requests_per_s: Spread
+    p50_ms: Spread                  # per request (a batch request counts once)
+    p99_ms: Spread
+    error_share: float              # non-2xx answers / requests, over all repetitions
+    statuses: dict[str, int]
+    loadgen_cpu_pct: Spread         # % of one core used by the load generator process
+    service_cpu_pct: Spread         # % of one core used by ingest
+    machine_busy_pct: Spread        # whole machine, 100 % = both cores: shows the noise
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerAnchor:
+    record_size: int
+    records: int
+    records_per_s: Spread
+    p50_ms: Spread
+    p99_ms: Spread
+    cpu_pct: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    cases: tuple[IntakeCase, ...]
+    anchor: ProducerAnchor | None
+    best_batched: str
+    best_single: str
+    batched_vs_producer_perf: Spread   # best batched events/s ÷ ProducerPerformance records/s
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerAnchor:
+    records: int
+    fetch_records_per_s: Spread        # excludes the group join: comparable to ours
+    records_per_s: Spread              # including the join
+    cpu_pct: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatorResult:
+    events_prefilled: int
+    prefill_seconds: float
+    events_per_s: Spread               # steady state, 1 %..99 % of the topic (or time cap)
+    events_applied: tuple[int, ...]    # per repetition, from the Redis fences
+    ledger_rows: tuple[int, ...]       # per repetition, ledger_events count afterwards
+    seconds: tuple[float, ...]
+    capped: bool                       # a repetition hit the time cap before the end
+    service_cpu_pct: Spread
+    machine_busy_pct: Spread
+    anchor: ConsumerAnchor | None
+    vs_consumer_perf: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class E2eCase:
+    target_rate: float
+    achieved_rate: Spread              # acknowledged events/s over the sending window
+    p50_ms: Spread                     # 202 -> visible in GET /v1/progress (probe events)
+    p99_ms: Spread
+    max_ms: Spread
+    probes_acked: int
+    probes_seen: int
+    dropped_slots: int                 # offered batches skipped because 512 were in flight
+    error_share: float
+    sustained: bool
+    loadgen_cpu_pct: Spread
+    service_cpu_pct: dict[str, Spread]
+    machine_busy_pct: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class E2eResult:
+    cases: tuple[E2eCase, ...]
+    highest_sustained_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCase:
+    history_events: int
+    endpoint: str
+    p50_ms: Spread
+    p99_ms: Spread
+    loadgen_cpu_pct: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRatio:
+    endpoint: str
+    largest: int
+    smallest: int
+    p50: Spread
+    p99: Spread
+
+
+@dataclass(frozen=True, slots=True)
+class ReadsResult:
+    cases: tuple[ReadCase, ...]
+    ratios: tuple[ReadRatio, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthPoint:
+    history_events: int
+    load_seconds: float
+    redis_bytes: int
+    redis_keys: int
+    redis_fields: int
+    pg_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildCheck:
+    fields_compared: int
+    fields_different: int
+    fences_equal: bool
+    reconcile_exit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthResult:
+    points: tuple[GrowthPoint, ...]
+    redis_bytes_per_million: float
+    pg_bytes_per_million: float
+    rebuild_events: int
+    rebuild_seconds: Spread
+    rebuild_check: RebuildCheck | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileLine:
+    function: str
+    self_pct: float
+    total_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileResult:
+    stage: str
+    service: str
+    tool: str
+    seconds: float
+    samples: int
+    by_self: tuple[ProfileLine, ...]
+    by_total: tuple[ProfileLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchReport:
+    started_at: str
+    finished_at: str
+    mode: str
+    host: dict[str, Any]
+    config: dict[str, Any]
+    intake: IntakeResult | None = None
+    aggregator: AggregatorResult | None = None
+    e2e: E2eResult | None = None
+    reads: ReadsResult | None = None
+    growth: GrowthResult | None = None
+    profile: ProfileResult | None = None
+    verdicts: tuple[Verdict, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _clean(value: Any) -> Any:
+    # Strict JSON has no NaN: a figure that could not be measured is null.
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def to_json(report: BenchReport) -> dict[str, Any]:
+    data = asdict(report)
+    data["verdicts"] = [{**asdict(v), "met": v.met, "attainment": v.attainment}
+                        for v in report.verdicts]
+    return _clean(data)  # type: ignore[no-any-return]

@@ -1,0 +1,180 @@
+"""`make bench`: run the benchmark stages of issue 6, write bench/results/<UTC>.json and
+print a markdown summary.
+
+    python -m bench.run                     full run (~45 min on the 2-core machine)
+    python -m bench.run --quick             smoke run with small sizes (a few minutes)
+    python -m bench.run --only intake,e2e   some stages (intake aggregator e2e reads growth profile)
+    BENCH_SCALE=0.1 python -m bench.run     event counts x 0.1 (also --scale)
+
+Each stage runs in its own namespace (PostgreSQL database, Redis db, Kafka topics, consumer
+group) with its own service processes on free ports, so it disturbs nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.aggregator import PrefilledTopic, run_aggregator
+from bench.config import FULL, QUICK, STAGES, BenchConfig
+from bench.e2e import run_e2e
+from bench.intake import run_intake
+from bench.namespace import stack_env
+from bench.profiling import profile_service
+from bench.reads import run_reads_and_growth
+from bench.report import markdown, slowest, verdicts
+from bench.results import BenchReport, to_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--only", action="append", default=[],
+                        help=f"stages to run, comma-separated or repeated: {', '.join(STAGES)}")
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
+                        help="multiply event counts (default $BENCH_SCALE or 1)")
+    parser.add_argument("--reps", type=int, help="repetitions per figure (default 3, minimum 3 "
+                        "for a reportable run)")
+    parser.add_argument("--events", type=int, help="events pre-filled for the aggregator")
+    parser.add_argument("--history", help="history levels for reads/growth, e.g. 1e4,1e6,1e7")
+    parser.add_argument("--rebuild-at", type=float, help="history level for the rebuild timing")
+    parser.add_argument("--intake-seconds", type=float, help="seconds per intake repetition")
+    parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end repetition")
+    parser.add_argument("--e2e-rates", help="offered rates, e.g. 1000,6000")
+    parser.add_argument("--profile-service", choices=["ingest", "aggregate", "api"],
+                        help="profile this service instead of the slowest stage's")
+    parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> BenchConfig:
+    cfg = (QUICK if args.quick else FULL).scaled(args.scale)
+    changes: dict[str, Any] = {}
+    if args.reps:
+        changes["reps"] = args.reps
+        changes["rebuild_reps"] = args.reps
+    if args.events:
+        changes["aggregator_events"] = args.events
+    if args.history:
+        changes["history_levels"] = tuple(int(float(x)) for x in args.history.split(","))
+        changes["rebuild_level"] = changes["history_levels"][min(1, len(changes["history_levels"]) - 1)]
+    if args.rebuild_at:
+        changes["rebuild_level"] = int(args.rebuild_at)
+    if args.intake_seconds:
+        changes["intake_seconds"] = args.intake_seconds
+    if args.e2e_seconds:
+        changes["e2e_seconds"] = args.e2e_seconds
+    if args.e2e_rates:
+        changes["e2e_rates"] = tuple(float(x) for x in args.e2e_rates.split(","))
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def host_info() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=False, cwd=RESULTS.parent).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "services"], capture_output=True,
+                               text=True, check=False, cwd=RESULTS.parent).stdout.strip()
+    except OSError:
+        commit, dirty = "unknown", ""
+    return {"cpus": os.cpu_count(), "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+            "commit": commit + ("+uncommitted services" if dirty else ""),
+            "python": sys.version.split()[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stages = [s.strip() for group in args.only for s in group.split(",") if s.strip()] or list(STAGES)
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise SystemExit(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
+    cfg = build_config(args)
+    if cfg.reps < 3:
+        log(f"warning: {cfg.reps} repetitions; issue 6 asks for at least 3")
+    base = stack_env()
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    log(f"bench {cfg.mode}: stages {', '.join(stages)}")
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    source: PrefilledTopic | None = None
+
+    def attempt(stage: str, fn: Any) -> None:
+        log(f"stage {stage}")
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception as exc:  # one broken stage must not lose the others' figures
+            errors[stage] = f"{type(exc).__name__}: {str(exc)[:800]}"
+            log(f"stage {stage} FAILED: {errors[stage]}")
+            traceback.print_exc(file=sys.stderr)
+        log(f"stage {stage} took {time.monotonic() - t0:.0f} s")
+
+    def need_source() -> PrefilledTopic:
+        nonlocal source
+        if source is None:
+            source = PrefilledTopic(base, cfg.aggregator_events, log)
+        return source
+
+    try:
+        if "intake" in stages:
+            attempt("intake", lambda: results.__setitem__("intake", run_intake(cfg, base, log, args.keep)))
+        if "aggregator" in stages:
+            attempt("aggregator", lambda: results.__setitem__(
+                "aggregator", run_aggregator(cfg, base, need_source(), log, args.keep)))
+        if "e2e" in stages:
+            attempt("e2e", lambda: results.__setitem__("e2e", run_e2e(cfg, base, log, args.keep)))
+        if "reads" in stages or "growth" in stages:
+            def reads_and_growth() -> None:
+                reads, growth = run_reads_and_growth(cfg, base, log, "reads" in stages,
+                                                     "growth" in stages, args.keep)
+                results["reads"] = reads
+                results["growth"] = growth
+            attempt("reads+growth", reads_and_growth)
+        if "profile" in stages:
+            def profile() -> None:
+                partial = BenchReport("", "", "", {}, {}, **results)
+                target = ((args.profile_service and ("requested", args.profile_service))
+                          or slowest(verdicts(partial)) or ("aggregator", "aggregate"))
+                stage, service = target
+                src = need_source() if service == "aggregate" else None
+                results["profile"] = profile_service(cfg, base, stage, service, src, log)
+            attempt("profile", profile)
+    finally:
+        if source is not None:
+            source.delete()
+
+    report = BenchReport(started_at=started.isoformat(timespec="seconds"),
+                         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                         mode=cfg.mode, host=host_info(), config=dataclasses.asdict(cfg),
+                         errors=errors, **results)
+    report = dataclasses.replace(report, verdicts=verdicts(report))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{stamp}.json"
+    path.write_text(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
+    summary = markdown(report)
+    (args.out / f"{stamp}.md").write_text(summary + "\n")
+    print(summary)
+    log(f"wrote {path}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""`python -m settlement_aggregate`."""
+
+from settlement_aggregate.main import main
+
+main()

@@ -1,0 +1,82 @@
+"""Step 0: the Kafka consumer. Offsets of record live in PostgreSQL, not in Kafka.
+
+Auto-commit is off. The rebalance listener only pauses newly assigned partitions and
+hands them to the loop, which reads their offsets from PostgreSQL, seeks there, catches
+the Redis projection up and resumes them (main.Aggregator.sync); doing that in the loop
+rather than inside poll() lets it retry with backoff while PostgreSQL is down. Offsets are
+also committed to Kafka after each ledger commit, for lag tooling only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.structs import TopicPartition
+
+from settlement_aggregate.settings import AggregateSettings
+
+logger = logging.getLogger(__name__)
+
+
+class AssignmentTracker(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Collects assignment changes; the loop drains them between polls."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+        self._lock = threading.Lock()
+        self._pending: set[int] = set()
+        self._revoked: set[int] = set()
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        parts = {tp.partition for tp in revoked}
+        logger.info("partitions revoked", extra={"partitions": sorted(parts)})
+        with self._lock:
+            self._revoked |= parts
+            self._pending -= parts
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        tps = list(assigned)
+        # Never let poll() hand out records from a Kafka-side position: only from the one
+        # read from PostgreSQL (the loop seeks, then resumes).
+        if tps:
+            self._consumer.pause(*tps)
+        parts = {tp.partition for tp in tps}
+        logger.info("partitions assigned", extra={"partitions": sorted(parts)})
+        with self._lock:
+            self._pending |= parts
+            self._revoked -= parts
+
+    def drain(self) -> tuple[set[int], set[int]]:
+        """(newly assigned, revoked) since the last call."""
+        with self._lock:
+            pending, revoked = self._pending, self._revoked
+            self._pending, self._revoked = set(), set()
+        return pending, revoked
+
+    def defer(self, partitions: Iterable[int]) -> None:
+        """Put partitions back for the next sync (it failed, or their fence moved)."""
+        with self._lock:
+            self._pending |= set(partitions)
+
+
+def build_consumer(settings: AggregateSettings) -> tuple[KafkaConsumer, AssignmentTracker]:
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=settings.consumer_group,
+        client_id=f"settlement-aggregate-{os.getpid()}",
+        group_instance_id=settings.aggregate_instance_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=settings.aggregate_batch_size,
+        session_timeout_ms=settings.aggregate_session_timeout_ms,
+        heartbeat_interval_ms=max(1000, settings.aggregate_session_timeout_ms // 4),
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    tracker = AssignmentTracker(consumer)
+    consumer.subscribe([settings.events_topic], listener=tracker)
+    return consumer, tracker

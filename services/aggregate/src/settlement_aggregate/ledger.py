@@ -1,0 +1,273 @@
+"""Step 3: the PostgreSQL ledger of record (repository; all SQL lives here).
+
+One transaction per batch writes ledger_events, ledger_effects, dlq_events and
+consumer_offsets. The partition's consumer_offsets row is locked first (`SELECT ... FOR
+UPDATE`, in partition order so two instances never deadlock) and compared with the
+position this instance believes it holds: if another instance moved it (a rebalance this
+zombie has not noticed yet, or an operator's `settlementctl replay`), that partition's
+records are dropped from the batch and the caller re-seeks. That row lock is the fence
+that makes every offset's effects committed exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from settlement_aggregate.decode import Invalid, Valid
+from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
+from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_core.buckets import Effect
+from settlement_core.db.models import ConsumerOffset, DlqEvent, LedgerEffect, LedgerEvent
+
+logger = logging.getLogger(__name__)
+
+_EVENTS = cast(Table, LedgerEvent.__table__)
+_EFFECTS = cast(Table, LedgerEffect.__table__)
+_DLQ = cast(Table, DlqEvent.__table__)
+_OFFSETS = cast(Table, ConsumerOffset.__table__)
+
+# unnest() of two parallel arrays joins a whole batch of keys in one round trip, using the
+# (bank_id, event_id) unique index and the (bank_id, reverses) index.
+_KNOWN_SQL = text("""
+    SELECT l.id, l.bank_id, l.event_id, l.body_hash, l.category, l.amount, l.currency,
+           l.value_date, l.direction, l.counterparty_country, l.reverses, l.uetr, l.status,
+           l.kafka_partition, l.kafka_offset, l.ingested_at
+    FROM ledger_events l
+    JOIN unnest(CAST(:banks AS varchar[]), CAST(:events AS varchar[])) AS k(bank_id, event_id)
+      ON l.bank_id = k.bank_id AND l.event_id = k.event_id
+    UNION
+    SELECT l.id, l.bank_id, l.event_id, l.body_hash, l.category, l.amount, l.currency,
+           l.value_date, l.direction, l.counterparty_country, l.reverses, l.uetr, l.status,
+           l.kafka_partition, l.kafka_offset, l.ingested_at
+    FROM ledger_events l
+    JOIN unnest(CAST(:rbanks AS varchar[]), CAST(:revents AS varchar[])) AS k(bank_id, event_id)
+      ON l.bank_id = k.bank_id AND l.reverses = k.event_id
+    WHERE l.status IN ('reversal_pending', 'reversal_applied')
+""")
+# Whole-batch inserts as one statement over parallel arrays: several times faster than
+# per-row VALUES lists (measured: 2000 rows in ~0.09 s against ~0.5 s), one round trip.
+_INSERT_EVENTS_SQL = text("""
+    INSERT INTO ledger_events (bank_id, event_id, body_hash, category, amount, currency,
+      value_date, direction, counterparty_country, reverses, uetr, status, kafka_partition,
+      kafka_offset, ingested_at, applied_at)
+    SELECT k.*, CAST(:applied_at AS timestamptz) FROM unnest(
+      CAST(:bank_id AS varchar[]), CAST(:event_id AS varchar[]), CAST(:body_hash AS varchar[]),
+      CAST(:category AS varchar[]), CAST(:amount AS numeric[]), CAST(:currency AS varchar[]),
+      CAST(:value_date AS date[]), CAST(:direction AS varchar[]), CAST(:country AS varchar[]),
+      CAST(:reverses AS varchar[]), CAST(:uetr AS uuid[]), CAST(:status AS varchar[]),
+      CAST(:kafka_partition AS integer[]), CAST(:kafka_offset AS bigint[]),
+      CAST(:ingested_at AS timestamptz[])) AS k
+    ON CONFLICT (bank_id, event_id) DO NOTHING
+    RETURNING id
+""")
+_INSERT_EFFECTS_SQL = text("""
+    INSERT INTO ledger_effects (kafka_partition, kafka_offset, bank_id, event_id, category,
+      value_date, currency, direction, counterparty_country, amount_minor, processed_at)
+    SELECT * FROM unnest(
+      CAST(:kafka_partition AS integer[]), CAST(:kafka_offset AS bigint[]),
+      CAST(:bank_id AS varchar[]), CAST(:event_id AS varchar[]), CAST(:category AS varchar[]),
+      CAST(:value_date AS date[]), CAST(:currency AS varchar[]), CAST(:direction AS varchar[]),
+      CAST(:country AS varchar[]), CAST(:amount_minor AS bigint[]),
+      CAST(:processed_at AS timestamptz[]))
+""")
+_LOCK_SQL = text("""
+    SELECT partition, next_offset FROM consumer_offsets
+    WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)
+    ORDER BY partition FOR UPDATE
+""")
+_CHUNK_BOUND_SQL = text("""
+    SELECT count(*), max(kafka_offset) FROM (
+      SELECT kafka_offset FROM ledger_effects
+      WHERE kafka_partition = :p AND kafka_offset > :a AND kafka_offset <= :u
+      ORDER BY kafka_offset LIMIT :n) s
+""")
+_EFFECTS_SQL = text("""
+    SELECT kafka_partition, kafka_offset, bank_id, event_id, category, value_date, currency,
+           direction, counterparty_country, amount_minor, processed_at
+    FROM ledger_effects
+    WHERE kafka_partition = :p AND kafka_offset > :a AND kafka_offset <= :u
+    ORDER BY kafka_offset, id
+""")
+
+
+class ConcurrentLedgerWrite(RuntimeError):
+    """Another writer inserted one of this batch's keys meanwhile; retry the batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionCommit:
+    partition: int
+    prev_next: int  # consumer_offsets.next_offset before the batch
+    new_next: int
+
+    @property
+    def prev_fence(self) -> int:
+        return self.prev_next - 1
+
+    @property
+    def new_fence(self) -> int:
+        return self.new_next - 1
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    plan: BatchPlan
+    committed: tuple[PartitionCommit, ...]
+    # partition -> next_offset found in PostgreSQL when it differed from our belief
+    # (None: the row vanished). Those partitions' records were not written.
+    fenced: Mapping[int, int | None]
+
+
+def effect_from_row(row: Any) -> Effect:
+    return Effect(partition=row[0], offset=row[1], bank_id=row[2], event_id=row[3],
+                  category=row[4], value_date=row[5], currency=row[6], direction=row[7],
+                  country=row[8], amount_minor=row[9], processed_at=row[10])
+
+
+def stream_effects(conn: Connection, partition: int, after: int, upto: int,
+                   yield_per: int = 20_000) -> Iterator[Effect]:
+    """Effects of one partition with after < offset <= upto, in journal order."""
+    result = conn.execution_options(yield_per=yield_per).execute(
+        _EFFECTS_SQL, {"p": partition, "a": after, "u": upto})
+    for row in result:
+        yield effect_from_row(row)
+
+
+class LedgerRepository:
+    def __init__(self, engine: Engine, group: str, topic: str) -> None:
+        self._engine = engine
+        self._group = group
+        self._topic = topic
+
+    def claim_positions(self, starts: Mapping[int, int]) -> dict[int, int]:
+        """Create missing offset rows at `starts` (log start offsets); return next_offset of
+        each partition as stored (an existing row always wins)."""
+        with self._engine.begin() as conn:
+            if starts:
+                conn.execute(pg_insert(_OFFSETS).on_conflict_do_nothing(), [
+                    {"group_id": self._group, "topic": self._topic, "partition": p,
+                     "next_offset": o} for p, o in starts.items()])
+            return self._positions(conn, list(starts))
+
+    def positions(self, partitions: Sequence[int]) -> dict[int, int]:
+        with self._engine.connect() as conn:
+            return self._positions(conn, partitions)
+
+    def _positions(self, conn: Connection, partitions: Sequence[int]) -> dict[int, int]:
+        rows = conn.execute(text(
+            "SELECT partition, next_offset FROM consumer_offsets "
+            "WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)"),
+            {"g": self._group, "t": self._topic, "ps": list(partitions)}).all()
+        return {int(p): int(o) for p, o in rows}
+
+    def commit_batch(self, valid: Sequence[Valid], invalid: Sequence[Invalid],
+                     beliefs: Mapping[int, int], last_offsets: Mapping[int, int], now: datetime,
+                     before_commit: Callable[[BatchPlan], None]) -> CommitResult:
+        """Plan and write one batch in one transaction.
+
+        `beliefs[p]` is the next_offset this instance expects to find for partition p,
+        `last_offsets[p]` the batch's last offset of p. `before_commit` runs inside the
+        transaction after the writes (the DLQ flush), so a failure there rolls back.
+        """
+        partitions = sorted(last_offsets)
+        with self._engine.begin() as conn:
+            found = {int(p): int(o) for p, o in conn.execute(
+                _LOCK_SQL, {"g": self._group, "t": self._topic, "ps": partitions}).all()}
+            fenced = {p: found.get(p) for p in partitions if found.get(p) != beliefs[p]}
+            valid = [v for v in valid if v.partition not in fenced]
+            invalid = [i for i in invalid if i.partition not in fenced]
+            plan = plan_batch(valid, invalid, self._known(conn, valid), now)
+            self._write(conn, plan, now)
+            committed = tuple(PartitionCommit(p, beliefs[p], last_offsets[p] + 1)
+                              for p in partitions if p not in fenced)
+            if committed:
+                conn.execute(
+                    update(_OFFSETS)
+                    .where(_OFFSETS.c.group_id == self._group, _OFFSETS.c.topic == self._topic,
+                           _OFFSETS.c.partition == bindparam("p"))
+                    .values(next_offset=bindparam("n"), updated_at=now),
+                    [{"p": c.partition, "n": c.new_next} for c in committed])
+            before_commit(plan)
+        if fenced:
+            logger.warning("partitions fenced: another writer moved their offsets",
+                           extra={"fenced": fenced, "believed": {p: beliefs[p] for p in fenced}})
+        return CommitResult(plan=plan, committed=committed, fenced=fenced)
+
+    def _known(self, conn: Connection, valid: Sequence[Valid]) -> dict[Key, LedgerRow]:
+        if not valid:
+            return {}
+        by_key, by_reverses = referenced_keys(valid)
+        rows = conn.execute(_KNOWN_SQL, {
+            "banks": [k[0] for k in by_key], "events": [k[1] for k in by_key],
+            "rbanks": [k[0] for k in by_reverses], "revents": [k[1] for k in by_reverses],
+        }).all()
+        known: dict[Key, LedgerRow] = {}
+        for r in rows:
+            row = LedgerRow(
+                row_id=r[0], bank_id=r[1], event_id=r[2], body_hash=r[3], category=r[4],
+                amount=r[5], currency=r[6], value_date=r[7], direction=r[8], country=r[9],
+                reverses=r[10], uetr=r[11], status=Status(r[12]), partition=r[13], offset=r[14],
+                ingested_at=r[15])
+            known[row.key] = row
+        return known
+
+    def _write(self, conn: Connection, plan: BatchPlan, now: datetime) -> None:
+        if plan.inserts:
+            rows = plan.inserts
+            inserted = conn.execute(_INSERT_EVENTS_SQL, {
+                "bank_id": [r.bank_id for r in rows], "event_id": [r.event_id for r in rows],
+                "body_hash": [r.body_hash for r in rows], "category": [r.category for r in rows],
+                "amount": [r.amount for r in rows], "currency": [r.currency for r in rows],
+                "value_date": [r.value_date for r in rows],
+                "direction": [r.direction for r in rows], "country": [r.country for r in rows],
+                "reverses": [r.reverses for r in rows], "uetr": [r.uetr for r in rows],
+                "status": [r.status.value for r in rows],
+                "kafka_partition": [r.partition for r in rows],
+                "kafka_offset": [r.offset for r in rows],
+                "ingested_at": [r.ingested_at for r in rows], "applied_at": now,
+            }).all()
+            # The planner believed every one of these keys new (it read them under the
+            # partition lock); a skipped row means another writer raced us: retry the batch.
+            if len(inserted) != len(rows):
+                raise ConcurrentLedgerWrite(
+                    f"{len(rows) - len(inserted)} keys were inserted concurrently")
+        if plan.status_updates:
+            conn.execute(update(_EVENTS).where(_EVENTS.c.id == bindparam("rid"))
+                         .values(status=bindparam("st"), applied_at=now),
+                         [{"rid": rid, "st": st.value} for rid, st in plan.status_updates])
+        if plan.effects:
+            effects = plan.effects
+            conn.execute(_INSERT_EFFECTS_SQL, {
+                "kafka_partition": [e.partition for e in effects],
+                "kafka_offset": [e.offset for e in effects],
+                "bank_id": [e.bank_id for e in effects], "event_id": [e.event_id for e in effects],
+                "category": [e.category for e in effects],
+                "value_date": [e.value_date for e in effects],
+                "currency": [e.currency for e in effects],
+                "direction": [e.direction for e in effects],
+                "country": [e.country for e in effects],
+                "amount_minor": [e.amount_minor for e in effects],
+                "processed_at": [e.processed_at for e in effects],
+            })
+        if plan.dlq:
+            conn.execute(insert(_DLQ), [{
+                "bank_id": d.bank_id, "event_id": d.event_id, "reason": d.reason,
+                "detail": d.detail, "kafka_partition": d.partition, "kafka_offset": d.offset,
+                "raw": d.raw} for d in plan.dlq])
+
+    def effects_chunk(self, partition: int, after: int, upto: int,
+                      limit: int) -> tuple[list[Effect], int]:
+        """The next replay chunk: effects in (after, bound] and `bound`, where bound <= upto
+        never splits one offset's effects across chunks (a fence value covers whole offsets)."""
+        with self._engine.connect() as conn:
+            count, last = conn.execute(_CHUNK_BOUND_SQL, {
+                "p": partition, "a": after, "u": upto, "n": limit}).one()
+            bound = upto if count < limit or last is None else int(last)
+            return list(stream_effects(conn, partition, after, bound)), bound

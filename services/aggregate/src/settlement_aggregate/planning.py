@@ -1,0 +1,243 @@
+"""Step 2 (pure): plan what one batch does to the ledger, the totals and the DLQ.
+
+Input: the batch's valid and invalid messages in offset order, and the ledger rows they
+refer to (their own keys, the originals they reverse, reversals waiting for them), read
+under the partition lock. Output: new rows (with their final status), status changes of
+existing rows, signed effects, DLQ entries and metric counts. The repository writes the
+plan in one transaction; nothing here touches I/O, so every rule is unit-testable.
+
+Rules (docs/aggregator.md):
+- the first copy of (bank_id, event_id) wins; a later copy with the same body_hash is a
+  duplicate, with a different one a `conflicting_duplicate` for the DLQ;
+- an original is counted: effect +amount at its offset;
+- a reversal whose original is counted and matches (reversals.match) is applied: effect
+  -amount with the original's attributes at the reversal's offset;
+- a reversal whose original is unknown waits as `reversal_pending`; when the original
+  arrives both effects are written at the original's offset (or the reversal is rejected
+  and goes to the DLQ if it does not match).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from settlement_aggregate.decode import Invalid, Valid
+from settlement_aggregate.reversals import Claim, Verdict, match
+from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_core.buckets import Effect
+from settlement_core.categories import Category, Direction
+from settlement_core.events import Envelope, SettlementEvent, encode
+from settlement_core.money import to_minor
+
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class DlqEntry:
+    partition: int
+    offset: int
+    key: bytes | None
+    raw: bytes | None
+    reason: str
+    detail: str
+    bank_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    inserts: tuple[LedgerRow, ...]
+    status_updates: tuple[tuple[int, Status], ...]
+    effects: tuple[Effect, ...]
+    dlq: tuple[DlqEntry, ...]
+    duplicates: int = 0
+    counted: Mapping[str, int] = field(default_factory=dict)  # category -> originals counted
+    reversals_applied: int = 0
+    reversals_pending: int = 0
+
+
+def referenced_keys(valid: Sequence[Valid]) -> tuple[set[Key], set[Key]]:
+    """Keys whose rows the planner needs: (own keys and reversal targets, originals that
+    reversals may be waiting for or that may already be reversed)."""
+    by_key: set[Key] = set()
+    by_reverses: set[Key] = set()
+    for item in valid:
+        event = item.envelope.event
+        by_key.add((event.bank_id, event.event_id))
+        if event.reverses is None:
+            by_reverses.add((event.bank_id, event.event_id))
+        else:
+            by_key.add((event.bank_id, event.reverses))
+            by_reverses.add((event.bank_id, event.reverses))
+    return by_key, by_reverses
+
+
+def _row(item: Valid, status: Status) -> LedgerRow:
+    event = item.envelope.event
+    return LedgerRow(
+        row_id=None, bank_id=event.bank_id, event_id=event.event_id, body_hash=item.body_hash,
+        category=event.category.value, amount=event.amount, currency=event.currency,
+        value_date=event.value_date, direction=event.direction.value,
+        country=event.counterparty_country, reverses=event.reverses, uetr=event.uetr,
+        status=status, partition=item.partition, offset=item.offset,
+        ingested_at=item.envelope.received_at)
+
+
+def _effect(original: LedgerRow, sign: int, partition: int, offset: int, event_id: str,
+            now: datetime) -> Effect:
+    return Effect(
+        partition=partition, offset=offset, bank_id=original.bank_id, event_id=event_id,
+        category=original.category, value_date=original.value_date, currency=original.currency,
+        direction=original.direction, country=original.country,
+        amount_minor=sign * to_minor(original.amount, original.currency), processed_at=now)
+
+
+def reencode(row: LedgerRow) -> bytes:
+    """The canonical message of a stored event (for DLQ entries decided after the fact)."""
+    event = SettlementEvent(
+        bank_id=row.bank_id, event_id=row.event_id, category=Category(row.category),
+        amount=row.amount, currency=row.currency, value_date=row.value_date,
+        direction=Direction(row.direction), counterparty_country=row.country,
+        reverses=row.reverses, uetr=row.uetr)
+    return encode(Envelope(event=event, received_at=row.ingested_at))
+
+
+class _Planner:
+    """Mutable working state of one plan_batch call (never escapes it)."""
+
+    def __init__(self, known: Mapping[Key, LedgerRow], now: datetime) -> None:
+        self.now = now
+        self.rows: dict[Key, LedgerRow] = dict(known)
+        # original key -> event_id of its active (pending or applied) reversal
+        self.active: dict[Key, str] = {
+            (row.bank_id, row.reverses): row.event_id for row in known.values()
+            if row.reverses is not None
+            and row.status in (Status.REVERSAL_PENDING, Status.REVERSAL_APPLIED)}
+        self.new_keys: list[Key] = []
+        self.updates: dict[int, Status] = {}
+        self.effects: list[Effect] = []
+        self.dlq: list[DlqEntry] = []
+        self.duplicates = 0
+        self.counted: Counter[str] = Counter()
+        self.reversals_applied = 0
+        self.reversals_pending = 0
+
+    def set_status(self, key: Key, status: Status) -> None:
+        row = replace(self.rows[key], status=status)
+        self.rows[key] = row
+        if row.row_id is not None:
+            self.updates[row.row_id] = status
+
+    def add(self, row: LedgerRow) -> None:
+        self.rows[row.key] = row
+        self.new_keys.append(row.key)
+
+    def reject(self, item: Valid, reason: str, detail: str) -> None:
+        event = item.envelope.event
+        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, reason, detail,
+                                 event.bank_id, event.event_id))
+
+    def invalid(self, item: Invalid) -> None:
+        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, item.reason,
+                                 item.detail))
+
+    def valid(self, item: Valid) -> None:
+        event = item.envelope.event
+        key = (event.bank_id, event.event_id)
+        existing = self.rows.get(key)
+        if existing is not None:
+            if existing.body_hash == item.body_hash:
+                self.duplicates += 1
+            else:
+                self.reject(item, CONFLICTING_DUPLICATE,
+                            f"{event.event_id} already recorded at "
+                            f"{existing.partition}/{existing.offset} with another body")
+            return
+        if event.reverses is None:
+            self.original(item, key)
+        else:
+            self.reversal(item, key, event.reverses)
+
+    def original(self, item: Valid, key: Key) -> None:
+        row = _row(item, Status.COUNTED)
+        self.add(row)
+        self.effects.append(_effect(row, 1, item.partition, item.offset, row.event_id, self.now))
+        self.counted[row.category] += 1
+        waiting = self.active.get(key)
+        if waiting is None:
+            return
+        reversal = self.rows[(row.bank_id, waiting)]
+        if reversal.status is not Status.REVERSAL_PENDING:
+            return
+        assert reversal.reverses is not None
+        decision = match(row, Claim(reversal.bank_id, reversal.event_id, reversal.reverses,
+                                    reversal.amount, reversal.currency), already_reversed_by=None)
+        if decision.verdict is Verdict.APPLY:
+            self.set_status(reversal.key, Status.REVERSAL_APPLIED)
+            self.set_status(key, Status.REVERSED)
+            # Caused by the original's arrival, so journalled at the original's offset.
+            self.effects.append(_effect(row, -1, item.partition, item.offset, reversal.event_id,
+                                        self.now))
+            self.reversals_applied += 1
+            return
+        self.set_status(reversal.key, Status.REVERSAL_REJECTED)
+        del self.active[key]
+        self.dlq.append(DlqEntry(reversal.partition, reversal.offset, None, reencode(reversal),
+                                 decision.verdict.value, decision.detail, reversal.bank_id,
+                                 reversal.event_id))
+
+    def reversal(self, item: Valid, key: Key, reverses: str) -> None:
+        event = item.envelope.event
+        if reverses == event.event_id:
+            self.reject(item, Verdict.MISMATCH.value, "an event cannot reverse itself")
+            return
+        target_key = (event.bank_id, reverses)
+        target = self.rows.get(target_key)
+        if target is None:
+            if target_key in self.active:
+                self.reject(item, Verdict.ALREADY_REVERSED.value,
+                            f"{reverses} already has pending reversal {self.active[target_key]}")
+                return
+            self.add(_row(item, Status.REVERSAL_PENDING))
+            self.active[target_key] = event.event_id
+            self.reversals_pending += 1
+            return
+        decision = match(target, Claim(event.bank_id, event.event_id, reverses,
+                                       event.amount, event.currency),
+                         already_reversed_by=self.active.get(target_key))
+        if decision.verdict is not Verdict.APPLY:
+            self.reject(item, decision.verdict.value, decision.detail)
+            return
+        self.add(_row(item, Status.REVERSAL_APPLIED))
+        self.set_status(target_key, Status.REVERSED)
+        self.active[target_key] = event.event_id
+        self.effects.append(_effect(target, -1, item.partition, item.offset, event.event_id,
+                                    self.now))
+        self.reversals_applied += 1
+
+
+def plan_batch(valid: Sequence[Valid], invalid: Sequence[Invalid],
+               known: Mapping[Key, LedgerRow], now: datetime) -> BatchPlan:
+    """Plan one batch. `valid`/`invalid` may span partitions; each is handled in offset
+    order (a bank's events share one partition, so order across partitions is irrelevant)."""
+    planner = _Planner(known, now)
+    items: list[Valid | Invalid] = [*valid, *invalid]
+    items.sort(key=lambda i: (i.partition, i.offset))
+    for item in items:
+        if isinstance(item, Valid):
+            planner.valid(item)
+        else:
+            planner.invalid(item)
+    return BatchPlan(
+        inserts=tuple(planner.rows[k] for k in planner.new_keys),
+        status_updates=tuple(planner.updates.items()),
+        effects=tuple(planner.effects),
+        dlq=tuple(planner.dlq),
+        duplicates=planner.duplicates,
+        counted=dict(planner.counted),
+        reversals_applied=planner.reversals_applied,
+        reversals_pending=planner.reversals_pending,
+    )

@@ -1,0 +1,61 @@
+"""Pure reversal matching rules.
+
+A reversal (event.reverses = event_id of the same bank) subtracts a counted original. It
+must match that original's amount and currency exactly; an original is reversed at most
+once (one active reversal: pending or applied). Anything else goes to the DLQ uncounted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from settlement_aggregate.rows import LedgerRow, Status
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"
+    MISMATCH = "reversal_mismatch"
+    ALREADY_REVERSED = "already_reversed"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The parts of a reversal that must agree with its original."""
+
+    bank_id: str
+    event_id: str
+    reverses: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    detail: str
+
+
+def match(original: LedgerRow, claim: Claim, *, already_reversed_by: str | None) -> Decision:
+    """Decide whether `claim` may reverse `original`.
+
+    `already_reversed_by` is the event_id of another active (pending or applied) reversal of
+    the same original, if any.
+    """
+    if original.bank_id != claim.bank_id or original.event_id != claim.reverses:
+        return Decision(Verdict.MISMATCH, "reversal does not reference this event")
+    if original.is_reversal:
+        return Decision(Verdict.MISMATCH, f"{original.event_id} is itself a reversal")
+    if original.status is Status.REVERSED or (
+            already_reversed_by is not None and already_reversed_by != claim.event_id):
+        return Decision(Verdict.ALREADY_REVERSED,
+                        f"{original.event_id} already reversed by {already_reversed_by}")
+    if original.status is not Status.COUNTED:
+        return Decision(Verdict.MISMATCH, f"{original.event_id} is not counted")
+    if original.currency != claim.currency:
+        return Decision(Verdict.MISMATCH,
+                        f"currency {claim.currency} != original {original.currency}")
+    if original.amount != claim.amount:
+        return Decision(Verdict.MISMATCH, f"amount {claim.amount} != original {original.amount}")
+    return Decision(Verdict.APPLY, "")

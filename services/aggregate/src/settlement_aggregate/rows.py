@@ -1,0 +1,53 @@
+"""Value types of the ledger shared by the pure planner and the PostgreSQL repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+# (bank_id, event_id): the identity of an event in the ledger.
+Key = tuple[str, str]
+
+
+class Status(StrEnum):
+    """ledger_events.status. Originals: counted | reversed. Reversals: the other three."""
+
+    COUNTED = "counted"
+    REVERSED = "reversed"
+    REVERSAL_APPLIED = "reversal_applied"
+    REVERSAL_PENDING = "reversal_pending"
+    # A reversal that waited for its original and then did not match it (it is in the DLQ).
+    REVERSAL_REJECTED = "reversal_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """What the planner needs to know about one ledger_events row (existing or new)."""
+
+    row_id: int | None  # None for rows planned in this batch
+    bank_id: str
+    event_id: str
+    body_hash: str
+    category: str
+    amount: Decimal
+    currency: str
+    value_date: date
+    direction: str
+    country: str
+    reverses: str | None
+    uetr: UUID | None
+    status: Status
+    partition: int
+    offset: int
+    ingested_at: datetime
+
+    @property
+    def key(self) -> Key:
+        return (self.bank_id, self.event_id)
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses is not None

@@ -1,0 +1,78 @@
+"""FastAPI dependencies as Annotated aliases (the full-stack-fastapi-template style)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+
+from settlement_api.bucket_store import BucketStore
+from settlement_api.fx_cache import FxCache
+from settlement_api.runtime import Runtime
+from settlement_api.security import Reader, unauthorized
+from settlement_api.settings import ApiSettings
+from settlement_core.auth import AuthError, Principal, authenticate
+from settlement_core.problems import Problem
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> ApiSettings:
+    return runtime.settings
+
+
+def get_redis(runtime: RuntimeDep) -> aioredis.Redis:
+    return runtime.redis
+
+
+def get_store(runtime: RuntimeDep) -> BucketStore:
+    return runtime.store
+
+
+def get_fx(runtime: RuntimeDep) -> FxCache:
+    return runtime.fx
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
+StoreDep = Annotated[BucketStore, Depends(get_store)]
+FxDep = Annotated[FxCache, Depends(get_fx)]
+
+
+async def _principal(request: Request, runtime: Runtime) -> Principal | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    try:
+        return await authenticate(header, runtime.redis, runtime.sessions)
+    except AuthError as exc:
+        if exc.status == 401:
+            raise unauthorized("The API key is missing, malformed, unknown or revoked.") from None
+        raise Problem(exc.status, "Forbidden" if exc.status == 403 else "Authentication failed",
+                      str(exc) or "The key may not be used here.", "auth") from None
+
+
+async def require_reader(request: Request, runtime: RuntimeDep) -> Reader:
+    principal = await _principal(request, runtime)
+    if principal is None:
+        raise unauthorized()
+    return Reader(principal)
+
+
+async def public_or_reader(request: Request, runtime: RuntimeDep) -> Reader:
+    """A key if one is sent (a bad key is still 401); anonymous only in public mode."""
+    principal = await _principal(request, runtime)
+    if principal is None and not runtime.settings.public_mode:
+        raise unauthorized()
+    return Reader(principal)
+
+
+ReaderDep = Annotated[Reader, Depends(require_reader)]
+PublicReaderDep = Annotated[Reader, Depends(public_or_reader)]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class LedgerRecordOut(BaseModel):
+    bank_id: str
+    event_id: str
+    category: str
+    amount: str
+    currency: str
+    value_date: date
+    direction: str
+    counterparty_country: str
+    reverses: str | None
+    uetr: str | None
+    ledger_status: str = Field(description="counted | reversed (originals); reversal_applied | "
+                                           "reversal_pending | reversal_rejected (reversals)")
+    body_hash: str
+    kafka_partition: int
+    kafka_offset: int
+    ingested_at: datetime
+    applied_at: datetime
+
+
+class DlqRecordOut(BaseModel):
+    reason: str
+    detail: str
+    kafka_partition: int
+    kafka_offset: int
+    created_at: datetime
+
+
+class EventStatusOut(BaseModel):
+    bank_id: str
+    event_id: str
+    status: str = Field(description="counted | duplicate | reversed | dlq | unknown")
+    ledger: LedgerRecordOut | None
+    reversed_by: str | None = Field(description="event_id of the reversal, when reversed")
+    dlq: list[DlqRecordOut]

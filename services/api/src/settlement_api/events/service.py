@@ -1,0 +1,61 @@
+"""Status of one event from the ledger of record (pure mapping; I/O in repository.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from settlement_api.events.schemas import DlqRecordOut, EventStatusOut, LedgerRecordOut
+from settlement_core.db.models import DlqEvent, LedgerEvent
+from settlement_core.money import format_amount
+
+
+class EventStatus(StrEnum):
+    COUNTED = "counted"
+    DUPLICATE = "duplicate"
+    REVERSED = "reversed"
+    DLQ = "dlq"
+    UNKNOWN = "unknown"
+
+
+# DLQ reasons that mean "this id was already used": the bank resent an event id with another
+# body, so the message was not counted again (the aggregator's `conflicting_duplicate`).
+DUPLICATE_REASONS = frozenset({"conflicting_duplicate", "duplicate", "conflict"})
+# Ledger statuses (settlement_aggregate.rows.Status) that mean the event moves the totals.
+_COUNTED = frozenset({"counted", "reversal_applied", "reversal_pending"})
+
+
+def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatus:
+    """The ledger row decides when there is one: a later resend that went to the DLQ does not
+    undo a counted event. Without a ledger row, a duplicate-id DLQ entry reads `duplicate`."""
+    if ledger is not None:
+        if ledger.status == "reversed":
+            return EventStatus.REVERSED
+        if ledger.status in _COUNTED:
+            return EventStatus.COUNTED
+        return EventStatus.DLQ  # reversal_rejected: the reversal did not match its original
+    if any(d.reason in DUPLICATE_REASONS for d in dlq):
+        return EventStatus.DUPLICATE
+    if dlq:
+        return EventStatus.DLQ
+    return EventStatus.UNKNOWN
+
+
+def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
+    return LedgerRecordOut(
+        bank_id=row.bank_id, event_id=row.event_id, category=row.category,
+        amount=format_amount(row.amount, row.currency), currency=row.currency,
+        value_date=row.value_date, direction=row.direction,
+        counterparty_country=row.counterparty_country, reverses=row.reverses,
+        uetr=str(row.uetr) if row.uetr else None, ledger_status=row.status,
+        body_hash=row.body_hash, kafka_partition=row.kafka_partition,
+        kafka_offset=row.kafka_offset, ingested_at=row.ingested_at, applied_at=row.applied_at)
+
+
+def event_status(bank_id: str, event_id: str, ledger: LedgerEvent | None,
+                 reversal: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatusOut:
+    return EventStatusOut(
+        bank_id=bank_id, event_id=event_id, status=classify(ledger, dlq).value,
+        ledger=ledger_out(ledger) if ledger else None,
+        reversed_by=reversal.event_id if reversal else None,
+        dlq=[DlqRecordOut(reason=d.reason, detail=d.detail, kafka_partition=d.kafka_partition,
+                          kafka_offset=d.kafka_offset, created_at=d.created_at) for d in dlq])

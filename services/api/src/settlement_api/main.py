@@ -1,0 +1,73 @@
+"""App factory. Connections are created in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import sessionmaker
+
+from settlement_api.banks.routes import router as banks_router
+from settlement_api.bucket_store import BucketStore
+from settlement_api.events.routes import router as events_router
+from settlement_api.fx_cache import FxCache
+from settlement_api.metrics.collector import BuildInfo, BusinessReader
+from settlement_api.metrics.http import HttpMetrics
+from settlement_api.metrics.routes import router as metrics_router
+from settlement_api.progress.routes import router as progress_router
+from settlement_api.runtime import Runtime
+from settlement_api.settings import ApiSettings
+from settlement_api.status_page.routes import router as status_router
+from settlement_api.targets.routes import router as targets_router
+from settlement_api.totals.routes import router as totals_router
+from settlement_core.db.engine import make_engine
+from settlement_core.problems import install_problem_handlers
+from settlement_core.redis_io import async_client
+from settlement_core.targets import load_targets
+
+
+def package_version() -> str:
+    try:
+        return version("settlement-api")
+    except PackageNotFoundError:  # running from a source tree without metadata
+        return "0.0.0"
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or ApiSettings()
+        targets = load_targets(config.targets_file)  # fail at start-up, not on first request
+        redis = async_client(config.redis_url)
+        engine = make_engine(config.database_url, pool_size=5)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        runtime = Runtime(config, targets, redis, engine, sessions, BucketStore(redis),
+                          FxCache(sessions, config.fx_cache_seconds))
+        app.state.runtime = runtime
+        app.state.business = BusinessReader(runtime)
+        app.state.build = BuildInfo(config.build_version or package_version(),
+                                    config.build_commit)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            engine.dispose()
+
+    app = FastAPI(title="Settlement volume tracker API", version=package_version(),
+                  description="Read-only progress toward the six 2020 settlement targets. "
+                              "See docs/api.md.", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.state.http_registry = CollectorRegistry(auto_describe=True)
+    HttpMetrics(app.state.http_registry).install(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (targets_router, progress_router, totals_router, banks_router, events_router,
+                   metrics_router, status_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from settlement_api.deps import PublicReaderDep, RuntimeDep
+from settlement_api.progress.schemas import ProgressOut
+from settlement_api.progress.service import progress_report
+from settlement_api.query import QueryErrors
+
+router = APIRouter(prefix="/v1", tags=["progress"])
+
+
+@router.get("/progress", response_model=ProgressOut, summary="Progress toward the six targets")
+async def get_progress(
+    runtime: RuntimeDep, reader: PublicReaderDep,
+    as_of: Annotated[str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); "
+                                                   "capped at each target's window end")] = None,
+) -> ProgressOut:
+    del reader  # authorisation only: progress is market-wide, never per bank
+    errors = QueryErrors()
+    day = errors.parse_date("as_of", as_of)
+    errors.raise_if_any()
+    return await progress_report(runtime, day)

@@ -1,0 +1,36 @@
+"""Process-wide resources of one app instance, created in the lifespan (never at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import redis.asyncio as aioredis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from settlement_api.bucket_store import BucketStore
+from settlement_api.fx_cache import FxCache
+from settlement_api.settings import ApiSettings
+from settlement_core.targets import Target
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: ApiSettings
+    targets: tuple[Target, ...]
+    redis: aioredis.Redis
+    # Synchronous SQLAlchemy (as settlement_core.auth expects); PostgreSQL is only read for
+    # point lookups and the FX table, run in worker threads to keep the event loop free.
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BucketStore
+    fx: FxCache
+
+    def today(self) -> date:
+        """Business date: the plan's figures are per calendar day in Asia/Shanghai."""
+        return datetime.now(ZoneInfo(self.settings.business_timezone)).date()
+
+    def target(self, code: str) -> Target | None:
+        return next((t for t in self.targets if t.code.value == code), None)

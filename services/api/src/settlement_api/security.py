@@ -1,0 +1,53 @@
+"""Who may read what. Keys are verified by settlement_core.auth (shared with ingest).
+
+- operator keys read everything;
+- bank keys read their own bank's totals and events, plus the market-wide targets and
+  progress (the figures public mode would show anyone);
+- without a key: 401, except /v1/targets and /v1/progress when PUBLIC_MODE is on.
+A bank asking for another bank gets 404, not 403, so bank ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from settlement_core.auth import Principal
+from settlement_core.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """The authenticated caller, or the anonymous public reader (principal None)."""
+
+    principal: Principal | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.principal is not None and self.principal.kind == "operator"
+
+    @property
+    def bank_id(self) -> str | None:
+        if self.principal is not None and self.principal.kind == "bank":
+            return self.principal.id
+        return None
+
+
+def unauthorized(detail: str = "An API key is required: 'Authorization: Bearer <key>'.") -> Problem:
+    return Problem(401, "Unauthorized", detail, "unauthorized",
+                   headers={"WWW-Authenticate": 'Bearer realm="settlement-api"'})
+
+
+def bank_not_found(bank_id: str) -> Problem:
+    return Problem(404, "Not found", f"No bank {bank_id!r} is visible to this key.", "not-found")
+
+
+def scoped_bank(reader: Reader, requested: str | None) -> str | None:
+    """The bank a totals query is restricted to; a bank key is always pinned to its own."""
+    own = reader.bank_id
+    if reader.is_operator:
+        return requested
+    if own is None:
+        raise unauthorized()
+    if requested is not None and requested != own:
+        raise bank_not_found(requested)
+    return own

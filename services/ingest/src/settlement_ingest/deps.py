@@ -1,0 +1,146 @@
+"""Request dependencies: the app's resources, the authenticated principal and the body.
+
+Everything is created in the lifespan (main.py) and reached through `request.app.state`,
+so importing this module opens no connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from settlement_core.auth import AuthError, Principal, authenticate, verify_signature
+from settlement_core.kafka_io import EventProducer
+from settlement_core.problems import Problem
+from settlement_ingest.metrics import IngestMetrics
+from settlement_ingest.service import Intake
+from settlement_ingest.settings import IngestSettings
+
+JSON_TYPES = frozenset({"application/json"})
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    settings: IngestSettings
+    redis: aioredis.Redis
+    engine: Engine
+    sessions: Callable[[], Session]
+    producer: EventProducer
+    intake: Intake
+    metrics: IngestMetrics
+
+
+async def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+async def get_intake(resources: ResourcesDep) -> Intake:
+    return resources.intake
+
+
+IntakeDep = Annotated[Intake, Depends(get_intake)]
+
+
+def _auth_problem(exc: AuthError) -> Problem:
+    if exc.status == 403:
+        return Problem(403, "Forbidden", exc.detail, "forbidden")
+    return Problem(401, "Unauthorized", exc.detail, "unauthorized",
+                   headers={"WWW-Authenticate": 'Bearer realm="settlement-ingest"'})
+
+
+async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
+    try:
+        return await authenticate(request.headers.get("authorization"), resources.redis,
+                                  resources.sessions,
+                                  cache_ttl_s=resources.settings.auth_cache_ttl_s)
+    except AuthError as exc:
+        raise _auth_problem(exc) from None
+    except RedisError as exc:
+        raise resources.intake.redis_down(exc) from exc
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_bank(principal: PrincipalDep) -> Principal:
+    if principal.kind != "bank":
+        raise _auth_problem(AuthError(403, "Operator keys can read but never write events; "
+                                           "use the bank's own key."))
+    return principal
+
+
+BankDep = Annotated[Principal, Depends(get_bank)]
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class SignedBody:
+    """Reads the raw body within the size limit, checks its type and the bank's HMAC."""
+
+    def __init__(self, kind: Literal["json", "xml"]) -> None:
+        self.kind = kind
+
+    async def __call__(self, request: Request, bank: BankDep, resources: ResourcesDep) -> bytes:
+        settings = resources.settings
+        media_type = _media_type(request)
+        if self.kind == "json":
+            limit, accepted = settings.max_body_bytes, media_type in JSON_TYPES
+        else:
+            limit = settings.max_xml_bytes
+            accepted = media_type in XML_TYPES or media_type.endswith("+xml")
+        if not accepted:
+            expected = "application/json" if self.kind == "json" else "application/xml"
+            raise Problem(415, "Unsupported media type",
+                          f"Content-Type {media_type or '(none)'!r} is not accepted here; "
+                          f"send {expected}.", "unsupported-media-type")
+        body = await _read_limited(request, limit)
+        if bank.hmac_secret is not None:
+            try:
+                verify_signature(bank.hmac_secret, request.headers.get("x-signature"), body,
+                                 time.time(), settings.signature_window_s)
+            except AuthError as exc:
+                raise _auth_problem(exc) from None
+        return body
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "Content too large", f"The body exceeds the limit of {limit} bytes.",
+                   "too-large")
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    # Refuse early on the declared length, and count the stream too: chunked bodies and
+    # lying clients have no trustworthy Content-Length.
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise Problem(400, "Bad request", "Content-Length is not a number.", "bad-request")
+        if int(declared) > limit:
+            raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+JsonBody = Annotated[bytes, Depends(SignedBody("json"))]
+XmlBody = Annotated[bytes, Depends(SignedBody("xml"))]

@@ -1,0 +1,82 @@
+"""App factory. Clients are created in the lifespan, never at import time, so importing
+the package (tests, OpenAPI export) touches no network."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+from sqlalchemy.orm import sessionmaker
+
+from settlement_core.db.engine import make_engine
+from settlement_core.kafka_io import EventProducer
+from settlement_core.problems import install_problem_handlers
+from settlement_core.redis_io import async_client
+from settlement_ingest.deps import Resources
+from settlement_ingest.idempotency import IdempotencyStore
+from settlement_ingest.metrics import IngestMetrics, MetricsMiddleware
+from settlement_ingest.ratelimit import RateLimiter
+from settlement_ingest.routes import router
+from settlement_ingest.schemas import BatchIn, EventIn
+from settlement_ingest.service import Intake
+from settlement_ingest.settings import IngestSettings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()  # from the environment
+    metrics = IngestMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = async_client(settings.redis_url)
+        engine = make_engine(settings.database_url, pool_size=5)
+        producer = EventProducer(settings.kafka_bootstrap, timeout_s=settings.produce_timeout_s,
+                                 client_id="settlement-ingest")
+        intake = Intake(settings, producer,
+                        IdempotencyStore(redis, pending_ttl_s=settings.idempotency_pending_ttl_s,
+                                         done_ttl_s=settings.idempotency_ttl_s),
+                        RateLimiter(redis), metrics)
+        app.state.resources = Resources(settings, redis, engine, sessionmaker(engine),
+                                        producer, intake, metrics)
+        logger.info("ingest started", extra={"topic": settings.events_topic,
+                                             "kafka": settings.kafka_bootstrap})
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                await asyncio.to_thread(producer.close)
+            await redis.aclose()
+            engine.dispose()
+            logger.info("ingest stopped")
+
+    app = FastAPI(title="Settlement ingest", version="1.0.0", lifespan=lifespan,
+                  description="Bank settlement event intake. See docs/ingest-contract.md.")
+    install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        # Bodies are read raw (for HMAC and exact error pointers); publish their models here.
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            _, defs = models_json_schema([(EventIn, "validation"), (BatchIn, "validation")],
+                                         ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                defs.get("$defs", {}))
+            schema["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,78 @@
+"""Prometheus metrics of ingest; the names are a contract with deploy/prometheus and the
+dashboards (docs/architecture.md). Labels are bounded: routes are the templates of the
+declared routes (anything else is "unmatched"), reasons come from a fixed vocabulary.
+
+Each app gets its own registry so several apps (tests) never clash on registration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0)
+
+# Outcome reasons; anything else is folded into "other" to keep label cardinality fixed.
+REASONS = frozenset({"", "validation", "conflict", "rate_limited", "unavailable",
+                     "in_progress", "unauthorized", "forbidden", "malformed"})
+
+
+@dataclass
+class IngestMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter("ingest_http_requests", "HTTP requests by route and status",
+                                ["route", "method", "status"], registry=r)
+        self.duration = Histogram("ingest_http_request_duration_seconds",
+                                  "HTTP request duration", ["route"],
+                                  buckets=_LATENCY_BUCKETS, registry=r)
+        self.events = Counter("ingest_events", "Events by outcome and reason",
+                              ["outcome", "reason"], registry=r)
+        self.produce_latency = Histogram("ingest_produce_latency_seconds",
+                                         "Time from send to Kafka acknowledgement (acks=all)",
+                                         buckets=_LATENCY_BUCKETS, registry=r)
+        self.kafka_up = Gauge("ingest_kafka_up", "1 when the last Kafka contact succeeded",
+                              registry=r)
+        self.kafka_up.set(0)
+
+    def event(self, outcome: str, reason: str = "", count: int = 1) -> None:
+        if count:
+            self.events.labels(outcome, reason if reason in REASONS else "other").inc(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware) so it adds no task switch per request."""
+
+    def __init__(self, app: ASGIApp, metrics: IngestMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(template, scope.get("method", ""), str(status)).inc()
+            self.metrics.duration.labels(template).observe(time.perf_counter() - started)

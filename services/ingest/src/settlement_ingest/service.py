@@ -1,0 +1,224 @@
+"""Intake: rate limit, idempotency claim, produce with acknowledgement, mark done.
+
+The HTTP layer turns request bodies into candidates (`SettlementEvent` or `Invalid`); this
+module decides each candidate's outcome. The order is what makes acknowledgements safe:
+
+1. take tokens from the bank's bucket (one per event) or refuse the request with 429;
+2. claim every valid (bank, event_id) atomically in Redis; duplicates and conflicts are
+   answered from the claim, copies in flight are waited for;
+3. produce the claimed events and wait for the broker's acks=all acknowledgement;
+4. only then mark the claims done and answer accepted. If the produce fails the claims are
+   released, so the bank's retry is produced, and the request answers 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from redis.exceptions import RedisError
+
+from settlement_core.auth import Principal
+from settlement_core.events import Envelope, SettlementEvent, encode
+from settlement_core.kafka_io import EventProducer, KafkaUnavailable
+from settlement_core.problems import Problem, validation_problem
+from settlement_ingest.idempotency import (
+    Claim,
+    ClaimState,
+    IdempotencyStore,
+    idempotency_key,
+    new_token,
+)
+from settlement_ingest.metrics import IngestMetrics
+from settlement_ingest.ratelimit import RateLimiter
+from settlement_ingest.settings import IngestSettings
+from settlement_ingest.validation import Invalid, Rules
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["accepted", "duplicate", "rejected"]
+Candidate = SettlementEvent | Invalid
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: str | None
+    status: Status
+    problem: Problem | None = None
+    reason: str = ""
+
+
+def unavailable(detail: str, retry_after_s: int) -> Problem:
+    return Problem(503, "Service unavailable", detail, "unavailable",
+                   headers={"Retry-After": str(retry_after_s)})
+
+
+def conflict(event_id: str) -> Problem:
+    return Problem(409, "Conflict", f"event_id {event_id!r} was already received with a "
+                   "different body; send a new event_id for a different event", "conflict")
+
+
+def rules_from(settings: IngestSettings) -> Rules:
+    return Rules(max_amount=settings.max_amount,
+                 currencies=frozenset(settings.accepted_currencies),
+                 earliest_value_date=date.fromisoformat(settings.earliest_value_date),
+                 future_days=settings.value_date_future_days)
+
+
+class Intake:
+    def __init__(self, settings: IngestSettings, producer: EventProducer,
+                 idempotency: IdempotencyStore, limiter: RateLimiter,
+                 metrics: IngestMetrics) -> None:
+        self.settings = settings
+        self.rules = rules_from(settings)
+        self._zone = ZoneInfo(settings.business_timezone)
+        self._producer = producer
+        self._idempotency = idempotency
+        self._limiter = limiter
+        self.metrics = metrics
+        # Circuit breaker: after a failed produce only one request at a time (the probe)
+        # waits on the broker; the rest answer 503 at once. This keeps every answer within
+        # the bound (a request that waited on a concurrent copy does not wait a second
+        # produce timeout) and the first successful probe closes the circuit again.
+        self._kafka_down = False
+        self._probe_in_flight = False
+
+    def today(self) -> date:
+        return datetime.now(self._zone).date()
+
+    def redis_down(self, exc: Exception) -> Problem:
+        logger.warning("redis unavailable", extra={"error": str(exc)})
+        return unavailable("The idempotency store is unavailable; nothing was accepted.",
+                           self.settings.unavailable_retry_after_s)
+
+    async def admit(self, principal: Principal, cost: int) -> None:
+        """Charge the bank's bucket; raises 429 with Retry-After when it is empty."""
+        try:
+            decision = await self._limiter.take(principal.id, principal.rate_per_second,
+                                                principal.burst, max(1, cost))
+        except RedisError as exc:
+            raise self.redis_down(exc) from exc
+        if not decision.allowed:
+            self.metrics.event("rejected", "rate_limited", cost)
+            detail = (f"Rate limit of {principal.rate_per_second} events/s (burst "
+                      f"{principal.burst}) exceeded; retry after {decision.retry_after_s} s.")
+            if cost > principal.burst:
+                detail = (f"This request carries {cost} events, more than the burst of "
+                          f"{principal.burst}; split it into smaller batches.")
+            raise Problem(429, "Too many requests", detail, "rate-limited",
+                          headers={"Retry-After": str(decision.retry_after_s)})
+
+    async def submit(self, principal: Principal, candidates: Sequence[Candidate]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(candidates)
+        first_of: dict[str, int] = {}
+        unique: list[tuple[int, SettlementEvent, Claim]] = []
+        for i, candidate in enumerate(candidates):
+            if isinstance(candidate, Invalid):
+                outcomes[i] = Outcome(candidate.event_id, "rejected",
+                                      validation_problem(list(candidate.errors)), "validation")
+            elif candidate.event_id not in first_of:
+                first_of[candidate.event_id] = i
+                unique.append((i, candidate, Claim(
+                    idempotency_key(principal.id, candidate.event_id), candidate.body_hash())))
+        token = new_token()
+        try:
+            states = await self._idempotency.settle([c for _, _, c in unique], token,
+                                                    self.settings.pending_wait_s)
+        except RedisError as exc:
+            raise self.redis_down(exc) from exc
+
+        claimed = [(event, claim) for (_, event, claim), state in zip(unique, states, strict=True)
+                   if state is ClaimState.CLAIMED]
+        if claimed:
+            await self._produce(principal, [e for e, _ in claimed], [c for _, c in claimed],
+                                token)
+
+        hashes: dict[str, str] = {}
+        for (i, event, claim), state in zip(unique, states, strict=True):
+            hashes[event.event_id] = claim.body_hash
+            if state is ClaimState.CLAIMED:
+                outcomes[i] = Outcome(event.event_id, "accepted")
+            elif state is ClaimState.DUPLICATE:
+                outcomes[i] = Outcome(event.event_id, "duplicate")
+            elif state is ClaimState.CONFLICT:
+                outcomes[i] = Outcome(event.event_id, "rejected", conflict(event.event_id),
+                                      "conflict")
+            else:
+                outcomes[i] = Outcome(event.event_id, "rejected", unavailable(
+                    f"event_id {event.event_id!r} is being processed by another request; "
+                    "retry", 1), "in_progress")
+        # Repeats inside one request share the first copy's fate, or conflict with it.
+        for i, candidate in enumerate(candidates):
+            if outcomes[i] is not None or isinstance(candidate, Invalid):
+                continue
+            first_outcome = outcomes[first_of[candidate.event_id]]
+            assert first_outcome is not None
+            if candidate.body_hash() != hashes[candidate.event_id]:
+                outcomes[i] = Outcome(candidate.event_id, "rejected",
+                                      conflict(candidate.event_id), "conflict")
+            elif first_outcome.status == "rejected":
+                outcomes[i] = first_outcome
+            else:
+                outcomes[i] = Outcome(candidate.event_id, "duplicate")
+        final = [o for o in outcomes if o is not None]
+        for outcome in final:
+            self.metrics.event(outcome.status, outcome.reason)
+        return final
+
+    async def _produce(self, principal: Principal, events: list[SettlementEvent],
+                       claims: list[Claim], token: str) -> None:
+        received_at = datetime.now(UTC)
+        key = principal.id.encode()
+        records = [(key, encode(Envelope(event, received_at))) for event in events]
+        probe = self._kafka_down
+        if probe and self._probe_in_flight:
+            await self._release(claims, token)
+            self.metrics.event("rejected", "unavailable", len(events))
+            raise unavailable("Kafka is unavailable; nothing was accepted, retry the same "
+                              "request.", self.settings.unavailable_retry_after_s)
+        self._probe_in_flight = self._probe_in_flight or probe
+        started = time.perf_counter()
+        try:
+            await self._producer.send_many(self.settings.events_topic, records)
+        except KafkaUnavailable as exc:
+            self._kafka_down = True
+            self.metrics.kafka_up.set(0)
+            await self._release(claims, token)
+            self.metrics.event("rejected", "unavailable", len(events))
+            logger.warning("kafka unavailable; claims released",
+                           extra={"bank_id": principal.id, "events": len(events),
+                                  "error": str(exc)})
+            raise unavailable("Kafka did not acknowledge the events in time; nothing was "
+                              "accepted, retry the same request.",
+                              self.settings.unavailable_retry_after_s) from exc
+        except BaseException:
+            # Cancelled (client gone) or a bug: free the claims so a retry is not blocked.
+            await asyncio.shield(self._release(claims, token))
+            raise
+        finally:
+            if probe:
+                self._probe_in_flight = False
+        if self._kafka_down:
+            logger.info("kafka acknowledged again; intake resumed")
+        self._kafka_down = False
+        self.metrics.produce_latency.observe(time.perf_counter() - started)
+        self.metrics.kafka_up.set(1)
+        try:
+            await self._idempotency.mark_done(claims)
+        except RedisError as exc:
+            # The events are on the topic: answer accepted. The pending claims expire, and
+            # the ledger's unique (bank, event_id) absorbs a later repeat.
+            logger.error("could not mark claims done", extra={"error": str(exc)})
+
+    async def _release(self, claims: list[Claim], token: str) -> None:
+        try:
+            await self._idempotency.release(claims, token)
+        except RedisError as exc:
+            logger.error("could not release claims; they expire by TTL",
+                         extra={"error": str(exc)})

@@ -1,0 +1,1 @@
+"""Aggregator tests (unit and against the real Kafka, Redis and PostgreSQL)."""

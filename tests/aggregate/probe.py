@@ -1,0 +1,115 @@
+"""Drive and observe the real pipeline: produce to Kafka, wait for the aggregator, read
+Redis and PostgreSQL, run settlementctl. Only real services; nothing is faked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import redis
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import TopicPartition
+from sqlalchemy import create_engine, text
+
+from settlement_core.buckets import PARTITIONS_KEY, fence_key, totals_key
+from tests.aggregate.streams import Msg
+
+SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
+
+
+def producer(env: dict[str, str]) -> KafkaProducer:
+    # Batching producer: 50k events in a few seconds. Idempotence keeps per-key order.
+    return KafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","), acks="all",
+                         enable_idempotence=True, linger_ms=20, batch_size=512 * 1024,
+                         max_block_ms=60_000)
+
+
+def produce(prod: KafkaProducer, topic: str, msgs: Iterable[Msg]) -> None:
+    for m in msgs:
+        prod.send(topic, key=m.key, value=m.value)
+    prod.flush(timeout=120)
+
+
+def end_offsets(env: dict[str, str]) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","))
+    try:
+        topic = env["EVENTS_TOPIC"]
+        parts = consumer.partitions_for_topic(topic) or set()
+        ends = consumer.end_offsets([TopicPartition(topic, p) for p in parts])
+        return {tp.partition: int(o) for tp, o in ends.items()}
+    finally:
+        consumer.close()
+
+
+def redis_client(env: dict[str, str]) -> redis.Redis:
+    return redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+
+
+def ledger_positions(env: dict[str, str]) -> dict[int, int]:
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT partition, next_offset FROM consumer_offsets "
+                "WHERE group_id = :g AND topic = :t"),
+                {"g": env["CONSUMER_GROUP"], "t": env["EVENTS_TOPIC"]}).all()
+        return {int(p): int(o) for p, o in rows}
+    finally:
+        engine.dispose()
+
+
+def fences(env: dict[str, str], partitions: Iterable[int]) -> dict[int, int]:
+    client = redis_client(env)
+    out = {}
+    for p in partitions:
+        value = client.get(fence_key(p))
+        out[p] = -1 if value is None else int(value)
+    return out
+
+
+def caught_up(env: dict[str, str], ends: dict[int, int]) -> bool:
+    positions = ledger_positions(env)
+    if any(positions.get(p, 0) != end for p, end in ends.items()):
+        return False
+    return all(f == ends[p] - 1 for p, f in fences(env, ends).items())
+
+
+def wait_caught_up(env: dict[str, str], timeout: float = 120.0) -> None:
+    """Until the ledger has every produced offset and every Redis fence has reached it."""
+    ends = end_offsets(env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if caught_up(env, ends):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"not caught up after {timeout}s: ends={ends} "
+                         f"ledger={ledger_positions(env)} fences={fences(env, ends)}")
+
+
+def summed_fields(env: dict[str, str]) -> dict[str, int]:
+    """What readers see: each field summed across the partitions in stl:partitions."""
+    client = redis_client(env)
+    total: dict[str, int] = defaultdict(int)
+    for member in client.smembers(PARTITIONS_KEY):
+        for name, value in client.hgetall(totals_key(int(member))).items():
+            total[name] += int(value)
+    return dict(total)
+
+
+def settlementctl(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SETTLEMENTCTL), *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def scalar(env: dict[str, str], sql: str) -> int:
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()

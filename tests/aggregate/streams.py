@@ -1,0 +1,230 @@
+"""Seeded random event streams and an independent oracle of the totals they must produce.
+
+The oracle deliberately re-implements the counting rules from the specification
+(docs/aggregator.md) on plain JSON and Decimal: it shares no code with the aggregator, so
+a bug in the production planner cannot hide in the expected values.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from settlement_core.categories import Category, Direction
+from settlement_core.events import Envelope, SettlementEvent, encode
+
+# ISO 4217 exponents, written out here on purpose (not settlement_core.money).
+EXPONENTS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KWD": 3}
+CATEGORIES = [c.value for c in Category]
+COUNTRIES = ["US", "DE", "SG", "HK", "JP", "GB"]
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    key: bytes
+    value: bytes
+    kind: str  # original | duplicate | conflict | reversal | poison ...
+
+    @property
+    def poison(self) -> bool:
+        return self.kind.startswith("poison")
+
+
+def _amount(rng: random.Random, currency: str) -> Decimal:
+    units = rng.randint(1, 10**9)
+    return Decimal(units).scaleb(-EXPONENTS[currency])
+
+
+def _event(bank: str, event_id: str, category: str, amount: Decimal, currency: str, day: date,
+           direction: str, country: str, reverses: str | None = None) -> SettlementEvent:
+    return SettlementEvent(bank_id=bank, event_id=event_id, category=Category(category),
+                           amount=amount, currency=currency, value_date=day,
+                           direction=Direction(direction), counterparty_country=country,
+                           reverses=reverses)
+
+
+def _msg(event: SettlementEvent, kind: str) -> Msg:
+    envelope = Envelope(event=event, received_at=datetime.now(UTC))
+    return Msg(event.bank_id.encode(), encode(envelope), kind)
+
+
+def _poison(rng: random.Random, bank: str, template: bytes) -> Msg:
+    choice = rng.randrange(5)
+    if choice == 0:
+        return Msg(bank.encode(), b"\x00\xffnot json at all", "poison:undecodable")
+    if choice == 1:
+        return Msg(bank.encode(), b"[1, 2, 3]", "poison:array")
+    data = json.loads(template)
+    if choice == 2:
+        data["currency"] = "XXX"
+    elif choice == 3:
+        del data["value_date"]
+    else:
+        data["v"] = 99
+    return Msg(bank.encode(), json.dumps(data).encode(), "poison:schema")
+
+
+def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float = 0.01,
+             tag: str = "") -> list[Msg]:
+    """A shuffled stream: originals plus duplicates, conflicting duplicates, reversals
+    (some before their original, some mismatched, some twice), and poison messages.
+    Value dates span 2018-2021 in random order (out of order and late)."""
+    rng = random.Random(seed)
+    timeline: list[tuple[float, int, Msg]] = []
+    seq = 0
+
+    def put(t: float, msg: Msg) -> None:
+        nonlocal seq
+        timeline.append((t, seq, msg))
+        seq += 1
+
+    for i in range(originals):
+        bank = f"bank{rng.randrange(banks):02d}"
+        currency = rng.choice(list(EXPONENTS))
+        category = rng.choice(CATEGORIES)
+        day = date(2018, 1, 1) + timedelta(days=rng.randrange(4 * 365))
+        direction = rng.choice(["inbound", "outbound"])
+        country = rng.choice(COUNTRIES)
+        amount = _amount(rng, currency)
+        eid = f"{tag}e{i}"
+        original = _event(bank, eid, category, amount, currency, day, direction, country)
+        t = float(i)
+        put(t, _msg(original, "original"))
+        roll = rng.random()
+        if roll < 0.10:
+            put(t + rng.uniform(0.5, 30), _msg(original, "duplicate"))
+        elif roll < 0.15:
+            other = amount + Decimal(1).scaleb(-EXPONENTS[currency])
+            put(t + rng.uniform(0.5, 30), _msg(
+                _event(bank, eid, category, other, currency, day, direction, country), "conflict"))
+        if rng.random() < 0.18:
+            before = rng.random() < 0.35
+            rt = t - rng.uniform(0.5, 15) if before else t + rng.uniform(0.5, 40)
+            r_amount = amount
+            r_currency = currency
+            if rng.random() < 0.15:  # mismatch: amount or currency differs
+                if rng.random() < 0.5:
+                    r_amount = amount + Decimal(1).scaleb(-EXPONENTS[currency])
+                else:
+                    r_currency = "EUR" if currency != "EUR" else "USD"
+                    r_amount = amount.quantize(Decimal(1).scaleb(-EXPONENTS[r_currency]))
+                    if r_amount <= 0:
+                        r_amount = Decimal(1)
+            reversal = _event(bank, f"{tag}r{i}", category, r_amount, r_currency, day,
+                              direction, country, reverses=eid)
+            put(rt, _msg(reversal, "reversal"))
+            if rng.random() < 0.10:
+                put(rt + rng.uniform(0.1, 20), _msg(reversal, "reversal-duplicate"))
+            if rng.random() < 0.10:
+                again = _event(bank, f"{tag}rr{i}", category, amount, currency, day, direction,
+                               country, reverses=eid)
+                put(rt + rng.uniform(0.1, 20), _msg(again, "reversal-twice"))
+        if rng.random() < poison_rate:
+            put(t + rng.uniform(0, 5), _poison(rng, bank, _msg(original, "template").value))
+    timeline.sort(key=lambda item: (item[0], item[1]))
+    return [msg for _, _, msg in timeline]
+
+
+@dataclass(slots=True)
+class _Row:
+    amount: Decimal
+    currency: str
+    category: str
+    day: date
+    bank: str
+    reverses: str | None
+    status: str
+
+
+@dataclass(slots=True)
+class Expected:
+    """Totals in major units: (category, currency, grain, period label) -> Decimal."""
+
+    totals: dict[tuple[str, str, str, str], Decimal] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (category, year)
+    counted_events: int = 0
+
+
+def oracle(msgs: list[Msg]) -> Expected:
+    """Apply the specification's rules to a stream in per-bank order."""
+    rows: dict[tuple[str, str], _Row] = {}
+    active: dict[tuple[str, str], str] = {}
+    totals: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    expected = Expected()
+
+    def add(row: _Row, sign: int) -> None:
+        amount = row.amount * sign
+        for grain, label in (("d", row.day.isoformat()), ("m", row.day.strftime("%Y-%m")),
+                             ("y", row.day.strftime("%Y"))):
+            totals[(row.category, row.currency, grain, label)] += amount
+        counts[(row.category, row.day.strftime("%Y"))] += sign
+
+    for msg in msgs:
+        if msg.poison:
+            continue
+        d = json.loads(msg.value)
+        bank, eid, reverses = d["bank_id"], d["event_id"], d.get("reverses")
+        key = (bank, eid)
+        if key in rows:
+            continue  # duplicate or conflicting duplicate: the first copy wins
+        row = _Row(Decimal(d["amount"]), d["currency"], d["category"],
+                   date.fromisoformat(d["value_date"]), bank, reverses, "")
+        if reverses is None:
+            row.status = "counted"
+            rows[key] = row
+            add(row, 1)
+            expected.counted_events += 1
+            waiting = active.get(key)
+            if waiting is not None and rows[(bank, waiting)].status == "pending":
+                rev = rows[(bank, waiting)]
+                if rev.amount == row.amount and rev.currency == row.currency:
+                    rev.status = "applied"
+                    row.status = "reversed"
+                    add(row, -1)
+                else:
+                    rev.status = "rejected"
+                    del active[key]
+            continue
+        if reverses == eid:
+            continue
+        target_key = (bank, reverses)
+        target = rows.get(target_key)
+        if target is None:
+            if target_key not in active:
+                row.status = "pending"
+                rows[key] = row
+                active[target_key] = eid
+            continue
+        if (target.reverses is not None or target.status != "counted" or target_key in active
+                or target.amount != row.amount or target.currency != row.currency):
+            continue
+        row.status = "applied"
+        rows[key] = row
+        target.status = "reversed"
+        active[target_key] = eid
+        add(target, -1)
+    expected.totals = {k: v for k, v in totals.items() if v != 0}
+    expected.counts = {k: v for k, v in counts.items() if v != 0}
+    return expected
+
+
+def totals_from_fields(fields: dict[str, int]) -> Expected:
+    """Read the aggregator's summed Redis fields back into the oracle's shape."""
+    totals: dict[tuple[str, str, str, str], Decimal] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for name, value in fields.items():
+        parts = name.split("|")
+        if value == 0:
+            continue
+        if parts[0] == "c":
+            _, category, currency, grain, label = parts
+            totals[(category, currency, grain, label)] = Decimal(value).scaleb(
+                -EXPONENTS[currency])
+        elif parts[0] == "n":
+            counts[(parts[1], parts[3])] = value
+    return Expected(totals=totals, counts=counts)

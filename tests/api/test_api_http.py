@@ -1,0 +1,430 @@
+"""The API process against real PostgreSQL and Redis, with state written as the aggregator
+writes it (tests/api/ledger_state.py). Covers every endpoint and the authorisation matrix."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.ledger_state import Event, LedgerState
+from tests.conftest import ServiceRunner, free_port
+
+pytestmark = pytest.mark.integration
+
+USD_2020 = Decimal("6.8976")
+CENT = Decimal("0.01")
+
+A1 = Event("bankA", "A1", "cross_border_rmb", Decimal("1000000.00"), "CNY", date(2020, 1, 15))
+A2 = Event("bankA", "A2", "cross_border_rmb", Decimal("250000.50"), "CNY", date(2020, 3, 31))
+A3 = Event("bankA", "A3", "cross_border_rmb", Decimal("100.00"), "USD", date(2020, 6, 1))
+B1 = Event("bankB", "B1", "cross_border_rmb", Decimal("3000000.00"), "CNY", date(2020, 3, 1))
+B2 = Event("bankB", "B2", "cross_border_rmb", Decimal("777.77"), "CNY", date(2021, 2, 1))
+A4 = Event("bankA", "A4", "offshore", Decimal("5000000.00"), "USD", date(2020, 2, 10))
+A5 = Event("bankA", "A5", "offshore", Decimal("1000000.00"), "CNY", date(2020, 2, 11))
+B3 = Event("bankB", "B3", "offshore", Decimal("999.99"), "CHF", date(2020, 5, 5))
+A6 = Event("bankA", "A6", "cross_border_ecommerce", Decimal("25000000000.00"), "CNY",
+           date(2020, 7, 1))
+A7 = Event("bankA", "A7", "mnc_headquarters", Decimal("500.00"), "CNY", date(2020, 4, 4))
+
+RMB_2020 = Decimal("4250000.50") + Decimal("689.76")  # A1 + A2 + B1 + A3 at 6.8976
+OFFSHORE_2020 = (Decimal("5000000.00") + Decimal("1000000.00") / USD_2020).quantize(
+    CENT, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    url: str
+    public_url: str
+    operator: dict[str, str]
+    bank_a: dict[str, str]
+    bank_b: dict[str, str]
+    env: dict[str, str]
+
+    def get(self, path: str, headers: dict[str, str] | None = None,
+            **params: str) -> httpx.Response:
+        return httpx.get(self.url + path, params=params, headers=headers or {}, timeout=10)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="module")
+def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
+    state = LedgerState(isolated_env)
+    state.load_fx_seeds()
+    keys = {"op": state.add_operator("ops"), "a": state.add_bank("bankA"),
+            "b": state.add_bank("bankB")}
+    for event in (A1, A2, A3, B1, B2, A4, A5, B3, A6, A7):
+        state.count(event)
+    state.reverse(A7, "A7-R")
+    state.dead_letter("bankA", "A8", "schema")
+    state.dead_letter("bankA", "A9", "conflicting_duplicate")
+    state.close()
+    port, public_port = free_port(), free_port()
+    fast = {"FX_CACHE_SECONDS": "0", "ROLLING_FULL_REFRESH_SECONDS": "0"}
+    services.start("api", "settlement_api", port, {"API_PORT": str(port), **fast})
+    # Default rolling refresh here: the metrics test below relies on the live-hour re-read.
+    services.start("api_public", "settlement_api", public_port,
+                   {"API_PORT": str(public_port), "PUBLIC_MODE": "true", "FX_CACHE_SECONDS": "0"})
+    return Api(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{public_port}",
+              bearer(keys["op"]), bearer(keys["a"]), bearer(keys["b"]), isolated_env)
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def pointers(body: dict[str, object]) -> set[str]:
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    return {e["pointer"] for e in errors}
+
+
+def by_code(progress: dict[str, object]) -> dict[str, dict[str, object]]:
+    targets = progress["targets"]
+    assert isinstance(targets, list)
+    return {t["code"]: t for t in targets}
+
+
+# ----------------------------------------------------------------------------- auth matrix
+@pytest.mark.parametrize("path", ["/v1/targets", "/v1/progress", "/v1/totals",
+                                  "/v1/banks/bankA/totals", "/v1/events/A1"])
+def test_no_key_is_401_problem(api: Api, path: str) -> None:
+    body = problem(api.get(path), 401)
+    assert body["type"] != "about:blank"
+
+
+def test_unknown_key_is_401(api: Api) -> None:
+    problem(api.get("/v1/totals", bearer("stk_not-a-key")), 401)
+    problem(api.get("/v1/progress", {"Authorization": "Basic abc"}), 401)
+
+
+def test_bank_cannot_read_another_bank(api: Api) -> None:
+    problem(api.get("/v1/banks/bankB/totals", api.bank_a), 404)
+    problem(api.get("/v1/totals", api.bank_a, bank_id="bankB"), 404)
+    problem(api.get("/v1/events/B1", api.bank_a, bank_id="bankB"), 404)
+    # Without bank_id a bank's event lookup is its own: bankB's event is unknown to bankA.
+    assert api.get("/v1/events/B1", api.bank_a).json()["status"] == "unknown"
+
+
+def test_bank_reads_its_own_figures(api: Api) -> None:
+    own = api.get("/v1/banks/bankA/totals", api.bank_a, category="cross_border_rmb")
+    assert own.status_code == 200, own.text
+    assert Decimal(own.json()["total"]["amount"]) == Decimal("1250690.26")
+    # /v1/totals with a bank key is pinned to that bank.
+    pinned = api.get("/v1/totals", api.bank_a, category="cross_border_rmb").json()
+    assert pinned["bank_id"] == "bankA"
+    assert pinned["total"] == own.json()["total"]
+    assert api.get("/v1/events/A1", api.bank_a).json()["status"] == "counted"
+
+
+def test_operator_reads_everything(api: Api) -> None:
+    for path in ("/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/bankA/totals",
+                 "/v1/banks/bankB/totals"):
+        assert api.get(path, api.operator).status_code == 200, path
+    b = api.get("/v1/banks/bankB/totals", api.operator, category="cross_border_rmb").json()
+    assert Decimal(b["total"]["amount"]) == Decimal("3000000.00")
+    assert api.get("/v1/events/B1", api.operator, bank_id="bankB").json()["status"] == "counted"
+    problem(api.get("/v1/banks/nobank/totals", api.operator), 404)
+
+
+def test_bank_key_reads_market_wide_progress(api: Api) -> None:
+    assert api.get("/v1/progress", api.bank_b).json() == api.get("/v1/progress",
+                                                                 api.operator).json()
+
+
+def test_public_mode_exposes_only_targets_and_progress(api: Api) -> None:
+    assert httpx.get(api.public_url + "/v1/targets").status_code == 200
+    assert httpx.get(api.public_url + "/v1/progress").status_code == 200
+    for path in ("/v1/totals", "/v1/banks/bankA/totals", "/v1/events/A1"):
+        problem(httpx.get(api.public_url + path), 401)
+    # A bad key is still refused in public mode.
+    problem(httpx.get(api.public_url + "/v1/progress", headers=bearer("stk_bad")), 401)
+
+
+# ----------------------------------------------------------------------------- targets/progress
+def test_targets_lists_the_six(api: Api) -> None:
+    targets = api.get("/v1/targets", api.operator).json()["targets"]
+    assert [t["code"] for t in targets] == [
+        "cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
+        "factor_market", "corporate_account"]
+    offshore = targets[3]
+    assert offshore["currency"] == "USD"
+    assert offshore["amount"] == "600000000000.00"
+    assert offshore["display"] == "6000亿美元"
+    assert offshore["plan_unit"] == "亿美元"
+    assert offshore["window"] == {"start": "2020-01-01", "end": "2020-12-31", "days": 366}
+
+
+def test_progress_mid_window(api: Api) -> None:
+    body = api.get("/v1/progress", api.operator, as_of="2020-03-31").json()
+    assert body["as_of"] == "2020-03-31"
+    rmb = by_code(body)["cross_border_rmb"]
+    settled = Decimal("4250000.50")  # A3 (June) and B2 (2021) excluded
+    assert rmb["as_of"] == "2020-03-31"
+    assert Decimal(rmb["settled"]) == settled
+    assert rmb["settled_plan_unit"] == "0.0425"
+    expected = Decimal(91) / Decimal(366)
+    assert Decimal(rmb["expected_ratio"]) == expected.quantize(Decimal("0.000001"))
+    ratio = settled / Decimal(600_000_000_000)
+    assert Decimal(rmb["progress_ratio"]) == ratio.quantize(Decimal("0.000001"))
+    assert Decimal(rmb["pace"]) == (ratio / expected).quantize(Decimal("0.000001"))
+    assert Decimal(rmb["projected_total"]) == (settled / expected).quantize(CENT)
+    assert rmb["status"] == "behind"
+    assert by_code(body)["cross_border_ecommerce"]["status"] == "behind"  # nothing yet by March
+    assert Decimal(by_code(body)["cross_border_ecommerce"]["settled"]) == 0
+
+
+def test_progress_as_of_defaults_to_today_capped_at_window_end(api: Api) -> None:
+    body = api.get("/v1/progress", api.operator).json()
+    targets = by_code(body)
+    rmb = targets["cross_border_rmb"]
+    assert rmb["as_of"] == "2020-12-31"  # the stack's clock is after 2020
+    assert rmb["expected_ratio"] == "1.000000"
+    assert Decimal(rmb["settled"]) == RMB_2020
+    assert rmb["settled_by_currency"] == {"CNY": "4250000.50", "USD": "100.00"}
+    assert rmb["status"] == "behind"  # the window closed short of the target
+    assert targets["cross_border_ecommerce"]["status"] == "achieved"
+    assert Decimal(targets["mnc_headquarters"]["settled"]) == 0  # reversed
+    assert targets["mnc_headquarters"]["events_counted"] == 0
+    assert rmb["events_counted"] == 4
+
+
+def test_progress_before_the_window(api: Api) -> None:
+    rmb = by_code(api.get("/v1/progress", api.operator, as_of="2019-12-31").json())[
+        "cross_border_rmb"]
+    assert rmb["expected_ratio"] == "0.000000"
+    assert rmb["pace"] is None
+    assert rmb["projected_total"] is None
+    assert rmb["status"] == "on_track"
+    assert Decimal(rmb["settled"]) == 0
+
+
+def test_progress_converts_and_reports_unconverted(api: Api) -> None:
+    offshore = by_code(api.get("/v1/progress", api.operator).json())["offshore"]
+    assert offshore["currency"] == "USD"
+    assert offshore["plan_unit"] == "亿美元"
+    assert Decimal(offshore["settled"]) == OFFSHORE_2020
+    assert offshore["unconverted"] == {"CHF": "999.99"}
+    assert offshore["settled_by_currency"]["CHF"] == "999.99"
+
+
+@pytest.mark.parametrize("bad", ["2020-13-01", "20200101", "yesterday", "2020-02-30"])
+def test_progress_bad_as_of(api: Api, bad: str) -> None:
+    body = problem(api.get("/v1/progress", api.operator, as_of=bad), 422)
+    assert pointers(body) == {"#/query/as_of"}
+
+
+# ----------------------------------------------------------------------------- totals
+@pytest.mark.parametrize("granularity", ["day", "month", "year"])
+def test_series_sum_equals_total(api: Api, granularity: str) -> None:
+    body = api.get("/v1/totals", api.operator, category="cross_border_rmb",
+                   granularity=granularity, **{"from": "2020-01-01", "to": "2020-12-31"}).json()
+    points = body["points"]
+    assert len(points) == {"day": 366, "month": 12, "year": 1}[granularity]
+    assert sum(Decimal(p["amount"]) for p in points) == Decimal(body["total"]["amount"])
+    assert Decimal(body["total"]["amount"]) == RMB_2020
+    assert body["total"]["by_currency"] == {"CNY": "4250000.50", "USD": "100.00"}
+    for currency in ("CNY", "USD"):
+        assert sum(Decimal(p["by_currency"].get(currency, "0")) for p in points) == Decimal(
+            body["total"]["by_currency"][currency])
+
+
+def test_totals_point_values(api: Api) -> None:
+    body = api.get("/v1/totals", api.operator, category="cross_border_rmb", granularity="month",
+                   **{"from": "2020-01-10", "to": "2020-03-31"}).json()
+    assert [(p["period"], p["start"], p["end"], p["amount"]) for p in body["points"]] == [
+        ("2020-01", "2020-01-10", "2020-01-31", "1000000.00"),
+        ("2020-02", "2020-02-01", "2020-02-29", "0.00"),
+        ("2020-03", "2020-03-01", "2020-03-31", "3250000.50"),
+    ]
+
+
+def test_totals_conversion_currency_and_unconverted(api: Api) -> None:
+    body = api.get("/v1/totals", api.operator, category="offshore", granularity="year",
+                   **{"from": "2020-01-01", "to": "2020-12-31"}).json()
+    assert body["currency"] == "USD"
+    assert Decimal(body["total"]["amount"]) == OFFSHORE_2020
+    assert body["total"]["unconverted"] == {"CHF": "999.99"}
+    in_cny = api.get("/v1/totals", api.operator, category="offshore", currency="CNY",
+                     granularity="year").json()
+    expected = Decimal("5000000.00") * USD_2020 + Decimal("1000000.00")
+    assert Decimal(in_cny["total"]["amount"]) == expected
+
+
+def test_totals_all_categories(api: Api) -> None:
+    body = api.get("/v1/totals", api.operator, granularity="year",
+                   **{"from": "2021-01-01", "to": "2021-12-31"}).json()
+    assert body["category"] is None
+    assert body["currency"] == "CNY"
+    assert body["total"]["amount"] == "777.77"
+
+
+def test_totals_csv(api: Api) -> None:
+    params = {"category": "cross_border_rmb", "granularity": "month"}
+    json_body = api.get("/v1/totals", api.operator, **params).json()
+    response = api.get("/v1/totals", {**api.operator, "Accept": "text/csv"}, **params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 12
+    assert [r["amount"] for r in rows] == [p["amount"] for p in json_body["points"]]
+    assert rows[0]["period"] == "2020-01"
+    assert rows[0]["amount_CNY"] == "1000000.00"
+    assert sum(Decimal(r["amount"]) for r in rows) == RMB_2020
+
+
+def test_totals_etag_and_304(api: Api) -> None:
+    first = api.get("/v1/totals", api.operator, category="offshore")
+    etag = first.headers["etag"]
+    again = api.get("/v1/totals", {**api.operator, "If-None-Match": etag}, category="offshore")
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = api.get("/v1/totals", api.operator, category="cross_border_rmb")
+    assert other.headers["etag"] != etag
+    stale = api.get("/v1/totals", {**api.operator, "If-None-Match": '"stale"'},
+                    category="offshore")
+    assert stale.status_code == 200
+    banks = api.get("/v1/banks/bankA/totals", api.bank_a)
+    assert "etag" in banks.headers
+
+
+@pytest.mark.parametrize(("params", "pointer", "type_suffix"), [
+    ({"from": "2020-02-30"}, "#/query/from", "invalid-query"),
+    ({"to": "2020/12/31"}, "#/query/to", "invalid-query"),
+    ({"from": "2020-06-01", "to": "2020-05-31"}, "#/query/from", "invalid-range"),
+    ({"category": "bitcoin"}, "#/query/category", "invalid-query"),
+    ({"granularity": "week"}, "#/query/granularity", "invalid-query"),
+    ({"currency": "XXX"}, "#/query/currency", "invalid-query"),
+    ({"granularity": "day", "from": "2020-01-01", "to": "2022-12-31"}, "#/query/to",
+     "range-too-large"),
+    ({"granularity": "month", "from": "1990-01-01", "to": "2020-12-31"}, "#/query/to",
+     "range-too-large"),
+    ({"granularity": "year", "from": "1900-01-01", "to": "2020-12-31"}, "#/query/to",
+     "range-too-large"),
+])
+def test_totals_problems(api: Api, params: dict[str, str], pointer: str,
+                         type_suffix: str) -> None:
+    body = problem(api.get("/v1/totals", api.operator, **params), 422)
+    assert pointer in pointers(body)
+    assert str(body["type"]).endswith(type_suffix)
+
+
+def test_totals_reports_every_bad_parameter_at_once(api: Api) -> None:
+    body = problem(api.get("/v1/totals", api.operator, category="x", granularity="y",
+                           **{"from": "z"}), 422)
+    assert pointers(body) == {"#/query/category", "#/query/granularity", "#/query/from"}
+
+
+# ----------------------------------------------------------------------------- events
+@pytest.mark.parametrize(("event_id", "status"), [
+    ("A1", "counted"), ("A7", "reversed"), ("A7-R", "counted"), ("A8", "dlq"),
+    ("A9", "duplicate"), ("never-sent", "unknown"),
+])
+def test_event_status(api: Api, event_id: str, status: str) -> None:
+    body = api.get(f"/v1/events/{event_id}", api.bank_a).json()
+    assert body["status"] == status
+    assert body["bank_id"] == "bankA"
+    assert body["event_id"] == event_id
+
+
+def test_event_ledger_record(api: Api) -> None:
+    body = api.get("/v1/events/A7", api.bank_a).json()
+    assert body["reversed_by"] == "A7-R"
+    ledger = body["ledger"]
+    assert ledger["amount"] == "500.00"
+    assert ledger["currency"] == "CNY"
+    assert ledger["value_date"] == "2020-04-04"
+    assert ledger["ledger_status"] == "reversed"
+    reversal = api.get("/v1/events/A7-R", api.bank_a).json()["ledger"]
+    assert reversal["reverses"] == "A7"
+    assert reversal["ledger_status"] == "reversal_applied"
+    dlq = api.get("/v1/events/A8", api.bank_a).json()
+    assert dlq["ledger"] is None
+    assert dlq["dlq"][0]["reason"] == "schema"
+
+
+def test_event_operator_needs_bank_id(api: Api) -> None:
+    body = problem(api.get("/v1/events/A1", api.operator), 422)
+    assert pointers(body) == {"#/query/bank_id"}
+    assert api.get("/v1/events/A1", api.operator, bank_id="bankA").json()["status"] == "counted"
+
+
+# ----------------------------------------------------------------------------- metrics, docs
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_metrics_business_gauges(api: Api) -> None:
+    api.get("/v1/targets", api.operator)
+    samples = _samples(httpx.get(api.url + "/metrics").text)
+    assert samples[("settlement_settled_cny", (("target", "cross_border_rmb"),))] == float(
+        RMB_2020)
+    assert samples[("settlement_settled_usd", (("target", "offshore"),))] == float(OFFSHORE_2020)
+    assert samples[("settlement_target_usd", (("target", "offshore"),))] == 6e11
+    assert samples[("settlement_target_cny", (("target", "factor_market"),))] == 5e12
+    assert samples[("settlement_expected_ratio", (("target", "offshore"),))] == 1.0
+    assert samples[("settlement_unconverted_amount",
+                    (("currency", "CHF"), ("target", "offshore")))] == 999.99
+    assert samples[("settlement_unconverted_amount",
+                    (("currency", "CNY"), ("target", "offshore")))] == 0.0
+    assert samples[("settlement_events_counted", (("target", "cross_border_rmb"),))] == 4
+    assert samples[("settlement_bank_settled_cny",
+                    (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
+    # Processing-time windows: everything was applied just now (B2's 2021 value date too).
+    rolling = samples[("settlement_rolling_settled_cny",
+                       (("target", "cross_border_rmb"), ("window", "24h")))]
+    assert rolling == float(Decimal("4250000.50") + Decimal("777.77") + Decimal("689.76"))
+    assert ("settlement_rolling_settled_usd", (("target", "offshore"), ("window", "30d"))) in samples
+    build = [k for k in samples if k[0] == "settlement_build_info"]
+    assert len(build) == 1
+    assert dict(build[0][1])["version"]
+    assert any(k[0] == "api_http_requests_total" and ("route", "/v1/targets") in k[1]
+               for k in samples)
+    assert not any("bankA" in str(k) for k in samples if k[0] != "settlement_bank_settled_cny")
+
+
+def test_openapi_docs(api: Api) -> None:
+    assert httpx.get(api.url + "/docs").status_code == 200
+    paths = httpx.get(api.url + "/openapi.json").json()["paths"]
+    assert {"/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/{bank_id}/totals",
+            "/v1/events/{event_id}"} <= set(paths)
+    assert all(set(methods) == {"get"} for methods in paths.values())
+
+
+def test_status_json_is_public_progress(api: Api) -> None:
+    status = httpx.get(api.url + "/status.json")
+    assert status.status_code == 200
+    assert status.json() == api.get("/v1/progress", api.operator).json()
+    page = httpx.get(api.url + "/")
+    assert page.status_code == 200
+    assert "initial-progress" in page.text
+    assert httpx.get(api.url + "/static/app.js").status_code == 200
+    assert httpx.get(api.url + "/static/../main.py").status_code == 404
+
+
+def test_rolling_gauges_follow_the_current_hour(api: Api) -> None:
+    """Closed hours are kept between scrapes, the current hour is re-read on every scrape."""
+    key = ("settlement_rolling_settled_cny", (("target", "factor_market"), ("window", "24h")))
+    before = _samples(httpx.get(api.public_url + "/metrics").text)[key]
+    state = LedgerState(api.env)
+    # Value date outside every range asserted above, so no other test sees it.
+    state.count(Event("bankC", "C1", "factor_market", Decimal("12.34"), "CNY", date(2023, 1, 1)))
+    state.close()
+    after = _samples(httpx.get(api.public_url + "/metrics").text)[key]
+    assert after == pytest.approx(before + 12.34)

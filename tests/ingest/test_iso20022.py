@@ -1,0 +1,121 @@
+"""Pure tests of the ISO 20022 mapping and of the XML hardening (no servers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settlement_ingest.iso20022 import IsoDocumentError, read_message
+
+SAMPLES = Path(__file__).with_name("samples")
+BANK_BIC = "CQRCCNBJ"
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+def test_pacs008_every_transfer_becomes_an_event_with_direction_from_the_bic_side() -> None:
+    message = read_message(sample("pacs008_three_transfers.xml"), "offshore", BANK_BIC)
+    assert message.message_type == "pacs.008.001.08"
+    assert [item.errors for item in message.items] == [(), (), ()]
+    first, second, third = (item.fields for item in message.items)
+    assert first == {
+        "category": "offshore", "event_id": "8a562c67-ca16-48ba-b074-65581be6f011",
+        "uetr": "8a562c67-ca16-48ba-b074-65581be6f011", "amount": "1500000",
+        "currency": "CNY", "value_date": "2026-11-02", "direction": "outbound",
+        "counterparty_country": "SG"}
+    # No UETR: EndToEndId; the bank is the creditor's agent (BIC8 matches BIC11).
+    assert second["event_id"] == "E2E-0002"
+    assert second["direction"] == "inbound"
+    assert second["counterparty_country"] == "HK"
+    assert second["amount"] == "250000"
+    assert second["currency"] == "USD"
+    # EndToEndId NOTPROVIDED: TxId; date from the group header; country from PstlAdr.
+    assert third["event_id"] == "TX-0003"
+    assert third["value_date"] == "2026-11-01"
+    assert third["counterparty_country"] == "JP"
+    assert third["currency"] == "JPY"
+    assert message.items[2].source == "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[3]"
+
+
+def test_pacs008_missing_amount_is_an_item_error_not_a_document_error() -> None:
+    message = read_message(sample("pacs008_one_bad_transfer.xml"), "offshore", BANK_BIC)
+    assert message.message_type == "pacs.008.001.10"
+    assert message.items[0].errors == ()
+    assert [e.pointer for e in message.items[1].errors] == ["#/amount"]
+
+
+def test_pacs_without_registered_bic_cannot_tell_direction() -> None:
+    message = read_message(sample("pacs008_three_transfers.xml"), "offshore", None)
+    assert all([e.pointer for e in item.errors] == ["#/direction"] for item in message.items)
+
+
+def test_pacs_with_a_foreign_bic_is_rejected_per_item() -> None:
+    message = read_message(sample("pacs008_three_transfers.xml"), "offshore", "ABCDUS33")
+    assert all("ABCDUS33" in item.errors[0].message for item in message.items)
+
+
+def test_pacs009_uses_the_financial_institutions_as_sides() -> None:
+    message = read_message(sample("pacs009_two_transfers.xml"), "factor_market", BANK_BIC)
+    assert message.message_type == "pacs.009.001.08"
+    out, into = (item.fields for item in message.items)
+    assert (out["direction"], out["counterparty_country"]) == ("outbound", "SG")
+    assert (into["direction"], into["counterparty_country"]) == ("inbound", "GB")
+
+
+def test_camt054_books_only_booked_entries_and_maps_the_reversal() -> None:
+    message = read_message(sample("camt054_booked_pending_reversal.xml"), "cross_border_rmb",
+                           None)
+    assert message.message_type == "camt.054.001.08"
+    assert len(message.items) == 3
+    assert [s.source for s in message.skipped] == [
+        "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]"]
+    assert "PDNG" in message.skipped[0].reason
+    booked, reversal, debit = (item.fields for item in message.items)
+    uetr = "3f2c8f0e-7a51-4d6b-9d8e-0c7b1a2e4f60"
+    assert booked == {"category": "cross_border_rmb", "event_id": uetr, "uetr": uetr,
+                      "amount": "800000", "currency": "CNY", "value_date": "2026-11-04",
+                      "direction": "inbound", "counterparty_country": "HK"}
+    # The reversal is booked as a debit but negates the inbound original.
+    assert reversal["event_id"] == uetr + ":RVSL"
+    assert reversal["reverses"] == uetr
+    assert reversal["direction"] == "inbound"
+    assert reversal["counterparty_country"] == "HK"
+    assert reversal["amount"] == booked["amount"]
+    assert debit["event_id"] == "E2E-C-0004"
+    assert debit["direction"] == "outbound"
+    assert debit["counterparty_country"] == "DE"
+    assert debit["amount"] == "12000.5"
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("xxe.xml", "unsafe_xml"),
+    ("billion_laughs.xml", "unsafe_xml"),
+    ("malformed.xml", "malformed_xml"),
+    ("pacs008_version_07.xml", "unsupported_message"),
+])
+def test_unusable_documents_are_refused_whole(name: str, reason: str) -> None:
+    with pytest.raises(IsoDocumentError) as caught:
+        read_message(sample(name), "offshore", BANK_BIC)
+    assert caught.value.reason == reason
+
+
+def test_external_entity_content_never_reaches_the_result() -> None:
+    with pytest.raises(IsoDocumentError) as caught:
+        read_message(sample("xxe.xml"), "offshore", BANK_BIC)
+    assert "root:" not in caught.value.detail
+
+
+def test_unknown_namespace_is_unsupported() -> None:
+    body = b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"/>'
+    with pytest.raises(IsoDocumentError, match="unsupported message namespace"):
+        read_message(body, "offshore", BANK_BIC)
+
+
+def test_document_inside_an_envelope_with_application_header_is_found() -> None:
+    inner = sample("pacs009_two_transfers.xml").split(b"?>", 1)[1]
+    wrapped = (b'<Envelope><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/>'
+               + inner + b"</Envelope>")
+    assert len(read_message(wrapped, "offshore", BANK_BIC).items) == 2
