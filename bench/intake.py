@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from bench.config import BenchConfig, Log
 from bench.kafka_tools import producer_performance, record_size
@@ -10,42 +11,78 @@ from bench.namespace import delete_topics, open_namespace
 from bench.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
 from bench.results import IntakeCase, IntakeResult, ProducerAnchor
 from bench.stats import cpu_percent, latency, rate, ratio, spread
-
+from bench.wrk import ensure_wrk, run_wrk
 from settlement_core.kafka_io import ensure_topics
 
 
+@dataclass(frozen=True, slots=True)
+class IntakeRep:
+    events_per_s: float
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    loadgen_cpu_seconds: float
+    wall_seconds: float
+    statuses: dict[str, int]
+
+
+def _rep_wrk(cfg: BenchConfig, wrk: str, url: str, keys: list[str], concurrency: int,
+             batch: int, seconds: float) -> IntakeRep:
+    run = run_wrk(wrk, url, keys, batch, concurrency, seconds, f"w{uuid.uuid4().hex[:10]}")
+    s = run.summary
+    statuses = {"2xx": s.ok, "other": s.bad, "socket errors": s.socket_errors}
+    return IntakeRep(rate(s.accepted, s.seconds), rate(s.requests, s.seconds), s.p50_ms,
+                     s.p99_ms, run.cpu_seconds, run.wall_seconds,
+                     {k: v for k, v in statuses.items() if v})
+
+
+def _rep_httpx(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, batch: int
+               ) -> IntakeRep:
+    spec = {"mode": "closed", "url": url, "keys": keys, "concurrency": concurrency,
+            "batch": batch, "duration": cfg.intake_seconds, "warmup": cfg.intake_warmup,
+            "id_prefix": f"i{uuid.uuid4().hex[:10]}"}
+    run = run_loadgen(spec, timeout=cfg.intake_seconds + cfg.intake_warmup + 120)
+    report = run.report
+    lat = latency(report["latencies"])
+    return IntakeRep(rate(report["events"], report["seconds"]),
+                     rate(report["requests"], report["seconds"]), lat.p50_ms, lat.p99_ms,
+                     report["self_cpu_seconds"], run.wall_seconds, report["statuses"])
+
+
 def _case(cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency: int,
-          batch: int, log: Log) -> IntakeCase:
+          batch: int, wrk: str | None, log: Log) -> IntakeCase:
     label = f"batch {batch}, c={concurrency}" if batch else f"single, c={concurrency}"
-    events, requests, p50, p99, lg_cpu, svc_cpu, busy = [], [], [], [], [], [], []
+    if wrk:
+        # Untimed warm-up at this concurrency: connections, first-request paths.
+        _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_warmup)
+    reps: list[IntakeRep] = []
+    svc_cpu, busy = [], []
     statuses: dict[str, int] = {}
-    for rep in range(cfg.reps):
-        spec = {"mode": "closed", "url": ingest.url, "keys": keys, "concurrency": concurrency,
-                "batch": batch, "duration": cfg.intake_seconds, "warmup": cfg.intake_warmup,
-                "id_prefix": f"i{uuid.uuid4().hex[:10]}"}
+    for n in range(cfg.reps):
         cpu0, mark0 = ingest.cpu_seconds(), machine_mark()
-        run = run_loadgen(spec, timeout=cfg.intake_seconds + cfg.intake_warmup + 120)
+        rep = (_rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds)
+               if wrk else _rep_httpx(cfg, ingest.url, keys, concurrency, batch))
         cpu1, mark1 = ingest.cpu_seconds(), machine_mark()
-        report = run.report
-        lat = latency(report["latencies"])
-        events.append(rate(report["events"], report["seconds"]))
-        requests.append(rate(report["requests"], report["seconds"]))
-        p50.append(lat.p50_ms)
-        p99.append(lat.p99_ms)
-        lg_cpu.append(cpu_percent(report["self_cpu_seconds"], run.wall_seconds))
+        reps.append(rep)
         svc_cpu.append(cpu_percent(cpu1 - cpu0, mark1.at - mark0.at))
         busy.append(machine_busy_percent(mark0, mark1))
-        for status, count in report["statuses"].items():
+        for status, count in rep.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
-        log(f"  {label} rep {rep + 1}: {events[-1]:.0f} ev/s, p50 {lat.p50_ms:.1f} ms, "
-            f"p99 {lat.p99_ms:.1f} ms, statuses {report['statuses']}")
+        log(f"  {label} rep {n + 1}: {rep.events_per_s:.0f} ev/s, {rep.requests_per_s:.0f} req/s, "
+            f"p50 {rep.p50_ms:.1f} ms, p99 {rep.p99_ms:.1f} ms, {rep.statuses}, "
+            f"ingest CPU {svc_cpu[-1]:.0f} %")
     total = sum(statuses.values())
-    ok = statuses.get("200", 0) + statuses.get("202", 0)
+    ok = sum(v for k, v in statuses.items() if k in ("200", "202", "2xx"))
     return IntakeCase(label=label, concurrency=concurrency, batch=batch,
-                      events_per_s=spread(events), requests_per_s=spread(requests),
-                      p50_ms=spread(p50), p99_ms=spread(p99),
+                      loadgen="wrk" if wrk else "httpx",
+                      events_per_s=spread([r.events_per_s for r in reps]),
+                      requests_per_s=spread([r.requests_per_s for r in reps]),
+                      p50_ms=spread([r.p50_ms for r in reps]),
+                      p99_ms=spread([r.p99_ms for r in reps]),
                       error_share=(total - ok) / total if total else float("nan"),
-                      statuses=statuses, loadgen_cpu_pct=spread(lg_cpu),
+                      statuses=statuses,
+                      loadgen_cpu_pct=spread([cpu_percent(r.loadgen_cpu_seconds, r.wall_seconds)
+                                              for r in reps]),
                       service_cpu_pct=spread(svc_cpu), machine_busy_pct=spread(busy))
 
 
@@ -73,6 +110,7 @@ def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> Pro
 
 
 def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> IntakeResult:
+    wrk = ensure_wrk(log)
     with open_namespace(base, "intake", keep=keep) as ns:
         keys = [b.key for b in ns.add_banks(cfg.intake_banks)]
         ingest = ServiceProcess("ingest", ns.env, ns.tag)
@@ -82,8 +120,9 @@ def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = Fa
             run_loadgen({"mode": "closed", "url": ingest.url, "keys": keys, "concurrency": 4,
                          "batch": 10, "duration": 1.0, "warmup": 0.0,
                          "id_prefix": f"w{uuid.uuid4().hex[:8]}"}, timeout=120)
-            cases = [_case(cfg, ingest, keys, c, 0, log) for c in cfg.single_concurrency]
-            cases += [_case(cfg, ingest, keys, cfg.batch_concurrency, b, log) for b in cfg.batch_sizes]
+            cases = [_case(cfg, ingest, keys, c, 0, wrk, log) for c in cfg.single_concurrency]
+            cases += [_case(cfg, ingest, keys, cfg.batch_concurrency, b, wrk, log)
+                      for b in cfg.batch_sizes]
         finally:
             ingest.stop()
         anchor = producer_anchor(cfg, base["KAFKA_BOOTSTRAP"], ns.tag, log)

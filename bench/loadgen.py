@@ -218,14 +218,16 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
         # One probe bank and one category: its partition applies in offset order and, since
         # probes are sent one at a time, the k-th acknowledged probe is the k-th in Kafka.
         interval = 1.0 / float(spec["probe_rate"])
-        k = 0
+        sent = 0
         while time.perf_counter() < end:
             tick = time.perf_counter()
-            body = event_json(f"{prefix}-probe-{k}", probe_category, rng, amount="1.00")
+            # A fresh id even after a failed attempt: retrying one id could only ever
+            # answer "duplicate" once the first attempt had reached Kafka.
+            body = event_json(f"{prefix}-probe-{sent}", probe_category, rng, amount="1.00")
+            sent += 1
             elapsed, status, _ = await _post(client, ingest + "/v1/events", spec["probe_key"], body, 0)
             if status == "202":
                 acked_at.append(tick + elapsed)
-                k += 1
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
 
     async def poller() -> None:
@@ -250,7 +252,8 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(background(), probes())
     if in_flight:
         await asyncio.gather(*list(in_flight), return_exceptions=True)
-    sent_seconds = time.perf_counter() - start
+    # The offered window, or longer if answers were still coming in after it.
+    sent_seconds = max(duration, time.perf_counter() - start)
     done_sending.set()
     await poll_task
     await client.aclose()

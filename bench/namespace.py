@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -169,9 +170,26 @@ def _claim_redis_db(base_url: str) -> int:
     raise RuntimeError(f"no empty Redis database among the server's {databases}")
 
 
+def wait_for_kafka(bootstrap: str, timeout: float = 180.0) -> None:
+    """The broker is shared: another engineer's fault-injection test may have it stopped
+    for a while. Wait for it rather than fail a stage of a 45-minute run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="bench-probe",
+                             request_timeout_ms=5000).close()
+            return
+        except Exception:  # kafka-python raises several unrelated types here
+            if time.monotonic() > deadline:
+                raise
+            print("bench: waiting for the Kafka broker", file=sys.stderr)
+            time.sleep(3)
+
+
 @contextmanager
 def open_namespace(base: dict[str, str], label: str, partitions: int = 12,
                    keep: bool = False) -> Iterator[Namespace]:
+    wait_for_kafka(base["KAFKA_BOOTSTRAP"])
     tag = f"{label}_{uuid.uuid4().hex[:8]}"
     db_name = f"bench_{tag}"
     admin_url = base["DATABASE_URL"]

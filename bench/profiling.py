@@ -20,6 +20,7 @@ from bench.processes import LOG_DIR, ServiceProcess, run_loadgen
 from bench.reads import ENDPOINTS
 from bench.results import ProfileLine, ProfileResult
 from bench.tool_output import HotFunction, hot_functions
+from bench.wrk import ensure_wrk, run_wrk
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -36,13 +37,14 @@ def _finish(spy: subprocess.Popen[bytes], output: Path, stage: str, service: str
     _, err = spy.communicate(timeout=seconds + 60)
     if not output.exists():
         raise RuntimeError(f"py-spy wrote no profile: {err.decode(errors='replace')[-1500:]}")
-    profile = hot_functions(output.read_text())
+    profile = hot_functions(output.read_text(), top=15, focus=("settlement_",))
 
     def lines(rows: tuple[HotFunction, ...]) -> tuple[ProfileLine, ...]:
         return tuple(ProfileLine(r.function, r.self_pct, r.total_pct) for r in rows)
 
     return ProfileResult(stage=stage, service=service, tool="py-spy 0.4 (record --format raw)",
-                         seconds=seconds, samples=profile.samples, by_self=lines(profile.by_self),
+                         seconds=seconds, samples=profile.samples,
+                         idle_samples=profile.idle_samples, by_self=lines(profile.by_self),
                          by_total=lines(profile.by_total))
 
 
@@ -64,10 +66,20 @@ def profile_service(cfg: BenchConfig, base: dict[str, str], stage: str, service_
             log(f"  py-spy on {service_name} (pid {service.pid}) for {seconds:.0f} s")
             spy = _py_spy(service.pid, seconds, output)
             if service_name == "ingest":
-                run_loadgen({"mode": "closed", "url": service.url, "keys": [b.key for b in banks],
-                             "concurrency": cfg.batch_concurrency, "batch": 100,
-                             "duration": seconds + 1, "warmup": 0.0,
-                             "id_prefix": f"p{uuid.uuid4().hex[:8]}"}, timeout=seconds + 120)
+                # Under the load of the goal that was missed: single POSTs or batches.
+                single = "single" in stage
+                keys = [b.key for b in banks]
+                concurrency = max(cfg.single_concurrency) if single else cfg.batch_concurrency
+                batch = 0 if single else 100
+                wrk = ensure_wrk(log)
+                if wrk:
+                    run_wrk(wrk, service.url, keys, batch, concurrency, seconds + 1,
+                            f"p{uuid.uuid4().hex[:8]}")
+                else:
+                    run_loadgen({"mode": "closed", "url": service.url, "keys": keys,
+                                 "concurrency": concurrency, "batch": batch,
+                                 "duration": seconds + 1, "warmup": 0.0,
+                                 "id_prefix": f"p{uuid.uuid4().hex[:8]}"}, timeout=seconds + 120)
             elif service_name == "api":
                 run_loadgen({"mode": "reads", "url": service.url + ENDPOINTS["GET /v1/progress"],
                              "requests": int(seconds * 300), "concurrency": 2,

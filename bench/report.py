@@ -49,14 +49,13 @@ def stage_of(goal: str) -> str:
 
 
 def slowest(found: tuple[Verdict, ...]) -> tuple[str, str] | None:
-    """(stage, service) of the throughput/latency goal missed by the widest margin; the
-    stage with the lowest attainment if all are met (there is always a slowest stage)."""
+    """(goal, service) of the goal missed by the widest margin; the lowest attainment if all
+    are met (there is always a slowest stage). The goal names the load to profile under."""
     ranked = [v for v in found if not math.isnan(v.attainment) and stage_of(v.goal) in SERVICE_OF_GOAL]
     if not ranked:
         return None
     worst = min(ranked, key=lambda v: v.attainment)
-    stage = stage_of(worst.goal)
-    return stage, SERVICE_OF_GOAL[stage]
+    return worst.goal, SERVICE_OF_GOAL[stage_of(worst.goal)]
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -99,7 +98,7 @@ def markdown(report: BenchReport) -> str:
                 "| case | events/s | requests/s | p50 ms | p99 ms | errors | loadgen CPU % | "
                 "ingest CPU % | machine busy % |", "|---|---|---|---|---|---|---|---|---|"]
         for ic in i.cases:
-            out.append(f"| {ic.label} | {fmt_spread(ic.events_per_s)} | {fmt_spread(ic.requests_per_s)} "
+            out.append(f"| {ic.label} ({ic.loadgen}) | {fmt_spread(ic.events_per_s)} | {fmt_spread(ic.requests_per_s)} "
                        f"| {fmt_spread(ic.p50_ms, 1)} | {fmt_spread(ic.p99_ms, 1)} | "
                        f"{fmt(100 * ic.error_share, 2)} % | {fmt_spread(ic.loadgen_cpu_pct)} | "
                        f"{fmt_spread(ic.service_cpu_pct)} | {fmt_spread(ic.machine_busy_pct)} |")
@@ -174,11 +173,13 @@ def markdown(report: BenchReport) -> str:
         out.append("")
     if report.profile:
         p = report.profile
-        out += [f"## 7. Profile: {p.service} ({p.stage} stage), {p.tool}, {fmt(p.seconds)} s, "
-                f"{p.samples:,} samples", "", "Top functions by own time:", "",
+        out += [f"## 7. Profile: {p.service} under the load of \"{p.stage}\", {p.tool}, {fmt(p.seconds)} s, "
+                f"{p.samples:,} on-CPU samples ({p.idle_samples:,} idle left out)", "",
+                "Top functions by own time (share of on-CPU samples):", "",
                 "| self % | total % | function |", "|---|---|---|"]
         out += [f"| {fmt(r.self_pct, 1)} | {fmt(r.total_pct, 1)} | `{r.function}` |" for r in p.by_self]
-        out += ["", "Top calls by inclusive time:", "", "| total % | self % | function |", "|---|---|---|"]
+        out += ["", "Our code (settlement_*) by inclusive time:", "",
+                "| total % | self % | function |", "|---|---|---|"]
         out += [f"| {fmt(r.total_pct, 1)} | {fmt(r.self_pct, 1)} | `{r.function}` |" for r in p.by_total]
         out.append("")
     if report.errors:

@@ -16,6 +16,7 @@ class IntakeCase:
     label: str
     concurrency: int
     batch: int                      # 0 = one event per POST
+    loadgen: str                    # "wrk" (preferred) or "httpx"
     events_per_s: Spread            # acknowledged (202 / per-item "accepted") events per second
     requests_per_s: Spread
     p50_ms: Spread                  # per request (a batch request counts once)
@@ -157,9 +158,10 @@ class ProfileResult:
     service: str
     tool: str
     seconds: float
-    samples: int
+    samples: int                       # on-CPU samples (100 per second per busy thread)
+    idle_samples: int                  # threads waiting in epoll/conditions, left out
     by_self: tuple[ProfileLine, ...]
-    by_total: tuple[ProfileLine, ...]
+    by_total: tuple[ProfileLine, ...]  # our own code (settlement_*) only
 
 
 @dataclass(frozen=True, slots=True)

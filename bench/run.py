@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--intake-seconds", type=float, help="seconds per intake repetition")
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end repetition")
     parser.add_argument("--e2e-rates", help="offered rates, e.g. 1000,6000")
+    parser.add_argument("--read-requests", type=int, help="requests per read repetition")
+    parser.add_argument("--profile-seconds", type=float, help="seconds of py-spy sampling")
     parser.add_argument("--profile-service", choices=["ingest", "aggregate", "api"],
                         help="profile this service instead of the slowest stage's")
     parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
@@ -83,6 +85,10 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         changes["e2e_seconds"] = args.e2e_seconds
     if args.e2e_rates:
         changes["e2e_rates"] = tuple(float(x) for x in args.e2e_rates.split(","))
+    if args.read_requests:
+        changes["read_requests"] = args.read_requests
+    if args.profile_seconds:
+        changes["profile_seconds"] = args.profile_seconds
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
@@ -152,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             def profile() -> None:
                 partial = BenchReport("", "", "", {}, {}, **results)
                 target = ((args.profile_service and ("requested", args.profile_service))
-                          or slowest(verdicts(partial)) or ("aggregator", "aggregate"))
+                          or slowest(verdicts(partial)) or ("aggregator: events/s", "aggregate"))
                 stage, service = target
                 src = need_source() if service == "aggregate" else None
                 results["profile"] = profile_service(cfg, base, stage, service, src, log)

@@ -112,6 +112,14 @@ def steady_rate(samples: Sequence[tuple[float, float]], total: float,
     return (end[1] - start[1]) / (end[0] - start[0])
 
 
+def is_sustained(target: float, achieved: float, dropped: int, acked: int, seen: int,
+                 error_share: float) -> bool:
+    """Held means: ≥ 95 % of the offered rate acknowledged, no offered batch skipped for
+    lack of capacity, < 1 % errors, and every acknowledged probe visible before the drain
+    timeout (so the aggregator did not fall ever further behind)."""
+    return achieved >= 0.95 * target and dropped == 0 and error_share < 0.01 and seen == acked
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """A goal from issue 6 compared with the measured median (reported, never asserted)."""

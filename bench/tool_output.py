@@ -5,6 +5,7 @@ code that runs the tools so the parsing can be tested without a broker or a kern
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -84,22 +85,33 @@ def _frame_name(frame: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StackProfile:
-    samples: int
+    samples: int                       # on-CPU samples analysed
+    idle_samples: int                  # samples parked in a wait (left out of the shares)
     by_self: tuple[HotFunction, ...]
     by_total: tuple[HotFunction, ...]
 
 
-def hot_functions(collapsed: str, top: int = 15, skip_total: tuple[str, ...] = ()) -> StackProfile:
+# Leaf frames that mean "waiting", not "working": py-spy counts a thread blocked in epoll
+# or on a condition as active, which would hide the real hot spots behind idle time.
+IDLE_LEAVES = ("select (selectors.py)", "EpollSelector.select", "Condition.wait",
+               "Event.wait", "Queue.get", "_worker (concurrent/futures/thread.py)")
+
+
+ENTRY_POINTS = ("<module> (", "main (")
+
+
+def hot_functions(collapsed: str, top: int = 15, focus: tuple[str, ...] = ()) -> StackProfile:
     """Top functions from py-spy's `--format raw` (collapsed stacks).
 
-    `by_self` ranks where the CPU is burnt; `by_total` ranks which calls (with everything
-    under them) cost the most, counted once per stack so recursion stays under 100 %.
-    Frames naming an entry point present on nearly every stack (`skip_total`) are left out
-    of `by_total` because they say nothing.
+    `by_self` ranks where the CPU is burnt. `by_total` ranks which calls, with everything
+    under them, cost the most (counted once per stack, so recursion stays under 100 %);
+    restricted to frames whose name contains one of `focus` (e.g. our own packages) when
+    given, because otherwise the framework's entry points fill the list. Frames on 90 % or
+    more of the stacks (main, the event loop) are left out of `by_total`: true and useless.
     """
     self_counts: Counter[str] = Counter()
     total_counts: Counter[str] = Counter()
-    samples = 0
+    samples = idle = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rstrip().rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -109,23 +121,25 @@ def hot_functions(collapsed: str, top: int = 15, skip_total: tuple[str, ...] = (
         frames = [_frame_name(f) for f in stack.split(";") if "(" in f and ".py" in f]
         if not frames:
             continue
+        if any(leaf in frames[-1] for leaf in IDLE_LEAVES):
+            idle += count
+            continue
         samples += count
         self_counts[frames[-1]] += count
         for name in set(frames):
             total_counts[name] += count
     if samples == 0:
-        return StackProfile(0, (), ())
+        return StackProfile(0, idle, (), ())
 
     def row(name: str) -> HotFunction:
         return HotFunction(name, 100.0 * self_counts[name] / samples,
                            100.0 * total_counts[name] / samples)
 
     by_self = tuple(row(name) for name, _ in self_counts.most_common(top))
-    # Frames on 90 % or more of the stacks are entry points (main, the event loop, the
-    # thread bootstrap): true, and useless for finding the bottleneck.
     by_total = tuple(row(name) for name, n in total_counts.most_common()
-                     if n < 0.9 * samples and not any(s in name for s in skip_total))[:top]
-    return StackProfile(samples, by_self, by_total)
+                     if n < 0.9 * samples and not name.startswith(ENTRY_POINTS)
+                     and (not focus or any(f in name for f in focus)))[:top]
+    return StackProfile(samples, idle, by_self, by_total)
 
 
 def proc_cpu_ticks(stat_line: str) -> int:
@@ -148,3 +162,30 @@ def machine_cpu_ticks(proc_stat: str) -> tuple[int, int]:
             total = sum(values[:8])
             return total - idle, total
     raise ValueError("no aggregate cpu line in /proc/stat")
+
+
+@dataclass(frozen=True, slots=True)
+class WrkSummary:
+    requests: int
+    seconds: float
+    accepted: int                      # events acknowledged (202, or per-batch "accepted")
+    ok: int                            # 200/202 answers
+    bad: int                           # other HTTP statuses
+    socket_errors: int                 # connect/read/write errors and timeouts
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def parse_wrk(output: str) -> WrkSummary:
+    """The `BENCH {...}` line that bench/wrk_intake.lua's done() prints."""
+    line = next((ln for ln in output.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise ValueError(f"no BENCH line in wrk output: {output[-500:]!r}")
+    data = json.loads(line[len("BENCH "):])
+    return WrkSummary(
+        requests=int(data["requests"]), seconds=data["duration_us"] / 1e6,
+        accepted=int(data["accepted"]), ok=int(data["ok"]), bad=int(data["bad"]),
+        socket_errors=sum(int(data[k]) for k in ("connect_errors", "read_errors",
+                                                  "write_errors", "timeouts")),
+        p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000, max_ms=data["max_us"] / 1000)

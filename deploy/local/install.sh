@@ -11,6 +11,8 @@ command -v prometheus >/dev/null || missing+=(prometheus)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v curl >/dev/null || missing+=(curl)
+# A CJK font, so the status page screenshots show 亿元 instead of boxes.
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "apt-get not found; install ${missing[*]} by hand"
   [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"

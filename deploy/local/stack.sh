@@ -250,7 +250,9 @@ start_one() {
     prometheus) prometheus_start ;;
     ingest) svc_start ingest "$INGEST_PORT" settlement_ingest ;;
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
-    api) svc_start api "$API_PORT" settlement_api ;;
+    # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
+    # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.
+    api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}"; svc_start api "$API_PORT" settlement_api) ;;
     # shellcheck disable=SC2086
     feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ${FEED_ARGS:-} ;;
     *) die "unknown component '$1'" ;;

@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import pytest
+from bench.config import FULL
 from bench.report import fmt_spread, markdown, slowest, verdicts
 from bench.results import (
     AggregatorResult,
@@ -19,6 +20,7 @@ from bench.results import (
 from bench.stats import (
     Verdict,
     cpu_percent,
+    is_sustained,
     latency,
     percentile,
     ratio,
@@ -30,6 +32,7 @@ from bench.tool_output import (
     machine_cpu_ticks,
     parse_consumer_performance,
     parse_producer_performance,
+    parse_wrk,
     proc_cpu_ticks,
 )
 
@@ -128,15 +131,19 @@ def test_hot_functions_from_collapsed_stacks() -> None:
         'process 1:"python";main (app/main.py:10);work (app/work.py:3);hash (app/h.py:7) 60',
         'process 1:"python";main (app/main.py:10);work (app/work.py:4) 30',
         'process 1:"python";main (app/main.py:11);idle (app/idle.py:1) 10',
+        'process 1:"python";run (asyncio/base_events.py:1);select (selectors.py:468) 500',
     ])
     profile = hot_functions(collapsed, top=5)
     assert profile.samples == 100
+    assert profile.idle_samples == 500
     assert profile.by_self[0].function == "hash (app/h.py)"
     assert profile.by_self[0].self_pct == pytest.approx(60.0)
     work = next(r for r in profile.by_self if r.function == "work (app/work.py)")
     assert work.total_pct == pytest.approx(90.0)  # two lines of one function, merged
     # main is on every stack: an entry point, left out of the inclusive ranking.
     assert all(r.function != "main (app/main.py)" for r in profile.by_total)
+    focused = hot_functions(collapsed, focus=("app/h.py",))
+    assert [r.function for r in focused.by_total] == ["hash (app/h.py)"]
 
 
 def test_proc_counters() -> None:
@@ -148,7 +155,7 @@ def test_proc_counters() -> None:
 
 def _intake(events: list[float], single_rps: list[float], producer: list[float]) -> IntakeResult:
     def case(label: str, batch: int, ev: list[float], rps: list[float]) -> IntakeCase:
-        return IntakeCase(label, 4, batch, spread(ev), spread(rps), spread([5.0]), spread([9.0]),
+        return IntakeCase(label, 4, batch, "wrk", spread(ev), spread(rps), spread([5.0]), spread([9.0]),
                           0.0, {"202": 10}, spread([50.0]), spread([90.0]), spread([99.0]))
     batched = case("batch 100, c=4", 100, events, [e / 100 for e in events])
     single = case("single, c=8", 0, single_rps, single_rps)
@@ -173,7 +180,7 @@ def test_verdicts_pick_the_slowest_stage_and_render() -> None:
     assert met["intake: single POST req/s"] is True
     assert met["intake: batched ÷ ProducerPerformance"] is True
     assert met["aggregator: events/s"] is False
-    assert slowest(found) == ("aggregator", "aggregate")
+    assert slowest(found) == ("aggregator: events/s", "aggregate")
     text = markdown(dataclasses.replace(report, verdicts=found))
     assert "ProducerPerformance" in text
     assert "## 3. Aggregator" in text
@@ -189,3 +196,33 @@ def test_json_has_no_nan() -> None:
     assert data["errors"] == {"e2e": "boom"}
     bad = to_json(BenchReport("a", "b", "q", {"x": float("nan")}, {}))
     assert bad["host"]["x"] is None
+
+
+def test_parse_wrk_bench_line() -> None:
+    output = ("Running 2s test @ http://127.0.0.1:1234\n"
+              'BENCH {"requests":200,"duration_us":2000000,"accepted":19000,"ok":190,"bad":10,'
+              '"p50_us":1500,"p99_us":9000,"max_us":12000,"connect_errors":0,"read_errors":1,'
+              '"write_errors":0,"timeouts":2}\n')
+    summary = parse_wrk(output)
+    assert summary.accepted == 19_000
+    assert summary.seconds == 2.0
+    assert summary.p99_ms == 9.0
+    assert summary.socket_errors == 3
+    with pytest.raises(ValueError, match="BENCH"):
+        parse_wrk("Running 2s test")
+
+
+def test_sustained_needs_rate_no_drops_no_errors_and_all_probes_seen() -> None:
+    assert is_sustained(1000, 990, dropped=0, acked=300, seen=300, error_share=0.0)
+    assert not is_sustained(1000, 900, dropped=0, acked=300, seen=300, error_share=0.0)
+    assert not is_sustained(1000, 990, dropped=3, acked=300, seen=300, error_share=0.0)
+    assert not is_sustained(1000, 990, dropped=0, acked=300, seen=299, error_share=0.0)
+    assert not is_sustained(1000, 990, dropped=0, acked=300, seen=300, error_share=0.02)
+
+
+def test_scale_keeps_the_read_baseline_and_a_valid_rebuild_level() -> None:
+    small = FULL.scaled(0.2)
+    assert small.history_levels == (10_000, 200_000, 2_000_000)
+    assert small.rebuild_level == 200_000
+    assert small.aggregator_events == 200_000
+    assert FULL.scaled(1.0) is FULL

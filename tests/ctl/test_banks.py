@@ -16,12 +16,8 @@ from sqlalchemy.orm import Session
 
 from settlement_core.auth import cache_key, hash_key
 from settlement_core.db.models import Bank, Operator
-from tests.ingest.conftest import isolated_env_fitting_redis
 
 pytestmark = pytest.mark.integration
-
-# The root `isolated_env`, with a Redis db number the running server has (see the helper).
-isolated_env = pytest.fixture(scope="module", name="isolated_env")(isolated_env_fitting_redis)
 
 SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
 

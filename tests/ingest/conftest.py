@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+
+from tests.conftest import ServiceRunner, free_port
 
 SAMPLES = Path(__file__).with_name("samples")
 SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
@@ -33,14 +34,6 @@ def printed(output: str, label: str) -> str:
     match = re.search(rf"^{label}: (\S+)$", output, re.MULTILINE)
     assert match, f"no {label} in {output!r}"
     return match.group(1)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -72,7 +65,7 @@ class IngestService:
         return httpx.Client(base_url=self.url, timeout=timeout)
 
 
-def start_ingest(env: dict[str, str], services: Any,
+def start_ingest(env: dict[str, str], services: ServiceRunner,
                  extra_env: dict[str, str] | None = None) -> IngestService:
     port = free_port()
     services.start("ingest", "settlement_ingest", port=port,
@@ -119,44 +112,6 @@ def read_topic(env: dict[str, str], topic: str | None = None,
         consumer.close()
 
 
-def isolated_env_fitting_redis() -> Iterator[dict[str, str]]:
-    """tests/conftest.py `isolated_env`, but with a Redis db number the running server has.
-
-    The shared counter hands out db numbers up to 255 (stack.sh now configures
-    `databases 256`), while a Redis started from an older config has only 16, where
-    `SELECT 27` fails. Until that server is restarted, wrap into its range (skipping db 0).
-    """
-    import redis
-
-    from settlement_core.db.engine import upgrade
-    from settlement_core.kafka_io import ensure_topics
-    from tests.conftest import _create_database, stack_env
-
-    base = stack_env()
-    tag = uuid.uuid4().hex[:10]
-    db_url = _create_database(base["DATABASE_URL"], f"t_{tag}")
-    upgrade(db_url)
-    counter = redis.Redis.from_url(base["REDIS_URL"])
-    databases = int(counter.config_get("databases")["databases"])
-    db_number = int(counter.incr("test:redis-db-counter")) % (databases - 1) + 1
-    redis_url = base["REDIS_URL"].rsplit("/", 1)[0] + f"/{db_number}"
-    redis.Redis.from_url(redis_url).flushdb()
-    env = {
-        **base,
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "EVENTS_TOPIC": f"t{tag}.events",
-        "DLQ_TOPIC": f"t{tag}.dlq",
-        "CONSUMER_GROUP": f"t{tag}.aggregate",
-        "EVENTS_PARTITIONS": "6",
-    }
-    ensure_topics(env["KAFKA_BOOTSTRAP"], {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
-    yield env
-
-
-isolated_env = pytest.fixture(scope="module", name="isolated_env")(isolated_env_fitting_redis)
-
-
 @pytest.fixture(scope="module")
-def ingest(isolated_env: dict[str, str], services: Any) -> IngestService:
+def ingest(isolated_env: dict[str, str], services: ServiceRunner) -> IngestService:
     return start_ingest(isolated_env, services)

@@ -47,9 +47,11 @@ def test_pacs008_missing_amount_is_an_item_error_not_a_document_error() -> None:
     assert [e.pointer for e in message.items[1].errors] == ["#/amount"]
 
 
-def test_pacs_without_registered_bic_cannot_tell_direction() -> None:
+def test_pacs_without_registered_bic_is_the_banks_own_outbound_instruction() -> None:
     message = read_message(sample("pacs008_three_transfers.xml"), "offshore", None)
-    assert all([e.pointer for e in item.errors] == ["#/direction"] for item in message.items)
+    assert [item.errors for item in message.items] == [(), (), ()]
+    assert [(i.fields["direction"], i.fields["counterparty_country"]) for i in message.items] \
+        == [("outbound", "SG"), ("outbound", "CN"), ("outbound", "JP")]
 
 
 def test_pacs_with_a_foreign_bic_is_rejected_per_item() -> None:
@@ -106,6 +108,31 @@ def test_external_entity_content_never_reaches_the_result() -> None:
     with pytest.raises(IsoDocumentError) as caught:
         read_message(sample("xxe.xml"), "offshore", BANK_BIC)
     assert "root:" not in caught.value.detail
+
+
+def test_camt_entry_without_transaction_references_uses_the_entry_reference() -> None:
+    ns = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.09"
+    body = f"""<Document xmlns="{ns}"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry>
+      <NtryRef>REF-77</NtryRef><Amt Ccy="HKD">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+      <Sts><Cd>BOOK</Cd></Sts><ValDt><DtTm>2026-11-04T10:00:00+08:00</DtTm></ValDt>
+      <NtryDtls><TxDtls><RltdAgts><DbtrAgt><FinInstnId><BICFI>HSBCHKHH</BICFI></FinInstnId>
+      </DbtrAgt></RltdAgts></TxDtls></NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn>
+      </Document>""".encode()
+    [item] = read_message(body, "offshore", None).items
+    assert item.errors == ()
+    assert (item.fields["event_id"], item.fields["value_date"], item.fields["amount"]) == (
+        "REF-77", "2026-11-04", "10")
+
+
+def test_camt_entry_without_counterparty_agent_is_an_item_error() -> None:
+    ns = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
+    body = f"""<Document xmlns="{ns}"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry>
+      <NtryRef>REF-78</NtryRef><Amt Ccy="HKD">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+      <Sts>BOOK</Sts><ValDt><Dt>2026-11-04</Dt></ValDt></Ntry></Ntfctn>
+      </BkToCstmrDbtCdtNtfctn></Document>""".encode()
+    [item] = read_message(body, "offshore", None).items
+    assert [e.pointer for e in item.errors] == ["#/counterparty_country"]
+    assert item.fields["direction"] == "outbound"
 
 
 def test_unknown_namespace_is_unsupported() -> None:

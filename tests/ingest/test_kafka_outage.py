@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import IngestService, event, read_topic, start_ingest
+from .conftest import IngestService, event, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -30,11 +30,6 @@ BOUND_S = 5.0
 def stack(action: str) -> None:
     subprocess.run([str(STACK), action, "kafka"], check=True, timeout=180,
                    capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def ingest(isolated_env: dict[str, str], services: Any) -> IngestService:
-    return start_ingest(isolated_env, services)
 
 
 class Load:
@@ -91,6 +86,10 @@ def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
                     outage_answers.append((response.status_code,
                                            time.monotonic() - started, response))
                     refused.append(body)
+                ready = client.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["checks"]["kafka"] != "ok"
+                assert "ingest_kafka_up 0.0" in client.get("/metrics").text
         finally:
             stack("start")
         resumed_at = None
@@ -111,6 +110,8 @@ def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
             again = client.post("/v1/events", json=refused[0], headers=bank.auth)
             assert again.status_code == 200
             assert again.json()["duplicate"] is True
+            assert client.get("/readyz").status_code == 200
+            assert "ingest_kafka_up 1.0" in client.get("/metrics").text
         time.sleep(2.0)
     finally:
         load.stop.set()

@@ -28,10 +28,6 @@ from settlement_core.auth import (
 )
 from settlement_core.db.models import Bank, Operator
 from settlement_core.redis_io import async_client
-from tests.ingest.conftest import isolated_env_fitting_redis
-
-# The root `isolated_env`, with a Redis db number the running server has (see the helper).
-isolated_env = pytest.fixture(scope="module", name="isolated_env")(isolated_env_fitting_redis)
 
 SECRET = "a3" * 32
 BODY = b'{"event_id":"E1","amount":"10.00"}'

@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from types import FrameType
@@ -145,7 +145,7 @@ class Aggregator:
         self._record_metrics(result, valid_received=[v.envelope.received_at for v in valid])
         for c in result.committed:
             self._beliefs[c.partition] = c.new_next
-        self._handle_fenced(result)
+        self._handle_fenced(result.fenced)
         by_partition: dict[int, list[Effect]] = defaultdict(list)
         for effect in result.plan.effects:
             by_partition[effect.partition].append(effect)
@@ -163,9 +163,9 @@ class Aggregator:
         self._readiness.set(True)
         self._commit_to_kafka(result)
 
-    def _handle_fenced(self, result: CommitResult) -> None:
+    def _handle_fenced(self, fenced: Mapping[int, int | None]) -> None:
         assigned = {tp.partition for tp in self._consumer.assignment()}
-        for p, found in result.fenced.items():
+        for p, found in fenced.items():
             self._beliefs.pop(p, None)
             if p not in assigned:
                 continue
@@ -217,6 +217,16 @@ class Aggregator:
         if now - self._last_idle_check < IDLE_CHECK_S:
             return
         self._last_idle_check = now
+        if not self._beliefs:
+            return
+        # An operator's `settlementctl replay` (or another instance) may have moved a
+        # position while no records arrived to trip the fence in the ledger transaction.
+        stored = self._retry("ledger positions",
+                             partial(self._ledger.positions, sorted(self._beliefs)))
+        moved = {p: stored.get(p) for p, belief in self._beliefs.items()
+                 if stored.get(p) != belief}
+        if moved:
+            self._handle_fenced(moved)
         for p, position in list(self._beliefs.items()):
             self._retry("redis catch-up", partial(self._projection.catch_up, p, position - 1))
 

@@ -7,11 +7,13 @@ XXE and entity-expansion ("billion laughs") documents fail before any expansion 
 Mapping (see docs/ingest-contract.md):
 - pacs: one event per `CdtTrfTxInf`; camt.054: one per `Ntry` whose status is BOOK (other
   entries are reported as skipped).
-- event_id = UETR, else EndToEndId (unless NOTPROVIDED), else TxId.
+- event_id = UETR, else EndToEndId (unless NOTPROVIDED), else TxId (camt.054: else the
+  entry's NtryRef or AcctSvcrRef).
 - amount/currency: `IntrBkSttlmAmt` (pacs) or `Amt` (camt); value_date: `IntrBkSttlmDt`
   (transaction, then group header) or `ValDt`.
 - direction: camt `CdtDbtInd` (CRDT inbound, DBIT outbound); pacs: the side of the
-  transfer the bank's registered BIC is on (debtor side = outbound).
+  transfer the bank's registered BIC is on (debtor side = outbound); a bank without a
+  registered BIC sends the instructions it produces, so its pacs transfers are outbound.
 - counterparty_country: the other side's agent, from its BIC (characters 5-6) or else its
   `PstlAdr/Ctry`.
 - camt `RvslInd=true`: the entry reverses the original transaction identified by its
@@ -200,8 +202,9 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str,
                                _agent(doc, doc.find(tx, "InstdAgt")), group_creditor_side)
         counterparty: _Agent | None = None
         if bank_bic is None:
-            errors.append(FieldError("#/direction", "the direction of a pacs transfer comes from "
-                                     "the bank's BIC, and none is registered for this bank"))
+            # Without a registered BIC the message is taken as what the bank produces itself:
+            # its own payment instruction, i.e. outbound to the creditor's side.
+            fields["direction"], counterparty = "outbound", creditor_side
         elif debtor_side and _bic_matches(debtor_side.bic, bank_bic):
             fields["direction"], counterparty = "outbound", creditor_side
         elif creditor_side and _bic_matches(creditor_side.bic, bank_bic):
@@ -244,10 +247,12 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
     fields: dict[str, Any] = {"category": category}
     tx = doc.find(entry, "NtryDtls/TxDtls")
     uetr = doc.text(tx, "Refs/UETR")
-    original_id = _event_id(uetr, doc.text(tx, "Refs/EndToEndId"), doc.text(tx, "Refs/TxId"))
+    original_id = _event_id(uetr, doc.text(tx, "Refs/EndToEndId"), doc.text(tx, "Refs/TxId")) \
+        or doc.text(entry, "NtryRef") or doc.text(entry, "AcctSvcrRef")
     reversal = (doc.text(entry, "RvslInd") or "").lower() in ("true", "1")
     if original_id is None:
-        errors.append(FieldError("#/event_id", "no Refs/UETR, EndToEndId or TxId in TxDtls"))
+        errors.append(FieldError("#/event_id", "no Refs/UETR, EndToEndId or TxId in TxDtls "
+                                 "and no NtryRef or AcctSvcrRef"))
         fields["event_id"] = None
     elif reversal:
         fields["event_id"] = original_id + REVERSAL_SUFFIX

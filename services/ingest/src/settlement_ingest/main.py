@@ -21,6 +21,7 @@ from settlement_core.redis_io import async_client
 from settlement_ingest.deps import Resources
 from settlement_ingest.idempotency import IdempotencyStore
 from settlement_ingest.metrics import IngestMetrics, MetricsMiddleware
+from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.ratelimit import RateLimiter
 from settlement_ingest.routes import router
 from settlement_ingest.schemas import BatchIn, EventIn
@@ -28,6 +29,16 @@ from settlement_ingest.service import Intake
 from settlement_ingest.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
+
+KAFKA_WATCH_INTERVAL_S = 5.0
+
+
+async def _watch_kafka(settings: IngestSettings, intake: Intake, metrics: IngestMetrics) -> None:
+    """Keeps `ingest_kafka_up` current even when no bank is sending."""
+    while True:
+        reachable = await kafka_reachable(settings.kafka_bootstrap)
+        metrics.kafka_up.set(1 if reachable and not intake.kafka_down else 0)
+        await asyncio.sleep(KAFKA_WATCH_INTERVAL_S)
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -48,9 +59,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                                         producer, intake, metrics)
         logger.info("ingest started", extra={"topic": settings.events_topic,
                                              "kafka": settings.kafka_bootstrap})
+        watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics))
         try:
             yield
         finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
             with suppress(Exception):
                 await asyncio.to_thread(producer.close)
             await redis.aclose()

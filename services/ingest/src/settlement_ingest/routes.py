@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
@@ -16,8 +17,9 @@ from settlement_core.categories import CATEGORY_CODES
 from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
 from settlement_ingest import iso20022
 from settlement_ingest.deps import BankDep, IntakeDep, JsonBody, ResourcesDep, XmlBody
+from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.schemas import Accepted, BatchOut, Health, ProblemOut
-from settlement_ingest.service import Candidate, Outcome
+from settlement_ingest.service import Candidate, Intake, Outcome
 from settlement_ingest.validation import Invalid, validate_event
 
 logger = logging.getLogger(__name__)
@@ -66,18 +68,6 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _kafka_reachable(bootstrap: str) -> bool:
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 1.0)
-        except (OSError, TimeoutError, ValueError):
-            continue
-        writer.close()
-        return True
-    return False
-
-
 async def _check(name: str, probe: Any) -> tuple[str, str]:
     try:
         ok = await asyncio.wait_for(probe, 2.0)
@@ -97,11 +87,12 @@ async def readyz(resources: ResourcesDep) -> Response:
         return True
 
     checks = dict(await asyncio.gather(
-        _check("kafka", _kafka_reachable(resources.settings.kafka_bootstrap)),
+        _check("kafka", kafka_reachable(resources.settings.kafka_bootstrap)),
         _check("redis", resources.redis.ping()),
         _check("postgres", asyncio.to_thread(pg)),
     ))
-    resources.metrics.kafka_up.set(1 if checks["kafka"] == "ok" else 0)
+    kafka_up = checks["kafka"] == "ok" and not resources.intake.kafka_down
+    resources.metrics.kafka_up.set(1 if kafka_up else 0)
     if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     down = ", ".join(k for k, v in checks.items() if v != "ok")
@@ -162,8 +153,8 @@ async def post_batch(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONRe
     return JSONResponse(_batch_body(outcomes))
 
 
-def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: IntakeDep,
-                   today: Any) -> Candidate:
+def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake,
+                   today: date) -> Candidate:
     checked = validate_event(item.fields, bank_id, intake.rules, today)
     if not item.errors:
         return checked

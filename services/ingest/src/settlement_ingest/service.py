@@ -89,6 +89,11 @@ class Intake:
         self._kafka_down = False
         self._probe_in_flight = False
 
+    @property
+    def kafka_down(self) -> bool:
+        """True from a failed produce until the next acknowledged one."""
+        return self._kafka_down
+
     def today(self) -> date:
         return datetime.now(self._zone).date()
 

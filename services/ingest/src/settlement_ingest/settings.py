@@ -32,7 +32,7 @@ class IngestSettings(CoreSettings, IntakeRules):
     idempotency_pending_ttl_s: int = Field(default=30, ge=5)
     # How long a (bank, event_id) is remembered at intake; the ledger's unique key still
     # catches later repeats downstream.
-    idempotency_ttl_s: int = Field(default=3 * 24 * 3600, ge=60)
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     # How long a request waits for a concurrent identical request to settle.
     # Slightly longer than a produce, so a waiter sees its twin's outcome (done or released).
     pending_wait_s: float = Field(default=4.5, ge=0.1)

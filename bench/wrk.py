@@ -1,0 +1,65 @@
+"""wrk as the intake load generator: a C client costs ~1/50 of httpx's CPU per request, so
+on this 2-core machine it leaves the cores to ingest, and a single-POST rate in the
+thousands is ingest's figure rather than the client's. Debian's `wrk` package is installed
+on first use when missing (root only); without it the httpx load generator is used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.config import Log
+from bench.tool_output import WrkSummary, parse_wrk
+
+SCRIPT = Path(__file__).with_name("wrk_intake.lua")
+
+
+def ensure_wrk(log: Log) -> str | None:
+    found = shutil.which("wrk")
+    if found or os.environ.get("BENCH_LOADGEN") == "httpx":
+        return found if os.environ.get("BENCH_LOADGEN") != "httpx" else None
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("  wrk missing and cannot be installed here; using the httpx load generator")
+        return None
+    log("  installing Debian's wrk for the intake load generator")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "install", "-y", "-qq", "wrk"], ["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "wrk"]):
+        subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
+        if shutil.which("wrk"):
+            break
+    found = shutil.which("wrk")
+    if not found:
+        log("  wrk could not be installed; using the httpx load generator")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class WrkRun:
+    summary: WrkSummary
+    cpu_seconds: float
+    wall_seconds: float
+
+
+def run_wrk(wrk: str, url: str, keys: list[str], batch: int, concurrency: int, seconds: float,
+            prefix: str) -> WrkRun:
+    # wrk takes whole seconds only.
+    threads = max(1, min(2, concurrency))
+    env = {**os.environ, "BENCH_KEYS": ",".join(keys), "BENCH_BATCH": str(batch),
+           "BENCH_PREFIX": prefix}
+    before = os.times()
+    started = time.monotonic()
+    proc = subprocess.run([wrk, "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
+                           "--timeout", "30s", "-s", str(SCRIPT), url], env=env,
+                          capture_output=True, text=True, timeout=seconds + 120, check=False)
+    wall = time.monotonic() - started
+    after = os.times()
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr[-1500:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return WrkRun(parse_wrk(proc.stdout), cpu, wall)

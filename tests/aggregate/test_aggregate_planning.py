@@ -1,0 +1,213 @@
+"""Pure unit tests: decoding, reversal matching and batch planning (no servers)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from settlement_aggregate.decode import Invalid, Received, Valid, classify, split
+from settlement_aggregate.faults import FaultHook
+from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
+from settlement_aggregate.reversals import Claim, Verdict, match
+from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_core.categories import Category, Direction
+from settlement_core.events import Envelope, SettlementEvent, encode
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+DAY = date(2020, 6, 30)
+
+
+def raw(event_id: str, amount: str = "10.00", *, currency: str = "CNY", bank: str = "b1",
+        reverses: str | None = None, category: str = "offshore") -> bytes:
+    ev = SettlementEvent(bank_id=bank, event_id=event_id, category=Category(category),
+                         amount=Decimal(amount), currency=currency, value_date=DAY,
+                         direction=Direction.OUTBOUND, counterparty_country="SG",
+                         reverses=reverses)
+    return encode(Envelope(ev, NOW))
+
+
+def valid(offset: int, value: bytes, partition: int = 0) -> Valid:
+    item = classify(Received(partition, offset, b"b1", value))
+    assert isinstance(item, Valid), item
+    return item
+
+
+def stored(item: Valid, status: Status, row_id: int) -> LedgerRow:
+    ev = item.envelope.event
+    return LedgerRow(row_id=row_id, bank_id=ev.bank_id, event_id=ev.event_id,
+                     body_hash=item.body_hash, category=ev.category.value,
+                     amount=ev.amount.quantize(Decimal("0.0001")),  # as numeric(30, 4) returns it
+                     currency=ev.currency, value_date=ev.value_date,
+                     direction=ev.direction.value, country=ev.counterparty_country,
+                     reverses=ev.reverses, uetr=None, status=status, partition=item.partition,
+                     offset=item.offset, ingested_at=NOW)
+
+
+def plan(*items: Valid, known: dict[Key, LedgerRow] | None = None,
+         invalid: tuple[Invalid, ...] = ()) -> BatchPlan:
+    return plan_batch(list(items), list(invalid), known or {}, NOW)
+
+
+def net(p: BatchPlan) -> int:
+    return sum(e.amount_minor for e in p.effects)
+
+
+# -- decode ---------------------------------------------------------------------------
+
+def test_classify_splits_poison_from_valid_with_reasons() -> None:
+    good = raw("e1")
+    bad_json = b"{nope"
+    bad_currency = json.dumps({**json.loads(good), "currency": "XXX"}).encode()
+    sub_minor = json.dumps({**json.loads(good), "amount": "1.001"}).encode()
+    records = [Received(0, i, b"k", v) for i, v in
+               enumerate([good, bad_json, bad_currency, sub_minor, None])]
+    ok, poison = split(records)
+    assert [v.offset for v in ok] == [0]
+    assert ok[0].amount_minor == 1000
+    assert [(p.offset, p.reason) for p in poison] == [
+        (1, "undecodable"), (2, "schema"), (3, "schema"), (4, "undecodable")]
+    assert poison[0].raw == bad_json
+
+
+# -- reversal matching ----------------------------------------------------------------
+
+def original_row(status: Status = Status.COUNTED, reverses: str | None = None) -> LedgerRow:
+    return stored(valid(0, raw("o1", "25.00", reverses=reverses)), status, 1)
+
+
+@pytest.mark.parametrize(("row", "claim", "by", "verdict"), [
+    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.APPLY),
+    (original_row(), Claim("b1", "r1", "o1", Decimal("25"), "CNY"), None, Verdict.APPLY),
+    (original_row(), Claim("b1", "r1", "o1", Decimal("25.01"), "CNY"), None, Verdict.MISMATCH),
+    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "USD"), None, Verdict.MISMATCH),
+    (original_row(), Claim("b2", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
+    (original_row(Status.REVERSED), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0",
+     Verdict.ALREADY_REVERSED),
+    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0",
+     Verdict.ALREADY_REVERSED),
+    (original_row(Status.REVERSAL_APPLIED, reverses="x"),
+     Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
+])
+def test_match(row: LedgerRow, claim: Claim, by: str | None, verdict: Verdict) -> None:
+    assert match(row, claim, already_reversed_by=by).verdict is verdict
+
+
+# -- batch planning -------------------------------------------------------------------
+
+def test_original_counts_and_identical_copy_is_a_duplicate() -> None:
+    p = plan(valid(0, raw("e1", "10.00")), valid(1, raw("e1", "10.00")))
+    assert [r.event_id for r in p.inserts] == ["e1"]
+    assert net(p) == 1000
+    assert p.duplicates == 1
+    assert p.counted == {"offshore": 1}
+    assert not p.dlq
+
+
+def test_conflicting_copy_goes_to_dlq_in_batch_and_against_the_ledger() -> None:
+    first = valid(0, raw("e1", "10.00"))
+    p = plan(first, valid(1, raw("e1", "11.00")))
+    assert [(d.offset, d.reason) for d in p.dlq] == [(1, "conflicting_duplicate")]
+    later = plan(valid(7, raw("e1", "12.00")), known={("b1", "e1"): stored(first, Status.COUNTED, 5)})
+    assert [d.reason for d in later.dlq] == ["conflicting_duplicate"]
+    assert later.dlq[0].raw == raw("e1", "12.00")
+    assert not later.effects
+    assert not later.inserts
+
+
+def test_reversal_after_original_subtracts_with_the_originals_attributes() -> None:
+    p = plan(valid(0, raw("o1", "10.00", category="offshore")),
+             valid(1, raw("r1", "10.00", reverses="o1", category="factor_market")))
+    assert [e.amount_minor for e in p.effects] == [1000, -1000]
+    reversal_effect = p.effects[1]
+    assert (reversal_effect.category, reversal_effect.offset, reversal_effect.event_id) == (
+        "offshore", 1, "r1")
+    assert {r.event_id: r.status for r in p.inserts} == {
+        "o1": Status.REVERSED, "r1": Status.REVERSAL_APPLIED}
+    assert p.reversals_applied == 1
+
+
+def test_reversal_before_original_waits_then_applies_in_a_later_batch() -> None:
+    r1 = valid(0, raw("r1", "10.00", reverses="o1"))
+    first = plan(r1)
+    assert [(r.event_id, r.status) for r in first.inserts] == [("r1", Status.REVERSAL_PENDING)]
+    assert not first.effects
+    assert first.reversals_pending == 1
+    second = plan(valid(5, raw("o1", "10.00")), known={("b1", "r1"): stored(r1, Status.REVERSAL_PENDING, 9)})
+    assert [(e.offset, e.amount_minor) for e in second.effects] == [(5, 1000), (5, -1000)]
+    assert second.status_updates == ((9, Status.REVERSAL_APPLIED),)
+    assert [(r.event_id, r.status) for r in second.inserts] == [("o1", Status.REVERSED)]
+    assert second.reversals_applied == 1
+
+
+def test_pending_reversal_that_does_not_match_is_rejected_to_the_dlq() -> None:
+    r1 = valid(0, raw("r1", "10.00", reverses="o1"))
+    p = plan(valid(3, raw("o1", "10.50")), known={("b1", "r1"): stored(r1, Status.REVERSAL_PENDING, 9)})
+    assert [e.amount_minor for e in p.effects] == [1050]
+    assert p.status_updates == ((9, Status.REVERSAL_REJECTED),)
+    assert [(d.partition, d.offset, d.reason, d.event_id) for d in p.dlq] == [
+        (0, 0, "reversal_mismatch", "r1")]
+    assert p.dlq[0].raw is not None
+    assert json.loads(p.dlq[0].raw)["reverses"] == "o1"
+
+
+def test_reversing_twice_counts_once() -> None:
+    p = plan(valid(0, raw("o1")), valid(1, raw("r1", reverses="o1")),
+             valid(2, raw("r2", reverses="o1")), valid(3, raw("r1", reverses="o1")))
+    assert net(p) == 0
+    assert [(d.offset, d.reason) for d in p.dlq] == [(2, "already_reversed")]
+    assert p.duplicates == 1
+
+
+def test_second_pending_reversal_is_already_reversed() -> None:
+    p = plan(valid(0, raw("r1", reverses="o1")), valid(1, raw("r2", reverses="o1")))
+    assert [(d.offset, d.reason) for d in p.dlq] == [(1, "already_reversed")]
+
+
+def test_reversal_mismatch_and_self_reversal_are_not_counted() -> None:
+    p = plan(valid(0, raw("o1", "10.00")), valid(1, raw("r1", "10.00", currency="USD", reverses="o1")),
+             valid(2, raw("r2", reverses="r2")))
+    assert net(p) == 1000
+    assert [d.reason for d in p.dlq] == ["reversal_mismatch", "reversal_mismatch"]
+    assert [r.event_id for r in p.inserts] == ["o1"]
+
+
+def test_known_reversed_original_rejects_a_new_reversal() -> None:
+    o1 = valid(0, raw("o1"))
+    r1 = valid(1, raw("r1", reverses="o1"))
+    known = {("b1", "o1"): stored(o1, Status.REVERSED, 1),
+             ("b1", "r1"): stored(r1, Status.REVERSAL_APPLIED, 2)}
+    p = plan(valid(9, raw("r2", reverses="o1")), known=known)
+    assert [d.reason for d in p.dlq] == ["already_reversed"]
+    assert not p.effects
+
+
+def test_invalid_messages_are_planned_as_dlq_entries_in_offset_order() -> None:
+    bad = Invalid(0, 1, b"k", b"junk", "undecodable", "not JSON")
+    p = plan(valid(0, raw("e1")), valid(2, raw("e2")), invalid=(bad,))
+    assert [(d.offset, d.reason, d.raw) for d in p.dlq] == [(1, "undecodable", b"junk")]
+    assert net(p) == 2000
+
+
+def test_effects_are_journalled_at_the_partition_and_offset_that_caused_them() -> None:
+    # Items are planned in (partition, offset) order; a reversal's effect belongs to the
+    # reversal's own partition/offset, which is what the Redis fence of that partition covers.
+    p = plan(valid(4, raw("r1", reverses="o1"), partition=1), valid(7, raw("o1"), partition=0))
+    assert [(e.partition, e.offset, e.amount_minor) for e in p.effects] == [
+        (0, 7, 1000), (1, 4, -1000)]
+
+
+def test_referenced_keys_cover_targets_and_waiting_reversals() -> None:
+    by_key, by_reverses = referenced_keys([valid(0, raw("o1")), valid(1, raw("r1", reverses="o9"))])
+    assert by_key == {("b1", "o1"), ("b1", "r1"), ("b1", "o9")}
+    assert by_reverses == {("b1", "o1"), ("b1", "o9")}
+
+
+def test_fault_hook_parsing() -> None:
+    assert FaultHook.parse(None).crash_after_commit_batch is None
+    assert FaultHook.parse("crash_after_ledger_commit:3").crash_after_commit_batch == 3
+    for bad in ("crash_after_ledger_commit:0", "crash:1", "crash_after_ledger_commit:x"):
+        with pytest.raises(ValueError, match="AGGREGATE_FAULT"):
+            FaultHook.parse(bad)

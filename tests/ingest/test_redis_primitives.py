@@ -1,0 +1,125 @@
+"""The idempotency claims and the token bucket against the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+import redis.asyncio as aioredis
+
+from settlement_core.redis_io import async_client
+from settlement_ingest.idempotency import Claim, ClaimState, IdempotencyStore, new_token
+from settlement_ingest.ratelimit import RateLimiter
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+H1, H2 = "a" * 64, "b" * 64
+
+
+def with_redis(env: dict[str, str], body: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    async def go() -> T:
+        client = async_client(env["REDIS_URL"])
+        try:
+            return await body(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+def store(client: aioredis.Redis) -> IdempotencyStore:
+    return IdempotencyStore(client, pending_ttl_s=30, done_ttl_s=3600)
+
+
+def test_claim_states_and_token_guarded_release(isolated_env: dict[str, str]) -> None:
+    async def body(client: aioredis.Redis) -> None:
+        s = store(client)
+        one, other = new_token(), new_token()
+        assert one != other
+        claim = Claim("idem:T:e1", H1)
+        assert await s.claim([claim], one) == [ClaimState.CLAIMED]
+        assert await s.claim([claim], other) == [ClaimState.PENDING]
+        assert await s.claim([Claim("idem:T:e1", H2)], other) == [ClaimState.CONFLICT]
+        await s.release([claim], other)  # not its claim: nothing happens
+        assert await s.claim([claim], other) == [ClaimState.PENDING]
+        await s.release([claim], one)
+        assert await s.claim([claim], other) == [ClaimState.CLAIMED]
+        await s.mark_done([claim])
+        assert await s.claim([claim], one) == [ClaimState.DUPLICATE]
+        assert await s.claim([Claim("idem:T:e1", H2)], one) == [ClaimState.CONFLICT]
+        await s.release([claim], other)  # done claims are never released
+        assert await s.claim([claim], one) == [ClaimState.DUPLICATE]
+        assert 3000 < await client.ttl("idem:T:e1") <= 3600
+
+    with_redis(isolated_env, body)
+
+
+def test_batch_claim_is_per_key(isolated_env: dict[str, str]) -> None:
+    async def body(client: aioredis.Redis) -> None:
+        s = store(client)
+        token = new_token()
+        await s.mark_done([Claim("idem:T:b-done", H1)])
+        claims = [Claim("idem:T:b-new", H1), Claim("idem:T:b-done", H1),
+                  Claim("idem:T:b-done", H2)]
+        assert await s.claim(claims, token) == [ClaimState.CLAIMED, ClaimState.DUPLICATE,
+                                                ClaimState.CONFLICT]
+
+    with_redis(isolated_env, body)
+
+
+def test_settle_waits_for_the_holder_to_finish(isolated_env: dict[str, str]) -> None:
+    async def body(client: aioredis.Redis) -> tuple[list[ClaimState], list[ClaimState],
+                                                    list[ClaimState]]:
+        s = store(client)
+        done, released, stuck = (Claim(f"idem:T:s-{n}", H1) for n in ("done", "rel", "stuck"))
+        holder = new_token()
+        await s.claim([done, released, stuck], holder)
+
+        async def finish() -> None:
+            await asyncio.sleep(0.2)
+            await s.mark_done([done])
+            await s.release([released], holder)
+
+        waiter = new_token()
+        finishing = asyncio.create_task(finish())
+        first = await s.settle([done], waiter, timeout_s=3.0)
+        second = await s.settle([released], waiter, timeout_s=3.0)
+        third = await s.settle([stuck], waiter, timeout_s=0.3)
+        await finishing
+        return first, second, third
+
+    first, second, third = with_redis(isolated_env, body)
+    assert first == [ClaimState.DUPLICATE]
+    assert second == [ClaimState.CLAIMED]  # released by its holder: taken over
+    assert third == [ClaimState.PENDING]  # still held at the deadline
+
+
+def test_token_bucket_allows_burst_then_refills(isolated_env: dict[str, str]) -> None:
+    async def body(client: aioredis.Redis) -> list[tuple[bool, int]]:
+        limiter = RateLimiter(client)
+        results = [await limiter.take("RLBANK", 2, 5, 1) for _ in range(6)]
+        big = await limiter.take("RLBANK", 2, 5, 6)
+        await asyncio.sleep(1.1)
+        refilled = await limiter.take("RLBANK", 2, 5, 2)
+        return [(d.allowed, d.retry_after_s) for d in [*results, big, refilled]]
+
+    decisions = with_redis(isolated_env, body)
+    assert decisions[:5] == [(True, 0)] * 5
+    assert decisions[5] == (False, 1)
+    assert decisions[6][0] is False
+    assert decisions[6][1] >= 3  # 6 tokens at 2/s from an empty bucket
+    assert decisions[7] == (True, 0)
+
+
+def test_buckets_are_per_bank(isolated_env: dict[str, str]) -> None:
+    async def body(client: aioredis.Redis) -> tuple[bool, bool]:
+        limiter = RateLimiter(client)
+        await limiter.take("RL-A", 1, 1, 1)
+        a = await limiter.take("RL-A", 1, 1, 1)
+        b = await limiter.take("RL-B", 1, 1, 1)
+        return a.allowed, b.allowed
+
+    assert with_redis(isolated_env, body) == (False, True)
