@@ -4,12 +4,14 @@ that arrives before its original), health and metrics endpoints."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
 from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -66,9 +68,13 @@ def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
     assert day_total(isolated_env, "c|cross_border_rmb|CNY|d|2020-03-01") == 1550
 
     dlq = KafkaConsumer(bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","),
-                        auto_offset_reset="earliest", consumer_timeout_ms=10_000)
+                        auto_offset_reset="earliest")
     dlq.assign([TopicPartition(isolated_env["DLQ_TOPIC"], 0)])
-    found = [m for m in dlq if m.value == poison]
+    found: list[ConsumerRecord] = []
+    deadline = time.monotonic() + 20
+    while not found and time.monotonic() < deadline:
+        for batch in dlq.poll(timeout_ms=500).values():
+            found += [m for m in batch if m.value == poison]
     dlq.close()
     assert len(found) == 1
     headers = {k: v.decode() for k, v in found[0].headers}

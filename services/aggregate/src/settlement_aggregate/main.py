@@ -251,6 +251,22 @@ class Aggregator:
         logger.info("aggregator stopping")
 
 
+def _connect(settings: AggregateSettings,
+             readiness: Readiness) -> tuple[KafkaConsumer, AssignmentTracker]:
+    """Build the consumer, waiting out a broker that is not there yet (kafka-python's
+    constructor bootstraps synchronously and raises if it cannot)."""
+    delay = settings.aggregate_backoff_initial_s
+    while True:
+        try:
+            return build_consumer(settings)
+        except KafkaError as exc:
+            readiness.set(False, f"kafka: {type(exc).__name__}")
+            logger.warning("kafka unreachable at start-up, backing off",
+                           extra={"error": str(exc)[:300], "delay_s": delay})
+            time.sleep(delay)
+            delay = min(delay * 2, settings.aggregate_backoff_max_s)
+
+
 def main() -> None:
     settings = AggregateSettings()
     configure_logging(settings.log_level)
@@ -266,7 +282,7 @@ def main() -> None:
     ledger = LedgerRepository(engine, settings.consumer_group, settings.events_topic)
     projection = Projection(client, ledger, settings.aggregate_replay_chunk)
     dlq = DlqProducer(settings.kafka_bootstrap, settings.dlq_topic, settings.events_topic)
-    consumer, tracker = build_consumer(settings)
+    consumer, tracker = _connect(settings, readiness)
     aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault)
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
