@@ -59,7 +59,7 @@ def _create_database(base_url: str, name: str) -> str:
 @pytest.fixture(scope="module")
 def isolated_env() -> dict[str, str]:
     """Environment for one test module: fresh database, Redis db, topics and group."""
-    from settlement_core.db.engine import upgrade
+    from settlement_core.db.migrate import upgrade
     from settlement_core.kafka_io import ensure_topics
 
     base = stack_env()

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from settlement_core.auth import generate_key, hash_key
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.engine import make_engine
 from settlement_core.db.models import Bank
 from settlement_core.logs import configure_logging
@@ -74,7 +74,8 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
 def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yields (bank_id, event body) forever; ids are deterministic per seed and index."""
     rng = random.Random(seed)
-    mean_amount = {t.code.value: Decimal(t.amount) * RUN_SHARE / (Decimal(events_per_run) / len(targets)) for t in targets}
+    events_per_target = Decimal(events_per_run) / len(targets)
+    mean_amount = {t.code.value: Decimal(t.amount) * RUN_SHARE / events_per_target for t in targets}
     usd_cny = Decimal("6.8976")
     index = 0
     recent: list[tuple[str, dict[str, Any]]] = []

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from settlement_core.db.engine import make_engine, upgrade
+from settlement_core.db.engine import make_engine
+from settlement_core.db.migrate import upgrade
 from settlement_core.db.models import FxRateRow
 from settlement_core.fx import load_fx_csv
 from settlement_core.kafka_io import ensure_topics

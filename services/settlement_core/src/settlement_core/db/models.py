@@ -79,7 +79,7 @@ class LedgerEvent(Base):
     counterparty_country: Mapped[str] = mapped_column(String(2))
     reverses: Mapped[str | None] = mapped_column(String(64))
     uetr: Mapped[UUID | None] = mapped_column(Uuid)
-    # counted | reversed (originals); reversal_applied | reversal_pending (reversals)
+    # counted | reversed (originals); reversal_applied | reversal_pending | reversal_rejected
     status: Mapped[str] = mapped_column(String(20))
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
