@@ -7,8 +7,11 @@ module decides each candidate's outcome. The order is what makes acknowledgement
 2. claim every valid (bank, event_id) atomically in Redis; duplicates and conflicts are
    answered from the claim, copies in flight are waited for;
 3. produce the claimed events and wait for the broker's acks=all acknowledgement;
-4. only then mark the claims done and answer accepted. If the produce fails the claims are
-   released, so the bank's retry is produced, and the request answers 503.
+4. only then mark the claims done and answer accepted. If the produce fails the request
+   answers 503: claims of records the broker did acknowledge are marked done (a retry is a
+   duplicate), the others are released (a retry produces them). Records still queued when
+   the bound expires keep their claims pending until their final outcome is known, so a
+   retry never produces a second copy of a record that reached the topic late.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Intake:
         # produce timeout) and the first successful probe closes the circuit again.
         self._kafka_down = False
         self._probe_in_flight = False
+        self._late_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def kafka_down(self) -> bool:
@@ -190,13 +194,19 @@ class Intake:
         self._probe_in_flight = self._probe_in_flight or probe
         started = time.perf_counter()
         try:
-            await self._producer.send_many(self.settings.events_topic, records)
+            await self._producer.send_many(
+                self.settings.events_topic, records,
+                on_late_outcome=lambda delivered: self._settle_late(claims, token, delivered))
         except KafkaUnavailable as exc:
             self._kafka_down = True
             self.metrics.kafka_up.set(0)
-            await self._release(claims, token)
+            if exc.delivered is not None:
+                await self._settle_claims(claims, token, exc.delivered)
+            # else: records are still queued in the client and may yet reach the topic; their
+            # claims stay pending until _settle_late learns the final outcome, so a retry in
+            # the meantime waits instead of producing a second copy.
             self.metrics.event("rejected", "unavailable", len(events))
-            logger.warning("kafka unavailable; claims released",
+            logger.warning("kafka unavailable; nothing acknowledged",
                            extra={"bank_id": principal.id, "events": len(events),
                                   "error": str(exc)})
             raise unavailable("Kafka did not acknowledge the events in time; nothing was "
@@ -220,6 +230,24 @@ class Intake:
             # The events are on the topic: answer accepted. The pending claims expire, and
             # the ledger's unique (bank, event_id) absorbs a later repeat.
             logger.error("could not mark claims done", extra={"error": str(exc)})
+
+    def _settle_late(self, claims: list[Claim], token: str, delivered: list[bool]) -> None:
+        """Called on the loop once records that outlived the 503 have settled."""
+        task = asyncio.get_running_loop().create_task(self._settle_claims(claims, token, delivered))
+        self._late_tasks.add(task)
+        task.add_done_callback(self._late_tasks.discard)
+
+    async def _settle_claims(self, claims: list[Claim], token: str, delivered: list[bool]) -> None:
+        """Records the broker acknowledged become duplicates for retries; the rest are freed."""
+        done = [c for c, ok in zip(claims, delivered, strict=True) if ok]
+        failed = [c for c, ok in zip(claims, delivered, strict=True) if not ok]
+        try:
+            if done:
+                await self._idempotency.mark_done(done)
+        except RedisError as exc:
+            logger.error("could not mark claims done", extra={"error": str(exc)})
+        if failed:
+            await self._release(failed, token)
 
     async def _release(self, claims: list[Claim], token: str) -> None:
         try:

@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -21,7 +21,14 @@ logger = logging.getLogger(__name__)
 
 
 class KafkaUnavailable(RuntimeError):
-    """The broker could not be reached or did not acknowledge in time (retryable)."""
+    """The broker could not be reached or did not acknowledge in time (retryable).
+
+    `delivered`, when known, says per record of a batch whether the broker acknowledged it.
+    """
+
+    def __init__(self, message: str, delivered: list[bool] | None = None) -> None:
+        super().__init__(message)
+        self.delivered = delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,8 @@ class EventProducer:
                         linger_ms=self._linger_ms,
                         max_block_ms=int(self._timeout_s * 1000),
                         request_timeout_ms=max(1000, int(self._timeout_s * 1000)),
-                        delivery_timeout_ms=max(30_000, int(self._timeout_s * 1000) * 3),
+                        # Bounded, so that intake's pending claims (30 s) outlive any record still queued.
+                        delivery_timeout_ms=max(20_000, int(self._timeout_s * 1000) * 3),
                         retry_backoff_ms=100,
                         reconnect_backoff_max_ms=1000,
                         compression_type=None,
@@ -63,46 +71,49 @@ class EventProducer:
                     raise KafkaUnavailable(f"kafka unreachable at {self._bootstrap}: {exc}") from exc
             return self._producer
 
-    def send_future(self, topic: str, key: bytes, value: bytes) -> Any:
-        """Start a send; returns kafka-python's FutureRecordMetadata."""
-        try:
-            return self._get().send(topic, key=key, value=value)
-        except KafkaError as exc:
-            raise KafkaUnavailable(str(exc)) from exc
+    async def send_many(self, topic: str, records: list[tuple[bytes, bytes]],
+                        on_late_outcome: Callable[[list[bool]], None] | None = None) -> list[Delivered]:
+        """Send and wait for every acknowledgement, bounded by the configured timeout.
 
-    async def send_many(self, topic: str, records: list[tuple[bytes, bytes]]) -> list[Delivered]:
-        """Send and wait for every acknowledgement, bounded by the configured timeout."""
+        Raises `KafkaUnavailable` whose `delivered` tells, per record, which ones the broker
+        did acknowledge (so a caller can keep those and retry only the rest). When the bound
+        expires while records are still queued in the client, they may yet be delivered:
+        `delivered` is then None and `on_late_outcome` is called on the event loop with the
+        final per-record outcome once every record has settled, so the caller never treats a
+        record as lost that in fact reached the topic.
+        """
         loop = asyncio.get_running_loop()
-        waiters: list[asyncio.Future[Delivered]] = []
+        batch = _BatchOutcome(loop, len(records))
 
-        def bridge(future: Any) -> asyncio.Future[Delivered]:
-            waiter: asyncio.Future[Delivered] = loop.create_future()
-
-            def ok(metadata: Any) -> None:
-                loop.call_soon_threadsafe(_settle, waiter, Delivered(metadata.partition, metadata.offset), None)
-
-            def failed(exc: BaseException) -> None:
-                loop.call_soon_threadsafe(_settle, waiter, None, exc)
-
-            future.add_callback(ok)
-            future.add_errback(failed)
-            return waiter
+        def start_sends() -> None:
+            # send() may block on metadata while the broker is away: run it off the loop.
+            producer = self._get()
+            for index, (key, value) in enumerate(records):
+                try:
+                    future = producer.send(topic, key=key, value=value)
+                except KafkaError as exc:
+                    for rest in range(index, len(records)):
+                        batch.settle(rest, None, exc)
+                    return
+                future.add_callback(lambda md, i=index: batch.settle(i, Delivered(md.partition, md.offset), None))
+                future.add_errback(lambda exc, i=index: batch.settle(i, None, exc))
 
         try:
             async with asyncio.timeout(self._timeout_s):
-                # send() may block on metadata while the broker is away; keep the loop free.
-                futures = await loop.run_in_executor(
-                    None, lambda: [self.send_future(topic, k, v) for k, v in records])
-                waiters = [bridge(f) for f in futures]
-                return list(await asyncio.gather(*waiters))
+                await loop.run_in_executor(None, start_sends)
+                await asyncio.shield(batch.done)
         except TimeoutError as exc:
+            if on_late_outcome is not None:
+                if batch.done.done():  # settled in the very iteration the bound expired
+                    on_late_outcome([r is not None for r in batch.results])
+                else:
+                    batch.on_late = on_late_outcome
             raise KafkaUnavailable(f"no acknowledgement within {self._timeout_s}s") from exc
-        except KafkaError as exc:
-            raise KafkaUnavailable(str(exc)) from exc
-        finally:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.cancel()
+        except KafkaUnavailable:
+            raise
+        if batch.failure is not None:
+            raise KafkaUnavailable(str(batch.failure), [r is not None for r in batch.results])
+        return [r for r in batch.results if r is not None]
 
     def send_sync(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
         try:
@@ -122,13 +133,36 @@ class EventProducer:
                 self._producer = None
 
 
-def _settle(waiter: asyncio.Future[Delivered], result: Delivered | None, exc: BaseException | None) -> None:
-    if waiter.done():
-        return
-    if exc is not None:
-        waiter.set_exception(KafkaUnavailable(str(exc)))
-    elif result is not None:
-        waiter.set_result(result)
+class _BatchOutcome:
+    """Collects per-record outcomes from the producer's I/O thread for one send_many call."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._remaining = size
+        self.results: list[Delivered | None] = [None] * size
+        self.failure: BaseException | None = None
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.on_late: Callable[[list[bool]], None] | None = None
+        if size == 0:
+            self.done.set_result(None)
+
+    def settle(self, index: int, delivered: Delivered | None, exc: BaseException | None) -> None:
+        with self._lock:
+            self.results[index] = delivered
+            if exc is not None and self.failure is None:
+                self.failure = exc
+            self._remaining -= 1
+            finished = self._remaining == 0
+        if finished:
+            self._loop.call_soon_threadsafe(self._finish)
+
+    def _finish(self) -> None:
+        # Runs on the event loop, so it cannot interleave with the timeout handler.
+        if not self.done.done():
+            self.done.set_result(None)
+        if self.on_late is not None:
+            self.on_late([r is not None for r in self.results])
 
 
 def ensure_topics(bootstrap: str, topics: dict[str, int], timeout_s: float = 30.0) -> None:
