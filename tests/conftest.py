@@ -61,11 +61,13 @@ def isolated_env() -> dict[str, str]:
     """Environment for one test module: fresh database, Redis db, topics and group."""
     from settlement_core.db.migrate import upgrade
     from settlement_core.kafka_io import ensure_topics
+    from settlement_ctl.init import load_fx_rates
 
     base = stack_env()
     tag = uuid.uuid4().hex[:10]
     db_url = _create_database(base["DATABASE_URL"], f"t_{tag}")
     upgrade(db_url)
+    load_fx_rates(db_url, ROOT / "seeds" / "fx_rates.csv")  # as `settlementctl init` does
     counter = redis.Redis.from_url(base["REDIS_URL"])
     db_number = int(counter.incr("test:redis-db-counter")) % 255 + 1
     redis_url = base["REDIS_URL"].rsplit("/", 1)[0] + f"/{db_number}"

@@ -1,15 +1,23 @@
 """Oracle test: a seeded random stream through the real pipeline; the Redis totals per
 target x day x currency (and month, year, event counts) equal an independent Decimal
-computation (tests/aggregate/streams.py), and `settlementctl reconcile` finds no drift."""
+computation (tests/aggregate/streams.py), `settlementctl reconcile` finds no drift, and the
+converted totals served by the API equal an independent exact FX computation."""
 
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
+import httpx
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from settlement_core.auth import generate_key, hash_key
+from settlement_core.db.models import Operator
 from tests.aggregate import probe
-from tests.aggregate.streams import generate, oracle, totals_from_fields
+from tests.aggregate.fx_oracle import converted_by_year
+from tests.aggregate.streams import CATEGORIES, generate, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port
 
 pytestmark = pytest.mark.integration
@@ -45,3 +53,27 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str],
     reconcile = probe.settlementctl(isolated_env, "reconcile")
     assert reconcile.returncode == 0, reconcile.stdout[-2000:] + reconcile.stderr[-2000:]
     assert "no drift" in reconcile.stdout
+
+    # Converted totals, read through the real API, equal the independent FX computation.
+    api_port = free_port()
+    services.start("api", "settlement_api", api_port, extra_env={"API_PORT": str(api_port)})
+    operator_key = generate_key()
+    engine = create_engine(isolated_env["DATABASE_URL"])
+    with Session(engine) as session, session.begin():
+        session.add(Operator(name="oracle", key_hash=hash_key(operator_key), active=True))
+    engine.dispose()
+    checked = 0
+    for category in CATEGORIES:
+        target = "USD" if category == "offshore" else "CNY"
+        want_converted, want_unconverted = converted_by_year(expected.totals, category, target)
+        response = httpx.get(f"http://127.0.0.1:{api_port}/v1/totals", timeout=30, params={
+            "category": category, "granularity": "year", "from": "2018-01-01", "to": "2021-12-31"},
+            headers={"Authorization": f"Bearer {operator_key}"})
+        assert response.status_code == 200, response.text
+        for point in response.json()["points"]:
+            year = point["period"]
+            assert Decimal(point["amount"]) == want_converted.get(year, Decimal(0)), (category, year)
+            got_unconverted = {c: Decimal(v) for c, v in point["unconverted"].items() if Decimal(v)}
+            assert got_unconverted == {c: v for c, v in want_unconverted.get(year, {}).items() if v}
+            checked += 1
+    assert checked == 6 * 4

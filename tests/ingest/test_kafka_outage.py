@@ -8,10 +8,10 @@ Stops the shared broker with deploy/local/stack.sh for a few seconds (restarted 
 from __future__ import annotations
 
 import json
-from collections import Counter
 import subprocess
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -17,16 +18,11 @@ from settlement_core.settings import CoreSettings
 from settlement_core.targets import load_targets
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = CoreSettings()  # required fields come from the environment
-    targets = load_targets(settings.targets_file)
-    upgrade(settings.database_url)
-    ensure_topics(settings.kafka_bootstrap,
-                  {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1})
-    loaded = 0
-    if settings.fx_rates_file is not None:
-        rates = load_fx_csv(settings.fx_rates_file)
-        engine = make_engine(settings.database_url, pool_size=1)
+def load_fx_rates(database_url: str, path: Path) -> int:
+    """Upsert the FX seed file into the fx_rates table; returns the number of rows."""
+    rates = load_fx_csv(path)
+    engine = make_engine(database_url, pool_size=1)
+    try:
         with Session(engine) as session, session.begin():
             for rate in rates:
                 values: dict[str, Any] = {
@@ -35,8 +31,20 @@ def run(args: argparse.Namespace) -> int:
                 statement = insert(FxRateRow).values(**values)
                 session.execute(statement.on_conflict_do_update(
                     index_elements=["currency", "valid_from"], set_=values))
-                loaded += 1
+    finally:
         engine.dispose()
+    return len(rates)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = CoreSettings()
+    targets = load_targets(settings.targets_file)
+    upgrade(settings.database_url)
+    ensure_topics(settings.kafka_bootstrap,
+                  {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1})
+    loaded = 0
+    if settings.fx_rates_file is not None:
+        loaded = load_fx_rates(settings.database_url, settings.fx_rates_file)
     print(f"initialised: {len(targets)} targets valid, schema at head, topics ready, "
           f"{loaded} FX rates loaded")
     return 0
