@@ -88,7 +88,7 @@ def markdown(report: BenchReport) -> str:
                 "|---|---|---|---|"]
         for v in report.verdicts:
             sign = "≥" if v.higher_is_better else "≤"
-            digits = 2 if v.unit == "×" else 0
+            digits = 3 if v.unit == "×" else 0
             out.append(f"| {v.goal} | {fmt(v.measured, digits)} {v.unit} | {sign} "
                        f"{fmt(v.threshold, digits)} {v.unit} | {_met(v)} |")
         out.append("")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -53,30 +54,32 @@ _KNOWN_SQL = text("""
 """)
 # Whole-batch inserts as one statement over parallel arrays: several times faster than
 # per-row VALUES lists (measured: 2000 rows in ~0.09 s against ~0.5 s), one round trip.
-_INSERT_EVENTS_SQL = text("""
-    INSERT INTO ledger_events (bank_id, event_id, body_hash, category, amount, currency,
-      value_date, direction, counterparty_country, reverses, uetr, status, kafka_partition,
-      kafka_offset, ingested_at, applied_at)
-    SELECT k.*, CAST(:applied_at AS timestamptz) FROM unnest(
-      CAST(:bank_id AS varchar[]), CAST(:event_id AS varchar[]), CAST(:body_hash AS varchar[]),
-      CAST(:category AS varchar[]), CAST(:amount AS numeric[]), CAST(:currency AS varchar[]),
-      CAST(:value_date AS date[]), CAST(:direction AS varchar[]), CAST(:country AS varchar[]),
-      CAST(:reverses AS varchar[]), CAST(:uetr AS uuid[]), CAST(:status AS varchar[]),
-      CAST(:kafka_partition AS integer[]), CAST(:kafka_offset AS bigint[]),
-      CAST(:ingested_at AS timestamptz[])) AS k
+# Rows reach PostgreSQL through COPY (psycopg formats COPY rows in C; binding Python lists
+# as array parameters was the largest item in the aggregator's profile). Events go through a
+# per-session staging table so that ON CONFLICT still decides what is new; effects have no
+# conflicts and are copied straight into the journal.
+_EVENT_COLUMNS = ("bank_id, event_id, body_hash, category, amount, currency, value_date, direction, "
+                  "counterparty_country, reverses, uetr, status, kafka_partition, kafka_offset, "
+                  "ingested_at")
+_STAGE_EVENTS_DDL = """
+    CREATE TEMP TABLE IF NOT EXISTS stage_ledger_events (
+      bank_id varchar(32), event_id varchar(64), body_hash varchar(64), category varchar(32),
+      amount numeric(30, 4), currency varchar(3), value_date date, direction varchar(8),
+      counterparty_country varchar(2), reverses varchar(64), uetr uuid, status varchar(20),
+      kafka_partition integer, kafka_offset bigint, ingested_at timestamptz
+    ) ON COMMIT DELETE ROWS
+"""
+_COPY_STAGE_EVENTS = f"COPY stage_ledger_events ({_EVENT_COLUMNS}) FROM STDIN"
+# Built from the constant column list only.
+_INSERT_STAGED_EVENTS = f"""
+    INSERT INTO ledger_events ({_EVENT_COLUMNS}, applied_at)
+    SELECT {_EVENT_COLUMNS}, %s FROM stage_ledger_events
     ON CONFLICT (bank_id, event_id) DO NOTHING
     RETURNING id
-""")
-_INSERT_EFFECTS_SQL = text("""
-    INSERT INTO ledger_effects (kafka_partition, kafka_offset, bank_id, event_id, category,
-      value_date, currency, direction, counterparty_country, amount_minor, processed_at)
-    SELECT * FROM unnest(
-      CAST(:kafka_partition AS integer[]), CAST(:kafka_offset AS bigint[]),
-      CAST(:bank_id AS varchar[]), CAST(:event_id AS varchar[]), CAST(:category AS varchar[]),
-      CAST(:value_date AS date[]), CAST(:currency AS varchar[]), CAST(:direction AS varchar[]),
-      CAST(:country AS varchar[]), CAST(:amount_minor AS bigint[]),
-      CAST(:processed_at AS timestamptz[]))
-""")
+"""  # noqa: S608
+_COPY_EFFECTS = ("COPY ledger_effects (kafka_partition, kafka_offset, bank_id, event_id, category, "
+                 "value_date, currency, direction, counterparty_country, amount_minor, processed_at) "
+                 "FROM STDIN")
 _LOCK_SQL = text("""
     SELECT partition, next_offset FROM consumer_offsets
     WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)
@@ -221,18 +224,14 @@ class LedgerRepository:
     def _write(self, conn: Connection, plan: BatchPlan, now: datetime) -> None:
         if plan.inserts:
             rows = plan.inserts
-            inserted = conn.execute(_INSERT_EVENTS_SQL, {
-                "bank_id": [r.bank_id for r in rows], "event_id": [r.event_id for r in rows],
-                "body_hash": [r.body_hash for r in rows], "category": [r.category for r in rows],
-                "amount": [r.amount for r in rows], "currency": [r.currency for r in rows],
-                "value_date": [r.value_date for r in rows],
-                "direction": [r.direction for r in rows], "country": [r.country for r in rows],
-                "reverses": [r.reverses for r in rows], "uetr": [r.uetr for r in rows],
-                "status": [r.status.value for r in rows],
-                "kafka_partition": [r.partition for r in rows],
-                "kafka_offset": [r.offset for r in rows],
-                "ingested_at": [r.ingested_at for r in rows], "applied_at": now,
-            }).all()
+            cursor = _driver_cursor(conn)
+            cursor.execute(_STAGE_EVENTS_DDL)
+            with cursor.copy(_COPY_STAGE_EVENTS) as copy:
+                for r in rows:
+                    copy.write_row((r.bank_id, r.event_id, r.body_hash, r.category, r.amount,
+                                    r.currency, r.value_date, r.direction, r.country, r.reverses,
+                                    r.uetr, r.status.value, r.partition, r.offset, r.ingested_at))
+            inserted = cursor.execute(_INSERT_STAGED_EVENTS, (now,)).fetchall()
             # The planner believed every one of these keys new (it read them under the
             # partition lock); a skipped row means another writer raced us: retry the batch.
             if len(inserted) != len(rows):
@@ -244,18 +243,11 @@ class LedgerRepository:
                          [{"rid": rid, "st": st.value} for rid, st in plan.status_updates])
         if plan.effects:
             effects = plan.effects
-            conn.execute(_INSERT_EFFECTS_SQL, {
-                "kafka_partition": [e.partition for e in effects],
-                "kafka_offset": [e.offset for e in effects],
-                "bank_id": [e.bank_id for e in effects], "event_id": [e.event_id for e in effects],
-                "category": [e.category for e in effects],
-                "value_date": [e.value_date for e in effects],
-                "currency": [e.currency for e in effects],
-                "direction": [e.direction for e in effects],
-                "country": [e.country for e in effects],
-                "amount_minor": [e.amount_minor for e in effects],
-                "processed_at": [e.processed_at for e in effects],
-            })
+            with _driver_cursor(conn).copy(_COPY_EFFECTS) as copy:
+                for e in effects:
+                    copy.write_row((e.partition, e.offset, e.bank_id, e.event_id, e.category,
+                                    e.value_date, e.currency, e.direction, e.country,
+                                    e.amount_minor, e.processed_at))
         if plan.dlq:
             conn.execute(insert(_DLQ), [{
                 "bank_id": d.bank_id, "event_id": d.event_id, "reason": d.reason,
@@ -271,3 +263,10 @@ class LedgerRepository:
                 "p": partition, "a": after, "u": upto, "n": limit}).one()
             bound = upto if count < limit or last is None else int(last)
             return list(stream_effects(conn, partition, after, bound)), bound
+
+
+def _driver_cursor(conn: Connection) -> psycopg.Cursor[Any]:
+    """A psycopg cursor on the same connection, hence inside the batch's transaction."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver.cursor()
