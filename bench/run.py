@@ -1,7 +1,7 @@
 """`make bench`: run the benchmark stages of issue 6, write bench/results/<UTC>.json and
 print a markdown summary.
 
-    python -m bench.run                     full run (~45 min on the 2-core machine)
+    python -m bench.run                     full run (~32-45 min on the 2-core machine)
     python -m bench.run --quick             smoke run with small sizes (a few minutes)
     python -m bench.run --only intake,e2e   some stages (intake aggregator e2e reads growth profile)
     BENCH_SCALE=0.1 python -m bench.run     event counts x 0.1 (also --scale)

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.conftest import ROOT, STACK_DIR, stack_env
 
 pytestmark = pytest.mark.integration

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tests.conftest import ROOT
 
 GRAFANA = ROOT / "deploy" / "grafana"

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import ROOT, free_port
 
 STACK = ROOT / "deploy" / "local" / "stack.sh"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.promtool
