@@ -183,12 +183,7 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str,
         fields["event_id"] = event_id
         if uetr:
             fields["uetr"] = uetr
-        amount = doc.find(tx, "IntrBkSttlmAmt")
-        if amount is None or not (amount.text or "").strip():
-            errors.append(FieldError("#/amount", "IntrBkSttlmAmt is missing"))
-        else:
-            fields["amount"] = _amount_text((amount.text or "").strip())
-            fields["currency"] = amount.get("Ccy")
+        _read_amount(doc.find(tx, "IntrBkSttlmAmt"), "IntrBkSttlmAmt", fields, errors)
         value_date = doc.text(tx, "IntrBkSttlmDt") or group_date
         if value_date is None:
             errors.append(FieldError("#/value_date", "IntrBkSttlmDt is missing"))
@@ -262,12 +257,7 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
         if uetr:
             fields["uetr"] = uetr
 
-    amount = doc.find(entry, "Amt")
-    if amount is None or not (amount.text or "").strip():
-        errors.append(FieldError("#/amount", "Amt is missing"))
-    else:
-        fields["amount"] = _amount_text((amount.text or "").strip())
-        fields["currency"] = amount.get("Ccy")
+    _read_amount(doc.find(entry, "Amt"), "Amt", fields, errors)
 
     value_date = doc.text(entry, "ValDt/Dt") or (doc.text(entry, "ValDt/DtTm") or "")[:10] \
         or doc.text(tx, "RltdDts/IntrBkSttlmDt")
@@ -320,3 +310,12 @@ def read_message(raw: bytes, category: str, bank_bic: str | None) -> IsoMessage:
         items, skipped = _camt_items(doc, body, category)
         return IsoMessage(message_type, tuple(items), tuple(skipped))
     return IsoMessage(message_type, tuple(_pacs_items(doc, body, kind, category, bank_bic)), ())
+
+
+def _read_amount(amount: Any, tag: str, fields: dict[str, Any], errors: list[FieldError]) -> None:
+    """Amount and currency from an ISO 20022 amount element (`<tag Ccy="...">1.00</tag>`)."""
+    if amount is None or not (amount.text or "").strip():
+        errors.append(FieldError("#/amount", f"{tag} is missing"))
+    else:
+        fields["amount"] = _amount_text((amount.text or "").strip())
+        fields["currency"] = amount.get("Ccy")
