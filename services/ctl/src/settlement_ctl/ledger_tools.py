@@ -7,11 +7,15 @@ fences); this module only parses arguments and prints. See docs/aggregator.md (r
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import redis
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
+from sqlalchemy import Engine
 
 from settlement_aggregate.rebuild import Drift, rebuild, reconcile, rewind
 from settlement_aggregate.settings import AggregateSettings
@@ -53,15 +57,22 @@ def _describe(drift: Drift) -> str:
             f"ledger={drift.ledger} diff={diff:+d}")
 
 
-def run_rebuild(args: argparse.Namespace) -> int:
-    del args
+@contextmanager
+def _ledger_and_redis() -> Iterator[tuple[AggregateSettings, Engine, redis.Redis]]:
+    """Settings, a one-connection ledger engine and a Redis client with a long timeout
+    (rebuild and reconcile move whole partitions in one call)."""
     settings = _settings()
     engine = make_engine(settings.database_url, pool_size=1)
-    client = sync_client(settings.redis_url, timeout_s=60.0)
     try:
-        results = rebuild(engine, client, settings.consumer_group, settings.events_topic)
+        yield settings, engine, sync_client(settings.redis_url, timeout_s=60.0)
     finally:
         engine.dispose()
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    del args
+    with _ledger_and_redis() as (settings, engine, client):
+        results = rebuild(engine, client, settings.consumer_group, settings.events_topic)
     for r in results:
         print(f"partition {r.partition}: fence {r.fence}, {r.effects} effects, {r.fields} fields")
     print(f"rebuilt {len(results)} partitions from the ledger")
@@ -69,13 +80,8 @@ def run_rebuild(args: argparse.Namespace) -> int:
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    settings = _settings()
-    engine = make_engine(settings.database_url, pool_size=1)
-    client = sync_client(settings.redis_url, timeout_s=60.0)
-    try:
+    with _ledger_and_redis() as (settings, engine, client):
         checks = reconcile(engine, client, settings.consumer_group, settings.events_topic)
-    finally:
-        engine.dispose()
     drifted = 0
     for check in checks:
         for drift in check.drift:
