@@ -164,25 +164,37 @@ CONF
 # ---------------------------------------------------------------- postgres
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# As root the cluster runs as the postgres user, which cannot enter a checkout under a 0700
+# folder (mktemp -d, a home directory). Then the cluster lives in a folder of its own under
+# /var/lib/postgresql, named after STACK_DIR so that two checkouts never share one.
+pg_home() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; then
+    echo "/var/lib/postgresql/settlement-tracker/$(echo -n "$STACK_DIR" | sha256sum | cut -c1-16)"
+  else
+    echo "$STACK_DIR/postgres"
+  fi
+}
+
 postgres_start() {
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server not found (apt-get install -y postgresql)"
   pid_alive postgres && { log "postgres already running"; return; }
   check_port_free postgres "$PG_PORT"
-  local data="$STACK_DIR/postgres/data" sock="$STACK_DIR/postgres/sock"
-  mkdir -p "$STACK_DIR/postgres" "$sock"
-  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STACK_DIR/postgres"
+  local home; home=$(pg_home)
+  local data="$home/data" sock="$home/sock" pglog="$home/postgres.log"
+  mkdir -p "$home" "$sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
   if [ ! -f "$data/PG_VERSION" ]; then
-    local pw="$STACK_DIR/postgres/pwfile"
+    local pw="$home/pwfile"
     echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
     as_pg "$PG_BIN/initdb" -D "$data" -U settlement --pwfile="$pw" --auth-local=trust \
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
       || die "initdb failed (see $LOGS/postgres.log)"
     rm -f "$pw"
   fi
-  touch "$LOGS/postgres.log"; [ "$(id -u)" = 0 ] && chown postgres "$LOGS/postgres.log"
-  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOGS/postgres.log" -w -t "$READY_TIMEOUT" \
+  touch "$pglog"; [ "$(id -u)" = 0 ] && chown postgres "$pglog"
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t "$READY_TIMEOUT" \
     -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on" start >/dev/null \
-    || die "postgres did not start (see $LOGS/postgres.log)"
+    || die "postgres did not start (see $pglog)"
   head -n 1 "$data/postmaster.pid" > "$RUN/postgres.pid"
   if ! as_pg "$PG_BIN/psql" -h "$sock" -p "$PG_PORT" -U settlement -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='settlement'" | grep -q 1; then
@@ -192,7 +204,7 @@ postgres_start() {
 }
 
 postgres_stop() {
-  local data="$STACK_DIR/postgres/data"
+  local data; data="$(pg_home)/data"
   if pid_alive postgres; then
     as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || kill "$(cat "$RUN/postgres.pid")" 2>/dev/null || true
   fi
