@@ -14,20 +14,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from kafka import KafkaProducer
+
 from bench.tool_output import (
     ConsumerPerfSummary,
     ProducerPerfSummary,
     parse_consumer_performance,
     parse_producer_performance,
 )
-from kafka import KafkaProducer
-
 from settlement_core.categories import Category, Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
+from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
 
 # Our EventProducer's settings (settlement_core/kafka_io.py), so the anchor pays for the
-# same guarantees: acks=all, idempotence, a 2 ms linger and no compression.
-PRODUCER_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=2", "compression.type=none")
+# same guarantees and gets the same batching: acks=all, idempotence, a 2 ms linger, our
+# batch size and no compression.
+PRODUCER_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=2",
+                  f"batch.size={PRODUCER_BATCH_BYTES}", "compression.type=none")
 T = TypeVar("T")
 CURRENCY_OF = {"offshore": "USD"}
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY")

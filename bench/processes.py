@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from bench.tool_output import machine_cpu_ticks, proc_cpu_ticks
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -42,6 +43,22 @@ def process_cpu_seconds(pid: int) -> float:
         return proc_cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) / CLOCK_TICKS
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
+
+
+def live_children(pid: int) -> list[int]:
+    """Direct children of a process (e.g. the uvicorn workers of a supervisor)."""
+    children: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(c) for c in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return children
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and every descendant, live or reaped."""
+    return process_cpu_seconds(pid) + sum(tree_cpu_seconds(c) for c in live_children(pid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +114,8 @@ class ServiceProcess:
         raise RuntimeError(f"{self.name} not healthy after {timeout}s (log: {self.log_path})")
 
     def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.pid)
+        """The whole process tree: ingest may run as a supervisor with worker processes."""
+        return tree_cpu_seconds(self.pid)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         if self.proc.poll() is None:

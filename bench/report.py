@@ -7,6 +7,7 @@ import math
 
 from bench.results import BenchReport
 from bench.stats import Spread, Verdict
+from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
 
 # Which service to profile when a goal is missed: the stage's own hot path.
 SERVICE_OF_GOAL = {"intake": "ingest", "aggregator": "aggregate", "e2e": "aggregate",
@@ -105,7 +106,8 @@ def markdown(report: BenchReport) -> str:
         if i.anchor:
             a = i.anchor
             out += ["", f"ProducerPerformance ({a.records:,} records of {a.record_size} B, acks=all, "
-                    f"idempotent, linger 2 ms, 12 partitions): {fmt_spread(a.records_per_s)} records/s, "
+                    f"idempotent, linger 2 ms, batch.size {PRODUCER_BATCH_BYTES // 1024} KiB, 12 partitions): "
+                    f"{fmt_spread(a.records_per_s)} records/s, "
                     f"p50 {fmt_spread(a.p50_ms)} ms, p99 {fmt_spread(a.p99_ms)} ms, "
                     f"CPU {fmt_spread(a.cpu_pct)} %.",
                     f"Ours ({i.best_batched}) ÷ ProducerPerformance: "

@@ -61,6 +61,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-seconds", type=float, help="seconds of py-spy sampling")
     parser.add_argument("--profile-service", choices=["ingest", "aggregate", "api"],
                         help="profile this service instead of the slowest stage's")
+    parser.add_argument("--ingest-workers", type=int,
+                        default=int(os.environ.get("INGEST_WORKERS", "2")),
+                        help="ingest worker processes (default $INGEST_WORKERS or 2, as "
+                             "deploy/local/stack.sh runs it)")
     parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     return parser.parse_args(argv)
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = build_config(args)
     if cfg.reps < 3:
         log(f"warning: {cfg.reps} repetitions; issue 6 asks for at least 3")
-    base = stack_env()
+    base = {**stack_env(), "INGEST_WORKERS": str(args.ingest_workers)}
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     log(f"bench {cfg.mode}: stages {', '.join(stages)}")
@@ -169,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = BenchReport(started_at=started.isoformat(timespec="seconds"),
                          finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                         mode=cfg.mode, host=host_info(), config=dataclasses.asdict(cfg),
+                         mode=cfg.mode, host=host_info(),
+                         config={**dataclasses.asdict(cfg), "ingest_workers": args.ingest_workers},
                          errors=errors, **results)
     report = dataclasses.replace(report, verdicts=verdicts(report))
     args.out.mkdir(parents=True, exist_ok=True)

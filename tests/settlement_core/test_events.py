@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import random
+import string
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -19,8 +22,9 @@ from settlement_core.events import (
     SettlementEvent,
     decode,
     encode,
+    encode_many,
 )
-from settlement_core.money import AmountError
+from settlement_core.money import MINOR_UNITS, AmountError
 
 UETR = UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d")
 RECEIVED = datetime(2020, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -159,6 +163,76 @@ class TestBodyHash:
     def test_sub_minor_amount_is_not_silently_rounded(self) -> None:
         with pytest.raises(AmountError):
             make_event(amount=Decimal("10.005")).body_hash()
+
+
+def random_event(rng: random.Random) -> SettlementEvent:
+    currency = rng.choice(sorted(MINOR_UNITS))
+    exponent = MINOR_UNITS[currency]
+    units = rng.choice([1, 10**exponent, rng.randrange(1, 10**18)])
+    event_chars = string.ascii_letters + string.digits + "._:-"
+    return SettlementEvent(
+        bank_id=rng.choice(["b", "bank-01", "BANK.X_9"]),
+        event_id="".join(rng.choices(event_chars, k=rng.randint(1, 64))),
+        category=rng.choice(list(Category)),
+        # Several textual forms of the same amount (trailing zeros, exponent form).
+        amount=rng.choice([Decimal(units).scaleb(-exponent),
+                           Decimal(units * 10).scaleb(-exponent - 1),
+                           Decimal(units) * Decimal(10) ** -exponent]),
+        currency=currency,
+        value_date=date(2015, 1, 1) + timedelta(days=rng.randrange(0, 5000)),
+        direction=rng.choice(list(Direction)),
+        counterparty_country=rng.choice(["HK", "SG", "US", "CN", "GB"]),
+        reverses=rng.choice([None, "".join(rng.choices(event_chars, k=rng.randint(1, 64)))]),
+        uetr=rng.choice([None, UUID(int=rng.getrandbits(128))]),
+    )
+
+
+class TestHandBuiltJsonMatchesJsonDumps:
+    """The canonical text and the topic payload are assembled by hand for speed; they must
+    stay byte-identical to the json.dumps forms the contract was defined with (a changed
+    body text would turn every retry into a conflict)."""
+
+    @staticmethod
+    def reference_body(event: SettlementEvent) -> str:
+        return json.dumps(event.body(), sort_keys=True, separators=(",", ":"))
+
+    @staticmethod
+    def reference_payload(envelope: Envelope) -> bytes:
+        payload = envelope.event.body()
+        payload["bank_id"] = envelope.event.bank_id
+        payload["received_at"] = envelope.received_at.isoformat()
+        payload["v"] = SCHEMA_VERSION
+        return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+    def test_random_events(self) -> None:
+        rng = random.Random(20261130)
+        zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
+        for _ in range(3000):
+            event = random_event(rng)
+            received = datetime(2020, 1, 1, tzinfo=rng.choice(zones)) + timedelta(
+                microseconds=rng.randrange(0, 10**14))
+            canonical = self.reference_body(event)
+            assert "{" + event.canonical_fields() + "}" == canonical
+            assert event.body_hash() == hashlib.sha256(canonical.encode()).hexdigest()
+            envelope = Envelope(event, received)
+            assert encode(envelope) == self.reference_payload(envelope)
+            [(payload, digest)] = encode_many([event], received)
+            assert (payload, digest) == (encode(envelope), event.body_hash())
+            assert decode(payload) == Envelope(
+                dataclasses.replace(event, amount=Decimal(json.loads(payload)["amount"])),
+                received)
+
+    def test_characters_json_escapes(self) -> None:
+        # The constructor does not validate: whatever a caller puts in must still come out
+        # as the json.dumps text, escapes included.
+        odd = make_event(event_id='a"b\\c\n\u00e9', bank_id='x"y', reverses="\u4e2d\t")
+        assert "{" + odd.canonical_fields() + "}" == self.reference_body(odd)
+        envelope = Envelope(odd, RECEIVED)
+        assert encode(envelope) == self.reference_payload(envelope)
+
+    def test_encode_many_refuses_a_naive_received_at(self) -> None:
+        with pytest.raises(ValueError, match="timezone"):
+            encode_many([make_event()], datetime(2020, 1, 1, 12, 0))
 
 
 def reason_of(message: bytes | None) -> str:

@@ -228,6 +228,38 @@ class TestFormatAmount:
         assert format_amount(Decimal(10) ** 30, "CNY") == "1" + "0" * 30 + ".00"
 
 
+class TestFormatAmountMatchesIntegerScaling:
+    """format_amount works on the text for speed; it must equal the plain definition:
+    scale to integer minor units (exactly, or refuse) and back."""
+
+    @staticmethod
+    def reference(amount: Decimal, currency: str) -> str:
+        return f"{from_minor(to_minor(amount, currency), currency):f}"
+
+    def test_random_amounts(self) -> None:
+        rng = random.Random(7)
+        for _ in range(20000):
+            currency = rng.choice(sorted(MINOR_UNITS))
+            digits = rng.randrange(0, 10 ** rng.randint(1, 30))
+            amount = Decimal(rng.choice([1, -1]) * digits).scaleb(rng.randint(-6, 4))
+            try:
+                expected = self.reference(amount, currency)
+            except AmountError:
+                with pytest.raises(AmountError):
+                    format_amount(amount, currency)
+            else:
+                assert format_amount(amount, currency) == expected, (amount, currency)
+
+    @pytest.mark.parametrize("amount", ["0", "-0", "-0.000", "0E+5", "-0E-9", "1E+20", "-1.50"])
+    def test_edges(self, amount: str) -> None:
+        assert format_amount(Decimal(amount), "CNY") == self.reference(Decimal(amount), "CNY")
+
+    @pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", "sNaN"])
+    def test_non_finite(self, amount: str) -> None:
+        with pytest.raises(AmountError):
+            format_amount(Decimal(amount), "CNY")
+
+
 def test_no_float_in_the_module() -> None:
     import inspect
 

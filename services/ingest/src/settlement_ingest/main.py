@@ -70,6 +70,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                 await asyncio.to_thread(producer.close)
             await redis.aclose()
             engine.dispose()
+            metrics.close()
             logger.info("ingest stopped")
 
     app = FastAPI(title="Settlement ingest", version="1.0.0", lifespan=lifespan,

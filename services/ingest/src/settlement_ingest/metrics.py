@@ -2,15 +2,19 @@
 dashboards (docs/architecture.md). Labels are bounded: routes are the templates of the
 declared routes (anything else is "unmatched"), reasons come from a fixed vocabulary.
 
-Each app gets its own registry so several apps (tests) never clash on registration.
+Each app gets its own registry so several apps (tests) never clash on registration. When
+the process is one of several workers (PROMETHEUS_MULTIPROC_DIR set by `serve`), values
+are kept in the shared directory and /metrics merges every worker's.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -19,6 +23,9 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 # Outcome reasons; anything else is folded into "other" to keep label cardinality fixed.
 REASONS = frozenset({"", "validation", "conflict", "rate_limited", "unavailable",
                      "in_progress", "unauthorized", "forbidden", "malformed"})
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass
@@ -37,8 +44,9 @@ class IngestMetrics:
         self.produce_latency = Histogram("ingest_produce_latency_seconds",
                                          "Time from send to Kafka acknowledgement (acks=all)",
                                          buckets=_LATENCY_BUCKETS, registry=r)
+        # Across workers: up only if every live worker's last contact succeeded.
         self.kafka_up = Gauge("ingest_kafka_up", "1 when the last Kafka contact succeeded",
-                              registry=r)
+                              registry=r, multiprocess_mode="livemin")
         self.kafka_up.set(0)
 
     def event(self, outcome: str, reason: str = "", count: int = 1) -> None:
@@ -46,7 +54,18 @@ class IngestMetrics:
             self.events.labels(outcome, reason if reason in REASONS else "other").inc(count)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = os.environ.get(MULTIPROC_ENV)
+        if not directory:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
+
+    def close(self) -> None:
+        """A stopping worker leaves the merged live gauges."""
+        directory = os.environ.get(MULTIPROC_ENV)
+        if directory:
+            mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
 
 
 class MetricsMiddleware:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import RedisError
 
 from settlement_core.auth import Principal
-from settlement_core.events import Envelope, SettlementEvent, encode
+from settlement_core.events import SettlementEvent, encode_many
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
 from settlement_ingest.idempotency import (
@@ -126,15 +127,21 @@ class Intake:
     async def submit(self, principal: Principal, candidates: Sequence[Candidate]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(candidates)
         first_of: dict[str, int] = {}
-        unique: list[tuple[int, SettlementEvent, Claim]] = []
+        firsts: list[tuple[int, SettlementEvent]] = []
         for i, candidate in enumerate(candidates):
             if isinstance(candidate, Invalid):
                 outcomes[i] = Outcome(candidate.event_id, "rejected",
                                       validation_problem(list(candidate.errors)), "validation")
             elif candidate.event_id not in first_of:
                 first_of[candidate.event_id] = i
-                unique.append((i, candidate, Claim(
-                    idempotency_key(principal.id, candidate.event_id), candidate.body_hash())))
+                firsts.append((i, candidate))
+        # Payload and body hash come from one canonical text per event; the payload is only
+        # produced if the claim is won.
+        encoded = encode_many([event for _, event in firsts], datetime.now(UTC))
+        unique = [(i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
+                  for (i, event), (_, digest) in zip(firsts, encoded, strict=True)]
+        payloads = {event.event_id: payload
+                    for (_, event), (payload, _) in zip(firsts, encoded, strict=True)}
         token = new_token()
         try:
             states = await self._idempotency.settle([c for _, _, c in unique], token,
@@ -145,8 +152,8 @@ class Intake:
         claimed = [(event, claim) for (_, event, claim), state in zip(unique, states, strict=True)
                    if state is ClaimState.CLAIMED]
         if claimed:
-            await self._produce(principal, [e for e, _ in claimed], [c for _, c in claimed],
-                                token)
+            await self._produce(principal, [payloads[e.event_id] for e, _ in claimed],
+                                [c for _, c in claimed], token)
 
         hashes: dict[str, str] = {}
         for (i, event, claim), state in zip(unique, states, strict=True):
@@ -176,19 +183,18 @@ class Intake:
             else:
                 outcomes[i] = Outcome(candidate.event_id, "duplicate")
         final = [o for o in outcomes if o is not None]
-        for outcome in final:
-            self.metrics.event(outcome.status, outcome.reason)
+        for (status, reason), count in Counter((o.status, o.reason) for o in final).items():
+            self.metrics.event(status, reason, count)
         return final
 
-    async def _produce(self, principal: Principal, events: list[SettlementEvent],
+    async def _produce(self, principal: Principal, payloads: list[bytes],
                        claims: list[Claim], token: str) -> None:
-        received_at = datetime.now(UTC)
         key = principal.id.encode()
-        records = [(key, encode(Envelope(event, received_at))) for event in events]
+        records = [(key, payload) for payload in payloads]
         probe = self._kafka_down
         if probe and self._probe_in_flight:
             await self._release(claims, token)
-            self.metrics.event("rejected", "unavailable", len(events))
+            self.metrics.event("rejected", "unavailable", len(payloads))
             raise unavailable("Kafka is unavailable; nothing was accepted, retry the same "
                               "request.", self.settings.unavailable_retry_after_s)
         self._probe_in_flight = self._probe_in_flight or probe
@@ -205,9 +211,9 @@ class Intake:
             # else: records are still queued in the client and may yet reach the topic; their
             # claims stay pending until _settle_late learns the final outcome, so a retry in
             # the meantime waits instead of producing a second copy.
-            self.metrics.event("rejected", "unavailable", len(events))
+            self.metrics.event("rejected", "unavailable", len(payloads))
             logger.warning("kafka unavailable; nothing acknowledged",
-                           extra={"bank_id": principal.id, "events": len(events),
+                           extra={"bank_id": principal.id, "events": len(payloads),
                                   "error": str(exc)})
             raise unavailable("Kafka did not acknowledge the events in time; nothing was "
                               "accepted, retry the same request.",

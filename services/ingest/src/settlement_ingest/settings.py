@@ -18,6 +18,10 @@ class IngestSettings(CoreSettings, IntakeRules):
 
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8001, ge=1, le=65535)
+    # Processes serving the port (uvicorn workers). Intake is CPU-bound in Python, so a
+    # second process is what lets it use a second core; all shared state (claims, rate
+    # limits, principals) is in Redis, and metrics are merged across workers.
+    ingest_workers: int = Field(default=1, ge=1, le=64)
 
     # A produce that is not acknowledged within this bound answers 503; it stays below the
     # contract's 5 s so the whole response (Redis, HTTP) also fits.

@@ -28,6 +28,9 @@ REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "directi
 OPTIONAL = ("reverses", "uetr")
 ALLOWED = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = tuple(d.value for d in Direction)
+# Dict lookups: calling an Enum class by value costs about a microsecond per event.
+CATEGORY_BY_CODE: dict[str, Category] = {c.value: c for c in Category}
+DIRECTION_BY_VALUE: dict[str, Direction] = {d.value: d for d in Direction}
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -71,8 +74,9 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
 
     if "bank_id" in raw:
         fail("bank_id", "bank_id is not accepted: the bank is identified by its API key alone")
-    for name in sorted(k for k in raw if k not in ALLOWED and k != "bank_id"):
-        fail(str(name).replace("~", "~0").replace("/", "~1"), "unknown field")
+    if not raw.keys() <= ALLOWED:  # the common case skips the per-key scan
+        for name in sorted(k for k in raw if k not in ALLOWED and k != "bank_id"):
+            fail(str(name).replace("~", "~0").replace("/", "~1"), "unknown field")
     for name in REQUIRED:
         if raw.get(name) is None:
             fail(name, "field required")
@@ -159,11 +163,11 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
     return SettlementEvent(
         bank_id=bank_id,
         event_id=event_id,
-        category=Category(str(category)),
+        category=CATEGORY_BY_CODE[str(category)],
         amount=amount_value,
         currency=str(currency),
         value_date=value_date,
-        direction=Direction(str(direction)),
+        direction=DIRECTION_BY_VALUE[str(direction)],
         counterparty_country=str(country),
         reverses=reverses,
         uetr=uetr_value,

