@@ -260,7 +260,8 @@ start_one() {
     redis) redis_start ;;
     postgres) postgres_start ;;
     prometheus) prometheus_start ;;
-    ingest) svc_start ingest "$INGEST_PORT" settlement_ingest ;;
+    # Two intake processes: intake is CPU-bound Python and this lets it use both cores.
+    ingest) (export INGEST_WORKERS="${INGEST_WORKERS:-2}"; svc_start ingest "$INGEST_PORT" settlement_ingest) ;;
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
     # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.

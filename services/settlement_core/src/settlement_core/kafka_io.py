@@ -140,7 +140,10 @@ class EventProducer:
 
         try:
             async with asyncio.timeout(self._timeout_s):
-                await loop.run_in_executor(None, start_sends)
+                if self._knows_partitions(topic):
+                    start_sends()  # only appends to in-memory batches: a thread hop costs more
+                else:
+                    await loop.run_in_executor(None, start_sends)
                 await asyncio.shield(batch.done)
         except TimeoutError as exc:
             if on_late_outcome is not None:
@@ -154,6 +157,13 @@ class EventProducer:
         if batch.failure is not None:
             raise KafkaUnavailable(str(batch.failure), [r is not None for r in batch.results])
         return [r for r in batch.results if r is not None]
+
+    def _knows_partitions(self, topic: str) -> bool:
+        """True when send() cannot block: kafka-python waits (up to max_block_ms) only for
+        metadata of a topic it does not know yet. There is no public non-blocking query."""
+        producer = self._producer
+        return producer is not None and \
+            producer._metadata.partitions_for_topic(topic) is not None
 
     def send_sync(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
         try:
