@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 
 import redis
+from sqlalchemy import create_engine, text
+
 from bench.config import BenchConfig, Log
 from bench.kafka_tools import consumer_performance, prefill
 from bench.namespace import delete_topics, open_namespace
 from bench.processes import ServiceProcess, machine_busy_percent, machine_mark
 from bench.results import AggregatorResult, ConsumerAnchor
 from bench.stats import cpu_percent, ratio, spread, steady_rate
-from sqlalchemy import create_engine, text
-
 from settlement_core.buckets import fence_key
 from settlement_core.kafka_io import ensure_topics
 
@@ -74,17 +74,20 @@ class AggregatorRep:
 
 
 def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep: int,
-             log: Log, keep: bool) -> AggregatorRep:
+             log: Log, keep: bool, instances: int = 1) -> AggregatorRep:
     with open_namespace(base, "agg", keep=keep) as ns:
         env = ns.with_topic(source.topic)
         client = ns.redis()
         mark0 = machine_mark()
         started = time.monotonic()
-        service = ServiceProcess("aggregate", env, ns.tag)
+        # Several instances share the consumer group (and so the partitions), as in a
+        # scaled-out deployment; each has its own metrics port.
+        services = [ServiceProcess("aggregate", env, f"{ns.tag}-{i}") for i in range(instances)]
         samples: list[tuple[float, float]] = []
         capped = False
         try:
-            service.wait_healthy()
+            for service in services:
+                service.wait_healthy()
             while True:
                 now = time.monotonic()
                 count = applied_count(client)
@@ -94,12 +97,14 @@ def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep
                 if now - started > cfg.aggregator_time_cap:
                     capped = True
                     break
-                if service.proc.poll() is not None:
-                    raise RuntimeError(f"aggregate exited early (log {service.log_path})")
+                for service in services:
+                    if service.proc.poll() is not None:
+                        raise RuntimeError(f"aggregate exited early (log {service.log_path})")
                 time.sleep(0.25)
-            cpu = service.cpu_seconds()
+            cpu = sum(service.cpu_seconds() for service in services)
         finally:
-            service.stop()
+            for service in services:
+                service.stop()
         mark1 = machine_mark()
         elapsed = time.monotonic() - started
         engine = create_engine(ns.database_url)
@@ -110,16 +115,25 @@ def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep
         # When capped, the rate is measured up to the cap over what was applied by then.
         total = source.events if not capped else max(applied, 1)
         value = steady_rate(samples, total, end_fraction=0.99 if not capped else 1.0)
-        log(f"  aggregator rep {rep + 1}: {value:.0f} ev/s steady, {applied:,} applied in "
+        log(f"  aggregator x{instances} rep {rep + 1}: {value:.0f} ev/s steady, {applied:,} applied in "
             f"{elapsed:.1f} s{' (time cap)' if capped else ''}, ledger rows {rows:,}")
         return AggregatorRep(value, applied, rows, elapsed, capped, cpu_percent(cpu, elapsed),
                              machine_busy_percent(mark0, mark1))
 
 
 def run_aggregator(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, log: Log,
-                   keep: bool = False) -> AggregatorResult:
-    reps = [_one_rep(cfg, base, source, rep, log, keep) for rep in range(cfg.reps)]
+                   keep: bool = False) -> tuple[AggregatorResult, AggregatorResult | None]:
+    """One instance, then (if configured) the scaled-out group, both against one anchor."""
+    single = [_one_rep(cfg, base, source, rep, log, keep) for rep in range(cfg.reps)]
+    scaled = [_one_rep(cfg, base, source, rep, log, keep, cfg.aggregator_scale_out)
+              for rep in range(cfg.reps)] if cfg.aggregator_scale_out > 1 else []
     anchor = consumer_anchor(cfg, source, log)
+    return (_result(source, single, anchor, 1),
+            _result(source, scaled, anchor, cfg.aggregator_scale_out) if scaled else None)
+
+
+def _result(source: PrefilledTopic, reps: list[AggregatorRep], anchor: ConsumerAnchor,
+            instances: int) -> AggregatorResult:
     rates = spread([r.rate for r in reps])
     return AggregatorResult(
         events_prefilled=source.events, prefill_seconds=source.seconds, events_per_s=rates,
@@ -127,4 +141,5 @@ def run_aggregator(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopi
         seconds=tuple(r.seconds for r in reps), capped=any(r.capped for r in reps),
         service_cpu_pct=spread([r.cpu_pct for r in reps]),
         machine_busy_pct=spread([r.busy_pct for r in reps]),
-        anchor=anchor, vs_consumer_perf=ratio(rates, anchor.fetch_records_per_s))
+        anchor=anchor, vs_consumer_perf=ratio(rates, anchor.fetch_records_per_s),
+        instances=instances)

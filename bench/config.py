@@ -29,6 +29,7 @@ class BenchConfig:
     # aggregator
     aggregator_events: int
     aggregator_time_cap: float
+    aggregator_scale_out: int          # also measured with this many processes (0: skip)
     # end to end
     e2e_rates: tuple[float, ...]
     e2e_fallback_rates: tuple[float, ...]
@@ -65,7 +66,7 @@ FULL = BenchConfig(
     mode="full", reps=3,
     single_concurrency=(1, 8, 32, 64), batch_sizes=(100, 1000), batch_concurrency=4,
     intake_seconds=10.0, intake_warmup=2.0, intake_banks=24, producer_perf_records=500_000,
-    aggregator_events=1_000_000, aggregator_time_cap=150.0,
+    aggregator_events=1_000_000, aggregator_time_cap=150.0, aggregator_scale_out=2,
     e2e_rates=(1000.0, 6000.0), e2e_fallback_rates=(4500.0, 3000.0, 2000.0), e2e_seconds=30.0,
     e2e_batch=50, e2e_probe_rate=10.0, e2e_drain_timeout=20.0,
     history_levels=(10_000, 1_000_000, 10_000_000), rebuild_level=1_000_000, rebuild_reps=3,
@@ -76,7 +77,7 @@ QUICK = BenchConfig(
     mode="quick", reps=3,
     single_concurrency=(1, 16), batch_sizes=(100, 1000), batch_concurrency=2,
     intake_seconds=2.0, intake_warmup=0.5, intake_banks=6, producer_perf_records=20_000,
-    aggregator_events=20_000, aggregator_time_cap=30.0,
+    aggregator_events=20_000, aggregator_time_cap=30.0, aggregator_scale_out=2,
     e2e_rates=(200.0, 1000.0), e2e_fallback_rates=(500.0,), e2e_seconds=5.0,
     e2e_batch=50, e2e_probe_rate=10.0, e2e_drain_timeout=10.0,
     history_levels=(1_000, 10_000, 30_000), rebuild_level=10_000, rebuild_reps=3,

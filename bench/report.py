@@ -26,11 +26,14 @@ def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
                     0.25, True, "×"),
             Verdict("intake: single POST req/s", single.requests_per_s.median, 2_000, True, "req/s"),
         ]
-    if report.aggregator:
-        agg = report.aggregator
+    for agg in (report.aggregator, report.aggregator_scaled):
+        if agg is None:
+            continue
+        label = "1 process" if agg.instances == 1 else f"{agg.instances} processes"
         found += [
-            Verdict("aggregator: events/s", agg.events_per_s.median, 30_000, True, "ev/s"),
-            Verdict("aggregator: ÷ ConsumerPerformance", agg.vs_consumer_perf.median, 0.3, True, "×"),
+            Verdict(f"aggregator ({label}): events/s", agg.events_per_s.median, 30_000, True, "ev/s"),
+            Verdict(f"aggregator ({label}): ÷ ConsumerPerformance", agg.vs_consumer_perf.median,
+                    0.3, True, "×"),
         ]
     if report.e2e:
         at_1k = next((c for c in report.e2e.cases if c.target_rate == 1000), None)
@@ -114,10 +117,16 @@ def markdown(report: BenchReport) -> str:
                     f"**{fmt_spread(i.batched_vs_producer_perf, 3)}**."]
         out.append("")
     if report.aggregator:
-        g = report.aggregator
         out += ["## 3. Aggregator (ledger transaction + fenced Redis apply)", "",
-                f"Topic pre-filled with {g.events_prefilled:,} events in {fmt(g.prefill_seconds, 1)} s. "
-                f"Steady rate {fmt_spread(g.events_per_s)} events/s; applied per repetition "
+                f"Topic pre-filled with {report.aggregator.events_prefilled:,} events in "
+                f"{fmt(report.aggregator.prefill_seconds, 1)} s."]
+    for g in (report.aggregator, report.aggregator_scaled):
+        if g is None:
+            continue
+        who = "One aggregator process" if g.instances == 1 else \
+            f"{g.instances} aggregator processes in one consumer group (aggregate CPU is their sum)"
+        out += ["",
+                f"{who}: steady rate {fmt_spread(g.events_per_s)} events/s; applied per repetition "
                 f"{', '.join(f'{n:,}' for n in g.events_applied)} in "
                 f"{', '.join(fmt(s, 1) for s in g.seconds)} s"
                 f"{' (time cap reached)' if g.capped else ''}; ledger rows "
@@ -127,6 +136,7 @@ def markdown(report: BenchReport) -> str:
             out.append(f"ConsumerPerformance on the same topic: {fmt_spread(g.anchor.fetch_records_per_s)} "
                        f"records/s (fetch), {fmt_spread(g.anchor.records_per_s)} with the group join. "
                        f"Ours ÷ Kafka's: **{fmt_spread(g.vs_consumer_perf, 3)}**.")
+    if report.aggregator:
         out.append("")
     if report.e2e:
         out += ["## 4. End to end (202 → visible in GET /v1/progress)", "",

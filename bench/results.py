@@ -68,6 +68,7 @@ class AggregatorResult:
     machine_busy_pct: Spread
     anchor: ConsumerAnchor | None
     vs_consumer_perf: Spread
+    instances: int = 1                 # aggregator processes in the consumer group
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,8 @@ class BenchReport:
     config: dict[str, Any]
     intake: IntakeResult | None = None
     aggregator: AggregatorResult | None = None
+    # The same topic through two aggregator processes in one consumer group (scale-out).
+    aggregator_scaled: AggregatorResult | None = None
     e2e: E2eResult | None = None
     reads: ReadsResult | None = None
     growth: GrowthResult | None = None

@@ -65,6 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=int(os.environ.get("INGEST_WORKERS", "2")),
                         help="ingest worker processes (default $INGEST_WORKERS or 2, as "
                              "deploy/local/stack.sh runs it)")
+    parser.add_argument("--aggregators", type=int,
+                        help="aggregator processes for the scale-out measurement (default 2; "
+                             "1 skips it)")
     parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     return parser.parse_args(argv)
@@ -93,6 +96,8 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         changes["read_requests"] = args.read_requests
     if args.profile_seconds:
         changes["profile_seconds"] = args.profile_seconds
+    if args.aggregators:
+        changes["aggregator_scale_out"] = args.aggregators if args.aggregators > 1 else 0
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
@@ -147,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         if "intake" in stages:
             attempt("intake", lambda: results.__setitem__("intake", run_intake(cfg, base, log, args.keep)))
         if "aggregator" in stages:
-            attempt("aggregator", lambda: results.__setitem__(
-                "aggregator", run_aggregator(cfg, base, need_source(), log, args.keep)))
+            def aggregator() -> None:
+                results["aggregator"], results["aggregator_scaled"] = run_aggregator(
+                    cfg, base, need_source(), log, args.keep)
+            attempt("aggregator", aggregator)
         if "e2e" in stages:
             attempt("e2e", lambda: results.__setitem__("e2e", run_e2e(cfg, base, log, args.keep)))
         if "reads" in stages or "growth" in stages:
