@@ -211,3 +211,50 @@ def test_fault_hook_parsing() -> None:
     for bad in ("crash_after_ledger_commit:0", "crash:1", "crash_after_ledger_commit:x"):
         with pytest.raises(ValueError, match="AGGREGATE_FAULT"):
             FaultHook.parse(bad)
+
+
+# -- per-event fast paths ---------------------------------------------------------------
+
+def test_split_reads_kafka_consumer_records_directly() -> None:
+    from kafka.consumer.fetcher import ConsumerRecord
+
+    def record(offset: int, value: bytes | None) -> ConsumerRecord:
+        return ConsumerRecord("t", 3, -1, offset, 0, 0, b"b1", value, [], None, 2,
+                              -1 if value is None else len(value), -1)
+
+    good, bad = split([record(7, raw("e1")), record(8, None)])
+    assert [(v.partition, v.offset, v.key, v.raw) for v in good] == [(3, 7, b"b1", raw("e1"))]
+    assert [(i.partition, i.offset, i.reason) for i in bad] == [(3, 8, "undecodable")]
+
+
+def test_planned_rows_and_effects_hold_plain_strings_and_exact_minor_units() -> None:
+    # psycopg would dump an Enum member by name: COPY rows must carry the values as str.
+    p = plan(valid(0, raw("e1", "12.34", currency="KWD")), valid(1, raw("e2", "5", currency="JPY")),
+             valid(2, raw("r2", "5", currency="JPY", reverses="e2")))
+    for row in p.inserts:
+        assert (type(row.category), type(row.direction)) == (str, str)
+        assert (row.category, row.direction) == ("offshore", "outbound")
+    assert [(e.event_id, e.amount_minor) for e in p.effects] == [
+        ("e1", 12340), ("e2", 5), ("r2", -5)]
+    assert all(type(e.category) is str and type(e.direction) is str for e in p.effects)
+
+
+def test_binary_copy_types_match_the_table_columns() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from settlement_aggregate import ledger
+    from settlement_core.db.models import LedgerEffect, LedgerEvent
+
+    names = {"INTEGER": "int4", "BIGINT": "int8", "DATE": "date", "UUID": "uuid",
+             "TIMESTAMP WITH TIME ZONE": "timestamptz"}
+
+    def copy_type(column: object) -> str:
+        compiled = column.type.compile(dialect=postgresql.dialect())  # type: ignore[attr-defined]
+        return names.get(compiled) or compiled.split("(")[0].lower()
+
+    events = LedgerEvent.__table__.c
+    stage_columns = [c.strip() for c in ledger._EVENT_COLUMNS.split(",")]
+    assert [copy_type(events[c]) for c in stage_columns] == list(ledger.STAGE_EVENT_COPY_TYPES)
+    effects = LedgerEffect.__table__.c
+    assert [copy_type(effects[c]) for c in ledger.EFFECT_COPY_COLUMNS] == list(
+        ledger.EFFECT_COPY_TYPES)

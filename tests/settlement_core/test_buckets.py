@@ -347,3 +347,80 @@ class TestIncrements:
         for name in inc.fields:
             kind = name.split("|", 1)[0]
             assert {"c": 5, "b": 6, "r": 6, "k": 6, "h": 4, "n": 4}[kind] == len(name.split("|"))
+
+
+def reference_increments(effects: list[Effect]) -> tuple[dict[str, int], frozenset[str]]:
+    """Independent, straightforward computation: every field of every effect built with the
+    public field-name functions (the reader's functions), summed one effect at a time."""
+    fields: dict[str, int] = {}
+
+    def add(name: str, amount: int) -> None:
+        fields[name] = fields.get(name, 0) + amount
+
+    seen: set[str] = set()
+    for e in effects:
+        for period in (Period(D, e.value_date),
+                       Period(M, date(e.value_date.year, e.value_date.month, 1)),
+                       Period(Y, date(e.value_date.year, 1, 1))):
+            add(category_field(e.category, e.currency, period), e.amount_minor)
+            add(bank_field(e.bank_id, e.category, e.currency, period), e.amount_minor)
+        add(direction_field(e.direction, e.category, e.currency, e.value_date.year),
+            e.amount_minor)
+        add(country_field(e.country, e.category, e.currency, e.value_date.year), e.amount_minor)
+        add(hour_field(e.category, e.currency, e.processed_at), e.amount_minor)
+        if e.amount_minor > 0:
+            add(count_field(e.category, e.value_date.year), 1)
+        elif e.amount_minor < 0:
+            add(count_field(e.category, e.value_date.year), -1)
+        seen.add(seen_member(e.category, e.currency))
+        seen.add(bank_member(e.bank_id))
+    return {k: v for k, v in fields.items() if v != 0}, frozenset(seen)
+
+
+def random_effects(rng: random.Random, n: int) -> list[Effect]:
+    categories = ["cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
+                  "factor_market", "corporate_account"]
+    currencies = ["CNY", "USD", "EUR", "HKD", "JPY", "KWD", "GBP"]
+    special_days = [date(2020, 2, 29), date(2024, 2, 29), date(2019, 12, 31), date(2020, 1, 1),
+                    date(2023, 12, 31), date(987, 6, 5), date(9999, 12, 31), date(1, 1, 1)]
+    stamps = [datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC),
+              datetime(2021, 1, 1, 7, 59, tzinfo=timezone(timedelta(hours=8))),
+              datetime(2024, 2, 29, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
+              datetime(2022, 6, 1, 12, 0)]  # naive: taken as UTC
+    effects: list[Effect] = []
+    for i in range(n):
+        if rng.random() < 0.1:
+            day = rng.choice(special_days)
+        else:
+            day = date(2016, 1, 1) + timedelta(days=rng.randrange(365 * 10))
+        amount = rng.choice([rng.randrange(1, 10**4), rng.randrange(1, 10**15), 0])
+        if rng.random() < 0.3:
+            amount = -amount  # a reversal: minus the original's amount
+        at = rng.choice(stamps) if rng.random() < 0.8 else (
+            datetime(2015, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(10**7)))
+        effects.append(effect(
+            amount, offset=i, event_id=f"e{i}", bank_id=rng.choice(["b1", "b2", "bank.x-3"]),
+            category=rng.choice(categories), currency=rng.choice(currencies), value_date=day,
+            direction=rng.choice(["inbound", "outbound"]),
+            country=rng.choice(["HK", "SG", "US", "CN"]), processed_at=at))
+    return effects
+
+
+class TestIncrementsAgainstReference:
+    @pytest.mark.parametrize("seed", range(8))
+    def test_random_batches_match_the_straightforward_computation(self, seed: int) -> None:
+        rng = random.Random(seed)
+        for size in (1, 2, 17, rng.randrange(200, 3000)):
+            effects = random_effects(rng, size)
+            if size > 1 and rng.random() < 0.5:
+                # Reverse some of them in the same batch, so that fields net to zero.
+                effects += [effect(-e.amount_minor, offset=size + j, event_id=f"r{j}",
+                                   bank_id=e.bank_id, category=e.category, currency=e.currency,
+                                   value_date=e.value_date, direction=e.direction,
+                                   country=e.country, processed_at=e.processed_at)
+                            for j, e in enumerate(effects[: size // 2])]
+            expected_fields, expected_seen = reference_increments(effects)
+            inc = increments_for(iter(effects))
+            assert inc.fields == expected_fields
+            assert inc.seen == expected_seen
+            assert all(type(v) is int and v != 0 for v in inc.fields.values())

@@ -7,12 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from settlement_core.events import Envelope, InvalidEvent, decode
 from settlement_core.money import AmountError, to_minor
 
 # ledger_effects.amount_minor is a PostgreSQL bigint and Redis HINCRBY is 64-bit signed.
 _MAX_MINOR = 2**63 - 1
+
+
+class Record(Protocol):
+    """What classify reads of a record: a `Received`, or kafka-python's ConsumerRecord as
+    polled (the loop passes those straight through instead of copying each one)."""
+
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +61,7 @@ class Invalid:
     detail: str
 
 
-def classify(record: Received) -> Valid | Invalid:
+def classify(record: Record) -> Valid | Invalid:
     try:
         envelope = decode(record.value)
         # decode() canonicalises the amount to the currency's scale for body_hash; an
@@ -66,7 +81,7 @@ def classify(record: Received) -> Valid | Invalid:
                  envelope.event.body_hash(), amount_minor)
 
 
-def split(records: Iterable[Received]) -> tuple[list[Valid], list[Invalid]]:
+def split(records: Iterable[Record]) -> tuple[list[Valid], list[Invalid]]:
     valid: list[Valid] = []
     invalid: list[Invalid] = []
     for record in records:

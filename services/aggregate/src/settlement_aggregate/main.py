@@ -9,6 +9,7 @@ backoff and make /readyz fail; nothing is acknowledged anywhere until the ledger
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -28,7 +29,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from settlement_aggregate import metrics
 from settlement_aggregate.consumer import AssignmentTracker, build_consumer
-from settlement_aggregate.decode import Received, split
+from settlement_aggregate.decode import Record, split
 from settlement_aggregate.dlq import DlqProducer
 from settlement_aggregate.faults import FaultHook
 from settlement_aggregate.health import Readiness, serve
@@ -129,7 +130,7 @@ class Aggregator:
         logger.info("partitions synced from the ledger", extra={"positions": positions})
 
     # -- one batch -----------------------------------------------------------------------
-    def _process(self, records: list[Received]) -> None:
+    def _process(self, records: list[Record]) -> None:
         started = time.perf_counter()
         valid, invalid = split(records)
         decoded = time.perf_counter()
@@ -238,9 +239,10 @@ class Aggregator:
                 self._readiness.set(True)
                 polled = self._consumer.poll(timeout_ms=self._settings.aggregate_poll_timeout_ms,
                                              max_records=self._settings.aggregate_batch_size)
-                records = [Received(tp.partition, r.offset, r.key, r.value)
-                           for tp, batch in polled.items() if tp.partition in self._beliefs
-                           for r in batch]
+                # kafka-python's ConsumerRecords are immutable namedtuples with the fields
+                # decode.Record reads; no per-record copy.
+                records: list[Record] = [r for tp, batch in polled.items()
+                                         if tp.partition in self._beliefs for r in batch]
                 if records:
                     self._process(records)
                 else:
@@ -267,6 +269,21 @@ def _connect(settings: AggregateSettings,
             delay = min(delay * 2, settings.aggregate_backoff_max_s)
 
 
+def _tune_gc() -> None:
+    """Keep the cyclic garbage collector off the per-event path.
+
+    A batch allocates tens of thousands of container objects (decoded events, rows,
+    effects) that all live until the batch ends, so with the default thresholds the
+    collector runs hundreds of times per batch and each run re-scans the survivors
+    (measured: 5-10 of ~40 us per event in the pure decode/plan/increments steps). Freezing what start-up built
+    (modules, SQLAlchemy/kafka-python state) takes it out of every later full collection;
+    a larger first threshold makes young collections rare. Only cyclic garbage waits
+    longer; reference counting still frees everything else at once.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main() -> None:
     settings = AggregateSettings()
     configure_logging(settings.log_level)
@@ -286,6 +303,7 @@ def main() -> None:
     aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault)
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
+    _tune_gc()
     logger.info("aggregator started", extra={
         "group": settings.consumer_group, "topic": settings.events_topic,
         "port": settings.aggregate_port, "fault": settings.aggregate_fault})

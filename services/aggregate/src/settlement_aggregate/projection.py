@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Protocol
 
 import redis
@@ -59,6 +60,15 @@ return {1, tonumber(ARGV[2])}
 """
 
 
+def apply_args(expected: int, new: int, now: int, inc: Increments) -> list[Any]:
+    """ARGV of APPLY_LUA: expected fence, new fence, unix time, n, n (field, increment)
+    pairs, seen members. Built with C-level chain/extend: a batch has thousands of fields."""
+    args: list[Any] = [expected, new, now, len(inc.fields)]
+    args.extend(chain.from_iterable(inc.fields.items()))
+    args.extend(sorted(inc.seen))
+    return args
+
+
 class EffectSource(Protocol):
     """Where replays read committed effects from (ledger.LedgerRepository)."""
 
@@ -87,11 +97,7 @@ class Projection:
         return NO_FENCE if value is None else int(str(value))
 
     def _cas(self, partition: int, expected: int, new: int, inc: Increments) -> tuple[bool, int]:
-        args: list[Any] = [expected, new, int(time.time()), len(inc.fields)]
-        for name, amount in inc.fields.items():
-            args.append(name)
-            args.append(amount)
-        args.extend(sorted(inc.seen))
+        args = apply_args(expected, new, int(time.time()), inc)
         keys = [totals_key(partition), fence_key(partition), seen_key(partition),
                 applied_at_key(partition)]
         with translate_errors():

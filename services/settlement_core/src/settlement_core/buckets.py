@@ -169,21 +169,75 @@ class Increments:
 
 
 def increments_for(effects: Iterable[Effect]) -> Increments:
-    fields: dict[str, int] = defaultdict(int)
-    seen: set[str] = set()
+    """Sum a batch of effects into bucket fields (one HINCRBY each) and seen members.
+
+    This runs for every effect the aggregator applies, so it works in two stages: per
+    effect it only adds the amount into three dicts keyed by tuples of the effect's own
+    attributes (no string is built per effect); then it formats each distinct key's fields
+    once. A batch has far fewer distinct (bank, category, currency, value day) and
+    (direction, country, category, currency, year) keys than effects, and every effect of
+    one live batch shares its processing hour. Sums are exact integers, so summing per
+    distinct key first and per field second gives the same totals as summing per field.
+    """
+    # (bank, category, currency, value day) -> amount: the c| and b| day/month/year fields.
+    by_day: defaultdict[tuple[str, str, str, date], int] = defaultdict(int)
+    # (direction, country, category, currency, year) -> amount / signed count: r|, k|, n|.
+    by_year: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
+    counts: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
+    # (category, currency, processed_at) -> amount: h|.
+    by_hour: defaultdict[tuple[str, str, datetime], int] = defaultdict(int)
     for e in effects:
-        sign = (e.amount_minor > 0) - (e.amount_minor < 0)  # a zero effect counts nothing
-        for period in periods_of(e.value_date):
-            fields[category_field(e.category, e.currency, period)] += e.amount_minor
-            fields[bank_field(e.bank_id, e.category, e.currency, period)] += e.amount_minor
-        year = e.value_date.year
-        fields[direction_field(e.direction, e.category, e.currency, year)] += e.amount_minor
-        fields[country_field(e.country, e.category, e.currency, year)] += e.amount_minor
-        fields[hour_field(e.category, e.currency, e.processed_at)] += e.amount_minor
-        fields[count_field(e.category, year)] += sign
-        seen.add(seen_member(e.category, e.currency))
-        seen.add(bank_member(e.bank_id))
+        amount = e.amount_minor
+        category = e.category
+        currency = e.currency
+        day = e.value_date
+        by_day[(e.bank_id, category, currency, day)] += amount
+        year_key = (e.direction, e.country, category, currency, day.year)
+        by_year[year_key] += amount
+        counts[year_key] += (amount > 0) - (amount < 0)  # a zero effect counts nothing
+        by_hour[(category, currency, e.processed_at)] += amount
+    fields: defaultdict[str, int] = defaultdict(int)
+    _add_day_fields(fields, by_day)
+    _add_year_fields(fields, by_year, counts)
+    for (category, currency, at), amount in by_hour.items():
+        fields[hour_field(category, currency, at)] += amount
+    seen = {seen_member(category, currency) for _, category, currency, _ in by_day}
+    seen.update(bank_member(bank) for bank, _, _, _ in by_day)
     return Increments(fields={k: v for k, v in fields.items() if v != 0}, seen=frozenset(seen))
+
+
+def _day_suffixes(day: date) -> tuple[str, str, str]:
+    """`|d|YYYY-MM-DD`, `|m|YYYY-MM`, `|y|YYYY`: the same labels as `period_label` (ISO
+    dates are zero-padded YYYY-MM-DD), cut from one isoformat() call."""
+    iso = day.isoformat()
+    return "|d|" + iso, "|m|" + iso[:7], "|y|" + iso[:4]
+
+
+def _add_day_fields(fields: defaultdict[str, int],
+                    by_day: dict[tuple[str, str, str, date], int]) -> None:
+    """The category_field / bank_field names of every period of each (bank, day) sum."""
+    suffixes: dict[date, tuple[str, str, str]] = {}
+    for (bank, category, currency, day), amount in by_day.items():
+        labels = suffixes.get(day)
+        if labels is None:
+            labels = suffixes[day] = _day_suffixes(day)
+        pair = category + "|" + currency
+        by_category = "c|" + pair
+        by_bank = "b|" + bank + "|" + pair
+        for label in labels:
+            fields[by_category + label] += amount
+            fields[by_bank + label] += amount
+
+
+def _add_year_fields(fields: defaultdict[str, int],
+                     by_year: dict[tuple[str, str, str, str, int], int],
+                     counts: dict[tuple[str, str, str, str, int], int]) -> None:
+    """direction_field, country_field and count_field of each distinct yearly key."""
+    for key, amount in by_year.items():
+        direction, country, category, currency, year = key
+        fields[direction_field(direction, category, currency, year)] += amount
+        fields[country_field(country, category, currency, year)] += amount
+        fields[count_field(category, year)] += counts[key]
 
 
 def cover(start: date, end: date) -> list[Period]:
