@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import time
@@ -81,6 +82,60 @@ def test_identical_posts_across_workers_produce_one_message(
     responses = asyncio.run(post_many(ingest2.url, "/v1/events", [body] * 30, bank.auth))
     assert sorted(r.status_code for r in responses) == [200] * 29 + [202]
     assert sum(json.loads(v)["event_id"] == "WK-SAME" for _, v in read_topic(isolated_env)) == 1
+
+
+def established_by(pid: int, port: int) -> int:
+    """ESTABLISHED TCP connections on the local port whose socket the process holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            count += 1
+    return count
+
+
+def test_long_lived_connections_are_spread_over_both_workers(
+        ingest2: IngestService, bank: Bank, services: ServiceRunner) -> None:
+    port = int(ingest2.url.rsplit(":", 1)[1])
+    clients = [httpx.Client(base_url=ingest2.url, timeout=30.0) for _ in range(16)]
+    try:
+        for n, client in enumerate(clients):  # one keep-alive connection each
+            assert client.post("/v1/events", json=event(event_id=f"WK-SPREAD-{n}"),
+                               headers=bank.auth).status_code == 202
+        per_worker = [established_by(w, port) for w in workers_of(services.procs["ingest"].pid)]
+        assert sum(per_worker) == 16
+        # With one shared listening socket all 16 tended to land on one worker.
+        assert min(per_worker) > 0, per_worker
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_killed_worker_is_replaced(ingest2: IngestService, bank: Bank,
+                                     services: ServiceRunner) -> None:
+    supervisor = services.procs["ingest"].pid
+    victim = workers_of(supervisor)[0]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        current = workers_of(supervisor)
+        if len(current) == 2 and victim not in current:
+            break
+        assert time.monotonic() < deadline, f"no replacement worker: {current}"
+        time.sleep(0.2)
+    for n in range(20):  # whichever worker answers, intake works
+        response = httpx.post(f"{ingest2.url}/v1/events", json=event(event_id=f"WK-AFTER-{n}"),
+                              headers=bank.auth, timeout=30.0)
+        assert response.status_code == 202, response.text
 
 
 def test_sigkill_of_the_supervisor_takes_the_workers_along(
