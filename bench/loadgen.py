@@ -8,7 +8,8 @@ Modes:
           `warmup`; single events (`batch` = 0) or batches of `batch` events.
   open    a fixed arrival rate (`rate` events/s, in batches of `batch`) regardless of how
           fast answers come (open loop, so a slow pipeline cannot slow the offered load),
-          plus probe events whose visibility in GET /v1/progress is timed (end to end).
+          plus probe events whose visibility in GET /v1/progress is timed (end to end),
+          over the lightweight client in raw_http.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from bench.raw_http import RawHttpClient, RawHttpError
 
 CATEGORIES = ("cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
               "factor_market", "corporate_account")
@@ -158,7 +161,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     background_categories = [c for c in CATEGORIES if c != probe_category]
     prefix = spec["id_prefix"]
     ingest = spec["ingest_url"]
-    progress_url = spec["api_url"] + "/v1/progress"
+    progress_path = "/v1/progress?as_of=2020-12-31"
     operator = {"Authorization": f"Bearer {spec['operator_key']}"}
     max_in_flight = int(spec.get("max_in_flight", 512))
     tally = Tally()
@@ -167,13 +170,34 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     seen_at: dict[int, float] = {}      # probe index -> first poll that showed it
     dropped_slots = 0
     in_flight: set[asyncio.Task[None]] = set()
-    limits = httpx.Limits(max_connections=max_in_flight + 8, max_keepalive_connections=256)
-    client = httpx.AsyncClient(limits=limits, timeout=30.0)
+    # Ingest and the API each get their own pool; the probe and the poller never wait
+    # behind background batches for a connection.
+    client = RawHttpClient(ingest, max_in_flight)
+    probe_client = RawHttpClient(ingest, 2)
+    api_client = RawHttpClient(spec["api_url"], 2)
 
     async def progress_count() -> Decimal | None:
-        response = await client.get(progress_url, params={"as_of": "2020-12-31"}, headers=operator)
-        response.raise_for_status()
-        return _settled(response.json(), probe_category)
+        response = await api_client.request("GET", progress_path, operator)
+        if response.status != 200:
+            raise RawHttpError(f"GET /v1/progress answered {response.status}")
+        return _settled(json.loads(response.body), probe_category)
+
+    async def post(pool: RawHttpClient, path: str, key: str, body: str, size: int
+                   ) -> tuple[float, str, int]:
+        """(latency s, status, accepted events) of one POST."""
+        started = time.perf_counter()
+        try:
+            response = await pool.request("POST", path, {**JSON_HEADERS,
+                                                         "Authorization": f"Bearer {key}"},
+                                          body.encode())
+        except RawHttpError:
+            return time.perf_counter() - started, "connection error", 0
+        elapsed = time.perf_counter() - started
+        if size == 0:
+            return elapsed, str(response.status), 1 if response.status == 202 else 0
+        if response.status != 200:
+            return elapsed, str(response.status), 0
+        return elapsed, "200", count_accepted(json.loads(response.body), size)
 
     baseline = await progress_count() or Decimal(0)
     start = time.perf_counter()
@@ -181,7 +205,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     done_sending = asyncio.Event()
 
     async def send_one(body: str, size: int) -> None:
-        elapsed, status, accepted = await _post(client, ingest + "/v1/events/batch", keys[
+        elapsed, status, accepted = await post(client, "/v1/events/batch", keys[
             rng.randrange(len(keys))], body, size)
         tally.requests += 1
         tally.note_status(status)
@@ -225,7 +249,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
             # answer "duplicate" once the first attempt had reached Kafka.
             body = event_json(f"{prefix}-probe-{sent}", probe_category, rng, amount="1.00")
             sent += 1
-            elapsed, status, _ = await _post(client, ingest + "/v1/events", spec["probe_key"], body, 0)
+            elapsed, status, _ = await post(probe_client, "/v1/events", spec["probe_key"], body, 0)
             if status == "202":
                 acked_at.append(tick + elapsed)
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
@@ -235,7 +259,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
         while True:
             try:
                 settled = await progress_count()
-            except (httpx.HTTPError, ValueError):
+            except (RawHttpError, ValueError):
                 settled = None
             now = time.perf_counter()
             if settled is not None:
@@ -256,7 +280,8 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     sent_seconds = max(duration, time.perf_counter() - start)
     done_sending.set()
     await poll_task
-    await client.aclose()
+    for pool in (client, probe_client, api_client):
+        await pool.aclose()
     e2e = [max(0.0, seen_at[i] - acked_at[i]) for i in sorted(seen_at)]
     return {"requests": tally.requests, "events": tally.events + len(acked_at),
             "statuses": tally.statuses, "latencies": tally.latencies,

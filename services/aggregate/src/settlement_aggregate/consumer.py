@@ -76,6 +76,8 @@ def build_consumer(settings: AggregateSettings) -> tuple[KafkaConsumer, Assignme
         session_timeout_ms=settings.aggregate_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.aggregate_session_timeout_ms // 4),
         max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_min_bytes=settings.aggregate_fetch_min_bytes,
+        fetch_max_wait_ms=settings.aggregate_fetch_max_wait_ms,
     )
     tracker = AssignmentTracker(consumer)
     consumer.subscribe([settings.events_topic], listener=tracker)

@@ -16,6 +16,13 @@ class AggregateSettings(CoreSettings):
     # bench/README.md); a poll returns only what is there, so latency at low rates is the same.
     aggregate_batch_size: int = Field(default=10_000, ge=1)
     aggregate_poll_timeout_ms: int = Field(default=500, ge=1)
+    # The broker holds a fetch until this much data is there or the wait is over. Without
+    # it, at a few thousand events/s every poll brings a few dozen records and each pays a
+    # whole ledger transaction and Redis call (measured: ~150 µs of aggregator CPU per event
+    # at 3,000/s against ~40 µs in full batches). 50 ms is a small part of the end-to-end
+    # latency budget.
+    aggregate_fetch_min_bytes: int = Field(default=256 * 1024, ge=1)
+    aggregate_fetch_max_wait_ms: int = Field(default=50, ge=0, le=5000)
     aggregate_backoff_initial_s: float = Field(default=0.2, gt=0)
     aggregate_backoff_max_s: float = Field(default=10.0, gt=0)
     # Effects replayed from the ledger per Redis call when the fence does not match.
