@@ -49,7 +49,8 @@ def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
 
 
 def stage_of(goal: str) -> str:
-    return goal.split(":", 1)[0]
+    """"aggregator (2 processes): events/s" -> "aggregator"."""
+    return goal.split(":", 1)[0].split(" (", 1)[0]
 
 
 def slowest(found: tuple[Verdict, ...]) -> tuple[str, str] | None:

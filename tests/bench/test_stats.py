@@ -172,19 +172,25 @@ def test_verdicts_pick_the_slowest_stage_and_render() -> None:
         service_cpu_pct=spread([95.0]), machine_busy_pct=spread([99.0]),
         anchor=ConsumerAnchor(1000, spread([100_000]), spread([50_000]), spread([90.0])),
         vs_consumer_perf=ratio(spread([3000, 3100, 3200]), spread([100_000])))
+    scaled = dataclasses.replace(aggregator, events_per_s=spread([5000, 5100, 5200]),
+                                 instances=2)
     report = BenchReport("2026-11-30T08:00:00+00:00", "2026-11-30T08:40:00+00:00", "quick",
-                         {"cpus": 2}, {"reps": 3}, intake=intake, aggregator=aggregator)
+                         {"cpus": 2}, {"reps": 3}, intake=intake, aggregator=aggregator,
+                         aggregator_scaled=scaled)
     found = verdicts(report)
     met = {v.goal: v.met for v in found}
     assert met["intake: batched events/s"] is True
     assert met["intake: single POST req/s"] is True
     assert met["intake: batched ÷ ProducerPerformance"] is True
-    assert met["aggregator: events/s"] is False
-    assert slowest(found) == ("aggregator: events/s", "aggregate")
+    assert met["aggregator (1 process): events/s"] is False
+    assert met["aggregator (2 processes): events/s"] is False
+    assert slowest(found) == ("aggregator (1 process): events/s", "aggregate")
     text = markdown(dataclasses.replace(report, verdicts=found))
     assert "ProducerPerformance" in text
     assert "## 3. Aggregator" in text
-    assert "| aggregator: events/s | 3,100 ev/s | ≥ 30,000 ev/s | **no** |" in text
+    assert "| aggregator (1 process): events/s | 3,100 ev/s | ≥ 30,000 ev/s | **no** |" in text
+    assert "| aggregator (2 processes): events/s | 5,100 ev/s | ≥ 30,000 ev/s | **no** |" in text
+    assert "2 aggregator processes in one consumer group" in text
     assert fmt_spread(spread([1.0, 2.0, 3.0])) == "2 (1–3)"
     data = to_json(report)
     assert data["aggregator"]["events_per_s"]["median"] == 3100
