@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 BOUND_S = 5.0
+OUTLIVE_DELIVERY_TIMEOUT_S = 22.0
 
 
 def stack(action: str) -> None:
@@ -91,6 +92,10 @@ def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
                 assert ready.status_code == 503
                 assert ready.json()["checks"]["kafka"] != "ok"
                 assert "ingest_kafka_up 0.0" in client.get("/metrics").text
+            # Stay down past the producer's delivery timeout (20 s), so records queued when
+            # the broker went away expire. kafka-python's idempotent producer then wedged
+            # the partition (every later send unacknowledged) until the client was replaced.
+            time.sleep(OUTLIVE_DELIVERY_TIMEOUT_S)
         finally:
             stack("start")
         resumed_at = None

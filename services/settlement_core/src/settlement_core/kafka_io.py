@@ -16,7 +16,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 logger = logging.getLogger(__name__)
@@ -86,9 +86,23 @@ class EventProducer:
         self._client_id = client_id
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        # Set when the client expired records (delivery timeout). kafka-python's idempotent
+        # producer does not always recover from that: a batch that expired in flight leaves
+        # a sequence gap for its partition and later sends there are never acknowledged
+        # (reproduced with a broker outage longer than the delivery timeout). A fresh client
+        # gets a new producer id and clean sequences.
+        self._replace = False
 
     def _get(self) -> KafkaProducer:
         with self._lock:
+            if self._replace and self._producer is not None:
+                logger.warning("replacing the Kafka producer after expired records")
+                stale, self._producer = self._producer, None
+                # Records still queued there fail now; their callers see them as not
+                # delivered (a record the broker did write is then a duplicate for the
+                # ledger's unique key, never a loss).
+                _abandon(stale)
+            self._replace = False
             if self._producer is None:
                 try:
                     self._producer = KafkaProducer(
@@ -136,7 +150,7 @@ class EventProducer:
                         batch.settle(rest, None, exc)
                     return
                 future.add_callback(lambda md, i=index: batch.settle(i, Delivered(md.partition, md.offset), None))
-                future.add_errback(lambda exc, i=index: batch.settle(i, None, exc))
+                future.add_errback(lambda exc, i=index: self._failed(batch, i, exc))
 
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -158,11 +172,16 @@ class EventProducer:
             raise KafkaUnavailable(str(batch.failure), [r is not None for r in batch.results])
         return [r for r in batch.results if r is not None]
 
+    def _failed(self, batch: _BatchOutcome, index: int, exc: BaseException) -> None:
+        if isinstance(exc, KafkaTimeoutError):  # only expiry fails a record this way
+            self._replace = True
+        batch.settle(index, None, exc)
+
     def _knows_partitions(self, topic: str) -> bool:
         """True when send() cannot block: kafka-python waits (up to max_block_ms) only for
         metadata of a topic it does not know yet. There is no public non-blocking query."""
         producer = self._producer
-        return producer is not None and \
+        return producer is not None and not self._replace and \
             producer._metadata.partitions_for_topic(topic) is not None
 
     def send_sync(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
@@ -181,6 +200,15 @@ class EventProducer:
             if self._producer is not None:
                 self._producer.close(timeout=self._timeout_s)
                 self._producer = None
+
+
+def _abandon(producer: KafkaProducer) -> None:
+    """Stop a producer now, failing whatever it still holds. kafka-python's close(0) first
+    flushes, and raises when records are stuck, without ever stopping its sender thread."""
+    try:
+        producer.close(timeout=0)
+    except KafkaError:
+        producer._sender.force_close()  # fails the queued records' futures, ends the thread
 
 
 class _BatchOutcome:
