@@ -19,6 +19,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SEED = 4242
 KILLS = 11
+CHUNK = 1500
+CHUNKS_PER_KILL = 3
 FAULT_AT_KILL = 3  # the 4th crash is the fault hook's
 
 
@@ -35,18 +37,31 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
                 "AGGREGATE_BATCH_SIZE": "1000"}
 
     prod = probe.producer(isolated_env)
-    chunks = [msgs[i:i + 2000] for i in range(0, len(msgs), 2000)]
+    chunks = [msgs[i:i + CHUNK] for i in range(0, len(msgs), CHUNK)]
+    assert len(chunks) > CHUNKS_PER_KILL * KILLS  # some of the stream is left after the kills
+    # The stream is released in steps, one before each restart, so every incarnation
+    # starts with a backlog and is killed with work left, however fast it has become
+    # (with a timed feeder the later kills of a faster aggregator found nothing to do).
+    allowance = threading.Semaphore(0)
+    produced = [0]
 
     def feed() -> None:
         for chunk in chunks:
+            allowance.acquire()
             probe.produce(prod, isolated_env["EVENTS_TOPIC"], chunk)
-            time.sleep(0.6)
+            produced[0] += len(chunk)
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    mid_stream_kills = 0
+    busy_kills = 0
     window_seen = False
     for kill in range(KILLS):
+        for _ in range(CHUNKS_PER_KILL):
+            allowance.release()
+        release_deadline = time.monotonic() + 60
+        while produced[0] < min(len(msgs), (kill + 1) * CHUNKS_PER_KILL * CHUNK):
+            assert time.monotonic() < release_deadline, "the feeder is stuck"
+            time.sleep(0.05)
         if kill == FAULT_AT_KILL:
             proc = services.start("aggregate", "settlement_aggregate", port, wait=False,
                                   extra_env={**base_env,
@@ -66,13 +81,16 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             while (sum(probe.ledger_positions(isolated_env).values()) == before
                    and time.monotonic() < deadline):
                 time.sleep(0.05)
-            time.sleep(rng.uniform(0.0, 1.2))
+            time.sleep(rng.uniform(0.0, 0.3))
             services.kill("aggregate")  # SIGKILL
-        if sum(probe.ledger_positions(isolated_env).values()) < len(msgs):
-            mid_stream_kills += 1
+        # Busy: records it had been given were not all in the ledger yet.
+        if sum(probe.ledger_positions(isolated_env).values()) < produced[0]:
+            busy_kills += 1
     assert window_seen, "no partition was left between ledger commit and Redis apply"
-    assert mid_stream_kills >= 10, f"only {mid_stream_kills} kills landed mid-stream"
+    assert busy_kills >= 10, f"only {busy_kills} kills landed while work was left"
 
+    for _ in range(len(chunks)):
+        allowance.release()
     feeder.join(timeout=120)
     assert not feeder.is_alive()
     services.start("aggregate", "settlement_aggregate", port, extra_env=base_env)
