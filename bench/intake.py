@@ -36,7 +36,7 @@ def _rep_wrk(cfg: BenchConfig, wrk: str, url: str, keys: list[str], concurrency:
                      {k: v for k, v in statuses.items() if v})
 
 
-def _rep_httpx(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, batch: int
+def _rep_python(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, batch: int
                ) -> IntakeRep:
     spec = {"mode": "closed", "url": url, "keys": keys, "concurrency": concurrency,
             "batch": batch, "duration": cfg.intake_seconds, "warmup": cfg.intake_warmup,
@@ -61,7 +61,7 @@ def _case(cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency
     for n in range(cfg.reps):
         cpu0, mark0 = ingest.cpu_seconds(), machine_mark()
         rep = (_rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds)
-               if wrk else _rep_httpx(cfg, ingest.url, keys, concurrency, batch))
+               if wrk else _rep_python(cfg, ingest.url, keys, concurrency, batch))
         cpu1, mark1 = ingest.cpu_seconds(), machine_mark()
         reps.append(rep)
         svc_cpu.append(cpu_percent(cpu1 - cpu0, mark1.at - mark0.at))
@@ -74,7 +74,7 @@ def _case(cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency
     total = sum(statuses.values())
     ok = sum(v for k, v in statuses.items() if k in ("200", "202", "2xx"))
     return IntakeCase(label=label, concurrency=concurrency, batch=batch,
-                      loadgen="wrk" if wrk else "httpx",
+                      loadgen="wrk" if wrk else "python",
                       events_per_s=spread([r.events_per_s for r in reps]),
                       requests_per_s=spread([r.requests_per_s for r in reps]),
                       p50_ms=spread([r.p50_ms for r in reps]),

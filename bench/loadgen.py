@@ -1,4 +1,4 @@
-"""The load generator: a separate asyncio + httpx process, so that its CPU is measured
+"""The load generator: a separate asyncio process, so that its CPU is measured
 apart from the services' (the parent reports it).
 
     echo '<json spec>' | python -m bench.loadgen      -> one JSON report on stdout
@@ -8,8 +8,11 @@ Modes:
           `warmup`; single events (`batch` = 0) or batches of `batch` events.
   open    a fixed arrival rate (`rate` events/s, in batches of `batch`) regardless of how
           fast answers come (open loop, so a slow pipeline cannot slow the offered load),
-          plus probe events whose visibility in GET /v1/progress is timed (end to end),
-          over the lightweight client in raw_http.py.
+          plus probe events whose visibility in GET /v1/progress is timed (end to end).
+  reads   GETs of one URL (httpx), for latency.
+
+Writes go over the lightweight client in raw_http.py: the generator's CPU is taken from
+the pipeline it measures.
 """
 
 from __future__ import annotations
@@ -83,36 +86,38 @@ class Tally:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
-async def _post(client: httpx.AsyncClient, url: str, key: str, body: str, size: int
-                ) -> tuple[float, str, int]:
-    """(latency s, status, accepted events) of one POST."""
+async def _post(pool: RawHttpClient, path: str, key: str, body: str, size: int,
+                timeout: float = 30.0) -> tuple[float, str, int]:
+    """(latency s, status, accepted events) of one POST of one event (`size` 0) or a batch."""
     started = time.perf_counter()
     try:
-        response = await client.post(url, content=body.encode(),
-                                     headers={**JSON_HEADERS, "Authorization": f"Bearer {key}"})
-    except httpx.HTTPError as exc:
-        return time.perf_counter() - started, type(exc).__name__, 0
+        response = await pool.request("POST", path, {**JSON_HEADERS,
+                                                     "Authorization": f"Bearer {key}"},
+                                      body.encode(), timeout)
+    except RawHttpError:
+        return time.perf_counter() - started, "connection error", 0
     elapsed = time.perf_counter() - started
     if size == 0:
-        return elapsed, str(response.status_code), 1 if response.status_code == 202 else 0
-    if response.status_code != 200:
-        return elapsed, str(response.status_code), 0
-    return elapsed, "200", count_accepted(response.json(), size)
+        return elapsed, str(response.status), 1 if response.status == 202 else 0
+    if response.status != 200:
+        return elapsed, str(response.status), 0
+    return elapsed, "200", count_accepted(json.loads(response.body), size)
 
 
 async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     keys: list[str] = spec["keys"]
     batch = int(spec["batch"])
     concurrency = int(spec["concurrency"])
-    url = spec["url"] + ("/v1/events/batch" if batch else "/v1/events")
+    path = "/v1/events/batch" if batch else "/v1/events"
     prefix = spec["id_prefix"]
     tally = Tally()
     start = time.perf_counter()
     measure_from = start + float(spec["warmup"])
     stop_at = measure_from + float(spec["duration"])
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    timeout = float(spec.get("timeout", 30))
+    client = RawHttpClient(spec["url"], concurrency)
 
-    async def worker(n: int, client: httpx.AsyncClient) -> None:
+    async def worker(n: int) -> None:
         rng = random.Random(n)
         key = keys[n % len(keys)]
         seq = 0
@@ -127,7 +132,7 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
                 seq += 1
                 body = event_json(f"{prefix}-{n}-{seq}", CATEGORIES[seq % 6], rng)
             sent_at = time.perf_counter()
-            elapsed, status, accepted = await _post(client, url, key, body, batch)
+            elapsed, status, accepted = await _post(client, path, key, body, batch, timeout)
             # Only requests that both start and finish inside the window are counted.
             if sent_at >= measure_from and sent_at + elapsed <= stop_at:
                 tally.requests += 1
@@ -137,8 +142,8 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
                     tally.ok += 1
                 tally.events += accepted
 
-    async with httpx.AsyncClient(limits=limits, timeout=float(spec.get("timeout", 30))) as client:
-        await asyncio.gather(*(worker(n, client) for n in range(concurrency)))
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    await client.aclose()
     return {"requests": tally.requests, "ok": tally.ok, "events": tally.events,
             "statuses": tally.statuses, "latencies": tally.latencies,
             "seconds": float(spec["duration"])}
@@ -182,30 +187,13 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
             raise RawHttpError(f"GET /v1/progress answered {response.status}")
         return _settled(json.loads(response.body), probe_category)
 
-    async def post(pool: RawHttpClient, path: str, key: str, body: str, size: int
-                   ) -> tuple[float, str, int]:
-        """(latency s, status, accepted events) of one POST."""
-        started = time.perf_counter()
-        try:
-            response = await pool.request("POST", path, {**JSON_HEADERS,
-                                                         "Authorization": f"Bearer {key}"},
-                                          body.encode())
-        except RawHttpError:
-            return time.perf_counter() - started, "connection error", 0
-        elapsed = time.perf_counter() - started
-        if size == 0:
-            return elapsed, str(response.status), 1 if response.status == 202 else 0
-        if response.status != 200:
-            return elapsed, str(response.status), 0
-        return elapsed, "200", count_accepted(json.loads(response.body), size)
-
     baseline = await progress_count() or Decimal(0)
     start = time.perf_counter()
     end = start + duration
     done_sending = asyncio.Event()
 
     async def send_one(body: str, size: int) -> None:
-        elapsed, status, accepted = await post(client, "/v1/events/batch", keys[
+        elapsed, status, accepted = await _post(client, "/v1/events/batch", keys[
             rng.randrange(len(keys))], body, size)
         tally.requests += 1
         tally.note_status(status)
@@ -249,7 +237,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
             # answer "duplicate" once the first attempt had reached Kafka.
             body = event_json(f"{prefix}-probe-{sent}", probe_category, rng, amount="1.00")
             sent += 1
-            elapsed, status, _ = await post(probe_client, "/v1/events", spec["probe_key"], body, 0)
+            elapsed, status, _ = await _post(probe_client, "/v1/events", spec["probe_key"], body, 0)
             if status == "202":
                 acked_at.append(tick + elapsed)
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))

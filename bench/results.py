@@ -16,7 +16,7 @@ class IntakeCase:
     label: str
     concurrency: int
     batch: int                      # 0 = one event per POST
-    loadgen: str                    # "wrk" (preferred) or "httpx"
+    loadgen: str                    # "wrk" (preferred) or "python" (bench.loadgen)
     events_per_s: Spread            # acknowledged (202 / per-item "accepted") events per second
     requests_per_s: Spread
     p50_ms: Spread                  # per request (a batch request counts once)

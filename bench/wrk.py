@@ -21,10 +21,13 @@ SCRIPT = Path(__file__).with_name("wrk_intake.lua")
 
 def ensure_wrk(log: Log) -> str | None:
     found = shutil.which("wrk")
-    if found or os.environ.get("BENCH_LOADGEN") == "httpx":
-        return found if os.environ.get("BENCH_LOADGEN") != "httpx" else None
+    # "httpx" is the flag's older name, from before the Python generator left httpx.
+    if os.environ.get("BENCH_LOADGEN") in ("python", "httpx"):
+        return None
+    if found:
+        return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        log("  wrk missing and cannot be installed here; using the httpx load generator")
+        log("  wrk missing and cannot be installed here; using the Python load generator")
         return None
     log("  installing Debian's wrk for the intake load generator")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -35,7 +38,7 @@ def ensure_wrk(log: Log) -> str | None:
             break
     found = shutil.which("wrk")
     if not found:
-        log("  wrk could not be installed; using the httpx load generator")
+        log("  wrk could not be installed; using the Python load generator")
     return found
 
 

@@ -34,6 +34,13 @@ class IngestMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
+        # What /metrics shows: this process's registry, or, as one of several workers, the
+        # files of all of them (read at every scrape by the collector).
+        self._exposed = r
+        directory = os.environ.get(MULTIPROC_ENV)
+        if directory:
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=directory)  # type: ignore[no-untyped-call]
         self.requests = Counter("ingest_http_requests", "HTTP requests by route and status",
                                 ["route", "method", "status"], registry=r)
         self.duration = Histogram("ingest_http_request_duration_seconds",
@@ -54,12 +61,7 @@ class IngestMetrics:
             self.events.labels(outcome, reason if reason in REASONS else "other").inc(count)
 
     def render(self) -> bytes:
-        directory = os.environ.get(MULTIPROC_ENV)
-        if not directory:
-            return generate_latest(self.registry)
-        merged = CollectorRegistry()
-        MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
-        return generate_latest(merged)
+        return generate_latest(self._exposed)
 
     def close(self) -> None:
         """A stopping worker leaves the merged live gauges."""

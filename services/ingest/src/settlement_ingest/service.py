@@ -140,8 +140,6 @@ class Intake:
         encoded = encode_many([event for _, event in firsts], datetime.now(UTC))
         unique = [(i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
                   for (i, event), (_, digest) in zip(firsts, encoded, strict=True)]
-        payloads = {event.event_id: payload
-                    for (_, event), (payload, _) in zip(firsts, encoded, strict=True)}
         token = new_token()
         try:
             states = await self._idempotency.settle([c for _, _, c in unique], token,
@@ -149,11 +147,11 @@ class Intake:
         except RedisError as exc:
             raise self.redis_down(exc) from exc
 
-        claimed = [(event, claim) for (_, event, claim), state in zip(unique, states, strict=True)
-                   if state is ClaimState.CLAIMED]
+        claimed = [(payload, claim) for (_, _, claim), (payload, _), state
+                   in zip(unique, encoded, states, strict=True) if state is ClaimState.CLAIMED]
         if claimed:
-            await self._produce(principal, [payloads[e.event_id] for e, _ in claimed],
-                                [c for _, c in claimed], token)
+            await self._produce(principal, [p for p, _ in claimed], [c for _, c in claimed],
+                                token)
 
         hashes: dict[str, str] = {}
         for (i, event, claim), state in zip(unique, states, strict=True):
