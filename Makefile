@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint typecheck check bench dashboards
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check bench dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,13 +43,18 @@ test: infra ## the whole suite against the real stack; stops the stack afterward
 	 $(VENV)/bin/pytest; rc=$$?; \
 	 if [ "$${KEEP_STACK:-0}" != 1 ]; then $(STACK) stop; fi; exit $$rc
 
-lint: ## ruff
+lint: ## ruff check and ruff format --check
 	@$(VENV)/bin/ruff check services tests bench deploy
+	@$(VENV)/bin/ruff format --check services tests bench deploy
+
+format: ## apply ruff format and the safe ruff fixes
+	@$(VENV)/bin/ruff format services tests bench deploy
+	@$(VENV)/bin/ruff check --fix services tests bench deploy
 
 typecheck: ## mypy --strict
 	@$(VENV)/bin/mypy
 
-check: lint typecheck ## lint and type-check
+check: install lint typecheck ## lint, format check and mypy --strict
 
 bench: infra ## benchmarks (not part of make test); writes bench/results/
 	@$(ENV_RUN) $(VENV)/bin/python -m bench.run $(BENCH_ARGS)

@@ -51,15 +51,17 @@ class PrefilledTopic:
 def consumer_anchor(cfg: BenchConfig, source: PrefilledTopic, log: Log) -> ConsumerAnchor:
     fetch, total, cpu = [], [], []
     for rep in range(cfg.reps):
-        run = consumer_performance(source.bootstrap, source.topic, source.events,
-                                   f"bench.cp.{uuid.uuid4().hex[:8]}")
+        run = consumer_performance(source.bootstrap, source.topic, source.events, f"bench.cp.{uuid.uuid4().hex[:8]}")
         fetch.append(run.summary.fetch_records_per_s)
         total.append(run.summary.records_per_s)
         cpu.append(cpu_percent(run.cpu_seconds, run.wall_seconds))
-        log(f"  ConsumerPerformance rep {rep + 1}: {run.summary.fetch_records_per_s:.0f} rec/s "
-            f"(fetch), {run.summary.records_per_s:.0f} rec/s with group join")
-    return ConsumerAnchor(records=source.events, fetch_records_per_s=spread(fetch),
-                          records_per_s=spread(total), cpu_pct=spread(cpu))
+        log(
+            f"  ConsumerPerformance rep {rep + 1}: {run.summary.fetch_records_per_s:.0f} rec/s "
+            f"(fetch), {run.summary.records_per_s:.0f} rec/s with group join"
+        )
+    return ConsumerAnchor(
+        records=source.events, fetch_records_per_s=spread(fetch), records_per_s=spread(total), cpu_pct=spread(cpu)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +75,9 @@ class AggregatorRep:
     busy_pct: float
 
 
-def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep: int,
-             log: Log, keep: bool, instances: int = 1) -> AggregatorRep:
+def _one_rep(
+    cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep: int, log: Log, keep: bool, instances: int = 1
+) -> AggregatorRep:
     with open_namespace(base, "agg", keep=keep) as ns:
         env = ns.with_topic(source.topic)
         client = ns.redis()
@@ -115,31 +118,47 @@ def _one_rep(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep
         # When capped, the rate is measured up to the cap over what was applied by then.
         total = source.events if not capped else max(applied, 1)
         value = steady_rate(samples, total, end_fraction=0.99 if not capped else 1.0)
-        log(f"  aggregator x{instances} rep {rep + 1}: {value:.0f} ev/s steady, {applied:,} applied in "
-            f"{elapsed:.1f} s{' (time cap)' if capped else ''}, ledger rows {rows:,}")
-        return AggregatorRep(value, applied, rows, elapsed, capped, cpu_percent(cpu, elapsed),
-                             machine_busy_percent(mark0, mark1))
+        log(
+            f"  aggregator x{instances} rep {rep + 1}: {value:.0f} ev/s steady, {applied:,} applied in "
+            f"{elapsed:.1f} s{' (time cap)' if capped else ''}, ledger rows {rows:,}"
+        )
+        return AggregatorRep(
+            value, applied, rows, elapsed, capped, cpu_percent(cpu, elapsed), machine_busy_percent(mark0, mark1)
+        )
 
 
-def run_aggregator(cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, log: Log,
-                   keep: bool = False) -> tuple[AggregatorResult, AggregatorResult | None]:
+def run_aggregator(
+    cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, log: Log, keep: bool = False
+) -> tuple[AggregatorResult, AggregatorResult | None]:
     """One instance, then (if configured) the scaled-out group, both against one anchor."""
     single = [_one_rep(cfg, base, source, rep, log, keep) for rep in range(cfg.reps)]
-    scaled = [_one_rep(cfg, base, source, rep, log, keep, cfg.aggregator_scale_out)
-              for rep in range(cfg.reps)] if cfg.aggregator_scale_out > 1 else []
+    scaled = (
+        [_one_rep(cfg, base, source, rep, log, keep, cfg.aggregator_scale_out) for rep in range(cfg.reps)]
+        if cfg.aggregator_scale_out > 1
+        else []
+    )
     anchor = consumer_anchor(cfg, source, log)
-    return (_result(source, single, anchor, 1),
-            _result(source, scaled, anchor, cfg.aggregator_scale_out) if scaled else None)
+    return (
+        _result(source, single, anchor, 1),
+        _result(source, scaled, anchor, cfg.aggregator_scale_out) if scaled else None,
+    )
 
 
-def _result(source: PrefilledTopic, reps: list[AggregatorRep], anchor: ConsumerAnchor,
-            instances: int) -> AggregatorResult:
+def _result(
+    source: PrefilledTopic, reps: list[AggregatorRep], anchor: ConsumerAnchor, instances: int
+) -> AggregatorResult:
     rates = spread([r.rate for r in reps])
     return AggregatorResult(
-        events_prefilled=source.events, prefill_seconds=source.seconds, events_per_s=rates,
-        events_applied=tuple(r.applied for r in reps), ledger_rows=tuple(r.rows for r in reps),
-        seconds=tuple(r.seconds for r in reps), capped=any(r.capped for r in reps),
+        events_prefilled=source.events,
+        prefill_seconds=source.seconds,
+        events_per_s=rates,
+        events_applied=tuple(r.applied for r in reps),
+        ledger_rows=tuple(r.rows for r in reps),
+        seconds=tuple(r.seconds for r in reps),
+        capped=any(r.capped for r in reps),
         service_cpu_pct=spread([r.cpu_pct for r in reps]),
         machine_busy_pct=spread([r.busy_pct for r in reps]),
-        anchor=anchor, vs_consumer_perf=ratio(rates, anchor.fetch_records_per_s),
-        instances=instances)
+        anchor=anchor,
+        vs_consumer_perf=ratio(rates, anchor.fetch_records_per_s),
+        instances=instances,
+    )

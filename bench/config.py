@@ -29,7 +29,7 @@ class BenchConfig:
     # aggregator
     aggregator_events: int
     aggregator_time_cap: float
-    aggregator_scale_out: int          # also measured with this many processes (0: skip)
+    aggregator_scale_out: int  # also measured with this many processes (0: skip)
     # end to end
     e2e_rates: tuple[float, ...]
     e2e_fallback_rates: tuple[float, ...]
@@ -50,36 +50,71 @@ class BenchConfig:
         the baseline every read ratio divides by."""
         if scale == 1.0:
             return self
-        levels = (self.history_levels[0],
-                  *sorted({max(self.history_levels[0] + 1, int(n * scale))
-                           for n in self.history_levels[1:]}))
+        levels = (
+            self.history_levels[0],
+            *sorted({max(self.history_levels[0] + 1, int(n * scale)) for n in self.history_levels[1:]}),
+        )
         rebuild = max(self.history_levels[0] + 1, int(self.rebuild_level * scale))
         if rebuild not in levels:
             rebuild = min(levels[1:], key=lambda n: abs(n - rebuild)) if len(levels) > 1 else levels[0]
-        return replace(self, aggregator_events=max(1000, int(self.aggregator_events * scale)),
-                       producer_perf_records=max(1000, int(self.producer_perf_records * scale)),
-                       history_levels=levels, rebuild_level=rebuild,
-                       mode=f"{self.mode} (scale {scale:g})")
+        return replace(
+            self,
+            aggregator_events=max(1000, int(self.aggregator_events * scale)),
+            producer_perf_records=max(1000, int(self.producer_perf_records * scale)),
+            history_levels=levels,
+            rebuild_level=rebuild,
+            mode=f"{self.mode} (scale {scale:g})",
+        )
 
 
 FULL = BenchConfig(
-    mode="full", reps=3,
-    single_concurrency=(1, 8, 32, 64), batch_sizes=(100, 1000), batch_concurrency=4,
-    intake_seconds=10.0, intake_warmup=2.0, intake_banks=24, producer_perf_records=500_000,
-    aggregator_events=1_000_000, aggregator_time_cap=150.0, aggregator_scale_out=2,
-    e2e_rates=(1000.0, 6000.0), e2e_fallback_rates=(4500.0, 3000.0, 2000.0), e2e_seconds=30.0,
-    e2e_batch=50, e2e_probe_rate=10.0, e2e_drain_timeout=20.0,
-    history_levels=(10_000, 1_000_000, 10_000_000), rebuild_level=1_000_000, rebuild_reps=3,
-    read_requests=300, profile_seconds=20.0,
+    mode="full",
+    reps=3,
+    single_concurrency=(1, 8, 32, 64),
+    batch_sizes=(100, 1000),
+    batch_concurrency=4,
+    intake_seconds=10.0,
+    intake_warmup=2.0,
+    intake_banks=24,
+    producer_perf_records=500_000,
+    aggregator_events=1_000_000,
+    aggregator_time_cap=150.0,
+    aggregator_scale_out=2,
+    e2e_rates=(1000.0, 6000.0),
+    e2e_fallback_rates=(4500.0, 3000.0, 2000.0),
+    e2e_seconds=30.0,
+    e2e_batch=50,
+    e2e_probe_rate=10.0,
+    e2e_drain_timeout=20.0,
+    history_levels=(10_000, 1_000_000, 10_000_000),
+    rebuild_level=1_000_000,
+    rebuild_reps=3,
+    read_requests=300,
+    profile_seconds=20.0,
 )
 
 QUICK = BenchConfig(
-    mode="quick", reps=3,
-    single_concurrency=(1, 16), batch_sizes=(100, 1000), batch_concurrency=2,
-    intake_seconds=2.0, intake_warmup=0.5, intake_banks=6, producer_perf_records=20_000,
-    aggregator_events=20_000, aggregator_time_cap=30.0, aggregator_scale_out=2,
-    e2e_rates=(200.0, 1000.0), e2e_fallback_rates=(500.0,), e2e_seconds=5.0,
-    e2e_batch=50, e2e_probe_rate=10.0, e2e_drain_timeout=10.0,
-    history_levels=(1_000, 10_000, 30_000), rebuild_level=10_000, rebuild_reps=3,
-    read_requests=20, profile_seconds=5.0,
+    mode="quick",
+    reps=3,
+    single_concurrency=(1, 16),
+    batch_sizes=(100, 1000),
+    batch_concurrency=2,
+    intake_seconds=2.0,
+    intake_warmup=0.5,
+    intake_banks=6,
+    producer_perf_records=20_000,
+    aggregator_events=20_000,
+    aggregator_time_cap=30.0,
+    aggregator_scale_out=2,
+    e2e_rates=(200.0, 1000.0),
+    e2e_fallback_rates=(500.0,),
+    e2e_seconds=5.0,
+    e2e_batch=50,
+    e2e_probe_rate=10.0,
+    e2e_drain_timeout=10.0,
+    history_levels=(1_000, 10_000, 30_000),
+    rebuild_level=10_000,
+    rebuild_reps=3,
+    read_requests=20,
+    profile_seconds=5.0,
 )

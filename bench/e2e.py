@@ -53,9 +53,10 @@ def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
     try:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                done = conn.execute(text(
-                    "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE topic = :t"),
-                    {"t": ns.env["EVENTS_TOPIC"]}).scalar_one()
+                done = conn.execute(
+                    text("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE topic = :t"),
+                    {"t": ns.env["EVENTS_TOPIC"]},
+                ).scalar_one()
             if int(done) >= end:
                 return
             time.sleep(0.5)
@@ -64,19 +65,27 @@ def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
         engine.dispose()
 
 
-def _run_rate(cfg: BenchConfig, ns: Namespace, stack: Stack, target: float, reps: int,
-              log: Log) -> E2eCase:
+def _run_rate(cfg: BenchConfig, ns: Namespace, stack: Stack, target: float, reps: int, log: Log) -> E2eCase:
     achieved, p50, p99, mx, lg_cpu, busy = [], [], [], [], [], []
     svc_cpu: dict[str, list[float]] = {s.name: [] for s in stack.services}
     acked = seen = dropped = requests = ok = 0
     for rep in range(reps):
         wait_drained(ns, log)
-        spec = {"mode": "open", "ingest_url": stack.ingest.url, "api_url": stack.api.url,
-                "keys": stack.keys, "probe_key": stack.probe_key,
-                "operator_key": stack.operator_key, "rate": target, "batch": cfg.e2e_batch,
-                "duration": cfg.e2e_seconds, "probe_rate": cfg.e2e_probe_rate,
-                "probe_category": PROBE_CATEGORY, "drain_timeout": cfg.e2e_drain_timeout,
-                "id_prefix": f"e{uuid.uuid4().hex[:10]}"}
+        spec = {
+            "mode": "open",
+            "ingest_url": stack.ingest.url,
+            "api_url": stack.api.url,
+            "keys": stack.keys,
+            "probe_key": stack.probe_key,
+            "operator_key": stack.operator_key,
+            "rate": target,
+            "batch": cfg.e2e_batch,
+            "duration": cfg.e2e_seconds,
+            "probe_rate": cfg.e2e_probe_rate,
+            "probe_category": PROBE_CATEGORY,
+            "drain_timeout": cfg.e2e_drain_timeout,
+            "id_prefix": f"e{uuid.uuid4().hex[:10]}",
+        }
         before = {s.name: s.cpu_seconds() for s in stack.services}
         mark0 = machine_mark()
         run = run_loadgen(spec, timeout=cfg.e2e_seconds + cfg.e2e_drain_timeout + 120)
@@ -96,18 +105,28 @@ def _run_rate(cfg: BenchConfig, ns: Namespace, stack: Stack, target: float, reps
         dropped += report["dropped_slots"]
         requests += report["requests"]
         ok += report["statuses"].get("200", 0)
-        log(f"  e2e {target:.0f}/s rep {rep + 1}: achieved {achieved[-1]:.0f}/s, p50 "
+        log(
+            f"  e2e {target:.0f}/s rep {rep + 1}: achieved {achieved[-1]:.0f}/s, p50 "
             f"{lat.p50_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms, max {lat.max_ms:.0f} ms, probes "
-            f"{report['probes_seen']}/{report['probes_acked']}, dropped {report['dropped_slots']}")
+            f"{report['probes_seen']}/{report['probes_acked']}, dropped {report['dropped_slots']}"
+        )
     error_share = (requests - ok) / requests if requests else float("nan")
     rate = spread(achieved)
-    return E2eCase(target_rate=target, achieved_rate=rate, p50_ms=spread(p50), p99_ms=spread(p99),
-                   max_ms=spread(mx), probes_acked=acked, probes_seen=seen, dropped_slots=dropped,
-                   error_share=error_share,
-                   sustained=is_sustained(target, rate.median, dropped, acked, seen, error_share),
-                   loadgen_cpu_pct=spread(lg_cpu),
-                   service_cpu_pct={k: spread(v) for k, v in svc_cpu.items()},
-                   machine_busy_pct=spread(busy))
+    return E2eCase(
+        target_rate=target,
+        achieved_rate=rate,
+        p50_ms=spread(p50),
+        p99_ms=spread(p99),
+        max_ms=spread(mx),
+        probes_acked=acked,
+        probes_seen=seen,
+        dropped_slots=dropped,
+        error_share=error_share,
+        sustained=is_sustained(target, rate.median, dropped, acked, seen, error_share),
+        loadgen_cpu_pct=spread(lg_cpu),
+        service_cpu_pct={k: spread(v) for k, v in svc_cpu.items()},
+        machine_busy_pct=spread(busy),
+    )
 
 
 def run_e2e(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> E2eResult:
@@ -121,8 +140,14 @@ def run_e2e(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False
                 started.append(ServiceProcess(name, ns.env, ns.tag))
             for service in started:
                 service.wait_healthy()
-            stack = Stack(ingest=started[0], aggregate=started[1], api=started[2],
-                          keys=[b.key for b in banks], probe_key=probe.key, operator_key=operator)
+            stack = Stack(
+                ingest=started[0],
+                aggregate=started[1],
+                api=started[2],
+                keys=[b.key for b in banks],
+                probe_key=probe.key,
+                operator_key=operator,
+            )
             cases: list[E2eCase] = []
             highest: float | None = None
             for target in cfg.e2e_rates:
@@ -137,8 +162,7 @@ def run_e2e(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False
                 # least acknowledge at the top rate; the rate found is then measured again
                 # with the full repetitions so its figures have a spread like the others.
                 ceiling = top_case.achieved_rate.median * 1.05
-                ladder = [r for r in cfg.e2e_fallback_rates
-                          if r <= ceiling and (highest is None or r > highest)]
+                ladder = [r for r in cfg.e2e_fallback_rates if r <= ceiling and (highest is None or r > highest)]
                 guess = float(int(ceiling * 0.75 / 100) * 100)
                 if not ladder and guess >= 100 and (highest is None or guess > highest):
                     ladder = [guess]

@@ -54,11 +54,15 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "corporate_account": ("CNY", "CNY", "CNY", "USD"),
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
-EVENT_COLUMNS = ("bank_id, event_id, body_hash, category, amount, currency, value_date, "
-                 "direction, counterparty_country, status, kafka_partition, kafka_offset, "
-                 "ingested_at, applied_at")
-EFFECT_COLUMNS = ("kafka_partition, kafka_offset, bank_id, event_id, category, value_date, "
-                  "currency, direction, counterparty_country, amount_minor, processed_at")
+EVENT_COLUMNS = (
+    "bank_id, event_id, body_hash, category, amount, currency, value_date, "
+    "direction, counterparty_country, status, kafka_partition, kafka_offset, "
+    "ingested_at, applied_at"
+)
+EFFECT_COLUMNS = (
+    "kafka_partition, kafka_offset, bank_id, event_id, category, value_date, "
+    "currency, direction, counterparty_country, amount_minor, processed_at"
+)
 
 
 def partition_of(bank_id: str, partitions: int) -> int:
@@ -104,9 +108,12 @@ class HistoryLoader:
         stamp = now.isoformat()
         url = psycopg_url(self.database_url)
         with psycopg.connect(url) as events_conn, psycopg.connect(url) as effects_conn:
-            with events_conn.cursor() as ev_cur, effects_conn.cursor() as ef_cur, \
-                    ev_cur.copy(f"COPY ledger_events ({EVENT_COLUMNS}) FROM STDIN") as ev_copy, \
-                    ef_cur.copy(f"COPY ledger_effects ({EFFECT_COLUMNS}) FROM STDIN") as ef_copy:
+            with (
+                events_conn.cursor() as ev_cur,
+                effects_conn.cursor() as ef_cur,
+                ev_cur.copy(f"COPY ledger_events ({EVENT_COLUMNS}) FROM STDIN") as ev_copy,
+                ef_cur.copy(f"COPY ledger_effects ({EFFECT_COLUMNS}) FROM STDIN") as ef_copy,
+            ):
                 while self.loaded < total:
                     size = min(CHUNK, total - self.loaded)
                     ev_text, ef_text, effects = self._chunk(size, now, stamp)
@@ -129,7 +136,8 @@ class HistoryLoader:
                             "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) "
                             "VALUES (%s, %s, %s, %s) ON CONFLICT (group_id, topic, partition) "
                             "DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-                            (self.group, self.topic, partition, next_offset))
+                            (self.group, self.topic, partition, next_offset),
+                        )
             events_conn.commit()
             effects_conn.commit()
         self._apply_redis(fields, seen, now)
@@ -158,17 +166,33 @@ class HistoryLoader:
             # Same width and uniqueness as SettlementEvent.body_hash() at a 20th of the cost;
             # the canonical form only matters when a duplicate arrives, and history never
             # sends one.
-            body_hash = sha256(f"{bank}|{event_id}|{category}|{amount}|{currency}|{iso_day}|"
-                               f"{direction}|{country}".encode()).hexdigest()
-            ev_lines.append(f"{bank}\t{event_id}\t{body_hash}\t{category}\t{amount}\t{currency}\t"
-                            f"{iso_day}\t{direction}\t{country}\tcounted\t{partition}\t{offset}\t"
-                            f"{stamp}\t{stamp}\n")
-            ef_lines.append(f"{partition}\t{offset}\t{bank}\t{event_id}\t{category}\t{iso_day}\t"
-                            f"{currency}\t{direction}\t{country}\t{minor}\t{stamp}\n")
-            effects.append(Effect(partition=partition, offset=offset, bank_id=bank,
-                                  event_id=event_id, category=category, value_date=day,
-                                  currency=currency, direction=direction, country=country,
-                                  amount_minor=minor, processed_at=now))
+            body_hash = sha256(
+                f"{bank}|{event_id}|{category}|{amount}|{currency}|{iso_day}|{direction}|{country}".encode()
+            ).hexdigest()
+            ev_lines.append(
+                f"{bank}\t{event_id}\t{body_hash}\t{category}\t{amount}\t{currency}\t"
+                f"{iso_day}\t{direction}\t{country}\tcounted\t{partition}\t{offset}\t"
+                f"{stamp}\t{stamp}\n"
+            )
+            ef_lines.append(
+                f"{partition}\t{offset}\t{bank}\t{event_id}\t{category}\t{iso_day}\t"
+                f"{currency}\t{direction}\t{country}\t{minor}\t{stamp}\n"
+            )
+            effects.append(
+                Effect(
+                    partition=partition,
+                    offset=offset,
+                    bank_id=bank,
+                    event_id=event_id,
+                    category=category,
+                    value_date=day,
+                    currency=currency,
+                    direction=direction,
+                    country=country,
+                    amount_minor=minor,
+                    processed_at=now,
+                )
+            )
         return "".join(ev_lines), "".join(ef_lines), effects
 
     def _apply_redis(self, fields: list[dict[str, int]], seen: list[set[str]], now: datetime) -> None:
@@ -211,8 +235,10 @@ def snapshot(redis_url: str, partitions: int) -> tuple[dict[int, dict[str, str]]
     return totals, fences  # type: ignore[return-value]
 
 
-def compare(before: tuple[dict[int, dict[str, str]], dict[int, str | None]],
-            after: tuple[dict[int, dict[str, str]], dict[int, str | None]]) -> HistoryCheck:
+def compare(
+    before: tuple[dict[int, dict[str, str]], dict[int, str | None]],
+    after: tuple[dict[int, dict[str, str]], dict[int, str | None]],
+) -> HistoryCheck:
     compared = different = 0
     for partition, fields in before[0].items():
         other = after[0].get(partition, {})

@@ -26,31 +26,51 @@ class IntakeRep:
     statuses: dict[str, int]
 
 
-def _rep_wrk(cfg: BenchConfig, wrk: str, url: str, keys: list[str], concurrency: int,
-             batch: int, seconds: float) -> IntakeRep:
+def _rep_wrk(
+    cfg: BenchConfig, wrk: str, url: str, keys: list[str], concurrency: int, batch: int, seconds: float
+) -> IntakeRep:
     run = run_wrk(wrk, url, keys, batch, concurrency, seconds, f"w{uuid.uuid4().hex[:10]}")
     s = run.summary
     statuses = {"2xx": s.ok, "other": s.bad, "socket errors": s.socket_errors}
-    return IntakeRep(rate(s.accepted, s.seconds), rate(s.requests, s.seconds), s.p50_ms,
-                     s.p99_ms, run.cpu_seconds, run.wall_seconds,
-                     {k: v for k, v in statuses.items() if v})
+    return IntakeRep(
+        rate(s.accepted, s.seconds),
+        rate(s.requests, s.seconds),
+        s.p50_ms,
+        s.p99_ms,
+        run.cpu_seconds,
+        run.wall_seconds,
+        {k: v for k, v in statuses.items() if v},
+    )
 
 
-def _rep_python(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, batch: int
-               ) -> IntakeRep:
-    spec = {"mode": "closed", "url": url, "keys": keys, "concurrency": concurrency,
-            "batch": batch, "duration": cfg.intake_seconds, "warmup": cfg.intake_warmup,
-            "id_prefix": f"i{uuid.uuid4().hex[:10]}"}
+def _rep_python(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, batch: int) -> IntakeRep:
+    spec = {
+        "mode": "closed",
+        "url": url,
+        "keys": keys,
+        "concurrency": concurrency,
+        "batch": batch,
+        "duration": cfg.intake_seconds,
+        "warmup": cfg.intake_warmup,
+        "id_prefix": f"i{uuid.uuid4().hex[:10]}",
+    }
     run = run_loadgen(spec, timeout=cfg.intake_seconds + cfg.intake_warmup + 120)
     report = run.report
     lat = latency(report["latencies"])
-    return IntakeRep(rate(report["events"], report["seconds"]),
-                     rate(report["requests"], report["seconds"]), lat.p50_ms, lat.p99_ms,
-                     report["self_cpu_seconds"], run.wall_seconds, report["statuses"])
+    return IntakeRep(
+        rate(report["events"], report["seconds"]),
+        rate(report["requests"], report["seconds"]),
+        lat.p50_ms,
+        lat.p99_ms,
+        report["self_cpu_seconds"],
+        run.wall_seconds,
+        report["statuses"],
+    )
 
 
-def _case(cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency: int,
-          batch: int, wrk: str | None, log: Log) -> IntakeCase:
+def _case(
+    cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency: int, batch: int, wrk: str | None, log: Log
+) -> IntakeCase:
     label = f"batch {batch}, c={concurrency}" if batch else f"single, c={concurrency}"
     if wrk:
         # Untimed warm-up at this concurrency: connections, first-request paths.
@@ -60,30 +80,39 @@ def _case(cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency
     statuses: dict[str, int] = {}
     for n in range(cfg.reps):
         cpu0, mark0 = ingest.cpu_seconds(), machine_mark()
-        rep = (_rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds)
-               if wrk else _rep_python(cfg, ingest.url, keys, concurrency, batch))
+        rep = (
+            _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds)
+            if wrk
+            else _rep_python(cfg, ingest.url, keys, concurrency, batch)
+        )
         cpu1, mark1 = ingest.cpu_seconds(), machine_mark()
         reps.append(rep)
         svc_cpu.append(cpu_percent(cpu1 - cpu0, mark1.at - mark0.at))
         busy.append(machine_busy_percent(mark0, mark1))
         for status, count in rep.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
-        log(f"  {label} rep {n + 1}: {rep.events_per_s:.0f} ev/s, {rep.requests_per_s:.0f} req/s, "
+        log(
+            f"  {label} rep {n + 1}: {rep.events_per_s:.0f} ev/s, {rep.requests_per_s:.0f} req/s, "
             f"p50 {rep.p50_ms:.1f} ms, p99 {rep.p99_ms:.1f} ms, {rep.statuses}, "
-            f"ingest CPU {svc_cpu[-1]:.0f} %")
+            f"ingest CPU {svc_cpu[-1]:.0f} %"
+        )
     total = sum(statuses.values())
     ok = sum(v for k, v in statuses.items() if k in ("200", "202", "2xx"))
-    return IntakeCase(label=label, concurrency=concurrency, batch=batch,
-                      loadgen="wrk" if wrk else "python",
-                      events_per_s=spread([r.events_per_s for r in reps]),
-                      requests_per_s=spread([r.requests_per_s for r in reps]),
-                      p50_ms=spread([r.p50_ms for r in reps]),
-                      p99_ms=spread([r.p99_ms for r in reps]),
-                      error_share=(total - ok) / total if total else float("nan"),
-                      statuses=statuses,
-                      loadgen_cpu_pct=spread([cpu_percent(r.loadgen_cpu_seconds, r.wall_seconds)
-                                              for r in reps]),
-                      service_cpu_pct=spread(svc_cpu), machine_busy_pct=spread(busy))
+    return IntakeCase(
+        label=label,
+        concurrency=concurrency,
+        batch=batch,
+        loadgen="wrk" if wrk else "python",
+        events_per_s=spread([r.events_per_s for r in reps]),
+        requests_per_s=spread([r.requests_per_s for r in reps]),
+        p50_ms=spread([r.p50_ms for r in reps]),
+        p99_ms=spread([r.p99_ms for r in reps]),
+        error_share=(total - ok) / total if total else float("nan"),
+        statuses=statuses,
+        loadgen_cpu_pct=spread([cpu_percent(r.loadgen_cpu_seconds, r.wall_seconds) for r in reps]),
+        service_cpu_pct=spread(svc_cpu),
+        machine_busy_pct=spread(busy),
+    )
 
 
 def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> ProducerAnchor:
@@ -100,13 +129,20 @@ def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> Pro
             p50.append(run.summary.p50_ms)
             p99.append(run.summary.p99_ms)
             cpu.append(cpu_percent(run.cpu_seconds, run.wall_seconds))
-            log(f"  ProducerPerformance rep {rep + 1}: {run.summary.records_per_s:.0f} rec/s, "
-                f"p99 {run.summary.p99_ms:.0f} ms")
+            log(
+                f"  ProducerPerformance rep {rep + 1}: {run.summary.records_per_s:.0f} rec/s, "
+                f"p99 {run.summary.p99_ms:.0f} ms"
+            )
     finally:
         delete_topics(bootstrap, [topic])
-    return ProducerAnchor(record_size=size, records=cfg.producer_perf_records,
-                          records_per_s=spread(rates), p50_ms=spread(p50), p99_ms=spread(p99),
-                          cpu_pct=spread(cpu))
+    return ProducerAnchor(
+        record_size=size,
+        records=cfg.producer_perf_records,
+        records_per_s=spread(rates),
+        p50_ms=spread(p50),
+        p99_ms=spread(p99),
+        cpu_pct=spread(cpu),
+    )
 
 
 def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> IntakeResult:
@@ -117,12 +153,21 @@ def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = Fa
         try:
             ingest.wait_healthy()
             # Untimed warm-up: producer connection, metadata, first-request imports.
-            run_loadgen({"mode": "closed", "url": ingest.url, "keys": keys, "concurrency": 4,
-                         "batch": 10, "duration": 1.0, "warmup": 0.0,
-                         "id_prefix": f"w{uuid.uuid4().hex[:8]}"}, timeout=120)
+            run_loadgen(
+                {
+                    "mode": "closed",
+                    "url": ingest.url,
+                    "keys": keys,
+                    "concurrency": 4,
+                    "batch": 10,
+                    "duration": 1.0,
+                    "warmup": 0.0,
+                    "id_prefix": f"w{uuid.uuid4().hex[:8]}",
+                },
+                timeout=120,
+            )
             cases = [_case(cfg, ingest, keys, c, 0, wrk, log) for c in cfg.single_concurrency]
-            cases += [_case(cfg, ingest, keys, cfg.batch_concurrency, b, wrk, log)
-                      for b in cfg.batch_sizes]
+            cases += [_case(cfg, ingest, keys, cfg.batch_concurrency, b, wrk, log) for b in cfg.batch_sizes]
         finally:
             ingest.stop()
         anchor = producer_anchor(cfg, base["KAFKA_BOOTSTRAP"], ns.tag, log)
@@ -130,7 +175,10 @@ def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = Fa
     singles = [c for c in cases if not c.batch]
     best_batched = max(batched, key=lambda c: c.events_per_s.median)
     best_single = max(singles, key=lambda c: c.requests_per_s.median)
-    return IntakeResult(cases=tuple(cases), anchor=anchor, best_batched=best_batched.label,
-                        best_single=best_single.label,
-                        batched_vs_producer_perf=ratio(best_batched.events_per_s,
-                                                       anchor.records_per_s))
+    return IntakeResult(
+        cases=tuple(cases),
+        anchor=anchor,
+        best_batched=best_batched.label,
+        best_single=best_single.label,
+        batched_vs_producer_perf=ratio(best_batched.events_per_s, anchor.records_per_s),
+    )

@@ -29,8 +29,13 @@ from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
 # Our EventProducer's settings (settlement_core/kafka_io.py), so the anchor pays for the
 # same guarantees and gets the same batching: acks=all, idempotence, a 2 ms linger, our
 # batch size and no compression.
-PRODUCER_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=2",
-                  f"batch.size={PRODUCER_BATCH_BYTES}", "compression.type=none")
+PRODUCER_PROPS = (
+    "acks=all",
+    "enable.idempotence=true",
+    "linger.ms=2",
+    f"batch.size={PRODUCER_BATCH_BYTES}",
+    "compression.type=none",
+)
 T = TypeVar("T")
 CURRENCY_OF = {"offshore": "USD"}
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY")
@@ -46,18 +51,24 @@ def synthetic_event(rng: random.Random, bank_id: str, event_id: str) -> Settleme
     category = Category(list(Category)[rng.randrange(len(Category))])
     currency = CURRENCY_OF.get(category.value, "CNY")
     return SettlementEvent(
-        bank_id=bank_id, event_id=event_id, category=category,
-        amount=Decimal(rng.randrange(100, 1_000_000_000)).scaleb(-2), currency=currency,
+        bank_id=bank_id,
+        event_id=event_id,
+        category=category,
+        amount=Decimal(rng.randrange(100, 1_000_000_000)).scaleb(-2),
+        currency=currency,
         value_date=date(2020, 1, 1) + timedelta(days=rng.randrange(366)),
         direction=Direction.INBOUND if rng.random() < 0.5 else Direction.OUTBOUND,
-        counterparty_country=COUNTRIES[rng.randrange(len(COUNTRIES))])
+        counterparty_country=COUNTRIES[rng.randrange(len(COUNTRIES))],
+    )
 
 
 def record_size() -> int:
     """Bytes of one typical encoded event as it travels on the topic."""
     rng = random.Random(1)
-    sizes = [len(encode(Envelope(synthetic_event(rng, "bench-bank-007", f"bench-{i:012d}"),
-                                 datetime.now(UTC)))) for i in range(200)]
+    sizes = [
+        len(encode(Envelope(synthetic_event(rng, "bench-bank-007", f"bench-{i:012d}"), datetime.now(UTC))))
+        for i in range(200)
+    ]
     return round(sum(sizes) / len(sizes))
 
 
@@ -71,8 +82,13 @@ class ToolRun(Generic[T]):
 def _java(main: str, args: list[str], timeout: float) -> tuple[str, float, float]:
     before = os.times()
     started = time.monotonic()
-    proc = subprocess.run(["java", "-Xms256m", "-Xmx512m", "-cp", f"{kafka_libs()}/*", main, *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        ["java", "-Xms256m", "-Xmx512m", "-cp", f"{kafka_libs()}/*", main, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     wall = time.monotonic() - started
     after = os.times()
     if proc.returncode != 0:
@@ -81,21 +97,51 @@ def _java(main: str, args: list[str], timeout: float) -> tuple[str, float, float
     return proc.stdout + "\n" + proc.stderr, cpu, wall
 
 
-def producer_performance(bootstrap: str, topic: str, records: int, size: int,
-                         timeout: float = 600) -> ToolRun[ProducerPerfSummary]:
-    out, cpu, wall = _java("org.apache.kafka.tools.ProducerPerformance", [
-        "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", str(records),
-        "--record-size", str(size), "--throughput", "-1", "--command-property",
-        *PRODUCER_PROPS], timeout)
+def producer_performance(
+    bootstrap: str, topic: str, records: int, size: int, timeout: float = 600
+) -> ToolRun[ProducerPerfSummary]:
+    out, cpu, wall = _java(
+        "org.apache.kafka.tools.ProducerPerformance",
+        [
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+            "--num-records",
+            str(records),
+            "--record-size",
+            str(size),
+            "--throughput",
+            "-1",
+            "--command-property",
+            *PRODUCER_PROPS,
+        ],
+        timeout,
+    )
     return ToolRun(parse_producer_performance(out), cpu, wall)
 
 
-def consumer_performance(bootstrap: str, topic: str, records: int, group: str,
-                         timeout: float = 600) -> ToolRun[ConsumerPerfSummary]:
-    out, cpu, wall = _java("org.apache.kafka.tools.ConsumerPerformance", [
-        "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", str(records),
-        "--group", group, "--timeout", "30000",
-        "--command-property", "auto.offset.reset=earliest"], timeout)
+def consumer_performance(
+    bootstrap: str, topic: str, records: int, group: str, timeout: float = 600
+) -> ToolRun[ConsumerPerfSummary]:
+    out, cpu, wall = _java(
+        "org.apache.kafka.tools.ConsumerPerformance",
+        [
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+            "--num-records",
+            str(records),
+            "--group",
+            group,
+            "--timeout",
+            "30000",
+            "--command-property",
+            "auto.offset.reset=earliest",
+        ],
+        timeout,
+    )
     return ToolRun(parse_consumer_performance(out), cpu, wall)
 
 
@@ -103,8 +149,13 @@ def prefill(bootstrap: str, topic: str, events: int, banks: list[str], seed: int
     """Write `events` distinct valid events (encoded exactly as ingest does, keyed by bank)
     to `topic`; returns the seconds it took."""
     rng = random.Random(seed)
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all",
-                             linger_ms=50, batch_size=256 * 1024, max_in_flight_requests_per_connection=5)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap.split(","),
+        acks="all",
+        linger_ms=50,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=5,
+    )
     started = time.monotonic()
     received = datetime.now(UTC)
     for n in range(events):

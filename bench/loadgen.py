@@ -31,8 +31,14 @@ import httpx
 
 from bench.raw_http import RawHttpClient, RawHttpError
 
-CATEGORIES = ("cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
-              "factor_market", "corporate_account")
+CATEGORIES = (
+    "cross_border_rmb",
+    "cross_border_ecommerce",
+    "mnc_headquarters",
+    "offshore",
+    "factor_market",
+    "corporate_account",
+)
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN")
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -45,9 +51,11 @@ def event_json(event_id: str, category: str, rng: random.Random, amount: str | N
         amount = f"{rng.randrange(100, 10_000_000)}.{rng.randrange(100):02d}"
     day = f"2020-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
     direction = "inbound" if rng.random() < 0.5 else "outbound"
-    return (f'{{"event_id":"{event_id}","category":"{category}","amount":"{amount}",'
-            f'"currency":"{currency}","value_date":"{day}","direction":"{direction}",'
-            f'"counterparty_country":"{COUNTRIES[rng.randrange(len(COUNTRIES))]}"}}')
+    return (
+        f'{{"event_id":"{event_id}","category":"{category}","amount":"{amount}",'
+        f'"currency":"{currency}","value_date":"{day}","direction":"{direction}",'
+        f'"counterparty_country":"{COUNTRIES[rng.randrange(len(COUNTRIES))]}"}}'
+    )
 
 
 def count_accepted(body: Any, sent: int) -> int:
@@ -86,14 +94,15 @@ class Tally:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
-async def _post(pool: RawHttpClient, path: str, key: str, body: str, size: int,
-                timeout: float = 30.0) -> tuple[float, str, int]:
+async def _post(
+    pool: RawHttpClient, path: str, key: str, body: str, size: int, timeout: float = 30.0
+) -> tuple[float, str, int]:
     """(latency s, status, accepted events) of one POST of one event (`size` 0) or a batch."""
     started = time.perf_counter()
     try:
-        response = await pool.request("POST", path, {**JSON_HEADERS,
-                                                     "Authorization": f"Bearer {key}"},
-                                      body.encode(), timeout)
+        response = await pool.request(
+            "POST", path, {**JSON_HEADERS, "Authorization": f"Bearer {key}"}, body.encode(), timeout
+        )
     except RawHttpError:
         return time.perf_counter() - started, "connection error", 0
     elapsed = time.perf_counter() - started
@@ -144,9 +153,14 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
 
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     await client.aclose()
-    return {"requests": tally.requests, "ok": tally.ok, "events": tally.events,
-            "statuses": tally.statuses, "latencies": tally.latencies,
-            "seconds": float(spec["duration"])}
+    return {
+        "requests": tally.requests,
+        "ok": tally.ok,
+        "events": tally.events,
+        "statuses": tally.statuses,
+        "latencies": tally.latencies,
+        "seconds": float(spec["duration"]),
+    }
 
 
 def _settled(body: Any, category: str) -> Decimal | None:
@@ -171,8 +185,8 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     max_in_flight = int(spec.get("max_in_flight", 512))
     tally = Tally()
     rng = random.Random(7)
-    acked_at: list[float] = []          # ack time of probe k (k = index), in send order
-    seen_at: dict[int, float] = {}      # probe index -> first poll that showed it
+    acked_at: list[float] = []  # ack time of probe k (k = index), in send order
+    seen_at: dict[int, float] = {}  # probe index -> first poll that showed it
     dropped_slots = 0
     in_flight: set[asyncio.Task[None]] = set()
     # Ingest and the API each get their own pool; the probe and the poller never wait
@@ -193,8 +207,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     done_sending = asyncio.Event()
 
     async def send_one(body: str, size: int) -> None:
-        elapsed, status, accepted = await _post(client, "/v1/events/batch", keys[
-            rng.randrange(len(keys))], body, size)
+        elapsed, status, accepted = await _post(client, "/v1/events/batch", keys[rng.randrange(len(keys))], body, size)
         tally.requests += 1
         tally.note_status(status)
         tally.latencies.append(elapsed)
@@ -220,8 +233,9 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
             events = []
             for _ in range(batch):
                 seq += 1
-                events.append(event_json(f"{prefix}-{seq}", background_categories[
-                    seq % len(background_categories)], rng))
+                events.append(
+                    event_json(f"{prefix}-{seq}", background_categories[seq % len(background_categories)], rng)
+                )
             task = asyncio.create_task(send_one('{"events":[' + ",".join(events) + "]}", batch))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
@@ -271,10 +285,17 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     for pool in (client, probe_client, api_client):
         await pool.aclose()
     e2e = [max(0.0, seen_at[i] - acked_at[i]) for i in sorted(seen_at)]
-    return {"requests": tally.requests, "events": tally.events + len(acked_at),
-            "statuses": tally.statuses, "latencies": tally.latencies,
-            "seconds": sent_seconds, "dropped_slots": dropped_slots,
-            "probes_acked": len(acked_at), "probes_seen": len(seen_at), "e2e": e2e}
+    return {
+        "requests": tally.requests,
+        "events": tally.events + len(acked_at),
+        "statuses": tally.statuses,
+        "latencies": tally.latencies,
+        "seconds": sent_seconds,
+        "dropped_slots": dropped_slots,
+        "probes_acked": len(acked_at),
+        "probes_seen": len(seen_at),
+        "e2e": e2e,
+    }
 
 
 async def reads(spec: dict[str, Any]) -> dict[str, Any]:
@@ -304,8 +325,12 @@ async def reads(spec: dict[str, Any]) -> dict[str, Any]:
         for _ in range(2):
             await client.get(spec["url"], headers=headers)
         await asyncio.gather(*(worker(client) for _ in range(int(spec.get("concurrency", 1)))))
-    return {"requests": tally.requests, "statuses": tally.statuses,
-            "latencies": tally.latencies, "seconds": time.perf_counter() - started}
+    return {
+        "requests": tally.requests,
+        "statuses": tally.statuses,
+        "latencies": tally.latencies,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def main() -> None:

@@ -44,14 +44,23 @@ def stack_env() -> dict[str, str]:
             if "=" in line:
                 key, value = line.split("=", 1)
                 values[key] = value
-    for key in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP", "TARGETS_FILE", "FX_RATES_FILE",
-                "KAFKA_LIBS", "STACK_DIR"):
+    for key in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "KAFKA_BOOTSTRAP",
+        "TARGETS_FILE",
+        "FX_RATES_FILE",
+        "KAFKA_LIBS",
+        "STACK_DIR",
+    ):
         if key in os.environ:
             values[key] = os.environ[key]
     missing = [k for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP") if k not in values]
     if missing:
-        raise SystemExit(f"bench: {missing} unset and {env_file} missing: run 'make bench' "
-                         "(it starts the stack) or 'deploy/local/stack.sh start'")
+        raise SystemExit(
+            f"bench: {missing} unset and {env_file} missing: run 'make bench' "
+            "(it starts the stack) or 'deploy/local/stack.sh start'"
+        )
     return values
 
 
@@ -101,9 +110,16 @@ class Namespace:
         engine = create_engine(self.database_url)
         with Session(engine) as session, session.begin():
             for bank in banks:
-                session.add(Bank(bank_id=bank.bank_id, name=f"Benchmark bank {bank.bank_id}",
-                                 key_hash=hash_key(bank.key), active=True,
-                                 rate_per_second=UNLIMITED, burst=UNLIMITED))
+                session.add(
+                    Bank(
+                        bank_id=bank.bank_id,
+                        name=f"Benchmark bank {bank.bank_id}",
+                        key_hash=hash_key(bank.key),
+                        active=True,
+                        rate_per_second=UNLIMITED,
+                        burst=UNLIMITED,
+                    )
+                )
         engine.dispose()
         return banks
 
@@ -142,8 +158,14 @@ class Namespace:
 
 def _settlementctl_init(env: dict[str, str]) -> None:
     # The documented initialisation path: Alembic to head, topics, FX seeds.
-    result = subprocess.run([str(VENV_BIN / "settlementctl"), "init"], env={**os.environ, **env},
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [str(VENV_BIN / "settlementctl"), "init"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"settlementctl init failed: {result.stderr[-2000:]}")
 
@@ -176,8 +198,9 @@ def wait_for_kafka(bootstrap: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="bench-probe",
-                             request_timeout_ms=5000).close()
+            KafkaAdminClient(
+                bootstrap_servers=bootstrap.split(","), client_id="bench-probe", request_timeout_ms=5000
+            ).close()
             return
         except Exception:  # kafka-python raises several unrelated types here
             if time.monotonic() > deadline:
@@ -187,8 +210,7 @@ def wait_for_kafka(bootstrap: str, timeout: float = 180.0) -> None:
 
 
 @contextmanager
-def open_namespace(base: dict[str, str], label: str, partitions: int = 12,
-                   keep: bool = False) -> Iterator[Namespace]:
+def open_namespace(base: dict[str, str], label: str, partitions: int = 12, keep: bool = False) -> Iterator[Namespace]:
     wait_for_kafka(base["KAFKA_BOOTSTRAP"])
     tag = f"{label}_{uuid.uuid4().hex[:8]}"
     db_name = f"bench_{tag}"
@@ -201,11 +223,19 @@ def open_namespace(base: dict[str, str], label: str, partitions: int = 12,
     redis_db = _claim_redis_db(base["REDIS_URL"])
     redis_url = base["REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
     topic = f"bench.{tag}.events"
-    env = {**base, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "EVENTS_TOPIC": topic,
-           "DLQ_TOPIC": f"bench.{tag}.dlq", "CONSUMER_GROUP": f"bench.{tag}.aggregate",
-           "EVENTS_PARTITIONS": str(partitions), "LOG_LEVEL": "WARNING"}
-    ns = Namespace(tag=tag, env=env, db_name=db_name, redis_db=redis_db, admin_url=admin_url,
-                   topics=[topic, env["DLQ_TOPIC"]])
+    env = {
+        **base,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "EVENTS_TOPIC": topic,
+        "DLQ_TOPIC": f"bench.{tag}.dlq",
+        "CONSUMER_GROUP": f"bench.{tag}.aggregate",
+        "EVENTS_PARTITIONS": str(partitions),
+        "LOG_LEVEL": "WARNING",
+    }
+    ns = Namespace(
+        tag=tag, env=env, db_name=db_name, redis_db=redis_db, admin_url=admin_url, topics=[topic, env["DLQ_TOPIC"]]
+    )
     try:
         _settlementctl_init(env)
         yield ns

@@ -82,8 +82,7 @@ def machine_busy_percent(start: CpuMark, end: CpuMark) -> float:
 class ServiceProcess:
     """One real service (`python -m settlement_<name>`) in a benchmark namespace."""
 
-    def __init__(self, name: str, env: dict[str, str], tag: str,
-                 wrapper: list[str] | None = None) -> None:
+    def __init__(self, name: str, env: dict[str, str], tag: str, wrapper: list[str] | None = None) -> None:
         module, port_var = SERVICES[name]
         self.name = name
         self.port = free_port()
@@ -141,8 +140,14 @@ def run_loadgen(spec: dict[str, Any], timeout: float) -> LoadgenRun:
     the services' and is reported separately."""
     started = time.monotonic()
     before = os.times()
-    proc = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=json.dumps(spec),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     after = os.times()
     wall = time.monotonic() - started
     if proc.returncode != 0:

@@ -26,14 +26,29 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _py_spy(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--duration",
-                             str(int(seconds)), "--rate", "100", "--format", "raw", "--output",
-                             str(output), "--nonblocking", "--subprocesses"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--nonblocking",
+            "--subprocesses",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
-def _finish(spy: subprocess.Popen[bytes], output: Path, stage: str, service: str,
-            seconds: float) -> ProfileResult:
+def _finish(spy: subprocess.Popen[bytes], output: Path, stage: str, service: str, seconds: float) -> ProfileResult:
     _, err = spy.communicate(timeout=seconds + 60)
     if not output.exists():
         raise RuntimeError(f"py-spy wrote no profile: {err.decode(errors='replace')[-1500:]}")
@@ -42,14 +57,21 @@ def _finish(spy: subprocess.Popen[bytes], output: Path, stage: str, service: str
     def lines(rows: tuple[HotFunction, ...]) -> tuple[ProfileLine, ...]:
         return tuple(ProfileLine(r.function, r.self_pct, r.total_pct) for r in rows)
 
-    return ProfileResult(stage=stage, service=service, tool="py-spy 0.4 (record --format raw)",
-                         seconds=seconds, samples=profile.samples,
-                         idle_samples=profile.idle_samples, by_self=lines(profile.by_self),
-                         by_total=lines(profile.by_total))
+    return ProfileResult(
+        stage=stage,
+        service=service,
+        tool="py-spy 0.4 (record --format raw)",
+        seconds=seconds,
+        samples=profile.samples,
+        idle_samples=profile.idle_samples,
+        by_self=lines(profile.by_self),
+        by_total=lines(profile.by_total),
+    )
 
 
-def profile_service(cfg: BenchConfig, base: dict[str, str], stage: str, service_name: str,
-                    source: PrefilledTopic | None, log: Log) -> ProfileResult:
+def profile_service(
+    cfg: BenchConfig, base: dict[str, str], stage: str, service_name: str, source: PrefilledTopic | None, log: Log
+) -> ProfileResult:
     seconds = cfg.profile_seconds
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     output = LOG_DIR / f"profile-{service_name}-{uuid.uuid4().hex[:6]}.txt"
@@ -58,8 +80,9 @@ def profile_service(cfg: BenchConfig, base: dict[str, str], stage: str, service_
         banks = ns.add_banks(8) if service_name == "ingest" else []
         operator = ns.add_operator() if service_name == "api" else ""
         if service_name == "api":
-            HistoryLoader(ns.database_url, ns.env["REDIS_URL"], ns.env["EVENTS_TOPIC"],
-                          ns.env["CONSUMER_GROUP"]).load_to(cfg.history_levels[0])
+            HistoryLoader(
+                ns.database_url, ns.env["REDIS_URL"], ns.env["EVENTS_TOPIC"], ns.env["CONSUMER_GROUP"]
+            ).load_to(cfg.history_levels[0])
         service = ServiceProcess(service_name, env, ns.tag)
         try:
             service.wait_healthy()
@@ -73,17 +96,32 @@ def profile_service(cfg: BenchConfig, base: dict[str, str], stage: str, service_
                 batch = 0 if single else 100
                 wrk = ensure_wrk(log)
                 if wrk:
-                    run_wrk(wrk, service.url, keys, batch, concurrency, seconds + 1,
-                            f"p{uuid.uuid4().hex[:8]}")
+                    run_wrk(wrk, service.url, keys, batch, concurrency, seconds + 1, f"p{uuid.uuid4().hex[:8]}")
                 else:
-                    run_loadgen({"mode": "closed", "url": service.url, "keys": keys,
-                                 "concurrency": concurrency, "batch": batch,
-                                 "duration": seconds + 1, "warmup": 0.0,
-                                 "id_prefix": f"p{uuid.uuid4().hex[:8]}"}, timeout=seconds + 120)
+                    run_loadgen(
+                        {
+                            "mode": "closed",
+                            "url": service.url,
+                            "keys": keys,
+                            "concurrency": concurrency,
+                            "batch": batch,
+                            "duration": seconds + 1,
+                            "warmup": 0.0,
+                            "id_prefix": f"p{uuid.uuid4().hex[:8]}",
+                        },
+                        timeout=seconds + 120,
+                    )
             elif service_name == "api":
-                run_loadgen({"mode": "reads", "url": service.url + ENDPOINTS["GET /v1/progress"],
-                             "requests": int(seconds * 300), "concurrency": 2,
-                             "key": operator}, timeout=seconds + 300)
+                run_loadgen(
+                    {
+                        "mode": "reads",
+                        "url": service.url + ENDPOINTS["GET /v1/progress"],
+                        "requests": int(seconds * 300),
+                        "concurrency": 2,
+                        "key": operator,
+                    },
+                    timeout=seconds + 300,
+                )
             else:
                 time.sleep(seconds)
                 log(f"  aggregate applied {applied_count(ns.redis()):,} events while profiled")

@@ -38,14 +38,14 @@ class RawHttpClient:
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(max_connections)
 
-    async def request(self, method: str, target: str, headers: dict[str, str] | None = None,
-                      body: bytes = b"", timeout: float = 30.0) -> Response:
+    async def request(
+        self, method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b"", timeout: float = 30.0
+    ) -> Response:
         async with self._slots:
             connection = self._idle.pop() if self._idle else await self._open()
             try:
                 async with asyncio.timeout(timeout):
-                    response, reusable = await self._exchange(connection, method, target,
-                                                              headers or {}, body)
+                    response, reusable = await self._exchange(connection, method, target, headers or {}, body)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 connection[1].close()
                 raise RawHttpError(f"{type(exc).__name__}: {exc}") from exc
@@ -64,11 +64,15 @@ class RawHttpClient:
         except OSError as exc:
             raise RawHttpError(f"connect: {exc}") from exc
 
-    async def _exchange(self, connection: _Connection, method: str, target: str,
-                        headers: dict[str, str], body: bytes) -> tuple[Response, bool]:
+    async def _exchange(
+        self, connection: _Connection, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Response, bool]:
         reader, writer = connection
-        head = [f"{method} {target} HTTP/1.1".encode(), b"Host: " + self._authority,
-                b"Content-Length: " + str(len(body)).encode()]
+        head = [
+            f"{method} {target} HTTP/1.1".encode(),
+            b"Host: " + self._authority,
+            b"Content-Length: " + str(len(body)).encode(),
+        ]
         head += [f"{name}: {value}".encode() for name, value in headers.items()]
         writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         await writer.drain()

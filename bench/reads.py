@@ -19,8 +19,9 @@ from bench.processes import ServiceProcess, run_loadgen
 from bench.results import GrowthPoint, GrowthResult, ReadCase, ReadRatio, ReadsResult, RebuildCheck
 from bench.stats import cpu_percent, latency, ratio, spread
 
-TOTALS_QUERY = urlencode({"category": "cross_border_rmb", "granularity": "day",
-                          "from": "2020-01-01", "to": "2020-12-31"})
+TOTALS_QUERY = urlencode(
+    {"category": "cross_border_rmb", "granularity": "day", "from": "2020-01-01", "to": "2020-12-31"}
+)
 ENDPOINTS = {
     "GET /v1/progress": "/v1/progress",
     "GET /v1/totals (2020, daily)": f"/v1/totals?{TOTALS_QUERY}",
@@ -30,8 +31,14 @@ ENDPOINTS = {
 
 def _ctl(ns: Namespace, *args: str) -> tuple[int, float, str]:
     started = time.monotonic()
-    proc = subprocess.run([str(VENV_BIN / "settlementctl"), *args], env={**os.environ, **ns.env},
-                          capture_output=True, text=True, timeout=3600, check=False)
+    proc = subprocess.run(
+        [str(VENV_BIN / "settlementctl"), *args],
+        env={**os.environ, **ns.env},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     return proc.returncode, time.monotonic() - started, proc.stdout + proc.stderr
 
 
@@ -42,14 +49,18 @@ def _redis_fields(ns: Namespace) -> int:
     return total
 
 
-def _measure_reads(cfg: BenchConfig, api: ServiceProcess, operator_key: str, events: int,
-                   log: Log) -> list[ReadCase]:
+def _measure_reads(cfg: BenchConfig, api: ServiceProcess, operator_key: str, events: int, log: Log) -> list[ReadCase]:
     cases = []
     for name, path in ENDPOINTS.items():
         p50, p99, cpu = [], [], []
         for _ in range(cfg.reps):
-            spec = {"mode": "reads", "url": api.url + path, "requests": cfg.read_requests,
-                    "concurrency": 1, "key": operator_key}
+            spec = {
+                "mode": "reads",
+                "url": api.url + path,
+                "requests": cfg.read_requests,
+                "concurrency": 1,
+                "key": operator_key,
+            }
             run = run_loadgen(spec, timeout=600)
             bad = {s: n for s, n in run.report["statuses"].items() if s != "200"}
             if bad:
@@ -59,8 +70,7 @@ def _measure_reads(cfg: BenchConfig, api: ServiceProcess, operator_key: str, eve
             p99.append(lat.p99_ms)
             cpu.append(cpu_percent(run.report["self_cpu_seconds"], run.wall_seconds))
         case = ReadCase(events, name, spread(p50), spread(p99), spread(cpu))
-        log(f"  reads @{events:,}: {name} p50 {case.p50_ms.median:.1f} ms, "
-            f"p99 {case.p99_ms.median:.1f} ms")
+        log(f"  reads @{events:,}: {name} p50 {case.p50_ms.median:.1f} ms, p99 {case.p99_ms.median:.1f} ms")
         cases.append(case)
     return cases
 
@@ -79,22 +89,27 @@ def _rebuild(cfg: BenchConfig, ns: Namespace, log: Log) -> tuple[list[float], Re
         if check is None:
             diff = compare(before, snapshot(ns.env["REDIS_URL"], partitions))
             reconcile, _, _ = _ctl(ns, "reconcile")
-            check = RebuildCheck(diff.fields_compared, diff.fields_different, diff.fences_equal,
-                                 reconcile)
-            log(f"  bulk path vs rebuild: {diff.fields_different} of {diff.fields_compared} "
-                f"fields differ, fences equal: {diff.fences_equal}, reconcile exit {reconcile}")
+            check = RebuildCheck(diff.fields_compared, diff.fields_different, diff.fences_equal, reconcile)
+            log(
+                f"  bulk path vs rebuild: {diff.fields_different} of {diff.fields_compared} "
+                f"fields differ, fences equal: {diff.fences_equal}, reconcile exit {reconcile}"
+            )
     return seconds, check
 
 
-def run_reads_and_growth(cfg: BenchConfig, base: dict[str, str], log: Log, measure_reads: bool,
-                         measure_rebuild: bool, keep: bool = False
-                         ) -> tuple[ReadsResult | None, GrowthResult]:
+def run_reads_and_growth(
+    cfg: BenchConfig, base: dict[str, str], log: Log, measure_reads: bool, measure_rebuild: bool, keep: bool = False
+) -> tuple[ReadsResult | None, GrowthResult]:
     with open_namespace(base, "reads", keep=keep) as ns:
         operator = ns.add_operator()
         api = ServiceProcess("api", ns.env, ns.tag) if measure_reads else None
-        loader = HistoryLoader(ns.database_url, ns.env["REDIS_URL"], ns.env["EVENTS_TOPIC"],
-                               ns.env["CONSUMER_GROUP"],
-                               partitions=int(ns.env.get("EVENTS_PARTITIONS", "12")))
+        loader = HistoryLoader(
+            ns.database_url,
+            ns.env["REDIS_URL"],
+            ns.env["EVENTS_TOPIC"],
+            ns.env["CONSUMER_GROUP"],
+            partitions=int(ns.env.get("EVENTS_PARTITIONS", "12")),
+        )
         points: list[GrowthPoint] = []
         cases: list[ReadCase] = []
         rebuild_seconds: list[float] = []
@@ -105,12 +120,15 @@ def run_reads_and_growth(cfg: BenchConfig, base: dict[str, str], log: Log, measu
             for level in cfg.history_levels:
                 log(f"  loading history to {level:,} events")
                 seconds = loader.load_to(level)
-                point = GrowthPoint(level, seconds, ns.redis_memory_bytes(), ns.redis_keys(),
-                                    _redis_fields(ns), ns.pg_database_bytes())
+                point = GrowthPoint(
+                    level, seconds, ns.redis_memory_bytes(), ns.redis_keys(), _redis_fields(ns), ns.pg_database_bytes()
+                )
                 points.append(point)
-                log(f"  {level:,} events: loaded in {seconds:.1f} s, redis "
+                log(
+                    f"  {level:,} events: loaded in {seconds:.1f} s, redis "
                     f"{point.redis_bytes / 1e6:.1f} MB ({point.redis_fields:,} fields), "
-                    f"postgres {point.pg_bytes / 1e6:.0f} MB")
+                    f"postgres {point.pg_bytes / 1e6:.0f} MB"
+                )
                 if measure_rebuild and level == cfg.rebuild_level:
                     rebuild_seconds, check = _rebuild(cfg, ns, log)
                 if api is not None:
@@ -125,7 +143,9 @@ def run_reads_and_growth(cfg: BenchConfig, base: dict[str, str], log: Log, measu
         redis_bytes_per_million=(last.redis_bytes - first.redis_bytes) / millions if millions else float("nan"),
         pg_bytes_per_million=(last.pg_bytes - first.pg_bytes) / millions if millions else float("nan"),
         rebuild_events=cfg.rebuild_level if measure_rebuild else 0,
-        rebuild_seconds=spread(rebuild_seconds), rebuild_check=check)
+        rebuild_seconds=spread(rebuild_seconds),
+        rebuild_check=check,
+    )
     if not cases:
         return None, growth
     smallest, largest = cfg.history_levels[0], cfg.history_levels[-1]
@@ -133,6 +153,7 @@ def run_reads_and_growth(cfg: BenchConfig, base: dict[str, str], log: Log, measu
     for name in ENDPOINTS:
         low = next(c for c in cases if c.endpoint == name and c.history_events == smallest)
         high = next(c for c in cases if c.endpoint == name and c.history_events == largest)
-        ratios.append(ReadRatio(name, largest, smallest, ratio(high.p50_ms, low.p50_ms),
-                                ratio(high.p99_ms, low.p99_ms)))
+        ratios.append(
+            ReadRatio(name, largest, smallest, ratio(high.p50_ms, low.p50_ms), ratio(high.p99_ms, low.p99_ms))
+        )
     return ReadsResult(tuple(cases), tuple(ratios)), growth

@@ -10,8 +10,7 @@ from bench.stats import Spread, Verdict
 from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
 
 # Which service to profile when a goal is missed: the stage's own hot path.
-SERVICE_OF_GOAL = {"intake": "ingest", "aggregator": "aggregate", "e2e": "aggregate",
-                   "reads": "api"}
+SERVICE_OF_GOAL = {"intake": "ingest", "aggregator": "aggregate", "e2e": "aggregate", "reads": "api"}
 
 
 def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
@@ -22,8 +21,7 @@ def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
         single = next(c for c in intake.cases if c.label == intake.best_single)
         found += [
             Verdict("intake: batched events/s", batched.events_per_s.median, 20_000, True, "ev/s"),
-            Verdict("intake: batched ÷ ProducerPerformance", intake.batched_vs_producer_perf.median,
-                    0.25, True, "×"),
+            Verdict("intake: batched ÷ ProducerPerformance", intake.batched_vs_producer_perf.median, 0.25, True, "×"),
             Verdict("intake: single POST req/s", single.requests_per_s.median, 2_000, True, "req/s"),
         ]
     for agg in (report.aggregator, report.aggregator_scaled):
@@ -32,24 +30,25 @@ def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
         label = "1 process" if agg.instances == 1 else f"{agg.instances} processes"
         found += [
             Verdict(f"aggregator ({label}): events/s", agg.events_per_s.median, 30_000, True, "ev/s"),
-            Verdict(f"aggregator ({label}): ÷ ConsumerPerformance", agg.vs_consumer_perf.median,
-                    0.3, True, "×"),
+            Verdict(f"aggregator ({label}): ÷ ConsumerPerformance", agg.vs_consumer_perf.median, 0.3, True, "×"),
         ]
     if report.e2e:
         at_1k = next((c for c in report.e2e.cases if c.target_rate == 1000), None)
         if at_1k is not None:
             found.append(Verdict("e2e: p99 at 1,000 ev/s", at_1k.p99_ms.median, 500, False, "ms"))
-        found.append(Verdict("e2e: highest sustained rate", report.e2e.highest_sustained_rate or 0.0,
-                             6_000, True, "ev/s"))
+        found.append(
+            Verdict("e2e: highest sustained rate", report.e2e.highest_sustained_rate or 0.0, 6_000, True, "ev/s")
+        )
     if report.reads:
         for r in report.reads.ratios:
-            found.append(Verdict(f"reads: {r.endpoint} p50 at {r.largest:,} ÷ at {r.smallest:,}",
-                                 r.p50.median, 1.5, False, "×"))
+            found.append(
+                Verdict(f"reads: {r.endpoint} p50 at {r.largest:,} ÷ at {r.smallest:,}", r.p50.median, 1.5, False, "×")
+            )
     return tuple(found)
 
 
 def stage_of(goal: str) -> str:
-    """"aggregator (2 processes): events/s" -> "aggregator"."""
+    """ "aggregator (2 processes): events/s" -> "aggregator"."""
     return goal.split(":", 1)[0].split(" (", 1)[0]
 
 
@@ -84,115 +83,167 @@ def _met(v: Verdict) -> str:
 def markdown(report: BenchReport) -> str:
     out: list[str] = [f"# Benchmark {report.started_at} ({report.mode})", ""]
     host = report.host
-    out.append(f"Host: {host.get('cpus')} CPUs, load average at start {host.get('loadavg')}, "
-               f"commit {host.get('commit')}. Figures are median (min–max) over "
-               f"{report.config.get('reps')} repetitions; CPU % is of one core.")
+    out.append(
+        f"Host: {host.get('cpus')} CPUs, load average at start {host.get('loadavg')}, "
+        f"commit {host.get('commit')}. Figures are median (min–max) over "
+        f"{report.config.get('reps')} repetitions; CPU % is of one core."
+    )
     out.append("")
     if report.verdicts:
-        out += ["## Goals (reported, not asserted)", "", "| goal | measured | target | met |",
-                "|---|---|---|---|"]
+        out += ["## Goals (reported, not asserted)", "", "| goal | measured | target | met |", "|---|---|---|---|"]
         for v in report.verdicts:
             sign = "≥" if v.higher_is_better else "≤"
             digits = 3 if v.unit == "×" else 0
-            out.append(f"| {v.goal} | {fmt(v.measured, digits)} {v.unit} | {sign} "
-                       f"{fmt(v.threshold, digits)} {v.unit} | {_met(v)} |")
+            out.append(
+                f"| {v.goal} | {fmt(v.measured, digits)} {v.unit} | {sign} "
+                f"{fmt(v.threshold, digits)} {v.unit} | {_met(v)} |"
+            )
         out.append("")
     if report.intake:
         i = report.intake
-        out += ["## 1–2. Intake (HTTP 202 after Kafka acks=all)", "",
-                "| case | events/s | requests/s | p50 ms | p99 ms | errors | loadgen CPU % | "
-                "ingest CPU % | machine busy % |", "|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## 1–2. Intake (HTTP 202 after Kafka acks=all)",
+            "",
+            "| case | events/s | requests/s | p50 ms | p99 ms | errors | loadgen CPU % | "
+            "ingest CPU % | machine busy % |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for ic in i.cases:
-            out.append(f"| {ic.label} ({ic.loadgen}) | {fmt_spread(ic.events_per_s)} | {fmt_spread(ic.requests_per_s)} "
-                       f"| {fmt_spread(ic.p50_ms, 1)} | {fmt_spread(ic.p99_ms, 1)} | "
-                       f"{fmt(100 * ic.error_share, 2)} % | {fmt_spread(ic.loadgen_cpu_pct)} | "
-                       f"{fmt_spread(ic.service_cpu_pct)} | {fmt_spread(ic.machine_busy_pct)} |")
+            out.append(
+                f"| {ic.label} ({ic.loadgen}) | {fmt_spread(ic.events_per_s)} | {fmt_spread(ic.requests_per_s)} "
+                f"| {fmt_spread(ic.p50_ms, 1)} | {fmt_spread(ic.p99_ms, 1)} | "
+                f"{fmt(100 * ic.error_share, 2)} % | {fmt_spread(ic.loadgen_cpu_pct)} | "
+                f"{fmt_spread(ic.service_cpu_pct)} | {fmt_spread(ic.machine_busy_pct)} |"
+            )
         if i.anchor:
             a = i.anchor
-            out += ["", f"ProducerPerformance ({a.records:,} records of {a.record_size} B, acks=all, "
-                    f"idempotent, linger 2 ms, batch.size {PRODUCER_BATCH_BYTES // 1024} KiB, 12 partitions): "
-                    f"{fmt_spread(a.records_per_s)} records/s, "
-                    f"p50 {fmt_spread(a.p50_ms)} ms, p99 {fmt_spread(a.p99_ms)} ms, "
-                    f"CPU {fmt_spread(a.cpu_pct)} %.",
-                    f"Ours ({i.best_batched}) ÷ ProducerPerformance: "
-                    f"**{fmt_spread(i.batched_vs_producer_perf, 3)}**."]
+            out += [
+                "",
+                f"ProducerPerformance ({a.records:,} records of {a.record_size} B, acks=all, "
+                f"idempotent, linger 2 ms, batch.size {PRODUCER_BATCH_BYTES // 1024} KiB, 12 partitions): "
+                f"{fmt_spread(a.records_per_s)} records/s, "
+                f"p50 {fmt_spread(a.p50_ms)} ms, p99 {fmt_spread(a.p99_ms)} ms, "
+                f"CPU {fmt_spread(a.cpu_pct)} %.",
+                f"Ours ({i.best_batched}) ÷ ProducerPerformance: **{fmt_spread(i.batched_vs_producer_perf, 3)}**.",
+            ]
         out.append("")
     if report.aggregator:
-        out += ["## 3. Aggregator (ledger transaction + fenced Redis apply)", "",
-                f"Topic pre-filled with {report.aggregator.events_prefilled:,} events in "
-                f"{fmt(report.aggregator.prefill_seconds, 1)} s."]
+        out += [
+            "## 3. Aggregator (ledger transaction + fenced Redis apply)",
+            "",
+            f"Topic pre-filled with {report.aggregator.events_prefilled:,} events in "
+            f"{fmt(report.aggregator.prefill_seconds, 1)} s.",
+        ]
     for g in (report.aggregator, report.aggregator_scaled):
         if g is None:
             continue
-        who = "One aggregator process" if g.instances == 1 else \
-            f"{g.instances} aggregator processes in one consumer group (aggregate CPU is their sum)"
-        out += ["",
-                f"{who}: steady rate {fmt_spread(g.events_per_s)} events/s; applied per repetition "
-                f"{', '.join(f'{n:,}' for n in g.events_applied)} in "
-                f"{', '.join(fmt(s, 1) for s in g.seconds)} s"
-                f"{' (time cap reached)' if g.capped else ''}; ledger rows "
-                f"{', '.join(f'{n:,}' for n in g.ledger_rows)}. Aggregate CPU "
-                f"{fmt_spread(g.service_cpu_pct)} %, machine busy {fmt_spread(g.machine_busy_pct)} %."]
+        who = (
+            "One aggregator process"
+            if g.instances == 1
+            else f"{g.instances} aggregator processes in one consumer group (aggregate CPU is their sum)"
+        )
+        out += [
+            "",
+            f"{who}: steady rate {fmt_spread(g.events_per_s)} events/s; applied per repetition "
+            f"{', '.join(f'{n:,}' for n in g.events_applied)} in "
+            f"{', '.join(fmt(s, 1) for s in g.seconds)} s"
+            f"{' (time cap reached)' if g.capped else ''}; ledger rows "
+            f"{', '.join(f'{n:,}' for n in g.ledger_rows)}. Aggregate CPU "
+            f"{fmt_spread(g.service_cpu_pct)} %, machine busy {fmt_spread(g.machine_busy_pct)} %.",
+        ]
         if g.anchor:
-            out.append(f"ConsumerPerformance on the same topic: {fmt_spread(g.anchor.fetch_records_per_s)} "
-                       f"records/s (fetch), {fmt_spread(g.anchor.records_per_s)} with the group join. "
-                       f"Ours ÷ Kafka's: **{fmt_spread(g.vs_consumer_perf, 3)}**.")
+            out.append(
+                f"ConsumerPerformance on the same topic: {fmt_spread(g.anchor.fetch_records_per_s)} "
+                f"records/s (fetch), {fmt_spread(g.anchor.records_per_s)} with the group join. "
+                f"Ours ÷ Kafka's: **{fmt_spread(g.vs_consumer_perf, 3)}**."
+            )
     if report.aggregator:
         out.append("")
     if report.e2e:
-        out += ["## 4. End to end (202 → visible in GET /v1/progress)", "",
-                "| offered ev/s | achieved ev/s | p50 ms | p99 ms | max ms | probes seen | dropped "
-                "| sustained | loadgen CPU % | ingest / aggregate / api CPU % |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## 4. End to end (202 → visible in GET /v1/progress)",
+            "",
+            "| offered ev/s | achieved ev/s | p50 ms | p99 ms | max ms | probes seen | dropped "
+            "| sustained | loadgen CPU % | ingest / aggregate / api CPU % |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for c in report.e2e.cases:
-            svc = " / ".join(fmt(c.service_cpu_pct[k].median) for k in ("ingest", "aggregate", "api")
-                             if k in c.service_cpu_pct)
-            out.append(f"| {fmt(c.target_rate)} | {fmt_spread(c.achieved_rate)} | {fmt_spread(c.p50_ms)} "
-                       f"| {fmt_spread(c.p99_ms)} | {fmt_spread(c.max_ms)} | {c.probes_seen}/{c.probes_acked} "
-                       f"| {c.dropped_slots} | {'yes' if c.sustained else 'no'} | "
-                       f"{fmt_spread(c.loadgen_cpu_pct)} | {svc} |")
-        out += ["", f"Highest sustained rate: **{fmt(report.e2e.highest_sustained_rate or math.nan)} "
-                "events/s**.", ""]
+            svc = " / ".join(
+                fmt(c.service_cpu_pct[k].median) for k in ("ingest", "aggregate", "api") if k in c.service_cpu_pct
+            )
+            out.append(
+                f"| {fmt(c.target_rate)} | {fmt_spread(c.achieved_rate)} | {fmt_spread(c.p50_ms)} "
+                f"| {fmt_spread(c.p99_ms)} | {fmt_spread(c.max_ms)} | {c.probes_seen}/{c.probes_acked} "
+                f"| {c.dropped_slots} | {'yes' if c.sustained else 'no'} | "
+                f"{fmt_spread(c.loadgen_cpu_pct)} | {svc} |"
+            )
+        out += ["", f"Highest sustained rate: **{fmt(report.e2e.highest_sustained_rate or math.nan)} events/s**.", ""]
     if report.reads:
         levels = sorted({c.history_events for c in report.reads.cases})
-        out += ["## 5. Reads (p50 / p99 ms, concurrency 1)", "",
-                "| endpoint | " + " | ".join(f"{n:,} events" for n in levels) + " | ratio p50 | ratio p99 |",
-                "|---|" + "---|" * (len(levels) + 2)]
+        out += [
+            "## 5. Reads (p50 / p99 ms, concurrency 1)",
+            "",
+            "| endpoint | " + " | ".join(f"{n:,} events" for n in levels) + " | ratio p50 | ratio p99 |",
+            "|---|" + "---|" * (len(levels) + 2),
+        ]
         for r in report.reads.ratios:
             cells = []
             for n in levels:
                 rc = next(c for c in report.reads.cases if c.endpoint == r.endpoint and c.history_events == n)
                 cells.append(f"{fmt(rc.p50_ms.median, 1)} / {fmt(rc.p99_ms.median, 1)}")
-            out.append(f"| {r.endpoint} | " + " | ".join(cells) +
-                       f" | {fmt_spread(r.p50, 2)} | {fmt_spread(r.p99, 2)} |")
+            out.append(
+                f"| {r.endpoint} | " + " | ".join(cells) + f" | {fmt_spread(r.p50, 2)} | {fmt_spread(r.p99, 2)} |"
+            )
         out.append("")
     if report.growth:
         gr = report.growth
-        out += ["## 6. Growth", "", "| history events | load s | Redis MB | Redis hash fields | PostgreSQL MB |",
-                "|---|---|---|---|---|"]
+        out += [
+            "## 6. Growth",
+            "",
+            "| history events | load s | Redis MB | Redis hash fields | PostgreSQL MB |",
+            "|---|---|---|---|---|",
+        ]
         for gp in gr.points:
-            out.append(f"| {gp.history_events:,} | {fmt(gp.load_seconds, 1)} | {fmt(gp.redis_bytes / 1e6, 1)} "
-                       f"| {gp.redis_fields:,} | {fmt(gp.pg_bytes / 1e6)} |")
-        out += ["", f"Per million events: Redis {fmt(gr.redis_bytes_per_million / 1e6, 1)} MB, "
-                f"PostgreSQL {fmt(gr.pg_bytes_per_million / 1e6)} MB."]
+            out.append(
+                f"| {gp.history_events:,} | {fmt(gp.load_seconds, 1)} | {fmt(gp.redis_bytes / 1e6, 1)} "
+                f"| {gp.redis_fields:,} | {fmt(gp.pg_bytes / 1e6)} |"
+            )
+        out += [
+            "",
+            f"Per million events: Redis {fmt(gr.redis_bytes_per_million / 1e6, 1)} MB, "
+            f"PostgreSQL {fmt(gr.pg_bytes_per_million / 1e6)} MB.",
+        ]
         if gr.rebuild_events:
-            out.append(f"`settlementctl rebuild` at {gr.rebuild_events:,} events: "
-                       f"{fmt_spread(gr.rebuild_seconds, 1)} s.")
+            out.append(
+                f"`settlementctl rebuild` at {gr.rebuild_events:,} events: {fmt_spread(gr.rebuild_seconds, 1)} s."
+            )
         if gr.rebuild_check:
             ch = gr.rebuild_check
-            out.append(f"Bulk path vs rebuild: {ch.fields_different:,} of {ch.fields_compared:,} "
-                       f"Redis fields differ, fences equal: {ch.fences_equal}, reconcile exit "
-                       f"{ch.reconcile_exit}.")
+            out.append(
+                f"Bulk path vs rebuild: {ch.fields_different:,} of {ch.fields_compared:,} "
+                f"Redis fields differ, fences equal: {ch.fences_equal}, reconcile exit "
+                f"{ch.reconcile_exit}."
+            )
         out.append("")
     if report.profile:
         p = report.profile
-        out += [f"## 7. Profile: {p.service} under the load of \"{p.stage}\", {p.tool}, {fmt(p.seconds)} s, "
-                f"{p.samples:,} on-CPU samples ({p.idle_samples:,} idle left out)", "",
-                "Top functions by own time (share of on-CPU samples):", "",
-                "| self % | total % | function |", "|---|---|---|"]
+        out += [
+            f'## 7. Profile: {p.service} under the load of "{p.stage}", {p.tool}, {fmt(p.seconds)} s, '
+            f"{p.samples:,} on-CPU samples ({p.idle_samples:,} idle left out)",
+            "",
+            "Top functions by own time (share of on-CPU samples):",
+            "",
+            "| self % | total % | function |",
+            "|---|---|---|",
+        ]
         out += [f"| {fmt(r.self_pct, 1)} | {fmt(r.total_pct, 1)} | `{r.function}` |" for r in p.by_self]
-        out += ["", "Our code (settlement_*) by inclusive time:", "",
-                "| total % | self % | function |", "|---|---|---|"]
+        out += [
+            "",
+            "Our code (settlement_*) by inclusive time:",
+            "",
+            "| total % | self % | function |",
+            "|---|---|---|",
+        ]
         out += [f"| {fmt(r.total_pct, 1)} | {fmt(r.self_pct, 1)} | `{r.function}` |" for r in p.by_total]
         out.append("")
     if report.errors:

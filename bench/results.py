@@ -15,17 +15,17 @@ from bench.stats import Spread, Verdict
 class IntakeCase:
     label: str
     concurrency: int
-    batch: int                      # 0 = one event per POST
-    loadgen: str                    # "wrk" (preferred) or "python" (bench.loadgen)
-    events_per_s: Spread            # acknowledged (202 / per-item "accepted") events per second
+    batch: int  # 0 = one event per POST
+    loadgen: str  # "wrk" (preferred) or "python" (bench.loadgen)
+    events_per_s: Spread  # acknowledged (202 / per-item "accepted") events per second
     requests_per_s: Spread
-    p50_ms: Spread                  # per request (a batch request counts once)
+    p50_ms: Spread  # per request (a batch request counts once)
     p99_ms: Spread
-    error_share: float              # non-2xx answers / requests, over all repetitions
+    error_share: float  # non-2xx answers / requests, over all repetitions
     statuses: dict[str, int]
-    loadgen_cpu_pct: Spread         # % of one core used by the load generator process
-    service_cpu_pct: Spread         # % of one core used by ingest
-    machine_busy_pct: Spread        # whole machine, 100 % = both cores: shows the noise
+    loadgen_cpu_pct: Spread  # % of one core used by the load generator process
+    service_cpu_pct: Spread  # % of one core used by ingest
+    machine_busy_pct: Spread  # whole machine, 100 % = both cores: shows the noise
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +44,14 @@ class IntakeResult:
     anchor: ProducerAnchor | None
     best_batched: str
     best_single: str
-    batched_vs_producer_perf: Spread   # best batched events/s ÷ ProducerPerformance records/s
+    batched_vs_producer_perf: Spread  # best batched events/s ÷ ProducerPerformance records/s
 
 
 @dataclass(frozen=True, slots=True)
 class ConsumerAnchor:
     records: int
-    fetch_records_per_s: Spread        # excludes the group join: comparable to ours
-    records_per_s: Spread              # including the join
+    fetch_records_per_s: Spread  # excludes the group join: comparable to ours
+    records_per_s: Spread  # including the join
     cpu_pct: Spread
 
 
@@ -59,28 +59,28 @@ class ConsumerAnchor:
 class AggregatorResult:
     events_prefilled: int
     prefill_seconds: float
-    events_per_s: Spread               # steady state, 1 %..99 % of the topic (or time cap)
-    events_applied: tuple[int, ...]    # per repetition, from the Redis fences
-    ledger_rows: tuple[int, ...]       # per repetition, ledger_events count afterwards
+    events_per_s: Spread  # steady state, 1 %..99 % of the topic (or time cap)
+    events_applied: tuple[int, ...]  # per repetition, from the Redis fences
+    ledger_rows: tuple[int, ...]  # per repetition, ledger_events count afterwards
     seconds: tuple[float, ...]
-    capped: bool                       # a repetition hit the time cap before the end
+    capped: bool  # a repetition hit the time cap before the end
     service_cpu_pct: Spread
     machine_busy_pct: Spread
     anchor: ConsumerAnchor | None
     vs_consumer_perf: Spread
-    instances: int = 1                 # aggregator processes in the consumer group
+    instances: int = 1  # aggregator processes in the consumer group
 
 
 @dataclass(frozen=True, slots=True)
 class E2eCase:
     target_rate: float
-    achieved_rate: Spread              # acknowledged events/s over the sending window
-    p50_ms: Spread                     # 202 -> visible in GET /v1/progress (probe events)
+    achieved_rate: Spread  # acknowledged events/s over the sending window
+    p50_ms: Spread  # 202 -> visible in GET /v1/progress (probe events)
     p99_ms: Spread
     max_ms: Spread
     probes_acked: int
     probes_seen: int
-    dropped_slots: int                 # offered batches skipped because 512 were in flight
+    dropped_slots: int  # offered batches skipped because 512 were in flight
     error_share: float
     sustained: bool
     loadgen_cpu_pct: Spread
@@ -159,8 +159,8 @@ class ProfileResult:
     service: str
     tool: str
     seconds: float
-    samples: int                       # on-CPU samples (100 per second per busy thread)
-    idle_samples: int                  # threads waiting in epoll/conditions, left out
+    samples: int  # on-CPU samples (100 per second per busy thread)
+    idle_samples: int  # threads waiting in epoll/conditions, left out
     by_self: tuple[ProfileLine, ...]
     by_total: tuple[ProfileLine, ...]  # our own code (settlement_*) only
 
@@ -197,6 +197,5 @@ def _clean(value: Any) -> Any:
 
 def to_json(report: BenchReport) -> dict[str, Any]:
     data = asdict(report)
-    data["verdicts"] = [{**asdict(v), "met": v.met, "attainment": v.attainment}
-                        for v in report.verdicts]
+    data["verdicts"] = [{**asdict(v), "met": v.met, "attainment": v.attainment} for v in report.verdicts]
     return _clean(data)  # type: ignore[no-any-return]

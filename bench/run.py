@@ -42,15 +42,20 @@ def log(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--only", action="append", default=[],
-                        help=f"stages to run, comma-separated or repeated: {', '.join(STAGES)}")
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
-                        help="multiply event counts (default $BENCH_SCALE or 1)")
-    parser.add_argument("--reps", type=int, help="repetitions per figure (default 3, minimum 3 "
-                        "for a reportable run)")
+    parser.add_argument(
+        "--only", action="append", default=[], help=f"stages to run, comma-separated or repeated: {', '.join(STAGES)}"
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("BENCH_SCALE", "1")),
+        help="multiply event counts (default $BENCH_SCALE or 1)",
+    )
+    parser.add_argument("--reps", type=int, help="repetitions per figure (default 3, minimum 3 for a reportable run)")
     parser.add_argument("--events", type=int, help="events pre-filled for the aggregator")
     parser.add_argument("--history", help="history levels for reads/growth, e.g. 1e4,1e6,1e7")
     parser.add_argument("--rebuild-at", type=float, help="history level for the rebuild timing")
@@ -59,15 +64,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--e2e-rates", help="offered rates, e.g. 1000,6000")
     parser.add_argument("--read-requests", type=int, help="requests per read repetition")
     parser.add_argument("--profile-seconds", type=float, help="seconds of py-spy sampling")
-    parser.add_argument("--profile-service", choices=["ingest", "aggregate", "api"],
-                        help="profile this service instead of the slowest stage's")
-    parser.add_argument("--ingest-workers", type=int,
-                        default=int(os.environ.get("INGEST_WORKERS", "2")),
-                        help="ingest worker processes (default $INGEST_WORKERS or 2, as "
-                             "deploy/local/stack.sh runs it)")
-    parser.add_argument("--aggregators", type=int,
-                        help="aggregator processes for the scale-out measurement (default 2; "
-                             "1 skips it)")
+    parser.add_argument(
+        "--profile-service",
+        choices=["ingest", "aggregate", "api"],
+        help="profile this service instead of the slowest stage's",
+    )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=int(os.environ.get("INGEST_WORKERS", "2")),
+        help="ingest worker processes (default $INGEST_WORKERS or 2, as deploy/local/stack.sh runs it)",
+    )
+    parser.add_argument(
+        "--aggregators", type=int, help="aggregator processes for the scale-out measurement (default 2; 1 skips it)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     return parser.parse_args(argv)
@@ -103,15 +113,24 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
 
 def host_info() -> dict[str, Any]:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=False, cwd=RESULTS.parent).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "services"], capture_output=True,
-                               text=True, check=False, cwd=RESULTS.parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=RESULTS.parent
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "services"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=RESULTS.parent,
+        ).stdout.strip()
     except OSError:
         commit, dirty = "unknown", ""
-    return {"cpus": os.cpu_count(), "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-            "commit": commit + ("+uncommitted services" if dirty else ""),
-            "python": sys.version.split()[0]}
+    return {
+        "cpus": os.cpu_count(),
+        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        "commit": commit + ("+uncommitted services" if dirty else ""),
+        "python": sys.version.split()[0],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,37 +171,50 @@ def main(argv: list[str] | None = None) -> int:
         if "intake" in stages:
             attempt("intake", lambda: results.__setitem__("intake", run_intake(cfg, base, log, args.keep)))
         if "aggregator" in stages:
+
             def aggregator() -> None:
                 results["aggregator"], results["aggregator_scaled"] = run_aggregator(
-                    cfg, base, need_source(), log, args.keep)
+                    cfg, base, need_source(), log, args.keep
+                )
+
             attempt("aggregator", aggregator)
         if "e2e" in stages:
             attempt("e2e", lambda: results.__setitem__("e2e", run_e2e(cfg, base, log, args.keep)))
         if "reads" in stages or "growth" in stages:
+
             def reads_and_growth() -> None:
-                reads, growth = run_reads_and_growth(cfg, base, log, "reads" in stages,
-                                                     "growth" in stages, args.keep)
+                reads, growth = run_reads_and_growth(cfg, base, log, "reads" in stages, "growth" in stages, args.keep)
                 results["reads"] = reads
                 results["growth"] = growth
+
             attempt("reads+growth", reads_and_growth)
         if "profile" in stages:
+
             def profile() -> None:
                 partial = BenchReport("", "", "", {}, {}, **results)
-                target = ((args.profile_service and ("requested", args.profile_service))
-                          or slowest(verdicts(partial)) or ("aggregator: events/s", "aggregate"))
+                target = (
+                    (args.profile_service and ("requested", args.profile_service))
+                    or slowest(verdicts(partial))
+                    or ("aggregator: events/s", "aggregate")
+                )
                 stage, service = target
                 src = need_source() if service == "aggregate" else None
                 results["profile"] = profile_service(cfg, base, stage, service, src, log)
+
             attempt("profile", profile)
     finally:
         if source is not None:
             source.delete()
 
-    report = BenchReport(started_at=started.isoformat(timespec="seconds"),
-                         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                         mode=cfg.mode, host=host_info(),
-                         config={**dataclasses.asdict(cfg), "ingest_workers": args.ingest_workers},
-                         errors=errors, **results)
+    report = BenchReport(
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        mode=cfg.mode,
+        host=host_info(),
+        config={**dataclasses.asdict(cfg), "ingest_workers": args.ingest_workers},
+        errors=errors,
+        **results,
+    )
     report = dataclasses.replace(report, verdicts=verdicts(report))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{stamp}.json"

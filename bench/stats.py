@@ -95,8 +95,9 @@ def cpu_percent(cpu_seconds: float, wall_seconds: float) -> float:
     return 100.0 * cpu_seconds / wall_seconds if wall_seconds > 0 else math.nan
 
 
-def steady_rate(samples: Sequence[tuple[float, float]], total: float,
-                start_fraction: float = 0.01, end_fraction: float = 0.99) -> float:
+def steady_rate(
+    samples: Sequence[tuple[float, float]], total: float, start_fraction: float = 0.01, end_fraction: float = 0.99
+) -> float:
     """Throughput from (time, cumulative count) samples, excluding warm-up and tail.
 
     Measured from the first sample at or above `start_fraction` of `total` to the first
@@ -112,8 +113,7 @@ def steady_rate(samples: Sequence[tuple[float, float]], total: float,
     return (end[1] - start[1]) / (end[0] - start[0])
 
 
-def is_sustained(target: float, achieved: float, dropped: int, acked: int, seen: int,
-                 error_share: float) -> bool:
+def is_sustained(target: float, achieved: float, dropped: int, acked: int, seen: int, error_share: float) -> bool:
     """Held means: ≥ 95 % of the offered rate acknowledged, no offered batch skipped for
     lack of capacity, < 1 % errors, and every acknowledged probe visible before the drain
     timeout (so the aggregator did not fall ever further behind)."""

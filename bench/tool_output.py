@@ -35,9 +35,14 @@ def parse_producer_performance(output: str) -> ProducerPerfSummary:
         raise ValueError(f"no ProducerPerformance summary in output: {output[-500:]!r}")
     m = matches[-1]
     return ProducerPerfSummary(
-        records=int(m["records"]), records_per_s=float(m["rate"]), mb_per_s=float(m["mb"]),
-        avg_ms=float(m["avg"]), max_ms=float(m["max"]), p50_ms=float(m["p50"]),
-        p99_ms=float(m["p99"]))
+        records=int(m["records"]),
+        records_per_s=float(m["rate"]),
+        mb_per_s=float(m["mb"]),
+        avg_ms=float(m["avg"]),
+        max_ms=float(m["max"]),
+        p50_ms=float(m["p50"]),
+        p99_ms=float(m["p99"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,8 @@ def parse_consumer_performance(output: str) -> ConsumerPerfSummary:
         records_per_s=float(row["nMsg.sec"]),
         fetch_records_per_s=float(row["fetch.nMsg.sec"]),
         mb_per_s=float(row["MB.sec"]),
-        rebalance_ms=float(row["rebalance.time.ms"]))
+        rebalance_ms=float(row["rebalance.time.ms"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +91,22 @@ def _frame_name(frame: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StackProfile:
-    samples: int                       # on-CPU samples analysed
-    idle_samples: int                  # samples parked in a wait (left out of the shares)
+    samples: int  # on-CPU samples analysed
+    idle_samples: int  # samples parked in a wait (left out of the shares)
     by_self: tuple[HotFunction, ...]
     by_total: tuple[HotFunction, ...]
 
 
 # Leaf frames that mean "waiting", not "working": py-spy counts a thread blocked in epoll
 # or on a condition as active, which would hide the real hot spots behind idle time.
-IDLE_LEAVES = ("select (selectors.py)", "EpollSelector.select", "Condition.wait",
-               "Event.wait", "Queue.get", "_worker (concurrent/futures/thread.py)")
+IDLE_LEAVES = (
+    "select (selectors.py)",
+    "EpollSelector.select",
+    "Condition.wait",
+    "Event.wait",
+    "Queue.get",
+    "_worker (concurrent/futures/thread.py)",
+)
 
 
 ENTRY_POINTS = ("<module> (", "main (")
@@ -132,13 +144,14 @@ def hot_functions(collapsed: str, top: int = 15, focus: tuple[str, ...] = ()) ->
         return StackProfile(0, idle, (), ())
 
     def row(name: str) -> HotFunction:
-        return HotFunction(name, 100.0 * self_counts[name] / samples,
-                           100.0 * total_counts[name] / samples)
+        return HotFunction(name, 100.0 * self_counts[name] / samples, 100.0 * total_counts[name] / samples)
 
     by_self = tuple(row(name) for name, _ in self_counts.most_common(top))
-    by_total = tuple(row(name) for name, n in total_counts.most_common()
-                     if n < 0.9 * samples and not name.startswith(ENTRY_POINTS)
-                     and (not focus or any(f in name for f in focus)))[:top]
+    by_total = tuple(
+        row(name)
+        for name, n in total_counts.most_common()
+        if n < 0.9 * samples and not name.startswith(ENTRY_POINTS) and (not focus or any(f in name for f in focus))
+    )[:top]
     return StackProfile(samples, idle, by_self, by_total)
 
 
@@ -168,10 +181,10 @@ def machine_cpu_ticks(proc_stat: str) -> tuple[int, int]:
 class WrkSummary:
     requests: int
     seconds: float
-    accepted: int                      # events acknowledged (202, or per-batch "accepted")
-    ok: int                            # 200/202 answers
-    bad: int                           # other HTTP statuses
-    socket_errors: int                 # connect/read/write errors and timeouts
+    accepted: int  # events acknowledged (202, or per-batch "accepted")
+    ok: int  # 200/202 answers
+    bad: int  # other HTTP statuses
+    socket_errors: int  # connect/read/write errors and timeouts
     p50_ms: float
     p99_ms: float
     max_ms: float
@@ -182,10 +195,15 @@ def parse_wrk(output: str) -> WrkSummary:
     line = next((ln for ln in output.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise ValueError(f"no BENCH line in wrk output: {output[-500:]!r}")
-    data = json.loads(line[len("BENCH "):])
+    data = json.loads(line[len("BENCH ") :])
     return WrkSummary(
-        requests=int(data["requests"]), seconds=data["duration_us"] / 1e6,
-        accepted=int(data["accepted"]), ok=int(data["ok"]), bad=int(data["bad"]),
-        socket_errors=sum(int(data[k]) for k in ("connect_errors", "read_errors",
-                                                  "write_errors", "timeouts")),
-        p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000, max_ms=data["max_us"] / 1000)
+        requests=int(data["requests"]),
+        seconds=data["duration_us"] / 1e6,
+        accepted=int(data["accepted"]),
+        ok=int(data["ok"]),
+        bad=int(data["bad"]),
+        socket_errors=sum(int(data[k]) for k in ("connect_errors", "read_errors", "write_errors", "timeouts")),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+    )

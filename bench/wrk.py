@@ -31,8 +31,11 @@ def ensure_wrk(log: Log) -> str | None:
         return None
     log("  installing Debian's wrk for the intake load generator")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "install", "-y", "-qq", "wrk"], ["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "wrk"]):
+    for command in (
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+    ):
         subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
         if shutil.which("wrk"):
             break
@@ -49,17 +52,33 @@ class WrkRun:
     wall_seconds: float
 
 
-def run_wrk(wrk: str, url: str, keys: list[str], batch: int, concurrency: int, seconds: float,
-            prefix: str) -> WrkRun:
+def run_wrk(wrk: str, url: str, keys: list[str], batch: int, concurrency: int, seconds: float, prefix: str) -> WrkRun:
     # wrk takes whole seconds only.
     threads = max(1, min(2, concurrency))
-    env = {**os.environ, "BENCH_KEYS": ",".join(keys), "BENCH_BATCH": str(batch),
-           "BENCH_PREFIX": prefix}
+    env = {**os.environ, "BENCH_KEYS": ",".join(keys), "BENCH_BATCH": str(batch), "BENCH_PREFIX": prefix}
     before = os.times()
     started = time.monotonic()
-    proc = subprocess.run([wrk, "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
-                           "--timeout", "30s", "-s", str(SCRIPT), url], env=env,
-                          capture_output=True, text=True, timeout=seconds + 120, check=False)
+    proc = subprocess.run(
+        [
+            wrk,
+            "-t",
+            str(threads),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(SCRIPT),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+    )
     wall = time.monotonic() - started
     after = os.times()
     if proc.returncode != 0:

@@ -94,8 +94,14 @@ class ServiceRunner:
         self.logdir = logdir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, module: str, port: int | None = None,
-              extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen[bytes]:
+    def start(
+        self,
+        name: str,
+        module: str,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> subprocess.Popen[bytes]:
         env = {**os.environ, **self.env, **(extra_env or {})}
         self.logdir.mkdir(parents=True, exist_ok=True)
         log = (self.logdir / f"{name}.log").open("ab")
@@ -116,8 +122,13 @@ class ServiceRunner:
             self.kill(name, signal.SIGTERM)
 
 
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None,
-              name: str = "service", logdir: Path | None = None) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 60.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    name: str = "service",
+    logdir: Path | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

@@ -29,8 +29,9 @@ def rate(rates: dict[str, list[tuple[date, Fraction]]], currency: str, day: date
     return usable[-1] if usable else None
 
 
-def converted_by_year(day_totals: dict[tuple[str, str, str, str], Decimal], category: str,
-                      target: str) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
+def converted_by_year(
+    day_totals: dict[tuple[str, str, str, str], Decimal], category: str, target: str
+) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
     """From the oracle's per-day totals: (converted per year, unconverted per year/currency)."""
     rates = load_rates()
     exact: dict[str, Fraction] = defaultdict(Fraction)

@@ -24,9 +24,14 @@ SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
 
 def producer(env: dict[str, str]) -> KafkaProducer:
     # Batching producer: 50k events in a few seconds. Idempotence keeps per-key order.
-    return KafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","), acks="all",
-                         enable_idempotence=True, linger_ms=20, batch_size=512 * 1024,
-                         max_block_ms=60_000)
+    return KafkaProducer(
+        bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        batch_size=512 * 1024,
+        max_block_ms=60_000,
+    )
 
 
 def produce(prod: KafkaProducer, topic: str, msgs: Iterable[Msg]) -> None:
@@ -54,10 +59,10 @@ def ledger_positions(env: dict[str, str]) -> dict[int, int]:
     engine = create_engine(env["DATABASE_URL"])
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT partition, next_offset FROM consumer_offsets "
-                "WHERE group_id = :g AND topic = :t"),
-                {"g": env["CONSUMER_GROUP"], "t": env["EVENTS_TOPIC"]}).all()
+            rows = conn.execute(
+                text("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = :g AND topic = :t"),
+                {"g": env["CONSUMER_GROUP"], "t": env["EVENTS_TOPIC"]},
+            ).all()
         return {int(p): int(o) for p, o in rows}
     finally:
         engine.dispose()
@@ -87,8 +92,9 @@ def wait_caught_up(env: dict[str, str], timeout: float = 120.0) -> None:
         if caught_up(env, ends):
             return
         time.sleep(0.25)
-    raise AssertionError(f"not caught up after {timeout}s: ends={ends} "
-                         f"ledger={ledger_positions(env)} fences={fences(env, ends)}")
+    raise AssertionError(
+        f"not caught up after {timeout}s: ends={ends} ledger={ledger_positions(env)} fences={fences(env, ends)}"
+    )
 
 
 def summed_fields(env: dict[str, str]) -> dict[str, int]:
@@ -102,8 +108,14 @@ def summed_fields(env: dict[str, str]) -> dict[str, int]:
 
 
 def settlementctl(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SETTLEMENTCTL), *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(SETTLEMENTCTL), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def scalar(env: dict[str, str], sql: str) -> int:

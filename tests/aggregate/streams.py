@@ -39,12 +39,28 @@ def _amount(rng: random.Random, currency: str) -> Decimal:
     return Decimal(units).scaleb(-EXPONENTS[currency])
 
 
-def _event(bank: str, event_id: str, category: str, amount: Decimal, currency: str, day: date,
-           direction: str, country: str, reverses: str | None = None) -> SettlementEvent:
-    return SettlementEvent(bank_id=bank, event_id=event_id, category=Category(category),
-                           amount=amount, currency=currency, value_date=day,
-                           direction=Direction(direction), counterparty_country=country,
-                           reverses=reverses)
+def _event(
+    bank: str,
+    event_id: str,
+    category: str,
+    amount: Decimal,
+    currency: str,
+    day: date,
+    direction: str,
+    country: str,
+    reverses: str | None = None,
+) -> SettlementEvent:
+    return SettlementEvent(
+        bank_id=bank,
+        event_id=event_id,
+        category=Category(category),
+        amount=amount,
+        currency=currency,
+        value_date=day,
+        direction=Direction(direction),
+        counterparty_country=country,
+        reverses=reverses,
+    )
 
 
 def _msg(event: SettlementEvent, kind: str) -> Msg:
@@ -68,8 +84,7 @@ def _poison(rng: random.Random, bank: str, template: bytes) -> Msg:
     return Msg(bank.encode(), json.dumps(data).encode(), "poison:schema")
 
 
-def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float = 0.01,
-             tag: str = "") -> list[Msg]:
+def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float = 0.01, tag: str = "") -> list[Msg]:
     """A shuffled stream: originals plus duplicates, conflicting duplicates, reversals
     (some before their original, some mismatched, some twice), and poison messages.
     Value dates span 2018-2021 in random order (out of order and late)."""
@@ -99,8 +114,10 @@ def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float =
             put(t + rng.uniform(0.5, 30), _msg(original, "duplicate"))
         elif roll < 0.15:
             other = amount + Decimal(1).scaleb(-EXPONENTS[currency])
-            put(t + rng.uniform(0.5, 30), _msg(
-                _event(bank, eid, category, other, currency, day, direction, country), "conflict"))
+            put(
+                t + rng.uniform(0.5, 30),
+                _msg(_event(bank, eid, category, other, currency, day, direction, country), "conflict"),
+            )
         if rng.random() < 0.18:
             before = rng.random() < 0.35
             rt = t - rng.uniform(0.5, 15) if before else t + rng.uniform(0.5, 40)
@@ -114,14 +131,12 @@ def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float =
                     r_amount = amount.quantize(Decimal(1).scaleb(-EXPONENTS[r_currency]))
                     if r_amount <= 0:
                         r_amount = Decimal(1)
-            reversal = _event(bank, f"{tag}r{i}", category, r_amount, r_currency, day,
-                              direction, country, reverses=eid)
+            reversal = _event(bank, f"{tag}r{i}", category, r_amount, r_currency, day, direction, country, reverses=eid)
             put(rt, _msg(reversal, "reversal"))
             if rng.random() < 0.10:
                 put(rt + rng.uniform(0.1, 20), _msg(reversal, "reversal-duplicate"))
             if rng.random() < 0.10:
-                again = _event(bank, f"{tag}rr{i}", category, amount, currency, day, direction,
-                               country, reverses=eid)
+                again = _event(bank, f"{tag}rr{i}", category, amount, currency, day, direction, country, reverses=eid)
                 put(rt + rng.uniform(0.1, 20), _msg(again, "reversal-twice"))
         if rng.random() < poison_rate:
             put(t + rng.uniform(0, 5), _poison(rng, bank, _msg(original, "template").value))
@@ -159,8 +174,11 @@ def oracle(msgs: list[Msg]) -> Expected:
 
     def add(row: _Row, sign: int) -> None:
         amount = row.amount * sign
-        for grain, label in (("d", row.day.isoformat()), ("m", row.day.strftime("%Y-%m")),
-                             ("y", row.day.strftime("%Y"))):
+        for grain, label in (
+            ("d", row.day.isoformat()),
+            ("m", row.day.strftime("%Y-%m")),
+            ("y", row.day.strftime("%Y")),
+        ):
             totals[(row.category, row.currency, grain, label)] += amount
         counts[(row.category, row.day.strftime("%Y"))] += sign
 
@@ -172,8 +190,9 @@ def oracle(msgs: list[Msg]) -> Expected:
         key = (bank, eid)
         if key in rows:
             continue  # duplicate or conflicting duplicate: the first copy wins
-        row = _Row(Decimal(d["amount"]), d["currency"], d["category"],
-                   date.fromisoformat(d["value_date"]), bank, reverses, "")
+        row = _Row(
+            Decimal(d["amount"]), d["currency"], d["category"], date.fromisoformat(d["value_date"]), bank, reverses, ""
+        )
         if reverses is None:
             row.status = "counted"
             rows[key] = row
@@ -200,8 +219,13 @@ def oracle(msgs: list[Msg]) -> Expected:
                 rows[key] = row
                 active[target_key] = eid
             continue
-        if (target.reverses is not None or target.status != "counted" or target_key in active
-                or target.amount != row.amount or target.currency != row.currency):
+        if (
+            target.reverses is not None
+            or target.status != "counted"
+            or target_key in active
+            or target.amount != row.amount
+            or target.currency != row.currency
+        ):
             continue
         row.status = "applied"
         rows[key] = row
@@ -223,8 +247,7 @@ def totals_from_fields(fields: dict[str, int]) -> Expected:
             continue
         if parts[0] == "c":
             _, category, currency, grain, label = parts
-            totals[(category, currency, grain, label)] = Decimal(value).scaleb(
-                -EXPONENTS[currency])
+            totals[(category, currency, grain, label)] = Decimal(value).scaleb(-EXPONENTS[currency])
         elif parts[0] == "n":
             counts[(parts[1], parts[3])] = value
     return Expected(totals=totals, counts=counts)

@@ -25,7 +25,8 @@ FAULT_AT_KILL = 3  # the 4th crash is the fault hook's
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
-        isolated_env: dict[str, str], services: ServiceRunner) -> None:
+    isolated_env: dict[str, str], services: ServiceRunner
+) -> None:
     msgs = generate(SEED, originals=37_500, banks=24, tag="c")
     assert len(msgs) >= 50_000
     expected = oracle(msgs)
@@ -33,11 +34,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     port = free_port()
     # A static member id lets each restart take the partitions back without waiting for
     # the killed member's session to expire (the fence does not depend on it).
-    base_env = {"AGGREGATE_PORT": str(port), "AGGREGATE_INSTANCE_ID": "crash-test",
-                "AGGREGATE_BATCH_SIZE": "1000"}
+    base_env = {"AGGREGATE_PORT": str(port), "AGGREGATE_INSTANCE_ID": "crash-test", "AGGREGATE_BATCH_SIZE": "1000"}
 
     prod = probe.producer(isolated_env)
-    chunks = [msgs[i:i + CHUNK] for i in range(0, len(msgs), CHUNK)]
+    chunks = [msgs[i : i + CHUNK] for i in range(0, len(msgs), CHUNK)]
     assert len(chunks) > CHUNKS_PER_KILL * KILLS  # some of the stream is left after the kills
     # The stream is released in steps, one before each restart, so every incarnation
     # starts with a backlog and is killed with work left, however fast it has become
@@ -63,9 +63,13 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             assert time.monotonic() < release_deadline, "the feeder is stuck"
             time.sleep(0.05)
         if kill == FAULT_AT_KILL:
-            proc = services.start("aggregate", "settlement_aggregate", port, wait=False,
-                                  extra_env={**base_env,
-                                             "AGGREGATE_FAULT": "crash_after_ledger_commit:3"})
+            proc = services.start(
+                "aggregate",
+                "settlement_aggregate",
+                port,
+                wait=False,
+                extra_env={**base_env, "AGGREGATE_FAULT": "crash_after_ledger_commit:3"},
+            )
             assert proc.wait(timeout=60) == 137, "the fault hook did not fire"
             services.procs.pop("aggregate", None)
             # The crash left the ledger ahead of the Redis fence on some partition.
@@ -78,8 +82,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
             # Kill while it is busy: once it has committed something, at a random moment.
             deadline = time.monotonic() + 30
-            while (sum(probe.ledger_positions(isolated_env).values()) == before
-                   and time.monotonic() < deadline):
+            while sum(probe.ledger_positions(isolated_env).values()) == before and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(rng.uniform(0.0, 0.3))
             services.kill("aggregate")  # SIGKILL

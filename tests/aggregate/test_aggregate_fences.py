@@ -27,10 +27,17 @@ P = 0
 
 
 def message(event_id: str, amount: str, reverses: str | None = None) -> bytes:
-    ev = SettlementEvent(bank_id="bf", event_id=event_id, category=Category.OFFSHORE,
-                         amount=Decimal(amount), currency="USD", value_date=date(2020, 2, 29),
-                         direction=Direction.INBOUND, counterparty_country="HK",
-                         reverses=reverses)
+    ev = SettlementEvent(
+        bank_id="bf",
+        event_id=event_id,
+        category=Category.OFFSHORE,
+        amount=Decimal(amount),
+        currency="USD",
+        value_date=date(2020, 2, 29),
+        direction=Direction.INBOUND,
+        counterparty_country="HK",
+        reverses=reverses,
+    )
     return encode(Envelope(ev, datetime.now(UTC)))
 
 
@@ -51,20 +58,21 @@ def client(isolated_env: dict[str, str]) -> redis.Redis:
     return probe.redis_client(isolated_env)
 
 
-def commit(repo: LedgerRepository, first_offset: int, values: list[bytes],
-           belief: int) -> CommitResult:
+def commit(repo: LedgerRepository, first_offset: int, values: list[bytes], belief: int) -> CommitResult:
     records = [Received(P, first_offset + i, b"bf", v) for i, v in enumerate(values)]
     valid, invalid = split(records)
-    return repo.commit_batch(valid, invalid, {P: belief}, {P: records[-1].offset},
-                             datetime.now(UTC), before_commit=lambda plan: None)
+    return repo.commit_batch(
+        valid, invalid, {P: belief}, {P: records[-1].offset}, datetime.now(UTC), before_commit=lambda plan: None
+    )
 
 
 def usd_total(client: redis.Redis) -> int:
     return int(client.hget(totals_key(P), "c|offshore|USD|d|2020-02-29") or 0)
 
 
-def test_fences_end_to_end(repo: LedgerRepository, client: redis.Redis, engine: Engine,
-                           isolated_env: dict[str, str]) -> None:
+def test_fences_end_to_end(
+    repo: LedgerRepository, client: redis.Redis, engine: Engine, isolated_env: dict[str, str]
+) -> None:
     assert repo.claim_positions({P: 0}) == {P: 0}
     assert repo.claim_positions({P: 5}) == {P: 0}, "an existing position always wins"
     projection = Projection(client, repo, replay_chunk=1)
@@ -85,8 +93,7 @@ def test_fences_end_to_end(repo: LedgerRepository, client: redis.Redis, engine: 
     assert probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events") == 2
 
     # Crash between ledger commit and Redis apply: batch 2 never reaches Redis ...
-    second = commit(repo, 2, [message("c", "4.00"), message("r", "1.00", reverses="a")],
-                    belief=2)
+    second = commit(repo, 2, [message("c", "4.00"), message("r", "1.00", reverses="a")], belief=2)
     assert [e.amount_minor for e in second.plan.effects] == [400, -100]
     # ... and the next batch's compare-and-set fails, so the gap is replayed from the ledger
     # (chunk size 1: one offset per Redis call).
@@ -107,6 +114,6 @@ def test_fences_end_to_end(repo: LedgerRepository, client: redis.Redis, engine: 
     assert (result.partition, result.fence, result.effects) == (P, 4, 5)
     assert usd_total(client) == 1400
     assert all(not c.drift for c in reconcile(engine, client, group, topic))
-    assert client.hgetall(totals_key(P)) == {
-        k: v for k, v in before.items() if k != "c|offshore|USD|d|2020-02-29"} | {
-        "c|offshore|USD|d|2020-02-29": "1400"}
+    assert client.hgetall(totals_key(P)) == {k: v for k, v in before.items() if k != "c|offshore|USD|d|2020-02-29"} | {
+        "c|offshore|USD|d|2020-02-29": "1400"
+    }

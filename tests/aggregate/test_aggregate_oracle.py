@@ -25,8 +25,7 @@ pytestmark = pytest.mark.integration
 SEED = int(os.environ.get("AGGREGATE_ORACLE_SEED", "20200417"))
 
 
-def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str],
-                                               services: ServiceRunner) -> None:
+def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], services: ServiceRunner) -> None:
     msgs = generate(SEED, originals=8000)
     kinds = {m.kind for m in msgs}
     assert {"original", "duplicate", "conflict", "reversal", "reversal-twice"} <= kinds
@@ -36,8 +35,12 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str],
 
     port = free_port()
     # Small batches so that a reversal and its original often land in different batches.
-    services.start("aggregate", "settlement_aggregate", port,
-                   extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"})
+    services.start(
+        "aggregate",
+        "settlement_aggregate",
+        port,
+        extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"},
+    )
     probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], msgs)
     probe.wait_caught_up(isolated_env)
 
@@ -47,8 +50,10 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str],
     assert not missing, list(missing.items())[:5]
     assert not extra, list(extra.items())[:5]
     assert actual.counts == expected.counts
-    assert probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events WHERE reverses IS NULL"
-                        ) == expected.counted_events
+    assert (
+        probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events WHERE reverses IS NULL")
+        == expected.counted_events
+    )
 
     reconcile = probe.settlementctl(isolated_env, "reconcile")
     assert reconcile.returncode == 0, reconcile.stdout[-2000:] + reconcile.stderr[-2000:]
@@ -66,9 +71,12 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str],
     for category in CATEGORIES:
         target = "USD" if category == "offshore" else "CNY"
         want_converted, want_unconverted = converted_by_year(expected.totals, category, target)
-        response = httpx.get(f"http://127.0.0.1:{api_port}/v1/totals", timeout=30, params={
-            "category": category, "granularity": "year", "from": "2018-01-01", "to": "2021-12-31"},
-            headers={"Authorization": f"Bearer {operator_key}"})
+        response = httpx.get(
+            f"http://127.0.0.1:{api_port}/v1/totals",
+            timeout=30,
+            params={"category": category, "granularity": "year", "from": "2018-01-01", "to": "2021-12-31"},
+            headers={"Authorization": f"Bearer {operator_key}"},
+        )
         assert response.status_code == 200, response.text
         for point in response.json()["points"]:
             year = point["period"]

@@ -43,35 +43,44 @@ def wait_status(port: int, status: int, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def test_outages_pause_and_lose_nothing(isolated_env: dict[str, str], services: ServiceRunner,
-                                        proxies: tuple[TcpProxy, TcpProxy]) -> None:
+def test_outages_pause_and_lose_nothing(
+    isolated_env: dict[str, str], services: ServiceRunner, proxies: tuple[TcpProxy, TcpProxy]
+) -> None:
     pg_proxy, redis_proxy = proxies
     pg_url = make_url(isolated_env["DATABASE_URL"]).set(host="127.0.0.1", port=pg_proxy.port)
     redis_url = isolated_env["REDIS_URL"].replace(
-        str(make_url(isolated_env["REDIS_URL"].replace("redis://", "postgresql://", 1)).port),
-        str(redis_proxy.port), 1)
+        str(make_url(isolated_env["REDIS_URL"].replace("redis://", "postgresql://", 1)).port), str(redis_proxy.port), 1
+    )
     msgs = generate(31, originals=6000, tag="o")
     expected = oracle(msgs)
     third = len(msgs) // 3
     port = free_port()
-    services.start("aggregate", "settlement_aggregate", port, extra_env={
-        "AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "300",
-        "DATABASE_URL": pg_url.render_as_string(hide_password=False), "REDIS_URL": redis_url,
-        "AGGREGATE_BACKOFF_MAX_S": "1"})
+    services.start(
+        "aggregate",
+        "settlement_aggregate",
+        port,
+        extra_env={
+            "AGGREGATE_PORT": str(port),
+            "AGGREGATE_BATCH_SIZE": "300",
+            "DATABASE_URL": pg_url.render_as_string(hide_password=False),
+            "REDIS_URL": redis_url,
+            "AGGREGATE_BACKOFF_MAX_S": "1",
+        },
+    )
     wait_status(port, 200)
     prod = probe.producer(isolated_env)
 
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[:third])
     pg_proxy.cut()
     wait_status(port, 503)
-    probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[third:2 * third])
+    probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[third : 2 * third])
     time.sleep(1.5)
     assert readiness(port) == 503
     pg_proxy.start()
     wait_status(port, 200)
 
     redis_proxy.cut()
-    probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[2 * third:])
+    probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[2 * third :])
     wait_status(port, 503)
     time.sleep(1.5)
     redis_proxy.start()

@@ -20,12 +20,26 @@ NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = date(2020, 6, 30)
 
 
-def raw(event_id: str, amount: str = "10.00", *, currency: str = "CNY", bank: str = "b1",
-        reverses: str | None = None, category: str = "offshore") -> bytes:
-    ev = SettlementEvent(bank_id=bank, event_id=event_id, category=Category(category),
-                         amount=Decimal(amount), currency=currency, value_date=DAY,
-                         direction=Direction.OUTBOUND, counterparty_country="SG",
-                         reverses=reverses)
+def raw(
+    event_id: str,
+    amount: str = "10.00",
+    *,
+    currency: str = "CNY",
+    bank: str = "b1",
+    reverses: str | None = None,
+    category: str = "offshore",
+) -> bytes:
+    ev = SettlementEvent(
+        bank_id=bank,
+        event_id=event_id,
+        category=Category(category),
+        amount=Decimal(amount),
+        currency=currency,
+        value_date=DAY,
+        direction=Direction.OUTBOUND,
+        counterparty_country="SG",
+        reverses=reverses,
+    )
     return encode(Envelope(ev, NOW))
 
 
@@ -37,17 +51,27 @@ def valid(offset: int, value: bytes, partition: int = 0) -> Valid:
 
 def stored(item: Valid, status: Status, row_id: int) -> LedgerRow:
     ev = item.envelope.event
-    return LedgerRow(row_id=row_id, bank_id=ev.bank_id, event_id=ev.event_id,
-                     body_hash=item.body_hash, category=ev.category.value,
-                     amount=ev.amount.quantize(Decimal("0.0001")),  # as numeric(30, 4) returns it
-                     currency=ev.currency, value_date=ev.value_date,
-                     direction=ev.direction.value, country=ev.counterparty_country,
-                     reverses=ev.reverses, uetr=None, status=status, partition=item.partition,
-                     offset=item.offset, ingested_at=NOW)
+    return LedgerRow(
+        row_id=row_id,
+        bank_id=ev.bank_id,
+        event_id=ev.event_id,
+        body_hash=item.body_hash,
+        category=ev.category.value,
+        amount=ev.amount.quantize(Decimal("0.0001")),  # as numeric(30, 4) returns it
+        currency=ev.currency,
+        value_date=ev.value_date,
+        direction=ev.direction.value,
+        country=ev.counterparty_country,
+        reverses=ev.reverses,
+        uetr=None,
+        status=status,
+        partition=item.partition,
+        offset=item.offset,
+        ingested_at=NOW,
+    )
 
 
-def plan(*items: Valid, known: dict[Key, LedgerRow] | None = None,
-         invalid: tuple[Invalid, ...] = ()) -> BatchPlan:
+def plan(*items: Valid, known: dict[Key, LedgerRow] | None = None, invalid: tuple[Invalid, ...] = ()) -> BatchPlan:
     return plan_batch(list(items), list(invalid), known or {}, NOW)
 
 
@@ -57,45 +81,61 @@ def net(p: BatchPlan) -> int:
 
 # -- decode ---------------------------------------------------------------------------
 
+
 def test_classify_splits_poison_from_valid_with_reasons() -> None:
     good = raw("e1")
     bad_json = b"{nope"
     bad_currency = json.dumps({**json.loads(good), "currency": "XXX"}).encode()
     sub_minor = json.dumps({**json.loads(good), "amount": "1.001"}).encode()
-    records = [Received(0, i, b"k", v) for i, v in
-               enumerate([good, bad_json, bad_currency, sub_minor, None])]
+    records = [Received(0, i, b"k", v) for i, v in enumerate([good, bad_json, bad_currency, sub_minor, None])]
     ok, poison = split(records)
     assert [v.offset for v in ok] == [0]
     assert ok[0].amount_minor == 1000
     assert [(p.offset, p.reason) for p in poison] == [
-        (1, "undecodable"), (2, "schema"), (3, "schema"), (4, "undecodable")]
+        (1, "undecodable"),
+        (2, "schema"),
+        (3, "schema"),
+        (4, "undecodable"),
+    ]
     assert poison[0].raw == bad_json
 
 
 # -- reversal matching ----------------------------------------------------------------
 
+
 def original_row(status: Status = Status.COUNTED, reverses: str | None = None) -> LedgerRow:
     return stored(valid(0, raw("o1", "25.00", reverses=reverses)), status, 1)
 
 
-@pytest.mark.parametrize(("row", "claim", "by", "verdict"), [
-    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.APPLY),
-    (original_row(), Claim("b1", "r1", "o1", Decimal("25"), "CNY"), None, Verdict.APPLY),
-    (original_row(), Claim("b1", "r1", "o1", Decimal("25.01"), "CNY"), None, Verdict.MISMATCH),
-    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "USD"), None, Verdict.MISMATCH),
-    (original_row(), Claim("b2", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
-    (original_row(Status.REVERSED), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0",
-     Verdict.ALREADY_REVERSED),
-    (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0",
-     Verdict.ALREADY_REVERSED),
-    (original_row(Status.REVERSAL_APPLIED, reverses="x"),
-     Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
-])
+@pytest.mark.parametrize(
+    ("row", "claim", "by", "verdict"),
+    [
+        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.APPLY),
+        (original_row(), Claim("b1", "r1", "o1", Decimal("25"), "CNY"), None, Verdict.APPLY),
+        (original_row(), Claim("b1", "r1", "o1", Decimal("25.01"), "CNY"), None, Verdict.MISMATCH),
+        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "USD"), None, Verdict.MISMATCH),
+        (original_row(), Claim("b2", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
+        (
+            original_row(Status.REVERSED),
+            Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
+            "r0",
+            Verdict.ALREADY_REVERSED,
+        ),
+        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0", Verdict.ALREADY_REVERSED),
+        (
+            original_row(Status.REVERSAL_APPLIED, reverses="x"),
+            Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
+            None,
+            Verdict.MISMATCH,
+        ),
+    ],
+)
 def test_match(row: LedgerRow, claim: Claim, by: str | None, verdict: Verdict) -> None:
     assert match(row, claim, already_reversed_by=by).verdict is verdict
 
 
 # -- batch planning -------------------------------------------------------------------
+
 
 def test_original_counts_and_identical_copy_is_a_duplicate() -> None:
     p = plan(valid(0, raw("e1", "10.00")), valid(1, raw("e1", "10.00")))
@@ -118,14 +158,14 @@ def test_conflicting_copy_goes_to_dlq_in_batch_and_against_the_ledger() -> None:
 
 
 def test_reversal_after_original_subtracts_with_the_originals_attributes() -> None:
-    p = plan(valid(0, raw("o1", "10.00", category="offshore")),
-             valid(1, raw("r1", "10.00", reverses="o1", category="factor_market")))
+    p = plan(
+        valid(0, raw("o1", "10.00", category="offshore")),
+        valid(1, raw("r1", "10.00", reverses="o1", category="factor_market")),
+    )
     assert [e.amount_minor for e in p.effects] == [1000, -1000]
     reversal_effect = p.effects[1]
-    assert (reversal_effect.category, reversal_effect.offset, reversal_effect.event_id) == (
-        "offshore", 1, "r1")
-    assert {r.event_id: r.status for r in p.inserts} == {
-        "o1": Status.REVERSED, "r1": Status.REVERSAL_APPLIED}
+    assert (reversal_effect.category, reversal_effect.offset, reversal_effect.event_id) == ("offshore", 1, "r1")
+    assert {r.event_id: r.status for r in p.inserts} == {"o1": Status.REVERSED, "r1": Status.REVERSAL_APPLIED}
     assert p.reversals_applied == 1
 
 
@@ -147,15 +187,18 @@ def test_pending_reversal_that_does_not_match_is_rejected_to_the_dlq() -> None:
     p = plan(valid(3, raw("o1", "10.50")), known={("b1", "r1"): stored(r1, Status.REVERSAL_PENDING, 9)})
     assert [e.amount_minor for e in p.effects] == [1050]
     assert p.status_updates == ((9, Status.REVERSAL_REJECTED),)
-    assert [(d.partition, d.offset, d.reason, d.event_id) for d in p.dlq] == [
-        (0, 0, "reversal_mismatch", "r1")]
+    assert [(d.partition, d.offset, d.reason, d.event_id) for d in p.dlq] == [(0, 0, "reversal_mismatch", "r1")]
     assert p.dlq[0].raw is not None
     assert json.loads(p.dlq[0].raw)["reverses"] == "o1"
 
 
 def test_reversing_twice_counts_once() -> None:
-    p = plan(valid(0, raw("o1")), valid(1, raw("r1", reverses="o1")),
-             valid(2, raw("r2", reverses="o1")), valid(3, raw("r1", reverses="o1")))
+    p = plan(
+        valid(0, raw("o1")),
+        valid(1, raw("r1", reverses="o1")),
+        valid(2, raw("r2", reverses="o1")),
+        valid(3, raw("r1", reverses="o1")),
+    )
     assert net(p) == 0
     assert [(d.offset, d.reason) for d in p.dlq] == [(2, "already_reversed")]
     assert p.duplicates == 1
@@ -167,8 +210,11 @@ def test_second_pending_reversal_is_already_reversed() -> None:
 
 
 def test_reversal_mismatch_and_self_reversal_are_not_counted() -> None:
-    p = plan(valid(0, raw("o1", "10.00")), valid(1, raw("r1", "10.00", currency="USD", reverses="o1")),
-             valid(2, raw("r2", reverses="r2")))
+    p = plan(
+        valid(0, raw("o1", "10.00")),
+        valid(1, raw("r1", "10.00", currency="USD", reverses="o1")),
+        valid(2, raw("r2", reverses="r2")),
+    )
     assert net(p) == 1000
     assert [d.reason for d in p.dlq] == ["reversal_mismatch", "reversal_mismatch"]
     assert [r.event_id for r in p.inserts] == ["o1"]
@@ -177,8 +223,7 @@ def test_reversal_mismatch_and_self_reversal_are_not_counted() -> None:
 def test_known_reversed_original_rejects_a_new_reversal() -> None:
     o1 = valid(0, raw("o1"))
     r1 = valid(1, raw("r1", reverses="o1"))
-    known = {("b1", "o1"): stored(o1, Status.REVERSED, 1),
-             ("b1", "r1"): stored(r1, Status.REVERSAL_APPLIED, 2)}
+    known = {("b1", "o1"): stored(o1, Status.REVERSED, 1), ("b1", "r1"): stored(r1, Status.REVERSAL_APPLIED, 2)}
     p = plan(valid(9, raw("r2", reverses="o1")), known=known)
     assert [d.reason for d in p.dlq] == ["already_reversed"]
     assert not p.effects
@@ -195,8 +240,7 @@ def test_effects_are_journalled_at_the_partition_and_offset_that_caused_them() -
     # Items are planned in (partition, offset) order; a reversal's effect belongs to the
     # reversal's own partition/offset, which is what the Redis fence of that partition covers.
     p = plan(valid(4, raw("r1", reverses="o1"), partition=1), valid(7, raw("o1"), partition=0))
-    assert [(e.partition, e.offset, e.amount_minor) for e in p.effects] == [
-        (0, 7, 1000), (1, 4, -1000)]
+    assert [(e.partition, e.offset, e.amount_minor) for e in p.effects] == [(0, 7, 1000), (1, 4, -1000)]
 
 
 def test_referenced_keys_cover_targets_and_waiting_reversals() -> None:
@@ -215,12 +259,14 @@ def test_fault_hook_parsing() -> None:
 
 # -- per-event fast paths ---------------------------------------------------------------
 
+
 def test_split_reads_kafka_consumer_records_directly() -> None:
     from kafka.consumer.fetcher import ConsumerRecord
 
     def record(offset: int, value: bytes | None) -> ConsumerRecord:
-        return ConsumerRecord("t", 3, -1, offset, 0, 0, b"b1", value, [], None, 2,
-                              -1 if value is None else len(value), -1)
+        return ConsumerRecord(
+            "t", 3, -1, offset, 0, 0, b"b1", value, [], None, 2, -1 if value is None else len(value), -1
+        )
 
     good, bad = split([record(7, raw("e1")), record(8, None)])
     assert [(v.partition, v.offset, v.key, v.raw) for v in good] == [(3, 7, b"b1", raw("e1"))]
@@ -229,13 +275,15 @@ def test_split_reads_kafka_consumer_records_directly() -> None:
 
 def test_planned_rows_and_effects_hold_plain_strings_and_exact_minor_units() -> None:
     # psycopg would dump an Enum member by name: COPY rows must carry the values as str.
-    p = plan(valid(0, raw("e1", "12.34", currency="KWD")), valid(1, raw("e2", "5", currency="JPY")),
-             valid(2, raw("r2", "5", currency="JPY", reverses="e2")))
+    p = plan(
+        valid(0, raw("e1", "12.34", currency="KWD")),
+        valid(1, raw("e2", "5", currency="JPY")),
+        valid(2, raw("r2", "5", currency="JPY", reverses="e2")),
+    )
     for row in p.inserts:
         assert (type(row.category), type(row.direction)) == (str, str)
         assert (row.category, row.direction) == ("offshore", "outbound")
-    assert [(e.event_id, e.amount_minor) for e in p.effects] == [
-        ("e1", 12340), ("e2", 5), ("r2", -5)]
+    assert [(e.event_id, e.amount_minor) for e in p.effects] == [("e1", 12340), ("e2", 5), ("r2", -5)]
     assert all(type(e.category) is str and type(e.direction) is str for e in p.effects)
 
 
@@ -245,8 +293,13 @@ def test_binary_copy_types_match_the_table_columns() -> None:
     from settlement_aggregate import ledger
     from settlement_core.db.models import LedgerEffect, LedgerEvent
 
-    names = {"INTEGER": "int4", "BIGINT": "int8", "DATE": "date", "UUID": "uuid",
-             "TIMESTAMP WITH TIME ZONE": "timestamptz"}
+    names = {
+        "INTEGER": "int4",
+        "BIGINT": "int8",
+        "DATE": "date",
+        "UUID": "uuid",
+        "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    }
 
     def copy_type(column: object) -> str:
         compiled = column.type.compile(dialect=postgresql.dialect())  # type: ignore[attr-defined]
@@ -256,5 +309,4 @@ def test_binary_copy_types_match_the_table_columns() -> None:
     stage_columns = [c.strip() for c in ledger._EVENT_COLUMNS.split(",")]
     assert [copy_type(events[c]) for c in stage_columns] == list(ledger.STAGE_EVENT_COPY_TYPES)
     effects = LedgerEffect.__table__.c
-    assert [copy_type(effects[c]) for c in ledger.EFFECT_COPY_COLUMNS] == list(
-        ledger.EFFECT_COPY_TYPES)
+    assert [copy_type(effects[c]) for c in ledger.EFFECT_COPY_COLUMNS] == list(ledger.EFFECT_COPY_TYPES)

@@ -17,19 +17,24 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_instance_stopped_mid_stream_loses_and_doubles_nothing(
-        isolated_env: dict[str, str], services: ServiceRunner) -> None:
+    isolated_env: dict[str, str], services: ServiceRunner
+) -> None:
     msgs = generate(99, originals=12_000, tag="b")
     expected = oracle(msgs)
     ports = {name: free_port() for name in ("a", "b", "c")}
 
     def start(name: str) -> None:
-        services.start(name, "settlement_aggregate", ports[name], extra_env={
-            "AGGREGATE_PORT": str(ports[name]), "AGGREGATE_BATCH_SIZE": "500"})
+        services.start(
+            name,
+            "settlement_aggregate",
+            ports[name],
+            extra_env={"AGGREGATE_PORT": str(ports[name]), "AGGREGATE_BATCH_SIZE": "500"},
+        )
 
     start("a")
     start("b")
     prod = probe.producer(isolated_env)
-    chunks = [msgs[i:i + 1000] for i in range(0, len(msgs), 1000)]
+    chunks = [msgs[i : i + 1000] for i in range(0, len(msgs), 1000)]
 
     def feed() -> None:
         for chunk in chunks:

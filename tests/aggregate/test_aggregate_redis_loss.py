@@ -22,14 +22,17 @@ def wait_progress(env: dict[str, str], at_least: int, timeout: float = 60) -> No
         time.sleep(0.1)
 
 
-def test_flushdb_mid_stream_then_rebuild_is_exact(isolated_env: dict[str, str],
-                                                  services: ServiceRunner) -> None:
+def test_flushdb_mid_stream_then_rebuild_is_exact(isolated_env: dict[str, str], services: ServiceRunner) -> None:
     msgs = generate(77, originals=9000, tag="l")
     expected = oracle(msgs)
     half = len(msgs) // 2
     port = free_port()
-    services.start("aggregate", "settlement_aggregate", port,
-                   extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"})
+    services.start(
+        "aggregate",
+        "settlement_aggregate",
+        port,
+        extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"},
+    )
     prod = probe.producer(isolated_env)
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[:half])
     wait_progress(isolated_env, half // 3)

@@ -24,21 +24,34 @@ from tests.conftest import ServiceRunner, free_port
 pytestmark = pytest.mark.integration
 
 
-def event(event_id: str, amount: str, *, bank: str = "bankA", currency: str = "CNY",
-          reverses: str | None = None, category: str = "cross_border_rmb",
-          day: date = date(2020, 3, 1)) -> Msg:
-    ev = SettlementEvent(bank_id=bank, event_id=event_id, category=Category(category),
-                         amount=Decimal(amount), currency=currency, value_date=day,
-                         direction=Direction.INBOUND, counterparty_country="US",
-                         reverses=reverses)
+def event(
+    event_id: str,
+    amount: str,
+    *,
+    bank: str = "bankA",
+    currency: str = "CNY",
+    reverses: str | None = None,
+    category: str = "cross_border_rmb",
+    day: date = date(2020, 3, 1),
+) -> Msg:
+    ev = SettlementEvent(
+        bank_id=bank,
+        event_id=event_id,
+        category=Category(category),
+        amount=Decimal(amount),
+        currency=currency,
+        value_date=day,
+        direction=Direction.INBOUND,
+        counterparty_country="US",
+        reverses=reverses,
+    )
     return Msg(bank.encode(), encode(Envelope(ev, datetime.now(UTC))), "test")
 
 
 @pytest.fixture(scope="module")
 def aggregator(isolated_env: dict[str, str], services: ServiceRunner) -> int:
     port = free_port()
-    services.start("aggregate", "settlement_aggregate", port,
-                   extra_env={"AGGREGATE_PORT": str(port)})
+    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
     return port
 
 
@@ -56,19 +69,23 @@ def metric_values(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
-        isolated_env: dict[str, str], aggregator: int) -> None:
+    isolated_env: dict[str, str], aggregator: int
+) -> None:
     prod = probe.producer(isolated_env)
     poison = b'{"v": 1, "bank_id": "bankP", "event_id": "p1"'  # truncated JSON
-    probe.produce(prod, isolated_env["EVENTS_TOPIC"], [
-        event("p0", "10.00", bank="bankP"),
-        Msg(b"bankP", poison, "poison"),
-        event("p2", "5.50", bank="bankP"),
-    ])
+    probe.produce(
+        prod,
+        isolated_env["EVENTS_TOPIC"],
+        [
+            event("p0", "10.00", bank="bankP"),
+            Msg(b"bankP", poison, "poison"),
+            event("p2", "5.50", bank="bankP"),
+        ],
+    )
     probe.wait_caught_up(isolated_env)
     assert day_total(isolated_env, "c|cross_border_rmb|CNY|d|2020-03-01") == 1550
 
-    dlq = KafkaConsumer(bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","),
-                        auto_offset_reset="earliest")
+    dlq = KafkaConsumer(bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","), auto_offset_reset="earliest")
     dlq.assign([TopicPartition(isolated_env["DLQ_TOPIC"], 0)])
     found: list[ConsumerRecord] = []
     deadline = time.monotonic() + 20
@@ -81,61 +98,83 @@ def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
     assert headers["dlq.reason"] == "undecodable"
     assert headers["source.topic"] == isolated_env["EVENTS_TOPIC"]
     source = (int(headers["source.partition"]), int(headers["source.offset"]))
-    assert probe.scalar(isolated_env, "SELECT count(*) FROM dlq_events WHERE "
-                        f"kafka_partition = {source[0]} AND kafka_offset = {source[1]} "
-                        "AND reason = 'undecodable'") == 1
+    assert (
+        probe.scalar(
+            isolated_env,
+            "SELECT count(*) FROM dlq_events WHERE "
+            f"kafka_partition = {source[0]} AND kafka_offset = {source[1]} "
+            "AND reason = 'undecodable'",
+        )
+        == 1
+    )
     assert metric_values(aggregator)[("aggregate_dlq_total", (("reason", "undecodable"),))] >= 1
 
 
-def test_duplicates_count_once_and_conflicts_go_to_the_dlq(
-        isolated_env: dict[str, str], aggregator: int) -> None:
+def test_duplicates_count_once_and_conflicts_go_to_the_dlq(isolated_env: dict[str, str], aggregator: int) -> None:
     day = date(2020, 4, 2)
-    probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], [
-        event("d1", "100.00", bank="bankD", day=day),
-        event("d1", "100.00", bank="bankD", day=day),  # identical retry
-        event("d1", "999.00", bank="bankD", day=day),  # same id, different body
-    ])
+    probe.produce(
+        probe.producer(isolated_env),
+        isolated_env["EVENTS_TOPIC"],
+        [
+            event("d1", "100.00", bank="bankD", day=day),
+            event("d1", "100.00", bank="bankD", day=day),  # identical retry
+            event("d1", "999.00", bank="bankD", day=day),  # same id, different body
+        ],
+    )
     probe.wait_caught_up(isolated_env)
     assert day_total(isolated_env, "c|cross_border_rmb|CNY|d|2020-04-02") == 10000
-    assert probe.scalar(isolated_env, "SELECT count(*) FROM dlq_events WHERE "
-                        "event_id = 'd1' AND reason = 'conflicting_duplicate'") == 1
+    assert (
+        probe.scalar(
+            isolated_env, "SELECT count(*) FROM dlq_events WHERE event_id = 'd1' AND reason = 'conflicting_duplicate'"
+        )
+        == 1
+    )
     values = metric_values(aggregator)
     assert values[("aggregate_duplicates_total", ())] >= 1
 
 
-def test_reversals_before_after_mismatched_and_twice(
-        isolated_env: dict[str, str], aggregator: int) -> None:
+def test_reversals_before_after_mismatched_and_twice(isolated_env: dict[str, str], aggregator: int) -> None:
     day = date(2020, 5, 3)
     bank = "bankR"
-    probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], [
-        # reversal before its original: waits, then both effects apply
-        event("r-early", "40.00", bank=bank, day=day, reverses="o-late"),
-        event("o-late", "40.00", bank=bank, day=day),
-        # reversal after its original, then a second reversal of the same original
-        event("o2", "7.00", bank=bank, day=day),
-        event("r2", "7.00", bank=bank, day=day, reverses="o2"),
-        event("r2b", "7.00", bank=bank, day=day, reverses="o2"),
-        # mismatched amount: not counted
-        event("o3", "3.00", bank=bank, day=day),
-        event("r3", "3.01", bank=bank, day=day, reverses="o3"),
-        # mismatched pending reversal: rejected when the original arrives
-        event("r4", "9.00", bank=bank, day=day, reverses="o4", currency="USD"),
-        event("o4", "9.00", bank=bank, day=day),
-    ])
+    probe.produce(
+        probe.producer(isolated_env),
+        isolated_env["EVENTS_TOPIC"],
+        [
+            # reversal before its original: waits, then both effects apply
+            event("r-early", "40.00", bank=bank, day=day, reverses="o-late"),
+            event("o-late", "40.00", bank=bank, day=day),
+            # reversal after its original, then a second reversal of the same original
+            event("o2", "7.00", bank=bank, day=day),
+            event("r2", "7.00", bank=bank, day=day, reverses="o2"),
+            event("r2b", "7.00", bank=bank, day=day, reverses="o2"),
+            # mismatched amount: not counted
+            event("o3", "3.00", bank=bank, day=day),
+            event("r3", "3.01", bank=bank, day=day, reverses="o3"),
+            # mismatched pending reversal: rejected when the original arrives
+            event("r4", "9.00", bank=bank, day=day, reverses="o4", currency="USD"),
+            event("o4", "9.00", bank=bank, day=day),
+        ],
+    )
     probe.wait_caught_up(isolated_env)
     # o-late and o2 reversed; o3 and o4 stay counted.
     assert day_total(isolated_env, "c|cross_border_rmb|CNY|d|2020-05-03") == 300 + 900
     statuses = {}
-    engine_rows = probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events "
-                               "WHERE bank_id = 'bankR' AND status = 'reversal_applied'")
+    engine_rows = probe.scalar(
+        isolated_env, "SELECT count(*) FROM ledger_events WHERE bank_id = 'bankR' AND status = 'reversal_applied'"
+    )
     statuses["applied"] = engine_rows
     assert statuses["applied"] == 2
-    reasons = {r: probe.scalar(isolated_env, "SELECT count(*) FROM dlq_events WHERE "
-                               f"bank_id = 'bankR' AND reason = '{r}'")
-               for r in ("already_reversed", "reversal_mismatch")}
+    reasons = {
+        r: probe.scalar(isolated_env, f"SELECT count(*) FROM dlq_events WHERE bank_id = 'bankR' AND reason = '{r}'")
+        for r in ("already_reversed", "reversal_mismatch")
+    }
     assert reasons == {"already_reversed": 1, "reversal_mismatch": 2}
-    assert probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events WHERE "
-                        "event_id = 'r4' AND status = 'reversal_rejected'") == 1
+    assert (
+        probe.scalar(
+            isolated_env, "SELECT count(*) FROM ledger_events WHERE event_id = 'r4' AND status = 'reversal_rejected'"
+        )
+        == 1
+    )
     values = metric_values(aggregator)
     assert values[("aggregate_reversals_total", (("outcome", "pending"),))] >= 2
     assert values[("aggregate_reversals_total", (("outcome", "applied"),))] >= 2
@@ -148,11 +187,17 @@ def test_health_readiness_and_metric_names(isolated_env: dict[str, str], aggrega
     assert ready.status_code == 200, ready.text
     assert json.loads(ready.text)["ready"] is True
     names = {name for name, _ in metric_values(aggregator)}
-    for expected in ("aggregate_events_applied_total", "aggregate_duplicates_total",
-                     "aggregate_reversals_total", "aggregate_dlq_total",
-                     "aggregate_batch_apply_seconds_bucket", "aggregate_consumer_lag",
-                     "aggregate_last_applied_timestamp_seconds",
-                     "aggregate_last_event_received_timestamp_seconds", "aggregate_ready"):
+    for expected in (
+        "aggregate_events_applied_total",
+        "aggregate_duplicates_total",
+        "aggregate_reversals_total",
+        "aggregate_dlq_total",
+        "aggregate_batch_apply_seconds_bucket",
+        "aggregate_consumer_lag",
+        "aggregate_last_applied_timestamp_seconds",
+        "aggregate_last_event_received_timestamp_seconds",
+        "aggregate_ready",
+    ):
         assert expected in names, expected
     values = metric_values(aggregator)
     assert values[("aggregate_ready", ())] == 1

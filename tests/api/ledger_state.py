@@ -71,15 +71,29 @@ class LedgerState:
     def load_fx_seeds(self) -> None:
         with Session(self.engine) as session, session.begin():
             for rate in load_fx_csv(ROOT / "seeds" / "fx_rates.csv"):
-                session.merge(FxRateRow(currency=rate.currency, valid_from=rate.valid_from,
-                                        cny_per_unit=rate.cny_per_unit, source=rate.source,
-                                        sample=rate.sample))
+                session.merge(
+                    FxRateRow(
+                        currency=rate.currency,
+                        valid_from=rate.valid_from,
+                        cny_per_unit=rate.cny_per_unit,
+                        source=rate.source,
+                        sample=rate.sample,
+                    )
+                )
 
     def add_bank(self, bank_id: str) -> str:
         key = new_key()
         with Session(self.engine) as session, session.begin():
-            session.add(Bank(bank_id=bank_id, name=f"Bank {bank_id}", key_hash=key_hash(key),
-                             active=True, rate_per_second=1000, burst=1000))
+            session.add(
+                Bank(
+                    bank_id=bank_id,
+                    name=f"Bank {bank_id}",
+                    key_hash=key_hash(key),
+                    active=True,
+                    rate_per_second=1000,
+                    burst=1000,
+                )
+            )
         return key
 
     def add_operator(self, name: str) -> str:
@@ -108,32 +122,59 @@ class LedgerState:
         pipe.set(fence_key(effect.partition), str(effect.offset))
         pipe.execute()
 
-    def _effect(self, event: Event, partition: int, offset: int, sign: int,
-                event_id: str) -> Effect:
-        return Effect(partition=partition, offset=offset, bank_id=event.bank_id,
-                      event_id=event_id, category=event.category, value_date=event.value_date,
-                      currency=event.currency, direction=event.direction, country=event.country,
-                      amount_minor=sign * to_minor(event.amount, event.currency),
-                      processed_at=event.processed_at)
+    def _effect(self, event: Event, partition: int, offset: int, sign: int, event_id: str) -> Effect:
+        return Effect(
+            partition=partition,
+            offset=offset,
+            bank_id=event.bank_id,
+            event_id=event_id,
+            category=event.category,
+            value_date=event.value_date,
+            currency=event.currency,
+            direction=event.direction,
+            country=event.country,
+            amount_minor=sign * to_minor(event.amount, event.currency),
+            processed_at=event.processed_at,
+        )
 
-    def _ledger_row(self, event: Event, event_id: str, partition: int, offset: int, status: str,
-                    reverses: str | None = None) -> LedgerEvent:
+    def _ledger_row(
+        self, event: Event, event_id: str, partition: int, offset: int, status: str, reverses: str | None = None
+    ) -> LedgerEvent:
         return LedgerEvent(
-            bank_id=event.bank_id, event_id=event_id, body_hash=hashlib.sha256(
-                f"{event_id}|{event.amount}".encode()).hexdigest(),
-            category=event.category, amount=event.amount, currency=event.currency,
-            value_date=event.value_date, direction=event.direction,
-            counterparty_country=event.country, reverses=reverses, uetr=None, status=status,
-            kafka_partition=partition, kafka_offset=offset, ingested_at=event.processed_at,
-            applied_at=event.processed_at)
+            bank_id=event.bank_id,
+            event_id=event_id,
+            body_hash=hashlib.sha256(f"{event_id}|{event.amount}".encode()).hexdigest(),
+            category=event.category,
+            amount=event.amount,
+            currency=event.currency,
+            value_date=event.value_date,
+            direction=event.direction,
+            counterparty_country=event.country,
+            reverses=reverses,
+            uetr=None,
+            status=status,
+            kafka_partition=partition,
+            kafka_offset=offset,
+            ingested_at=event.processed_at,
+            applied_at=event.processed_at,
+        )
 
     def _journal(self, session: Session, effect: Effect) -> None:
-        session.add(LedgerEffect(
-            kafka_partition=effect.partition, kafka_offset=effect.offset, bank_id=effect.bank_id,
-            event_id=effect.event_id, category=effect.category, value_date=effect.value_date,
-            currency=effect.currency, direction=effect.direction,
-            counterparty_country=effect.country, amount_minor=effect.amount_minor,
-            processed_at=effect.processed_at))
+        session.add(
+            LedgerEffect(
+                kafka_partition=effect.partition,
+                kafka_offset=effect.offset,
+                bank_id=effect.bank_id,
+                event_id=effect.event_id,
+                category=effect.category,
+                value_date=effect.value_date,
+                currency=effect.currency,
+                direction=effect.direction,
+                counterparty_country=effect.country,
+                amount_minor=effect.amount_minor,
+                processed_at=effect.processed_at,
+            )
+        )
 
     def count(self, event: Event) -> None:
         partition = self.partition_of(event.bank_id)
@@ -149,16 +190,29 @@ class LedgerState:
         offset = self._next_offset(partition)
         effect = self._effect(original, partition, offset, -1, reversal_id)
         with Session(self.engine) as session, session.begin():
-            session.add(self._ledger_row(original, reversal_id, partition, offset,
-                                         "reversal_applied", reverses=original.event_id))
-            session.execute(update(LedgerEvent).where(
-                LedgerEvent.bank_id == original.bank_id,
-                LedgerEvent.event_id == original.event_id).values(status="reversed"))
+            session.add(
+                self._ledger_row(
+                    original, reversal_id, partition, offset, "reversal_applied", reverses=original.event_id
+                )
+            )
+            session.execute(
+                update(LedgerEvent)
+                .where(LedgerEvent.bank_id == original.bank_id, LedgerEvent.event_id == original.event_id)
+                .values(status="reversed")
+            )
             self._journal(session, effect)
         self._apply(effect)
 
     def dead_letter(self, bank_id: str, event_id: str, reason: str) -> None:
         with Session(self.engine) as session, session.begin():
-            session.add(DlqEvent(bank_id=bank_id, event_id=event_id, reason=reason,
-                                 detail=f"test: {reason}", kafka_partition=0,
-                                 kafka_offset=self._next_offset(0), raw=b"{}"))
+            session.add(
+                DlqEvent(
+                    bank_id=bank_id,
+                    event_id=event_id,
+                    reason=reason,
+                    detail=f"test: {reason}",
+                    kafka_partition=0,
+                    kafka_offset=self._next_offset(0),
+                    raw=b"{}",
+                )
+            )

@@ -30,13 +30,11 @@ B2 = Event("bankB", "B2", "cross_border_rmb", Decimal("777.77"), "CNY", date(202
 A4 = Event("bankA", "A4", "offshore", Decimal("5000000.00"), "USD", date(2020, 2, 10))
 A5 = Event("bankA", "A5", "offshore", Decimal("1000000.00"), "CNY", date(2020, 2, 11))
 B3 = Event("bankB", "B3", "offshore", Decimal("999.99"), "CHF", date(2020, 5, 5))
-A6 = Event("bankA", "A6", "cross_border_ecommerce", Decimal("25000000000.00"), "CNY",
-           date(2020, 7, 1))
+A6 = Event("bankA", "A6", "cross_border_ecommerce", Decimal("25000000000.00"), "CNY", date(2020, 7, 1))
 A7 = Event("bankA", "A7", "mnc_headquarters", Decimal("500.00"), "CNY", date(2020, 4, 4))
 
 RMB_2020 = Decimal("4250000.50") + Decimal("689.76")  # A1 + A2 + B1 + A3 at 6.8976
-OFFSHORE_2020 = (Decimal("5000000.00") + Decimal("1000000.00") / USD_2020).quantize(
-    CENT, rounding=ROUND_HALF_EVEN)
+OFFSHORE_2020 = (Decimal("5000000.00") + Decimal("1000000.00") / USD_2020).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +46,7 @@ class Api:
     bank_b: dict[str, str]
     env: dict[str, str]
 
-    def get(self, path: str, headers: dict[str, str] | None = None,
-            **params: str) -> httpx.Response:
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
         return httpx.get(self.url + path, params=params, headers=headers or {}, timeout=10)
 
 
@@ -61,8 +58,7 @@ def bearer(key: str) -> dict[str, str]:
 def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
     state = LedgerState(isolated_env)
     state.load_fx_seeds()
-    keys = {"op": state.add_operator("ops"), "a": state.add_bank("bankA"),
-            "b": state.add_bank("bankB")}
+    keys = {"op": state.add_operator("ops"), "a": state.add_bank("bankA"), "b": state.add_bank("bankB")}
     for event in (A1, A2, A3, B1, B2, A4, A5, B3, A6, A7):
         state.count(event)
     state.reverse(A7, "A7-R")
@@ -73,10 +69,20 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
     fast = {"FX_CACHE_SECONDS": "0", "ROLLING_FULL_REFRESH_SECONDS": "0"}
     services.start("api", "settlement_api", port, {"API_PORT": str(port), **fast})
     # Default rolling refresh here: the metrics test below relies on the live-hour re-read.
-    services.start("api_public", "settlement_api", public_port,
-                   {"API_PORT": str(public_port), "PUBLIC_MODE": "true", "FX_CACHE_SECONDS": "0"})
-    return Api(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{public_port}",
-              bearer(keys["op"]), bearer(keys["a"]), bearer(keys["b"]), isolated_env)
+    services.start(
+        "api_public",
+        "settlement_api",
+        public_port,
+        {"API_PORT": str(public_port), "PUBLIC_MODE": "true", "FX_CACHE_SECONDS": "0"},
+    )
+    return Api(
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{public_port}",
+        bearer(keys["op"]),
+        bearer(keys["a"]),
+        bearer(keys["b"]),
+        isolated_env,
+    )
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, object]:
@@ -100,8 +106,9 @@ def by_code(progress: dict[str, object]) -> dict[str, dict[str, object]]:
 
 
 # ----------------------------------------------------------------------------- auth matrix
-@pytest.mark.parametrize("path", ["/v1/targets", "/v1/progress", "/v1/totals",
-                                  "/v1/banks/bankA/totals", "/v1/events/A1"])
+@pytest.mark.parametrize(
+    "path", ["/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/bankA/totals", "/v1/events/A1"]
+)
 def test_no_key_is_401_problem(api: Api, path: str) -> None:
     body = problem(api.get(path), 401)
     assert body["type"] != "about:blank"
@@ -132,8 +139,7 @@ def test_bank_reads_its_own_figures(api: Api) -> None:
 
 
 def test_operator_reads_everything(api: Api) -> None:
-    for path in ("/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/bankA/totals",
-                 "/v1/banks/bankB/totals"):
+    for path in ("/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/bankA/totals", "/v1/banks/bankB/totals"):
         assert api.get(path, api.operator).status_code == 200, path
     b = api.get("/v1/banks/bankB/totals", api.operator, category="cross_border_rmb").json()
     assert Decimal(b["total"]["amount"]) == Decimal("3000000.00")
@@ -142,8 +148,7 @@ def test_operator_reads_everything(api: Api) -> None:
 
 
 def test_bank_key_reads_market_wide_progress(api: Api) -> None:
-    assert api.get("/v1/progress", api.bank_b).json() == api.get("/v1/progress",
-                                                                 api.operator).json()
+    assert api.get("/v1/progress", api.bank_b).json() == api.get("/v1/progress", api.operator).json()
 
 
 def test_public_mode_exposes_only_targets_and_progress(api: Api) -> None:
@@ -159,8 +164,13 @@ def test_public_mode_exposes_only_targets_and_progress(api: Api) -> None:
 def test_targets_lists_the_six(api: Api) -> None:
     targets = api.get("/v1/targets", api.operator).json()["targets"]
     assert [t["code"] for t in targets] == [
-        "cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
-        "factor_market", "corporate_account"]
+        "cross_border_rmb",
+        "cross_border_ecommerce",
+        "mnc_headquarters",
+        "offshore",
+        "factor_market",
+        "corporate_account",
+    ]
     offshore = targets[3]
     assert offshore["currency"] == "USD"
     assert offshore["amount"] == "600000000000.00"
@@ -204,8 +214,7 @@ def test_progress_as_of_defaults_to_today_capped_at_window_end(api: Api) -> None
 
 
 def test_progress_before_the_window(api: Api) -> None:
-    rmb = by_code(api.get("/v1/progress", api.operator, as_of="2019-12-31").json())[
-        "cross_border_rmb"]
+    rmb = by_code(api.get("/v1/progress", api.operator, as_of="2019-12-31").json())["cross_border_rmb"]
     assert rmb["expected_ratio"] == "0.000000"
     assert rmb["pace"] is None
     assert rmb["projected_total"] is None
@@ -231,8 +240,13 @@ def test_progress_bad_as_of(api: Api, bad: str) -> None:
 # ----------------------------------------------------------------------------- totals
 @pytest.mark.parametrize("granularity", ["day", "month", "year"])
 def test_series_sum_equals_total(api: Api, granularity: str) -> None:
-    body = api.get("/v1/totals", api.operator, category="cross_border_rmb",
-                   granularity=granularity, **{"from": "2020-01-01", "to": "2020-12-31"}).json()
+    body = api.get(
+        "/v1/totals",
+        api.operator,
+        category="cross_border_rmb",
+        granularity=granularity,
+        **{"from": "2020-01-01", "to": "2020-12-31"},
+    ).json()
     points = body["points"]
     assert len(points) == {"day": 366, "month": 12, "year": 1}[granularity]
     assert sum(Decimal(p["amount"]) for p in points) == Decimal(body["total"]["amount"])
@@ -240,12 +254,18 @@ def test_series_sum_equals_total(api: Api, granularity: str) -> None:
     assert body["total"]["by_currency"] == {"CNY": "4250000.50", "USD": "100.00"}
     for currency in ("CNY", "USD"):
         assert sum(Decimal(p["by_currency"].get(currency, "0")) for p in points) == Decimal(
-            body["total"]["by_currency"][currency])
+            body["total"]["by_currency"][currency]
+        )
 
 
 def test_totals_point_values(api: Api) -> None:
-    body = api.get("/v1/totals", api.operator, category="cross_border_rmb", granularity="month",
-                   **{"from": "2020-01-10", "to": "2020-03-31"}).json()
+    body = api.get(
+        "/v1/totals",
+        api.operator,
+        category="cross_border_rmb",
+        granularity="month",
+        **{"from": "2020-01-10", "to": "2020-03-31"},
+    ).json()
     assert [(p["period"], p["start"], p["end"], p["amount"]) for p in body["points"]] == [
         ("2020-01", "2020-01-10", "2020-01-31", "1000000.00"),
         ("2020-02", "2020-02-01", "2020-02-29", "0.00"),
@@ -254,20 +274,23 @@ def test_totals_point_values(api: Api) -> None:
 
 
 def test_totals_conversion_currency_and_unconverted(api: Api) -> None:
-    body = api.get("/v1/totals", api.operator, category="offshore", granularity="year",
-                   **{"from": "2020-01-01", "to": "2020-12-31"}).json()
+    body = api.get(
+        "/v1/totals",
+        api.operator,
+        category="offshore",
+        granularity="year",
+        **{"from": "2020-01-01", "to": "2020-12-31"},
+    ).json()
     assert body["currency"] == "USD"
     assert Decimal(body["total"]["amount"]) == OFFSHORE_2020
     assert body["total"]["unconverted"] == {"CHF": "999.99"}
-    in_cny = api.get("/v1/totals", api.operator, category="offshore", currency="CNY",
-                     granularity="year").json()
+    in_cny = api.get("/v1/totals", api.operator, category="offshore", currency="CNY", granularity="year").json()
     expected = Decimal("5000000.00") * USD_2020 + Decimal("1000000.00")
     assert Decimal(in_cny["total"]["amount"]) == expected
 
 
 def test_totals_all_categories(api: Api) -> None:
-    body = api.get("/v1/totals", api.operator, granularity="year",
-                   **{"from": "2021-01-01", "to": "2021-12-31"}).json()
+    body = api.get("/v1/totals", api.operator, granularity="year", **{"from": "2021-01-01", "to": "2021-12-31"}).json()
     assert body["category"] is None
     assert body["currency"] == "CNY"
     assert body["total"]["amount"] == "777.77"
@@ -296,45 +319,49 @@ def test_totals_etag_and_304(api: Api) -> None:
     assert again.headers["etag"] == etag
     other = api.get("/v1/totals", api.operator, category="cross_border_rmb")
     assert other.headers["etag"] != etag
-    stale = api.get("/v1/totals", {**api.operator, "If-None-Match": '"stale"'},
-                    category="offshore")
+    stale = api.get("/v1/totals", {**api.operator, "If-None-Match": '"stale"'}, category="offshore")
     assert stale.status_code == 200
     banks = api.get("/v1/banks/bankA/totals", api.bank_a)
     assert "etag" in banks.headers
 
 
-@pytest.mark.parametrize(("params", "pointer", "type_suffix"), [
-    ({"from": "2020-02-30"}, "#/query/from", "invalid-query"),
-    ({"to": "2020/12/31"}, "#/query/to", "invalid-query"),
-    ({"from": "2020-06-01", "to": "2020-05-31"}, "#/query/from", "invalid-range"),
-    ({"category": "bitcoin"}, "#/query/category", "invalid-query"),
-    ({"granularity": "week"}, "#/query/granularity", "invalid-query"),
-    ({"currency": "XXX"}, "#/query/currency", "invalid-query"),
-    ({"granularity": "day", "from": "2020-01-01", "to": "2022-12-31"}, "#/query/to",
-     "range-too-large"),
-    ({"granularity": "month", "from": "1990-01-01", "to": "2020-12-31"}, "#/query/to",
-     "range-too-large"),
-    ({"granularity": "year", "from": "1900-01-01", "to": "2020-12-31"}, "#/query/to",
-     "range-too-large"),
-])
-def test_totals_problems(api: Api, params: dict[str, str], pointer: str,
-                         type_suffix: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "pointer", "type_suffix"),
+    [
+        ({"from": "2020-02-30"}, "#/query/from", "invalid-query"),
+        ({"to": "2020/12/31"}, "#/query/to", "invalid-query"),
+        ({"from": "2020-06-01", "to": "2020-05-31"}, "#/query/from", "invalid-range"),
+        ({"category": "bitcoin"}, "#/query/category", "invalid-query"),
+        ({"granularity": "week"}, "#/query/granularity", "invalid-query"),
+        ({"currency": "XXX"}, "#/query/currency", "invalid-query"),
+        ({"granularity": "day", "from": "2020-01-01", "to": "2022-12-31"}, "#/query/to", "range-too-large"),
+        ({"granularity": "month", "from": "1990-01-01", "to": "2020-12-31"}, "#/query/to", "range-too-large"),
+        ({"granularity": "year", "from": "1900-01-01", "to": "2020-12-31"}, "#/query/to", "range-too-large"),
+    ],
+)
+def test_totals_problems(api: Api, params: dict[str, str], pointer: str, type_suffix: str) -> None:
     body = problem(api.get("/v1/totals", api.operator, **params), 422)
     assert pointer in pointers(body)
     assert str(body["type"]).endswith(type_suffix)
 
 
 def test_totals_reports_every_bad_parameter_at_once(api: Api) -> None:
-    body = problem(api.get("/v1/totals", api.operator, category="x", granularity="y",
-                           **{"from": "z"}), 422)
+    body = problem(api.get("/v1/totals", api.operator, category="x", granularity="y", **{"from": "z"}), 422)
     assert pointers(body) == {"#/query/category", "#/query/granularity", "#/query/from"}
 
 
 # ----------------------------------------------------------------------------- events
-@pytest.mark.parametrize(("event_id", "status"), [
-    ("A1", "counted"), ("A7", "reversed"), ("A7-R", "counted"), ("A8", "dlq"),
-    ("A9", "duplicate"), ("never-sent", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("event_id", "status"),
+    [
+        ("A1", "counted"),
+        ("A7", "reversed"),
+        ("A7-R", "counted"),
+        ("A8", "dlq"),
+        ("A9", "duplicate"),
+        ("never-sent", "unknown"),
+    ],
+)
 def test_event_status(api: Api, event_id: str, status: str) -> None:
     body = api.get(f"/v1/events/{event_id}", api.bank_a).json()
     assert body["status"] == status
@@ -366,44 +393,42 @@ def test_event_operator_needs_bank_id(api: Api) -> None:
 
 # ----------------------------------------------------------------------------- metrics, docs
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_metrics_business_gauges(api: Api) -> None:
     api.get("/v1/targets", api.operator)
     samples = _samples(httpx.get(api.url + "/metrics").text)
-    assert samples[("settlement_settled_cny", (("target", "cross_border_rmb"),))] == float(
-        RMB_2020)
+    assert samples[("settlement_settled_cny", (("target", "cross_border_rmb"),))] == float(RMB_2020)
     assert samples[("settlement_settled_usd", (("target", "offshore"),))] == float(OFFSHORE_2020)
     assert samples[("settlement_target_usd", (("target", "offshore"),))] == 6e11
     assert samples[("settlement_target_cny", (("target", "factor_market"),))] == 5e12
     assert samples[("settlement_expected_ratio", (("target", "offshore"),))] == 1.0
-    assert samples[("settlement_unconverted_amount",
-                    (("currency", "CHF"), ("target", "offshore")))] == 999.99
-    assert samples[("settlement_unconverted_amount",
-                    (("currency", "CNY"), ("target", "offshore")))] == 0.0
+    assert samples[("settlement_unconverted_amount", (("currency", "CHF"), ("target", "offshore")))] == 999.99
+    assert samples[("settlement_unconverted_amount", (("currency", "CNY"), ("target", "offshore")))] == 0.0
     assert samples[("settlement_events_counted", (("target", "cross_border_rmb"),))] == 4
-    assert samples[("settlement_bank_settled_cny",
-                    (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
+    assert samples[("settlement_bank_settled_cny", (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
     # Processing-time windows: everything was applied just now (B2's 2021 value date too).
-    rolling = samples[("settlement_rolling_settled_cny",
-                       (("target", "cross_border_rmb"), ("window", "24h")))]
+    rolling = samples[("settlement_rolling_settled_cny", (("target", "cross_border_rmb"), ("window", "24h")))]
     assert rolling == float(Decimal("4250000.50") + Decimal("777.77") + Decimal("689.76"))
     assert ("settlement_rolling_settled_usd", (("target", "offshore"), ("window", "30d"))) in samples
     build = [k for k in samples if k[0] == "settlement_build_info"]
     assert len(build) == 1
     assert dict(build[0][1])["version"]
-    assert any(k[0] == "api_http_requests_total" and ("route", "/v1/targets") in k[1]
-               for k in samples)
+    assert any(k[0] == "api_http_requests_total" and ("route", "/v1/targets") in k[1] for k in samples)
     assert not any("bankA" in str(k) for k in samples if k[0] != "settlement_bank_settled_cny")
 
 
 def test_openapi_docs(api: Api) -> None:
     assert httpx.get(api.url + "/docs").status_code == 200
     paths = httpx.get(api.url + "/openapi.json").json()["paths"]
-    assert {"/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/{bank_id}/totals",
-            "/v1/events/{event_id}"} <= set(paths)
+    assert {"/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/{bank_id}/totals", "/v1/events/{event_id}"} <= set(
+        paths
+    )
     assert all(set(methods) == {"get"} for methods in paths.values())
 
 

@@ -24,9 +24,16 @@ from tests.conftest import ARTIFACTS, ServiceRunner, free_port
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1400,1100"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1100",
+]
 # Past the page's 5 s refresh, so the DOM shows figures fetched from /status.json.
 BUDGET_MS = "8000"
 
@@ -35,8 +42,13 @@ def chromium(*args: str) -> subprocess.CompletedProcess[str]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (make install does)")
     with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=90, check=False)
+        return subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
 
 
 def dump_dom(url: str) -> str:
@@ -145,8 +157,7 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Api:
     operator = state.add_operator("ops")
     state.close()
     port = free_port()
-    services.start("api", "settlement_api", port,
-                   {"API_PORT": str(port), "FX_CACHE_SECONDS": "0"})
+    services.start("api", "settlement_api", port, {"API_PORT": str(port), "FX_CACHE_SECONDS": "0"})
     return Api(f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {operator}"})
 
 
@@ -169,14 +180,10 @@ def test_status_page_with_zero_events(api: Api) -> None:
 
 def test_status_page_with_data(api: Api, isolated_env: dict[str, str]) -> None:
     state = LedgerState(isolated_env)
-    state.count(Event("bankA", "E1", "cross_border_rmb", Decimal("123456789012.34"), "CNY",
-                      date(2020, 5, 1)))
-    state.count(Event("bankA", "E2", "offshore", Decimal("98765432.10"), "USD",
-                      date(2020, 6, 1)))
-    state.count(Event("bankB", "E3", "cross_border_ecommerce", Decimal("30000000000.00"), "CNY",
-                      date(2020, 2, 1)))
-    state.count(Event("bankB", "E4", "factor_market", Decimal("1000.00"), "CHF",
-                      date(2020, 2, 1)))
+    state.count(Event("bankA", "E1", "cross_border_rmb", Decimal("123456789012.34"), "CNY", date(2020, 5, 1)))
+    state.count(Event("bankA", "E2", "offshore", Decimal("98765432.10"), "USD", date(2020, 6, 1)))
+    state.count(Event("bankB", "E3", "cross_border_ecommerce", Decimal("30000000000.00"), "CNY", date(2020, 2, 1)))
+    state.count(Event("bankB", "E4", "factor_market", Decimal("1000.00"), "CHF", date(2020, 2, 1)))
     state.close()
     progress = api.progress()
     page = assert_page_matches(dump_dom(api.url + "/"), progress)

@@ -46,20 +46,29 @@ from settlement_core.targets import load_targets
 from tests.conftest import ROOT
 
 TARGETS = load_targets(ROOT / "seeds" / "targets.yaml")
-FX = FxTable([FxRate("USD", date(2019, 1, 1), Decimal("6.8985"), "t", False),
-              FxRate("USD", date(2020, 1, 1), Decimal("6.8976"), "t", False)])
+FX = FxTable(
+    [
+        FxRate("USD", date(2019, 1, 1), Decimal("6.8985"), "t", False),
+        FxRate("USD", date(2020, 1, 1), Decimal("6.8976"), "t", False),
+    ]
+)
 
 
 def settings(**overrides: object) -> ApiSettings:
-    base: dict[str, object] = {"database_url": "postgresql+psycopg://x/y", "redis_url": "redis://x",
-                               "kafka_bootstrap": "x:1", "targets_file": Path("t.yaml")}
+    base: dict[str, object] = {
+        "database_url": "postgresql+psycopg://x/y",
+        "redis_url": "redis://x",
+        "kafka_bootstrap": "x:1",
+        "targets_file": Path("t.yaml"),
+    }
     return ApiSettings(**{**base, **overrides})  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- read planning
 def test_a_whole_year_reads_one_field_per_stream() -> None:
-    planned = plan([Stream("offshore", "CNY"), Stream("offshore", "USD")], date(2020, 1, 1),
-                   date(2020, 12, 31), "USD", FX)
+    planned = plan(
+        [Stream("offshore", "CNY"), Stream("offshore", "USD")], date(2020, 1, 1), date(2020, 12, 31), "USD", FX
+    )
     assert sorted(planned.fields) == ["c|offshore|CNY|y|2020", "c|offshore|USD|y|2020"]
 
 
@@ -71,15 +80,13 @@ def test_field_count_depends_on_the_range_not_the_history() -> None:
 
 def test_fx_change_splits_the_cover_and_missing_rates_are_unconverted() -> None:
     stream = Stream("offshore", "USD")
-    planned = plan([stream, Stream("offshore", "CHF")], date(2019, 12, 1), date(2020, 1, 31),
-                   "CNY", FX)
+    planned = plan([stream, Stream("offshore", "CHF")], date(2019, 12, 1), date(2020, 1, 31), "CNY", FX)
     factors = [(p.stream.currency, p.factor, p.fields) for p in planned.pieces]
     assert factors[0] == ("USD", Decimal("6.8985"), ("c|offshore|USD|m|2019-12",))
     assert factors[1] == ("USD", Decimal("6.8976"), ("c|offshore|USD|m|2020-01",))
     assert factors[2][0] == "CHF"
     assert factors[2][1] is None
-    values = {"c|offshore|USD|m|2019-12": 100, "c|offshore|USD|m|2020-01": 200,
-              "c|offshore|CHF|m|2019-12": 5000}
+    values = {"c|offshore|USD|m|2019-12": 100, "c|offshore|USD|m|2020-01": 200, "c|offshore|CHF|m|2019-12": 5000}
     amounts = evaluate(planned, values, "CNY")
     assert amounts.converted_exact == Decimal("6.8985") + Decimal("2") * Decimal("6.8976")
     assert amounts.converted == Decimal("20.69")  # 20.6937, rounded once
@@ -98,43 +105,63 @@ def test_conversion_rounds_once_half_even() -> None:
 
 
 def test_bank_streams_read_bank_fields() -> None:
-    planned = plan([Stream("offshore", "USD", "bankA")], date(2020, 3, 1), date(2020, 3, 31),
-                   "USD", FX)
+    planned = plan([Stream("offshore", "USD", "bankA")], date(2020, 3, 1), date(2020, 3, 31), "USD", FX)
     assert planned.fields == ["b|bankA|offshore|USD|m|2020-03"]
 
 
 # ----------------------------------------------------------------------------- totals queries
 @pytest.mark.parametrize("grain", list(Granularity))
-@pytest.mark.parametrize(("start", "end"), [
-    (date(2020, 1, 1), date(2020, 1, 1)), (date(2019, 12, 31), date(2020, 1, 1)),
-    (date(2020, 2, 15), date(2023, 7, 3)), (date(2020, 1, 1), date(2020, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2020, 1, 1), date(2020, 1, 1)),
+        (date(2019, 12, 31), date(2020, 1, 1)),
+        (date(2020, 2, 15), date(2023, 7, 3)),
+        (date(2020, 1, 1), date(2020, 12, 31)),
+    ],
+)
 def test_point_count_matches_series(grain: Granularity, start: date, end: date) -> None:
     assert point_count(start, end, grain) == len(series_periods(start, end, grain))
 
 
 def _parse(**raw: str | None) -> object:
-    params: dict[str, str | None] = {"category": None, "granularity": None, "start": None,
-                                     "end": None, "currency": None, "bank_id": None}
+    params: dict[str, str | None] = {
+        "category": None,
+        "granularity": None,
+        "start": None,
+        "end": None,
+        "currency": None,
+        "bank_id": None,
+    }
     params.update(raw)
     return parse_totals_query(TARGETS, settings(), **params)
 
 
 def test_totals_defaults_to_the_target_window_and_currency() -> None:
     query = _parse(category="offshore")
-    assert query == parse_totals_query(TARGETS, settings(), category="offshore",
-                                       granularity="month", start="2020-01-01",
-                                       end="2020-12-31", currency="USD", bank_id=None)
+    assert query == parse_totals_query(
+        TARGETS,
+        settings(),
+        category="offshore",
+        granularity="month",
+        start="2020-01-01",
+        end="2020-12-31",
+        currency="USD",
+        bank_id=None,
+    )
 
 
-@pytest.mark.parametrize(("grain", "end", "ok"), [
-    ("day", "2021-12-31", True),    # 731 days: the cap
-    ("day", "2022-01-01", False),
-    ("month", "2039-12-31", True),  # 240 months
-    ("month", "2040-01-01", False),
-    ("year", "2069-12-31", True),   # 50 years
-    ("year", "2070-01-01", False),
-])
+@pytest.mark.parametrize(
+    ("grain", "end", "ok"),
+    [
+        ("day", "2021-12-31", True),  # 731 days: the cap
+        ("day", "2022-01-01", False),
+        ("month", "2039-12-31", True),  # 240 months
+        ("month", "2040-01-01", False),
+        ("year", "2069-12-31", True),  # 50 years
+        ("year", "2070-01-01", False),
+    ],
+)
 def test_range_caps(grain: str, end: str, ok: bool) -> None:
     if ok:
         _parse(granularity=grain, start="2020-01-01", end=end)
@@ -145,14 +172,17 @@ def test_range_caps(grain: str, end: str, ok: bool) -> None:
     assert caught.value.errors[0].pointer == "#/query/to"
 
 
-@pytest.mark.parametrize(("raw", "pointer"), [
-    ({"start": "2020-1-1"}, "#/query/from"),
-    ({"end": "2020-02-30"}, "#/query/to"),
-    ({"category": "nope"}, "#/query/category"),
-    ({"granularity": "week"}, "#/query/granularity"),
-    ({"currency": "usd"}, "#/query/currency"),
-    ({"start": "2020-02-01", "end": "2020-01-31"}, "#/query/from"),
-])
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        ({"start": "2020-1-1"}, "#/query/from"),
+        ({"end": "2020-02-30"}, "#/query/to"),
+        ({"category": "nope"}, "#/query/category"),
+        ({"granularity": "week"}, "#/query/granularity"),
+        ({"currency": "usd"}, "#/query/currency"),
+        ({"start": "2020-02-01", "end": "2020-01-31"}, "#/query/from"),
+    ],
+)
 def test_bad_parameters(raw: dict[str, str], pointer: str) -> None:
     with pytest.raises(Problem) as caught:
         _parse(**raw)
@@ -161,9 +191,16 @@ def test_bad_parameters(raw: dict[str, str], pointer: str) -> None:
 
 
 def test_series_sum_equals_total_even_with_rounding() -> None:
-    query = parse_totals_query(TARGETS, settings(), category="offshore", granularity="day",
-                               start="2020-01-01", end="2020-01-10", currency="USD",
-                               bank_id=None)
+    query = parse_totals_query(
+        TARGETS,
+        settings(),
+        category="offshore",
+        granularity="day",
+        start="2020-01-01",
+        end="2020-01-10",
+        currency="USD",
+        bank_id=None,
+    )
     seen = Seen(frozenset({("offshore", "CNY"), ("offshore", "USD")}), frozenset())
     series = plan_series(query, seen, FX)
     values = {name: 333 for name in series.fields}  # 3.33 per day, CNY needs conversion
@@ -236,25 +273,26 @@ def _ledger(status: str) -> LedgerEvent:
     return LedgerEvent(status=status)
 
 
-@pytest.mark.parametrize(("ledger", "reasons", "expected"), [
-    ("counted", [], EventStatus.COUNTED),
-    ("reversed", [], EventStatus.REVERSED),
-    ("reversal_applied", [], EventStatus.COUNTED),
-    ("reversal_rejected", ["reversal_mismatch"], EventStatus.DLQ),
-    ("counted", ["conflicting_duplicate"], EventStatus.COUNTED),
-    (None, ["conflicting_duplicate"], EventStatus.DUPLICATE),
-    (None, ["schema"], EventStatus.DLQ),
-    (None, [], EventStatus.UNKNOWN),
-])
-def test_event_classification(ledger: str | None, reasons: list[str],
-                              expected: EventStatus) -> None:
+@pytest.mark.parametrize(
+    ("ledger", "reasons", "expected"),
+    [
+        ("counted", [], EventStatus.COUNTED),
+        ("reversed", [], EventStatus.REVERSED),
+        ("reversal_applied", [], EventStatus.COUNTED),
+        ("reversal_rejected", ["reversal_mismatch"], EventStatus.DLQ),
+        ("counted", ["conflicting_duplicate"], EventStatus.COUNTED),
+        (None, ["conflicting_duplicate"], EventStatus.DUPLICATE),
+        (None, ["schema"], EventStatus.DLQ),
+        (None, [], EventStatus.UNKNOWN),
+    ],
+)
+def test_event_classification(ledger: str | None, reasons: list[str], expected: EventStatus) -> None:
     rows = [DlqEvent(reason=r) for r in reasons]
     assert classify(_ledger(ledger) if ledger else None, rows) is expected
 
 
 def test_embedded_json_cannot_close_the_script() -> None:
-    progress = ProgressOut(as_of=date(2020, 1, 1), timezone="</script><b>", on_track_pace="0.9",
-                           targets=[])
+    progress = ProgressOut(as_of=date(2020, 1, 1), timezone="</script><b>", on_track_pace="0.9", targets=[])
     html = embed("<script>__INITIAL_PROGRESS__</script>", progress)
     assert html.count("</script>") == 1
 
@@ -272,22 +310,21 @@ def _scrape(snapshot: BusinessSnapshot | None) -> dict[str, list[tuple[dict[str,
 
 def test_collector_families_and_labels() -> None:
     snapshot = BusinessSnapshot(
-        targets=(TargetGauges("offshore", "USD", 6e11, 12.5, 1.0, 3, (("CNY", 0.0),)),
-                 TargetGauges("cross_border_rmb", "CNY", 6e11, 99.0, 0.5, 1, ())),
-        rolling=(RollingGauge("offshore", "USD", "24h", 1.0),
-                 RollingGauge("cross_border_rmb", "CNY", "7d", 2.0)),
-        banks=(BankGauge("bankA", "cross_border_rmb", 99.0),))
+        targets=(
+            TargetGauges("offshore", "USD", 6e11, 12.5, 1.0, 3, (("CNY", 0.0),)),
+            TargetGauges("cross_border_rmb", "CNY", 6e11, 99.0, 0.5, 1, ()),
+        ),
+        rolling=(RollingGauge("offshore", "USD", "24h", 1.0), RollingGauge("cross_border_rmb", "CNY", "7d", 2.0)),
+        banks=(BankGauge("bankA", "cross_border_rmb", 99.0),),
+    )
     found = _scrape(snapshot)
     assert found["settlement_settled_usd"] == [({"target": "offshore"}, 12.5)]
     assert found["settlement_settled_cny"] == [({"target": "cross_border_rmb"}, 99.0)]
     assert found["settlement_target_usd"] == [({"target": "offshore"}, 6e11)]
     assert found["settlement_expected_ratio"][1] == ({"target": "cross_border_rmb"}, 0.5)
-    assert found["settlement_unconverted_amount"] == [
-        ({"target": "offshore", "currency": "CNY"}, 0.0)]
-    assert found["settlement_rolling_settled_usd"] == [
-        ({"target": "offshore", "window": "24h"}, 1.0)]
-    assert found["settlement_bank_settled_cny"] == [
-        ({"bank": "bankA", "target": "cross_border_rmb"}, 99.0)]
+    assert found["settlement_unconverted_amount"] == [({"target": "offshore", "currency": "CNY"}, 0.0)]
+    assert found["settlement_rolling_settled_usd"] == [({"target": "offshore", "window": "24h"}, 1.0)]
+    assert found["settlement_bank_settled_cny"] == [({"bank": "bankA", "target": "cross_border_rmb"}, 99.0)]
     assert found["settlement_build_info"] == [({"version": "1.2.3", "commit": "abc"}, 1.0)]
     assert found["settlement_business_metrics_up"] == [({}, 1.0)]
 

@@ -21,8 +21,14 @@ async def serve(handler: Handler, run: Callable[[str, list[int]], Awaitable[None
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 body = await reader.readexactly(length)
                 writer.write(handler(head, body))
                 await writer.drain()
@@ -38,16 +44,19 @@ async def serve(handler: Handler, run: Callable[[str, list[int]], Awaitable[None
 def echo(head: bytes, body: bytes) -> bytes:
     target = head.split(b" ")[1]
     payload = target + b"|" + body
-    return b"HTTP/1.1 202 Accepted\r\nContent-Length: " + str(len(payload)).encode() + \
-        b"\r\nContent-Type: application/json\r\n\r\n" + payload
+    return (
+        b"HTTP/1.1 202 Accepted\r\nContent-Length: "
+        + str(len(payload)).encode()
+        + b"\r\nContent-Type: application/json\r\n\r\n"
+        + payload
+    )
 
 
 def test_reads_status_and_body_and_reuses_the_connection() -> None:
     async def run(url: str, connections: list[int]) -> None:
         client = RawHttpClient(url, max_connections=1)
         for n in range(5):
-            response = await client.request("POST", f"/v1/events?n={n}", {"X-A": "b"},
-                                            b'{"k":"' + b"x" * n + b'"}')
+            response = await client.request("POST", f"/v1/events?n={n}", {"X-A": "b"}, b'{"k":"' + b"x" * n + b'"}')
             assert response.status == 202
             assert response.body == f'/v1/events?n={n}|{{"k":"{"x" * n}"}}'.encode()
         assert len(connections) == 1
@@ -56,11 +65,14 @@ def test_reads_status_and_body_and_reuses_the_connection() -> None:
     asyncio.run(serve(echo, run))
 
 
-@pytest.mark.parametrize("answer", [
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nno length",
-    b"garbage\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nno length",
+        b"garbage\r\n\r\n",
+    ],
+)
 def test_refuses_answers_it_cannot_read_exactly(answer: bytes) -> None:
     async def run(url: str, _: list[int]) -> None:
         client = RawHttpClient(url, max_connections=1)

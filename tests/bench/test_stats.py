@@ -127,12 +127,14 @@ def test_parse_kafka_tool_outputs() -> None:
 
 
 def test_hot_functions_from_collapsed_stacks() -> None:
-    collapsed = "\n".join([
-        'process 1:"python";main (app/main.py:10);work (app/work.py:3);hash (app/h.py:7) 60',
-        'process 1:"python";main (app/main.py:10);work (app/work.py:4) 30',
-        'process 1:"python";main (app/main.py:11);idle (app/idle.py:1) 10',
-        'process 1:"python";run (asyncio/base_events.py:1);select (selectors.py:468) 500',
-    ])
+    collapsed = "\n".join(
+        [
+            'process 1:"python";main (app/main.py:10);work (app/work.py:3);hash (app/h.py:7) 60',
+            'process 1:"python";main (app/main.py:10);work (app/work.py:4) 30',
+            'process 1:"python";main (app/main.py:11);idle (app/idle.py:1) 10',
+            'process 1:"python";run (asyncio/base_events.py:1);select (selectors.py:468) 500',
+        ]
+    )
     profile = hot_functions(collapsed, top=5)
     assert profile.samples == 100
     assert profile.idle_samples == 500
@@ -155,28 +157,56 @@ def test_proc_counters() -> None:
 
 def _intake(events: list[float], single_rps: list[float], producer: list[float]) -> IntakeResult:
     def case(label: str, batch: int, ev: list[float], rps: list[float]) -> IntakeCase:
-        return IntakeCase(label, 4, batch, "wrk", spread(ev), spread(rps), spread([5.0]), spread([9.0]),
-                          0.0, {"202": 10}, spread([50.0]), spread([90.0]), spread([99.0]))
+        return IntakeCase(
+            label,
+            4,
+            batch,
+            "wrk",
+            spread(ev),
+            spread(rps),
+            spread([5.0]),
+            spread([9.0]),
+            0.0,
+            {"202": 10},
+            spread([50.0]),
+            spread([90.0]),
+            spread([99.0]),
+        )
+
     batched = case("batch 100, c=4", 100, events, [e / 100 for e in events])
     single = case("single, c=8", 0, single_rps, single_rps)
     anchor = ProducerAnchor(287, 1000, spread(producer), spread([1.0]), spread([2.0]), spread([80.0]))
-    return IntakeResult((single, batched), anchor, batched.label, single.label,
-                        ratio(batched.events_per_s, anchor.records_per_s))
+    return IntakeResult(
+        (single, batched), anchor, batched.label, single.label, ratio(batched.events_per_s, anchor.records_per_s)
+    )
 
 
 def test_verdicts_pick_the_slowest_stage_and_render() -> None:
     intake = _intake([21_000, 22_000, 23_000], [2500, 2600, 2700], [60_000, 60_000, 60_000])
     aggregator = AggregatorResult(
-        events_prefilled=1000, prefill_seconds=1.0, events_per_s=spread([3000, 3100, 3200]),
-        events_applied=(1000,), ledger_rows=(1000,), seconds=(1.0,), capped=False,
-        service_cpu_pct=spread([95.0]), machine_busy_pct=spread([99.0]),
+        events_prefilled=1000,
+        prefill_seconds=1.0,
+        events_per_s=spread([3000, 3100, 3200]),
+        events_applied=(1000,),
+        ledger_rows=(1000,),
+        seconds=(1.0,),
+        capped=False,
+        service_cpu_pct=spread([95.0]),
+        machine_busy_pct=spread([99.0]),
         anchor=ConsumerAnchor(1000, spread([100_000]), spread([50_000]), spread([90.0])),
-        vs_consumer_perf=ratio(spread([3000, 3100, 3200]), spread([100_000])))
-    scaled = dataclasses.replace(aggregator, events_per_s=spread([5000, 5100, 5200]),
-                                 instances=2)
-    report = BenchReport("2026-11-30T08:00:00+00:00", "2026-11-30T08:40:00+00:00", "quick",
-                         {"cpus": 2}, {"reps": 3}, intake=intake, aggregator=aggregator,
-                         aggregator_scaled=scaled)
+        vs_consumer_perf=ratio(spread([3000, 3100, 3200]), spread([100_000])),
+    )
+    scaled = dataclasses.replace(aggregator, events_per_s=spread([5000, 5100, 5200]), instances=2)
+    report = BenchReport(
+        "2026-11-30T08:00:00+00:00",
+        "2026-11-30T08:40:00+00:00",
+        "quick",
+        {"cpus": 2},
+        {"reps": 3},
+        intake=intake,
+        aggregator=aggregator,
+        aggregator_scaled=scaled,
+    )
     found = verdicts(report)
     met = {v.goal: v.met for v in found}
     assert met["intake: batched events/s"] is True
@@ -205,10 +235,12 @@ def test_json_has_no_nan() -> None:
 
 
 def test_parse_wrk_bench_line() -> None:
-    output = ("Running 2s test @ http://127.0.0.1:1234\n"
-              'BENCH {"requests":200,"duration_us":2000000,"accepted":19000,"ok":190,"bad":10,'
-              '"p50_us":1500,"p99_us":9000,"max_us":12000,"connect_errors":0,"read_errors":1,'
-              '"write_errors":0,"timeouts":2}\n')
+    output = (
+        "Running 2s test @ http://127.0.0.1:1234\n"
+        'BENCH {"requests":200,"duration_us":2000000,"accepted":19000,"ok":190,"bad":10,'
+        '"p50_us":1500,"p99_us":9000,"max_us":12000,"connect_errors":0,"read_errors":1,'
+        '"write_errors":0,"timeouts":2}\n'
+    )
     summary = parse_wrk(output)
     assert summary.accepted == 19_000
     assert summary.seconds == 2.0

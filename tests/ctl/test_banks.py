@@ -23,8 +23,9 @@ SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
 
 
 def ctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SETTLEMENTCTL), *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(SETTLEMENTCTL), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def printed(output: str, label: str) -> str:
@@ -47,10 +48,21 @@ def bank_row(db: Session, bank_id: str) -> Bank:
     return row
 
 
-def test_bank_add_prints_key_once_and_stores_only_its_hash(
-        isolated_env: dict[str, str], db: Session) -> None:
-    done = ctl(isolated_env, "bank", "add", "cq-bank-1", "--name", "Chongqing Bank One",
-               "--bic", "cqrccnbjxxx", "--rate-limit", "250", "--burst", "900")
+def test_bank_add_prints_key_once_and_stores_only_its_hash(isolated_env: dict[str, str], db: Session) -> None:
+    done = ctl(
+        isolated_env,
+        "bank",
+        "add",
+        "cq-bank-1",
+        "--name",
+        "Chongqing Bank One",
+        "--bic",
+        "cqrccnbjxxx",
+        "--rate-limit",
+        "250",
+        "--burst",
+        "900",
+    )
     assert done.returncode == 0, done.stderr
     key = printed(done.stdout, "api_key")
     assert key.startswith("stk_")
@@ -58,13 +70,18 @@ def test_bank_add_prints_key_once_and_stores_only_its_hash(
     row = bank_row(db, "cq-bank-1")
     assert row.key_hash == hash_key(key)
     assert (row.name, row.bic, row.rate_per_second, row.burst, row.active, row.hmac_secret) == (
-        "Chongqing Bank One", "CQRCCNBJXXX", 250, 900, True, None)
+        "Chongqing Bank One",
+        "CQRCCNBJXXX",
+        250,
+        900,
+        True,
+        None,
+    )
     stored = " ".join(str(v) for v in vars(row).values())
     assert key not in stored
 
 
-def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str],
-                                                   db: Session) -> None:
+def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str], db: Session) -> None:
     done = ctl(isolated_env, "bank", "add", "cq-bank-hmac", "--name", "Signed Bank", "--hmac")
     assert done.returncode == 0, done.stderr
     secret = printed(done.stdout, "hmac_secret")
@@ -74,23 +91,24 @@ def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str],
     assert (row.rate_per_second, row.burst) == (5000, 20000)
 
 
-@pytest.mark.parametrize("args", [
-    ["bank", "add", "cq-bank-1", "--name", "again"],
-    ["bank", "add", "bad id!", "--name", "x"],
-    ["bank", "add", "cq-bank-x", "--name", "x", "--bic", "NOTABIC"],
-    ["bank", "add", "cq-bank-y", "--name", "x", "--rate-limit", "0"],
-    ["key", "rotate", "no-such-bank"],
-    ["key", "revoke", "no-such-bank"],
-])
-def test_invalid_commands_fail_without_printing_a_key(isolated_env: dict[str, str],
-                                                      args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bank", "add", "cq-bank-1", "--name", "again"],
+        ["bank", "add", "bad id!", "--name", "x"],
+        ["bank", "add", "cq-bank-x", "--name", "x", "--bic", "NOTABIC"],
+        ["bank", "add", "cq-bank-y", "--name", "x", "--rate-limit", "0"],
+        ["key", "rotate", "no-such-bank"],
+        ["key", "revoke", "no-such-bank"],
+    ],
+)
+def test_invalid_commands_fail_without_printing_a_key(isolated_env: dict[str, str], args: list[str]) -> None:
     done = ctl(isolated_env, *args)
     assert done.returncode != 0
     assert "stk_" not in done.stdout
 
 
-def test_rotate_replaces_the_hash_and_marks_the_old_key_revoked(
-        isolated_env: dict[str, str], db: Session) -> None:
+def test_rotate_replaces_the_hash_and_marks_the_old_key_revoked(isolated_env: dict[str, str], db: Session) -> None:
     first = printed(ctl(isolated_env, "bank", "add", "cq-rot", "--name", "R").stdout, "api_key")
     done = ctl(isolated_env, "key", "rotate", "cq-rot")
     assert done.returncode == 0, done.stderr
@@ -104,8 +122,7 @@ def test_rotate_replaces_the_hash_and_marks_the_old_key_revoked(
     assert cache.get(cache_key(hash_key(first))) == "revoked"
 
 
-def test_revoke_clears_the_hash_and_marks_it_revoked(isolated_env: dict[str, str],
-                                                     db: Session) -> None:
+def test_revoke_clears_the_hash_and_marks_it_revoked(isolated_env: dict[str, str], db: Session) -> None:
     key = printed(ctl(isolated_env, "bank", "add", "cq-rev", "--name", "V").stdout, "api_key")
     done = ctl(isolated_env, "key", "revoke", "cq-rev")
     assert done.returncode == 0, done.stderr

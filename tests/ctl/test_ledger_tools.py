@@ -28,19 +28,23 @@ def test_replay_help_says_exactly_what_it_does(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         build_parser().parse_args(["replay", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for phrase in ("--from", "consumer_offsets.next_offset", "only ever moves offsets backwards",
-                   "duplicates", "settlementctl rebuild", "--dry-run"):
+    for phrase in (
+        "--from",
+        "consumer_offsets.next_offset",
+        "only ever moves offsets backwards",
+        "duplicates",
+        "settlementctl rebuild",
+        "--dry-run",
+    ):
         assert phrase in text, phrase
 
 
 @pytest.mark.integration
-def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str],
-                                      services: ServiceRunner) -> None:
+def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str], services: ServiceRunner) -> None:
     msgs = generate(5, originals=1500, tag="t")
     expected = oracle(msgs)
     port = free_port()
-    services.start("aggregate", "settlement_aggregate", port,
-                   extra_env={"AGGREGATE_PORT": str(port)})
+    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
     probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], msgs)
     probe.wait_caught_up(isolated_env)
     assert totals_from_fields(probe.summed_fields(isolated_env)).totals == expected.totals
@@ -58,8 +62,7 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str],
     _, category, currency, _, day = field.split("|")
     drift = probe.settlementctl(isolated_env, "reconcile")
     assert drift.returncode == 1, drift.stdout + drift.stderr
-    assert (f"DRIFT partition={partition} target={category} day={day} currency={currency}"
-            in drift.stdout)
+    assert f"DRIFT partition={partition} target={category} day={day} currency={currency}" in drift.stdout
     assert "diff=+7" in drift.stdout
 
     rebuilt = probe.settlementctl(isolated_env, "rebuild")
@@ -80,8 +83,7 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str],
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "-> 0" in replay.stdout
     deadline = time.monotonic() + 60
-    while duplicates(port) < dup_before + ledger_rows or (
-            probe.ledger_positions(isolated_env) != before):
+    while duplicates(port) < dup_before + ledger_rows or (probe.ledger_positions(isolated_env) != before):
         assert time.monotonic() < deadline, "the aggregator did not re-read the topic"
         time.sleep(0.2)
     probe.wait_caught_up(isolated_env)

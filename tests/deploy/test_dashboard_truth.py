@@ -27,11 +27,17 @@ pytestmark = pytest.mark.integration
 DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
 # (dashboard file, panel title, refId) -> why an empty result is correct there.
 ALLOWLIST: dict[tuple[str, str, str], str] = {
-    ("pipeline-health.json", "Firing alerts", "A"):
-        "ALERTS{alertstate=\"firing\"} is empty when nothing is wrong: the healthy state",
-    ("pipeline-health.json", "Applied events and DLQ (events/s)", "B"):
-        "aggregate_dlq_total{reason} series appear only after the first DLQ entry; a clean "
-        "demo feed may send none (the 'DLQ entries (last hour)' stat covers the zero case)",
+    (
+        "pipeline-health.json",
+        "Firing alerts",
+        "A",
+    ): 'ALERTS{alertstate="firing"} is empty when nothing is wrong: the healthy state',
+    (
+        "pipeline-health.json",
+        "Applied events and DLQ (events/s)",
+        "B",
+    ): "aggregate_dlq_total{reason} series appear only after the first DLQ entry; a clean "
+    "demo feed may send none (the 'DLQ entries (last hour)' stat covers the zero case)",
 }
 # Grafana's built-in variables, resolved as Grafana would for a 5s scrape interval.
 BUILTINS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
@@ -53,18 +59,23 @@ def panel_queries() -> list[PanelQuery]:
         board = json.loads(path.read_text("utf-8"))
         for panel in board["panels"]:
             for target in panel.get("targets", []):
-                queries.append(PanelQuery(path.name, panel["title"], target["refId"],
-                                          target["expr"], bool(target.get("instant"))))
+                queries.append(
+                    PanelQuery(path.name, panel["title"], target["refId"], target["expr"], bool(target.get("instant")))
+                )
     return queries
 
 
 def stack_services_running() -> tuple[bool, str]:
-    status = subprocess.run(["bash", str(ROOT / "deploy" / "local" / "stack.sh"), "status"],
-                            capture_output=True, text=True, timeout=30, check=False,
-                            env={**os.environ, "STACK_DIR": str(STACK_DIR)})
+    status = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "local" / "stack.sh"), "status"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={**os.environ, "STACK_DIR": str(STACK_DIR)},
+    )
     lines = dict(line.split(": ", 1) for line in status.stdout.splitlines() if ": " in line)
-    missing = [name for name in ("prometheus", *SERVICES)
-               if not lines.get(name, "").startswith("running")]
+    missing = [name for name in ("prometheus", *SERVICES) if not lines.get(name, "").startswith("running")]
     return not missing, ", ".join(missing)
 
 
@@ -72,8 +83,10 @@ def stack_services_running() -> tuple[bool, str]:
 def prometheus() -> str:
     running, missing = stack_services_running()
     if not running:
-        pytest.skip(f"the end-to-end stack is not running ({missing} stopped): start it with "
-                    "`deploy/local/stack.sh start infra services feed` (make run) and rerun")
+        pytest.skip(
+            f"the end-to-end stack is not running ({missing} stopped): start it with "
+            "`deploy/local/stack.sh start infra services feed` (make run) and rerun"
+        )
     env = stack_env()
     url = f"http://127.0.0.1:{env['PROM_PORT']}"
     deadline = time.monotonic() + 120
@@ -101,8 +114,9 @@ def instant(url: str, expr: str) -> list[dict[str, Any]]:
 
 def ranged(url: str, expr: str) -> list[dict[str, Any]]:
     end = time.time()
-    response = httpx.get(f"{url}/api/v1/query_range", timeout=15, params={
-        "query": expr, "start": end - 600, "end": end, "step": 15})
+    response = httpx.get(
+        f"{url}/api/v1/query_range", timeout=15, params={"query": expr, "start": end - 600, "end": end, "step": 15}
+    )
     body = response.json()
     assert body["status"] == "success", f"{expr}: {body}"
     result: list[dict[str, Any]] = body["data"]["result"]
@@ -117,8 +131,9 @@ def variable_values(url: str) -> dict[str, str]:
             match = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", var["query"])
             assert match, f"unsupported variable query {var['query']!r}"
             metric, label = match.groups()
-            found = httpx.get(f"{url}/api/v1/label/{label}/values",
-                              params={"match[]": metric}, timeout=15).json()["data"]
+            found = httpx.get(f"{url}/api/v1/label/{label}/values", params={"match[]": metric}, timeout=15).json()[
+                "data"
+            ]
             assert found, f"variable {var['name']}: no values for {metric}"
             values[var["name"]] = "|".join(re.escape(v) for v in found)
     return values

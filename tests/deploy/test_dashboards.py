@@ -48,8 +48,7 @@ def test_datasource_provisioning_has_fixed_uid() -> None:
     [source] = doc["datasources"]
     assert source["uid"] == DATASOURCE_UID
     assert source["type"] == "prometheus"
-    provider = yaml.safe_load(
-        (GRAFANA / "provisioning" / "dashboards" / "settlement.yml").read_text())
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "settlement.yml").read_text())
     assert provider["providers"][0]["type"] == "file"
 
 
@@ -84,17 +83,25 @@ def test_settlement_targets_content() -> None:
     stat_units = {p["fieldConfig"]["defaults"].get("unit") for p in by_type["stat"]}
     assert {"suffix: 亿元", "suffix: 亿美元"} <= stat_units
     exprs = " ".join(t["expr"] for p in panels(board) for t in p["targets"])
-    for needle in ('settlement_rolling_settled_cny{window="24h"', "settlement_expected_ratio",
-                   "settlement_bank_settled_cny"):
+    for needle in (
+        'settlement_rolling_settled_cny{window="24h"',
+        "settlement_expected_ratio",
+        "settlement_bank_settled_cny",
+    ):
         assert needle in exprs
 
 
 def test_pipeline_health_content() -> None:
-    exprs = " ".join(t["expr"] for p in panels(load("pipeline-health.json"))
-                     for t in p["targets"])
-    for needle in ("ingest_events_total", 'ingest_http_requests_total{status=~"5.."}',
-                   "ingest_http_request_duration_seconds_bucket", "aggregate_consumer_lag",
-                   "aggregate_dlq_total", "aggregate_last_applied_timestamp_seconds", "up{"):
+    exprs = " ".join(t["expr"] for p in panels(load("pipeline-health.json")) for t in p["targets"])
+    for needle in (
+        "ingest_events_total",
+        'ingest_http_requests_total{status=~"5.."}',
+        "ingest_http_request_duration_seconds_bucket",
+        "aggregate_consumer_lag",
+        "aggregate_dlq_total",
+        "aggregate_last_applied_timestamp_seconds",
+        "up{",
+    ):
         assert needle in exprs
 
 

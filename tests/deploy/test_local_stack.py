@@ -18,8 +18,9 @@ pytestmark = pytest.mark.integration
 
 def _stack(stack_dir: Path, *args: str, **ports: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STACK_DIR": str(stack_dir), **{k: str(v) for k, v in ports.items()}}
-    return subprocess.run(["bash", str(STACK), *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        ["bash", str(STACK), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_redis_start_twice_and_stop_twice_are_safe(tmp_path: Path) -> None:

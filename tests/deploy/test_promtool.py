@@ -23,8 +23,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("promtool")
     if binary is None:
         pytest.fail("promtool not found: apt-get install -y prometheus (make install does)")
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_rule_files_exist() -> None:
@@ -66,8 +65,14 @@ def _alert_cases() -> list[dict[str, Any]]:
 
 def test_every_alert_is_tested_firing_and_not_firing() -> None:
     alerts = _alerts()
-    assert {"IngestHigh5xxRatio", "ConsumerLagHigh", "AggregatorDown", "DlqGrowing",
-            "TargetBehindPace", "UnconvertedAmounts"} <= alerts
+    assert {
+        "IngestHigh5xxRatio",
+        "ConsumerLagHigh",
+        "AggregatorDown",
+        "DlqGrowing",
+        "TargetBehindPace",
+        "UnconvertedAmounts",
+    } <= alerts
     cases = _alert_cases()
     for alert in alerts:
         mine = [c for c in cases if c["alertname"] == alert]

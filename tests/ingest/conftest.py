@@ -24,8 +24,9 @@ SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
 
 
 def settlementctl(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(SETTLEMENTCTL), *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(SETTLEMENTCTL), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, f"settlementctl {args} failed: {done.stderr}"
     return done.stdout
 
@@ -54,8 +55,7 @@ class IngestService:
     banks: dict[str, Bank] = field(default_factory=dict)
 
     def add_bank(self, bank_id: str, *extra: str) -> Bank:
-        out = settlementctl(self.env, "bank", "add", bank_id, "--name", f"Bank {bank_id}",
-                            *extra)
+        out = settlementctl(self.env, "bank", "add", bank_id, "--name", f"Bank {bank_id}", *extra)
         secret = printed(out, "hmac_secret") if "--hmac" in extra else None
         bank = Bank(bank_id, printed(out, "api_key"), secret)
         self.banks[bank_id] = bank
@@ -65,11 +65,11 @@ class IngestService:
         return httpx.Client(base_url=self.url, timeout=timeout)
 
 
-def start_ingest(env: dict[str, str], services: ServiceRunner,
-                 extra_env: dict[str, str] | None = None) -> IngestService:
+def start_ingest(
+    env: dict[str, str], services: ServiceRunner, extra_env: dict[str, str] | None = None
+) -> IngestService:
     port = free_port()
-    services.start("ingest", "settlement_ingest", port=port,
-                   extra_env={"INGEST_PORT": str(port), **(extra_env or {})})
+    services.start("ingest", "settlement_ingest", port=port, extra_env={"INGEST_PORT": str(port), **(extra_env or {})})
     return IngestService(f"http://127.0.0.1:{port}", env)
 
 
@@ -87,16 +87,19 @@ def event(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not ...}
 
 
-def read_topic(env: dict[str, str], topic: str | None = None,
-               timeout_s: float = 30.0) -> list[tuple[bytes | None, bytes]]:
+def read_topic(
+    env: dict[str, str], topic: str | None = None, timeout_s: float = 30.0
+) -> list[tuple[bytes | None, bytes]]:
     """Every record of the topic, read from the beginning to the end offsets."""
     topic = topic or env["EVENTS_TOPIC"]
-    consumer = KafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
-                             enable_auto_commit=False, auto_offset_reset="earliest",
-                             consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=1000,
+    )
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(
-            topic) or [])]
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         assert partitions, f"topic {topic} has no partitions"
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)

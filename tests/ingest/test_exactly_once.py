@@ -19,12 +19,10 @@ def bank(ingest: IngestService) -> Bank:
     return ingest.add_bank("CONCURRENT")
 
 
-async def post_many(url: str, path: str, bodies: list[Any],
-                    headers: dict[str, str]) -> list[httpx.Response]:
+async def post_many(url: str, path: str, bodies: list[Any], headers: dict[str, str]) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=len(bodies))
     async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as client:
-        return list(await asyncio.gather(*(client.post(path, json=b, headers=headers)
-                                            for b in bodies)))
+        return list(await asyncio.gather(*(client.post(path, json=b, headers=headers) for b in bodies)))
 
 
 def on_topic(env: dict[str, str], event_id: str) -> list[dict[str, Any]]:
@@ -32,7 +30,8 @@ def on_topic(env: dict[str, str], event_id: str) -> list[dict[str, Any]]:
 
 
 def test_fifty_concurrent_identical_posts_produce_one_message(
-        ingest: IngestService, bank: Bank, isolated_env: dict[str, str]) -> None:
+    ingest: IngestService, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     body = event(event_id="CONC-SAME-1")
     responses = asyncio.run(post_many(ingest.url, "/v1/events", [body] * 50, bank.auth))
     codes = sorted(r.status_code for r in responses)
@@ -44,7 +43,8 @@ def test_fifty_concurrent_identical_posts_produce_one_message(
 
 
 def test_concurrent_conflicting_bodies_one_wins_the_rest_conflict(
-        ingest: IngestService, bank: Bank, isolated_env: dict[str, str]) -> None:
+    ingest: IngestService, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     bodies = [event(event_id="CONC-CONFLICT-1", amount=f"{n + 1}.00") for n in range(20)]
     responses = asyncio.run(post_many(ingest.url, "/v1/events", bodies, bank.auth))
     codes = sorted(r.status_code for r in responses)
@@ -55,9 +55,10 @@ def test_concurrent_conflicting_bodies_one_wins_the_rest_conflict(
 
 
 def test_concurrent_overlapping_batches_produce_each_event_once(
-        ingest: IngestService, bank: Bank, isolated_env: dict[str, str]) -> None:
+    ingest: IngestService, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     shared = [event(event_id=f"CONC-BATCH-{i}") for i in range(40)]
-    batches = [{"events": shared[n:n + 20]} for n in range(0, 21, 5)] * 4
+    batches = [{"events": shared[n : n + 20]} for n in range(0, 21, 5)] * 4
     responses = asyncio.run(post_many(ingest.url, "/v1/events/batch", batches, bank.auth))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     statuses = [item["status"] for r in responses for item in r.json()["results"]]

@@ -59,12 +59,12 @@ def test_missing_key_is_401(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("header", ["Bearer stk_not-a-real-key", "Basic dXNlcjpwYXNz", "Bearer"])
 def test_unknown_or_malformed_key_is_401(client: httpx.Client, header: str) -> None:
-    assert_problem(client.post("/v1/events", json=event(), headers={"Authorization": header}),
-                   401)
+    assert_problem(client.post("/v1/events", json=event(), headers={"Authorization": header}), 401)
 
 
 def test_revoked_key_is_401_at_once_and_rotation_issues_a_working_key(
-        ingest: IngestService, client: httpx.Client) -> None:
+    ingest: IngestService, client: httpx.Client
+) -> None:
     victim = ingest.add_bank("REVOKE1")
     # The first request caches the principal in Redis; revocation must still bite at once.
     assert client.post("/v1/events", json=event(), headers=victim.auth).status_code == 202
@@ -72,16 +72,13 @@ def test_revoked_key_is_401_at_once_and_rotation_issues_a_working_key(
     assert_problem(client.post("/v1/events", json=event(), headers=victim.auth), 401)
     out = settlementctl(ingest.env, "key", "rotate", "REVOKE1")
     new_key = out.strip().splitlines()[-1].split(": ", 1)[1]
-    assert client.post("/v1/events", json=event(),
-                       headers={"Authorization": f"Bearer {new_key}"}).status_code == 202
+    assert client.post("/v1/events", json=event(), headers={"Authorization": f"Bearer {new_key}"}).status_code == 202
     assert_problem(client.post("/v1/events", json=event(), headers=victim.auth), 401)
 
 
-def test_body_claiming_another_bank_is_422(client: httpx.Client, bank: Bank,
-                                           ingest: IngestService) -> None:
+def test_body_claiming_another_bank_is_422(client: httpx.Client, bank: Bank, ingest: IngestService) -> None:
     ingest.add_bank("OTHERBANK")
-    problem = assert_problem(
-        client.post("/v1/events", json=event(bank_id="OTHERBANK"), headers=bank.auth), 422)
+    problem = assert_problem(client.post("/v1/events", json=event(bank_id="OTHERBANK"), headers=bank.auth), 422)
     assert [e["pointer"] for e in problem["errors"]] == ["#/bank_id"]
 
 
@@ -90,8 +87,7 @@ def test_operator_key_cannot_post(ingest: IngestService, client: httpx.Client) -
     key = out.strip().splitlines()[-1].split(": ", 1)[1]
     headers = {"Authorization": f"Bearer {key}"}
     assert_problem(client.post("/v1/events", json=event(), headers=headers), 403)
-    assert_problem(client.post("/v1/events/batch", json={"events": [event()]},
-                               headers=headers), 403)
+    assert_problem(client.post("/v1/events/batch", json={"events": [event()]}, headers=headers), 403)
 
 
 class TestHmac:
@@ -99,8 +95,7 @@ class TestHmac:
     def signer(self, ingest: IngestService) -> Bank:
         return ingest.add_bank("SIGNED", "--hmac")
 
-    def post(self, client: httpx.Client, bank: Bank, raw: bytes,
-             signature: str | None) -> httpx.Response:
+    def post(self, client: httpx.Client, bank: Bank, raw: bytes, signature: str | None) -> httpx.Response:
         headers = {**bank.auth, "Content-Type": "application/json"}
         if signature is not None:
             headers["X-Signature"] = signature
@@ -117,22 +112,19 @@ class TestHmac:
 
     def test_wrong_secret_is_401(self, client: httpx.Client, signer: Bank) -> None:
         raw = json.dumps(event()).encode()
-        assert_problem(self.post(client, signer, raw, sign("0" * 64, int(time.time()), raw)),
-                       401)
+        assert_problem(self.post(client, signer, raw, sign("0" * 64, int(time.time()), raw)), 401)
 
     def test_tampered_body_is_401(self, client: httpx.Client, signer: Bank) -> None:
         assert signer.hmac_secret
         raw = json.dumps(event(amount="10.00")).encode()
         signature = sign(signer.hmac_secret, int(time.time()), raw)
-        assert_problem(self.post(client, signer, raw.replace(b"10.00", b"99.00"), signature),
-                       401)
+        assert_problem(self.post(client, signer, raw.replace(b"10.00", b"99.00"), signature), 401)
 
     def test_expired_signature_is_401(self, client: httpx.Client, signer: Bank) -> None:
         assert signer.hmac_secret
         raw = json.dumps(event()).encode()
         old = int(time.time()) - 301
-        problem = assert_problem(self.post(client, signer, raw, sign(signer.hmac_secret, old,
-                                                                       raw)), 401)
+        problem = assert_problem(self.post(client, signer, raw, sign(signer.hmac_secret, old, raw)), 401)
         assert "window" in problem["detail"]
 
 
@@ -143,68 +135,70 @@ def _tomorrow_plus(days: int) -> str:
     return (shanghai_today().date() + timedelta(days=days)).isoformat()
 
 
-@pytest.mark.parametrize(("overrides", "pointer"), [
-    ({"event_id": ""}, "#/event_id"),
-    ({"event_id": "e" * 65}, "#/event_id"),
-    ({"event_id": "bad id/1"}, "#/event_id"),
-    ({"event_id": ...}, "#/event_id"),
-    ({"category": "retail_payments"}, "#/category"),
-    ({"amount": 1250.5}, "#/amount"),
-    ({"amount": 1250}, "#/amount"),
-    ({"amount": "0"}, "#/amount"),
-    ({"amount": "-10.00"}, "#/amount"),
-    ({"amount": "10.001"}, "#/amount"),
-    ({"amount": "10.5", "currency": "JPY"}, "#/amount"),
-    ({"amount": "1000000000000000.01"}, "#/amount"),
-    ({"amount": "1.5e3"}, "#/amount"),
-    ({"currency": "AUD"}, "#/currency"),
-    ({"currency": "cny"}, "#/currency"),
-    ({"value_date": "2009-12-31"}, "#/value_date"),
-    ({"value_date": "2026-13-01"}, "#/value_date"),
-    ({"value_date": "02/11/2026"}, "#/value_date"),
-    ({"direction": "both"}, "#/direction"),
-    ({"counterparty_country": "ZZ"}, "#/counterparty_country"),
-    ({"counterparty_country": "sg"}, "#/counterparty_country"),
-    ({"reverses": "no spaces allowed"}, "#/reverses"),
-    ({"uetr": "1234"}, "#/uetr"),
-    ({"memo": "extra"}, "#/memo"),
-    ({"bank_id": "CQRCB"}, "#/bank_id"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        ({"event_id": ""}, "#/event_id"),
+        ({"event_id": "e" * 65}, "#/event_id"),
+        ({"event_id": "bad id/1"}, "#/event_id"),
+        ({"event_id": ...}, "#/event_id"),
+        ({"category": "retail_payments"}, "#/category"),
+        ({"amount": 1250.5}, "#/amount"),
+        ({"amount": 1250}, "#/amount"),
+        ({"amount": "0"}, "#/amount"),
+        ({"amount": "-10.00"}, "#/amount"),
+        ({"amount": "10.001"}, "#/amount"),
+        ({"amount": "10.5", "currency": "JPY"}, "#/amount"),
+        ({"amount": "1000000000000000.01"}, "#/amount"),
+        ({"amount": "1.5e3"}, "#/amount"),
+        ({"currency": "AUD"}, "#/currency"),
+        ({"currency": "cny"}, "#/currency"),
+        ({"value_date": "2009-12-31"}, "#/value_date"),
+        ({"value_date": "2026-13-01"}, "#/value_date"),
+        ({"value_date": "02/11/2026"}, "#/value_date"),
+        ({"direction": "both"}, "#/direction"),
+        ({"counterparty_country": "ZZ"}, "#/counterparty_country"),
+        ({"counterparty_country": "sg"}, "#/counterparty_country"),
+        ({"reverses": "no spaces allowed"}, "#/reverses"),
+        ({"uetr": "1234"}, "#/uetr"),
+        ({"memo": "extra"}, "#/memo"),
+        ({"bank_id": "CQRCB"}, "#/bank_id"),
+    ],
+)
 def test_each_validation_rule_is_422_with_its_pointer(
-        client: httpx.Client, bank: Bank, overrides: dict[str, Any], pointer: str) -> None:
-    problem = assert_problem(client.post("/v1/events", json=event(**overrides),
-                                         headers=bank.auth), 422)
+    client: httpx.Client, bank: Bank, overrides: dict[str, Any], pointer: str
+) -> None:
+    problem = assert_problem(client.post("/v1/events", json=event(**overrides), headers=bank.auth), 422)
     assert [e["pointer"] for e in problem["errors"]] == [pointer]
     assert all(e["message"] for e in problem["errors"])
 
 
 def test_amount_number_message_says_send_a_string(client: httpx.Client, bank: Bank) -> None:
-    problem = assert_problem(client.post("/v1/events", json=event(amount=99.99),
-                                         headers=bank.auth), 422)
+    problem = assert_problem(client.post("/v1/events", json=event(amount=99.99), headers=bank.auth), 422)
     assert "string" in problem["errors"][0]["message"]
 
 
 def test_value_date_window_follows_shanghai_today(client: httpx.Client, bank: Bank) -> None:
-    accepted = client.post("/v1/events", json=event(value_date=_tomorrow_plus(1)),
-                           headers=bank.auth)
+    accepted = client.post("/v1/events", json=event(value_date=_tomorrow_plus(1)), headers=bank.auth)
     assert accepted.status_code == 202, accepted.text
-    problem = assert_problem(client.post("/v1/events", json=event(value_date=_tomorrow_plus(2)),
-                                         headers=bank.auth), 422)
+    problem = assert_problem(
+        client.post("/v1/events", json=event(value_date=_tomorrow_plus(2)), headers=bank.auth), 422
+    )
     assert problem["errors"][0]["pointer"] == "#/value_date"
 
 
-def test_every_configured_currency_and_earliest_date_are_accepted(
-        client: httpx.Client, bank: Bank) -> None:
+def test_every_configured_currency_and_earliest_date_are_accepted(client: httpx.Client, bank: Bank) -> None:
     for currency in ("CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD"):
-        response = client.post("/v1/events", json=event(currency=currency, amount="10",
-                                                        value_date="2010-01-01"),
-                               headers=bank.auth)
+        response = client.post(
+            "/v1/events", json=event(currency=currency, amount="10", value_date="2010-01-01"), headers=bank.auth
+        )
         assert response.status_code == 202, (currency, response.text)
 
 
 def test_malformed_json_is_400(client: httpx.Client, bank: Bank) -> None:
-    response = client.post("/v1/events", content=b'{"event_id": "x",',
-                           headers={**bank.auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events", content=b'{"event_id": "x",', headers={**bank.auth, "Content-Type": "application/json"}
+    )
     assert_problem(response, 400)
 
 
@@ -213,10 +207,8 @@ def test_non_object_body_is_422_at_the_root(client: httpx.Client, bank: Bank) ->
     assert problem["errors"][0]["pointer"] == "#"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "application/xml", None])
-def test_wrong_content_type_is_415(client: httpx.Client, bank: Bank,
-                                   content_type: str | None) -> None:
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])
+def test_wrong_content_type_is_415(client: httpx.Client, bank: Bank, content_type: str | None) -> None:
     headers = dict(bank.auth)
     if content_type:
         headers["Content-Type"] = content_type
@@ -225,11 +217,9 @@ def test_wrong_content_type_is_415(client: httpx.Client, bank: Bank,
 
 
 def test_oversized_body_is_413_by_content_length(client: httpx.Client, bank: Bank) -> None:
-    raw = json.dumps({"events": [event(event_id=f"big-{i}", memo="x" * 2000)
-                                 for i in range(600)]}).encode()
+    raw = json.dumps({"events": [event(event_id=f"big-{i}", memo="x" * 2000) for i in range(600)]}).encode()
     assert len(raw) > 1024 * 1024
-    response = client.post("/v1/events/batch", content=raw,
-                           headers={**bank.auth, "Content-Type": "application/json"})
+    response = client.post("/v1/events/batch", content=raw, headers={**bank.auth, "Content-Type": "application/json"})
     assert_problem(response, 413)
 
 
@@ -240,8 +230,9 @@ def test_oversized_chunked_body_is_413_by_streamed_size(client: httpx.Client, ba
             yield b'"' + b"x" * 4096 + b'",'
         yield b'"x"]}'
 
-    response = client.post("/v1/events/batch", content=chunks(),
-                           headers={**bank.auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events/batch", content=chunks(), headers={**bank.auth, "Content-Type": "application/json"}
+    )
     assert "content-length" not in response.request.headers
     assert_problem(response, 413)
 
@@ -250,14 +241,16 @@ def test_oversized_chunked_body_is_413_by_streamed_size(client: httpx.Client, ba
 
 
 def test_repeat_is_200_duplicate_and_never_produced_twice(
-        client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
+    client: httpx.Client, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     body = event(event_id="IDEM-REPEAT-1", amount="100.5")
     first = client.post("/v1/events", json=body, headers=bank.auth)
     assert first.status_code == 202
     assert first.json() == {"event_id": "IDEM-REPEAT-1", "status": "accepted"}
     # Same canonical body (100.5 == 100.50 in CNY), key order and spacing do not matter.
-    again = client.post("/v1/events", json={**dict(reversed(list(body.items()))),
-                                            "amount": "100.50"}, headers=bank.auth)
+    again = client.post(
+        "/v1/events", json={**dict(reversed(list(body.items()))), "amount": "100.50"}, headers=bank.auth
+    )
     assert again.status_code == 200
     assert again.json()["duplicate"] is True
     assert again.json()["event_id"] == "IDEM-REPEAT-1"
@@ -268,8 +261,7 @@ def test_repeat_is_200_duplicate_and_never_produced_twice(
 def test_same_id_different_body_is_409(client: httpx.Client, bank: Bank) -> None:
     body = event(event_id="IDEM-CONFLICT-1")
     assert client.post("/v1/events", json=body, headers=bank.auth).status_code == 202
-    problem = assert_problem(client.post("/v1/events", json={**body, "amount": "1.00"},
-                                         headers=bank.auth), 409)
+    problem = assert_problem(client.post("/v1/events", json={**body, "amount": "1.00"}, headers=bank.auth), 409)
     assert "IDEM-CONFLICT-1" in problem["detail"]
 
 
@@ -277,16 +269,15 @@ def test_event_ids_are_per_bank(client: httpx.Client, bank: Bank, ingest: Ingest
     other = ingest.add_bank("SECONDBANK")
     body = event(event_id="SHARED-ID-1")
     assert client.post("/v1/events", json=body, headers=bank.auth).status_code == 202
-    assert client.post("/v1/events", json={**body, "amount": "7.00"},
-                       headers=other.auth).status_code == 202
+    assert client.post("/v1/events", json={**body, "amount": "7.00"}, headers=other.auth).status_code == 202
 
 
 def test_envelope_on_topic_carries_bank_from_key_and_key_is_bank(
-        client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
+    client: httpx.Client, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     body = event(event_id="ENVELOPE-1", uetr="eb6305c9-1f7f-49de-aed0-16487c27b42d")
     assert client.post("/v1/events", json=body, headers=bank.auth).status_code == 202
-    [(key, value)] = [(k, v) for k, v in read_topic(isolated_env)
-                      if json.loads(v)["event_id"] == "ENVELOPE-1"]
+    [(key, value)] = [(k, v) for k, v in read_topic(isolated_env) if json.loads(v)["event_id"] == "ENVELOPE-1"]
     message = json.loads(value)
     assert key == b"CQRCB"
     assert message["bank_id"] == "CQRCB"
@@ -300,9 +291,9 @@ def test_envelope_on_topic_carries_bank_from_key_and_key_is_bank(
 
 
 def test_batch_answers_per_item_and_accepts_valid_items(
-        client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
-    assert client.post("/v1/events", json=event(event_id="B-PRE"),
-                       headers=bank.auth).status_code == 202
+    client: httpx.Client, bank: Bank, isolated_env: dict[str, str]
+) -> None:
+    assert client.post("/v1/events", json=event(event_id="B-PRE"), headers=bank.auth).status_code == 202
     pre = event(event_id="B-PRE")
     items = [
         event(event_id="B-1"),
@@ -319,9 +310,14 @@ def test_batch_answers_per_item_and_accepts_valid_items(
     assert response.status_code == 200, response.text
     result = response.json()
     statuses = [(r["index"], r["event_id"], r["status"]) for r in result["results"]]
-    assert statuses == [(0, "B-1", "accepted"), (1, "B-2", "rejected"), (2, "B-PRE", "duplicate"),
-                        (3, "B-1", "duplicate"), (4, "B-PRE", "rejected"),
-                        (5, "B-3", "accepted")]
+    assert statuses == [
+        (0, "B-1", "accepted"),
+        (1, "B-2", "rejected"),
+        (2, "B-PRE", "duplicate"),
+        (3, "B-1", "duplicate"),
+        (4, "B-PRE", "rejected"),
+        (5, "B-3", "accepted"),
+    ]
     assert (result["accepted"], result["duplicates"], result["rejected"]) == (2, 2, 2)
     invalid = result["results"][1]["problem"]
     assert invalid["status"] == 422
@@ -335,27 +331,26 @@ def test_batch_answers_per_item_and_accepts_valid_items(
     assert ids.count("B-PRE") == 1
 
 
-@pytest.mark.parametrize(("body", "pointer"), [
-    ({"events": []}, "#/events"),
-    ({"events": {}}, "#/events"),
-    ({}, "#/events"),
-    ({"events": [{"event_id": "x"}], "bank_id": "CQRCB"}, "#/bank_id"),
-])
-def test_batch_shape_errors_are_422(client: httpx.Client, bank: Bank, body: dict[str, Any],
-                                    pointer: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"events": []}, "#/events"),
+        ({"events": {}}, "#/events"),
+        ({}, "#/events"),
+        ({"events": [{"event_id": "x"}], "bank_id": "CQRCB"}, "#/bank_id"),
+    ],
+)
+def test_batch_shape_errors_are_422(client: httpx.Client, bank: Bank, body: dict[str, Any], pointer: str) -> None:
     problem = assert_problem(client.post("/v1/events/batch", json=body, headers=bank.auth), 422)
     assert [e["pointer"] for e in problem["errors"]] == [pointer]
 
 
-def test_batch_of_1001_events_is_422_and_1000_is_accepted(client: httpx.Client,
-                                                          ingest: IngestService) -> None:
+def test_batch_of_1001_events_is_422_and_1000_is_accepted(client: httpx.Client, ingest: IngestService) -> None:
     big = ingest.add_bank("BIGBATCH")
     too_many = [event(event_id=f"bb-{i}", amount="1") for i in range(1001)]
-    problem = assert_problem(client.post("/v1/events/batch", json={"events": too_many},
-                                         headers=big.auth), 422)
+    problem = assert_problem(client.post("/v1/events/batch", json={"events": too_many}, headers=big.auth), 422)
     assert problem["errors"][0]["pointer"] == "#/events"
-    response = client.post("/v1/events/batch", json={"events": too_many[:1000]},
-                           headers=big.auth)
+    response = client.post("/v1/events/batch", json={"events": too_many[:1000]}, headers=big.auth)
     assert response.status_code == 200, response.text
     assert response.json()["accepted"] == 1000
 
@@ -365,15 +360,13 @@ def test_batch_of_1001_events_is_422_and_1000_is_accepted(client: httpx.Client,
 
 def test_rate_limit_is_429_with_retry_after(client: httpx.Client, ingest: IngestService) -> None:
     slow = ingest.add_bank("SLOWBANK", "--rate-limit", "1", "--burst", "3")
-    codes = [client.post("/v1/events", json=event(), headers=slow.auth).status_code
-             for _ in range(3)]
+    codes = [client.post("/v1/events", json=event(), headers=slow.auth).status_code for _ in range(3)]
     assert codes == [202, 202, 202]
     response = client.post("/v1/events", json=event(), headers=slow.auth)
     assert_problem(response, 429)
     assert int(response.headers["retry-after"]) >= 1
     # A batch costs one token per event: 2 events cannot pass while the bucket has ~0.
-    batch = client.post("/v1/events/batch", json={"events": [event(), event()]},
-                        headers=slow.auth)
+    batch = client.post("/v1/events/batch", json={"events": [event(), event()]}, headers=slow.auth)
     assert_problem(batch, 429)
     time.sleep(1.2)
     assert client.post("/v1/events", json=event(), headers=slow.auth).status_code == 202
@@ -382,22 +375,31 @@ def test_rate_limit_is_429_with_retry_after(client: httpx.Client, ingest: Ingest
 # ---------------------------------------------------------------- ISO 20022
 
 
-def post_xml(client: httpx.Client, bank: Bank, name: str, category: str = "cross_border_rmb",
-             content_type: str = "application/xml") -> httpx.Response:
-    return client.post("/v1/iso20022", params={"category": category},
-                       content=(SAMPLES / name).read_bytes(),
-                       headers={**bank.auth, "Content-Type": content_type})
+def post_xml(
+    client: httpx.Client,
+    bank: Bank,
+    name: str,
+    category: str = "cross_border_rmb",
+    content_type: str = "application/xml",
+) -> httpx.Response:
+    return client.post(
+        "/v1/iso20022",
+        params={"category": category},
+        content=(SAMPLES / name).read_bytes(),
+        headers={**bank.auth, "Content-Type": content_type},
+    )
 
 
-def test_pacs008_each_transfer_is_an_event(client: httpx.Client, bank: Bank,
-                                           isolated_env: dict[str, str]) -> None:
+def test_pacs008_each_transfer_is_an_event(client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
     response = post_xml(client, bank, "pacs008_three_transfers.xml", "offshore")
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["message_type"] == "pacs.008.001.08"
     assert [(r["event_id"], r["status"]) for r in result["results"]] == [
-        ("8a562c67-ca16-48ba-b074-65581be6f011", "accepted"), ("E2E-0002", "accepted"),
-        ("TX-0003", "accepted")]
+        ("8a562c67-ca16-48ba-b074-65581be6f011", "accepted"),
+        ("E2E-0002", "accepted"),
+        ("TX-0003", "accepted"),
+    ]
     assert result["results"][0]["source"] == "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]"
     by_id = {m["event_id"]: m for m in (json.loads(v) for _, v in read_topic(isolated_env))}
     assert by_id["E2E-0002"]["direction"] == "inbound"
@@ -420,14 +422,16 @@ def test_pacs008_bad_transfer_is_rejected_alone(client: httpx.Client, bank: Bank
     assert [e["pointer"] for e in problem["errors"]] == ["#/amount"]
 
 
-def test_camt054_booked_pending_and_reversal(client: httpx.Client, bank: Bank,
-                                             isolated_env: dict[str, str]) -> None:
+def test_camt054_booked_pending_and_reversal(client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
     response = post_xml(client, bank, "camt054_booked_pending_reversal.xml", content_type="text/xml")
     assert response.status_code == 200, response.text
     result = response.json()
     uetr = "3f2c8f0e-7a51-4d6b-9d8e-0c7b1a2e4f60"
     assert [(r["event_id"], r["status"]) for r in result["results"]] == [
-        (uetr, "accepted"), (uetr + ":RVSL", "accepted"), ("E2E-C-0004", "accepted")]
+        (uetr, "accepted"),
+        (uetr + ":RVSL", "accepted"),
+        ("E2E-C-0004", "accepted"),
+    ]
     assert len(result["skipped"]) == 1
     assert result["skipped"][0]["source"].endswith("Ntry[2]")
     by_id = {m["event_id"]: m for m in (json.loads(v) for _, v in read_topic(isolated_env))}
@@ -438,8 +442,7 @@ def test_camt054_booked_pending_and_reversal(client: httpx.Client, bank: Bank,
     assert "E2E-C-0002" not in by_id
 
 
-@pytest.mark.parametrize("name", ["xxe.xml", "billion_laughs.xml", "malformed.xml",
-                                  "pacs008_version_07.xml"])
+@pytest.mark.parametrize("name", ["xxe.xml", "billion_laughs.xml", "malformed.xml", "pacs008_version_07.xml"])
 def test_unsafe_or_malformed_xml_is_400(client: httpx.Client, bank: Bank, name: str) -> None:
     started = time.monotonic()
     problem = assert_problem(post_xml(client, bank, name), 400)
@@ -453,8 +456,7 @@ def test_iso_needs_a_valid_category(client: httpx.Client, bank: Bank) -> None:
 
 
 def test_iso_rejects_json_content_type(client: httpx.Client, bank: Bank) -> None:
-    assert_problem(post_xml(client, bank, "pacs008_three_transfers.xml",
-                            content_type="application/json"), 415)
+    assert_problem(post_xml(client, bank, "pacs008_three_transfers.xml", content_type="application/json"), 415)
 
 
 # ---------------------------------------------------------------- operations

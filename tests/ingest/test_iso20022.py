@@ -22,10 +22,15 @@ def test_pacs008_every_transfer_becomes_an_event_with_direction_from_the_bic_sid
     assert [item.errors for item in message.items] == [(), (), ()]
     first, second, third = (item.fields for item in message.items)
     assert first == {
-        "category": "offshore", "event_id": "8a562c67-ca16-48ba-b074-65581be6f011",
-        "uetr": "8a562c67-ca16-48ba-b074-65581be6f011", "amount": "1500000",
-        "currency": "CNY", "value_date": "2026-11-02", "direction": "outbound",
-        "counterparty_country": "SG"}
+        "category": "offshore",
+        "event_id": "8a562c67-ca16-48ba-b074-65581be6f011",
+        "uetr": "8a562c67-ca16-48ba-b074-65581be6f011",
+        "amount": "1500000",
+        "currency": "CNY",
+        "value_date": "2026-11-02",
+        "direction": "outbound",
+        "counterparty_country": "SG",
+    }
     # No UETR: EndToEndId; the bank is the creditor's agent (BIC8 matches BIC11).
     assert second["event_id"] == "E2E-0002"
     assert second["direction"] == "inbound"
@@ -50,8 +55,11 @@ def test_pacs008_missing_amount_is_an_item_error_not_a_document_error() -> None:
 def test_pacs_without_registered_bic_is_the_banks_own_outbound_instruction() -> None:
     message = read_message(sample("pacs008_three_transfers.xml"), "offshore", None)
     assert [item.errors for item in message.items] == [(), (), ()]
-    assert [(i.fields["direction"], i.fields["counterparty_country"]) for i in message.items] \
-        == [("outbound", "SG"), ("outbound", "CN"), ("outbound", "JP")]
+    assert [(i.fields["direction"], i.fields["counterparty_country"]) for i in message.items] == [
+        ("outbound", "SG"),
+        ("outbound", "CN"),
+        ("outbound", "JP"),
+    ]
 
 
 def test_pacs_with_a_foreign_bic_is_rejected_per_item() -> None:
@@ -68,18 +76,23 @@ def test_pacs009_uses_the_financial_institutions_as_sides() -> None:
 
 
 def test_camt054_books_only_booked_entries_and_maps_the_reversal() -> None:
-    message = read_message(sample("camt054_booked_pending_reversal.xml"), "cross_border_rmb",
-                           None)
+    message = read_message(sample("camt054_booked_pending_reversal.xml"), "cross_border_rmb", None)
     assert message.message_type == "camt.054.001.08"
     assert len(message.items) == 3
-    assert [s.source for s in message.skipped] == [
-        "/Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]"]
+    assert [s.source for s in message.skipped] == ["/Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]"]
     assert "PDNG" in message.skipped[0].reason
     booked, reversal, debit = (item.fields for item in message.items)
     uetr = "3f2c8f0e-7a51-4d6b-9d8e-0c7b1a2e4f60"
-    assert booked == {"category": "cross_border_rmb", "event_id": uetr, "uetr": uetr,
-                      "amount": "800000", "currency": "CNY", "value_date": "2026-11-04",
-                      "direction": "inbound", "counterparty_country": "HK"}
+    assert booked == {
+        "category": "cross_border_rmb",
+        "event_id": uetr,
+        "uetr": uetr,
+        "amount": "800000",
+        "currency": "CNY",
+        "value_date": "2026-11-04",
+        "direction": "inbound",
+        "counterparty_country": "HK",
+    }
     # The reversal is booked as a debit but negates the inbound original.
     assert reversal["event_id"] == uetr + ":RVSL"
     assert reversal["reverses"] == uetr
@@ -92,12 +105,15 @@ def test_camt054_books_only_booked_entries_and_maps_the_reversal() -> None:
     assert debit["amount"] == "12000.5"
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("xxe.xml", "unsafe_xml"),
-    ("billion_laughs.xml", "unsafe_xml"),
-    ("malformed.xml", "malformed_xml"),
-    ("pacs008_version_07.xml", "unsupported_message"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("xxe.xml", "unsafe_xml"),
+        ("billion_laughs.xml", "unsafe_xml"),
+        ("malformed.xml", "malformed_xml"),
+        ("pacs008_version_07.xml", "unsupported_message"),
+    ],
+)
 def test_unusable_documents_are_refused_whole(name: str, reason: str) -> None:
     with pytest.raises(IsoDocumentError) as caught:
         read_message(sample(name), "offshore", BANK_BIC)
@@ -120,8 +136,7 @@ def test_camt_entry_without_transaction_references_uses_the_entry_reference() ->
       </Document>""".encode()
     [item] = read_message(body, "offshore", None).items
     assert item.errors == ()
-    assert (item.fields["event_id"], item.fields["value_date"], item.fields["amount"]) == (
-        "REF-77", "2026-11-04", "10")
+    assert (item.fields["event_id"], item.fields["value_date"], item.fields["amount"]) == ("REF-77", "2026-11-04", "10")
 
 
 def test_camt_entry_without_counterparty_agent_is_an_item_error() -> None:
@@ -143,6 +158,5 @@ def test_unknown_namespace_is_unsupported() -> None:
 
 def test_document_inside_an_envelope_with_application_header_is_found() -> None:
     inner = sample("pacs009_two_transfers.xml").split(b"?>", 1)[1]
-    wrapped = (b'<Envelope><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/>'
-               + inner + b"</Envelope>")
+    wrapped = b'<Envelope><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/>' + inner + b"</Envelope>"
     assert len(read_message(wrapped, "offshore", BANK_BIC).items) == 2

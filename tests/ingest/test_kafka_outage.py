@@ -30,8 +30,7 @@ OUTLIVE_DELIVERY_TIMEOUT_S = 22.0
 
 
 def stack(action: str) -> None:
-    subprocess.run([str(STACK), action, "kafka"], check=True, timeout=180,
-                   capture_output=True)
+    subprocess.run([str(STACK), action, "kafka"], check=True, timeout=180, capture_output=True)
 
 
 class Load:
@@ -56,12 +55,14 @@ class Load:
                     ok = {body["event_id"]} if response.status_code in (200, 202) else set()
                 else:
                     batch = [event(event_id=f"load-{worker}-{n}-{i}") for i in range(5)]
-                    response = client.post("/v1/events/batch", json={"events": batch},
-                                           headers=self.auth)
+                    response = client.post("/v1/events/batch", json={"events": batch}, headers=self.auth)
                     ok = set()
                     if response.status_code == 200:
-                        ok = {r["event_id"] for r in response.json()["results"]
-                              if r["status"] in ("accepted", "duplicate")}
+                        ok = {
+                            r["event_id"]
+                            for r in response.json()["results"]
+                            if r["status"] in ("accepted", "duplicate")
+                        }
                 with self.lock:
                     self.statuses.append(response.status_code)
                     self.acknowledged |= ok
@@ -69,7 +70,8 @@ class Load:
 
 
 def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
-        ingest: IngestService, isolated_env: dict[str, str]) -> None:
+    ingest: IngestService, isolated_env: dict[str, str]
+) -> None:
     bank = ingest.add_bank("OUTAGE")
     load = Load(ingest, bank.auth)
     pool = ThreadPoolExecutor(max_workers=3)
@@ -85,8 +87,7 @@ def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
                     body = event()
                     started = time.monotonic()
                     response = client.post("/v1/events", json=body, headers=bank.auth)
-                    outage_answers.append((response.status_code,
-                                           time.monotonic() - started, response))
+                    outage_answers.append((response.status_code, time.monotonic() - started, response))
                     refused.append(body)
                 ready = client.get("/readyz")
                 assert ready.status_code == 503
@@ -149,7 +150,8 @@ def test_outage_answers_503_in_bound_then_resumes_and_loses_nothing(
 
 
 def test_record_that_outlives_its_503_is_never_produced_twice(
-        ingest: IngestService, isolated_env: dict[str, str]) -> None:
+    ingest: IngestService, isolated_env: dict[str, str]
+) -> None:
     """A 503 during an outage leaves the record queued in the producer; when the broker comes
     back it may still be delivered. Its retry must then be a duplicate, not a second copy."""
     bank = ingest.add_bank("LATE")
@@ -172,6 +174,5 @@ def test_record_that_outlives_its_503_is_never_produced_twice(
             assert response.status_code == 503, response.text
             time.sleep(0.5)
         assert answers[-1] in (200, 202), answers
-    copies = [m for _, value in read_topic(isolated_env)
-              if (m := json.loads(value))["event_id"] == body["event_id"]]
+    copies = [m for _, value in read_topic(isolated_env) if (m := json.loads(value))["event_id"] == body["event_id"]]
     assert len(copies) == 1, f"{len(copies)} copies on the topic; answers {answers}"

@@ -62,17 +62,14 @@ def test_batch_claim_is_per_key(isolated_env: dict[str, str]) -> None:
         s = store(client)
         token = new_token()
         await s.mark_done([Claim("idem:T:b-done", H1)])
-        claims = [Claim("idem:T:b-new", H1), Claim("idem:T:b-done", H1),
-                  Claim("idem:T:b-done", H2)]
-        assert await s.claim(claims, token) == [ClaimState.CLAIMED, ClaimState.DUPLICATE,
-                                                ClaimState.CONFLICT]
+        claims = [Claim("idem:T:b-new", H1), Claim("idem:T:b-done", H1), Claim("idem:T:b-done", H2)]
+        assert await s.claim(claims, token) == [ClaimState.CLAIMED, ClaimState.DUPLICATE, ClaimState.CONFLICT]
 
     with_redis(isolated_env, body)
 
 
 def test_settle_waits_for_the_holder_to_finish(isolated_env: dict[str, str]) -> None:
-    async def body(client: aioredis.Redis) -> tuple[list[ClaimState], list[ClaimState],
-                                                    list[ClaimState]]:
+    async def body(client: aioredis.Redis) -> tuple[list[ClaimState], list[ClaimState], list[ClaimState]]:
         s = store(client)
         done, released, stuck = (Claim(f"idem:T:s-{n}", H1) for n in ("done", "rel", "stuck"))
         holder = new_token()

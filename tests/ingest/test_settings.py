@@ -9,15 +9,17 @@ from pydantic import ValidationError
 
 from settlement_ingest.settings import IngestSettings
 
-REQUIRED = {"DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/db",
-            "REDIS_URL": "redis://:p@127.0.0.1:1/0", "KAFKA_BOOTSTRAP": "127.0.0.1:1",
-            "TARGETS_FILE": "/nonexistent/targets.yaml"}
+REQUIRED = {
+    "DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/db",
+    "REDIS_URL": "redis://:p@127.0.0.1:1/0",
+    "KAFKA_BOOTSTRAP": "127.0.0.1:1",
+    "TARGETS_FILE": "/nonexistent/targets.yaml",
+}
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in (*REQUIRED, "INGEST_PORT", "INGEST_HOST", "PRODUCE_TIMEOUT_S", "MAX_AMOUNT",
-                 "ACCEPTED_CURRENCIES"):
+    for name in (*REQUIRED, "INGEST_PORT", "INGEST_HOST", "PRODUCE_TIMEOUT_S", "MAX_AMOUNT", "ACCEPTED_CURRENCIES"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

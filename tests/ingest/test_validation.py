@@ -13,16 +13,25 @@ from settlement_core.categories import Category, Direction
 from settlement_core.events import SettlementEvent
 from settlement_ingest.validation import COUNTRY_CODES, Invalid, Rules, validate_event
 
-RULES = Rules(max_amount=Decimal(10) ** 15,
-              currencies=frozenset({"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD"}),
-              earliest_value_date=date(2010, 1, 1), future_days=1)
+RULES = Rules(
+    max_amount=Decimal(10) ** 15,
+    currencies=frozenset({"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD"}),
+    earliest_value_date=date(2010, 1, 1),
+    future_days=1,
+)
 TODAY = date(2026, 11, 30)
 
 
 def body(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "event_id": "EV-1", "category": "offshore", "amount": "1250.50", "currency": "USD",
-        "value_date": "2026-11-02", "direction": "inbound", "counterparty_country": "HK"}
+        "event_id": "EV-1",
+        "category": "offshore",
+        "amount": "1250.50",
+        "currency": "USD",
+        "value_date": "2026-11-02",
+        "direction": "inbound",
+        "counterparty_country": "HK",
+    }
     values.update(overrides)
     return {k: v for k, v in values.items() if v is not ...}
 
@@ -38,55 +47,64 @@ def pointers(raw: object) -> list[str]:
 
 
 def test_valid_event_becomes_a_settlement_event() -> None:
-    result = validate_event(body(reverses="EV-0", uetr="EB6305C9-1F7F-49DE-AED0-16487C27B42D"),
-                            "BANK1", RULES, TODAY)
+    result = validate_event(body(reverses="EV-0", uetr="EB6305C9-1F7F-49DE-AED0-16487C27B42D"), "BANK1", RULES, TODAY)
     assert result == SettlementEvent(
-        bank_id="BANK1", event_id="EV-1", category=Category.OFFSHORE,
-        amount=Decimal("1250.50"), currency="USD", value_date=date(2026, 11, 2),
-        direction=Direction.INBOUND, counterparty_country="HK", reverses="EV-0",
-        uetr=UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d"))
+        bank_id="BANK1",
+        event_id="EV-1",
+        category=Category.OFFSHORE,
+        amount=Decimal("1250.50"),
+        currency="USD",
+        value_date=date(2026, 11, 2),
+        direction=Direction.INBOUND,
+        counterparty_country="HK",
+        reverses="EV-0",
+        uetr=UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d"),
+    )
 
 
-@pytest.mark.parametrize(("overrides", "pointer"), [
-    ({"event_id": ""}, "#/event_id"),
-    ({"event_id": "x" * 65}, "#/event_id"),
-    ({"event_id": "has space"}, "#/event_id"),
-    ({"event_id": 42}, "#/event_id"),
-    ({"event_id": ...}, "#/event_id"),
-    ({"category": "retail"}, "#/category"),
-    ({"category": ...}, "#/category"),
-    ({"amount": "0"}, "#/amount"),
-    ({"amount": "0.00"}, "#/amount"),
-    ({"amount": "-5"}, "#/amount"),
-    ({"amount": "1e5"}, "#/amount"),
-    ({"amount": " 10"}, "#/amount"),
-    ({"amount": "10\n"}, "#/amount"),
-    ({"amount": "12.345"}, "#/amount"),
-    ({"amount": "1000000000000000.01"}, "#/amount"),
-    ({"amount": "1000000000000001"}, "#/amount"),
-    ({"amount": "12.5", "currency": "JPY"}, "#/amount"),
-    ({"amount": True}, "#/amount"),
-    ({"currency": "AUD"}, "#/currency"),
-    ({"currency": "usd"}, "#/currency"),
-    ({"currency": "XAU"}, "#/currency"),
-    ({"value_date": "2009-12-31"}, "#/value_date"),
-    ({"value_date": "2026-12-02"}, "#/value_date"),
-    ({"value_date": "2026-02-30"}, "#/value_date"),
-    ({"value_date": "20261102"}, "#/value_date"),
-    ({"value_date": "2026-11-02T00:00:00"}, "#/value_date"),
-    ({"direction": "sideways"}, "#/direction"),
-    ({"direction": "INBOUND"}, "#/direction"),
-    ({"counterparty_country": "XX"}, "#/counterparty_country"),
-    ({"counterparty_country": "hk"}, "#/counterparty_country"),
-    ({"counterparty_country": "HKG"}, "#/counterparty_country"),
-    ({"counterparty_country": "UK"}, "#/counterparty_country"),
-    ({"reverses": "not valid!"}, "#/reverses"),
-    ({"reverses": "EV-1"}, "#/reverses"),
-    ({"uetr": "not-a-uuid"}, "#/uetr"),
-    ({"uetr": "eb6305c91f7f49deaed016487c27b42d"}, "#/uetr"),
-    ({"bank_id": "OTHERBANK"}, "#/bank_id"),
-    ({"memo": "hello"}, "#/memo"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        ({"event_id": ""}, "#/event_id"),
+        ({"event_id": "x" * 65}, "#/event_id"),
+        ({"event_id": "has space"}, "#/event_id"),
+        ({"event_id": 42}, "#/event_id"),
+        ({"event_id": ...}, "#/event_id"),
+        ({"category": "retail"}, "#/category"),
+        ({"category": ...}, "#/category"),
+        ({"amount": "0"}, "#/amount"),
+        ({"amount": "0.00"}, "#/amount"),
+        ({"amount": "-5"}, "#/amount"),
+        ({"amount": "1e5"}, "#/amount"),
+        ({"amount": " 10"}, "#/amount"),
+        ({"amount": "10\n"}, "#/amount"),
+        ({"amount": "12.345"}, "#/amount"),
+        ({"amount": "1000000000000000.01"}, "#/amount"),
+        ({"amount": "1000000000000001"}, "#/amount"),
+        ({"amount": "12.5", "currency": "JPY"}, "#/amount"),
+        ({"amount": True}, "#/amount"),
+        ({"currency": "AUD"}, "#/currency"),
+        ({"currency": "usd"}, "#/currency"),
+        ({"currency": "XAU"}, "#/currency"),
+        ({"value_date": "2009-12-31"}, "#/value_date"),
+        ({"value_date": "2026-12-02"}, "#/value_date"),
+        ({"value_date": "2026-02-30"}, "#/value_date"),
+        ({"value_date": "20261102"}, "#/value_date"),
+        ({"value_date": "2026-11-02T00:00:00"}, "#/value_date"),
+        ({"direction": "sideways"}, "#/direction"),
+        ({"direction": "INBOUND"}, "#/direction"),
+        ({"counterparty_country": "XX"}, "#/counterparty_country"),
+        ({"counterparty_country": "hk"}, "#/counterparty_country"),
+        ({"counterparty_country": "HKG"}, "#/counterparty_country"),
+        ({"counterparty_country": "UK"}, "#/counterparty_country"),
+        ({"reverses": "not valid!"}, "#/reverses"),
+        ({"reverses": "EV-1"}, "#/reverses"),
+        ({"uetr": "not-a-uuid"}, "#/uetr"),
+        ({"uetr": "eb6305c91f7f49deaed016487c27b42d"}, "#/uetr"),
+        ({"bank_id": "OTHERBANK"}, "#/bank_id"),
+        ({"memo": "hello"}, "#/memo"),
+    ],
+)
 def test_each_rule_names_its_field(overrides: dict[str, Any], pointer: str) -> None:
     assert pointers(body(**overrides)) == [pointer]
 
@@ -98,9 +116,10 @@ def test_amount_as_json_number_tells_to_send_a_string() -> None:
     assert "not a JSON number" in message
 
 
-@pytest.mark.parametrize(("amount", "currency"), [
-    ("1000000000000000", "CNY"), ("0.01", "CNY"), ("5", "JPY"), ("100.1", "EUR"),
-    ("1000000000000000.00", "USD")])
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("1000000000000000", "CNY"), ("0.01", "CNY"), ("5", "JPY"), ("100.1", "EUR"), ("1000000000000000.00", "USD")],
+)
 def test_boundary_amounts_are_accepted(amount: str, currency: str) -> None:
     result = validate_event(body(amount=amount, currency=currency), "B", RULES, TODAY)
     assert isinstance(result, SettlementEvent)
@@ -116,8 +135,15 @@ def test_value_date_window_is_inclusive(value_date: str) -> None:
 
 def test_all_errors_are_reported_at_once_with_the_batch_prefix() -> None:
     found = pointers({"event_id": "ok", "amount": 5, "currency": "XXX", "extra": 1})
-    assert found == ["#/extra", "#/category", "#/value_date", "#/direction",
-                     "#/counterparty_country", "#/currency", "#/amount"]
+    assert found == [
+        "#/extra",
+        "#/category",
+        "#/value_date",
+        "#/direction",
+        "#/counterparty_country",
+        "#/currency",
+        "#/amount",
+    ]
     prefixed = errors_of({"event_id": "ok"}, "#/events/7")
     assert prefixed[0][0] == "#/events/7/category"
 

@@ -35,34 +35,38 @@ def bank(ingest2: IngestService) -> Bank:
 
 def workers_of(pid: int) -> list[int]:
     """Children started by multiprocessing's spawn (not its resource tracker)."""
-    found = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-             for c in (task / "children").read_text().split()]
-    return [c for c in found
-            if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    found = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def accepted_in_metrics(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith('ingest_events_total{') and 'outcome="accepted"' in line)
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("ingest_events_total{") and 'outcome="accepted"' in line
+    )
 
 
-async def one_connection_each(url: str, bodies: list[dict[str, object]],
-                              headers: dict[str, str]) -> list[httpx.Response]:
+async def one_connection_each(
+    url: str, bodies: list[dict[str, object]], headers: dict[str, str]
+) -> list[httpx.Response]:
     """A fresh connection per request, so the kernel spreads them over both workers."""
+
     async def post(body: dict[str, object]) -> httpx.Response:
         async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
             return await client.post("/v1/events", json=body, headers=headers)
+
     return list(await asyncio.gather(*(post(b) for b in bodies)))
 
 
-def test_two_worker_processes_serve_the_port(ingest2: IngestService,
-                                             services: ServiceRunner) -> None:
+def test_two_worker_processes_serve_the_port(ingest2: IngestService, services: ServiceRunner) -> None:
     assert len(workers_of(services.procs["ingest"].pid)) == 2
 
 
 def test_every_event_once_and_metrics_are_the_sum_of_both_workers(
-        ingest2: IngestService, bank: Bank, isolated_env: dict[str, str]) -> None:
+    ingest2: IngestService, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     bodies = [event(event_id=f"WK-{i}") for i in range(120)]
     first = asyncio.run(one_connection_each(ingest2.url, bodies, bank.auth))
     assert [r.status_code for r in first] == [202] * 120
@@ -77,7 +81,8 @@ def test_every_event_once_and_metrics_are_the_sum_of_both_workers(
 
 
 def test_identical_posts_across_workers_produce_one_message(
-        ingest2: IngestService, bank: Bank, isolated_env: dict[str, str]) -> None:
+    ingest2: IngestService, bank: Bank, isolated_env: dict[str, str]
+) -> None:
     body = event(event_id="WK-SAME")
     responses = asyncio.run(post_many(ingest2.url, "/v1/events", [body] * 30, bank.auth))
     assert sorted(r.status_code for r in responses) == [200] * 29 + [202]
@@ -104,13 +109,15 @@ def established_by(pid: int, port: int) -> int:
 
 
 def test_long_lived_connections_are_spread_over_both_workers(
-        ingest2: IngestService, bank: Bank, services: ServiceRunner) -> None:
+    ingest2: IngestService, bank: Bank, services: ServiceRunner
+) -> None:
     port = int(ingest2.url.rsplit(":", 1)[1])
     clients = [httpx.Client(base_url=ingest2.url, timeout=30.0) for _ in range(16)]
     try:
         for n, client in enumerate(clients):  # one keep-alive connection each
-            assert client.post("/v1/events", json=event(event_id=f"WK-SPREAD-{n}"),
-                               headers=bank.auth).status_code == 202
+            assert (
+                client.post("/v1/events", json=event(event_id=f"WK-SPREAD-{n}"), headers=bank.auth).status_code == 202
+            )
         per_worker = [established_by(w, port) for w in workers_of(services.procs["ingest"].pid)]
         assert sum(per_worker) == 16
         # With one shared listening socket all 16 tended to land on one worker.
@@ -120,8 +127,7 @@ def test_long_lived_connections_are_spread_over_both_workers(
             client.close()
 
 
-def test_a_killed_worker_is_replaced(ingest2: IngestService, bank: Bank,
-                                     services: ServiceRunner) -> None:
+def test_a_killed_worker_is_replaced(ingest2: IngestService, bank: Bank, services: ServiceRunner) -> None:
     supervisor = services.procs["ingest"].pid
     victim = workers_of(supervisor)[0]
     os.kill(victim, signal.SIGKILL)
@@ -133,13 +139,13 @@ def test_a_killed_worker_is_replaced(ingest2: IngestService, bank: Bank,
         assert time.monotonic() < deadline, f"no replacement worker: {current}"
         time.sleep(0.2)
     for n in range(20):  # whichever worker answers, intake works
-        response = httpx.post(f"{ingest2.url}/v1/events", json=event(event_id=f"WK-AFTER-{n}"),
-                              headers=bank.auth, timeout=30.0)
+        response = httpx.post(
+            f"{ingest2.url}/v1/events", json=event(event_id=f"WK-AFTER-{n}"), headers=bank.auth, timeout=30.0
+        )
         assert response.status_code == 202, response.text
 
 
-def test_sigkill_of_the_supervisor_takes_the_workers_along(
-        ingest2: IngestService, services: ServiceRunner) -> None:
+def test_sigkill_of_the_supervisor_takes_the_workers_along(ingest2: IngestService, services: ServiceRunner) -> None:
     supervisor = services.procs["ingest"]
     workers = workers_of(supervisor.pid)
     assert len(workers) == 2

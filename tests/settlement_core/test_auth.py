@@ -47,8 +47,7 @@ def test_hash_key_is_sha256_hex() -> None:
     assert len(hash_key(generate_key())) == 64
 
 
-@pytest.mark.parametrize(("header", "token"), [
-    ("Bearer stk_x", "stk_x"), ("bearer   stk_y  ", "stk_y")])
+@pytest.mark.parametrize(("header", "token"), [("Bearer stk_x", "stk_x"), ("bearer   stk_y  ", "stk_y")])
 def test_bearer_token_parses(header: str, token: str) -> None:
     assert bearer_token(header) == token
 
@@ -78,17 +77,24 @@ def test_signature_inside_window_passes(skew: int) -> None:
 @pytest.mark.parametrize("skew", [-301, 301, 100_000])
 def test_signature_outside_window_is_401(skew: int) -> None:
     with pytest.raises(AuthError, match="window") as caught:
-        verify_signature(SECRET, sign(SECRET, 1_700_000_000, BODY), BODY,
-                         now=1_700_000_000 + skew)
+        verify_signature(SECRET, sign(SECRET, 1_700_000_000, BODY), BODY, now=1_700_000_000 + skew)
     assert caught.value.status == 401
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "garbage", "t=abc,v1=00", "t=1700000000", "v1=00",
-    sign("b4" * 32, 1_700_000_000, BODY),
-    sign(SECRET, 1_700_000_000, BODY + b" "),
-    sign(SECRET, 1_700_000_001, BODY).replace("t=1700000001", "t=1700000000"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "garbage",
+        "t=abc,v1=00",
+        "t=1700000000",
+        "v1=00",
+        sign("b4" * 32, 1_700_000_000, BODY),
+        sign(SECRET, 1_700_000_000, BODY + b" "),
+        sign(SECRET, 1_700_000_001, BODY).replace("t=1700000001", "t=1700000000"),
+    ],
+)
 def test_bad_signatures_are_401(header: str | None) -> None:
     with pytest.raises(AuthError) as caught:
         verify_signature(SECRET, header, BODY, now=1_700_000_000)
@@ -116,12 +122,21 @@ def stores(isolated_env: dict[str, str]) -> Iterator[tuple[sessionmaker[Session]
     engine.dispose()
 
 
-def add_bank(sessions: sessionmaker[Session], bank_id: str, *, secret: str | None = None,
-             active: bool = True) -> str:
+def add_bank(sessions: sessionmaker[Session], bank_id: str, *, secret: str | None = None, active: bool = True) -> str:
     key = generate_key()
     with sessions() as session, session.begin():
-        session.add(Bank(bank_id=bank_id, name=bank_id, bic="CQRCCNBJ", key_hash=hash_key(key),
-                         hmac_secret=secret, active=active, rate_per_second=7, burst=70))
+        session.add(
+            Bank(
+                bank_id=bank_id,
+                name=bank_id,
+                bic="CQRCCNBJ",
+                key_hash=hash_key(key),
+                hmac_secret=secret,
+                active=active,
+                rate_per_second=7,
+                burst=70,
+            )
+        )
     return key
 
 
@@ -156,8 +171,7 @@ def test_operator_key_resolves_to_operator(stores: tuple[sessionmaker[Session], 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("header", [None, "Bearer stk_unknown-key"])
-def test_missing_or_unknown_key_is_401(stores: tuple[sessionmaker[Session], str],
-                                       header: str | None) -> None:
+def test_missing_or_unknown_key_is_401(stores: tuple[sessionmaker[Session], str], header: str | None) -> None:
     sessions, redis_url = stores
     with pytest.raises(AuthError) as caught:
         run_auth(header, sessions, redis_url)
@@ -173,8 +187,7 @@ def test_inactive_bank_is_401(stores: tuple[sessionmaker[Session], str]) -> None
 
 
 @pytest.mark.integration
-def test_principal_is_cached_and_forget_key_revokes_at_once(
-        stores: tuple[sessionmaker[Session], str]) -> None:
+def test_principal_is_cached_and_forget_key_revokes_at_once(stores: tuple[sessionmaker[Session], str]) -> None:
     sessions, redis_url = stores
     key = add_bank(sessions, "AUTHCACHE")
     run_auth(f"Bearer {key}", sessions, redis_url)
@@ -191,8 +204,7 @@ def test_principal_is_cached_and_forget_key_revokes_at_once(
 
 
 @pytest.mark.integration
-def test_revocation_marker_wins_over_a_racing_cache_write(
-        stores: tuple[sessionmaker[Session], str]) -> None:
+def test_revocation_marker_wins_over_a_racing_cache_write(stores: tuple[sessionmaker[Session], str]) -> None:
     sessions, redis_url = stores
     key = add_bank(sessions, "AUTHRACE")
     plain = redis.Redis.from_url(redis_url, decode_responses=True)

@@ -52,14 +52,13 @@ def hash_tag(key: str) -> str:
     end = key.find("}", start + 1)
     if end == -1 or end == start + 1:
         return key
-    return key[start + 1:end]
+    return key[start + 1 : end]
 
 
 class TestKeys:
     @pytest.mark.parametrize("partition", [0, 1, 11, 12, 255])
     def test_all_keys_of_a_partition_share_one_hash_tag(self, partition: int) -> None:
-        keys = [totals_key(partition), fence_key(partition), seen_key(partition),
-                applied_at_key(partition)]
+        keys = [totals_key(partition), fence_key(partition), seen_key(partition), applied_at_key(partition)]
         assert {hash_tag(k) for k in keys} == {f"stl:p{partition}"}
         assert partition_tag(partition) == "{stl:p" + str(partition) + "}"
         assert all(k.startswith(PREFIX) for k in keys)
@@ -125,15 +124,17 @@ class TestPeriod:
         assert Period(Y, date(2020, 1, 1)).end == date(2020, 12, 31)
         assert Period(Y, date(2020, 1, 1)).label == "2020"
 
-    @pytest.mark.parametrize(("grain", "start"), [(M, date(2020, 3, 2)), (Y, date(2020, 2, 1)),
-                                                  (Y, date(2020, 1, 2))])
+    @pytest.mark.parametrize(("grain", "start"), [(M, date(2020, 3, 2)), (Y, date(2020, 2, 1)), (Y, date(2020, 1, 2))])
     def test_misaligned_start_is_refused(self, grain: Granularity, start: date) -> None:
         with pytest.raises(ValueError, match="starts on"):
             Period(grain, start)
 
     def test_periods_of(self) -> None:
         assert periods_of(date(2020, 3, 4)) == (
-            Period(D, date(2020, 3, 4)), Period(M, date(2020, 3, 1)), Period(Y, date(2020, 1, 1)))
+            Period(D, date(2020, 3, 4)),
+            Period(M, date(2020, 3, 1)),
+            Period(Y, date(2020, 1, 1)),
+        )
 
 
 class TestCover:
@@ -149,13 +150,17 @@ class TestCover:
         assert cover(date(2020, 2, 1), date(2020, 2, 29)) == [Period(M, date(2020, 2, 1))]
         assert cover(date(2020, 3, 4), date(2020, 3, 4)) == [Period(D, date(2020, 3, 4))]
         assert cover(date(2019, 12, 30), date(2021, 2, 2)) == [
-            Period(D, date(2019, 12, 30)), Period(D, date(2019, 12, 31)),
-            Period(Y, date(2020, 1, 1)), Period(M, date(2021, 1, 1)),
-            Period(D, date(2021, 2, 1)), Period(D, date(2021, 2, 2))]
-        assert cover(date(2020, 1, 1), date(2020, 12, 30))[:11] == [
-            Period(M, date(2020, m, 1)) for m in range(1, 12)]
+            Period(D, date(2019, 12, 30)),
+            Period(D, date(2019, 12, 31)),
+            Period(Y, date(2020, 1, 1)),
+            Period(M, date(2021, 1, 1)),
+            Period(D, date(2021, 2, 1)),
+            Period(D, date(2021, 2, 2)),
+        ]
+        assert cover(date(2020, 1, 1), date(2020, 12, 30))[:11] == [Period(M, date(2020, m, 1)) for m in range(1, 12)]
         assert cover(date(2020, 2, 1), date(2020, 2, 28)) == [
-            Period(D, date(2020, 2, d)) for d in range(1, 29)]  # leap February not complete
+            Period(D, date(2020, 2, d)) for d in range(1, 29)
+        ]  # leap February not complete
 
     def test_empty_range(self) -> None:
         assert cover(date(2020, 1, 2), date(2020, 1, 1)) == []
@@ -170,8 +175,7 @@ class TestCover:
         origin = date(2015, 1, 1)
         for _ in range(1500):
             start = origin + timedelta(days=rng.randrange(3000))
-            end = start + timedelta(days=rng.choice([0, 1, rng.randrange(70),
-                                                     rng.randrange(1200)]))
+            end = start + timedelta(days=rng.choice([0, 1, rng.randrange(70), rng.randrange(1200)]))
             periods = cover(start, end)
             self.check_tiling(start, end, periods)
             assert len(periods) == self.fewest(start, end)
@@ -190,8 +194,7 @@ class TestCover:
         days = {start + timedelta(days=i) for i in range((end - start).days + 1)}
         count = 0
         for year in range(start.year, end.year + 1):
-            year_days = {date(year, 1, 1) + timedelta(days=i)
-                         for i in range(366 if calendar.isleap(year) else 365)}
+            year_days = {date(year, 1, 1) + timedelta(days=i) for i in range(366 if calendar.isleap(year) else 365)}
             if year_days <= days:
                 days -= year_days
                 count += 1
@@ -209,14 +212,20 @@ class TestSeriesPeriods:
     @pytest.mark.parametrize(
         ("grain", "expected"),
         [
-            (D, [(date(2020, 1, 30), date(2020, 1, 30)), (date(2020, 1, 31), date(2020, 1, 31)),
-                 (date(2020, 2, 1), date(2020, 2, 1)), (date(2020, 2, 2), date(2020, 2, 2))]),
+            (
+                D,
+                [
+                    (date(2020, 1, 30), date(2020, 1, 30)),
+                    (date(2020, 1, 31), date(2020, 1, 31)),
+                    (date(2020, 2, 1), date(2020, 2, 1)),
+                    (date(2020, 2, 2), date(2020, 2, 2)),
+                ],
+            ),
             (M, [(date(2020, 1, 30), date(2020, 1, 31)), (date(2020, 2, 1), date(2020, 2, 2))]),
             (Y, [(date(2020, 1, 30), date(2020, 2, 2))]),
         ],
     )
-    def test_points_clipped_to_the_range(self, grain: Granularity,
-                                         expected: list[tuple[date, date]]) -> None:
+    def test_points_clipped_to_the_range(self, grain: Granularity, expected: list[tuple[date, date]]) -> None:
         assert series_periods(date(2020, 1, 30), date(2020, 2, 2), grain) == expected
 
     def test_months_and_years(self) -> None:
@@ -224,9 +233,11 @@ class TestSeriesPeriods:
         assert len(months) == 12
         assert months[1] == (date(2020, 2, 1), date(2020, 2, 29))
         years = series_periods(date(2019, 7, 1), date(2021, 3, 31), Y)
-        assert years == [(date(2019, 7, 1), date(2019, 12, 31)),
-                         (date(2020, 1, 1), date(2020, 12, 31)),
-                         (date(2021, 1, 1), date(2021, 3, 31))]
+        assert years == [
+            (date(2019, 7, 1), date(2019, 12, 31)),
+            (date(2020, 1, 1), date(2020, 12, 31)),
+            (date(2021, 1, 1), date(2021, 3, 31)),
+        ]
 
     def test_empty_range(self) -> None:
         for grain in Granularity:
@@ -249,9 +260,16 @@ class TestSeriesPeriods:
 
 def effect(amount: int, **changes: object) -> Effect:
     values: dict[str, object] = {
-        "partition": 3, "offset": 10, "bank_id": "b1", "event_id": "e1",
-        "category": "offshore", "value_date": date(2020, 3, 4), "currency": "USD",
-        "direction": "inbound", "country": "HK", "amount_minor": amount,
+        "partition": 3,
+        "offset": 10,
+        "bank_id": "b1",
+        "event_id": "e1",
+        "category": "offshore",
+        "value_date": date(2020, 3, 4),
+        "currency": "USD",
+        "direction": "inbound",
+        "country": "HK",
+        "amount_minor": amount,
         "processed_at": PROCESSED,
     }
     values.update(changes)
@@ -276,13 +294,14 @@ class TestIncrements:
         assert inc.seen == frozenset({"offshore|USD", "bank|b1"})
 
     def test_sums_per_field(self) -> None:
-        inc = increments_for([
-            effect(100),
-            effect(250, value_date=date(2020, 3, 5), event_id="e2"),
-            effect(7, value_date=date(2020, 4, 1), bank_id="b2", direction="outbound",
-                   country="SG", event_id="e3"),
-            effect(9, currency="EUR", event_id="e4"),
-        ])
+        inc = increments_for(
+            [
+                effect(100),
+                effect(250, value_date=date(2020, 3, 5), event_id="e2"),
+                effect(7, value_date=date(2020, 4, 1), bank_id="b2", direction="outbound", country="SG", event_id="e3"),
+                effect(9, currency="EUR", event_id="e4"),
+            ]
+        )
         f = inc.fields
         assert f["c|offshore|USD|y|2020"] == 357
         assert f["c|offshore|USD|m|2020-03"] == 350
@@ -298,8 +317,7 @@ class TestIncrements:
         assert inc.seen == frozenset({"offshore|USD", "offshore|EUR", "bank|b1", "bank|b2"})
 
     def test_reversal_subtracts_amount_and_count(self) -> None:
-        inc = increments_for([effect(100), effect(30, event_id="e2"),
-                              effect(-100, event_id="r1", offset=11)])
+        inc = increments_for([effect(100), effect(30, event_id="e2"), effect(-100, event_id="r1", offset=11)])
         assert inc.fields["c|offshore|USD|y|2020"] == 30
         assert inc.fields["n|offshore|y|2020"] == 1
         alone = increments_for([effect(-100)])
@@ -321,21 +339,23 @@ class TestIncrements:
 
     def test_accepts_a_generator_and_sums_match_random_batches(self) -> None:
         rng = random.Random(99)
-        effects = [effect(rng.choice([1, -1]) * rng.randrange(1, 10**12),
-                          value_date=date(2019, 1, 1) + timedelta(days=rng.randrange(730)),
-                          bank_id=rng.choice(["b1", "b2", "b3"]), offset=i)
-                   for i in range(500)]
+        effects = [
+            effect(
+                rng.choice([1, -1]) * rng.randrange(1, 10**12),
+                value_date=date(2019, 1, 1) + timedelta(days=rng.randrange(730)),
+                bank_id=rng.choice(["b1", "b2", "b3"]),
+                offset=i,
+            )
+            for i in range(500)
+        ]
         inc = increments_for(e for e in effects)
         for year in (2019, 2020):
             total = sum(e.amount_minor for e in effects if e.value_date.year == year)
-            count = sum(1 if e.amount_minor > 0 else -1 for e in effects
-                        if e.value_date.year == year)
+            count = sum(1 if e.amount_minor > 0 else -1 for e in effects if e.value_date.year == year)
             assert inc.fields.get(f"c|offshore|USD|y|{year}", 0) == total
             assert inc.fields.get(f"n|offshore|y|{year}", 0) == count
-            months = sum(v for k, v in inc.fields.items()
-                         if k.startswith(f"c|offshore|USD|m|{year}-"))
-            days = sum(v for k, v in inc.fields.items()
-                       if k.startswith(f"c|offshore|USD|d|{year}-"))
+            months = sum(v for k, v in inc.fields.items() if k.startswith(f"c|offshore|USD|m|{year}-"))
+            days = sum(v for k, v in inc.fields.items() if k.startswith(f"c|offshore|USD|d|{year}-"))
             assert months == days == total
         banks = sum(v for k, v in inc.fields.items() if k.startswith("b|") and "|y|" in k)
         assert banks == sum(e.amount_minor for e in effects)
@@ -359,13 +379,14 @@ def reference_increments(effects: list[Effect]) -> tuple[dict[str, int], frozens
 
     seen: set[str] = set()
     for e in effects:
-        for period in (Period(D, e.value_date),
-                       Period(M, date(e.value_date.year, e.value_date.month, 1)),
-                       Period(Y, date(e.value_date.year, 1, 1))):
+        for period in (
+            Period(D, e.value_date),
+            Period(M, date(e.value_date.year, e.value_date.month, 1)),
+            Period(Y, date(e.value_date.year, 1, 1)),
+        ):
             add(category_field(e.category, e.currency, period), e.amount_minor)
             add(bank_field(e.bank_id, e.category, e.currency, period), e.amount_minor)
-        add(direction_field(e.direction, e.category, e.currency, e.value_date.year),
-            e.amount_minor)
+        add(direction_field(e.direction, e.category, e.currency, e.value_date.year), e.amount_minor)
         add(country_field(e.country, e.category, e.currency, e.value_date.year), e.amount_minor)
         add(hour_field(e.category, e.currency, e.processed_at), e.amount_minor)
         if e.amount_minor > 0:
@@ -378,15 +399,31 @@ def reference_increments(effects: list[Effect]) -> tuple[dict[str, int], frozens
 
 
 def random_effects(rng: random.Random, n: int) -> list[Effect]:
-    categories = ["cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters", "offshore",
-                  "factor_market", "corporate_account"]
+    categories = [
+        "cross_border_rmb",
+        "cross_border_ecommerce",
+        "mnc_headquarters",
+        "offshore",
+        "factor_market",
+        "corporate_account",
+    ]
     currencies = ["CNY", "USD", "EUR", "HKD", "JPY", "KWD", "GBP"]
-    special_days = [date(2020, 2, 29), date(2024, 2, 29), date(2019, 12, 31), date(2020, 1, 1),
-                    date(2023, 12, 31), date(987, 6, 5), date(9999, 12, 31), date(1, 1, 1)]
-    stamps = [datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC),
-              datetime(2021, 1, 1, 7, 59, tzinfo=timezone(timedelta(hours=8))),
-              datetime(2024, 2, 29, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
-              datetime(2022, 6, 1, 12, 0)]  # naive: taken as UTC
+    special_days = [
+        date(2020, 2, 29),
+        date(2024, 2, 29),
+        date(2019, 12, 31),
+        date(2020, 1, 1),
+        date(2023, 12, 31),
+        date(987, 6, 5),
+        date(9999, 12, 31),
+        date(1, 1, 1),
+    ]
+    stamps = [
+        datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC),
+        datetime(2021, 1, 1, 7, 59, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2024, 2, 29, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2022, 6, 1, 12, 0),
+    ]  # naive: taken as UTC
     effects: list[Effect] = []
     for i in range(n):
         if rng.random() < 0.1:
@@ -396,13 +433,25 @@ def random_effects(rng: random.Random, n: int) -> list[Effect]:
         amount = rng.choice([rng.randrange(1, 10**4), rng.randrange(1, 10**15), 0])
         if rng.random() < 0.3:
             amount = -amount  # a reversal: minus the original's amount
-        at = rng.choice(stamps) if rng.random() < 0.8 else (
-            datetime(2015, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(10**7)))
-        effects.append(effect(
-            amount, offset=i, event_id=f"e{i}", bank_id=rng.choice(["b1", "b2", "bank.x-3"]),
-            category=rng.choice(categories), currency=rng.choice(currencies), value_date=day,
-            direction=rng.choice(["inbound", "outbound"]),
-            country=rng.choice(["HK", "SG", "US", "CN"]), processed_at=at))
+        at = (
+            rng.choice(stamps)
+            if rng.random() < 0.8
+            else (datetime(2015, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(10**7)))
+        )
+        effects.append(
+            effect(
+                amount,
+                offset=i,
+                event_id=f"e{i}",
+                bank_id=rng.choice(["b1", "b2", "bank.x-3"]),
+                category=rng.choice(categories),
+                currency=rng.choice(currencies),
+                value_date=day,
+                direction=rng.choice(["inbound", "outbound"]),
+                country=rng.choice(["HK", "SG", "US", "CN"]),
+                processed_at=at,
+            )
+        )
     return effects
 
 
@@ -414,11 +463,21 @@ class TestIncrementsAgainstReference:
             effects = random_effects(rng, size)
             if size > 1 and rng.random() < 0.5:
                 # Reverse some of them in the same batch, so that fields net to zero.
-                effects += [effect(-e.amount_minor, offset=size + j, event_id=f"r{j}",
-                                   bank_id=e.bank_id, category=e.category, currency=e.currency,
-                                   value_date=e.value_date, direction=e.direction,
-                                   country=e.country, processed_at=e.processed_at)
-                            for j, e in enumerate(effects[: size // 2])]
+                effects += [
+                    effect(
+                        -e.amount_minor,
+                        offset=size + j,
+                        event_id=f"r{j}",
+                        bank_id=e.bank_id,
+                        category=e.category,
+                        currency=e.currency,
+                        value_date=e.value_date,
+                        direction=e.direction,
+                        country=e.country,
+                        processed_at=e.processed_at,
+                    )
+                    for j, e in enumerate(effects[: size // 2])
+                ]
             expected_fields, expected_seen = reference_increments(effects)
             inc = increments_for(iter(effects))
             assert inc.fields == expected_fields

@@ -72,8 +72,7 @@ class TestRoundTrip:
             make_event(reverses="EV-0000", direction=Direction.OUTBOUND),
             make_event(currency="JPY", amount=Decimal(1000)),
             make_event(currency="KWD", amount=Decimal("0.001")),
-            make_event(currency="USD", amount=Decimal("600000000000.00"),
-                       category=Category.OFFSHORE),
+            make_event(currency="USD", amount=Decimal("600000000000.00"), category=Category.OFFSHORE),
             *[make_event(category=c) for c in Category],
         ],
     )
@@ -90,8 +89,18 @@ class TestRoundTrip:
         assert data["v"] == SCHEMA_VERSION
         assert data["bank_id"] == "bank-01"
         assert set(data) == {
-            "v", "bank_id", "received_at", "event_id", "category", "amount", "currency",
-            "value_date", "direction", "counterparty_country", "reverses", "uetr",
+            "v",
+            "bank_id",
+            "received_at",
+            "event_id",
+            "category",
+            "amount",
+            "currency",
+            "value_date",
+            "direction",
+            "counterparty_country",
+            "reverses",
+            "uetr",
         }
 
     def test_received_at_keeps_its_offset(self) -> None:
@@ -130,8 +139,13 @@ class TestBodyHash:
 
     @pytest.mark.parametrize(
         ("currency", "a", "b"),
-        [("CNY", "10", "10.00"), ("CNY", "10.5", "10.50"), ("CNY", "1E+1", "10"),
-         ("JPY", "1000", "1E+3"), ("KWD", "1.5", "1.500")],
+        [
+            ("CNY", "10", "10.00"),
+            ("CNY", "10.5", "10.50"),
+            ("CNY", "1E+1", "10"),
+            ("JPY", "1000", "1E+3"),
+            ("KWD", "1.5", "1.500"),
+        ],
     )
     def test_same_money_hashes_the_same(self, currency: str, a: str, b: str) -> None:
         first = make_event(currency=currency, amount=Decimal(a))
@@ -175,9 +189,13 @@ def random_event(rng: random.Random) -> SettlementEvent:
         event_id="".join(rng.choices(event_chars, k=rng.randint(1, 64))),
         category=rng.choice(list(Category)),
         # Several textual forms of the same amount (trailing zeros, exponent form).
-        amount=rng.choice([Decimal(units).scaleb(-exponent),
-                           Decimal(units * 10).scaleb(-exponent - 1),
-                           Decimal(units) * Decimal(10) ** -exponent]),
+        amount=rng.choice(
+            [
+                Decimal(units).scaleb(-exponent),
+                Decimal(units * 10).scaleb(-exponent - 1),
+                Decimal(units) * Decimal(10) ** -exponent,
+            ]
+        ),
         currency=currency,
         value_date=date(2015, 1, 1) + timedelta(days=rng.randrange(0, 5000)),
         direction=rng.choice(list(Direction)),
@@ -209,8 +227,7 @@ class TestHandBuiltJsonMatchesJsonDumps:
         zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
         for _ in range(3000):
             event = random_event(rng)
-            received = datetime(2020, 1, 1, tzinfo=rng.choice(zones)) + timedelta(
-                microseconds=rng.randrange(0, 10**14))
+            received = datetime(2020, 1, 1, tzinfo=rng.choice(zones)) + timedelta(microseconds=rng.randrange(0, 10**14))
             canonical = self.reference_body(event)
             assert "{" + event.canonical_fields() + "}" == canonical
             assert event.body_hash() == hashlib.sha256(canonical.encode()).hexdigest()
@@ -219,8 +236,8 @@ class TestHandBuiltJsonMatchesJsonDumps:
             [(payload, digest)] = encode_many([event], received)
             assert (payload, digest) == (encode(envelope), event.body_hash())
             assert decode(payload) == Envelope(
-                dataclasses.replace(event, amount=Decimal(json.loads(payload)["amount"])),
-                received)
+                dataclasses.replace(event, amount=Decimal(json.loads(payload)["amount"])), received
+            )
 
     def test_characters_json_escapes(self) -> None:
         # The constructor does not validate: whatever a caller puts in must still come out
@@ -271,8 +288,18 @@ class TestDecodeUndecodable:
 class TestDecodeSchema:
     @pytest.mark.parametrize(
         "field",
-        ["bank_id", "event_id", "category", "amount", "currency", "value_date", "direction",
-         "counterparty_country", "received_at", "v"],
+        [
+            "bank_id",
+            "event_id",
+            "category",
+            "amount",
+            "currency",
+            "value_date",
+            "direction",
+            "counterparty_country",
+            "received_at",
+            "v",
+        ],
     )
     def test_missing_required_field(self, field: str) -> None:
         assert reason_of(raw(payload(**{field: _DELETE}))) == "schema"
@@ -285,29 +312,77 @@ class TestDecodeSchema:
     @pytest.mark.parametrize(
         ("field", "value"),
         [
-            ("v", 2), ("v", 0), ("v", "1"), ("v", True), ("v", 1.0), ("v", None),
-            ("bank_id", ""), ("bank_id", "a" * 33), ("bank_id", "bank 1"), ("bank_id", "b|1"),
-            ("bank_id", "bank:1"), ("bank_id", "bank\n"), ("bank_id", 123), ("bank_id", None),
-            ("event_id", ""), ("event_id", "e" * 65), ("event_id", "ev/1"), ("event_id", "ev\n"),
-            ("event_id", "é"), ("event_id", 42), ("event_id", ["EV"]),
-            ("category", "retail"), ("category", "CROSS_BORDER_RMB"), ("category", 1),
+            ("v", 2),
+            ("v", 0),
+            ("v", "1"),
+            ("v", True),
+            ("v", 1.0),
+            ("v", None),
+            ("bank_id", ""),
+            ("bank_id", "a" * 33),
+            ("bank_id", "bank 1"),
+            ("bank_id", "b|1"),
+            ("bank_id", "bank:1"),
+            ("bank_id", "bank\n"),
+            ("bank_id", 123),
+            ("bank_id", None),
+            ("event_id", ""),
+            ("event_id", "e" * 65),
+            ("event_id", "ev/1"),
+            ("event_id", "ev\n"),
+            ("event_id", "é"),
+            ("event_id", 42),
+            ("event_id", ["EV"]),
+            ("category", "retail"),
+            ("category", "CROSS_BORDER_RMB"),
+            ("category", 1),
             ("category", None),
-            ("currency", "XYZ"), ("currency", "cny"), ("currency", "CNY "), ("currency", 156),
-            ("amount", 1234.56), ("amount", 1234), ("amount", "0"), ("amount", "0.00"),
-            ("amount", "-1.00"), ("amount", "+1.00"), ("amount", "1e3"), ("amount", "NaN"),
-            ("amount", "Infinity"), ("amount", " 1.00"), ("amount", "1_000.00"),
-            ("amount", "1234.567"), ("amount", ""), ("amount", None), ("amount", ["1"]),
-            ("value_date", "2020-02-30"), ("value_date", "2020/03/04"), ("value_date", "20200304"),
-            ("value_date", "2020-W10-3"), ("value_date", "2020-03-04T00:00:00"),
-            ("value_date", 20200304), ("value_date", None),
-            ("direction", "in"), ("direction", "INBOUND"), ("direction", None),
-            ("counterparty_country", "hk"), ("counterparty_country", "HKG"),
-            ("counterparty_country", "HK\n"), ("counterparty_country", ""),
+            ("currency", "XYZ"),
+            ("currency", "cny"),
+            ("currency", "CNY "),
+            ("currency", 156),
+            ("amount", 1234.56),
+            ("amount", 1234),
+            ("amount", "0"),
+            ("amount", "0.00"),
+            ("amount", "-1.00"),
+            ("amount", "+1.00"),
+            ("amount", "1e3"),
+            ("amount", "NaN"),
+            ("amount", "Infinity"),
+            ("amount", " 1.00"),
+            ("amount", "1_000.00"),
+            ("amount", "1234.567"),
+            ("amount", ""),
+            ("amount", None),
+            ("amount", ["1"]),
+            ("value_date", "2020-02-30"),
+            ("value_date", "2020/03/04"),
+            ("value_date", "20200304"),
+            ("value_date", "2020-W10-3"),
+            ("value_date", "2020-03-04T00:00:00"),
+            ("value_date", 20200304),
+            ("value_date", None),
+            ("direction", "in"),
+            ("direction", "INBOUND"),
+            ("direction", None),
+            ("counterparty_country", "hk"),
+            ("counterparty_country", "HKG"),
+            ("counterparty_country", "HK\n"),
+            ("counterparty_country", ""),
             ("counterparty_country", 86),
-            ("reverses", ""), ("reverses", "bad id"), ("reverses", 17), ("reverses", "r\n"),
-            ("uetr", "not-a-uuid"), ("uetr", ""), ("uetr", 0), ("uetr", 12345),
+            ("reverses", ""),
+            ("reverses", "bad id"),
+            ("reverses", 17),
+            ("reverses", "r\n"),
+            ("uetr", "not-a-uuid"),
+            ("uetr", ""),
+            ("uetr", 0),
+            ("uetr", 12345),
             ("received_at", "2020-03-04T05:06:07"),  # naive
-            ("received_at", "yesterday"), ("received_at", 1583298367), ("received_at", None),
+            ("received_at", "yesterday"),
+            ("received_at", 1583298367),
+            ("received_at", None),
         ],
     )
     def test_bad_value(self, field: str, value: Any) -> None:

@@ -32,14 +32,16 @@ def rate(currency: str, day: date, value: str) -> FxRate:
 @pytest.fixture
 def table() -> FxTable:
     # Deliberately unsorted input.
-    return FxTable([
-        rate("USD", date(2020, 1, 1), "6.8976"),
-        rate("USD", date(2019, 1, 1), "6.8985"),
-        rate("USD", date(2020, 7, 1), "7.0000"),
-        rate("EUR", date(2019, 1, 1), "7.7000"),
-        rate("EUR", date(2020, 3, 15), "7.8700"),
-        rate("JPY", date(2020, 1, 1), "0.0646"),
-    ])
+    return FxTable(
+        [
+            rate("USD", date(2020, 1, 1), "6.8976"),
+            rate("USD", date(2019, 1, 1), "6.8985"),
+            rate("USD", date(2020, 7, 1), "7.0000"),
+            rate("EUR", date(2019, 1, 1), "7.7000"),
+            rate("EUR", date(2020, 3, 15), "7.8700"),
+            rate("JPY", date(2020, 1, 1), "0.0646"),
+        ]
+    )
 
 
 class TestRateOn:
@@ -70,8 +72,7 @@ class TestRateOn:
     def test_against_a_brute_force_model(self) -> None:
         rng = random.Random(7)
         starts = sorted(rng.sample(range(0, 3000), 40))
-        rates = [rate("EUR", date(2015, 1, 1) + timedelta(days=s), f"7.{i:04d}")
-                 for i, s in enumerate(starts)]
+        rates = [rate("EUR", date(2015, 1, 1) + timedelta(days=s), f"7.{i:04d}") for i, s in enumerate(starts)]
         shuffled = rates[:]
         rng.shuffle(shuffled)
         table = FxTable(shuffled)
@@ -91,8 +92,12 @@ class TestSegments:
             (date(2020, 3, 15), date(2020, 6, 30)),
             (date(2020, 7, 1), date(2020, 12, 31)),
         ]
-        exact = [Fraction("7.7") / Fraction("6.8985"), Fraction("7.7") / Fraction("6.8976"),
-                 Fraction("7.87") / Fraction("6.8976"), Fraction("7.87") / Fraction(7)]
+        exact = [
+            Fraction("7.7") / Fraction("6.8985"),
+            Fraction("7.7") / Fraction("6.8976"),
+            Fraction("7.87") / Fraction("6.8976"),
+            Fraction("7.87") / Fraction(7),
+        ]
         for (_, _, factor), expected in zip(segments, exact, strict=True):
             assert factor is not None
             assert abs(Fraction(factor) - expected) < Fraction(1, 10**37)
@@ -102,8 +107,7 @@ class TestSegments:
         for _ in range(300):
             start = date(2018, 6, 1) + timedelta(days=rng.randrange(1000))
             end = start + timedelta(days=rng.randrange(800))
-            for source, target in [("EUR", "USD"), ("USD", "CNY"), ("CNY", "JPY"),
-                                   ("JPY", "EUR")]:
+            for source, target in [("EUR", "USD"), ("USD", "CNY"), ("CNY", "JPY"), ("JPY", "EUR")]:
                 segments = table.segments(source, target, start, end)
                 assert segments[0][0] == start
                 assert segments[-1][1] == end
@@ -129,7 +133,8 @@ class TestSegments:
 
     def test_same_currency(self, table: FxTable) -> None:
         assert table.segments("GBP", "GBP", date(2020, 1, 1), date(2020, 2, 1)) == [
-            (date(2020, 1, 1), date(2020, 2, 1), Decimal(1))]
+            (date(2020, 1, 1), date(2020, 2, 1), Decimal(1))
+        ]
 
     def test_empty_range(self, table: FxTable) -> None:
         assert table.segments("EUR", "USD", date(2020, 2, 1), date(2020, 1, 1)) == []
@@ -137,8 +142,7 @@ class TestSegments:
 
     def test_change_dates(self, table: FxTable) -> None:
         assert table.change_dates("USD", date(2020, 1, 1), date(2020, 7, 1)) == [date(2020, 7, 1)]
-        assert table.change_dates("USD", date(2019, 12, 31), date(2020, 6, 30)) == [
-            date(2020, 1, 1)]
+        assert table.change_dates("USD", date(2019, 12, 31), date(2020, 6, 30)) == [date(2020, 1, 1)]
         assert table.change_dates("CNY", date(2000, 1, 1), date(2030, 1, 1)) == []
 
 
@@ -176,8 +180,7 @@ class TestConversion:
         assert value == Decimal(5_000_000_000_000)
         with localcontext() as ctx:
             ctx.prec = 5  # the caller's context must not matter
-            assert convert_minor(123_456_789_012, "USD", Decimal("6.8976")) == Decimal(
-                "8515555478.891712")
+            assert convert_minor(123_456_789_012, "USD", Decimal("6.8976")) == Decimal("8515555478.891712")
 
     def test_sample_conversion_against_exact_rationals(self) -> None:
         table = FxTable(load_fx_csv(Path(__file__).resolve().parents[2] / "seeds/fx_rates.csv"))
@@ -223,12 +226,15 @@ class TestRounding:
             ctx.prec = 3
             assert round_to_currency(Decimal("123456.125"), "CNY") == Decimal("123456.12")
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "design: factor() rounds src/dst to 38 digits, so an exact half-way result can land "
-        "just below the half; needs an exact (rational) factor, an interface change"))
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "design: factor() rounds src/dst to 38 digits, so an exact half-way result can land "
+            "just below the half; needs an exact (rational) factor, an interface change"
+        ),
+    )
     def test_exact_ties_round_half_even(self) -> None:
-        table = FxTable([rate("EUR", date(2020, 1, 1), "7.8700"),
-                         rate("USD", date(2020, 1, 1), "6.8976")])
+        table = FxTable([rate("EUR", date(2020, 1, 1), "7.8700"), rate("USD", date(2020, 1, 1), "6.8976")])
         factor = table.factor("EUR", "USD", date(2020, 6, 1))
         assert factor is not None
         # 86.22 EUR * 7.87 / 6.8976 = 98.375 USD exactly: half-even gives 98.38.
@@ -244,9 +250,11 @@ class TestLoadCsv:
 
     def test_valid_file_with_comments_and_blank_lines(self, tmp_path: Path) -> None:
         path = tmp_path / "fx.csv"
-        path.write_text("# comment\n\n" + HEADER + "USD,2020-01-01,6.8976,NBS,false\n\n"
-                        "  # indented comment\nEUR,2020-01-01,7.87,\"sample, demo\",true\n",
-                        encoding="utf-8")
+        path.write_text(
+            "# comment\n\n" + HEADER + "USD,2020-01-01,6.8976,NBS,false\n\n"
+            '  # indented comment\nEUR,2020-01-01,7.87,"sample, demo",true\n',
+            encoding="utf-8",
+        )
         assert load_fx_csv(path) == [
             FxRate("USD", date(2020, 1, 1), Decimal("6.8976"), "NBS", False),
             FxRate("EUR", date(2020, 1, 1), Decimal("7.87"), "sample, demo", True),
@@ -259,8 +267,12 @@ class TestLoadCsv:
 
     @pytest.mark.parametrize(
         "header",
-        ["currency,valid_from,rate,source,sample\n", "currency,valid_from,cny_per_unit,source\n",
-         "valid_from,currency,cny_per_unit,source,sample\n", ""],
+        [
+            "currency,valid_from,rate,source,sample\n",
+            "currency,valid_from,cny_per_unit,source\n",
+            "valid_from,currency,cny_per_unit,source,sample\n",
+            "",
+        ],
     )
     def test_bad_header(self, tmp_path: Path, header: str) -> None:
         with pytest.raises(FxFileError, match=r"header|no header"):

@@ -34,8 +34,9 @@ def test_same_partition_as_the_default(count: int) -> None:
     ours, default = KeyHashCachingPartitioner(), DefaultPartitioner()
     keys = [rng.randbytes(rng.randint(0, 40)) for _ in range(2000)]
     for key in keys + keys:  # the second pass is answered from the cache
-        assert ours.partition("t", key, key, b"v", b"v", cluster) == \
-            default.partition("t", key, key, b"v", b"v", cluster)
+        assert ours.partition("t", key, key, b"v", b"v", cluster) == default.partition(
+            "t", key, key, b"v", b"v", cluster
+        )
 
 
 def test_cache_follows_a_partition_count_change() -> None:
@@ -43,14 +44,14 @@ def test_cache_follows_a_partition_count_change() -> None:
     for count in (6, 12):
         cluster = StubCluster({"t": set(range(count))})
         for key in (b"bank-01", b"bank-02", b"BANK.X_9"):
-            assert ours.partition("t", key, key, None, None, cluster) == \
-                default.partition("t", key, key, None, None, cluster)
+            assert ours.partition("t", key, key, None, None, cluster) == default.partition(
+                "t", key, key, None, None, cluster
+            )
 
 
 def test_unknown_topic_is_refused() -> None:
     with pytest.raises(ValueError, match="not found"):
-        KeyHashCachingPartitioner().partition("nope", b"k", b"k", None, None,
-                                              StubCluster({"t": {0}}))
+        KeyHashCachingPartitioner().partition("nope", b"k", b"k", None, None, StubCluster({"t": {0}}))
 
 
 def test_keyless_records_use_an_existing_partition() -> None:

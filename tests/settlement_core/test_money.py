@@ -23,8 +23,19 @@ MAX = Decimal(10) ** 15
 class TestMinorUnits:
     @pytest.mark.parametrize(
         ("currency", "exponent"),
-        [("CNY", 2), ("USD", 2), ("EUR", 2), ("HKD", 2), ("GBP", 2), ("SGD", 2),
-         ("JPY", 0), ("KRW", 0), ("VND", 0), ("KWD", 3), ("BHD", 3)],
+        [
+            ("CNY", 2),
+            ("USD", 2),
+            ("EUR", 2),
+            ("HKD", 2),
+            ("GBP", 2),
+            ("SGD", 2),
+            ("JPY", 0),
+            ("KRW", 0),
+            ("VND", 0),
+            ("KWD", 3),
+            ("BHD", 3),
+        ],
     )
     def test_iso_4217_exponents(self, currency: str, exponent: int) -> None:
         assert minor_units(currency) == exponent
@@ -92,11 +103,42 @@ class TestParseAmountRejects:
     @pytest.mark.parametrize(
         "text",
         [
-            "-10", "+10", "-0.01", "1e3", "1E3", "1e-2", "1.5e2", "Infinity", "inf", "NaN",
-            "sNaN", "", " ", " 10", "10 ", "10\n", "\n10", "10\t", "1 000", "1,000", "1_000",
-            "10.", ".5", "0x10", "010", "00.5", "00", "1.2.3", "１０",  # fullwidth digits
+            "-10",
+            "+10",
+            "-0.01",
+            "1e3",
+            "1E3",
+            "1e-2",
+            "1.5e2",
+            "Infinity",
+            "inf",
+            "NaN",
+            "sNaN",
+            "",
+            " ",
+            " 10",
+            "10 ",
+            "10\n",
+            "\n10",
+            "10\t",
+            "1 000",
+            "1,000",
+            "1_000",
+            "10.",
+            ".5",
+            "0x10",
+            "010",
+            "00.5",
+            "00",
+            "1.2.3",
+            "１０",  # fullwidth digits
             "١٠",  # Arabic-Indic digits
-            "10.0.", "--1", "1-", "¥10", "10元", "10CNY",
+            "10.0.",
+            "--1",
+            "1-",
+            "¥10",
+            "10元",
+            "10CNY",
         ],
     )
     def test_malformed_text(self, text: str) -> None:
@@ -111,8 +153,14 @@ class TestParseAmountRejects:
     @pytest.mark.parametrize(
         ("text", "currency"),
         [
-            ("10.001", "CNY"), ("0.001", "USD"), ("10.000", "EUR"), ("1.5", "JPY"),
-            ("1.0", "JPY"), ("100.00", "KRW"), ("1.2345", "KWD"), ("0.0001", "BHD"),
+            ("10.001", "CNY"),
+            ("0.001", "USD"),
+            ("10.000", "EUR"),
+            ("1.5", "JPY"),
+            ("1.0", "JPY"),
+            ("100.00", "KRW"),
+            ("1.2345", "KWD"),
+            ("0.0001", "BHD"),
         ],
     )
     def test_too_many_decimals_for_the_currency(self, text: str, currency: str) -> None:
@@ -153,8 +201,13 @@ class TestMinorConversion:
 
     @pytest.mark.parametrize(
         ("amount", "currency"),
-        [(Decimal("0.001"), "CNY"), (Decimal("1.5"), "JPY"), (Decimal("0.0001"), "KWD"),
-         (Decimal("12.345"), "USD"), (Decimal("-0.005"), "CNY")],
+        [
+            (Decimal("0.001"), "CNY"),
+            (Decimal("1.5"), "JPY"),
+            (Decimal("0.0001"), "KWD"),
+            (Decimal("12.345"), "USD"),
+            (Decimal("-0.005"), "CNY"),
+        ],
     )
     def test_to_minor_refuses_sub_minor_digits(self, amount: Decimal, currency: str) -> None:
         with pytest.raises(AmountError, match="more decimals"):
@@ -174,9 +227,15 @@ class TestMinorConversion:
 
     @pytest.mark.parametrize(
         ("units", "currency", "text"),
-        [(123456, "CNY", "1234.56"), (1, "CNY", "0.01"), (0, "CNY", "0.00"),
-         (-5, "USD", "-0.05"), (1000, "JPY", "1000"), (1234, "KWD", "1.234"),
-         (10**30, "CNY", "1" + "0" * 28 + ".00")],
+        [
+            (123456, "CNY", "1234.56"),
+            (1, "CNY", "0.01"),
+            (0, "CNY", "0.00"),
+            (-5, "USD", "-0.05"),
+            (1000, "JPY", "1000"),
+            (1234, "KWD", "1.234"),
+            (10**30, "CNY", "1" + "0" * 28 + ".00"),
+        ],
     )
     def test_from_minor(self, units: int, currency: str, text: str) -> None:
         value = from_minor(units, currency)
@@ -188,8 +247,7 @@ class TestMinorConversion:
         rng = random.Random(4217)
         for _ in range(2000):
             currency = rng.choice(sorted(MINOR_UNITS))
-            units = rng.choice([rng.randint(-10**6, 10**6), rng.randint(-10**20, 10**20),
-                                rng.randint(1, 10**40)])
+            units = rng.choice([rng.randint(-(10**6), 10**6), rng.randint(-(10**20), 10**20), rng.randint(1, 10**40)])
             amount = from_minor(units, currency)
             assert to_minor(amount, currency) == units
             text = format_amount(amount, currency)
@@ -217,8 +275,7 @@ class TestFormatAmount:
     def test_canonical_text(self, amount: Decimal, currency: str, text: str) -> None:
         assert format_amount(amount, currency) == text
 
-    @pytest.mark.parametrize(("amount", "currency"),
-                             [(Decimal("10.005"), "CNY"), (Decimal("0.5"), "JPY")])
+    @pytest.mark.parametrize(("amount", "currency"), [(Decimal("10.005"), "CNY"), (Decimal("0.5"), "JPY")])
     def test_never_rounds(self, amount: Decimal, currency: str) -> None:
         # Rounding here would let "10.005" and "10.00" hash as the same event body.
         with pytest.raises(AmountError):

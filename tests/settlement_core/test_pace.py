@@ -21,27 +21,43 @@ from settlement_core.targets import Target
 PACE = Decimal("0.9")
 
 
-def target(amount: int = 600_000_000_000, start: date = date(2020, 1, 1),
-           end: date = date(2020, 12, 31), currency: str = "USD") -> Target:
-    return Target(Category.OFFSHORE, "离岸金融结算", "Offshore", amount, currency, "6000亿美元",
-                  start, end, "到 2020年，力争离岸金融结算规模达到 6000亿美元。")
+def target(
+    amount: int = 600_000_000_000, start: date = date(2020, 1, 1), end: date = date(2020, 12, 31), currency: str = "USD"
+) -> Target:
+    return Target(
+        Category.OFFSHORE,
+        "离岸金融结算",
+        "Offshore",
+        amount,
+        currency,
+        "6000亿美元",
+        start,
+        end,
+        "到 2020年，力争离岸金融结算规模达到 6000亿美元。",
+    )
 
 
 T2020 = target()
 
 
 def assert_decimals(result: Progress) -> None:
-    for value in (result.progress_ratio, result.expected_ratio, result.pace,
-                  result.projected_total):
+    for value in (result.progress_ratio, result.expected_ratio, result.pace, result.projected_total):
         assert value is None or type(value) is Decimal
 
 
 class TestElapsed:
     @pytest.mark.parametrize(
         ("as_of", "days"),
-        [(date(2019, 12, 31), 0), (date(2020, 1, 1), 1), (date(2020, 1, 31), 31),
-         (date(2020, 2, 29), 60), (date(2020, 3, 1), 61), (date(2020, 7, 1), 183),
-         (date(2020, 12, 31), 366), (date(2021, 6, 1), 366)],
+        [
+            (date(2019, 12, 31), 0),
+            (date(2020, 1, 1), 1),
+            (date(2020, 1, 31), 31),
+            (date(2020, 2, 29), 60),
+            (date(2020, 3, 1), 61),
+            (date(2020, 7, 1), 183),
+            (date(2020, 12, 31), 366),
+            (date(2021, 6, 1), 366),
+        ],
     )
     def test_counts_as_of_itself_and_caps_at_the_window(self, as_of: date, days: int) -> None:
         assert elapsed_days(T2020, as_of) == days
@@ -77,17 +93,20 @@ class TestExpectedRatio:
 
     def test_non_leap_year_half(self) -> None:
         t2021 = target(start=date(2021, 1, 1), end=date(2021, 12, 31))
-        assert progress(t2021, Decimal(0), date(2021, 7, 2), PACE).expected_ratio == Decimal(
-            "0.501370")  # 183/365
+        assert progress(t2021, Decimal(0), date(2021, 7, 2), PACE).expected_ratio == Decimal("0.501370")  # 183/365
 
 
 class TestProgress:
     def test_on_schedule_at_half_year(self) -> None:
         result = progress(T2020, Decimal(300_000_000_000), date(2020, 7, 1), PACE)
         assert result == Progress(
-            as_of=date(2020, 7, 1), progress_ratio=Decimal("0.500000"),
-            expected_ratio=Decimal("0.500000"), pace=Decimal("1.000000"),
-            projected_total=Decimal("600000000000.00"), status=Status.ON_TRACK)
+            as_of=date(2020, 7, 1),
+            progress_ratio=Decimal("0.500000"),
+            expected_ratio=Decimal("0.500000"),
+            pace=Decimal("1.000000"),
+            projected_total=Decimal("600000000000.00"),
+            status=Status.ON_TRACK,
+        )
         assert_decimals(result)
 
     def test_projection_uses_the_exact_elapsed_fraction(self) -> None:
@@ -100,10 +119,8 @@ class TestProgress:
 
     def test_projection_is_rounded_half_even_to_cents(self) -> None:
         # 0.005 * 366 / 183 = 0.01 exactly; 0.00125 * 2 = 0.0025 -> 0.00 (half-even).
-        assert progress(T2020, Decimal("0.00125"), date(2020, 7, 1),
-                        PACE).projected_total == Decimal("0.00")
-        assert progress(T2020, Decimal("0.00375"), date(2020, 7, 1),
-                        PACE).projected_total == Decimal("0.01")
+        assert progress(T2020, Decimal("0.00125"), date(2020, 7, 1), PACE).projected_total == Decimal("0.00")
+        assert progress(T2020, Decimal("0.00375"), date(2020, 7, 1), PACE).projected_total == Decimal("0.01")
 
     def test_before_the_window_nothing_is_due(self) -> None:
         result = progress(T2020, Decimal(0), date(2019, 6, 1), PACE)
@@ -163,22 +180,23 @@ class TestProgress:
         # 0.0000005 exactly -> 0.000000; 0.0000015 -> 0.000002.
         t = target(amount=10_000_000)
         assert progress(t, Decimal(5), date(2020, 7, 1), PACE).progress_ratio == Decimal(0)
-        assert progress(t, Decimal(15), date(2020, 7, 1), PACE).progress_ratio == Decimal(
-            "0.000002")
+        assert progress(t, Decimal(15), date(2020, 7, 1), PACE).progress_ratio == Decimal("0.000002")
 
     def test_independent_of_the_thread_context(self) -> None:
         expected = progress(T2020, Decimal("123456789012.34"), date(2020, 5, 17), PACE)
         with localcontext() as ctx:
             ctx.prec = 4
-            assert progress(T2020, Decimal("123456789012.34"), date(2020, 5, 17),
-                            PACE) == expected
+            assert progress(T2020, Decimal("123456789012.34"), date(2020, 5, 17), PACE) == expected
         assert expected.projected_total == Decimal("327428875206.64")  # *366/138
 
     def test_one_day_window(self) -> None:
         t = target(amount=100, start=date(2020, 5, 1), end=date(2020, 5, 1))
         result = progress(t, Decimal(50), date(2020, 5, 1), PACE)
         assert (result.expected_ratio, result.pace, result.projected_total) == (
-            Decimal("1.000000"), Decimal("0.500000"), Decimal("50.00"))
+            Decimal("1.000000"),
+            Decimal("0.500000"),
+            Decimal("50.00"),
+        )
         assert result.status is Status.BEHIND
 
     def test_projection_uses_the_target_currency_minor_unit(self) -> None:
@@ -187,6 +205,5 @@ class TestProgress:
         result = progress(t, Decimal(1001), date(2020, 7, 1), PACE)  # 1001 * 366 / 183
         assert result.projected_total == Decimal(2002)
         assert result.projected_total.as_tuple().exponent == 0
-        kwd = progress(target(amount=10**6, currency="KWD"), Decimal("0.0015"), date(2020, 7, 1),
-                       PACE)
+        kwd = progress(target(amount=10**6, currency="KWD"), Decimal("0.0015"), date(2020, 7, 1), PACE)
         assert kwd.projected_total == Decimal("0.003")

@@ -64,8 +64,7 @@ def settlement_part(plan: str) -> str:
 
 
 @pytest.mark.parametrize("code", [c.value for c in Category])
-def test_source_is_quoted_verbatim_from_part_1(targets: tuple[Target, ...],
-                                               settlement_part: str, code: str) -> None:
+def test_source_is_quoted_verbatim_from_part_1(targets: tuple[Target, ...], settlement_part: str, code: str) -> None:
     target = next(t for t in targets if t.code.value == code)
     assert squash(target.source) in settlement_part
     # The quote is the closing sentence of the paragraph the target is named after.
@@ -79,8 +78,7 @@ def test_plan_part_has_exactly_six_2020_settlement_targets(settlement_part: str)
     assert len(goals) == 6
 
 
-def test_windows_are_the_calendar_year_2020_per_note_1(targets: tuple[Target, ...],
-                                                        plan: str) -> None:
+def test_windows_are_the_calendar_year_2020_per_note_1(targets: tuple[Target, ...], plan: str) -> None:
     # 专栏1 note 1: absolute economic indicators are the figures of that year.
     assert "1．经济指标绝对数为当年数" in squash(plan)
     for target in targets:
@@ -111,23 +109,19 @@ def test_unit_table() -> None:
 
 @pytest.fixture(scope="module")
 def fx_rows() -> list[tuple[str, date, Decimal, str, bool]]:
-    return [(r.currency, r.valid_from, r.cny_per_unit, r.source, r.sample)
-            for r in load_fx_csv(FX_FILE)]
+    return [(r.currency, r.valid_from, r.cny_per_unit, r.source, r.sample) for r in load_fx_csv(FX_FILE)]
 
 
-def test_usd_rows_are_the_nbs_annual_averages(
-        fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
+def test_usd_rows_are_the_nbs_annual_averages(fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
     usd = [row for row in fx_rows if row[0] == "USD"]
-    assert {row[1]: row[2] for row in usd} == {
-        date(year, 1, 1): Decimal(rate) for year, rate in NBS_USD.items()}
+    assert {row[1]: row[2] for row in usd} == {date(year, 1, 1): Decimal(rate) for year, rate in NBS_USD.items()}
     for _, valid_from, _, source, sample in usd:
         assert sample is False
         assert "NBS" in source
         assert str(valid_from.year) in source
 
 
-def test_every_non_usd_row_is_a_sample(
-        fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
+def test_every_non_usd_row_is_a_sample(fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
     others = [row for row in fx_rows if row[0] != "USD"]
     assert others
     for currency, _, _, source, sample in others:
@@ -135,8 +129,7 @@ def test_every_non_usd_row_is_a_sample(
         assert "sample" in source.lower()
 
 
-def test_fx_seed_covers_the_target_years(
-        fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
+def test_fx_seed_covers_the_target_years(fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
     table = FxTable(load_fx_csv(FX_FILE))
     currencies = {row[0] for row in fx_rows}
     assert {"USD", "EUR", "HKD", "JPY", "GBP", "SGD"} <= currencies
@@ -147,11 +140,16 @@ def test_fx_seed_covers_the_target_years(
     assert table.rate_on("USD", date(2019, 12, 31)) == Decimal("6.8985")
 
 
-def test_fx_seed_rates_are_plausible(
-        fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
+def test_fx_seed_rates_are_plausible(fx_rows: list[tuple[str, date, Decimal, str, bool]]) -> None:
     # A rate typed the wrong way round (USD per CNY) would be off by a factor of ~45.
-    bands = {"USD": ("6", "7.5"), "EUR": ("6.5", "9"), "GBP": ("8", "10"), "HKD": ("0.8", "1"),
-             "JPY": ("0.05", "0.08"), "SGD": ("4.5", "5.5")}
+    bands = {
+        "USD": ("6", "7.5"),
+        "EUR": ("6.5", "9"),
+        "GBP": ("8", "10"),
+        "HKD": ("0.8", "1"),
+        "JPY": ("0.05", "0.08"),
+        "SGD": ("4.5", "5.5"),
+    }
     for currency, _, rate, _, _ in fx_rows:
         low, high = bands[currency]
         assert Decimal(low) < rate < Decimal(high), (currency, rate)

@@ -44,8 +44,9 @@ def test_seed_has_the_six_targets_in_plan_order(seed_targets: tuple[Target, ...]
 
 
 @pytest.mark.parametrize(("code", "currency", "amount", "display", "name_zh"), EXPECTED)
-def test_seed_target(seed_targets: tuple[Target, ...], code: str, currency: str, amount: int,
-                     display: str, name_zh: str) -> None:
+def test_seed_target(
+    seed_targets: tuple[Target, ...], code: str, currency: str, amount: int, display: str, name_zh: str
+) -> None:
     target = next(t for t in seed_targets if t.code.value == code)
     assert target.code is Category(code)
     assert target.currency == currency
@@ -67,8 +68,7 @@ def test_yi_is_ten_to_the_eighth() -> None:
 
 
 def test_window_days_counts_both_ends() -> None:
-    target = Target(Category.OFFSHORE, "x", "x", 1, "USD", "x", date(2021, 1, 1),
-                    date(2021, 1, 1), "x")
+    target = Target(Category.OFFSHORE, "x", "x", 1, "USD", "x", date(2021, 1, 1), date(2021, 1, 1), "x")
     assert target.window_days == 1
     assert dataclass_replace(target, window_end=date(2021, 12, 31)).window_days == 365
 
@@ -99,7 +99,8 @@ def test_seed_document_parses(document: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "field", ["code", "name_zh", "name_en", "amount", "currency", "display", "window", "source"],
+    "field",
+    ["code", "name_zh", "name_en", "amount", "currency", "display", "window", "source"],
 )
 def test_missing_field(document: dict[str, Any], field: str) -> None:
     del document["targets"][2][field]
@@ -160,7 +161,8 @@ def test_missing_category(document: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "amount", [0, -1, 6e11, 1.5, "600000000000", True, None, [1]],
+    "amount",
+    [0, -1, 6e11, 1.5, "600000000000", True, None, [1]],
 )
 def test_amount_must_be_a_positive_integer(document: dict[str, Any], amount: Any) -> None:
     document["targets"][0]["amount"] = amount
@@ -169,17 +171,28 @@ def test_amount_must_be_a_positive_integer(document: dict[str, Any], amount: Any
 
 @pytest.mark.parametrize("field", ["name_zh", "name_en", "display", "source"])
 @pytest.mark.parametrize("value", ["", "   ", 1, None, ["x"]])
-def test_text_fields_must_be_non_empty_strings(document: dict[str, Any], field: str,
-                                               value: Any) -> None:
+def test_text_fields_must_be_non_empty_strings(document: dict[str, Any], field: str, value: Any) -> None:
     document["targets"][0][field] = value
     assert error_of(document) == f"targets[0].{field}: must be a non-empty string"
 
 
 @pytest.mark.parametrize(
     "value",
-    ["2020-13-01", "2020-02-30", "2020/01/01", "20200101", "2020-W01-1", "01-01-2020",
-     "2020-1-1", "", None, 20200101, 2020, [2020, 1, 1],
-     datetime(2020, 1, 1, 10, 0)],
+    [
+        "2020-13-01",
+        "2020-02-30",
+        "2020/01/01",
+        "20200101",
+        "2020-W01-1",
+        "01-01-2020",
+        "2020-1-1",
+        "",
+        None,
+        20200101,
+        2020,
+        [2020, 1, 1],
+        datetime(2020, 1, 1, 10, 0),
+    ],
 )
 @pytest.mark.parametrize("bound", ["start", "end"])
 def test_bad_date(document: dict[str, Any], bound: str, value: Any) -> None:
@@ -203,8 +216,7 @@ def test_window_must_be_a_mapping(document: dict[str, Any], window: Any) -> None
     assert error_of(document).startswith("targets[0].window:")
 
 
-@pytest.mark.parametrize("doc", [None, [], "targets", {}, {"targets": None},
-                                 {"targets": {"code": "offshore"}}])
+@pytest.mark.parametrize("doc", [None, [], "targets", {}, {"targets": None}, {"targets": {"code": "offshore"}}])
 def test_document_shape(doc: Any) -> None:
     assert error_of(doc).startswith("targets:")
 
@@ -239,8 +251,8 @@ class TestLoadTargets:
 
     def test_yaml_datetime_is_refused(self, tmp_path: Path) -> None:
         text = SEED.read_text(encoding="utf-8").replace(
-            "window: {start: 2020-01-01, end: 2020-12-31}\n    source: \"到 2020年，力争全市跨境",
-            "window: {start: 2020-01-01 00:00:00, end: 2020-12-31}\n    source: \"到 2020年，力争全市跨境",
+            'window: {start: 2020-01-01, end: 2020-12-31}\n    source: "到 2020年，力争全市跨境',
+            'window: {start: 2020-01-01 00:00:00, end: 2020-12-31}\n    source: "到 2020年，力争全市跨境',
             1,
         )
         assert text != SEED.read_text(encoding="utf-8")

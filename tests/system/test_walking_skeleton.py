@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from settlement_core.auth import generate_key, hash_key
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.models import Bank, LedgerEvent, Operator
 from tests.conftest import ServiceRunner, free_port
 
@@ -25,21 +25,35 @@ def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[dic
     bank_key, operator_key = generate_key(), generate_key()
     engine = create_engine(isolated_env["DATABASE_URL"])
     with Session(engine) as session, session.begin():
-        session.add(Bank(bank_id="e2e-bank", name="E2E Bank", key_hash=hash_key(bank_key),
-                         active=True, rate_per_second=10_000, burst=10_000))
+        session.add(
+            Bank(
+                bank_id="e2e-bank",
+                name="E2E Bank",
+                key_hash=hash_key(bank_key),
+                active=True,
+                rate_per_second=10_000,
+                burst=10_000,
+            )
+        )
         session.add(Operator(name="e2e-operator", key_hash=hash_key(operator_key), active=True))
     ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
     services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
-    services.start("aggregate", "settlement_aggregate", ports["aggregate"],
-                   {"AGGREGATE_PORT": str(ports["aggregate"])})
+    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
     services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
     yield {"ports": ports, "bank_key": bank_key, "operator_key": operator_key, "engine": engine}
     engine.dispose()
 
 
 def _event(n: int, category: str, amount: str, currency: str = "CNY") -> dict[str, str]:
-    return {"event_id": f"e2e-{n}", "category": category, "amount": amount, "currency": currency,
-            "value_date": "2020-06-15", "direction": "inbound", "counterparty_country": "SG"}
+    return {
+        "event_id": f"e2e-{n}",
+        "category": category,
+        "amount": amount,
+        "currency": currency,
+        "value_date": "2020-06-15",
+        "direction": "inbound",
+        "counterparty_country": "SG",
+    }
 
 
 def test_posted_events_reach_progress_and_metrics(stack: dict[str, Any]) -> None:
@@ -61,14 +75,16 @@ def test_posted_events_reach_progress_and_metrics(stack: dict[str, Any]) -> None
     assert retry.status_code == 200
     assert retry.json()["duplicate"] is True
 
-    expected = {"cross_border_rmb": Decimal("3500000.50"), "offshore": Decimal("300000.00"),
-                "factor_market": Decimal("99.99")}
+    expected = {
+        "cross_border_rmb": Decimal("3500000.50"),
+        "offshore": Decimal("300000.00"),
+        "factor_market": Decimal("99.99"),
+    }
     operator_auth = {"Authorization": f"Bearer {stack['operator_key']}"}
     deadline = time.monotonic() + 60
     settled: dict[str, Decimal] = {}
     while time.monotonic() < deadline:
-        body = httpx.get(f"{api}/v1/progress", params={"as_of": "2020-12-31"},
-                         headers=operator_auth, timeout=10).json()
+        body = httpx.get(f"{api}/v1/progress", params={"as_of": "2020-12-31"}, headers=operator_auth, timeout=10).json()
         settled = {t["code"]: Decimal(t["settled"]) for t in body["targets"]}
         if all(settled.get(code) == amount for code, amount in expected.items()):
             break

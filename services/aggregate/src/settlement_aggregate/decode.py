@@ -68,17 +68,22 @@ def classify(record: Record) -> Valid | Invalid:
         # amount with sub-minor digits would be rounded there, so reject it here instead.
         amount_minor = to_minor(envelope.event.amount, envelope.event.currency)
     except InvalidEvent as exc:
-        return Invalid(record.partition, record.offset, record.key, record.value,
-                       exc.reason, exc.detail[:500])
+        return Invalid(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
     except AmountError as exc:
-        return Invalid(record.partition, record.offset, record.key, record.value,
-                       "schema", str(exc)[:500])
+        return Invalid(record.partition, record.offset, record.key, record.value, "schema", str(exc)[:500])
     if amount_minor > _MAX_MINOR:
-        return Invalid(record.partition, record.offset, record.key, record.value,
-                       "schema", "amount exceeds the 64-bit minor-unit range")
+        return Invalid(
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            "schema",
+            "amount exceeds the 64-bit minor-unit range",
+        )
     assert record.value is not None  # decode() rejects tombstones
-    return Valid(record.partition, record.offset, record.key, record.value, envelope,
-                 envelope.event.body_hash(), amount_minor)
+    return Valid(
+        record.partition, record.offset, record.key, record.value, envelope, envelope.event.body_hash(), amount_minor
+    )
 
 
 def split(records: Iterable[Record]) -> tuple[list[Valid], list[Invalid]]:

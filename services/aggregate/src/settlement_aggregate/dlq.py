@@ -36,8 +36,7 @@ def headers_for(entry: DlqEntry, source_topic: str) -> list[tuple[str, bytes]]:
 
 
 class DlqProducer:
-    def __init__(self, bootstrap: str, dlq_topic: str, source_topic: str,
-                 timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, dlq_topic: str, source_topic: str, timeout_s: float = 10.0) -> None:
         self._bootstrap = bootstrap
         self._topic = dlq_topic
         self._source = source_topic
@@ -47,9 +46,13 @@ class DlqProducer:
     def _get(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self._bootstrap.split(","), client_id="settlement-aggregate-dlq",
-                acks="all", enable_idempotence=True, linger_ms=5,
-                max_block_ms=int(self._timeout_s * 1000))
+                bootstrap_servers=self._bootstrap.split(","),
+                client_id="settlement-aggregate-dlq",
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                max_block_ms=int(self._timeout_s * 1000),
+            )
         return self._producer
 
     def publish(self, entries: Sequence[DlqEntry]) -> None:
@@ -58,8 +61,10 @@ class DlqProducer:
             return
         try:
             producer = self._get()
-            futures = [producer.send(self._topic, key=e.key, value=e.raw,
-                                     headers=headers_for(e, self._source)) for e in entries]
+            futures = [
+                producer.send(self._topic, key=e.key, value=e.raw, headers=headers_for(e, self._source))
+                for e in entries
+            ]
             producer.flush(timeout=self._timeout_s)
             for future in futures:
                 future.get(timeout=self._timeout_s)

@@ -27,8 +27,7 @@ class FaultHook:
             return cls()
         name, _, count = spec.partition(":")
         if name != CRASH_AFTER_LEDGER_COMMIT or not count.isdigit() or int(count) < 1:
-            raise ValueError(f"unsupported AGGREGATE_FAULT {spec!r}; "
-                             f"expected {CRASH_AFTER_LEDGER_COMMIT}:<n>")
+            raise ValueError(f"unsupported AGGREGATE_FAULT {spec!r}; expected {CRASH_AFTER_LEDGER_COMMIT}:<n>")
         return cls(crash_after_commit_batch=int(count))
 
     def after_ledger_commit(self) -> None:
@@ -36,7 +35,8 @@ class FaultHook:
             return
         self.committed_batches += 1
         if self.committed_batches >= self.crash_after_commit_batch:
-            logger.warning("fault hook: exiting between ledger commit and Redis apply",
-                           extra={"batch": self.committed_batches})
+            logger.warning(
+                "fault hook: exiting between ledger commit and Redis apply", extra={"batch": self.committed_batches}
+            )
             logging.shutdown()
             os._exit(137)

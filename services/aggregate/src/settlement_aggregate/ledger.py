@@ -58,9 +58,11 @@ _KNOWN_SQL = text("""
 # as array parameters was the largest item in the aggregator's profile). Events go through a
 # per-session staging table so that ON CONFLICT still decides what is new; effects have no
 # conflicts and are copied straight into the journal.
-_EVENT_COLUMNS = ("bank_id, event_id, body_hash, category, amount, currency, value_date, direction, "
-                  "counterparty_country, reverses, uetr, status, kafka_partition, kafka_offset, "
-                  "ingested_at")
+_EVENT_COLUMNS = (
+    "bank_id, event_id, body_hash, category, amount, currency, value_date, direction, "
+    "counterparty_country, reverses, uetr, status, kafka_partition, kafka_offset, "
+    "ingested_at"
+)
 _STAGE_EVENTS_DDL = """
     CREATE TEMP TABLE IF NOT EXISTS stage_ledger_events (
       bank_id varchar(32), event_id varchar(64), body_hash varchar(64), category varchar(32),
@@ -75,9 +77,23 @@ _STAGE_EVENTS_DDL = """
 # not match its column makes PostgreSQL reject the COPY ("incorrect binary data format"), so a
 # mismatch fails the batch loudly instead of storing wrong values.
 _COPY_STAGE_EVENTS = f"COPY stage_ledger_events ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-STAGE_EVENT_COPY_TYPES = ("varchar", "varchar", "varchar", "varchar", "numeric", "varchar",
-                          "date", "varchar", "varchar", "varchar", "uuid", "varchar", "int4",
-                          "int8", "timestamptz")
+STAGE_EVENT_COPY_TYPES = (
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "numeric",
+    "varchar",
+    "date",
+    "varchar",
+    "varchar",
+    "varchar",
+    "uuid",
+    "varchar",
+    "int4",
+    "int8",
+    "timestamptz",
+)
 # Built from the constant column list only.
 _INSERT_STAGED_EVENTS = f"""
     INSERT INTO ledger_events ({_EVENT_COLUMNS}, applied_at)
@@ -85,13 +101,33 @@ _INSERT_STAGED_EVENTS = f"""
     ON CONFLICT (bank_id, event_id) DO NOTHING
     RETURNING id
 """  # noqa: S608
-EFFECT_COPY_COLUMNS = ("kafka_partition", "kafka_offset", "bank_id", "event_id", "category",
-                       "value_date", "currency", "direction", "counterparty_country",
-                       "amount_minor", "processed_at")
-EFFECT_COPY_TYPES = ("int4", "int8", "varchar", "varchar", "varchar", "date", "varchar",
-                     "varchar", "varchar", "int8", "timestamptz")
-_COPY_EFFECTS = (f"COPY ledger_effects ({', '.join(EFFECT_COPY_COLUMNS)}) "
-                 "FROM STDIN (FORMAT BINARY)")
+EFFECT_COPY_COLUMNS = (
+    "kafka_partition",
+    "kafka_offset",
+    "bank_id",
+    "event_id",
+    "category",
+    "value_date",
+    "currency",
+    "direction",
+    "counterparty_country",
+    "amount_minor",
+    "processed_at",
+)
+EFFECT_COPY_TYPES = (
+    "int4",
+    "int8",
+    "varchar",
+    "varchar",
+    "varchar",
+    "date",
+    "varchar",
+    "varchar",
+    "varchar",
+    "int8",
+    "timestamptz",
+)
+_COPY_EFFECTS = f"COPY ledger_effects ({', '.join(EFFECT_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _LOCK_SQL = text("""
     SELECT partition, next_offset FROM consumer_offsets
     WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)
@@ -141,16 +177,26 @@ class CommitResult:
 
 
 def effect_from_row(row: Any) -> Effect:
-    return Effect(partition=row[0], offset=row[1], bank_id=row[2], event_id=row[3],
-                  category=row[4], value_date=row[5], currency=row[6], direction=row[7],
-                  country=row[8], amount_minor=row[9], processed_at=row[10])
+    return Effect(
+        partition=row[0],
+        offset=row[1],
+        bank_id=row[2],
+        event_id=row[3],
+        category=row[4],
+        value_date=row[5],
+        currency=row[6],
+        direction=row[7],
+        country=row[8],
+        amount_minor=row[9],
+        processed_at=row[10],
+    )
 
 
-def stream_effects(conn: Connection, partition: int, after: int, upto: int,
-                   yield_per: int = 20_000) -> Iterator[Effect]:
+def stream_effects(
+    conn: Connection, partition: int, after: int, upto: int, yield_per: int = 20_000
+) -> Iterator[Effect]:
     """Effects of one partition with after < offset <= upto, in journal order."""
-    result = conn.execution_options(yield_per=yield_per).execute(
-        _EFFECTS_SQL, {"p": partition, "a": after, "u": upto})
+    result = conn.execution_options(yield_per=yield_per).execute(_EFFECTS_SQL, {"p": partition, "a": after, "u": upto})
     for row in result:
         yield effect_from_row(row)
 
@@ -166,9 +212,13 @@ class LedgerRepository:
         each partition as stored (an existing row always wins)."""
         with self._engine.begin() as conn:
             if starts:
-                conn.execute(pg_insert(_OFFSETS).on_conflict_do_nothing(), [
-                    {"group_id": self._group, "topic": self._topic, "partition": p,
-                     "next_offset": o} for p, o in starts.items()])
+                conn.execute(
+                    pg_insert(_OFFSETS).on_conflict_do_nothing(),
+                    [
+                        {"group_id": self._group, "topic": self._topic, "partition": p, "next_offset": o}
+                        for p, o in starts.items()
+                    ],
+                )
             return self._positions(conn, list(starts))
 
     def positions(self, partitions: Sequence[int]) -> dict[int, int]:
@@ -176,15 +226,24 @@ class LedgerRepository:
             return self._positions(conn, partitions)
 
     def _positions(self, conn: Connection, partitions: Sequence[int]) -> dict[int, int]:
-        rows = conn.execute(text(
-            "SELECT partition, next_offset FROM consumer_offsets "
-            "WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)"),
-            {"g": self._group, "t": self._topic, "ps": list(partitions)}).all()
+        rows = conn.execute(
+            text(
+                "SELECT partition, next_offset FROM consumer_offsets "
+                "WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)"
+            ),
+            {"g": self._group, "t": self._topic, "ps": list(partitions)},
+        ).all()
         return {int(p): int(o) for p, o in rows}
 
-    def commit_batch(self, valid: Sequence[Valid], invalid: Sequence[Invalid],
-                     beliefs: Mapping[int, int], last_offsets: Mapping[int, int], now: datetime,
-                     before_commit: Callable[[BatchPlan], None]) -> CommitResult:
+    def commit_batch(
+        self,
+        valid: Sequence[Valid],
+        invalid: Sequence[Invalid],
+        beliefs: Mapping[int, int],
+        last_offsets: Mapping[int, int],
+        now: datetime,
+        before_commit: Callable[[BatchPlan], None],
+    ) -> CommitResult:
         """Plan and write one batch in one transaction.
 
         `beliefs[p]` is the next_offset this instance expects to find for partition p,
@@ -193,43 +252,70 @@ class LedgerRepository:
         """
         partitions = sorted(last_offsets)
         with self._engine.begin() as conn:
-            found = {int(p): int(o) for p, o in conn.execute(
-                _LOCK_SQL, {"g": self._group, "t": self._topic, "ps": partitions}).all()}
+            found = {
+                int(p): int(o)
+                for p, o in conn.execute(_LOCK_SQL, {"g": self._group, "t": self._topic, "ps": partitions}).all()
+            }
             fenced = {p: found.get(p) for p in partitions if found.get(p) != beliefs[p]}
             valid = [v for v in valid if v.partition not in fenced]
             invalid = [i for i in invalid if i.partition not in fenced]
             plan = plan_batch(valid, invalid, self._known(conn, valid), now)
             self._write(conn, plan, now)
-            committed = tuple(PartitionCommit(p, beliefs[p], last_offsets[p] + 1)
-                              for p in partitions if p not in fenced)
+            committed = tuple(
+                PartitionCommit(p, beliefs[p], last_offsets[p] + 1) for p in partitions if p not in fenced
+            )
             if committed:
                 conn.execute(
                     update(_OFFSETS)
-                    .where(_OFFSETS.c.group_id == self._group, _OFFSETS.c.topic == self._topic,
-                           _OFFSETS.c.partition == bindparam("p"))
+                    .where(
+                        _OFFSETS.c.group_id == self._group,
+                        _OFFSETS.c.topic == self._topic,
+                        _OFFSETS.c.partition == bindparam("p"),
+                    )
                     .values(next_offset=bindparam("n"), updated_at=now),
-                    [{"p": c.partition, "n": c.new_next} for c in committed])
+                    [{"p": c.partition, "n": c.new_next} for c in committed],
+                )
             before_commit(plan)
         if fenced:
-            logger.warning("partitions fenced: another writer moved their offsets",
-                           extra={"fenced": fenced, "believed": {p: beliefs[p] for p in fenced}})
+            logger.warning(
+                "partitions fenced: another writer moved their offsets",
+                extra={"fenced": fenced, "believed": {p: beliefs[p] for p in fenced}},
+            )
         return CommitResult(plan=plan, committed=committed, fenced=fenced)
 
     def _known(self, conn: Connection, valid: Sequence[Valid]) -> dict[Key, LedgerRow]:
         if not valid:
             return {}
         by_key, by_reverses = referenced_keys(valid)
-        rows = conn.execute(_KNOWN_SQL, {
-            "banks": [k[0] for k in by_key], "events": [k[1] for k in by_key],
-            "rbanks": [k[0] for k in by_reverses], "revents": [k[1] for k in by_reverses],
-        }).all()
+        rows = conn.execute(
+            _KNOWN_SQL,
+            {
+                "banks": [k[0] for k in by_key],
+                "events": [k[1] for k in by_key],
+                "rbanks": [k[0] for k in by_reverses],
+                "revents": [k[1] for k in by_reverses],
+            },
+        ).all()
         known: dict[Key, LedgerRow] = {}
         for r in rows:
             row = LedgerRow(
-                row_id=r[0], bank_id=r[1], event_id=r[2], body_hash=r[3], category=r[4],
-                amount=r[5], currency=r[6], value_date=r[7], direction=r[8], country=r[9],
-                reverses=r[10], uetr=r[11], status=Status(r[12]), partition=r[13], offset=r[14],
-                ingested_at=r[15])
+                row_id=r[0],
+                bank_id=r[1],
+                event_id=r[2],
+                body_hash=r[3],
+                category=r[4],
+                amount=r[5],
+                currency=r[6],
+                value_date=r[7],
+                direction=r[8],
+                country=r[9],
+                reverses=r[10],
+                uetr=r[11],
+                status=Status(r[12]),
+                partition=r[13],
+                offset=r[14],
+                ingested_at=r[15],
+            )
             known[row.key] = row
         return known
 
@@ -244,41 +330,78 @@ class LedgerRepository:
                 for r in rows:
                     # str(status): a StrEnum's value as plain str (psycopg would dump an Enum
                     # by name), without enum's slow Python-level `.value` descriptor.
-                    write_row((r.bank_id, r.event_id, r.body_hash, r.category, r.amount,
-                               r.currency, r.value_date, r.direction, r.country, r.reverses,
-                               r.uetr, str(r.status), r.partition, r.offset, r.ingested_at))
+                    write_row(
+                        (
+                            r.bank_id,
+                            r.event_id,
+                            r.body_hash,
+                            r.category,
+                            r.amount,
+                            r.currency,
+                            r.value_date,
+                            r.direction,
+                            r.country,
+                            r.reverses,
+                            r.uetr,
+                            str(r.status),
+                            r.partition,
+                            r.offset,
+                            r.ingested_at,
+                        )
+                    )
             inserted = cursor.execute(_INSERT_STAGED_EVENTS, (now,)).fetchall()
             # The planner believed every one of these keys new (it read them under the
             # partition lock); a skipped row means another writer raced us: retry the batch.
             if len(inserted) != len(rows):
-                raise ConcurrentLedgerWrite(
-                    f"{len(rows) - len(inserted)} keys were inserted concurrently")
+                raise ConcurrentLedgerWrite(f"{len(rows) - len(inserted)} keys were inserted concurrently")
         if plan.status_updates:
-            conn.execute(update(_EVENTS).where(_EVENTS.c.id == bindparam("rid"))
-                         .values(status=bindparam("st"), applied_at=now),
-                         [{"rid": rid, "st": st.value} for rid, st in plan.status_updates])
+            conn.execute(
+                update(_EVENTS).where(_EVENTS.c.id == bindparam("rid")).values(status=bindparam("st"), applied_at=now),
+                [{"rid": rid, "st": st.value} for rid, st in plan.status_updates],
+            )
         if plan.effects:
             effects = plan.effects
             with _driver_cursor(conn).copy(_COPY_EFFECTS) as copy:
                 copy.set_types(EFFECT_COPY_TYPES)
                 write_row = copy.write_row
                 for e in effects:
-                    write_row((e.partition, e.offset, e.bank_id, e.event_id, e.category,
-                                    e.value_date, e.currency, e.direction, e.country,
-                                    e.amount_minor, e.processed_at))
+                    write_row(
+                        (
+                            e.partition,
+                            e.offset,
+                            e.bank_id,
+                            e.event_id,
+                            e.category,
+                            e.value_date,
+                            e.currency,
+                            e.direction,
+                            e.country,
+                            e.amount_minor,
+                            e.processed_at,
+                        )
+                    )
         if plan.dlq:
-            conn.execute(insert(_DLQ), [{
-                "bank_id": d.bank_id, "event_id": d.event_id, "reason": d.reason,
-                "detail": d.detail, "kafka_partition": d.partition, "kafka_offset": d.offset,
-                "raw": d.raw} for d in plan.dlq])
+            conn.execute(
+                insert(_DLQ),
+                [
+                    {
+                        "bank_id": d.bank_id,
+                        "event_id": d.event_id,
+                        "reason": d.reason,
+                        "detail": d.detail,
+                        "kafka_partition": d.partition,
+                        "kafka_offset": d.offset,
+                        "raw": d.raw,
+                    }
+                    for d in plan.dlq
+                ],
+            )
 
-    def effects_chunk(self, partition: int, after: int, upto: int,
-                      limit: int) -> tuple[list[Effect], int]:
+    def effects_chunk(self, partition: int, after: int, upto: int, limit: int) -> tuple[list[Effect], int]:
         """The next replay chunk: effects in (after, bound] and `bound`, where bound <= upto
         never splits one offset's effects across chunks (a fence value covers whole offsets)."""
         with self._engine.connect() as conn:
-            count, last = conn.execute(_CHUNK_BOUND_SQL, {
-                "p": partition, "a": after, "u": upto, "n": limit}).one()
+            count, last = conn.execute(_CHUNK_BOUND_SQL, {"p": partition, "a": after, "u": upto, "n": limit}).one()
             bound = upto if count < limit or last is None else int(last)
             return list(stream_effects(conn, partition, after, bound)), bound
 

@@ -50,8 +50,15 @@ IDLE_CHECK_S = 2.0
 # Outages worth waiting out. Anything else is a bug or a broken contract: crash loudly and
 # let the supervisor restart us (the ledger makes restarts safe).
 RETRYABLE: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, RedisUnavailable, redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError, KafkaUnavailable, KafkaError, ConcurrentLedgerWrite)
+    OperationalError,
+    InterfaceError,
+    RedisUnavailable,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    KafkaUnavailable,
+    KafkaError,
+    ConcurrentLedgerWrite,
+)
 
 
 class Stopping(Exception):
@@ -59,9 +66,17 @@ class Stopping(Exception):
 
 
 class Aggregator:
-    def __init__(self, settings: AggregateSettings, consumer: KafkaConsumer,
-                 tracker: AssignmentTracker, ledger: LedgerRepository, projection: Projection,
-                 dlq: DlqProducer, readiness: Readiness, fault: FaultHook) -> None:
+    def __init__(
+        self,
+        settings: AggregateSettings,
+        consumer: KafkaConsumer,
+        tracker: AssignmentTracker,
+        ledger: LedgerRepository,
+        projection: Projection,
+        dlq: DlqProducer,
+        readiness: Readiness,
+        fault: FaultHook,
+    ) -> None:
         self._settings = settings
         self._consumer = consumer
         self._tracker = tracker
@@ -90,8 +105,9 @@ class Aggregator:
                 result = action()
             except RETRYABLE as exc:
                 self._readiness.set(False, f"{what}: {type(exc).__name__}")
-                logger.warning("retryable failure, backing off",
-                               extra={"step": what, "error": str(exc)[:300], "delay_s": delay})
+                logger.warning(
+                    "retryable failure, backing off", extra={"step": what, "error": str(exc)[:300], "delay_s": delay}
+                )
                 deadline = time.monotonic() + delay
                 while time.monotonic() < deadline:
                     if self.stopping:
@@ -114,12 +130,15 @@ class Aggregator:
             return
         tps = [TopicPartition(self._topic, p) for p in sorted(pending)]
         try:
-            starts = self._retry("kafka log start", lambda: {
-                tp.partition: int(o) for tp, o in self._consumer.beginning_offsets(tps).items()})
+            starts = self._retry(
+                "kafka log start",
+                lambda: {tp.partition: int(o) for tp, o in self._consumer.beginning_offsets(tps).items()},
+            )
             positions = self._retry("ledger positions", lambda: self._ledger.claim_positions(starts))
             for tp in tps:
-                self._retry("redis catch-up", partial(
-                    self._projection.catch_up, tp.partition, positions[tp.partition] - 1))
+                self._retry(
+                    "redis catch-up", partial(self._projection.catch_up, tp.partition, positions[tp.partition] - 1)
+                )
         except Stopping:
             self._tracker.defer(pending)
             raise
@@ -138,9 +157,17 @@ class Aggregator:
         for r in records:
             last_offsets[r.partition] = max(r.offset, last_offsets.get(r.partition, -1))
         beliefs = {p: self._beliefs[p] for p in last_offsets}
-        result: CommitResult = self._retry("ledger commit", lambda: self._ledger.commit_batch(
-            valid, invalid, beliefs, last_offsets, datetime.now(UTC),
-            before_commit=lambda plan: self._dlq.publish(plan.dlq)))
+        result: CommitResult = self._retry(
+            "ledger commit",
+            lambda: self._ledger.commit_batch(
+                valid,
+                invalid,
+                beliefs,
+                last_offsets,
+                datetime.now(UTC),
+                before_commit=lambda plan: self._dlq.publish(plan.dlq),
+            ),
+        )
         self._fault.after_ledger_commit()
         committed = time.perf_counter()
         self._record_metrics(result, valid_received=[v.envelope.received_at for v in valid])
@@ -152,15 +179,20 @@ class Aggregator:
             by_partition[effect.partition].append(effect)
         for c in result.committed:
             effects = by_partition.get(c.partition, [])
-            self._retry("redis apply", partial(
-                self._projection.apply, c.partition, c.prev_fence, c.new_fence, effects))
+            self._retry("redis apply", partial(self._projection.apply, c.partition, c.prev_fence, c.new_fence, effects))
         metrics.LAST_APPLIED.set(time.time())
         finished = time.perf_counter()
         metrics.BATCH_APPLY_SECONDS.observe(finished - started)
-        logger.debug("batch applied", extra={
-            "records": len(records), "effects": len(result.plan.effects),
-            "decode_s": round(decoded - started, 4), "ledger_s": round(committed - decoded, 4),
-            "redis_s": round(finished - committed, 4)})
+        logger.debug(
+            "batch applied",
+            extra={
+                "records": len(records),
+                "effects": len(result.plan.effects),
+                "decode_s": round(decoded - started, 4),
+                "ledger_s": round(committed - decoded, 4),
+                "redis_s": round(finished - committed, 4),
+            },
+        )
         self._readiness.set(True)
         self._commit_to_kafka(result)
 
@@ -173,8 +205,7 @@ class Aggregator:
             tp = TopicPartition(self._topic, p)
             self._consumer.pause(tp)
             self._tracker.defer([p])  # re-read the position, catch Redis up, seek, resume
-            logger.warning("fenced: re-syncing partition from the ledger",
-                           extra={"partition": p, "found": found})
+            logger.warning("fenced: re-syncing partition from the ledger", extra={"partition": p, "found": found})
 
     def _record_metrics(self, result: CommitResult, valid_received: list[datetime]) -> None:
         plan = result.plan
@@ -193,8 +224,9 @@ class Aggregator:
 
     def _commit_to_kafka(self, result: CommitResult) -> None:
         """Lag visibility only (kafka-consumer-groups.sh); PostgreSQL stays the record."""
-        offsets = {TopicPartition(self._topic, c.partition): OffsetAndMetadata(c.new_next, "", -1)
-                   for c in result.committed}
+        offsets = {
+            TopicPartition(self._topic, c.partition): OffsetAndMetadata(c.new_next, "", -1) for c in result.committed
+        }
         if not offsets:
             return
         try:
@@ -222,10 +254,8 @@ class Aggregator:
             return
         # An operator's `settlementctl replay` (or another instance) may have moved a
         # position while no records arrived to trip the fence in the ledger transaction.
-        stored = self._retry("ledger positions",
-                             partial(self._ledger.positions, sorted(self._beliefs)))
-        moved = {p: stored.get(p) for p, belief in self._beliefs.items()
-                 if stored.get(p) != belief}
+        stored = self._retry("ledger positions", partial(self._ledger.positions, sorted(self._beliefs)))
+        moved = {p: stored.get(p) for p, belief in self._beliefs.items() if stored.get(p) != belief}
         if moved:
             self._handle_fenced(moved)
         for p, position in list(self._beliefs.items()):
@@ -237,12 +267,14 @@ class Aggregator:
             while not self.stopping:
                 self._sync()
                 self._readiness.set(True)
-                polled = self._consumer.poll(timeout_ms=self._settings.aggregate_poll_timeout_ms,
-                                             max_records=self._settings.aggregate_batch_size)
+                polled = self._consumer.poll(
+                    timeout_ms=self._settings.aggregate_poll_timeout_ms, max_records=self._settings.aggregate_batch_size
+                )
                 # kafka-python's ConsumerRecords are immutable namedtuples with the fields
                 # decode.Record reads; no per-record copy.
-                records: list[Record] = [r for tp, batch in polled.items()
-                                         if tp.partition in self._beliefs for r in batch]
+                records: list[Record] = [
+                    r for tp, batch in polled.items() if tp.partition in self._beliefs for r in batch
+                ]
                 if records:
                     self._process(records)
                 else:
@@ -253,8 +285,7 @@ class Aggregator:
         logger.info("aggregator stopping")
 
 
-def _connect(settings: AggregateSettings,
-             readiness: Readiness) -> tuple[KafkaConsumer, AssignmentTracker]:
+def _connect(settings: AggregateSettings, readiness: Readiness) -> tuple[KafkaConsumer, AssignmentTracker]:
     """Build the consumer, waiting out a broker that is not there yet (kafka-python's
     constructor bootstraps synchronously and raises if it cannot)."""
     delay = settings.aggregate_backoff_initial_s
@@ -263,8 +294,9 @@ def _connect(settings: AggregateSettings,
             return build_consumer(settings)
         except KafkaError as exc:
             readiness.set(False, f"kafka: {type(exc).__name__}")
-            logger.warning("kafka unreachable at start-up, backing off",
-                           extra={"error": str(exc)[:300], "delay_s": delay})
+            logger.warning(
+                "kafka unreachable at start-up, backing off", extra={"error": str(exc)[:300], "delay_s": delay}
+            )
             time.sleep(delay)
             delay = min(delay * 2, settings.aggregate_backoff_max_s)
 
@@ -293,8 +325,7 @@ def main() -> None:
     server = serve(settings.aggregate_host, settings.aggregate_port, readiness)
     # Not settlement_core.db.engine.make_engine: importing it pulls in Alembic, which only
     # slows every restart down. Same pool options.
-    engine = create_engine(settings.database_url, pool_size=2, max_overflow=2,
-                           pool_pre_ping=True, pool_recycle=1800)
+    engine = create_engine(settings.database_url, pool_size=2, max_overflow=2, pool_pre_ping=True, pool_recycle=1800)
     client = sync_client(settings.redis_url, timeout_s=30.0)
     ledger = LedgerRepository(engine, settings.consumer_group, settings.events_topic)
     projection = Projection(client, ledger, settings.aggregate_replay_chunk)
@@ -304,9 +335,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
     _tune_gc()
-    logger.info("aggregator started", extra={
-        "group": settings.consumer_group, "topic": settings.events_topic,
-        "port": settings.aggregate_port, "fault": settings.aggregate_fault})
+    logger.info(
+        "aggregator started",
+        extra={
+            "group": settings.consumer_group,
+            "topic": settings.events_topic,
+            "port": settings.aggregate_port,
+            "fault": settings.aggregate_fault,
+        },
+    )
     try:
         aggregator.run()
     finally:

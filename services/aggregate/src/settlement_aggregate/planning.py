@@ -85,32 +85,59 @@ def _row(item: Valid, status: Status) -> LedgerRow:
     # str() of a StrEnum member is its value as a plain str; `.value` goes through enum's
     # Python-level descriptor, which is several times slower on this per-event path.
     return LedgerRow(
-        row_id=None, bank_id=event.bank_id, event_id=event.event_id, body_hash=item.body_hash,
-        category=str(event.category), amount=event.amount, currency=event.currency,
-        value_date=event.value_date, direction=str(event.direction),
-        country=event.counterparty_country, reverses=event.reverses, uetr=event.uetr,
-        status=status, partition=item.partition, offset=item.offset,
-        ingested_at=item.envelope.received_at)
+        row_id=None,
+        bank_id=event.bank_id,
+        event_id=event.event_id,
+        body_hash=item.body_hash,
+        category=str(event.category),
+        amount=event.amount,
+        currency=event.currency,
+        value_date=event.value_date,
+        direction=str(event.direction),
+        country=event.counterparty_country,
+        reverses=event.reverses,
+        uetr=event.uetr,
+        status=status,
+        partition=item.partition,
+        offset=item.offset,
+        ingested_at=item.envelope.received_at,
+    )
 
 
-def _effect(original: LedgerRow, amount_minor: int, partition: int, offset: int,
-            event_id: str, now: datetime) -> Effect:
+def _effect(
+    original: LedgerRow, amount_minor: int, partition: int, offset: int, event_id: str, now: datetime
+) -> Effect:
     """A signed change with the original's attributes. `amount_minor` is the caller's
     exact minor-unit amount of `original` (already known for a just-decoded event), signed."""
     return Effect(
-        partition=partition, offset=offset, bank_id=original.bank_id, event_id=event_id,
-        category=original.category, value_date=original.value_date, currency=original.currency,
-        direction=original.direction, country=original.country,
-        amount_minor=amount_minor, processed_at=now)
+        partition=partition,
+        offset=offset,
+        bank_id=original.bank_id,
+        event_id=event_id,
+        category=original.category,
+        value_date=original.value_date,
+        currency=original.currency,
+        direction=original.direction,
+        country=original.country,
+        amount_minor=amount_minor,
+        processed_at=now,
+    )
 
 
 def reencode(row: LedgerRow) -> bytes:
     """The canonical message of a stored event (for DLQ entries decided after the fact)."""
     event = SettlementEvent(
-        bank_id=row.bank_id, event_id=row.event_id, category=Category(row.category),
-        amount=row.amount, currency=row.currency, value_date=row.value_date,
-        direction=Direction(row.direction), counterparty_country=row.country,
-        reverses=row.reverses, uetr=row.uetr)
+        bank_id=row.bank_id,
+        event_id=row.event_id,
+        category=Category(row.category),
+        amount=row.amount,
+        currency=row.currency,
+        value_date=row.value_date,
+        direction=Direction(row.direction),
+        counterparty_country=row.country,
+        reverses=row.reverses,
+        uetr=row.uetr,
+    )
     return encode(Envelope(event=event, received_at=row.ingested_at))
 
 
@@ -122,9 +149,10 @@ class _Planner:
         self.rows: dict[Key, LedgerRow] = dict(known)
         # original key -> event_id of its active (pending or applied) reversal
         self.active: dict[Key, str] = {
-            (row.bank_id, row.reverses): row.event_id for row in known.values()
-            if row.reverses is not None
-            and row.status in (Status.REVERSAL_PENDING, Status.REVERSAL_APPLIED)}
+            (row.bank_id, row.reverses): row.event_id
+            for row in known.values()
+            if row.reverses is not None and row.status in (Status.REVERSAL_PENDING, Status.REVERSAL_APPLIED)
+        }
         self.new_keys: list[Key] = []
         self.updates: dict[int, Status] = {}
         self.effects: list[Effect] = []
@@ -146,12 +174,12 @@ class _Planner:
 
     def reject(self, item: Valid, reason: str, detail: str) -> None:
         event = item.envelope.event
-        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, reason, detail,
-                                 event.bank_id, event.event_id))
+        self.dlq.append(
+            DlqEntry(item.partition, item.offset, item.key, item.raw, reason, detail, event.bank_id, event.event_id)
+        )
 
     def invalid(self, item: Invalid) -> None:
-        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, item.reason,
-                                 item.detail))
+        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, item.reason, item.detail))
 
     def valid(self, item: Valid) -> None:
         event = item.envelope.event
@@ -161,9 +189,11 @@ class _Planner:
             if existing.body_hash == item.body_hash:
                 self.duplicates += 1
             else:
-                self.reject(item, CONFLICTING_DUPLICATE,
-                            f"{event.event_id} already recorded at "
-                            f"{existing.partition}/{existing.offset} with another body")
+                self.reject(
+                    item,
+                    CONFLICTING_DUPLICATE,
+                    f"{event.event_id} already recorded at {existing.partition}/{existing.offset} with another body",
+                )
             return
         if event.reverses is None:
             self.original(item, key)
@@ -173,8 +203,7 @@ class _Planner:
     def original(self, item: Valid, key: Key) -> None:
         row = _row(item, Status.COUNTED)
         self.add(key, row)
-        self.effects.append(_effect(row, item.amount_minor, item.partition, item.offset,
-                                    row.event_id, self.now))
+        self.effects.append(_effect(row, item.amount_minor, item.partition, item.offset, row.event_id, self.now))
         self.counted[row.category] += 1
         waiting = self.active.get(key)
         if waiting is None:
@@ -183,21 +212,34 @@ class _Planner:
         if reversal.status is not Status.REVERSAL_PENDING:
             return
         assert reversal.reverses is not None
-        decision = match(row, Claim(reversal.bank_id, reversal.event_id, reversal.reverses,
-                                    reversal.amount, reversal.currency), already_reversed_by=None)
+        decision = match(
+            row,
+            Claim(reversal.bank_id, reversal.event_id, reversal.reverses, reversal.amount, reversal.currency),
+            already_reversed_by=None,
+        )
         if decision.verdict is Verdict.APPLY:
             self.set_status(reversal.key, Status.REVERSAL_APPLIED)
             self.set_status(key, Status.REVERSED)
             # Caused by the original's arrival, so journalled at the original's offset.
-            self.effects.append(_effect(row, -item.amount_minor, item.partition, item.offset,
-                                        reversal.event_id, self.now))
+            self.effects.append(
+                _effect(row, -item.amount_minor, item.partition, item.offset, reversal.event_id, self.now)
+            )
             self.reversals_applied += 1
             return
         self.set_status(reversal.key, Status.REVERSAL_REJECTED)
         del self.active[key]
-        self.dlq.append(DlqEntry(reversal.partition, reversal.offset, None, reencode(reversal),
-                                 decision.verdict.value, decision.detail, reversal.bank_id,
-                                 reversal.event_id))
+        self.dlq.append(
+            DlqEntry(
+                reversal.partition,
+                reversal.offset,
+                None,
+                reencode(reversal),
+                decision.verdict.value,
+                decision.detail,
+                reversal.bank_id,
+                reversal.event_id,
+            )
+        )
 
     def reversal(self, item: Valid, key: Key, reverses: str) -> None:
         event = item.envelope.event
@@ -208,16 +250,21 @@ class _Planner:
         target = self.rows.get(target_key)
         if target is None:
             if target_key in self.active:
-                self.reject(item, Verdict.ALREADY_REVERSED.value,
-                            f"{reverses} already has pending reversal {self.active[target_key]}")
+                self.reject(
+                    item,
+                    Verdict.ALREADY_REVERSED.value,
+                    f"{reverses} already has pending reversal {self.active[target_key]}",
+                )
                 return
             self.add(key, _row(item, Status.REVERSAL_PENDING))
             self.active[target_key] = event.event_id
             self.reversals_pending += 1
             return
-        decision = match(target, Claim(event.bank_id, event.event_id, reverses,
-                                       event.amount, event.currency),
-                         already_reversed_by=self.active.get(target_key))
+        decision = match(
+            target,
+            Claim(event.bank_id, event.event_id, reverses, event.amount, event.currency),
+            already_reversed_by=self.active.get(target_key),
+        )
         if decision.verdict is not Verdict.APPLY:
             self.reject(item, decision.verdict.value, decision.detail)
             return
@@ -225,13 +272,17 @@ class _Planner:
         self.set_status(target_key, Status.REVERSED)
         self.active[target_key] = event.event_id
         # The target may come from the ledger (no decoded amount at hand): convert its own.
-        self.effects.append(_effect(target, -to_minor(target.amount, target.currency),
-                                    item.partition, item.offset, event.event_id, self.now))
+        self.effects.append(
+            _effect(
+                target, -to_minor(target.amount, target.currency), item.partition, item.offset, event.event_id, self.now
+            )
+        )
         self.reversals_applied += 1
 
 
-def plan_batch(valid: Sequence[Valid], invalid: Sequence[Invalid],
-               known: Mapping[Key, LedgerRow], now: datetime) -> BatchPlan:
+def plan_batch(
+    valid: Sequence[Valid], invalid: Sequence[Invalid], known: Mapping[Key, LedgerRow], now: datetime
+) -> BatchPlan:
     """Plan one batch. `valid`/`invalid` may span partitions; each is handled in offset
     order (a bank's events share one partition, so order across partitions is irrelevant)."""
     planner = _Planner(known, now)

@@ -72,8 +72,7 @@ def apply_args(expected: int, new: int, now: int, inc: Increments) -> list[Any]:
 class EffectSource(Protocol):
     """Where replays read committed effects from (ledger.LedgerRepository)."""
 
-    def effects_chunk(self, partition: int, after: int, upto: int,
-                      limit: int) -> tuple[list[Effect], int]: ...
+    def effects_chunk(self, partition: int, after: int, upto: int, limit: int) -> tuple[list[Effect], int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +97,7 @@ class Projection:
 
     def _cas(self, partition: int, expected: int, new: int, inc: Increments) -> tuple[bool, int]:
         args = apply_args(expected, new, int(time.time()), inc)
-        keys = [totals_key(partition), fence_key(partition), seen_key(partition),
-                applied_at_key(partition)]
+        keys = [totals_key(partition), fence_key(partition), seen_key(partition), applied_at_key(partition)]
         with translate_errors():
             if partition not in self._registered:
                 # Outside the script: stl:partitions has no hash tag (another slot). It only
@@ -109,8 +107,7 @@ class Projection:
             ok, current = self._apply(keys=keys, args=args)
         return bool(ok), int(current)
 
-    def apply(self, partition: int, prev_fence: int, new_fence: int,
-              effects: list[Effect]) -> ApplyOutcome:
+    def apply(self, partition: int, prev_fence: int, new_fence: int, effects: list[Effect]) -> ApplyOutcome:
         """Apply one committed batch (effects with prev_fence < offset <= new_fence)."""
         ok, current = self._cas(partition, prev_fence, new_fence, increments_for(effects))
         if ok:
@@ -123,8 +120,9 @@ class Projection:
             current = self.fence(partition)
         replayed = 0
         if current < upto:
-            logger.info("fence behind the ledger, replaying",
-                        extra={"partition": partition, "fence": current, "ledger": upto})
+            logger.info(
+                "fence behind the ledger, replaying", extra={"partition": partition, "fence": current, "ledger": upto}
+            )
         while current < upto:
             effects, bound = self._source.effects_chunk(partition, current, upto, self._chunk)
             ok, found = self._cas(partition, current, bound, increments_for(effects))
@@ -136,6 +134,5 @@ class Projection:
         if current > upto:
             # Only a rebuild racing us or another instance that is further along can do this;
             # a fence ahead of the whole ledger means Redis holds foreign data (rebuild it).
-            logger.debug("fence ahead of this batch", extra={"partition": partition,
-                                                               "fence": current, "upto": upto})
+            logger.debug("fence ahead of this batch", extra={"partition": partition, "fence": current, "upto": upto})
         return ApplyOutcome(partition, current, replayed)

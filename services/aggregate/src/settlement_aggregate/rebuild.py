@@ -107,8 +107,10 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 def ledger_positions(conn: Connection, group: str, topic: str) -> dict[int, int]:
     """partition -> next_offset of record for the group."""
-    rows = conn.execute(text("SELECT partition, next_offset FROM consumer_offsets "
-                             "WHERE group_id = :g AND topic = :t"), {"g": group, "t": topic}).all()
+    rows = conn.execute(
+        text("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = :g AND topic = :t"),
+        {"g": group, "t": topic},
+    ).all()
     return {int(p): int(o) for p, o in rows}
 
 
@@ -118,8 +120,7 @@ def _redis_partitions(client: redis.Redis) -> set[int]:
     return {int(str(m)) for m in members}
 
 
-def _ledger_totals(conn: Connection, partition: int, upto: int) -> tuple[dict[str, int],
-                                                                          frozenset[str], int]:
+def _ledger_totals(conn: Connection, partition: int, upto: int) -> tuple[dict[str, int], frozenset[str], int]:
     count = 0
 
     def counted() -> Iterator[Any]:
@@ -147,12 +148,11 @@ def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str) -> list
             items = list(fields.items())
             pipe = client.pipeline(transaction=False)
             for start in range(0, len(items), _WRITE_CHUNK):
-                pipe.hset(tmp_t, mapping=dict(items[start:start + _WRITE_CHUNK]))
+                pipe.hset(tmp_t, mapping=dict(items[start : start + _WRITE_CHUNK]))
             if seen:
                 pipe.sadd(tmp_seen, *sorted(seen))
             pipe.execute()
-            swap(keys=[totals_key(partition), fence_key(partition), seen_key(partition),
-                       tmp_t, tmp_seen], args=[fence])
+            swap(keys=[totals_key(partition), fence_key(partition), seen_key(partition), tmp_t, tmp_seen], args=[fence])
             if fence >= 0:
                 client.sadd(PARTITIONS_KEY, partition)
             else:
@@ -172,17 +172,17 @@ def _redis_snapshot(client: redis.Redis, partition: int) -> tuple[int, dict[str,
     return fence, {str(k): int(v) for k, v in raw.items()}
 
 
-def compare(partition: int, redis_fields: Mapping[str, int],
-            ledger_fields: Mapping[str, int]) -> tuple[Drift, ...]:
+def compare(partition: int, redis_fields: Mapping[str, int], ledger_fields: Mapping[str, int]) -> tuple[Drift, ...]:
     """Every field whose value differs (a missing field counts as 0)."""
-    drift = [Drift(partition, name, redis_fields.get(name, 0), ledger_fields.get(name, 0))
-             for name in sorted(set(redis_fields) | set(ledger_fields))
-             if redis_fields.get(name, 0) != ledger_fields.get(name, 0)]
+    drift = [
+        Drift(partition, name, redis_fields.get(name, 0), ledger_fields.get(name, 0))
+        for name in sorted(set(redis_fields) | set(ledger_fields))
+        if redis_fields.get(name, 0) != ledger_fields.get(name, 0)
+    ]
     return tuple(drift)
 
 
-def reconcile(engine: Engine, client: redis.Redis, group: str,
-              topic: str) -> list[PartitionCheck]:
+def reconcile(engine: Engine, client: redis.Redis, group: str, topic: str) -> list[PartitionCheck]:
     checks: list[PartitionCheck] = []
     with _snapshot(engine) as conn:
         positions = ledger_positions(conn, group, topic)
@@ -195,13 +195,11 @@ def reconcile(engine: Engine, client: redis.Redis, group: str,
         drift = compare(partition, redis_fields, fields)
         if redis_fence > ledger_fence:
             drift = (Drift(partition, "<fence>", redis_fence, ledger_fence), *drift)
-        checks.append(PartitionCheck(partition, redis_fence, ledger_fence,
-                                     len(set(redis_fields) | set(fields)), drift))
+        checks.append(PartitionCheck(partition, redis_fence, ledger_fence, len(set(redis_fields) | set(fields)), drift))
     return checks
 
 
-def rewind(engine: Engine, group: str, topic: str,
-           targets: Mapping[int, int]) -> list[tuple[int, int, int]]:
+def rewind(engine: Engine, group: str, topic: str, targets: Mapping[int, int]) -> list[tuple[int, int, int]]:
     """Move the group's offsets of record back to `targets` (never forward).
 
     Returns (partition, old next_offset, new next_offset) for every partition touched. A
@@ -210,14 +208,21 @@ def rewind(engine: Engine, group: str, topic: str,
     changed: list[tuple[int, int, int]] = []
     with engine.begin() as conn:
         for partition, target in sorted(targets.items()):
-            row = conn.execute(text(
-                "SELECT next_offset FROM consumer_offsets WHERE group_id = :g AND topic = :t "
-                "AND partition = :p FOR UPDATE"), {"g": group, "t": topic, "p": partition}).first()
+            row = conn.execute(
+                text(
+                    "SELECT next_offset FROM consumer_offsets WHERE group_id = :g AND topic = :t "
+                    "AND partition = :p FOR UPDATE"
+                ),
+                {"g": group, "t": topic, "p": partition},
+            ).first()
             if row is None or int(row[0]) <= target:
                 continue
-            conn.execute(text(
-                "UPDATE consumer_offsets SET next_offset = :n, updated_at = now() "
-                "WHERE group_id = :g AND topic = :t AND partition = :p"),
-                {"g": group, "t": topic, "p": partition, "n": target})
+            conn.execute(
+                text(
+                    "UPDATE consumer_offsets SET next_offset = :n, updated_at = now() "
+                    "WHERE group_id = :g AND topic = :t AND partition = :p"
+                ),
+                {"g": group, "t": topic, "p": partition, "n": target},
+            )
             changed.append((partition, int(row[0]), target))
     return changed

@@ -48,14 +48,13 @@ def match(original: LedgerRow, claim: Claim, *, already_reversed_by: str | None)
     if original.is_reversal:
         return Decision(Verdict.MISMATCH, f"{original.event_id} is itself a reversal")
     if original.status is Status.REVERSED or (
-            already_reversed_by is not None and already_reversed_by != claim.event_id):
-        return Decision(Verdict.ALREADY_REVERSED,
-                        f"{original.event_id} already reversed by {already_reversed_by}")
+        already_reversed_by is not None and already_reversed_by != claim.event_id
+    ):
+        return Decision(Verdict.ALREADY_REVERSED, f"{original.event_id} already reversed by {already_reversed_by}")
     if original.status is not Status.COUNTED:
         return Decision(Verdict.MISMATCH, f"{original.event_id} is not counted")
     if original.currency != claim.currency:
-        return Decision(Verdict.MISMATCH,
-                        f"currency {claim.currency} != original {original.currency}")
+        return Decision(Verdict.MISMATCH, f"currency {claim.currency} != original {original.currency}")
     if original.amount != claim.amount:
         return Decision(Verdict.MISMATCH, f"amount {claim.amount} != original {original.amount}")
     return Decision(Verdict.APPLY, "")

@@ -15,8 +15,7 @@ def main() -> None:
     configure_logging(settings.log_level)
     # *_created series double the request metrics' cardinality and nothing here uses them.
     disable_created_metrics()  # type: ignore[no-untyped-call]
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ class BucketStore:
         partitions = await self.partitions()
         if not partitions:
             return totals
-        chunks = [list(fields[i:i + _CHUNK]) for i in range(0, len(fields), _CHUNK)]
+        chunks = [list(fields[i : i + _CHUNK]) for i in range(0, len(fields), _CHUNK)]
         with translate_errors():
             async with self._client.pipeline(transaction=False) as pipe:
                 for partition in partitions:

@@ -55,8 +55,12 @@ async def _principal(request: Request, runtime: Runtime) -> Principal | None:
     except AuthError as exc:
         if exc.status == 401:
             raise unauthorized("The API key is missing, malformed, unknown or revoked.") from None
-        raise Problem(exc.status, "Forbidden" if exc.status == 403 else "Authentication failed",
-                      str(exc) or "The key may not be used here.", "auth") from None
+        raise Problem(
+            exc.status,
+            "Forbidden" if exc.status == 403 else "Authentication failed",
+            str(exc) or "The key may not be used here.",
+            "auth",
+        ) from None
 
 
 async def require_reader(request: Request, runtime: RuntimeDep) -> Reader:

@@ -18,8 +18,9 @@ from settlement_core.fx import FxRate, FxTable
 
 
 class FxCache:
-    def __init__(self, sessions: sessionmaker[Session], ttl_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._clock = clock

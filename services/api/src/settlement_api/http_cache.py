@@ -22,8 +22,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 def cached_response(body: bytes, media_type: str, if_none_match: str | None) -> Response:
     etag = etag_for(body)
     # Totals differ per key (bank scoping) and per Accept, so shared caches must key on both.
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate",
-               "Vary": "Accept, Authorization"}
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate", "Vary": "Accept, Authorization"}
     if matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)

@@ -44,21 +44,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         redis = async_client(config.redis_url)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
-        runtime = Runtime(config, targets, redis, engine, sessions, BucketStore(redis),
-                          FxCache(sessions, config.fx_cache_seconds))
+        runtime = Runtime(
+            config, targets, redis, engine, sessions, BucketStore(redis), FxCache(sessions, config.fx_cache_seconds)
+        )
         app.state.runtime = runtime
         app.state.business = BusinessReader(runtime)
-        app.state.build = BuildInfo(config.build_version or package_version(),
-                                    config.build_commit)
+        app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
         try:
             yield
         finally:
             await redis.aclose()
             engine.dispose()
 
-    app = FastAPI(title="Settlement volume tracker API", version=package_version(),
-                  description="Read-only progress toward the six 2020 settlement targets. "
-                              "See docs/api.md.", lifespan=lifespan)
+    app = FastAPI(
+        title="Settlement volume tracker API",
+        version=package_version(),
+        description="Read-only progress toward the six 2020 settlement targets. See docs/api.md.",
+        lifespan=lifespan,
+    )
     install_problem_handlers(app)
     app.state.http_registry = CollectorRegistry(auto_describe=True)
     HttpMetrics(app.state.http_registry).install(app)
@@ -67,7 +70,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (targets_router, progress_router, totals_router, banks_router, events_router,
-                   metrics_router, status_router):
+    for router in (
+        targets_router,
+        progress_router,
+        totals_router,
+        banks_router,
+        events_router,
+        metrics_router,
+        status_router,
+    ):
         app.include_router(router)
     return app

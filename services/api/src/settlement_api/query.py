@@ -35,6 +35,10 @@ class QueryErrors:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise Problem(422, "Invalid query parameters",
-                          "; ".join(f"{e.pointer}: {e.message}" for e in self.errors),
-                          "invalid-query", list(self.errors))
+            raise Problem(
+                422,
+                "Invalid query parameters",
+                "; ".join(f"{e.pointer}: {e.message}" for e in self.errors),
+                "invalid-query",
+                list(self.errors),
+            )

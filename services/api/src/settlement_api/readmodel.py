@@ -56,12 +56,10 @@ class Plan:
 def stream_fields(stream: Stream, start: date, end: date) -> tuple[str, ...]:
     if stream.bank_id is None:
         return tuple(category_field(stream.category, stream.currency, p) for p in cover(start, end))
-    return tuple(bank_field(stream.bank_id, stream.category, stream.currency, p)
-                 for p in cover(start, end))
+    return tuple(bank_field(stream.bank_id, stream.category, stream.currency, p) for p in cover(start, end))
 
 
-def plan(streams: Iterable[Stream], start: date, end: date, target_currency: str,
-         fx: FxTable) -> Plan:
+def plan(streams: Iterable[Stream], start: date, end: date, target_currency: str, fx: FxTable) -> Plan:
     pieces: list[Piece] = []
     if end < start:
         return Plan(())

@@ -33,8 +33,9 @@ class Reader:
 
 
 def unauthorized(detail: str = "An API key is required: 'Authorization: Bearer <key>'.") -> Problem:
-    return Problem(401, "Unauthorized", detail, "unauthorized",
-                   headers={"WWW-Authenticate": 'Bearer realm="settlement-api"'})
+    return Problem(
+        401, "Unauthorized", detail, "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="settlement-api"'}
+    )
 
 
 def bank_not_found(bank_id: str) -> Problem:

@@ -43,8 +43,10 @@ def _forget(settings: CoreSettings, key_hash: str | None) -> None:
         with translate_errors():
             forget_key(sync_client(settings.redis_url), key_hash)
     except RedisUnavailable as exc:
-        print(f"warning: Redis unreachable ({exc}); ingest may accept the old key for up to "
-              "30 s until its cache expires", file=sys.stderr)
+        print(
+            f"warning: Redis unreachable ({exc}); ingest may accept the old key for up to 30 s until its cache expires",
+            file=sys.stderr,
+        )
 
 
 def bank_add(args: argparse.Namespace) -> int:
@@ -62,11 +64,19 @@ def bank_add(args: argparse.Namespace) -> int:
     try:
         with Session(engine) as session, session.begin():
             if session.get(Bank, args.bank_id) is not None:
-                return _fail(f"bank {args.bank_id!r} already exists; use 'key rotate' for a "
-                             "new key")
-            session.add(Bank(bank_id=args.bank_id, name=args.name, bic=bic,
-                             key_hash=hash_key(key), hmac_secret=secret, active=True,
-                             rate_per_second=args.rate_limit, burst=args.burst))
+                return _fail(f"bank {args.bank_id!r} already exists; use 'key rotate' for a new key")
+            session.add(
+                Bank(
+                    bank_id=args.bank_id,
+                    name=args.name,
+                    bic=bic,
+                    key_hash=hash_key(key),
+                    hmac_secret=secret,
+                    active=True,
+                    rate_per_second=args.rate_limit,
+                    burst=args.burst,
+                )
+            )
     finally:
         engine.dispose()
     print(f"bank {args.bank_id} added. Store these now; they are not shown again.")
@@ -82,9 +92,7 @@ def _set_key(bank_id: str, new_key: str | None) -> tuple[bool, str | None]:
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         with Session(engine) as session, session.begin():
-            bank = session.execute(
-                select(Bank).where(Bank.bank_id == bank_id).with_for_update()
-            ).scalar_one_or_none()
+            bank = session.execute(select(Bank).where(Bank.bank_id == bank_id).with_for_update()).scalar_one_or_none()
             if bank is None:
                 return False, None
             old = bank.key_hash
@@ -103,8 +111,7 @@ def key_rotate(args: argparse.Namespace) -> int:
     found, _ = _set_key(args.bank_id, key)
     if not found:
         return _fail(f"no bank {args.bank_id!r}")
-    print(f"key of bank {args.bank_id} rotated; the old key no longer works. "
-          "Store this now; it is not shown again.")
+    print(f"key of bank {args.bank_id} rotated; the old key no longer works. Store this now; it is not shown again.")
     print(f"api_key: {key}")
     return 0
 
@@ -136,20 +143,21 @@ def operator_add(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    bank = commands.add_parser("bank", help="register banks").add_subparsers(
-        dest="bank_command", required=True)
+    bank = commands.add_parser("bank", help="register banks").add_subparsers(dest="bank_command", required=True)
     add = bank.add_parser("add", help="register a bank and print its API key once")
     add.add_argument("bank_id")
     add.add_argument("--name", required=True, help="display name")
     add.add_argument("--bic", help="BIC8/BIC11; needed to read pacs messages' direction")
-    add.add_argument("--hmac", action="store_true",
-                     help="require signed requests (X-Signature); prints the secret once")
+    add.add_argument(
+        "--hmac", action="store_true", help="require signed requests (X-Signature); prints the secret once"
+    )
     add.add_argument("--rate-limit", type=int, default=5000, help="events per second")
     add.add_argument("--burst", type=int, default=20000, help="token bucket size (events)")
     add.set_defaults(handler=bank_add)
 
     key = commands.add_parser("key", help="rotate or revoke a bank's API key").add_subparsers(
-        dest="key_command", required=True)
+        dest="key_command", required=True
+    )
     rotate = key.add_parser("rotate", help="issue a new key; the old one stops working")
     rotate.add_argument("bank_id")
     rotate.set_defaults(handler=key_rotate)
@@ -159,6 +167,7 @@ def register(commands: Any) -> None:
 
     operator = commands.add_parser("operator", help="register read-only operators")
     op_add = operator.add_subparsers(dest="operator_command", required=True).add_parser(
-        "add", help="register an operator and print its key once")
+        "add", help="register an operator and print its key once"
+    )
     op_add.add_argument("name")
     op_add.set_defaults(handler=operator_add)

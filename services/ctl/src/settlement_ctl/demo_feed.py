@@ -125,8 +125,15 @@ def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]
                 continue
             key = generate_key()
             keys[bank.bank_id] = key
-            values = {"bank_id": bank.bank_id, "name": bank.name, "bic": bank.bic,
-                      "key_hash": hash_key(key), "active": True, "rate_per_second": 5000, "burst": 20000}
+            values = {
+                "bank_id": bank.bank_id,
+                "name": bank.name,
+                "bic": bank.bic,
+                "key_hash": hash_key(key),
+                "active": True,
+                "rate_per_second": 5000,
+                "burst": 20000,
+            }
             statement = insert(Bank).values(**values)
             session.execute(statement.on_conflict_do_update(index_elements=["bank_id"], set_=values))
     engine.dispose()
@@ -164,12 +171,14 @@ def _post_until_answered(client: httpx.Client, key: str, events: list[dict[str, 
     delay = 0.5
     while True:
         try:
-            response = client.post("/v1/events/batch", json={"events": events},
-                                   headers={"Authorization": f"Bearer {key}"})
+            response = client.post(
+                "/v1/events/batch", json={"events": events}, headers={"Authorization": f"Bearer {key}"}
+            )
             if response.status_code == 200:
                 return
-            logger.warning("ingest refused demo batch", extra={"status": response.status_code,
-                                                                "body": response.text[:300]})
+            logger.warning(
+                "ingest refused demo batch", extra={"status": response.status_code, "body": response.text[:300]}
+            )
             if response.status_code not in (429, 503):
                 return
         except httpx.HTTPError as exc:
@@ -185,8 +194,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events per second")
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--limit", type=int, default=None, help="stop after this many events")
-    parser.add_argument("--events-per-run", type=int, default=60_000,
-                        help="events after which the targets are about 90%% met")
+    parser.add_argument(
+        "--events-per-run", type=int, default=60_000, help="events after which the targets are about 90%% met"
+    )
     args = parser.parse_args()
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     raise SystemExit(run(args.ingest, args.seed, args.rate, args.batch, args.limit, args.events_per_run))

@@ -26,11 +26,14 @@ def load_fx_rates(database_url: str, path: Path) -> int:
         with Session(engine) as session, session.begin():
             for rate in rates:
                 values: dict[str, Any] = {
-                    "currency": rate.currency, "valid_from": rate.valid_from,
-                    "cny_per_unit": rate.cny_per_unit, "source": rate.source, "sample": rate.sample}
+                    "currency": rate.currency,
+                    "valid_from": rate.valid_from,
+                    "cny_per_unit": rate.cny_per_unit,
+                    "source": rate.source,
+                    "sample": rate.sample,
+                }
                 statement = insert(FxRateRow).values(**values)
-                session.execute(statement.on_conflict_do_update(
-                    index_elements=["currency", "valid_from"], set_=values))
+                session.execute(statement.on_conflict_do_update(index_elements=["currency", "valid_from"], set_=values))
     finally:
         engine.dispose()
     return len(rates)
@@ -40,13 +43,11 @@ def run(args: argparse.Namespace) -> int:
     settings = CoreSettings()
     targets = load_targets(settings.targets_file)
     upgrade(settings.database_url)
-    ensure_topics(settings.kafka_bootstrap,
-                  {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1})
+    ensure_topics(settings.kafka_bootstrap, {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1})
     loaded = 0
     if settings.fx_rates_file is not None:
         loaded = load_fx_rates(settings.database_url, settings.fx_rates_file)
-    print(f"initialised: {len(targets)} targets valid, schema at head, topics ready, "
-          f"{loaded} FX rates loaded")
+    print(f"initialised: {len(targets)} targets valid, schema at head, topics ready, {loaded} FX rates loaded")
     return 0
 
 

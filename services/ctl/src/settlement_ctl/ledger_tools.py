@@ -53,8 +53,7 @@ def _describe(drift: Drift) -> str:
         where = f"target={parts[1]} day={parts[4]} currency={parts[2]}"
     else:
         where = f"field={drift.field}"
-    return (f"DRIFT partition={drift.partition} {where} redis={drift.redis} "
-            f"ledger={drift.ledger} diff={diff:+d}")
+    return f"DRIFT partition={drift.partition} {where} redis={drift.redis} ledger={drift.ledger} diff={diff:+d}"
 
 
 @contextmanager
@@ -88,11 +87,15 @@ def run_reconcile(args: argparse.Namespace) -> int:
             print(_describe(drift))
         drifted += len(check.drift)
         if check.lag:
-            print(f"LAG partition={check.partition} redis_fence={check.redis_fence} "
-                  f"ledger_fence={check.ledger_fence} (not drift: compared at the Redis fence)")
+            print(
+                f"LAG partition={check.partition} redis_fence={check.redis_fence} "
+                f"ledger_fence={check.ledger_fence} (not drift: compared at the Redis fence)"
+            )
     fields = sum(c.fields_checked for c in checks)
-    print(f"checked {len(checks)} partitions, {fields} fields: "
-          f"{'no drift' if drifted == 0 else f'{drifted} fields drift'}")
+    print(
+        f"checked {len(checks)} partitions, {fields} fields: "
+        f"{'no drift' if drifted == 0 else f'{drifted} fields drift'}"
+    )
     if drifted:
         return 1
     lagging = [c for c in checks if args.max_lag is not None and c.lag > args.max_lag]
@@ -105,8 +108,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     settings = _settings()
     start = datetime.combine(args.from_date, datetime.min.time(), tzinfo=UTC)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
     try:
         partitions = consumer.partitions_for_topic(settings.events_topic) or set()
         tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]
@@ -128,31 +130,48 @@ def run_replay(args: argparse.Namespace) -> int:
         engine.dispose()
     for p, old, new in changed:
         print(f"partition {p}: next_offset {old} -> {new}")
-    print(f"rewound {len(changed)} partitions of group {settings.consumer_group}; run "
-          "`settlementctl rebuild` once the aggregator's lag is back to 0")
+    print(
+        f"rewound {len(changed)} partitions of group {settings.consumer_group}; run "
+        "`settlementctl rebuild` once the aggregator's lag is back to 0"
+    )
     return 0
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "rebuild", help="recompute all Redis totals and fences from the ledger (safe while "
-        "aggregators run)")
+        "rebuild", help="recompute all Redis totals and fences from the ledger (safe while aggregators run)"
+    )
     parser.set_defaults(handler=run_rebuild)
     parser = commands.add_parser(
-        "reconcile", help="compare Redis with the ledger for every target, day and currency; "
-        "exit 1 on drift", description="Compares every Redis field of every partition with "
+        "reconcile",
+        help="compare Redis with the ledger for every target, day and currency; exit 1 on drift",
+        description="Compares every Redis field of every partition with "
         "the ledger's totals up to that partition's Redis fence. Exit 0: no drift; 1: drift "
         "(printed as DRIFT lines); 2: no drift but a partition's Redis fence lags the ledger "
-        "by more than --max-lag offsets.")
-    parser.add_argument("--max-lag", type=int, default=None, metavar="N",
-                        help="also fail (exit 2) when a Redis fence is more than N offsets "
-                        "behind the ledger (default: lag is reported, not a failure)")
+        "by more than --max-lag offsets.",
+    )
+    parser.add_argument(
+        "--max-lag",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also fail (exit 2) when a Redis fence is more than N offsets "
+        "behind the ledger (default: lag is reported, not a failure)",
+    )
     parser.set_defaults(handler=run_reconcile)
     parser = commands.add_parser(
-        "replay", help="re-read the events topic from a date (rewinds the group's offsets)",
-        description=REPLAY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from", dest="from_date", required=True, type=date.fromisoformat,
-                        metavar="YYYY-MM-DD", help="re-read messages produced at/after this "
-                        "date (00:00 UTC, by Kafka timestamp)")
+        "replay",
+        help="re-read the events topic from a date (rewinds the group's offsets)",
+        description=REPLAY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_date",
+        required=True,
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="re-read messages produced at/after this date (00:00 UTC, by Kafka timestamp)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the offsets only")
     parser.set_defaults(handler=run_replay)

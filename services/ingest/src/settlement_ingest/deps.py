@@ -57,15 +57,23 @@ IntakeDep = Annotated[Intake, Depends(get_intake)]
 def _auth_problem(exc: AuthError) -> Problem:
     if exc.status == 403:
         return Problem(403, "Forbidden", exc.detail, "forbidden")
-    return Problem(401, "Unauthorized", exc.detail, "unauthorized",
-                   headers={"WWW-Authenticate": 'Bearer realm="settlement-ingest"'})
+    return Problem(
+        401,
+        "Unauthorized",
+        exc.detail,
+        "unauthorized",
+        headers={"WWW-Authenticate": 'Bearer realm="settlement-ingest"'},
+    )
 
 
 async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
     try:
-        return await authenticate(request.headers.get("authorization"), resources.redis,
-                                  resources.sessions,
-                                  cache_ttl_s=resources.settings.auth_cache_ttl_s)
+        return await authenticate(
+            request.headers.get("authorization"),
+            resources.redis,
+            resources.sessions,
+            cache_ttl_s=resources.settings.auth_cache_ttl_s,
+        )
     except AuthError as exc:
         raise _auth_problem(exc) from None
     except RedisError as exc:
@@ -77,8 +85,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 async def get_bank(principal: PrincipalDep) -> Principal:
     if principal.kind != "bank":
-        raise _auth_problem(AuthError(403, "Operator keys can read but never write events; "
-                                           "use the bank's own key."))
+        raise _auth_problem(AuthError(403, "Operator keys can read but never write events; use the bank's own key."))
     return principal
 
 
@@ -105,22 +112,25 @@ class SignedBody:
             accepted = media_type in XML_TYPES or media_type.endswith("+xml")
         if not accepted:
             expected = "application/json" if self.kind == "json" else "application/xml"
-            raise Problem(415, "Unsupported media type",
-                          f"Content-Type {media_type or '(none)'!r} is not accepted here; "
-                          f"send {expected}.", "unsupported-media-type")
+            raise Problem(
+                415,
+                "Unsupported media type",
+                f"Content-Type {media_type or '(none)'!r} is not accepted here; send {expected}.",
+                "unsupported-media-type",
+            )
         body = await _read_limited(request, limit)
         if bank.hmac_secret is not None:
             try:
-                verify_signature(bank.hmac_secret, request.headers.get("x-signature"), body,
-                                 time.time(), settings.signature_window_s)
+                verify_signature(
+                    bank.hmac_secret, request.headers.get("x-signature"), body, time.time(), settings.signature_window_s
+                )
             except AuthError as exc:
                 raise _auth_problem(exc) from None
         return body
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "Content too large", f"The body exceeds the limit of {limit} bytes.",
-                   "too-large")
+    return Problem(413, "Content too large", f"The body exceeds the limit of {limit} bytes.", "too-large")
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -112,9 +112,9 @@ class IdempotencyStore:
     async def claim(self, claims: list[Claim], token: str) -> list[ClaimState]:
         if not claims:
             return []
-        states = await self._claim(keys=[c.key for c in claims],
-                                   args=[self._pending_ttl_ms, token,
-                                         *[c.body_hash for c in claims]])
+        states = await self._claim(
+            keys=[c.key for c in claims], args=[self._pending_ttl_ms, token, *[c.body_hash for c in claims]]
+        )
         return [ClaimState(s) for s in states]
 
     async def mark_done(self, claims: list[Claim]) -> None:
@@ -123,15 +123,13 @@ class IdempotencyStore:
         if len(claims) == 1:  # the common single-event request: skip the pipeline overhead
             await self._redis.set(claims[0].key, "D|" + claims[0].body_hash, ex=self._done_ttl_s)
             return
-        await self._mark_done(keys=[c.key for c in claims],
-                              args=[self._done_ttl_s, *[c.body_hash for c in claims]])
+        await self._mark_done(keys=[c.key for c in claims], args=[self._done_ttl_s, *[c.body_hash for c in claims]])
 
     async def release(self, claims: list[Claim], token: str) -> None:
         if claims:
             await self._release(keys=[c.key for c in claims], args=[token])
 
-    async def settle(self, claims: list[Claim], token: str,
-                     timeout_s: float) -> list[ClaimState]:
+    async def settle(self, claims: list[Claim], token: str, timeout_s: float) -> list[ClaimState]:
         """Wait for claims held by other requests to finish, claiming the released ones.
 
         Returns the final states; claims still pending at the deadline stay PENDING.

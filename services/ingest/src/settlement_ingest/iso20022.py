@@ -33,8 +33,7 @@ import defusedxml.ElementTree as SafeET
 
 from settlement_core.problems import FieldError
 
-_NAMESPACE = re.compile(
-    r"urn:iso:std:iso:20022:tech:xsd:(pacs\.008|pacs\.009|camt\.054)\.001\.([0-9]{2})")
+_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(pacs\.008|pacs\.009|camt\.054)\.001\.([0-9]{2})")
 MIN_VERSION = 8
 _NOT_PROVIDED = "NOTPROVIDED"
 REVERSAL_SUFFIX = ":RVSL"
@@ -98,11 +97,11 @@ class _Doc:
 
 def parse(raw: bytes) -> StdET.Element:
     try:
-        root: StdET.Element = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True,
-                                                 forbid_external=True)
+        root: StdET.Element = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
-        raise IsoDocumentError("unsafe_xml", f"XML with DTDs, entities or external references "
-                                             f"is refused ({type(exc).__name__})") from None
+        raise IsoDocumentError(
+            "unsafe_xml", f"XML with DTDs, entities or external references is refused ({type(exc).__name__})"
+        ) from None
     except StdET.ParseError as exc:
         raise IsoDocumentError("malformed_xml", f"not well-formed XML: {exc}") from None
     return root
@@ -165,8 +164,7 @@ def _event_id(uetr: str | None, end_to_end: str | None, tx_id: str | None) -> st
     return tx_id
 
 
-def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str,
-                bank_bic: str | None) -> list[IsoItem]:
+def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str, bank_bic: str | None) -> list[IsoItem]:
     group = doc.find(body, "GrpHdr")
     group_date = doc.text(group, "IntrBkSttlmDt")
     group_debtor_side = _agent(doc, doc.find(group, "InstgAgt")) if group is not None else None
@@ -189,12 +187,18 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str,
             errors.append(FieldError("#/value_date", "IntrBkSttlmDt is missing"))
         fields["value_date"] = value_date
 
-        debtor_side = _first(_agent(doc, doc.find(tx, "DbtrAgt")),
-                             _agent(doc, doc.find(tx, "Dbtr")) if kind == "pacs.009" else None,
-                             _agent(doc, doc.find(tx, "InstgAgt")), group_debtor_side)
-        creditor_side = _first(_agent(doc, doc.find(tx, "CdtrAgt")),
-                               _agent(doc, doc.find(tx, "Cdtr")) if kind == "pacs.009" else None,
-                               _agent(doc, doc.find(tx, "InstdAgt")), group_creditor_side)
+        debtor_side = _first(
+            _agent(doc, doc.find(tx, "DbtrAgt")),
+            _agent(doc, doc.find(tx, "Dbtr")) if kind == "pacs.009" else None,
+            _agent(doc, doc.find(tx, "InstgAgt")),
+            group_debtor_side,
+        )
+        creditor_side = _first(
+            _agent(doc, doc.find(tx, "CdtrAgt")),
+            _agent(doc, doc.find(tx, "Cdtr")) if kind == "pacs.009" else None,
+            _agent(doc, doc.find(tx, "InstdAgt")),
+            group_creditor_side,
+        )
         counterparty: _Agent | None = None
         if bank_bic is None:
             # Without a registered BIC the message is taken as what the bank produces itself:
@@ -205,12 +209,12 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str,
         elif creditor_side and _bic_matches(creditor_side.bic, bank_bic):
             fields["direction"], counterparty = "inbound", debtor_side
         else:
-            errors.append(FieldError("#/direction", f"the bank's BIC {bank_bic} is neither the "
-                                     "debtor's nor the creditor's agent"))
+            errors.append(
+                FieldError("#/direction", f"the bank's BIC {bank_bic} is neither the debtor's nor the creditor's agent")
+            )
         if "direction" in fields:
             if counterparty is None or counterparty.country is None:
-                errors.append(FieldError("#/counterparty_country",
-                                         "the counterparty agent has no BIC or PstlAdr/Ctry"))
+                errors.append(FieldError("#/counterparty_country", "the counterparty agent has no BIC or PstlAdr/Ctry"))
             else:
                 fields["counterparty_country"] = counterparty.country
         items.append(IsoItem(source, fields, tuple(errors)))
@@ -222,8 +226,7 @@ def _status(doc: _Doc, entry: StdET.Element) -> str | None:
     return doc.text(entry, "Sts/Cd") or doc.text(entry, "Sts/Prtry") or doc.text(entry, "Sts")
 
 
-def _camt_items(doc: _Doc, body: StdET.Element, category: str) -> tuple[list[IsoItem],
-                                                                       list[Skipped]]:
+def _camt_items(doc: _Doc, body: StdET.Element, category: str) -> tuple[list[IsoItem], list[Skipped]]:
     items: list[IsoItem] = []
     skipped: list[Skipped] = []
     for n_ntf, notification in enumerate(doc.findall(body, "Ntfctn"), start=1):
@@ -242,12 +245,16 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
     fields: dict[str, Any] = {"category": category}
     tx = doc.find(entry, "NtryDtls/TxDtls")
     uetr = doc.text(tx, "Refs/UETR")
-    original_id = _event_id(uetr, doc.text(tx, "Refs/EndToEndId"), doc.text(tx, "Refs/TxId")) \
-        or doc.text(entry, "NtryRef") or doc.text(entry, "AcctSvcrRef")
+    original_id = (
+        _event_id(uetr, doc.text(tx, "Refs/EndToEndId"), doc.text(tx, "Refs/TxId"))
+        or doc.text(entry, "NtryRef")
+        or doc.text(entry, "AcctSvcrRef")
+    )
     reversal = (doc.text(entry, "RvslInd") or "").lower() in ("true", "1")
     if original_id is None:
-        errors.append(FieldError("#/event_id", "no Refs/UETR, EndToEndId or TxId in TxDtls "
-                                 "and no NtryRef or AcctSvcrRef"))
+        errors.append(
+            FieldError("#/event_id", "no Refs/UETR, EndToEndId or TxId in TxDtls and no NtryRef or AcctSvcrRef")
+        )
         fields["event_id"] = None
     elif reversal:
         fields["event_id"] = original_id + REVERSAL_SUFFIX
@@ -259,8 +266,11 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
 
     _read_amount(doc.find(entry, "Amt"), "Amt", fields, errors)
 
-    value_date = doc.text(entry, "ValDt/Dt") or (doc.text(entry, "ValDt/DtTm") or "")[:10] \
+    value_date = (
+        doc.text(entry, "ValDt/Dt")
+        or (doc.text(entry, "ValDt/DtTm") or "")[:10]
         or doc.text(tx, "RltdDts/IntrBkSttlmDt")
+    )
     if not value_date:
         errors.append(FieldError("#/value_date", "ValDt is missing"))
     fields["value_date"] = value_date or None
@@ -275,12 +285,14 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
         fields["direction"] = "inbound" if credited else "outbound"
         # The counterparty of an inbound payment is the debtor's side, and vice versa.
         agents = doc.find(tx, "RltdAgts") if tx is not None else None
-        agent = _agent(doc, doc.find(agents, "DbtrAgt" if credited else "CdtrAgt")) \
-            if agents is not None else None
+        agent = _agent(doc, doc.find(agents, "DbtrAgt" if credited else "CdtrAgt")) if agents is not None else None
         if agent is None or agent.country is None:
-            errors.append(FieldError("#/counterparty_country", "RltdAgts/"
-                                     + ("DbtrAgt" if credited else "CdtrAgt")
-                                     + " has no BIC or PstlAdr/Ctry"))
+            errors.append(
+                FieldError(
+                    "#/counterparty_country",
+                    "RltdAgts/" + ("DbtrAgt" if credited else "CdtrAgt") + " has no BIC or PstlAdr/Ctry",
+                )
+            )
         else:
             fields["counterparty_country"] = agent.country
     return IsoItem(source, fields, tuple(errors))
@@ -292,17 +304,17 @@ def read_message(raw: bytes, category: str, bank_bic: str | None) -> IsoMessage:
     namespace = _local(document.tag)[0]
     match = _NAMESPACE.fullmatch(namespace)
     if match is None:
-        raise IsoDocumentError("unsupported_message",
-                               f"unsupported message namespace {namespace!r}; expected "
-                               "pacs.008, pacs.009 or camt.054, version 001.08 or later")
+        raise IsoDocumentError(
+            "unsupported_message",
+            f"unsupported message namespace {namespace!r}; expected "
+            "pacs.008, pacs.009 or camt.054, version 001.08 or later",
+        )
     kind, version = match.group(1), int(match.group(2))
     if version < MIN_VERSION:
-        raise IsoDocumentError("unsupported_message",
-                               f"{kind}.001.{version:02d} is too old; send 001.08 or later")
+        raise IsoDocumentError("unsupported_message", f"{kind}.001.{version:02d} is too old; send 001.08 or later")
     doc = _Doc(namespace)
     message_type = f"{kind}.001.{version:02d}"
-    root_name = {"pacs.008": "FIToFICstmrCdtTrf", "pacs.009": "FICdtTrf",
-                 "camt.054": "BkToCstmrDbtCdtNtfctn"}[kind]
+    root_name = {"pacs.008": "FIToFICstmrCdtTrf", "pacs.009": "FICdtTrf", "camt.054": "BkToCstmrDbtCdtNtfctn"}[kind]
     body = doc.find(document, root_name)
     if body is None:
         raise IsoDocumentError("malformed_message", f"{message_type} without <{root_name}>")

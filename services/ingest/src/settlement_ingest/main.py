@@ -49,16 +49,20 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = async_client(settings.redis_url)
         engine = make_engine(settings.database_url, pool_size=5)
-        producer = EventProducer(settings.kafka_bootstrap, timeout_s=settings.produce_timeout_s,
-                                 client_id="settlement-ingest")
-        intake = Intake(settings, producer,
-                        IdempotencyStore(redis, pending_ttl_s=settings.idempotency_pending_ttl_s,
-                                         done_ttl_s=settings.idempotency_ttl_s),
-                        RateLimiter(redis), metrics)
-        app.state.resources = Resources(settings, redis, engine, sessionmaker(engine),
-                                        producer, intake, metrics)
-        logger.info("ingest started", extra={"topic": settings.events_topic,
-                                             "kafka": settings.kafka_bootstrap})
+        producer = EventProducer(
+            settings.kafka_bootstrap, timeout_s=settings.produce_timeout_s, client_id="settlement-ingest"
+        )
+        intake = Intake(
+            settings,
+            producer,
+            IdempotencyStore(
+                redis, pending_ttl_s=settings.idempotency_pending_ttl_s, done_ttl_s=settings.idempotency_ttl_s
+            ),
+            RateLimiter(redis),
+            metrics,
+        )
+        app.state.resources = Resources(settings, redis, engine, sessionmaker(engine), producer, intake, metrics)
+        logger.info("ingest started", extra={"topic": settings.events_topic, "kafka": settings.kafka_bootstrap})
         watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics))
         try:
             yield
@@ -73,8 +77,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             metrics.close()
             logger.info("ingest stopped")
 
-    app = FastAPI(title="Settlement ingest", version="1.0.0", lifespan=lifespan,
-                  description="Bank settlement event intake. See docs/ingest-contract.md.")
+    app = FastAPI(
+        title="Settlement ingest",
+        version="1.0.0",
+        lifespan=lifespan,
+        description="Bank settlement event intake. See docs/ingest-contract.md.",
+    )
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(router)
@@ -82,14 +90,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         # Bodies are read raw (for HMAC and exact error pointers); publish their models here.
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
-            _, defs = models_json_schema([(EventIn, "validation"), (BatchIn, "validation")],
-                                         ref_template="#/components/schemas/{model}")
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                defs.get("$defs", {}))
-            schema["components"]["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"}}
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            _, defs = models_json_schema(
+                [(EventIn, "validation"), (BatchIn, "validation")], ref_template="#/components/schemas/{model}"
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+            schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]
             app.openapi_schema = schema
         return app.openapi_schema

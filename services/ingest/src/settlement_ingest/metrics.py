@@ -17,12 +17,22 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                    10.0)
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Outcome reasons; anything else is folded into "other" to keep label cardinality fixed.
-REASONS = frozenset({"", "validation", "conflict", "rate_limited", "unavailable",
-                     "in_progress", "unauthorized", "forbidden", "malformed"})
+REASONS = frozenset(
+    {
+        "",
+        "validation",
+        "conflict",
+        "rate_limited",
+        "unavailable",
+        "in_progress",
+        "unauthorized",
+        "forbidden",
+        "malformed",
+    }
+)
 
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -41,19 +51,27 @@ class IngestMetrics:
         if directory:
             self._exposed = CollectorRegistry()
             MultiProcessCollector(self._exposed, path=directory)  # type: ignore[no-untyped-call]
-        self.requests = Counter("ingest_http_requests", "HTTP requests by route and status",
-                                ["route", "method", "status"], registry=r)
-        self.duration = Histogram("ingest_http_request_duration_seconds",
-                                  "HTTP request duration", ["route"],
-                                  buckets=_LATENCY_BUCKETS, registry=r)
-        self.events = Counter("ingest_events", "Events by outcome and reason",
-                              ["outcome", "reason"], registry=r)
-        self.produce_latency = Histogram("ingest_produce_latency_seconds",
-                                         "Time from send to Kafka acknowledgement (acks=all)",
-                                         buckets=_LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "ingest_http_requests", "HTTP requests by route and status", ["route", "method", "status"], registry=r
+        )
+        self.duration = Histogram(
+            "ingest_http_request_duration_seconds",
+            "HTTP request duration",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.events = Counter("ingest_events", "Events by outcome and reason", ["outcome", "reason"], registry=r)
+        self.produce_latency = Histogram(
+            "ingest_produce_latency_seconds",
+            "Time from send to Kafka acknowledgement (acks=all)",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         # Across workers: up only if every live worker's last contact succeeded.
-        self.kafka_up = Gauge("ingest_kafka_up", "1 when the last Kafka contact succeeded",
-                              registry=r, multiprocess_mode="livemin")
+        self.kafka_up = Gauge(
+            "ingest_kafka_up", "1 when the last Kafka contact succeeded", registry=r, multiprocess_mode="livemin"
+        )
         self.kafka_up.set(0)
 
     def event(self, outcome: str, reason: str = "", count: int = 1) -> None:

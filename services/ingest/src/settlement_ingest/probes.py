@@ -14,8 +14,7 @@ async def kafka_reachable(bootstrap: str, timeout_s: float = 1.0) -> bool:
     for server in bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)),
-                                               timeout_s)
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout_s)
         except (OSError, TimeoutError, ValueError):
             continue
         writer.close()

@@ -52,8 +52,7 @@ class RateLimiter:
 
     async def take(self, bank_id: str, rate_per_second: int, burst: int, cost: int) -> Decision:
         rate = max(1, rate_per_second)
-        allowed, wait_ms = await self._take(keys=[f"rl:{bank_id}"],
-                                            args=[rate, max(1, burst), cost])
+        allowed, wait_ms = await self._take(keys=[f"rl:{bank_id}"], args=[rate, max(1, burst), cost])
         if int(allowed) == 1:
             return Decision(True, 0)
         return Decision(False, max(1, math.ceil(int(wait_ms) / 1000)))

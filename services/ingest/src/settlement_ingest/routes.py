@@ -28,20 +28,19 @@ router = APIRouter()
 
 _PROBLEM = {"model": ProblemOut, "content": {PROBLEM_JSON: {}}}
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: _PROBLEM for code in (400, 401, 403, 409, 413, 415, 422, 429, 503)}
+    code: _PROBLEM for code in (400, 401, 403, 409, 413, 415, 422, 429, 503)
+}
 
 
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc}",
-                      "malformed-json") from None
+        raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc}", "malformed-json") from None
 
 
 def _item(index: int, outcome: Outcome, source: str | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"index": index, "event_id": outcome.event_id,
-                            "status": outcome.status}
+    item: dict[str, Any] = {"index": index, "event_id": outcome.event_id, "status": outcome.status}
     if outcome.status == "duplicate":
         item["duplicate"] = True
     if outcome.problem is not None:
@@ -56,13 +55,11 @@ def _batch_body(outcomes: list[Outcome], sources: list[str] | None = None) -> di
         "accepted": sum(o.status == "accepted" for o in outcomes),
         "duplicates": sum(o.status == "duplicate" for o in outcomes),
         "rejected": sum(o.status == "rejected" for o in outcomes),
-        "results": [_item(i, o, sources[i] if sources else None)
-                    for i, o in enumerate(outcomes)],
+        "results": [_item(i, o, sources[i] if sources else None) for i, o in enumerate(outcomes)],
     }
 
 
-@router.get("/healthz", response_model=Health, response_model_exclude_none=True,
-            tags=["health"])
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
 async def healthz() -> dict[str, str]:
     """Liveness: the process serves HTTP."""
     return {"status": "ok"}
@@ -76,8 +73,7 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
     return name, "ok" if ok is not False else "down"
 
 
-@router.get("/readyz", response_model=Health, tags=["health"],
-            responses={503: _PROBLEM})
+@router.get("/readyz", response_model=Health, tags=["health"], responses={503: _PROBLEM})
 async def readyz(resources: ResourcesDep) -> Response:
     """Readiness: Kafka, Redis and PostgreSQL all answer."""
 
@@ -86,18 +82,19 @@ async def readyz(resources: ResourcesDep) -> Response:
             conn.execute(text("SELECT 1"))
         return True
 
-    checks = dict(await asyncio.gather(
-        _check("kafka", kafka_reachable(resources.settings.kafka_bootstrap)),
-        _check("redis", resources.redis.ping()),
-        _check("postgres", asyncio.to_thread(pg)),
-    ))
+    checks = dict(
+        await asyncio.gather(
+            _check("kafka", kafka_reachable(resources.settings.kafka_bootstrap)),
+            _check("redis", resources.redis.ping()),
+            _check("postgres", asyncio.to_thread(pg)),
+        )
+    )
     kafka_up = checks["kafka"] == "ok" and not resources.intake.kafka_down
     resources.metrics.kafka_up.set(1 if kafka_up else 0)
     if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     down = ", ".join(k for k, v in checks.items() if v != "ok")
-    problem = Problem(503, "Not ready", f"Dependencies not reachable: {down}", "not-ready",
-                      extra={"checks": checks})
+    problem = Problem(503, "Not ready", f"Dependencies not reachable: {down}", "not-ready", extra={"checks": checks})
     return JSONResponse(problem.body("/readyz"), status_code=503, media_type=PROBLEM_JSON)
 
 
@@ -106,12 +103,22 @@ async def metrics(resources: ResourcesDep) -> Response:
     return Response(resources.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.post("/v1/events", status_code=202, tags=["intake"],
-             responses={202: {"model": Accepted}, 200: {"model": Accepted,
-                        "description": "Duplicate of an event already accepted"},
-                        **_WRITE_ERRORS},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {"$ref": "#/components/schemas/EventIn"}}}}})
+@router.post(
+    "/v1/events",
+    status_code=202,
+    tags=["intake"],
+    responses={
+        202: {"model": Accepted},
+        200: {"model": Accepted, "description": "Duplicate of an event already accepted"},
+        **_WRITE_ERRORS,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventIn"}}},
+        }
+    },
+)
 async def post_event(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONResponse:
     """One event. 202 once Kafka acknowledged it; 200 `duplicate: true` for a repeat."""
     document = _parse_json(body)
@@ -121,40 +128,44 @@ async def post_event(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONRe
     if outcome.problem is not None:
         raise outcome.problem
     if outcome.status == "duplicate":
-        return JSONResponse({"event_id": outcome.event_id, "status": "duplicate",
-                             "duplicate": True}, status_code=200)
+        return JSONResponse({"event_id": outcome.event_id, "status": "duplicate", "duplicate": True}, status_code=200)
     return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, status_code=202)
 
 
-@router.post("/v1/events/batch", tags=["intake"],
-             responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}}}})
+@router.post(
+    "/v1/events/batch",
+    tags=["intake"],
+    responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+        }
+    },
+)
 async def post_batch(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONResponse:
     """Up to 1000 events; a result per item by index. Valid items are accepted even when
     others are rejected."""
     document = _parse_json(body)
     limit = intake.settings.max_batch_events
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        raise validation_problem([FieldError("#/events", "a list of events is required")],
-                                 'The body must be {"events": [...]}.')
+        raise validation_problem(
+            [FieldError("#/events", "a list of events is required")], 'The body must be {"events": [...]}.'
+        )
     extra = sorted(k for k in document if k != "events")
     if extra:
         raise validation_problem([FieldError(f"#/{k}", "unknown field") for k in extra])
     events: list[Any] = document["events"]
     if not 1 <= len(events) <= limit:
-        raise validation_problem([FieldError("#/events",
-                                             f"between 1 and {limit} events are required")])
+        raise validation_problem([FieldError("#/events", f"between 1 and {limit} events are required")])
     await intake.admit(bank, len(events))
     today = intake.today()
-    candidates = [validate_event(e, bank.id, intake.rules, today, f"#/events/{i}")
-                  for i, e in enumerate(events)]
+    candidates = [validate_event(e, bank.id, intake.rules, today, f"#/events/{i}") for i, e in enumerate(events)]
     outcomes = await intake.submit(bank, candidates)
     return JSONResponse(_batch_body(outcomes))
 
 
-def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake,
-                   today: date) -> Candidate:
+def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake, today: date) -> Candidate:
     checked = validate_event(item.fields, bank_id, intake.rules, today)
     if not item.errors:
         return checked
@@ -163,32 +174,34 @@ def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake,
     covered = {e.pointer for e in item.errors}
     if "#/amount" in covered:  # a missing amount element carries the currency too
         covered.add("#/currency")
-    more = [e for e in checked.errors if e.pointer not in covered] \
-        if isinstance(checked, Invalid) else []
+    more = [e for e in checked.errors if e.pointer not in covered] if isinstance(checked, Invalid) else []
     event_id = item.fields.get("event_id")
-    return Invalid(event_id if isinstance(event_id, str) else None,
-                   (*item.errors, *more))
+    return Invalid(event_id if isinstance(event_id, str) else None, (*item.errors, *more))
 
 
-@router.post("/v1/iso20022", tags=["intake"],
-             responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/xml": {"schema": {"type": "string"}}}}})
-async def post_iso20022(bank: BankDep, body: XmlBody, intake: IntakeDep,
-                        category: str | None = Query(
-                            default=None, description="one of " + ", ".join(CATEGORY_CODES)),
-                        ) -> JSONResponse:
+@router.post(
+    "/v1/iso20022",
+    tags=["intake"],
+    responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
+async def post_iso20022(
+    bank: BankDep,
+    body: XmlBody,
+    intake: IntakeDep,
+    category: str | None = Query(default=None, description="one of " + ", ".join(CATEGORY_CODES)),
+) -> JSONResponse:
     """pacs.008 / pacs.009 / camt.054 (001.08+); one event per transaction or booked entry,
     results as for the batch endpoint."""
     if category not in CATEGORY_CODES:
-        raise validation_problem([FieldError("#/query/category", "category must be one of "
-                                             + ", ".join(CATEGORY_CODES))])
+        raise validation_problem(
+            [FieldError("#/query/category", "category must be one of " + ", ".join(CATEGORY_CODES))]
+        )
     try:
         message = iso20022.read_message(body, category, bank.bic)
     except iso20022.IsoDocumentError as exc:
         intake.metrics.event("rejected", "malformed")
-        raise Problem(400, "Unusable XML document", exc.detail, exc.reason.replace("_", "-")) \
-            from None
+        raise Problem(400, "Unusable XML document", exc.detail, exc.reason.replace("_", "-")) from None
     limit = intake.settings.max_batch_events
     if len(message.items) > limit:
         raise validation_problem([FieldError("#", f"at most {limit} transactions per message")])
@@ -196,8 +209,7 @@ async def post_iso20022(bank: BankDep, body: XmlBody, intake: IntakeDep,
     if message.items:
         await intake.admit(bank, len(message.items))
         today = intake.today()
-        outcomes = await intake.submit(bank, [_iso_candidate(item, bank.id, intake, today)
-                                              for item in message.items])
+        outcomes = await intake.submit(bank, [_iso_candidate(item, bank.id, intake, today) for item in message.items])
         response.update(_batch_body(outcomes, [item.source for item in message.items]))
     else:
         response.update(_batch_body([]))

@@ -15,19 +15,35 @@ from settlement_core.categories import Category, Direction
 
 
 class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "event_id": "CQB-2026-000123", "category": "cross_border_rmb", "amount": "1250000.00",
-        "currency": "CNY", "value_date": "2026-11-30", "direction": "outbound",
-        "counterparty_country": "SG", "uetr": "eb6305c9-1f7f-49de-aed0-16487c27b42d"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "CQB-2026-000123",
+                    "category": "cross_border_rmb",
+                    "amount": "1250000.00",
+                    "currency": "CNY",
+                    "value_date": "2026-11-30",
+                    "direction": "outbound",
+                    "counterparty_country": "SG",
+                    "uetr": "eb6305c9-1f7f-49de-aed0-16487c27b42d",
+                }
+            ]
+        },
+    )
 
-    event_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$",
-                          description="The bank's own unique id; idempotency key with the bank")
+    event_id: str = Field(
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="The bank's own unique id; idempotency key with the bank"
+    )
     category: Category
-    amount: str = Field(pattern=r"^(0|[1-9][0-9]*)(\.[0-9]+)?$",
-                        description="Decimal string > 0, at most the currency's minor digits")
+    amount: str = Field(
+        pattern=r"^(0|[1-9][0-9]*)(\.[0-9]+)?$", description="Decimal string > 0, at most the currency's minor digits"
+    )
     currency: str = Field(description="ISO 4217 code from the configured set")
-    value_date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                            description="Settlement date, 2010-01-01 .. today+1 (Asia/Shanghai)")
+    value_date: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="Settlement date, 2010-01-01 .. today+1 (Asia/Shanghai)"
+    )
     direction: Direction
     counterparty_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     reverses: str | None = Field(default=None, description="event_id this event negates")
@@ -51,8 +67,7 @@ class ItemResult(BaseModel):
     event_id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
     duplicate: bool | None = None
-    problem: dict[str, Any] | None = Field(default=None,
-                                           description="RFC 9457 problem when rejected")
+    problem: dict[str, Any] | None = Field(default=None, description="RFC 9457 problem when rejected")
     source: str | None = Field(default=None, description="ISO 20022: element path of the item")
 
 

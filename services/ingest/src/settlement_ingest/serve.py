@@ -115,8 +115,7 @@ class Supervisor:
         self._early_exits = 0
 
     def _spawn(self, index: int) -> tuple[BaseProcess, float]:
-        proc = self._context.Process(target=_worker, args=(os.getpid(),),
-                                     name=f"ingest-worker-{index}")
+        proc = self._context.Process(target=_worker, args=(os.getpid(),), name=f"ingest-worker-{index}")
         proc.start()
         return proc, time.monotonic()
 
@@ -135,8 +134,9 @@ class Supervisor:
                     continue
                 early = time.monotonic() - started < _EARLY_EXIT_S
                 self._early_exits = self._early_exits + 1 if early else 0
-                logger.error("ingest worker exited; starting it again",
-                             extra={"worker": proc.name, "exitcode": proc.exitcode})
+                logger.error(
+                    "ingest worker exited; starting it again", extra={"worker": proc.name, "exitcode": proc.exitcode}
+                )
                 if self._early_exits >= _EARLY_EXITS_TO_GIVE_UP:
                     logger.error("ingest workers keep exiting at start; giving up")
                     self._stopping = True
@@ -158,8 +158,7 @@ def main() -> None:
     settings = IngestSettings()  # values from the environment
     _prepare(settings)
     if settings.ingest_workers == 1:
-        uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
-                    **_UVICORN_OPTIONS)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port, **_UVICORN_OPTIONS)  # type: ignore[arg-type]
         return
     if _port_taken(settings.ingest_host, settings.ingest_port):
         logger.error("port already in use", extra={"port": settings.ingest_port})
@@ -167,9 +166,10 @@ def main() -> None:
     _remove_orphaned_metrics_dirs()
     metrics_dir = tempfile.mkdtemp(prefix=f"{_METRICS_DIR_PREFIX}{os.getpid()}-")
     os.environ[MULTIPROC_ENV] = metrics_dir  # inherited by the workers before they import
-    logger.info("ingest supervisor", extra={"workers": settings.ingest_workers,
-                                            "port": settings.ingest_port,
-                                            "metrics_dir": metrics_dir})
+    logger.info(
+        "ingest supervisor",
+        extra={"workers": settings.ingest_workers, "port": settings.ingest_port, "metrics_dir": metrics_dir},
+    )
     try:
         code = Supervisor(settings.ingest_workers).run()
     finally:

@@ -59,26 +59,36 @@ class Outcome:
 
 
 def unavailable(detail: str, retry_after_s: int) -> Problem:
-    return Problem(503, "Service unavailable", detail, "unavailable",
-                   headers={"Retry-After": str(retry_after_s)})
+    return Problem(503, "Service unavailable", detail, "unavailable", headers={"Retry-After": str(retry_after_s)})
 
 
 def conflict(event_id: str) -> Problem:
-    return Problem(409, "Conflict", f"event_id {event_id!r} was already received with a "
-                   "different body; send a new event_id for a different event", "conflict")
+    return Problem(
+        409,
+        "Conflict",
+        f"event_id {event_id!r} was already received with a different body; send a new event_id for a different event",
+        "conflict",
+    )
 
 
 def rules_from(settings: IngestSettings) -> Rules:
-    return Rules(max_amount=settings.max_amount,
-                 currencies=frozenset(settings.accepted_currencies),
-                 earliest_value_date=date.fromisoformat(settings.earliest_value_date),
-                 future_days=settings.value_date_future_days)
+    return Rules(
+        max_amount=settings.max_amount,
+        currencies=frozenset(settings.accepted_currencies),
+        earliest_value_date=date.fromisoformat(settings.earliest_value_date),
+        future_days=settings.value_date_future_days,
+    )
 
 
 class Intake:
-    def __init__(self, settings: IngestSettings, producer: EventProducer,
-                 idempotency: IdempotencyStore, limiter: RateLimiter,
-                 metrics: IngestMetrics) -> None:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        producer: EventProducer,
+        idempotency: IdempotencyStore,
+        limiter: RateLimiter,
+        metrics: IngestMetrics,
+    ) -> None:
         self.settings = settings
         self.rules = rules_from(settings)
         self._zone = ZoneInfo(settings.business_timezone)
@@ -104,25 +114,30 @@ class Intake:
 
     def redis_down(self, exc: Exception) -> Problem:
         logger.warning("redis unavailable", extra={"error": str(exc)})
-        return unavailable("The idempotency store is unavailable; nothing was accepted.",
-                           self.settings.unavailable_retry_after_s)
+        return unavailable(
+            "The idempotency store is unavailable; nothing was accepted.", self.settings.unavailable_retry_after_s
+        )
 
     async def admit(self, principal: Principal, cost: int) -> None:
         """Charge the bank's bucket; raises 429 with Retry-After when it is empty."""
         try:
-            decision = await self._limiter.take(principal.id, principal.rate_per_second,
-                                                principal.burst, max(1, cost))
+            decision = await self._limiter.take(principal.id, principal.rate_per_second, principal.burst, max(1, cost))
         except RedisError as exc:
             raise self.redis_down(exc) from exc
         if not decision.allowed:
             self.metrics.event("rejected", "rate_limited", cost)
-            detail = (f"Rate limit of {principal.rate_per_second} events/s (burst "
-                      f"{principal.burst}) exceeded; retry after {decision.retry_after_s} s.")
+            detail = (
+                f"Rate limit of {principal.rate_per_second} events/s (burst "
+                f"{principal.burst}) exceeded; retry after {decision.retry_after_s} s."
+            )
             if cost > principal.burst:
-                detail = (f"This request carries {cost} events, more than the burst of "
-                          f"{principal.burst}; split it into smaller batches.")
-            raise Problem(429, "Too many requests", detail, "rate-limited",
-                          headers={"Retry-After": str(decision.retry_after_s)})
+                detail = (
+                    f"This request carries {cost} events, more than the burst of "
+                    f"{principal.burst}; split it into smaller batches."
+                )
+            raise Problem(
+                429, "Too many requests", detail, "rate-limited", headers={"Retry-After": str(decision.retry_after_s)}
+            )
 
     async def submit(self, principal: Principal, candidates: Sequence[Candidate]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(candidates)
@@ -130,28 +145,32 @@ class Intake:
         firsts: list[tuple[int, SettlementEvent]] = []
         for i, candidate in enumerate(candidates):
             if isinstance(candidate, Invalid):
-                outcomes[i] = Outcome(candidate.event_id, "rejected",
-                                      validation_problem(list(candidate.errors)), "validation")
+                outcomes[i] = Outcome(
+                    candidate.event_id, "rejected", validation_problem(list(candidate.errors)), "validation"
+                )
             elif candidate.event_id not in first_of:
                 first_of[candidate.event_id] = i
                 firsts.append((i, candidate))
         # Payload and body hash come from one canonical text per event; the payload is only
         # produced if the claim is won.
         encoded = encode_many([event for _, event in firsts], datetime.now(UTC))
-        unique = [(i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
-                  for (i, event), (_, digest) in zip(firsts, encoded, strict=True)]
+        unique = [
+            (i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
+            for (i, event), (_, digest) in zip(firsts, encoded, strict=True)
+        ]
         token = new_token()
         try:
-            states = await self._idempotency.settle([c for _, _, c in unique], token,
-                                                    self.settings.pending_wait_s)
+            states = await self._idempotency.settle([c for _, _, c in unique], token, self.settings.pending_wait_s)
         except RedisError as exc:
             raise self.redis_down(exc) from exc
 
-        claimed = [(payload, claim) for (_, _, claim), (payload, _), state
-                   in zip(unique, encoded, states, strict=True) if state is ClaimState.CLAIMED]
+        claimed = [
+            (payload, claim)
+            for (_, _, claim), (payload, _), state in zip(unique, encoded, states, strict=True)
+            if state is ClaimState.CLAIMED
+        ]
         if claimed:
-            await self._produce(principal, [p for p, _ in claimed], [c for _, c in claimed],
-                                token)
+            await self._produce(principal, [p for p, _ in claimed], [c for _, c in claimed], token)
 
         hashes: dict[str, str] = {}
         for (i, event, claim), state in zip(unique, states, strict=True):
@@ -161,12 +180,14 @@ class Intake:
             elif state is ClaimState.DUPLICATE:
                 outcomes[i] = Outcome(event.event_id, "duplicate")
             elif state is ClaimState.CONFLICT:
-                outcomes[i] = Outcome(event.event_id, "rejected", conflict(event.event_id),
-                                      "conflict")
+                outcomes[i] = Outcome(event.event_id, "rejected", conflict(event.event_id), "conflict")
             else:
-                outcomes[i] = Outcome(event.event_id, "rejected", unavailable(
-                    f"event_id {event.event_id!r} is being processed by another request; "
-                    "retry", 1), "in_progress")
+                outcomes[i] = Outcome(
+                    event.event_id,
+                    "rejected",
+                    unavailable(f"event_id {event.event_id!r} is being processed by another request; retry", 1),
+                    "in_progress",
+                )
         # Repeats inside one request share the first copy's fate, or conflict with it.
         for i, candidate in enumerate(candidates):
             if outcomes[i] is not None or isinstance(candidate, Invalid):
@@ -174,8 +195,7 @@ class Intake:
             first_outcome = outcomes[first_of[candidate.event_id]]
             assert first_outcome is not None
             if candidate.body_hash() != hashes[candidate.event_id]:
-                outcomes[i] = Outcome(candidate.event_id, "rejected",
-                                      conflict(candidate.event_id), "conflict")
+                outcomes[i] = Outcome(candidate.event_id, "rejected", conflict(candidate.event_id), "conflict")
             elif first_outcome.status == "rejected":
                 outcomes[i] = first_outcome
             else:
@@ -185,22 +205,25 @@ class Intake:
             self.metrics.event(status, reason, count)
         return final
 
-    async def _produce(self, principal: Principal, payloads: list[bytes],
-                       claims: list[Claim], token: str) -> None:
+    async def _produce(self, principal: Principal, payloads: list[bytes], claims: list[Claim], token: str) -> None:
         key = principal.id.encode()
         records = [(key, payload) for payload in payloads]
         probe = self._kafka_down
         if probe and self._probe_in_flight:
             await self._release(claims, token)
             self.metrics.event("rejected", "unavailable", len(payloads))
-            raise unavailable("Kafka is unavailable; nothing was accepted, retry the same "
-                              "request.", self.settings.unavailable_retry_after_s)
+            raise unavailable(
+                "Kafka is unavailable; nothing was accepted, retry the same request.",
+                self.settings.unavailable_retry_after_s,
+            )
         self._probe_in_flight = self._probe_in_flight or probe
         started = time.perf_counter()
         try:
             await self._producer.send_many(
-                self.settings.events_topic, records,
-                on_late_outcome=lambda delivered: self._settle_late(claims, token, delivered))
+                self.settings.events_topic,
+                records,
+                on_late_outcome=lambda delivered: self._settle_late(claims, token, delivered),
+            )
         except KafkaUnavailable as exc:
             self._kafka_down = True
             self.metrics.kafka_up.set(0)
@@ -210,12 +233,14 @@ class Intake:
             # claims stay pending until _settle_late learns the final outcome, so a retry in
             # the meantime waits instead of producing a second copy.
             self.metrics.event("rejected", "unavailable", len(payloads))
-            logger.warning("kafka unavailable; nothing acknowledged",
-                           extra={"bank_id": principal.id, "events": len(payloads),
-                                  "error": str(exc)})
-            raise unavailable("Kafka did not acknowledge the events in time; nothing was "
-                              "accepted, retry the same request.",
-                              self.settings.unavailable_retry_after_s) from exc
+            logger.warning(
+                "kafka unavailable; nothing acknowledged",
+                extra={"bank_id": principal.id, "events": len(payloads), "error": str(exc)},
+            )
+            raise unavailable(
+                "Kafka did not acknowledge the events in time; nothing was accepted, retry the same request.",
+                self.settings.unavailable_retry_after_s,
+            ) from exc
         except BaseException:
             # Cancelled (client gone) or a bug: free the claims so a retry is not blocked.
             await asyncio.shield(self._release(claims, token))
@@ -257,5 +282,4 @@ class Intake:
         try:
             await self._idempotency.release(claims, token)
         except RedisError as exc:
-            logger.error("could not release claims; they expire by TTL",
-                         extra={"error": str(exc)})
+            logger.error("could not release claims; they expire by TTL", extra={"error": str(exc)})

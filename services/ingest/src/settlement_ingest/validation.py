@@ -28,8 +28,7 @@ from settlement_core.problems import FieldError
 # ISO 3166-1 alpha-2 as published (pycountry ships the iso-codes data set).
 COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
 
-REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "direction",
-            "counterparty_country")
+REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "direction", "counterparty_country")
 OPTIONAL = ("reverses", "uetr")
 ALLOWED = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = tuple(d.value for d in Direction)
@@ -64,8 +63,9 @@ def _event_id(value: object) -> str | None:
     return None
 
 
-def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
-                   pointer: str = "#") -> SettlementEvent | Invalid:
+def validate_event(
+    raw: object, bank_id: str, rules: Rules, today: date, pointer: str = "#"
+) -> SettlementEvent | Invalid:
     """Validate one event object; `pointer` prefixes every error (e.g. "#/events/3")."""
     if not isinstance(raw, dict):
         return Invalid(None, (FieldError(pointer, "an event must be a JSON object"),))
@@ -92,8 +92,7 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
         fail("category", "category must be one of " + ", ".join(CATEGORY_CODES))
 
     currency = raw.get("currency")
-    currency_ok = isinstance(currency, str) and currency in rules.currencies \
-        and currency in MINOR_UNITS
+    currency_ok = isinstance(currency, str) and currency in rules.currencies and currency in MINOR_UNITS
     if currency is not None and not currency_ok:
         fail("currency", "currency must be one of " + ", ".join(sorted(rules.currencies)))
 
@@ -101,16 +100,17 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
     amount = raw.get("amount")
     if amount is not None:
         if _is_number(amount):
-            fail("amount", "amount must be sent as a decimal string such as \"1234.56\", "
-                           "not a JSON number (numbers lose precision)")
+            fail(
+                "amount",
+                'amount must be sent as a decimal string such as "1234.56", not a JSON number (numbers lose precision)',
+            )
         elif not isinstance(amount, str):
-            fail("amount", "amount must be a decimal string such as \"1234.56\"")
+            fail("amount", 'amount must be a decimal string such as "1234.56"')
         else:
             try:
                 # Without a valid currency the decimals cannot be checked; CNY's 2 is the
                 # common case and keeps the format and range checks meaningful.
-                amount_value = parse_amount(amount, str(currency) if currency_ok else "CNY",
-                                            rules.max_amount)
+                amount_value = parse_amount(amount, str(currency) if currency_ok else "CNY", rules.max_amount)
             except AmountError as exc:
                 fail("amount", str(exc))
 
@@ -127,9 +127,10 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
             else:
                 latest = today + timedelta(days=rules.future_days)
                 if not rules.earliest_value_date <= value_date <= latest:
-                    fail("value_date", f"value_date must be between "
-                                       f"{rules.earliest_value_date.isoformat()} and "
-                                       f"{latest.isoformat()}")
+                    fail(
+                        "value_date",
+                        f"value_date must be between {rules.earliest_value_date.isoformat()} and {latest.isoformat()}",
+                    )
                     value_date = None
 
     direction = raw.get("direction")
@@ -138,8 +139,7 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
 
     country = raw.get("counterparty_country")
     if country is not None and (not isinstance(country, str) or country not in COUNTRY_CODES):
-        fail("counterparty_country",
-             "counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"HK\"")
+        fail("counterparty_country", 'counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. "HK"')
 
     reverses = raw.get("reverses")
     if reverses is not None:
@@ -154,7 +154,7 @@ def validate_event(raw: object, bank_id: str, rules: Rules, today: date,
         if isinstance(uetr, str) and _UUID_TEXT.fullmatch(uetr):
             uetr_value = UUID(uetr)
         else:
-            fail("uetr", "uetr must be a UUID such as \"eb6305c9-1f7f-49de-aed0-16487c27b42d\"")
+            fail("uetr", 'uetr must be a UUID such as "eb6305c9-1f7f-49de-aed0-16487c27b42d"')
 
     if errors:
         return Invalid(event_id, tuple(errors))

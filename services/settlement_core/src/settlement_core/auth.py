@@ -103,8 +103,7 @@ def _lookup(session_factory: Callable[[], Session], key_hash: str) -> Principal 
             select(Bank).where(Bank.key_hash == key_hash, Bank.active.is_(True))
         ).scalar_one_or_none()
         if bank is not None:
-            return Principal("bank", bank.bank_id, bank.hmac_secret, bank.rate_per_second,
-                             bank.burst, bank.bic)
+            return Principal("bank", bank.bank_id, bank.hmac_secret, bank.rate_per_second, bank.burst, bank.bic)
         operator = session.execute(
             select(Operator).where(Operator.key_hash == key_hash, Operator.active.is_(True))
         ).scalar_one_or_none()
@@ -115,13 +114,18 @@ def _lookup(session_factory: Callable[[], Session], key_hash: str) -> Principal 
 
 def _decode(cached: str) -> Principal:
     data = json.loads(cached)
-    return Principal(data["kind"], data["id"], data["hmac_secret"], int(data["rate_per_second"]),
-                     int(data["burst"]), data.get("bic"))
+    return Principal(
+        data["kind"], data["id"], data["hmac_secret"], int(data["rate_per_second"]), int(data["burst"]), data.get("bic")
+    )
 
 
-async def authenticate(authorization_header: str | None, redis: aioredis.Redis,
-                       session_factory: Callable[[], Session], *,
-                       cache_ttl_s: int = CACHE_TTL_S) -> Principal:
+async def authenticate(
+    authorization_header: str | None,
+    redis: aioredis.Redis,
+    session_factory: Callable[[], Session],
+    *,
+    cache_ttl_s: int = CACHE_TTL_S,
+) -> Principal:
     """Resolve a bearer key to its principal; raises AuthError(401) for unknown/revoked keys."""
     key_hash = hash_key(bearer_token(authorization_header))
     slot = cache_key(key_hash)
@@ -141,13 +145,13 @@ async def authenticate(authorization_header: str | None, redis: aioredis.Redis,
 
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
     """The `X-Signature` header value a client sends (also used by tests and tooling)."""
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + raw_body,
-                      hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + raw_body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(secret: str, header: str | None, raw_body: bytes, now: float,
-                     window_s: int = SIGNATURE_WINDOW_S) -> None:
+def verify_signature(
+    secret: str, header: str | None, raw_body: bytes, now: float, window_s: int = SIGNATURE_WINDOW_S
+) -> None:
     """Check `X-Signature: t=<unix>,v1=<hex>`; raises AuthError(401) when bad or expired."""
     if not header:
         raise AuthError(401, "Missing X-Signature header; this bank must sign its requests.")

@@ -213,8 +213,7 @@ def _day_suffixes(day: date) -> tuple[str, str, str]:
     return "|d|" + iso, "|m|" + iso[:7], "|y|" + iso[:4]
 
 
-def _add_day_fields(fields: defaultdict[str, int],
-                    by_day: dict[tuple[str, str, str, date], int]) -> None:
+def _add_day_fields(fields: defaultdict[str, int], by_day: dict[tuple[str, str, str, date], int]) -> None:
     """The category_field / bank_field names of every period of each (bank, day) sum."""
     suffixes: dict[date, tuple[str, str, str]] = {}
     for (bank, category, currency, day), amount in by_day.items():
@@ -229,9 +228,11 @@ def _add_day_fields(fields: defaultdict[str, int],
             fields[by_bank + label] += amount
 
 
-def _add_year_fields(fields: defaultdict[str, int],
-                     by_year: dict[tuple[str, str, str, str, int], int],
-                     counts: dict[tuple[str, str, str, str, int], int]) -> None:
+def _add_year_fields(
+    fields: defaultdict[str, int],
+    by_year: dict[tuple[str, str, str, str, int], int],
+    counts: dict[tuple[str, str, str, str, int], int],
+) -> None:
     """direction_field, country_field and count_field of each distinct yearly key."""
     for key, amount in by_year.items():
         direction, country, category, currency, year = key

@@ -89,14 +89,21 @@ def _body_members(event: SettlementEvent) -> tuple[str, str, str, str]:
     (bank_id, received_at, v) fall in sorted order."""
     reverses = "null" if event.reverses is None else _json_str(event.reverses)
     uetr = "null" if event.uetr is None else '"' + str(event.uetr) + '"'
-    return ('"amount":' + _json_str(format_amount(event.amount, event.currency)),
-            ',"category":' + _json_str(event.category.value)
-            + ',"counterparty_country":' + _json_str(event.counterparty_country)
-            + ',"currency":' + _json_str(event.currency)
-            + ',"direction":' + _json_str(event.direction.value)
-            + ',"event_id":' + _json_str(event.event_id),
-            ',"reverses":' + reverses + ',"uetr":' + uetr,
-            ',"value_date":"' + event.value_date.isoformat() + '"')
+    return (
+        '"amount":' + _json_str(format_amount(event.amount, event.currency)),
+        ',"category":'
+        + _json_str(event.category.value)
+        + ',"counterparty_country":'
+        + _json_str(event.counterparty_country)
+        + ',"currency":'
+        + _json_str(event.currency)
+        + ',"direction":'
+        + _json_str(event.direction.value)
+        + ',"event_id":'
+        + _json_str(event.event_id),
+        ',"reverses":' + reverses + ',"uetr":' + uetr,
+        ',"value_date":"' + event.value_date.isoformat() + '"',
+    )
 
 
 def _hash_of(canonical_fields: str) -> str:
@@ -117,8 +124,7 @@ def encode(envelope: Envelope) -> bytes:
     return payload
 
 
-def encode_many(events: Iterable[SettlementEvent], received_at: datetime
-                ) -> list[tuple[bytes, str]]:
+def encode_many(events: Iterable[SettlementEvent], received_at: datetime) -> list[tuple[bytes, str]]:
     """(topic payload, body hash) of events received together, from one canonical text
     per event (intake needs both for every event).
 
@@ -132,8 +138,7 @@ def encode_many(events: Iterable[SettlementEvent], received_at: datetime
     out = []
     for event in events:
         amount, middle, tail, value_date = _body_members(event)
-        payload = (f'{{{amount},"bank_id":{_json_str(event.bank_id)}{middle}{received}{tail}'
-                   f'{version}{value_date}}}')
+        payload = f'{{{amount},"bank_id":{_json_str(event.bank_id)}{middle}{received}{tail}{version}{value_date}}}'
         out.append((payload.encode(), _hash_of(amount + middle + tail + value_date)))
     return out
 

@@ -65,7 +65,11 @@ class FxTable:
         return [d for d in self._starts.get(currency, []) if start < d <= end]
 
     def segments(
-        self, source: str, target: str, start: date, end: date,
+        self,
+        source: str,
+        target: str,
+        start: date,
+        end: date,
     ) -> list[tuple[date, date, Decimal | None]]:
         """Split [start, end] into runs with one conversion factor (None where unconvertible).
 
@@ -75,8 +79,7 @@ class FxTable:
             return []
         if source == target:
             return [(start, end, Decimal(1))]
-        cuts = sorted(set(self.change_dates(source, start, end)
-                          + self.change_dates(target, start, end)))
+        cuts = sorted(set(self.change_dates(source, start, end) + self.change_dates(target, start, end)))
         bounds = [start, *cuts]
         result: list[tuple[date, date, Decimal | None]] = []
         for i, seg_start in enumerate(bounds):
@@ -107,8 +110,11 @@ def load_fx_csv(path: Path) -> list[FxRate]:
     """Read the FX seed CSV: blank lines and `#` comment lines are skipped; errors name the
     file line and the column."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        numbered = [(number, line) for number, line in enumerate(handle, start=1)
-                    if line.strip() and not line.lstrip().startswith("#")]
+        numbered = [
+            (number, line)
+            for number, line in enumerate(handle, start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
     if not numbered:
         raise FxFileError(f"{path}: no header line")
     rows = [next(csv.reader([line])) for _, line in numbered]  # one record per line
@@ -130,8 +136,10 @@ def load_fx_csv(path: Path) -> list[FxRate]:
         except ValueError:
             raise FxFileError(f"{where}: valid_from: {valid_from!r} is not YYYY-MM-DD") from None
         if not _RATE_TEXT.fullmatch(rate_text) or Decimal(rate_text) <= 0:
-            raise FxFileError(f"{where}: cny_per_unit: {rate_text!r} is not a positive decimal "
-                              "with at most 10 integer digits and 10 decimals")
+            raise FxFileError(
+                f"{where}: cny_per_unit: {rate_text!r} is not a positive decimal "
+                "with at most 10 integer digits and 10 decimals"
+            )
         if not source.strip():
             raise FxFileError(f"{where}: source: must not be empty")
         if sample not in ("true", "false"):

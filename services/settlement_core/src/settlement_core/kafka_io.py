@@ -40,11 +40,17 @@ class KeyHashCachingPartitioner(DefaultPartitioner):  # type: ignore[misc]
         super().__init__()
         self._hashes: dict[bytes, int] = {}
 
-    def partition(self, topic: str, key: object, serialized_key: bytes | None, value: object,
-                  serialized_value: bytes | None, cluster: Any) -> int:
+    def partition(
+        self,
+        topic: str,
+        key: object,
+        serialized_key: bytes | None,
+        value: object,
+        serialized_value: bytes | None,
+        cluster: Any,
+    ) -> int:
         if serialized_key is None:
-            return int(super().partition(topic, key, serialized_key, value, serialized_value,
-                                         cluster))
+            return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
         if topic not in cluster.topics():
             raise ValueError(f"Topic {topic} not found in ClusterMetadata")
         hashed = self._hashes.get(serialized_key)
@@ -76,9 +82,15 @@ class Delivered:
 class EventProducer:
     """Connects on first use; reconnects by itself after a broker outage."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 5.0, linger_ms: int = 2,
-                 batch_bytes: int = PRODUCER_BATCH_BYTES,
-                 client_id: str = "settlement") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        timeout_s: float = 5.0,
+        linger_ms: int = 2,
+        batch_bytes: int = PRODUCER_BATCH_BYTES,
+        client_id: str = "settlement",
+    ) -> None:
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
         self._linger_ms = linger_ms
@@ -125,8 +137,12 @@ class EventProducer:
                     raise KafkaUnavailable(f"kafka unreachable at {self._bootstrap}: {exc}") from exc
             return self._producer
 
-    async def send_many(self, topic: str, records: list[tuple[bytes, bytes]],
-                        on_late_outcome: Callable[[list[bool]], None] | None = None) -> list[Delivered]:
+    async def send_many(
+        self,
+        topic: str,
+        records: list[tuple[bytes, bytes]],
+        on_late_outcome: Callable[[list[bool]], None] | None = None,
+    ) -> list[Delivered]:
         """Send and wait for every acknowledgement, bounded by the configured timeout.
 
         Raises `KafkaUnavailable` whose `delivered` tells, per record, which ones the broker
@@ -181,8 +197,7 @@ class EventProducer:
         """True when send() cannot block: kafka-python waits (up to max_block_ms) only for
         metadata of a topic it does not know yet. There is no public non-blocking query."""
         producer = self._producer
-        return producer is not None and not self._replace and \
-            producer._metadata.partitions_for_topic(topic) is not None
+        return producer is not None and not self._replace and producer._metadata.partitions_for_topic(topic) is not None
 
     def send_sync(self, topic: str, key: bytes | None, value: bytes) -> Delivered:
         try:
@@ -246,15 +261,20 @@ class _BatchOutcome:
 def ensure_topics(bootstrap: str, topics: dict[str, int], timeout_s: float = 30.0) -> None:
     """Create topics with explicit partition counts; existing topics are left alone."""
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="settlement-admin",
-                                 request_timeout_ms=int(timeout_s * 1000))
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap.split(","),
+            client_id="settlement-admin",
+            request_timeout_ms=int(timeout_s * 1000),
+        )
     except KafkaError as exc:
         raise KafkaUnavailable(f"kafka unreachable at {bootstrap}: {exc}") from exc
     try:
         existing = set(admin.list_topics())
-        wanted = [NewTopic(name, num_partitions=n, replication_factor=1,
-                           topic_configs={"min.insync.replicas": "1"})
-                  for name, n in topics.items() if name not in existing]
+        wanted = [
+            NewTopic(name, num_partitions=n, replication_factor=1, topic_configs={"min.insync.replicas": "1"})
+            for name, n in topics.items()
+            if name not in existing
+        ]
         if wanted:
             # Another process may have created one in the meantime: that is success too.
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -12,9 +12,30 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOpera
 # ISO 4217 exponents for the currencies a bank may plausibly send. Intake accepts only
 # the configured subset (settings.accepted_currencies), which must be drawn from here.
 MINOR_UNITS: dict[str, int] = {
-    "CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "GBP": 2, "SGD": 2, "AUD": 2,
-    "CAD": 2, "CHF": 2, "KRW": 0, "MOP": 2, "TWD": 2, "NZD": 2, "SEK": 2, "NOK": 2,
-    "DKK": 2, "RUB": 2, "THB": 2, "MYR": 2, "IDR": 2, "VND": 0, "KWD": 3, "BHD": 3,
+    "CNY": 2,
+    "USD": 2,
+    "EUR": 2,
+    "HKD": 2,
+    "JPY": 0,
+    "GBP": 2,
+    "SGD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "KRW": 0,
+    "MOP": 2,
+    "TWD": 2,
+    "NZD": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "RUB": 2,
+    "THB": 2,
+    "MYR": 2,
+    "IDR": 2,
+    "VND": 0,
+    "KWD": 3,
+    "BHD": 3,
 }
 
 # Matched with fullmatch: `$` alone would also accept a trailing newline ("10\n").
@@ -38,11 +59,9 @@ def minor_units(currency: str) -> int:
 def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
     """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
     if not isinstance(text, str):
-        raise AmountError(
-            "amount must be a decimal string such as \"1234.56\", not a JSON number")
+        raise AmountError('amount must be a decimal string such as "1234.56", not a JSON number')
     if not _DECIMAL_TEXT.fullmatch(text):
-        raise AmountError(
-            "amount must be a plain decimal string like \"1234.56\" (no sign, exponent or spaces)")
+        raise AmountError('amount must be a plain decimal string like "1234.56" (no sign, exponent or spaces)')
     try:
         value = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the regex already excludes these

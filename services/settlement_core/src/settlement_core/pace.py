@@ -63,10 +63,10 @@ def progress(target: Target, settled: Decimal, as_of: date, on_track_pace: Decim
         projected: Decimal | None = None
         on_pace = True  # nothing is due before the window opens
         if days > 0:
-            pace = (settled * window / (amount * days)).quantize(
-                RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
+            pace = (settled * window / (amount * days)).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
             projected = (settled * window / days).quantize(
-                Decimal(1).scaleb(-minor_units(target.currency)), rounding=ROUND_HALF_EVEN)
+                Decimal(1).scaleb(-minor_units(target.currency)), rounding=ROUND_HALF_EVEN
+            )
             # pace >= on_track_pace, compared exactly rather than after rounding
             on_pace = settled * window >= on_track_pace * amount * days
     if settled >= amount:

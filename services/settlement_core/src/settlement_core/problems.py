@@ -55,8 +55,9 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
-    return JSONResponse(problem.body(instance), status_code=problem.status,
-                        headers=problem.headers, media_type=PROBLEM_JSON)
+    return JSONResponse(
+        problem.body(instance), status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON
+    )
 
 
 def pointer_for(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -85,19 +86,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(pointer_for(e.get("loc", ())), str(e.get("msg", "invalid")))
-                  for e in exc.errors()]
+        errors = [FieldError(pointer_for(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()]
         return problem_response(validation_problem(errors), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
-        problem = Problem(exc.status_code, titles.get(exc.status_code, "HTTP error"),
-                          str(exc.detail), headers=dict(exc.headers or {}))
+        problem = Problem(
+            exc.status_code, titles.get(exc.status_code, "HTTP error"), str(exc.detail), headers=dict(exc.headers or {})
+        )
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(Problem(500, "Internal error", "An unexpected error occurred."),
-                                request.url.path)
+        return problem_response(Problem(500, "Internal error", "An unexpected error occurred."), request.url.path)

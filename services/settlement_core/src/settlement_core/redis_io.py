@@ -17,13 +17,15 @@ class RedisUnavailable(RuntimeError):
 
 def sync_client(url: str, timeout_s: float = 5.0) -> redis.Redis:
     # redis-py connects on the first command, not here.
-    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                decode_responses=True, health_check_interval=30)
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True, health_check_interval=30
+    )
 
 
 def async_client(url: str, timeout_s: float = 5.0) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                   decode_responses=True, health_check_interval=30)
+    return aioredis.Redis.from_url(
+        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True, health_check_interval=30
+    )
 
 
 @contextmanager

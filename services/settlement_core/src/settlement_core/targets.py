@@ -108,12 +108,19 @@ def parse_targets(document: Any) -> tuple[Target, ...]:
             raise TargetsFileError(f"{where}.window.end: before window.start")
         if any(t.code is code for t in parsed):
             raise TargetsFileError(f"{where}.code: duplicate code {code.value!r}")
-        parsed.append(Target(
-            code=code, name_zh=_text(entry, "name_zh", where),
-            name_en=_text(entry, "name_en", where), amount=amount, currency=currency,
-            display=_text(entry, "display", where), window_start=start, window_end=end,
-            source=_text(entry, "source", where),
-        ))
+        parsed.append(
+            Target(
+                code=code,
+                name_zh=_text(entry, "name_zh", where),
+                name_en=_text(entry, "name_en", where),
+                amount=amount,
+                currency=currency,
+                display=_text(entry, "display", where),
+                window_start=start,
+                window_end=end,
+                source=_text(entry, "source", where),
+            )
+        )
     codes = [t.code for t in parsed]
     missing = set(Category) - set(codes)
     if missing:

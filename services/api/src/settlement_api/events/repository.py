@@ -20,16 +20,25 @@ class EventRecords:
 
 def _find_event(sessions: sessionmaker[Session], bank_id: str, event_id: str) -> EventRecords:
     with sessions() as session:
-        ledger = session.scalar(select(LedgerEvent).where(
-            LedgerEvent.bank_id == bank_id, LedgerEvent.event_id == event_id))
+        ledger = session.scalar(
+            select(LedgerEvent).where(LedgerEvent.bank_id == bank_id, LedgerEvent.event_id == event_id)
+        )
         reversal = None
         if ledger is not None and ledger.status == "reversed":
-            reversal = session.scalar(select(LedgerEvent).where(
-                LedgerEvent.bank_id == bank_id, LedgerEvent.reverses == event_id)
-                .order_by(LedgerEvent.kafka_offset).limit(1))
-        dlq = list(session.scalars(select(DlqEvent).where(
-            DlqEvent.bank_id == bank_id, DlqEvent.event_id == event_id)
-            .order_by(DlqEvent.id).limit(20)).all())
+            reversal = session.scalar(
+                select(LedgerEvent)
+                .where(LedgerEvent.bank_id == bank_id, LedgerEvent.reverses == event_id)
+                .order_by(LedgerEvent.kafka_offset)
+                .limit(1)
+            )
+        dlq = list(
+            session.scalars(
+                select(DlqEvent)
+                .where(DlqEvent.bank_id == bank_id, DlqEvent.event_id == event_id)
+                .order_by(DlqEvent.id)
+                .limit(20)
+            ).all()
+        )
     return EventRecords(ledger, reversal, dlq)
 
 

@@ -15,19 +15,29 @@ from settlement_core.problems import FieldError, Problem
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.get("/events/{event_id}", response_model=EventStatusOut,
-            summary="Status of one of the calling bank's events")
+@router.get("/events/{event_id}", response_model=EventStatusOut, summary="Status of one of the calling bank's events")
 async def get_event(
-    event_id: str, runtime: RuntimeDep, reader: ReaderDep,
+    event_id: str,
+    runtime: RuntimeDep,
+    reader: ReaderDep,
     bank_id: Annotated[str | None, Query(description="Operators only: whose event")] = None,
 ) -> EventStatusOut:
     bank = scoped_bank(reader, bank_id)
     if bank is None:
-        raise Problem(422, "Invalid query parameters", "Operators must pass ?bank_id=.",
-                      "invalid-query", [FieldError("#/query/bank_id", "required for operator keys")])
+        raise Problem(
+            422,
+            "Invalid query parameters",
+            "Operators must pass ?bank_id=.",
+            "invalid-query",
+            [FieldError("#/query/bank_id", "required for operator keys")],
+        )
     if not EVENT_ID_PATTERN.match(event_id):
-        raise Problem(422, "Invalid path parameter", "event_id must match "
-                      f"{EVENT_ID_PATTERN.pattern}", "invalid-path",
-                      [FieldError("#/path/event_id", "not a valid event id")])
+        raise Problem(
+            422,
+            "Invalid path parameter",
+            f"event_id must match {EVENT_ID_PATTERN.pattern}",
+            "invalid-path",
+            [FieldError("#/path/event_id", "not a valid event id")],
+        )
     records = await find_event(runtime.sessions, bank, event_id)
     return event_status(bank, event_id, records.ledger, records.reversal, records.dlq)

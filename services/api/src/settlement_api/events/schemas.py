@@ -16,8 +16,10 @@ class LedgerRecordOut(BaseModel):
     counterparty_country: str
     reverses: str | None
     uetr: str | None
-    ledger_status: str = Field(description="counted | reversed (originals); reversal_applied | "
-                                           "reversal_pending | reversal_rejected (reversals)")
+    ledger_status: str = Field(
+        description="counted | reversed (originals); reversal_applied | "
+        "reversal_pending | reversal_rejected (reversals)"
+    )
     body_hash: str
     kafka_partition: int
     kafka_offset: int

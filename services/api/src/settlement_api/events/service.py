@@ -42,20 +42,42 @@ def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatus:
 
 def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
     return LedgerRecordOut(
-        bank_id=row.bank_id, event_id=row.event_id, category=row.category,
-        amount=format_amount(row.amount, row.currency), currency=row.currency,
-        value_date=row.value_date, direction=row.direction,
-        counterparty_country=row.counterparty_country, reverses=row.reverses,
-        uetr=str(row.uetr) if row.uetr else None, ledger_status=row.status,
-        body_hash=row.body_hash, kafka_partition=row.kafka_partition,
-        kafka_offset=row.kafka_offset, ingested_at=row.ingested_at, applied_at=row.applied_at)
+        bank_id=row.bank_id,
+        event_id=row.event_id,
+        category=row.category,
+        amount=format_amount(row.amount, row.currency),
+        currency=row.currency,
+        value_date=row.value_date,
+        direction=row.direction,
+        counterparty_country=row.counterparty_country,
+        reverses=row.reverses,
+        uetr=str(row.uetr) if row.uetr else None,
+        ledger_status=row.status,
+        body_hash=row.body_hash,
+        kafka_partition=row.kafka_partition,
+        kafka_offset=row.kafka_offset,
+        ingested_at=row.ingested_at,
+        applied_at=row.applied_at,
+    )
 
 
-def event_status(bank_id: str, event_id: str, ledger: LedgerEvent | None,
-                 reversal: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatusOut:
+def event_status(
+    bank_id: str, event_id: str, ledger: LedgerEvent | None, reversal: LedgerEvent | None, dlq: list[DlqEvent]
+) -> EventStatusOut:
     return EventStatusOut(
-        bank_id=bank_id, event_id=event_id, status=classify(ledger, dlq).value,
+        bank_id=bank_id,
+        event_id=event_id,
+        status=classify(ledger, dlq).value,
         ledger=ledger_out(ledger) if ledger else None,
         reversed_by=reversal.event_id if reversal else None,
-        dlq=[DlqRecordOut(reason=d.reason, detail=d.detail, kafka_partition=d.kafka_partition,
-                          kafka_offset=d.kafka_offset, created_at=d.created_at) for d in dlq])
+        dlq=[
+            DlqRecordOut(
+                reason=d.reason,
+                detail=d.detail,
+                kafka_partition=d.kafka_partition,
+                kafka_offset=d.kafka_offset,
+                created_at=d.created_at,
+            )
+            for d in dlq
+        ],
+    )

@@ -77,12 +77,12 @@ class BusinessCollector(Collector):
         self._build = build
 
     def collect(self) -> Iterable[Metric]:
-        info = InfoMetricFamily("settlement_build", "Build of the settlement API.",
-                                labels=["version", "commit"])
+        info = InfoMetricFamily("settlement_build", "Build of the settlement API.", labels=["version", "commit"])
         info.add_metric([self._build.version, self._build.commit], {})
         yield info
-        up = GaugeMetricFamily("settlement_business_metrics_up",
-                               "1 if the business gauges were read from Redis on this scrape.")
+        up = GaugeMetricFamily(
+            "settlement_business_metrics_up", "1 if the business gauges were read from Redis on this scrape."
+        )
         up.add_metric([], 1.0 if self._snapshot else 0.0)
         yield up
         if self._snapshot is not None:
@@ -90,21 +90,29 @@ class BusinessCollector(Collector):
 
 
 def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
-    settled = {cur: GaugeMetricFamily(
-        f"settlement_settled_{cur.lower()}",
-        f"Settled in the target window up to today (capped at the window end), in {cur}.",
-        labels=["target"]) for cur in ("CNY", "USD")}
-    targets = {cur: GaugeMetricFamily(f"settlement_target_{cur.lower()}",
-                                      f"Target amount in {cur}.", labels=["target"])
-               for cur in ("CNY", "USD")}
-    expected = GaugeMetricFamily("settlement_expected_ratio",
-                                 "Elapsed fraction of the target window (0..1).", labels=["target"])
-    events = GaugeMetricFamily("settlement_events_counted",
-                               "Counted events in the target window (reversals subtract).",
-                               labels=["target"])
-    unconverted = GaugeMetricFamily("settlement_unconverted_amount",
-                                    "Amounts without an FX rate, in their own currency (not in "
-                                    "settled).", labels=["target", "currency"])
+    settled = {
+        cur: GaugeMetricFamily(
+            f"settlement_settled_{cur.lower()}",
+            f"Settled in the target window up to today (capped at the window end), in {cur}.",
+            labels=["target"],
+        )
+        for cur in ("CNY", "USD")
+    }
+    targets = {
+        cur: GaugeMetricFamily(f"settlement_target_{cur.lower()}", f"Target amount in {cur}.", labels=["target"])
+        for cur in ("CNY", "USD")
+    }
+    expected = GaugeMetricFamily(
+        "settlement_expected_ratio", "Elapsed fraction of the target window (0..1).", labels=["target"]
+    )
+    events = GaugeMetricFamily(
+        "settlement_events_counted", "Counted events in the target window (reversals subtract).", labels=["target"]
+    )
+    unconverted = GaugeMetricFamily(
+        "settlement_unconverted_amount",
+        "Amounts without an FX rate, in their own currency (not in settled).",
+        labels=["target", "currency"],
+    )
     for t in snap.targets:
         if t.currency in settled:
             settled[t.currency].add_metric([t.target], t.settled)
@@ -113,28 +121,35 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         events.add_metric([t.target], float(t.events_counted))
         for currency, amount in t.unconverted:
             unconverted.add_metric([t.target, currency], amount)
-    rolling = {cur: GaugeMetricFamily(
-        f"settlement_rolling_settled_{cur.lower()}",
-        f"Settled by processing time over the trailing window, in {cur}.",
-        labels=["target", "window"]) for cur in ("CNY", "USD")}
+    rolling = {
+        cur: GaugeMetricFamily(
+            f"settlement_rolling_settled_{cur.lower()}",
+            f"Settled by processing time over the trailing window, in {cur}.",
+            labels=["target", "window"],
+        )
+        for cur in ("CNY", "USD")
+    }
     for r in snap.rolling:
         if r.currency in rolling:
             rolling[r.currency].add_metric([r.target, r.window], r.amount)
-    banks = GaugeMetricFamily("settlement_bank_settled_cny",
-                              "Settled per bank in the target window, in CNY (top N banks per "
-                              "target, N = TOP_BANKS).", labels=["bank", "target"])
+    banks = GaugeMetricFamily(
+        "settlement_bank_settled_cny",
+        "Settled per bank in the target window, in CNY (top N banks per target, N = TOP_BANKS).",
+        labels=["bank", "target"],
+    )
     for b in snap.banks:
         banks.add_metric([b.bank, b.target], b.settled_cny)
-    yield from (*settled.values(), *targets.values(), expected, events, unconverted,
-                *rolling.values(), banks)
+    yield from (*settled.values(), *targets.values(), expected, events, unconverted, *rolling.values(), banks)
 
 
-def rolling_fields(seen: Seen, categories: Iterable[str], now: datetime,
-                   hours: int) -> dict[tuple[str, str], list[str]]:
+def rolling_fields(
+    seen: Seen, categories: Iterable[str], now: datetime, hours: int
+) -> dict[tuple[str, str], list[str]]:
     """Hour-bucket fields of the trailing `hours` (the current hour included) per stream."""
     stamps = [now - timedelta(hours=h) for h in range(hours)]
-    return {(cat, cur): [hour_field(cat, cur, at) for at in stamps]
-            for cat in categories for cur in seen.currencies(cat)}
+    return {
+        (cat, cur): [hour_field(cat, cur, at) for at in stamps] for cat in categories for cur in seen.currencies(cat)
+    }
 
 
 class BusinessReader:
@@ -151,23 +166,31 @@ class BusinessReader:
         seen = await runtime.store.seen()
         report = await progress_report(runtime, None, seen)
         fx = await runtime.fx.table()
-        gauges = tuple(TargetGauges(
-            target=p.code, currency=p.currency, target_amount=float(p.target_amount),
-            settled=float(p.settled), expected_ratio=float(p.expected_ratio),
-            events_counted=p.events_counted,
-            unconverted=tuple((cur, float(p.unconverted.get(cur, "0")))
-                              for cur in p.settled_by_currency if cur != p.currency),
-        ) for p in report.targets)
-        return BusinessSnapshot(gauges, await self._rolling_gauges(seen, fx),
-                                await self._bank_gauges(seen, fx))
+        gauges = tuple(
+            TargetGauges(
+                target=p.code,
+                currency=p.currency,
+                target_amount=float(p.target_amount),
+                settled=float(p.settled),
+                expected_ratio=float(p.expected_ratio),
+                events_counted=p.events_counted,
+                unconverted=tuple(
+                    (cur, float(p.unconverted.get(cur, "0"))) for cur in p.settled_by_currency if cur != p.currency
+                ),
+            )
+            for p in report.targets
+        )
+        return BusinessSnapshot(gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx))
 
     async def _hour_values(self, fields: dict[tuple[str, str], list[str]]) -> dict[str, int]:
         wanted = list(dict.fromkeys(f for names in fields.values() for f in names))
         # names[0] / names[1]: the current and the previous hour, still receiving effects.
         live = {f for names in fields.values() for f in names[:2]}
         now = self._clock()
-        full = (self._hours_loaded_at is None or now - self._hours_loaded_at
-                >= self._runtime.settings.rolling_full_refresh_seconds)
+        full = (
+            self._hours_loaded_at is None
+            or now - self._hours_loaded_at >= self._runtime.settings.rolling_full_refresh_seconds
+        )
         fetch = wanted if full else [f for f in wanted if f in live or f not in self._hours]
         values = await self._runtime.store.sum_fields(fetch)
         known = {} if full else self._hours
@@ -181,8 +204,7 @@ class BusinessReader:
         runtime = self._runtime
         today = runtime.today()
         longest = max(ROLLING_WINDOWS.values())
-        fields = rolling_fields(seen, (t.code.value for t in runtime.targets),
-                                datetime.now(UTC), longest)
+        fields = rolling_fields(seen, (t.code.value for t in runtime.targets), datetime.now(UTC), longest)
         values = await self._hour_values(fields)
         gauges: list[RollingGauge] = []
         for target in runtime.targets:
@@ -211,14 +233,14 @@ class BusinessReader:
             for bank in seen.banks:
                 streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
                 plans[(bank, code)] = plan(streams, target.window_start, end, BASE, fx)
-        values = await runtime.store.sum_fields(
-            list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
+        values = await runtime.store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
         top = runtime.settings.top_banks
         gauges: list[BankGauge] = []
         for target in runtime.targets:
             code = target.code.value
-            ranked = sorted(((evaluate(plans[(bank, code)], values, BASE).converted, bank)
-                             for bank in seen.banks), key=lambda pair: (-pair[0], pair[1]))
-            gauges += [BankGauge(bank, code, float(amount))
-                       for amount, bank in ranked[:top] if amount > 0]
+            ranked = sorted(
+                ((evaluate(plans[(bank, code)], values, BASE).converted, bank) for bank in seen.banks),
+                key=lambda pair: (-pair[0], pair[1]),
+            )
+            gauges += [BankGauge(bank, code, float(amount)) for amount, bank in ranked[:top] if amount > 0]
         return tuple(gauges)

@@ -13,16 +13,16 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter("api_http_requests_total", "API requests.",
-                                ["route", "method", "status"], registry=registry)
-        self.duration = Histogram("api_http_request_duration_seconds",
-                                  "API request latency.", ["route"], buckets=_BUCKETS,
-                                  registry=registry)
+        self.requests = Counter(
+            "api_http_requests_total", "API requests.", ["route", "method", "status"], registry=registry
+        )
+        self.duration = Histogram(
+            "api_http_request_duration_seconds", "API request latency.", ["route"], buckets=_BUCKETS, registry=registry
+        )
 
     def install(self, app: FastAPI) -> None:
         @app.middleware("http")
-        async def _observe(request: Request,
-                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
             started = time.perf_counter()
             status = 500
             try:

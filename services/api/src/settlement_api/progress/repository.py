@@ -21,13 +21,16 @@ class Settled:
 def _count_fields(target: Target, as_of: date) -> list[str]:
     if as_of < target.window_start:
         return []
-    return [count_field(target.code.value, year)
-            for year in range(target.window_start.year, as_of.year + 1)]
+    return [count_field(target.code.value, year) for year in range(target.window_start.year, as_of.year + 1)]
 
 
-async def settled_by_target(store: BucketStore, fx: FxTable, targets: tuple[Target, ...],
-                            as_of: dict[str, date], seen: Seen | None = None,
-                            ) -> dict[str, Settled]:
+async def settled_by_target(
+    store: BucketStore,
+    fx: FxTable,
+    targets: tuple[Target, ...],
+    as_of: dict[str, date],
+    seen: Seen | None = None,
+) -> dict[str, Settled]:
     seen = seen if seen is not None else await store.seen()
     plans: dict[str, Plan] = {}
     counts: dict[str, list[str]] = {}
@@ -40,7 +43,8 @@ async def settled_by_target(store: BucketStore, fx: FxTable, targets: tuple[Targ
     fields += [name for names in counts.values() for name in names]
     values = await store.sum_fields(list(dict.fromkeys(fields)))
     return {
-        t.code.value: Settled(evaluate(plans[t.code.value], values, t.currency),
-                              sum(values.get(n, 0) for n in counts[t.code.value]))
+        t.code.value: Settled(
+            evaluate(plans[t.code.value], values, t.currency), sum(values.get(n, 0) for n in counts[t.code.value])
+        )
         for t in targets
     }

@@ -14,9 +14,11 @@ router = APIRouter(prefix="/v1", tags=["progress"])
 
 @router.get("/progress", response_model=ProgressOut, summary="Progress toward the six targets")
 async def get_progress(
-    runtime: RuntimeDep, reader: PublicReaderDep,
-    as_of: Annotated[str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); "
-                                                   "capped at each target's window end")] = None,
+    runtime: RuntimeDep,
+    reader: PublicReaderDep,
+    as_of: Annotated[
+        str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); capped at each target's window end")
+    ] = None,
 ) -> ProgressOut:
     del reader  # authorisation only: progress is market-wide, never per bank
     errors = QueryErrors()

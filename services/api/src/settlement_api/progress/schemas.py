@@ -17,22 +17,27 @@ class TargetProgressOut(BaseModel):
     as_of: date = Field(description="Requested as_of capped at the window end.")
     target_amount: str
     target_amount_plan_unit: str
-    settled: str = Field(description="Settled from the window start to as_of, converted into "
-                                     "the target currency at read time.")
+    settled: str = Field(
+        description="Settled from the window start to as_of, converted into the target currency at read time."
+    )
     settled_plan_unit: str
     settled_by_currency: dict[str, str] = Field(
-        description="Unconverted original amounts per currency (including any unconverted).")
+        description="Unconverted original amounts per currency (including any unconverted)."
+    )
     unconverted: dict[str, str] = Field(
-        description="Amounts with no FX rate on or before their value date; not in `settled`.")
+        description="Amounts with no FX rate on or before their value date; not in `settled`."
+    )
     progress_ratio: str
     expected_ratio: str = Field(description="Elapsed fraction of the window's days at as_of.")
     pace: str | None = Field(description="progress_ratio / expected_ratio; null before the window.")
-    projected_total: str | None = Field(description="Settled / expected_ratio: the window total "
-                                                    "at the current run rate.")
+    projected_total: str | None = Field(
+        description="Settled / expected_ratio: the window total at the current run rate."
+    )
     projected_total_plan_unit: str | None
     status: str = Field(examples=["on_track"], description="achieved | on_track | behind")
-    events_counted: int = Field(description="Counted events (reversals subtract) in the window's "
-                                            "years up to as_of's year.")
+    events_counted: int = Field(
+        description="Counted events (reversals subtract) in the window's years up to as_of's year."
+    )
 
 
 class ProgressOut(BaseModel):

@@ -39,8 +39,7 @@ def embed(template: str, progress: ProgressOut) -> str:
 async def status_page(runtime: RuntimeDep) -> HTMLResponse:
     _enabled(runtime)
     template = (STATIC / "index.html").read_text(encoding="utf-8")
-    return HTMLResponse(embed(template, await progress_report(runtime, None)),
-                        headers={"Cache-Control": "no-store"})
+    return HTMLResponse(embed(template, await progress_report(runtime, None)), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/status.json", response_model=ProgressOut)
@@ -55,5 +54,8 @@ async def static_file(name: str, runtime: RuntimeDep) -> Response:
     media = {"app.js": "text/javascript", "style.css": "text/css"}
     if name not in media:  # a fixed list: no path traversal possible
         raise Problem(404, "Not found", f"No static file {name!r}.")
-    return Response((STATIC / name).read_bytes(), media_type=f"{media[name]}; charset=utf-8",
-                    headers={"Cache-Control": "max-age=60"})
+    return Response(
+        (STATIC / name).read_bytes(),
+        media_type=f"{media[name]}; charset=utf-8",
+        headers={"Cache-Control": "max-age=60"},
+    )

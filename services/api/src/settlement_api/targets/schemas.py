@@ -16,8 +16,7 @@ class TargetOut(BaseModel):
     name_zh: str
     name_en: str
     currency: str = Field(examples=["CNY"])
-    amount: str = Field(description="Target in the currency's units, a decimal string.",
-                        examples=["600000000000.00"])
+    amount: str = Field(description="Target in the currency's units, a decimal string.", examples=["600000000000.00"])
     amount_plan_unit: str = Field(examples=["6000.0000"])
     plan_unit: str = Field(examples=["亿元"])
     display: str = Field(examples=["6000亿元"])

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 class AmountOut(BaseModel):
     amount: str = Field(description="Converted into `currency` at read time (decimal string).")
     by_currency: dict[str, str] = Field(description="Original amounts per original currency.")
-    unconverted: dict[str, str] = Field(description="Original amounts without an FX rate on or "
-                                                    "before their value date (not in `amount`).")
+    unconverted: dict[str, str] = Field(
+        description="Original amounts without an FX rate on or before their value date (not in `amount`)."
+    )
 
 
 class PointOut(AmountOut):

@@ -48,20 +48,30 @@ def point_count(start: date, end: date, grain: Granularity) -> int:
 
 
 def max_points(settings: ApiSettings, grain: Granularity) -> int:
-    return {Granularity.DAY: settings.max_points_day, Granularity.MONTH: settings.max_points_month,
-            Granularity.YEAR: settings.max_points_year}[grain]
+    return {
+        Granularity.DAY: settings.max_points_day,
+        Granularity.MONTH: settings.max_points_month,
+        Granularity.YEAR: settings.max_points_year,
+    }[grain]
 
 
-def parse_totals_query(targets: tuple[Target, ...], settings: ApiSettings, *,
-                       category: str | None, granularity: str | None, start: str | None,
-                       end: str | None, currency: str | None, bank_id: str | None) -> TotalsQuery:
+def parse_totals_query(
+    targets: tuple[Target, ...],
+    settings: ApiSettings,
+    *,
+    category: str | None,
+    granularity: str | None,
+    start: str | None,
+    end: str | None,
+    currency: str | None,
+    bank_id: str | None,
+) -> TotalsQuery:
     errors = QueryErrors()
     target = None
     if category is not None:
         target = next((t for t in targets if t.code.value == category), None)
         if target is None:
-            errors.add("category", f"unknown category {category!r}; one of: "
-                                   + ", ".join(CATEGORY_CODES))
+            errors.add("category", f"unknown category {category!r}; one of: " + ", ".join(CATEGORY_CODES))
     grain = Granularity.MONTH
     if granularity is not None:
         try:
@@ -79,15 +89,23 @@ def parse_totals_query(targets: tuple[Target, ...], settings: ApiSettings, *,
     first = first or window_start
     last = last or window_end
     if first > last:
-        raise Problem(422, "Invalid range", f"from ({first}) is after to ({last}).",
-                      "invalid-range", [FieldError("#/query/from", "must not be after 'to'")])
+        raise Problem(
+            422,
+            "Invalid range",
+            f"from ({first}) is after to ({last}).",
+            "invalid-range",
+            [FieldError("#/query/from", "must not be after 'to'")],
+        )
     count, cap = point_count(first, last, grain), max_points(settings, grain)
     if count > cap:
-        raise Problem(422, "Range too large",
-                      f"{count} {grain.value} points requested; at most {cap} per request.",
-                      "range-too-large",
-                      [FieldError("#/query/to", f"at most {cap} {grain.value} points from 'from'")],
-                      extra={"max_points": cap})
+        raise Problem(
+            422,
+            "Range too large",
+            f"{count} {grain.value} points requested; at most {cap} per request.",
+            "range-too-large",
+            [FieldError("#/query/to", f"at most {cap} {grain.value} points from 'from'")],
+            extra={"max_points": cap},
+        )
     default_currency = target.currency if target else "CNY"
     return TotalsQuery(category, grain, first, last, currency or default_currency, bank_id)
 
@@ -103,19 +121,25 @@ class SeriesPlan:
 
 
 def plan_series(query: TotalsQuery, seen: Seen, fx: FxTable) -> SeriesPlan:
-    streams = [Stream(category, currency, query.bank_id)
-               for category in query.categories for currency in seen.currencies(category)]
-    points = tuple((s, e, plan(streams, s, e, query.currency, fx))
-                   for s, e in series_periods(query.start, query.end, query.granularity))
+    streams = [
+        Stream(category, currency, query.bank_id)
+        for category in query.categories
+        for currency in seen.currencies(category)
+    ]
+    points = tuple(
+        (s, e, plan(streams, s, e, query.currency, fx))
+        for s, e in series_periods(query.start, query.end, query.granularity)
+    )
     return SeriesPlan(query, points)
 
 
-def _amount_out(converted: Decimal, native: dict[str, int], unconverted: dict[str, int],
-                currency: str) -> AmountOut:
+def _amount_out(converted: Decimal, native: dict[str, int], unconverted: dict[str, int], currency: str) -> AmountOut:
     shown = Amounts(currency, Decimal(0), native, unconverted)
-    return AmountOut(amount=money(converted, currency),
-                     by_currency=amounts_by_currency(shown.native()),
-                     unconverted=amounts_by_currency(shown.unconverted()))
+    return AmountOut(
+        amount=money(converted, currency),
+        by_currency=amounts_by_currency(shown.native()),
+        unconverted=amounts_by_currency(shown.unconverted()),
+    )
 
 
 def evaluate_series(series: SeriesPlan, values: dict[str, int]) -> TotalsOut:
@@ -134,14 +158,18 @@ def evaluate_series(series: SeriesPlan, values: dict[str, int]) -> TotalsOut:
             native[cur] = native.get(cur, 0) + units
         for cur, units in amounts.unconverted_minor.items():
             unconverted[cur] = unconverted.get(cur, 0) + units
-        out = _amount_out(converted, amounts.native_minor, amounts.unconverted_minor,
-                          query.currency)
-        points.append(PointOut(period=period_label(start, query.granularity), start=start,
-                               end=end, **out.model_dump()))
-    return TotalsOut(category=query.category, bank_id=query.bank_id,
-                     granularity=query.granularity.value, currency=query.currency,
-                     start=query.start, end=query.end,
-                     total=_amount_out(total, native, unconverted, query.currency), points=points)
+        out = _amount_out(converted, amounts.native_minor, amounts.unconverted_minor, query.currency)
+        points.append(PointOut(period=period_label(start, query.granularity), start=start, end=end, **out.model_dump()))
+    return TotalsOut(
+        category=query.category,
+        bank_id=query.bank_id,
+        granularity=query.granularity.value,
+        currency=query.currency,
+        start=query.start,
+        end=query.end,
+        total=_amount_out(total, native, unconverted, query.currency),
+        points=points,
+    )
 
 
 def render_csv(totals: TotalsOut) -> str:
@@ -150,10 +178,27 @@ def render_csv(totals: TotalsOut) -> str:
     missing = sorted({c for p in totals.points for c in p.unconverted})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["period", "from", "to", "currency", "amount",
-                     *[f"amount_{c}" for c in originals], *[f"unconverted_{c}" for c in missing]])
+    writer.writerow(
+        [
+            "period",
+            "from",
+            "to",
+            "currency",
+            "amount",
+            *[f"amount_{c}" for c in originals],
+            *[f"unconverted_{c}" for c in missing],
+        ]
+    )
     for p in totals.points:
-        writer.writerow([p.period, p.start.isoformat(), p.end.isoformat(), totals.currency,
-                         p.amount, *[p.by_currency.get(c, "") for c in originals],
-                         *[p.unconverted.get(c, "") for c in missing]])
+        writer.writerow(
+            [
+                p.period,
+                p.start.isoformat(),
+                p.end.isoformat(),
+                totals.currency,
+                p.amount,
+                *[p.by_currency.get(c, "") for c in originals],
+                *[p.unconverted.get(c, "") for c in missing],
+            ]
+        )
     return buffer.getvalue()
