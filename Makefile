@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint format typecheck check bench dashboards
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ typecheck: ## mypy --strict
 	@$(VENV)/bin/mypy
 
 check: install lint typecheck ## lint, format check and mypy --strict
+
+lint-deploy: install ## Helm chart (helm lint/template, Kubernetes schemas) and docker-compose.yml, offline
+	@$(VENV)/bin/python -m deploy.lint
 
 bench: infra ## benchmarks (not part of make test); writes bench/results/
 	@$(ENV_RUN) $(VENV)/bin/python -m bench.run $(BENCH_ARGS)

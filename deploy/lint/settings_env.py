@@ -1,0 +1,70 @@
+"""Environment names the services read, derived from their pydantic-settings classes.
+
+Nothing here is a hand-kept list: a field added to a settings class without a default becomes
+required in the chart and in docker-compose.yml the moment it exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Iterable
+
+from pydantic.aliases import AliasChoices, AliasPath
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
+
+# What each entry point of the image loads its settings from: `python -m <package>` reads the
+# classes of <package>.settings; `settlementctl init` reads settlement_core's CoreSettings.
+SERVICE_PACKAGES = ("settlement_ingest", "settlement_aggregate", "settlement_api")
+CTL_PACKAGE = "settlement_core"
+
+
+def settings_classes(package: str) -> list[type[BaseSettings]]:
+    """The BaseSettings subclasses defined in `<package>.settings`."""
+    module = importlib.import_module(f"{package}.settings")
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == module.__name__
+    ]
+
+
+def _env_names(cls: type[BaseSettings], name: str, field: FieldInfo) -> tuple[str, ...]:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    alias = field.validation_alias or field.alias
+    if isinstance(alias, str):
+        return (alias.upper(),)
+    if isinstance(alias, AliasChoices):
+        return tuple(c.upper() for c in alias.choices if isinstance(c, str))
+    if isinstance(alias, AliasPath):
+        return (str(alias.path[0]).upper(),)
+    return (f"{prefix}{name}".upper(),)
+
+
+def required_env(classes: Iterable[type[BaseSettings]]) -> set[frozenset[str]]:
+    """One set of acceptable names per field without a default (any one name satisfies it)."""
+    required: set[frozenset[str]] = set()
+    for cls in classes:
+        for name, field in cls.model_fields.items():
+            if field.is_required():
+                required.add(frozenset(_env_names(cls, name, field)))
+    return required
+
+
+def known_env(classes: Iterable[type[BaseSettings]]) -> set[str]:
+    """Every name any of the classes reads."""
+    return {env for cls in classes for name, field in cls.model_fields.items() for env in _env_names(cls, name, field)}
+
+
+def entrypoint_package(command: list[str]) -> str | None:
+    """The package whose settings a container command reads, or None if it is not ours."""
+    if len(command) >= 3 and command[0].endswith("python") and command[1] == "-m" and command[2] in SERVICE_PACKAGES:
+        return command[2]
+    if command and command[0].endswith("settlementctl"):
+        return CTL_PACKAGE
+    return None
+
+
+def all_packages() -> tuple[str, ...]:
+    return (*SERVICE_PACKAGES, CTL_PACKAGE)
