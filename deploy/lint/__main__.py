@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 from deploy.lint import chart_policy, compose, crd_schemas, manifests
+from deploy.lint.examples import EXAMPLES, lint_examples
 from deploy.lint.findings import Finding
 from deploy.lint.helm import Helm, HelmUnavailable, ensure_helm
 
@@ -36,9 +37,7 @@ REQUIRED_KINDS = {
 
 def _yamllint(root: Path) -> list[Finding]:
     chart = root / CHART
-    targets = [
-        p for p in [*chart.glob("*.yaml"), *chart.glob("ci/*.yaml"), *(root / "deploy/helm/examples").glob("*.yaml")]
-    ]
+    targets = [p for p in [*chart.glob("*.yaml"), *chart.glob("ci/*.yaml"), *(root / EXAMPLES).glob("*.yaml")]]
     targets.append(root / "docker-compose.yml")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "yamllint"), "--strict", "-f", "parsable",
@@ -115,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         values = args.values or sorted((root / CHART / "ci").glob("*-values.yaml"))
         print(f"chart {CHART} (helm {binary}, Kubernetes {args.kube_version}):")
         findings += lint_chart(root, Helm(binary, args.kube_version), values)
+        print("examples:")
+        findings += lint_examples(root, args.kube_version)
     if args.only in (None, "compose"):
         print("docker-compose.yml:")
         findings += compose.check(root / "docker-compose.yml", readiness_paths(root))

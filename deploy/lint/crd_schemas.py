@@ -7,6 +7,7 @@ properties get `additionalProperties: false` unless the CRD preserves unknown fi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 import yaml
 from deploy.lint.findings import Finding
 
+# The CRDs are large (the Strimzi Kafka one is over 300 kB): use libyaml where present.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CRD_DIR = Path(__file__).resolve().parent / "crds"
 _LATE_FLAGS = re.compile(r"^\^\(\?([a-z]+)\)")
 _SOURCE_ROW = re.compile(r"^\| `(?P<file>[^`]+)` \|.*\| (?P<sha>[0-9a-f]{64}) \|$")
@@ -69,11 +72,12 @@ def to_json_schema(crd: dict[str, Any], version: dict[str, Any]) -> dict[str, An
     }
 
 
+@functools.cache
 def load(crd_dir: Path = CRD_DIR) -> dict[tuple[str, str], CustomKind]:
-    """Every served version of every vendored CRD, by (apiVersion, kind)."""
+    """Every served version of every vendored CRD, by (apiVersion, kind); parsed once."""
     kinds: dict[tuple[str, str], CustomKind] = {}
     for path in sorted(crd_dir.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text()):
+        for crd in yaml.load_all(path.read_text(), Loader=_LOADER):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             for version in crd["spec"]["versions"]:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import yaml
 from deploy.lint import chart_policy, compose, crd_schemas, manifests, settings_env
+from deploy.lint.examples import lint_examples
 from deploy.lint.helm import Helm, ensure_helm
 
 from settlement_aggregate.health import Readiness, serve
@@ -485,3 +486,27 @@ def test_aggregator_serves_the_probe_paths() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- operator examples -----------------------------------------------------------------------
+
+
+def test_examples_pass() -> None:
+    assert lint_examples(ROOT, manifests.KUBERNETES_VERSION) == []
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("cloudnativepg-cluster.yaml", "  instances: 3", "  instancess: 3", "'instancess' was unexpected"),
+        ("strimzi-kafka.yaml", "  partitions: 12", "  partitions: 6", "events has 6 partitions, the chart 12"),
+        ("valkey.yaml", "  serviceName:", "  serviceNam:", "'serviceNam' was unexpected"),
+    ],
+)
+def test_examples_fail_on_planted_error(tmp_path: Path, file: str, old: str, new: str, expected: str) -> None:
+    root = checkout_copy(tmp_path)
+    path = root / "deploy/helm/examples" / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    findings = lint_examples(root, manifests.KUBERNETES_VERSION)
+    assert expected in "\n".join(str(f) for f in findings)
