@@ -34,6 +34,7 @@ from tests.conftest import ROOT
 CHART = ROOT / "deploy" / "helm" / "settlement-tracker"
 CI_VALUES = CHART / "ci"
 COMPOSE = ROOT / "docker-compose.yml"
+RULES = ROOT / "deploy" / "prometheus" / "settlement.rules.yml"
 
 
 def run_lint(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -328,10 +329,7 @@ def test_a_plain_credential_is_a_finding(helm: Helm) -> None:
 def test_rules_and_dashboards_are_the_repository_files(helm: Helm) -> None:
     docs = render(helm, CI_VALUES / "all-values.yaml")
     rule = next(d for d in docs if d["kind"] == "PrometheusRule")
-    assert (
-        rule["spec"]["groups"]
-        == yaml.safe_load((ROOT / "deploy/prometheus/settlement.rules.yml").read_text())["groups"]
-    )
+    assert rule["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
     dashboards = {
         key: json.loads(value)
         for d in docs
@@ -341,6 +339,20 @@ def test_rules_and_dashboards_are_the_repository_files(helm: Helm) -> None:
     files = {p.name: json.loads(p.read_text()) for p in (ROOT / "deploy/grafana/dashboards").glob("*.json")}
     assert files
     assert dashboards == files
+
+
+def test_packaged_chart_carries_the_linked_files(helm: Helm, tmp_path: Path) -> None:
+    # `helm package` resolves the symlinks: a chart installed from the archive has the rules.
+    result = subprocess.run(
+        [str(helm.binary), "package", str(CHART), "-d", str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    (archive,) = tmp_path.glob("settlement-tracker-*.tgz")
+    docs, findings = helm.template(archive, CI_VALUES / "all-values.yaml")
+    assert findings == []
+    rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+    assert rule["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
+    assert chart_policy.check(docs, chart_policy.Repo(ROOT)) == []
 
 
 SCHEMA_ERRORS = [
