@@ -7,11 +7,16 @@ COPY services ./services
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 settlement
+# UID/GID 10001, numeric in USER so Kubernetes can verify runAsNonRoot (the chart's
+# podSecurityContext uses the same ids).
+RUN groupadd --system --gid 10001 settlement && useradd --system --uid 10001 --gid 10001 settlement
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY seeds ./seeds
-ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 TARGETS_FILE=/app/seeds/targets.yaml \
-    FX_RATES_FILE=/app/seeds/fx_rates.csv
-USER settlement
+# The root filesystem is read-only in the chart and in docker-compose.yml: no .pyc writes;
+# only /tmp (a volume there) is written.
+ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    TARGETS_FILE=/app/seeds/targets.yaml FX_RATES_FILE=/app/seeds/fx_rates.csv
+EXPOSE 8001 8002 8003
+USER 10001:10001
 CMD ["python", "-m", "settlement_api"]
