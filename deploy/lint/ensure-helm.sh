@@ -19,7 +19,7 @@ trap 'rm -rf "$partial"' EXIT
 echo "ensure-helm: building helm $HELM_VERSION into $BIN_DIR (first run only, a few minutes)" >&2
 GOBIN=$partial GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
 # Another run may have finished first: keep whichever landed.
-mv -T "$partial" "$BIN_DIR" 2>/dev/null || true
+mv -T "$partial" "$BIN_DIR" 2>/dev/null && chmod 755 "$BIN_DIR" || true
 trap - EXIT
 rm -rf "$partial"
 [ -x "$HELM" ] || { echo "ensure-helm: build did not produce $HELM" >&2; exit 1; }
