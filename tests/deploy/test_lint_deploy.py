@@ -413,6 +413,31 @@ def test_templates_enforce_the_partition_bound_without_the_schema(helm: Helm) ->
     assert "aggregate.replicas (13) exceeds kafka.partitions (12)" in findings[0].message
 
 
+def test_lint_deploy_exits_non_zero_on_a_planted_values_error(tmp_path: Path) -> None:
+    root = checkout_copy(tmp_path)
+    values = root / "deploy/helm/settlement-tracker/ci/ha-keda-values.yaml"
+    text = values.read_text()
+    aggregate = "    mode: keda\n    minReplicas: 2\n    maxReplicas: 12\n"
+    assert aggregate in text
+    values.write_text(text.replace(aggregate, aggregate.replace("12", "13")))  # 12 partitions
+    result = run_lint("--only", "chart", "--values", str(values), root=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "values don't meet the specifications of the schema" in result.stdout
+    assert "at '/aggregate/autoscaling/maxReplicas': maximum: got 13, want 12" in result.stdout
+
+
+def test_lint_deploy_fails_when_the_ci_values_stop_rendering_a_kind(tmp_path: Path) -> None:
+    root = checkout_copy(tmp_path)
+    values = root / "deploy/helm/settlement-tracker/ci/all-values.yaml"
+    text = values.read_text()
+    toggle = "  prometheusRule:\n    enabled: true\n"
+    assert toggle in text
+    values.write_text(text.replace(toggle, toggle.replace("true", "false")))
+    result = run_lint("--only", "chart", root=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PrometheusRule rendered 0 times over all CI values" in result.stdout
+
+
 def test_chart_lint_fails_on_a_template_error(tmp_path: Path) -> None:
     root = checkout_copy(tmp_path)
     template = root / "deploy/helm/settlement-tracker/templates/deployment.yaml"
