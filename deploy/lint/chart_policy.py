@@ -10,7 +10,8 @@
   one autoscaler per Deployment;
 - the PrometheusRule and the dashboard ConfigMaps equal deploy/prometheus/settlement.rules.yml
   and deploy/grafana/dashboards/*.json;
-- Services and PDBs select exactly one Deployment; the migration hook runs `settlementctl init`.
+- Services and PDBs select exactly one Deployment, and no PDB blocks every node drain; the
+  migration hook runs `settlementctl init`.
 """
 
 from __future__ import annotations
@@ -194,6 +195,25 @@ def _aggregate_findings(docs: list[dict[str, Any]], config_maps: dict[str, dict[
     return findings
 
 
+def _budget_findings(pdb: dict[str, Any], deployment: dict[str, Any], docs: list[dict[str, Any]]) -> list[Finding]:
+    """A PDB that allows no eviction at the workload's smallest size blocks every node drain."""
+    least = deployment["spec"].get("replicas")
+    for doc in docs:
+        if (
+            doc["kind"] == "HorizontalPodAutoscaler"
+            and doc["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+        ):
+            least = doc["spec"].get("minReplicas", 1)
+        if doc["kind"] == "ScaledObject" and doc["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]:
+            least = doc["spec"].get("minReplicaCount", 0)
+    min_available = pdb["spec"].get("minAvailable")
+    if isinstance(min_available, int) and least is not None and min_available >= int(least):
+        return [Finding(_name(pdb), f"minAvailable {min_available} with {least} replicas blocks every node drain")]
+    if pdb["spec"].get("maxUnavailable") in (0, "0%"):
+        return [Finding(_name(pdb), "maxUnavailable 0 blocks every node drain")]
+    return []
+
+
 def _selector_findings(docs: list[dict[str, Any]]) -> list[Finding]:
     pods = [(d, d["spec"]["template"]["metadata"]["labels"]) for d in docs if d["kind"] == "Deployment"]
     findings: list[Finding] = []
@@ -207,6 +227,8 @@ def _selector_findings(docs: list[dict[str, Any]]) -> list[Finding]:
         matched = [d for d, labels in pods if _labels_match(selector, labels)]
         if len(matched) != 1:
             findings.append(Finding(_name(doc), f"selects {len(matched)} Deployments, expected exactly one"))
+        elif doc["kind"] == "PodDisruptionBudget":
+            findings += _budget_findings(doc, matched[0], docs)
         elif doc["kind"] == "Service":
             ports = {p.get("name") for c in matched[0]["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
             for port in doc["spec"]["ports"]:

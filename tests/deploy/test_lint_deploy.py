@@ -326,6 +326,21 @@ def test_a_plain_credential_is_a_finding(helm: Helm) -> None:
     assert any("use valueFrom.secretKeyRef" in m for m in messages), messages
 
 
+def test_a_pdb_that_blocks_every_drain_is_a_finding(helm: Helm) -> None:
+    docs = render(
+        helm,
+        CI_VALUES / "minimal-values.yaml",
+        "--set",
+        "aggregate.pdb.maxUnavailable=null",
+        "--set",
+        "aggregate.pdb.minAvailable=1",
+    )
+    messages = [str(f) for f in chart_policy.check(docs, chart_policy.Repo(ROOT))]
+    assert messages == [
+        "PodDisruptionBudget/lint-settlement-tracker-aggregate: minAvailable 1 with 1 replicas blocks every node drain"
+    ]
+
+
 def test_rules_and_dashboards_are_the_repository_files(helm: Helm) -> None:
     docs = render(helm, CI_VALUES / "all-values.yaml")
     rule = next(d for d in docs if d["kind"] == "PrometheusRule")
