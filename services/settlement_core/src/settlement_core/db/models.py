@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Date,
@@ -28,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
+
+from settlement_core.vocabulary import LedgerStatus
 
 
 class Base(DeclarativeBase):
@@ -71,7 +74,9 @@ class LedgerEvent(Base):
     bank_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     body_hash: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(32))
+    # The categories the bank declared, sorted; rules add derived ones only when counting,
+    # so a rule change is applied to history by a rebuild (settlement_core.rules).
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
     currency: Mapped[str] = mapped_column(String(3))
     value_date: Mapped[date] = mapped_column(Date)
@@ -79,8 +84,8 @@ class LedgerEvent(Base):
     counterparty_country: Mapped[str] = mapped_column(String(2))
     reverses: Mapped[str | None] = mapped_column(String(64))
     uetr: Mapped[UUID | None] = mapped_column(Uuid)
-    # counted | reversed (originals); reversal_applied | reversal_pending | reversal_rejected
-    status: Mapped[str] = mapped_column(String(20))
+    # settlement_core.vocabulary.LedgerStatus, stored as its value.
+    status: Mapped[LedgerStatus] = mapped_column(String(20))
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -96,7 +101,7 @@ class LedgerEffect(Base):
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     bank_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(32))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))  # the event's declared ones
     value_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     direction: Mapped[str] = mapped_column(String(8))
