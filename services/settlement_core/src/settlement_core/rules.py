@@ -100,7 +100,9 @@ class CountingRules:
             self._cache[key] = result
         return result
 
-    def counts_toward(self, categories: tuple[str, ...], currency: str, country: str, direction: str) -> tuple[str, ...]:
+    def counts_toward(
+        self, categories: tuple[str, ...], currency: str, country: str, direction: str
+    ) -> tuple[str, ...]:
         return self.derive(categories, currency, country, direction).categories
 
 
