@@ -21,8 +21,8 @@ Bucket fields (amounts in the event currency's minor units; dates are value date
 Categories: an event counts in full toward every category it counts toward (its declared
 ones plus those derivation rules add, settlement_core.rules), so its amount is in the
 fields of each. The market-wide volume counts it once: under the pseudo-category `*`
-(DISTINCT, never a valid code) it adds to c|*|<cur>|d/m/y and n|*|y|YYYY once, whatever
-the number of its categories. Never sum the per-category fields across categories.
+(DISTINCT, never a valid code) it adds to c|*|<cur>|d/m/y, b|<bank>|*|<cur>|d/m/y and
+n|*|y|YYYY once, whatever the number of its categories. Never sum the per-category fields across categories.
 """
 
 from __future__ import annotations
@@ -200,8 +200,8 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
     counts: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
     # (category, currency, processed_at) -> amount: h|.
     by_hour: defaultdict[tuple[str, str, datetime], int] = defaultdict(int)
-    # (currency, value day) -> amount / signed count, once per effect: the DISTINCT fields.
-    distinct: defaultdict[tuple[str, date], int] = defaultdict(int)
+    # (bank, currency, value day) -> amount / signed count, once per effect: DISTINCT fields.
+    distinct: defaultdict[tuple[str, str, date], int] = defaultdict(int)
     distinct_counts: defaultdict[int, int] = defaultdict(int)
     counts_toward = rules.counts_toward
     for e in effects:
@@ -215,20 +215,18 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
             by_year[year_key] += amount
             counts[year_key] += sign
             by_hour[(category, currency, e.processed_at)] += amount
-        distinct[(currency, day)] += amount
+        distinct[(e.bank_id, currency, day)] += amount
         distinct_counts[day.year] += sign
     fields: defaultdict[str, int] = defaultdict(int)
     _add_day_fields(fields, by_day)
     _add_year_fields(fields, by_year, counts)
     for (category, currency, at), amount in by_hour.items():
         fields[hour_field(category, currency, at)] += amount
-    for (currency, day), amount in distinct.items():
-        for label in _day_suffixes(day):
-            fields["c|" + DISTINCT + "|" + currency + label] += amount
+    _add_day_fields(fields, {(bank, DISTINCT, cur, day): amount for (bank, cur, day), amount in distinct.items()})
     for year, count in distinct_counts.items():
         fields[count_field(DISTINCT, year)] += count
     seen = {seen_member(category, currency) for _, category, currency, _ in by_day}
-    seen.update(seen_member(DISTINCT, currency) for currency, _ in distinct)
+    seen.update(seen_member(DISTINCT, currency) for _, currency, _ in distinct)
     seen.update(bank_member(bank) for bank, _, _, _ in by_day)
     return Increments(fields={k: v for k, v in fields.items() if v != 0}, seen=frozenset(seen))
 
