@@ -28,9 +28,9 @@ from settlement_core.rules import CountingRules
 # ISO 3166-1 alpha-2 as published (pycountry ships the iso-codes data set).
 COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
 
-# `category` or `categories` is required too (exactly one of them; see _categories).
-REQUIRED = ("event_id", "amount", "currency", "value_date", "direction", "counterparty_country")
-OPTIONAL = ("category", "categories", "reverses", "uetr")
+# `category` stands for "category or categories" (exactly one of them; see _check_categories).
+REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "direction", "counterparty_country")
+OPTIONAL = ("categories", "reverses", "uetr")
 ALLOWED = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = tuple(d.value for d in Direction)
 
@@ -84,8 +84,7 @@ def _check_categories(raw: dict[str, Any], rules: Rules, fail: Callable[[str, st
         fail("categories", "send either category or categories, not both")
         return None
     if single is None and several is None:
-        fail("category", "field required (or categories)")
-        return None
+        return None  # reported as a missing required field
     if single is not None:
         if single not in rules.categories:
             fail("category", "category must be one of " + ", ".join(sorted(rules.categories)))
@@ -186,7 +185,7 @@ def _check_fields(raw: dict[str, Any], fail: Callable[[str, str], None]) -> None
         for name in sorted(k for k in raw if k not in ALLOWED and k != "bank_id"):
             fail(str(name).replace("~", "~0").replace("/", "~1"), "unknown field")
     for name in REQUIRED:
-        if raw.get(name) is None:
+        if raw.get(name) is None and (name != "category" or raw.get("categories") is None):
             fail(name, "field required")
 
 

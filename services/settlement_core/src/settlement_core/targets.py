@@ -14,6 +14,7 @@ catalogue stops a service at start-up with a message an operator can act on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +36,8 @@ YI = Decimal(100_000_000)
 PLAN_UNIT_LABEL = {"CNY": "亿元", "USD": "亿美元"}
 # Fields of an event a rule may test (its own fields; see settlement_core.rules).
 RULE_FIELDS = ("categories", "currencies", "counterparty", "direction")
+# A period label: also a Prometheus label value and a query parameter.
+PERIOD_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,31}")
 # Fields a refusal may point at in the bank's event.
 REFUSAL_POINTERS = ("currency", "categories", "counterparty_country", "direction")
 
@@ -176,7 +179,7 @@ def _period(entry: dict[str, Any], where: str) -> str:
     period = entry["period"]
     if isinstance(period, int) and not isinstance(period, bool):
         period = str(period)  # YAML reads an unquoted 2020 as a number
-    if not isinstance(period, str) or not CATEGORY_CODE_PATTERN.fullmatch("p" + period.replace("-", "_")):
+    if not isinstance(period, str) or not PERIOD_PATTERN.fullmatch(period):
         raise TargetsFileError(f"{where}.period: must be a label such as 2020 or 2016-2020")
     return period
 
@@ -287,10 +290,11 @@ def parse_catalogue(document: Any) -> Catalogue:
     if not known:
         raise TargetsFileError("categories: must not be empty")
     rules = [_rule(value, where, code, set(known)) for where, code, value in raw_rules]
-    ids = [r.rule_id for r in rules]
+    ids: set[str] = set()
     for (where, _, _), rule in zip(raw_rules, rules, strict=True):
-        if ids.count(rule.rule_id) > 1:
+        if rule.rule_id in ids:
             raise TargetsFileError(f"{where}.id: duplicate rule id {rule.rule_id!r}")
+        ids.add(rule.rule_id)
 
     targets: list[Target] = []
     for index, value in enumerate(_list(doc["targets"], "targets")):
