@@ -203,13 +203,14 @@ async def post_iso20022(
     results as for the batch endpoint."""
     codes = intake.rules.categories
     given = tuple(category or ())
+    # One pointer for the (repeatable) parameter; the message names the offending value.
     errors = [
-        FieldError(f"#/query/category/{i}", "category must be one of " + ", ".join(sorted(codes)))
-        for i, code in enumerate(given)
+        FieldError("#/query/category", f"{code!r}: category must be one of " + ", ".join(sorted(codes)))
+        for code in given
         if code not in codes
     ]
     errors += [
-        FieldError(f"#/query/category/{i}", f"duplicate category {code!r}")
+        FieldError("#/query/category", f"duplicate category {code!r}")
         for i, code in enumerate(given)
         if code in codes and code in given[:i]
     ]
