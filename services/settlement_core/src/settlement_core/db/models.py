@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ARRAY,
+    Enum,
     BigInteger,
     Boolean,
     Date,
@@ -30,7 +31,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from settlement_core.vocabulary import LedgerStatus
+from settlement_core.vocabulary import DlqReason, LedgerStatus
+
+
+def _vocabulary(enum: type[LedgerStatus] | type[DlqReason], length: int) -> Enum:
+    """A varchar column of a StrEnum's values (no database enum type: the DDL stays
+    varchar(length) and reads return the members)."""
+    return Enum(
+        enum, native_enum=False, create_constraint=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class Base(DeclarativeBase):
@@ -85,7 +94,7 @@ class LedgerEvent(Base):
     reverses: Mapped[str | None] = mapped_column(String(64))
     uetr: Mapped[UUID | None] = mapped_column(Uuid)
     # settlement_core.vocabulary.LedgerStatus, stored as its value.
-    status: Mapped[LedgerStatus] = mapped_column(String(20))
+    status: Mapped[LedgerStatus] = mapped_column(_vocabulary(LedgerStatus, 20))
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -117,7 +126,7 @@ class DlqEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str | None] = mapped_column(String(32))
     event_id: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[DlqReason] = mapped_column(_vocabulary(DlqReason, 40))
     detail: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
