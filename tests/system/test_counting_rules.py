@@ -4,6 +4,9 @@ rebuild after disabling it removes exactly that, and a closed window has an outc
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -204,3 +207,20 @@ def test_a_closed_window_is_achieved_or_missed(stack: dict[str, Any]) -> None:
     assert len(statuses) == 6
     assert set(statuses.values()) <= {"achieved", "missed"}
     assert statuses[RMB] == "missed"  # a few hundred yuan against 6000亿元
+
+
+@pytest.mark.parametrize(
+    ("module", "port_variable"),
+    [("settlement_ingest", "INGEST_PORT"), ("settlement_aggregate", "AGGREGATE_PORT"), ("settlement_api", "API_PORT")],
+)
+def test_a_bad_catalogue_stops_start_up_naming_the_field(
+    isolated_env: dict[str, str], tmp_path: Path, module: str, port_variable: str
+) -> None:
+    document: dict[str, Any] = yaml.safe_load((ROOT / "seeds" / "targets.yaml").read_text(encoding="utf-8"))
+    document["categories"][0]["rules"][0]["when"]["categories"] = ["cross_border_ecommerce", "retail"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    env = {**os.environ, **isolated_env, "TARGETS_FILE": str(bad), port_variable: str(free_port())}
+    done = subprocess.run([sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "categories[0].rules[0].when.categories[1]: unknown category 'retail'" in done.stdout + done.stderr

@@ -14,11 +14,11 @@ from uuid import UUID
 
 from sqlalchemy import (
     ARRAY,
-    Enum,
     BigInteger,
     Boolean,
     Date,
     DateTime,
+    Enum,
     Index,
     Integer,
     LargeBinary,
