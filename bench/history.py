@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from hashlib import sha256
+from pathlib import Path
 
 import psycopg
 import redis
@@ -38,7 +39,7 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
-from settlement_core.categories import Category
+from settlement_core.targets import load_catalogue
 
 CHUNK = 50_000
 HISTORY_START = date(2016, 1, 1)
@@ -55,12 +56,12 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
 EVENT_COLUMNS = (
-    "bank_id, event_id, body_hash, category, amount, currency, value_date, "
+    "bank_id, event_id, body_hash, categories, amount, currency, value_date, "
     "direction, counterparty_country, status, kafka_partition, kafka_offset, "
     "ingested_at, applied_at"
 )
 EFFECT_COLUMNS = (
-    "kafka_partition, kafka_offset, bank_id, event_id, category, value_date, "
+    "kafka_partition, kafka_offset, bank_id, event_id, categories, value_date, "
     "currency, direction, counterparty_country, amount_minor, processed_at"
 )
 
@@ -97,7 +98,10 @@ class HistoryLoader:
         self._bank_ids = [f"hist-bank-{i:03d}" for i in range(self.banks)]
         self._bank_partition = {b: partition_of(b, self.partitions) for b in self._bank_ids}
         self._next_offset = [0] * self.partitions
-        self._categories = [c.value for c in Category]
+        catalogue = load_catalogue(Path(__file__).resolve().parents[1] / "seeds" / "targets.yaml")
+        self._categories = [c.code for c in catalogue.categories]
+        # The shipped rules, as the aggregator counts, so reconcile finds the loaded totals exact.
+        self._rules = catalogue.rules
 
     def load_to(self, total: int) -> float:
         """Load events until `total` are in the history; returns seconds taken."""
@@ -123,7 +127,7 @@ class HistoryLoader:
                     for effect in effects:
                         by_partition[effect.partition].append(effect)
                     for partition, group in by_partition.items():
-                        increments = increments_for(group)
+                        increments = increments_for(group, self._rules)
                         target = fields[partition]
                         for name, value in increments.fields.items():
                             target[name] += value
@@ -170,12 +174,12 @@ class HistoryLoader:
                 f"{bank}|{event_id}|{category}|{amount}|{currency}|{iso_day}|{direction}|{country}".encode()
             ).hexdigest()
             ev_lines.append(
-                f"{bank}\t{event_id}\t{body_hash}\t{category}\t{amount}\t{currency}\t"
+                f"{bank}\t{event_id}\t{body_hash}\t{{{category}}}\t{amount}\t{currency}\t"
                 f"{iso_day}\t{direction}\t{country}\tcounted\t{partition}\t{offset}\t"
                 f"{stamp}\t{stamp}\n"
             )
             ef_lines.append(
-                f"{partition}\t{offset}\t{bank}\t{event_id}\t{category}\t{iso_day}\t"
+                f"{partition}\t{offset}\t{bank}\t{event_id}\t{{{category}}}\t{iso_day}\t"
                 f"{currency}\t{direction}\t{country}\t{minor}\t{stamp}\n"
             )
             effects.append(
@@ -184,7 +188,7 @@ class HistoryLoader:
                     offset=offset,
                     bank_id=bank,
                     event_id=event_id,
-                    category=category,
+                    categories=(category,),
                     value_date=day,
                     currency=currency,
                     direction=direction,

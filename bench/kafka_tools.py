@@ -22,7 +22,7 @@ from bench.tool_output import (
     parse_consumer_performance,
     parse_producer_performance,
 )
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
 
@@ -38,6 +38,15 @@ PRODUCER_PROPS = (
 )
 T = TypeVar("T")
 CURRENCY_OF = {"offshore": "USD"}
+# The six codes of seeds/targets.yaml (the catalogue the bench stack runs with).
+PLAN_CODES = (
+    "cross_border_rmb",
+    "cross_border_ecommerce",
+    "mnc_headquarters",
+    "offshore",
+    "factor_market",
+    "corporate_account",
+)
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY")
 
 
@@ -48,12 +57,12 @@ def kafka_libs() -> Path:
 
 
 def synthetic_event(rng: random.Random, bank_id: str, event_id: str) -> SettlementEvent:
-    category = Category(list(Category)[rng.randrange(len(Category))])
-    currency = CURRENCY_OF.get(category.value, "CNY")
+    category = PLAN_CODES[rng.randrange(len(PLAN_CODES))]
+    currency = CURRENCY_OF.get(category, "CNY")
     return SettlementEvent(
         bank_id=bank_id,
         event_id=event_id,
-        category=category,
+        categories=(category,),
         amount=Decimal(rng.randrange(100, 1_000_000_000)).scaleb(-2),
         currency=currency,
         value_date=date(2020, 1, 1) + timedelta(days=rng.randrange(366)),

@@ -95,7 +95,7 @@ def settlement_targets() -> Dashboard:
         .refresh("30s")
         .time("now-6h", "now")
         .timezone("Asia/Shanghai")
-        .description("Progress toward the six 2020 settlement targets of the Chongqing plan.")
+        .description("Progress toward the settlement targets of the Chongqing plan (latest target period).")
         .with_variable(target_var)
         .with_row(Row("进度 · Progress"))
         .with_panel(
@@ -184,6 +184,21 @@ def settlement_targets() -> Dashboard:
             .graph_mode(BigValueGraphMode.NONE)
             .height(6)
             .span(10)
+        )
+        .with_panel(
+            stat.Panel()
+            .title("全市结算总量（每笔一次）· Distinct volume, each event once (亿元)")
+            .description(
+                "Every event once across all targets in the period's window, in CNY. The targets overlap "
+                "(one payment may count toward several), so this is never their sum."
+            )
+            .with_target(query("max by (period) (settlement_distinct_volume_cny) / 1e8", "{{period}}", instant=True))
+            .unit("suffix: 亿元")
+            .decimals(2)
+            .reduce_options(last_value())
+            .graph_mode(BigValueGraphMode.NONE)
+            .height(4)
+            .span(24)
         )
         .with_panel(
             timeseries.Panel()

@@ -2,7 +2,9 @@
 
 The oracle deliberately re-implements the counting rules from the specification
 (docs/aggregator.md) on plain JSON and Decimal: it shares no code with the aggregator, so
-a bug in the production planner cannot hide in the expected values.
+a bug in the production planner cannot hide in the expected values. That includes events
+with several categories (each counts in full toward every one), the shipped catalogue's
+derivation rule (written out below) and the distinct volume (`*`: each event once).
 """
 
 from __future__ import annotations
@@ -10,17 +12,41 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 
 # ISO 4217 exponents, written out here on purpose (not settlement_core.money).
 EXPONENTS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KWD": 3}
-CATEGORIES = [c.value for c in Category]
-COUNTRIES = ["US", "DE", "SG", "HK", "JP", "GB"]
+# The six codes of seeds/targets.yaml, written out here on purpose.
+CATEGORIES = [
+    "cross_border_rmb",
+    "cross_border_ecommerce",
+    "mnc_headquarters",
+    "offshore",
+    "factor_market",
+    "corporate_account",
+]
+COUNTRIES = ["US", "DE", "SG", "HK", "JP", "GB", "CN"]
+DISTINCT = "*"
+
+
+def seed_rule(categories: list[str], currency: str, country: str) -> list[str]:
+    """seeds/targets.yaml's enabled add rule, from its text: e-commerce or headquarters
+    settlement in CNY with a foreign counterparty also counts toward cross_border_rmb."""
+    counted = set(categories)
+    if {"cross_border_ecommerce", "mnc_headquarters"} & counted and currency == "CNY" and country != "CN":
+        counted.add("cross_border_rmb")
+    return sorted(counted)
+
+
+def no_rule(categories: list[str], currency: str, country: str) -> list[str]:
+    del currency, country
+    return sorted(set(categories))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +68,7 @@ def _amount(rng: random.Random, currency: str) -> Decimal:
 def _event(
     bank: str,
     event_id: str,
-    category: str,
+    categories: tuple[str, ...],
     amount: Decimal,
     currency: str,
     day: date,
@@ -53,7 +79,7 @@ def _event(
     return SettlementEvent(
         bank_id=bank,
         event_id=event_id,
-        category=Category(category),
+        categories=categories,
         amount=amount,
         currency=currency,
         value_date=day,
@@ -100,7 +126,9 @@ def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float =
     for i in range(originals):
         bank = f"bank{rng.randrange(banks):02d}"
         currency = rng.choice(list(EXPONENTS))
-        category = rng.choice(CATEGORIES)
+        # Mostly one category, often two, sometimes up to all six.
+        size = rng.choice([1, 1, 1, 2, 2, 3, 6])
+        category = tuple(sorted(rng.sample(CATEGORIES, size)))
         day = date(2018, 1, 1) + timedelta(days=rng.randrange(4 * 365))
         direction = rng.choice(["inbound", "outbound"])
         country = rng.choice(COUNTRIES)
@@ -148,7 +176,8 @@ def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float =
 class _Row:
     amount: Decimal
     currency: str
-    category: str
+    categories: list[str]
+    country: str
     day: date
     bank: str
     reverses: str | None
@@ -164,8 +193,9 @@ class Expected:
     counted_events: int = 0
 
 
-def oracle(msgs: list[Msg]) -> Expected:
-    """Apply the specification's rules to a stream in per-bank order."""
+def oracle(msgs: list[Msg], rules: Callable[[list[str], str, str], list[str]] = seed_rule) -> Expected:
+    """Apply the specification's rules to a stream in per-bank order; `rules` are the
+    catalogue's derivation rules (what each event counts toward)."""
     rows: dict[tuple[str, str], _Row] = {}
     active: dict[tuple[str, str], str] = {}
     totals: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
@@ -179,8 +209,10 @@ def oracle(msgs: list[Msg]) -> Expected:
             ("m", row.day.strftime("%Y-%m")),
             ("y", row.day.strftime("%Y")),
         ):
-            totals[(row.category, row.currency, grain, label)] += amount
-        counts[(row.category, row.day.strftime("%Y"))] += sign
+            for category in [*rules(row.categories, row.currency, row.country), DISTINCT]:
+                totals[(category, row.currency, grain, label)] += amount
+        for category in [*rules(row.categories, row.currency, row.country), DISTINCT]:
+            counts[(category, row.day.strftime("%Y"))] += sign
 
     for msg in msgs:
         if msg.poison:
@@ -190,8 +222,16 @@ def oracle(msgs: list[Msg]) -> Expected:
         key = (bank, eid)
         if key in rows:
             continue  # duplicate or conflicting duplicate: the first copy wins
+        categories = d["categories"] if "categories" in d else [d["category"]]
         row = _Row(
-            Decimal(d["amount"]), d["currency"], d["category"], date.fromisoformat(d["value_date"]), bank, reverses, ""
+            Decimal(d["amount"]),
+            d["currency"],
+            categories,
+            d["counterparty_country"],
+            date.fromisoformat(d["value_date"]),
+            bank,
+            reverses,
+            "",
         )
         if reverses is None:
             row.status = "counted"

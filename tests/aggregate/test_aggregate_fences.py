@@ -17,9 +17,10 @@ from settlement_aggregate.ledger import CommitResult, LedgerRepository
 from settlement_aggregate.projection import Projection
 from settlement_aggregate.rebuild import rebuild, reconcile
 from settlement_core.buckets import totals_key
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 from tests.aggregate import probe
+from tests.plan_catalogue import KNOWN, RULES
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def message(event_id: str, amount: str, reverses: str | None = None) -> bytes:
     ev = SettlementEvent(
         bank_id="bf",
         event_id=event_id,
-        category=Category.OFFSHORE,
+        categories=("offshore",),
         amount=Decimal(amount),
         currency="USD",
         value_date=date(2020, 2, 29),
@@ -60,7 +61,7 @@ def client(isolated_env: dict[str, str]) -> redis.Redis:
 
 def commit(repo: LedgerRepository, first_offset: int, values: list[bytes], belief: int) -> CommitResult:
     records = [Received(P, first_offset + i, b"bf", v) for i, v in enumerate(values)]
-    valid, invalid = split(records)
+    valid, invalid = split(records, KNOWN)
     return repo.commit_batch(
         valid, invalid, {P: belief}, {P: records[-1].offset}, datetime.now(UTC), before_commit=lambda plan: None
     )
@@ -75,7 +76,7 @@ def test_fences_end_to_end(
 ) -> None:
     assert repo.claim_positions({P: 0}) == {P: 0}
     assert repo.claim_positions({P: 5}) == {P: 0}, "an existing position always wins"
-    projection = Projection(client, repo, replay_chunk=1)
+    projection = Projection(client, repo, replay_chunk=1, rules=RULES)
 
     first = commit(repo, 0, [message("a", "1.00"), message("b", "2.00")], belief=0)
     assert [(c.prev_next, c.new_next) for c in first.committed] == [(0, 2)]
@@ -105,15 +106,15 @@ def test_fences_end_to_end(
 
     # Redis and ledger agree; tampering is drift; rebuild repairs it.
     group, topic = isolated_env["CONSUMER_GROUP"], isolated_env["EVENTS_TOPIC"]
-    assert all(not c.drift for c in reconcile(engine, client, group, topic))
+    assert all(not c.drift for c in reconcile(engine, client, group, topic, RULES))
     client.hincrby(totals_key(P), "c|offshore|USD|d|2020-02-29", 1)
-    drift = [d for c in reconcile(engine, client, group, topic) for d in c.drift]
+    drift = [d for c in reconcile(engine, client, group, topic, RULES) for d in c.drift]
     assert [(d.field, d.redis - d.ledger) for d in drift] == [("c|offshore|USD|d|2020-02-29", 1)]
     before = client.hgetall(totals_key(P))
-    [result] = rebuild(engine, client, group, topic)
+    [result] = rebuild(engine, client, group, topic, RULES)
     assert (result.partition, result.fence, result.effects) == (P, 4, 5)
     assert usd_total(client) == 1400
-    assert all(not c.drift for c in reconcile(engine, client, group, topic))
+    assert all(not c.drift for c in reconcile(engine, client, group, topic, RULES))
     assert client.hgetall(totals_key(P)) == {k: v for k, v in before.items() if k != "c|offshore|USD|d|2020-02-29"} | {
         "c|offshore|USD|d|2020-02-29": "1400"
     }

@@ -1,7 +1,10 @@
 """Oracle test: a seeded random stream through the real pipeline; the Redis totals per
 target x day x currency (and month, year, event counts) equal an independent Decimal
 computation (tests/aggregate/streams.py), `settlementctl reconcile` finds no drift, and the
-converted totals served by the API equal an independent exact FX computation."""
+converted totals served by the API equal an independent exact FX computation. The stream
+has events with one to six categories, so each target's totals include events counted
+toward several targets and the shipped derivation rule; the distinct volume (`*`) counts
+each of them once."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.models import Operator
 from tests.aggregate import probe
 from tests.aggregate.fx_oracle import converted_by_year
-from tests.aggregate.streams import CATEGORIES, generate, oracle, totals_from_fields
+from tests.aggregate.streams import CATEGORIES, generate, no_rule, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port
 
 pytestmark = pytest.mark.integration
@@ -29,9 +32,20 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
     msgs = generate(SEED, originals=8000)
     kinds = {m.kind for m in msgs}
     assert {"original", "duplicate", "conflict", "reversal", "reversal-twice"} <= kinds
+    several = [m for m in msgs if m.kind == "original" and b'"categories":' in m.value]
+    assert len(several) > 1000, "the stream must hold many multi-category events"
     assert any(m.poison for m in msgs)
     expected = oracle(msgs)
     assert expected.totals, "the oracle computed nothing"
+    # The rule adds volume the events did not declare, and the distinct volume is smaller
+    # than the sum over the categories (events in several categories count once there).
+    assert expected.totals != oracle(msgs, no_rule).totals
+    for grain_key in [k for k in expected.totals if k[0] == "*" and k[2] == "y"]:
+        _, currency, _, year = grain_key
+        per_category = sum(
+            v for (c, cur, g, y), v in expected.totals.items() if c != "*" and (cur, g, y) == (currency, "y", year)
+        )
+        assert expected.totals[grain_key] < per_category
 
     port = free_port()
     # Small batches so that a reversal and its original often land in different batches.
@@ -85,3 +99,17 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
             assert got_unconverted == {c: v for c, v in want_unconverted.get(year, {}).items() if v}
             checked += 1
     assert checked == 6 * 4
+    # Without a category: the distinct volume in CNY, each event once.
+    want_distinct, want_distinct_unconverted = converted_by_year(expected.totals, "*", "CNY")
+    response = httpx.get(
+        f"http://127.0.0.1:{api_port}/v1/totals",
+        timeout=30,
+        params={"granularity": "year", "from": "2018-01-01", "to": "2021-12-31", "currency": "CNY"},
+        headers={"Authorization": f"Bearer {operator_key}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["category"] is None
+    for point in response.json()["points"]:
+        assert Decimal(point["amount"]) == want_distinct.get(point["period"], Decimal(0)), point["period"]
+        got = {c: Decimal(v) for c, v in point["unconverted"].items() if Decimal(v)}
+        assert got == {c: v for c, v in want_distinct_unconverted.get(point["period"], {}).items() if v}

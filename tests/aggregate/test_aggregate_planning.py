@@ -13,8 +13,9 @@ from settlement_aggregate.faults import FaultHook
 from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
 from settlement_aggregate.reversals import Claim, Verdict, match
 from settlement_aggregate.rows import Key, LedgerRow, Status
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
+from tests.plan_catalogue import KNOWN
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = date(2020, 6, 30)
@@ -28,11 +29,12 @@ def raw(
     bank: str = "b1",
     reverses: str | None = None,
     category: str = "offshore",
+    categories: tuple[str, ...] | None = None,
 ) -> bytes:
     ev = SettlementEvent(
         bank_id=bank,
         event_id=event_id,
-        category=Category(category),
+        categories=categories or (category,),
         amount=Decimal(amount),
         currency=currency,
         value_date=DAY,
@@ -44,7 +46,7 @@ def raw(
 
 
 def valid(offset: int, value: bytes, partition: int = 0) -> Valid:
-    item = classify(Received(partition, offset, b"b1", value))
+    item = classify(Received(partition, offset, b"b1", value), KNOWN)
     assert isinstance(item, Valid), item
     return item
 
@@ -56,7 +58,7 @@ def stored(item: Valid, status: Status, row_id: int) -> LedgerRow:
         bank_id=ev.bank_id,
         event_id=ev.event_id,
         body_hash=item.body_hash,
-        category=ev.category.value,
+        categories=ev.categories,
         amount=ev.amount.quantize(Decimal("0.0001")),  # as numeric(30, 4) returns it
         currency=ev.currency,
         value_date=ev.value_date,
@@ -88,7 +90,7 @@ def test_classify_splits_poison_from_valid_with_reasons() -> None:
     bad_currency = json.dumps({**json.loads(good), "currency": "XXX"}).encode()
     sub_minor = json.dumps({**json.loads(good), "amount": "1.001"}).encode()
     records = [Received(0, i, b"k", v) for i, v in enumerate([good, bad_json, bad_currency, sub_minor, None])]
-    ok, poison = split(records)
+    ok, poison = split(records, KNOWN)
     assert [v.offset for v in ok] == [0]
     assert ok[0].amount_minor == 1000
     assert [(p.offset, p.reason) for p in poison] == [
@@ -164,7 +166,7 @@ def test_reversal_after_original_subtracts_with_the_originals_attributes() -> No
     )
     assert [e.amount_minor for e in p.effects] == [1000, -1000]
     reversal_effect = p.effects[1]
-    assert (reversal_effect.category, reversal_effect.offset, reversal_effect.event_id) == ("offshore", 1, "r1")
+    assert (reversal_effect.categories, reversal_effect.offset, reversal_effect.event_id) == (("offshore",), 1, "r1")
     assert {r.event_id: r.status for r in p.inserts} == {"o1": Status.REVERSED, "r1": Status.REVERSAL_APPLIED}
     assert p.reversals_applied == 1
 
@@ -268,7 +270,7 @@ def test_split_reads_kafka_consumer_records_directly() -> None:
             "t", 3, -1, offset, 0, 0, b"b1", value, [], None, 2, -1 if value is None else len(value), -1
         )
 
-    good, bad = split([record(7, raw("e1")), record(8, None)])
+    good, bad = split([record(7, raw("e1")), record(8, None)], KNOWN)
     assert [(v.partition, v.offset, v.key, v.raw) for v in good] == [(3, 7, b"b1", raw("e1"))]
     assert [(i.partition, i.offset, i.reason) for i in bad] == [(3, 8, "undecodable")]
 
@@ -281,10 +283,10 @@ def test_planned_rows_and_effects_hold_plain_strings_and_exact_minor_units() -> 
         valid(2, raw("r2", "5", currency="JPY", reverses="e2")),
     )
     for row in p.inserts:
-        assert (type(row.category), type(row.direction)) == (str, str)
-        assert (row.category, row.direction) == ("offshore", "outbound")
+        assert (type(row.categories), type(row.direction)) == (tuple, str)
+        assert (row.categories, row.direction) == (("offshore",), "outbound")
     assert [(e.event_id, e.amount_minor) for e in p.effects] == [("e1", 12340), ("e2", 5), ("r2", -5)]
-    assert all(type(e.category) is str and type(e.direction) is str for e in p.effects)
+    assert all(type(e.categories) is tuple and type(e.direction) is str for e in p.effects)
 
 
 def test_binary_copy_types_match_the_table_columns() -> None:
@@ -303,10 +305,56 @@ def test_binary_copy_types_match_the_table_columns() -> None:
 
     def copy_type(column: object) -> str:
         compiled = column.type.compile(dialect=postgresql.dialect())  # type: ignore[attr-defined]
+        if compiled.endswith("[]"):
+            return copy_type_of(compiled.removesuffix("[]")) + "[]"
+        return copy_type_of(compiled)
+
+    def copy_type_of(compiled: str) -> str:
         return names.get(compiled) or compiled.split("(")[0].lower()
 
     events = LedgerEvent.__table__.c
     stage_columns = [c.strip() for c in ledger._EVENT_COLUMNS.split(",")]
     assert [copy_type(events[c]) for c in stage_columns] == list(ledger.STAGE_EVENT_COPY_TYPES)
+    # Every column but the generated id and applied_at is written, categories as an array.
+    assert set(stage_columns) == {c.name for c in LedgerEvent.__table__.columns} - {"id", "applied_at"}
+    assert ledger.STAGE_EVENT_COPY_TYPES[stage_columns.index("categories")] == "varchar[]"
     effects = LedgerEffect.__table__.c
     assert [copy_type(effects[c]) for c in ledger.EFFECT_COPY_COLUMNS] == list(ledger.EFFECT_COPY_TYPES)
+
+
+# -- several categories -----------------------------------------------------------------
+
+BOTH = ("cross_border_ecommerce", "cross_border_rmb")
+
+
+def test_an_event_with_two_categories_is_one_row_and_one_effect() -> None:
+    p = plan(valid(0, raw("m1", "100.00", categories=BOTH)))
+    [row] = p.inserts
+    [effect] = p.effects
+    assert row.categories == BOTH
+    assert (effect.categories, effect.amount_minor) == (BOTH, 10000)
+    assert p.counted == {"cross_border_ecommerce": 1, "cross_border_rmb": 1}
+
+
+def test_a_retry_with_the_categories_in_another_order_is_a_duplicate() -> None:
+    first = valid(0, raw("m1", "100.00", categories=BOTH))
+    again = valid(1, raw("m1", "100.00", categories=BOTH[::-1]))
+    p = plan(again, known={("b1", "m1"): stored(first, Status.COUNTED, 1)})
+    assert (p.duplicates, p.effects, p.dlq) == (1, (), ())
+
+
+def test_other_categories_under_the_same_id_are_a_conflict() -> None:
+    first = valid(0, raw("m1", "100.00", categories=BOTH))
+    other = valid(1, raw("m1", "100.00", category="cross_border_rmb"))
+    p = plan(other, known={("b1", "m1"): stored(first, Status.COUNTED, 1)})
+    assert [d.reason for d in p.dlq] == ["conflicting_duplicate"]
+    assert p.effects == ()
+
+
+def test_a_reversal_takes_the_amount_off_every_category_of_the_original() -> None:
+    original = valid(0, raw("m1", "100.00", categories=BOTH))
+    # The reversal's own categories do not matter: it negates the original as recorded.
+    reversal = valid(1, raw("r1", "100.00", reverses="m1", category="factor_market"))
+    p = plan(reversal, known={("b1", "m1"): stored(original, Status.COUNTED, 1)})
+    [effect] = p.effects
+    assert (effect.categories, effect.amount_minor, effect.event_id) == (BOTH, -10000, "r1")

@@ -15,7 +15,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 from tests.aggregate import probe
 from tests.aggregate.streams import Msg
@@ -37,7 +37,7 @@ def event(
     ev = SettlementEvent(
         bank_id=bank,
         event_id=event_id,
-        category=Category(category),
+        categories=(category,),
         amount=Decimal(amount),
         currency=currency,
         value_date=day,

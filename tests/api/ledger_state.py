@@ -30,6 +30,7 @@ from settlement_core.buckets import (
 from settlement_core.db.models import Bank, DlqEvent, FxRateRow, LedgerEffect, LedgerEvent, Operator
 from settlement_core.fx import load_fx_csv
 from settlement_core.money import to_minor
+from settlement_core.rules import NO_RULES
 from tests.conftest import ROOT
 
 
@@ -112,7 +113,8 @@ class LedgerState:
         return offset
 
     def _apply(self, effect: Effect) -> None:
-        increments = increments_for([effect])
+        # Declared categories only: these tests check the read side, not derivation rules.
+        increments = increments_for([effect], NO_RULES)
         pipe = self.redis.pipeline(transaction=True)
         for name, delta in increments.fields.items():
             pipe.hincrby(totals_key(effect.partition), name, delta)
@@ -128,7 +130,7 @@ class LedgerState:
             offset=offset,
             bank_id=event.bank_id,
             event_id=event_id,
-            category=event.category,
+            categories=(event.category,),
             value_date=event.value_date,
             currency=event.currency,
             direction=event.direction,
@@ -144,7 +146,7 @@ class LedgerState:
             bank_id=event.bank_id,
             event_id=event_id,
             body_hash=hashlib.sha256(f"{event_id}|{event.amount}".encode()).hexdigest(),
-            category=event.category,
+            categories=[event.category],
             amount=event.amount,
             currency=event.currency,
             value_date=event.value_date,
@@ -166,7 +168,7 @@ class LedgerState:
                 kafka_offset=effect.offset,
                 bank_id=effect.bank_id,
                 event_id=effect.event_id,
-                category=effect.category,
+                categories=list(effect.categories),
                 value_date=effect.value_date,
                 currency=effect.currency,
                 direction=effect.direction,

@@ -177,6 +177,46 @@ def test_targets_lists_the_six(api: Api) -> None:
     assert offshore["display"] == "6000亿美元"
     assert offshore["plan_unit"] == "亿美元"
     assert offshore["window"] == {"start": "2020-01-01", "end": "2020-12-31", "days": 366}
+    assert {t["period"] for t in targets} == {"2020"}
+
+
+def test_targets_lists_periods_rules_and_references(api: Api) -> None:
+    body = api.get("/v1/targets", api.operator).json()
+    assert (body["periods"], body["latest_period"], body["home_country"]) == (["2020"], "2020", "CN")
+    assert [c["code"] for c in body["categories"]][:2] == ["cross_border_rmb", "cross_border_ecommerce"]
+    rules = {r["id"]: r for r in body["rules"]}
+    rmb = rules["rmb_ecommerce_and_cash_pool_are_cross_border_rmb"]
+    assert (rmb["target"], rmb["action"], rmb["enabled"]) == ("cross_border_rmb", "add", True)
+    assert rmb["when"] == {
+        "categories": ["cross_border_ecommerce", "mnc_headquarters"],
+        "currencies": ["CNY"],
+        "counterparty": "foreign",
+        "direction": None,
+    }
+    assert rmb["source"]
+    assert rules["offshore_is_foreign_currency"]["action"] == "refuse"
+    assert rules["cash_pool_is_corporate_account"]["enabled"] is False
+    refs = {(r["code"], r["period"], r["kind"]): r for r in body["references"]}
+    assert refs[("offshore", "2011-2015", "baseline")]["display"] == "3687亿美元"
+    assert refs[("cross_border_rmb", "2020", "actual")]["amount"] == "168700000000.00"
+
+
+def test_progress_periods_outcomes_references_and_distinct_volume(api: Api) -> None:
+    body = api.get("/v1/progress", api.operator, as_of="2021-01-05").json()
+    assert (body["period"], body["periods"]) == ("2020", ["2020"])
+    assert {t["status"] for t in body["targets"]} <= {"achieved", "missed"}
+    assert api.get("/v1/progress", api.operator, period="2020", as_of="2021-01-05").json() == body
+    rmb = by_code(body)["cross_border_rmb"]
+    assert [(r["period"], r["kind"]) for r in rmb["references"]] == [
+        ("2011-2015", "baseline"),
+        ("2016", "actual"),
+        ("2020", "actual"),
+    ]
+    distinct = body["distinct_volume"]
+    assert (distinct["currency"], distinct["window_start"], distinct["as_of"]) == ("CNY", "2020-01-01", "2020-12-31")
+    assert Decimal(distinct["amount"]) > 0
+    bad = problem(api.get("/v1/progress", api.operator, period="2015"), 422)
+    assert [e["pointer"] for e in bad["errors"]] == ["#/query/period"]
 
 
 def test_progress_mid_window(api: Api) -> None:
@@ -206,7 +246,7 @@ def test_progress_as_of_defaults_to_today_capped_at_window_end(api: Api) -> None
     assert rmb["expected_ratio"] == "1.000000"
     assert Decimal(rmb["settled"]) == RMB_2020
     assert rmb["settled_by_currency"] == {"CNY": "4250000.50", "USD": "100.00"}
-    assert rmb["status"] == "behind"  # the window closed short of the target
+    assert rmb["status"] == "missed"  # the window closed short of the target
     assert targets["cross_border_ecommerce"]["status"] == "achieved"
     assert Decimal(targets["mnc_headquarters"]["settled"]) == 0  # reversed
     assert targets["mnc_headquarters"]["events_counted"] == 0

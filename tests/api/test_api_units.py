@@ -18,14 +18,15 @@ from settlement_api.metrics.collector import (
     BuildInfo,
     BusinessCollector,
     BusinessSnapshot,
+    DistinctGauge,
     RollingGauge,
     TargetGauges,
     rolling_fields,
 )
 from settlement_api.plan_units import in_plan_unit
 from settlement_api.progress.repository import Settled
-from settlement_api.progress.schemas import ProgressOut
-from settlement_api.progress.service import target_progress
+from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut
+from settlement_api.progress.service import report_queries, target_progress, year_earlier
 from settlement_api.readmodel import Amounts, Stream, evaluate, plan
 from settlement_api.security import Reader, scoped_bank
 from settlement_api.settings import ApiSettings
@@ -217,18 +218,18 @@ def test_series_sum_equals_total_even_with_rounding() -> None:
 
 # ----------------------------------------------------------------------------- progress
 def _target(code: str) -> object:
-    return next(t for t in TARGETS if t.code.value == code)
+    return next(t for t in TARGETS if t.code == code)
 
 
 def test_progress_row_closed_window_and_plan_units() -> None:
-    target = next(t for t in TARGETS if t.code.value == "cross_border_rmb")
+    target = next(t for t in TARGETS if t.code == "cross_border_rmb")
     amounts = Amounts("CNY", Decimal("300000000000.00"), {"CNY": 30_000_000_000_000}, {})
     row = target_progress(target, Settled(amounts, 7), date(2026, 1, 1), Decimal("0.9"))
     assert row.as_of == date(2020, 12, 31)
     assert row.settled_plan_unit == "3000.0000"
     assert row.target_amount_plan_unit == "6000.0000"
     assert row.progress_ratio == "0.500000"
-    assert row.status == "behind"
+    assert row.status == "missed"  # the window has closed short of the target
     mid = target_progress(target, Settled(amounts, 7), date(2020, 6, 30), Decimal("0.9"))
     assert mid.status == "on_track"
     assert mid.pace is not None
@@ -292,7 +293,24 @@ def test_event_classification(ledger: str | None, reasons: list[str], expected: 
 
 
 def test_embedded_json_cannot_close_the_script() -> None:
-    progress = ProgressOut(as_of=date(2020, 1, 1), timezone="</script><b>", on_track_pace="0.9", targets=[])
+    progress = ProgressOut(
+        as_of=date(2020, 1, 1),
+        period="2020",
+        periods=["2020"],
+        timezone="</script><b>",
+        on_track_pace="0.9",
+        targets=[],
+        distinct_volume=DistinctVolumeOut(
+            currency="CNY",
+            window_start=date(2020, 1, 1),
+            as_of=date(2020, 1, 1),
+            amount="0.00",
+            amount_plan_unit="0.0000",
+            by_currency={},
+            unconverted={},
+            events_counted=0,
+        ),
+    )
     html = embed("<script>__INITIAL_PROGRESS__</script>", progress)
     assert html.count("</script>") == 1
 
@@ -311,18 +329,23 @@ def _scrape(snapshot: BusinessSnapshot | None) -> dict[str, list[tuple[dict[str,
 def test_collector_families_and_labels() -> None:
     snapshot = BusinessSnapshot(
         targets=(
-            TargetGauges("offshore", "USD", 6e11, 12.5, 1.0, 3, (("CNY", 0.0),)),
-            TargetGauges("cross_border_rmb", "CNY", 6e11, 99.0, 0.5, 1, ()),
+            TargetGauges("offshore", "2020", "USD", 6e11, 12.5, 1.0, 3, (("CNY", 0.0),)),
+            TargetGauges("cross_border_rmb", "2020", "CNY", 6e11, 99.0, 0.5, 1, ()),
         ),
         rolling=(RollingGauge("offshore", "USD", "24h", 1.0), RollingGauge("cross_border_rmb", "CNY", "7d", 2.0)),
         banks=(BankGauge("bankA", "cross_border_rmb", 99.0),),
+        distinct=DistinctGauge("2020", 150.0, 4),
     )
     found = _scrape(snapshot)
-    assert found["settlement_settled_usd"] == [({"target": "offshore"}, 12.5)]
-    assert found["settlement_settled_cny"] == [({"target": "cross_border_rmb"}, 99.0)]
-    assert found["settlement_target_usd"] == [({"target": "offshore"}, 6e11)]
-    assert found["settlement_expected_ratio"][1] == ({"target": "cross_border_rmb"}, 0.5)
-    assert found["settlement_unconverted_amount"] == [({"target": "offshore", "currency": "CNY"}, 0.0)]
+    assert found["settlement_settled_usd"] == [({"target": "offshore", "period": "2020"}, 12.5)]
+    assert found["settlement_settled_cny"] == [({"target": "cross_border_rmb", "period": "2020"}, 99.0)]
+    assert found["settlement_target_usd"] == [({"target": "offshore", "period": "2020"}, 6e11)]
+    assert found["settlement_expected_ratio"][1] == ({"target": "cross_border_rmb", "period": "2020"}, 0.5)
+    assert found["settlement_unconverted_amount"] == [
+        ({"target": "offshore", "period": "2020", "currency": "CNY"}, 0.0)
+    ]
+    assert found["settlement_distinct_volume_cny"] == [({"period": "2020"}, 150.0)]
+    assert found["settlement_distinct_events_counted"] == [({"period": "2020"}, 4.0)]
     assert found["settlement_rolling_settled_usd"] == [({"target": "offshore", "window": "24h"}, 1.0)]
     assert found["settlement_bank_settled_cny"] == [({"bank": "bankA", "target": "cross_border_rmb"}, 99.0)]
     assert found["settlement_build_info"] == [({"version": "1.2.3", "commit": "abc"}, 1.0)]
@@ -344,3 +367,35 @@ def test_rolling_fields_cover_trailing_hours_in_utc() -> None:
     assert names[0] == "h|offshore|USD|2026113006"
     assert names[-1] == "h|offshore|USD|" + (now - timedelta(hours=23)).strftime("%Y%m%d%H")
     assert ("factor_market", "USD") not in fields
+
+
+# ----------------------------------------------------------------------------- periods
+def test_previous_period_and_change() -> None:
+    target = _target("cross_border_rmb")
+    now = Settled(Amounts("CNY", Decimal("150.00"), {"CNY": 15000}, {}), 2)
+    before = Settled(Amounts("CNY", Decimal("100.00"), {"CNY": 10000}, {}), 1)
+    row = target_progress(target, now, date(2020, 6, 30), Decimal("0.9"), before)  # type: ignore[arg-type]
+    assert (row.previous_period_settled, row.change, row.change_ratio) == ("100.00", "50.00", "0.500000")
+    alone = target_progress(target, now, date(2020, 6, 30), Decimal("0.9"))  # type: ignore[arg-type]
+    assert (alone.previous_period_settled, alone.change, alone.change_ratio) == (None, None, None)
+    zero = Settled(Amounts("CNY", Decimal(0), {}, {}), 0)
+    assert target_progress(target, now, date(2020, 6, 30), Decimal("0.9"), zero).change_ratio is None  # type: ignore[arg-type]
+
+
+def test_report_queries_cover_the_window_the_year_before_and_the_distinct_volume() -> None:
+    queries = report_queries(TARGETS, date(2020, 2, 29))
+    rmb = queries["cross_border_rmb"]
+    assert (rmb.start, rmb.end, rmb.currency) == (date(2020, 1, 1), date(2020, 2, 29), "CNY")
+    previous = queries["cross_border_rmb:previous"]
+    assert (previous.start, previous.end) == (date(2019, 1, 1), date(2019, 2, 28))
+    assert queries["offshore"].currency == "USD"
+    distinct = queries["*"]
+    assert (distinct.category, distinct.currency, distinct.start, distinct.end) == (
+        "*",
+        "CNY",
+        date(2020, 1, 1),
+        date(2020, 2, 29),
+    )
+    after = report_queries(TARGETS, date(2021, 1, 5))
+    assert after["*"].end == date(2020, 12, 31)  # capped at the period's window end
+    assert year_earlier(date(2021, 3, 1)) == date(2020, 3, 1)

@@ -379,19 +379,19 @@ def post_xml(
     client: httpx.Client,
     bank: Bank,
     name: str,
-    category: str = "cross_border_rmb",
+    category: str | list[str] | None = "cross_border_rmb",
     content_type: str = "application/xml",
 ) -> httpx.Response:
     return client.post(
         "/v1/iso20022",
-        params={"category": category},
+        params={} if category is None else {"category": category},
         content=(SAMPLES / name).read_bytes(),
         headers={**bank.auth, "Content-Type": content_type},
     )
 
 
 def test_pacs008_each_transfer_is_an_event(client: httpx.Client, bank: Bank, isolated_env: dict[str, str]) -> None:
-    response = post_xml(client, bank, "pacs008_three_transfers.xml", "offshore")
+    response = post_xml(client, bank, "pacs008_three_transfers.xml", "mnc_headquarters")
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["message_type"] == "pacs.008.001.08"
@@ -408,9 +408,9 @@ def test_pacs008_each_transfer_is_an_event(client: httpx.Client, bank: Bank, iso
     assert by_id["TX-0003"]["amount"] == "1200000"
     assert by_id["TX-0003"]["currency"] == "JPY"
     assert by_id["TX-0003"]["counterparty_country"] == "JP"
-    assert by_id["8a562c67-ca16-48ba-b074-65581be6f011"]["category"] == "offshore"
+    assert by_id["8a562c67-ca16-48ba-b074-65581be6f011"]["category"] == "mnc_headquarters"
     # Resending the same message: every transfer is a duplicate.
-    again = post_xml(client, bank, "pacs008_three_transfers.xml", "offshore").json()
+    again = post_xml(client, bank, "pacs008_three_transfers.xml", "mnc_headquarters").json()
     assert [r["status"] for r in again["results"]] == ["duplicate"] * 3
 
 
@@ -448,6 +448,32 @@ def test_unsafe_or_malformed_xml_is_400(client: httpx.Client, bank: Bank, name: 
     problem = assert_problem(post_xml(client, bank, name), 400)
     assert time.monotonic() - started < 2.0
     assert "root:" not in json.dumps(problem)
+
+
+def test_iso_repeated_category_and_classification(
+    client: httpx.Client, bank: Bank, isolated_env: dict[str, str]
+) -> None:
+    both = post_xml(client, bank, "pacs009_two_transfers.xml", ["factor_market", "corporate_account"])
+    assert both.status_code == 200, both.text
+    assert [r["status"] for r in both.json()["results"]] == ["accepted", "accepted"]
+    classified = post_xml(client, bank, "pacs008_classified.xml", None)
+    assert classified.status_code == 200, classified.text
+    results = classified.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 4 + ["rejected"]
+    assert [e["pointer"] for e in results[4]["problem"]["errors"]] == ["#/categories"]
+    by_id = {m["event_id"]: m for m in (json.loads(v) for _, v in read_topic(isolated_env))}
+    assert by_id["CLS-1"]["category"] == "mnc_headquarters"
+    assert by_id["CLS-2"]["categories"] == ["cross_border_ecommerce", "cross_border_rmb"]
+    assert by_id["CLS-3"]["category"] == "offshore"
+    assert by_id["CLS-4"]["category"] == "cross_border_rmb"
+    duplicate = post_xml(client, bank, "pacs008_classified.xml", ["offshore", "offshore"])
+    assert_problem(duplicate, 422)
+    # Declared offshore for the whole message: the CNY transfers are refused, never converted.
+    offshore = post_xml(client, bank, "pacs008_classified.xml", ["offshore"]).json()["results"]
+    refused = {
+        r["event_id"]: r["problem"]["errors"][0]["pointer"] for r in offshore if r["event_id"] in ("CLS-2", "CLS-4")
+    }
+    assert refused == {"CLS-2": "#/currency", "CLS-4": "#/currency"}
 
 
 def test_iso_needs_a_valid_category(client: httpx.Client, bank: Bank) -> None:

@@ -9,15 +9,19 @@ from uuid import UUID
 
 import pytest
 
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import SettlementEvent
 from settlement_ingest.validation import COUNTRY_CODES, Invalid, Rules, validate_event
+from tests.plan_catalogue import CODES, KNOWN
+from tests.plan_catalogue import RULES as COUNTING
 
 RULES = Rules(
     max_amount=Decimal(10) ** 15,
     currencies=frozenset({"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD"}),
     earliest_value_date=date(2010, 1, 1),
     future_days=1,
+    categories=KNOWN,
+    counting=COUNTING,
 )
 TODAY = date(2026, 11, 30)
 
@@ -51,7 +55,7 @@ def test_valid_event_becomes_a_settlement_event() -> None:
     assert result == SettlementEvent(
         bank_id="BANK1",
         event_id="EV-1",
-        category=Category.OFFSHORE,
+        categories=("offshore",),
         amount=Decimal("1250.50"),
         currency="USD",
         value_date=date(2026, 11, 2),
@@ -72,6 +76,15 @@ def test_valid_event_becomes_a_settlement_event() -> None:
         ({"event_id": ...}, "#/event_id"),
         ({"category": "retail"}, "#/category"),
         ({"category": ...}, "#/category"),
+        ({"category": ..., "categories": []}, "#/categories"),
+        ({"category": ..., "categories": "offshore"}, "#/categories"),
+        ({"category": ..., "categories": [*CODES, "offshore"]}, "#/categories"),
+        ({"category": ..., "categories": ["offshore", "cross_border_rmb", "retail"]}, "#/categories/2"),
+        ({"category": ..., "categories": ["offshore", "cross_border_rmb", "offshore"]}, "#/categories/2"),
+        ({"category": ..., "categories": ["offshore", 7]}, "#/categories/1"),
+        ({"categories": ["offshore"]}, "#/categories"),
+        # The catalogue's refuse rule: offshore business is never in CNY.
+        ({"currency": "CNY"}, "#/currency"),
         ({"amount": "0"}, "#/amount"),
         ({"amount": "0.00"}, "#/amount"),
         ({"amount": "-5"}, "#/amount"),
@@ -121,7 +134,7 @@ def test_amount_as_json_number_tells_to_send_a_string() -> None:
     [("1000000000000000", "CNY"), ("0.01", "CNY"), ("5", "JPY"), ("100.1", "EUR"), ("1000000000000000.00", "USD")],
 )
 def test_boundary_amounts_are_accepted(amount: str, currency: str) -> None:
-    result = validate_event(body(amount=amount, currency=currency), "B", RULES, TODAY)
+    result = validate_event(body(amount=amount, currency=currency, category="cross_border_rmb"), "B", RULES, TODAY)
     assert isinstance(result, SettlementEvent)
     assert result.amount == Decimal(amount)
 
@@ -171,3 +184,45 @@ def test_canonical_body_makes_trailing_zero_variants_the_same_event() -> None:
     assert isinstance(one, SettlementEvent)
     assert isinstance(two, SettlementEvent)
     assert one.body_hash() == two.body_hash()
+
+
+def test_categories_count_in_full_toward_each_and_are_a_sorted_set() -> None:
+    result = validate_event(
+        body(category=..., categories=["cross_border_rmb", "cross_border_ecommerce"], currency="CNY"), "B", RULES, TODAY
+    )
+    assert isinstance(result, SettlementEvent)
+    assert result.categories == ("cross_border_ecommerce", "cross_border_rmb")
+    same = validate_event(
+        body(category=..., categories=["cross_border_ecommerce", "cross_border_rmb"], currency="CNY"), "B", RULES, TODAY
+    )
+    assert isinstance(same, SettlementEvent)
+    assert same.body_hash() == result.body_hash()
+
+
+def test_category_is_a_one_element_categories_list() -> None:
+    single = validate_event(body(), "B", RULES, TODAY)
+    listed = validate_event(body(category=..., categories=["offshore"]), "B", RULES, TODAY)
+    assert isinstance(single, SettlementEvent)
+    assert single == listed
+
+
+def test_every_bad_entry_of_categories_has_its_own_pointer() -> None:
+    raw = body(category=..., categories=["offshore", "retail", "offshore", "corporate_account"])
+    assert errors_of(raw) == [
+        ("#/categories/1", "unknown category; one of " + ", ".join(sorted(CODES))),
+        ("#/categories/2", "duplicate category 'offshore'"),
+    ]
+
+
+def test_both_category_and_categories_is_one_error() -> None:
+    assert errors_of(body(categories=["offshore"])) == [
+        ("#/categories", "send either category or categories, not both")
+    ]
+
+
+def test_offshore_in_cny_is_refused_never_converted() -> None:
+    [(pointer, message)] = errors_of(body(currency="CNY"))
+    assert pointer == "#/currency"
+    assert "freely convertible" in message
+    # Offshore together with another category is refused the same way.
+    assert pointers(body(category=..., categories=["offshore", "cross_border_rmb"], currency="CNY")) == ["#/currency"]

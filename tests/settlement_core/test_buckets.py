@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -35,6 +36,7 @@ from settlement_core.buckets import (
     series_periods,
     totals_key,
 )
+from tests.plan_catalogue import PLAIN, RULES
 
 D, M, Y = Granularity.DAY, Granularity.MONTH, Granularity.YEAR
 PROCESSED = datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -264,7 +266,7 @@ def effect(amount: int, **changes: object) -> Effect:
         "offset": 10,
         "bank_id": "b1",
         "event_id": "e1",
-        "category": "offshore",
+        "categories": ("offshore",),
         "value_date": date(2020, 3, 4),
         "currency": "USD",
         "direction": "inbound",
@@ -278,7 +280,7 @@ def effect(amount: int, **changes: object) -> Effect:
 
 class TestIncrements:
     def test_one_effect_touches_every_bucket(self) -> None:
-        inc = increments_for([effect(12345)])
+        inc = increments_for([effect(12345)], PLAIN)
         assert inc.fields == {
             "c|offshore|USD|d|2020-03-04": 12345,
             "c|offshore|USD|m|2020-03": 12345,
@@ -290,8 +292,15 @@ class TestIncrements:
             "k|HK|offshore|USD|y|2020": 12345,
             "h|offshore|USD|2020030405": 12345,
             "n|offshore|y|2020": 1,
+            "c|*|USD|d|2020-03-04": 12345,
+            "c|*|USD|m|2020-03": 12345,
+            "c|*|USD|y|2020": 12345,
+            "b|b1|*|USD|d|2020-03-04": 12345,
+            "b|b1|*|USD|m|2020-03": 12345,
+            "b|b1|*|USD|y|2020": 12345,
+            "n|*|y|2020": 1,
         }
-        assert inc.seen == frozenset({"offshore|USD", "bank|b1"})
+        assert inc.seen == frozenset({"offshore|USD", "*|USD", "bank|b1"})
 
     def test_sums_per_field(self) -> None:
         inc = increments_for(
@@ -300,7 +309,8 @@ class TestIncrements:
                 effect(250, value_date=date(2020, 3, 5), event_id="e2"),
                 effect(7, value_date=date(2020, 4, 1), bank_id="b2", direction="outbound", country="SG", event_id="e3"),
                 effect(9, currency="EUR", event_id="e4"),
-            ]
+            ],
+            PLAIN,
         )
         f = inc.fields
         assert f["c|offshore|USD|y|2020"] == 357
@@ -314,26 +324,52 @@ class TestIncrements:
         assert f["k|SG|offshore|USD|y|2020"] == 7
         assert f["c|offshore|EUR|y|2020"] == 9
         assert f["n|offshore|y|2020"] == 4  # counts are per category, all currencies
-        assert inc.seen == frozenset({"offshore|USD", "offshore|EUR", "bank|b1", "bank|b2"})
+        assert inc.seen == frozenset({"offshore|USD", "offshore|EUR", "*|USD", "*|EUR", "bank|b1", "bank|b2"})
+
+    def test_an_event_counts_in_full_toward_each_category_and_once_in_distinct(self) -> None:
+        inc = increments_for([effect(10000, categories=("cross_border_rmb", "offshore"))], PLAIN)
+        f = inc.fields
+        assert f["c|offshore|USD|y|2020"] == f["c|cross_border_rmb|USD|y|2020"] == 10000
+        assert f["n|offshore|y|2020"] == f["n|cross_border_rmb|y|2020"] == 1
+        assert f["c|*|USD|y|2020"] == 10000
+        assert f["n|*|y|2020"] == 1
+        both = ("cross_border_rmb", "offshore")
+        reversed_ = increments_for(
+            [effect(10000, categories=both), effect(-10000, offset=11, event_id="r1", categories=both)], PLAIN
+        )
+        assert reversed_.fields == {}  # the reversal takes the amount off both and off the distinct volume
+
+    def test_rules_add_a_target_without_touching_the_distinct_volume(self) -> None:
+        ecommerce = effect(500, categories=("cross_border_ecommerce",), currency="CNY", country="SG")
+        plain = increments_for([ecommerce], PLAIN).fields
+        ruled = increments_for([ecommerce], RULES).fields
+        assert "c|cross_border_rmb|CNY|y|2020" not in plain
+        assert ruled["c|cross_border_rmb|CNY|y|2020"] == 500
+        assert ruled["c|cross_border_ecommerce|CNY|y|2020"] == 500
+        assert ruled["c|*|CNY|y|2020"] == plain["c|*|CNY|y|2020"] == 500
+        domestic = effect(500, categories=("cross_border_ecommerce",), currency="CNY", country="CN")
+        assert "c|cross_border_rmb|CNY|y|2020" not in increments_for([domestic], RULES).fields
+        dollars = effect(500, categories=("cross_border_ecommerce",), currency="USD", country="SG")
+        assert "c|cross_border_rmb|USD|y|2020" not in increments_for([dollars], RULES).fields
 
     def test_reversal_subtracts_amount_and_count(self) -> None:
-        inc = increments_for([effect(100), effect(30, event_id="e2"), effect(-100, event_id="r1", offset=11)])
+        inc = increments_for([effect(100), effect(30, event_id="e2"), effect(-100, event_id="r1", offset=11)], PLAIN)
         assert inc.fields["c|offshore|USD|y|2020"] == 30
         assert inc.fields["n|offshore|y|2020"] == 1
-        alone = increments_for([effect(-100)])
+        alone = increments_for([effect(-100)], PLAIN)
         assert alone.fields["c|offshore|USD|d|2020-03-04"] == -100
         assert alone.fields["n|offshore|y|2020"] == -1
 
     def test_fields_that_net_to_zero_are_dropped(self) -> None:
-        inc = increments_for([effect(100), effect(-100, offset=11)])
+        inc = increments_for([effect(100), effect(-100, offset=11)], PLAIN)
         assert inc.fields == {}
-        assert inc.seen == frozenset({"offshore|USD", "bank|b1"})
+        assert inc.seen == frozenset({"offshore|USD", "*|USD", "bank|b1"})
 
     def test_zero_effect_counts_nothing(self) -> None:
-        assert increments_for([effect(0)]).fields == {}
+        assert increments_for([effect(0)], PLAIN).fields == {}
 
     def test_empty_batch(self) -> None:
-        inc = increments_for([])
+        inc = increments_for([], PLAIN)
         assert inc.fields == {}
         assert inc.seen == frozenset()
 
@@ -348,7 +384,7 @@ class TestIncrements:
             )
             for i in range(500)
         ]
-        inc = increments_for(e for e in effects)
+        inc = increments_for((e for e in effects), PLAIN)
         for year in (2019, 2020):
             total = sum(e.amount_minor for e in effects if e.value_date.year == year)
             count = sum(1 if e.amount_minor > 0 else -1 for e in effects if e.value_date.year == year)
@@ -357,21 +393,34 @@ class TestIncrements:
             months = sum(v for k, v in inc.fields.items() if k.startswith(f"c|offshore|USD|m|{year}-"))
             days = sum(v for k, v in inc.fields.items() if k.startswith(f"c|offshore|USD|d|{year}-"))
             assert months == days == total
-        banks = sum(v for k, v in inc.fields.items() if k.startswith("b|") and "|y|" in k)
+        banks = sum(v for k, v in inc.fields.items() if k.startswith("b|") and "|y|" in k and "|*|" not in k)
         assert banks == sum(e.amount_minor for e in effects)
+        distinct = sum(v for k, v in inc.fields.items() if k.startswith("b|") and "|*|USD|y|" in k)
+        assert distinct == sum(e.amount_minor for e in effects)
         assert all(type(v) is int for v in inc.fields.values())
 
     def test_fields_are_unambiguous(self) -> None:
         # Every field splits back into its parts on "|" (ids cannot contain "|").
-        inc = increments_for([effect(5)])
+        inc = increments_for([effect(5)], PLAIN)
         for name in inc.fields:
             kind = name.split("|", 1)[0]
             assert {"c": 5, "b": 6, "r": 6, "k": 6, "h": 4, "n": 4}[kind] == len(name.split("|"))
 
 
-def reference_increments(effects: list[Effect]) -> tuple[dict[str, int], frozenset[str]]:
+def seed_rule_categories(e: Effect) -> tuple[str, ...]:
+    """The shipped catalogue's one enabled add rule, written out independently: RMB
+    e-commerce and cash-pool flows with a foreign counterparty are cross-border RMB too."""
+    triggers = {"cross_border_ecommerce", "mnc_headquarters"} & set(e.categories)
+    extra = {"cross_border_rmb"} if triggers and e.currency == "CNY" and e.country != "CN" else set()
+    return tuple(sorted(set(e.categories) | extra))
+
+
+def reference_increments(
+    effects: list[Effect], counts_toward: Callable[[Effect], tuple[str, ...]] = lambda e: e.categories
+) -> tuple[dict[str, int], frozenset[str]]:
     """Independent, straightforward computation: every field of every effect built with the
-    public field-name functions (the reader's functions), summed one effect at a time."""
+    public field-name functions (the reader's functions), summed one effect at a time and one
+    category at a time, plus the DISTINCT fields once per effect."""
     fields: dict[str, int] = {}
 
     def add(name: str, amount: int) -> None:
@@ -379,21 +428,26 @@ def reference_increments(effects: list[Effect]) -> tuple[dict[str, int], frozens
 
     seen: set[str] = set()
     for e in effects:
-        for period in (
+        periods = (
             Period(D, e.value_date),
             Period(M, date(e.value_date.year, e.value_date.month, 1)),
             Period(Y, date(e.value_date.year, 1, 1)),
-        ):
-            add(category_field(e.category, e.currency, period), e.amount_minor)
-            add(bank_field(e.bank_id, e.category, e.currency, period), e.amount_minor)
-        add(direction_field(e.direction, e.category, e.currency, e.value_date.year), e.amount_minor)
-        add(country_field(e.country, e.category, e.currency, e.value_date.year), e.amount_minor)
-        add(hour_field(e.category, e.currency, e.processed_at), e.amount_minor)
-        if e.amount_minor > 0:
-            add(count_field(e.category, e.value_date.year), 1)
-        elif e.amount_minor < 0:
-            add(count_field(e.category, e.value_date.year), -1)
-        seen.add(seen_member(e.category, e.currency))
+        )
+        sign = 1 if e.amount_minor > 0 else -1 if e.amount_minor < 0 else 0
+        for category in counts_toward(e):
+            for period in periods:
+                add(category_field(category, e.currency, period), e.amount_minor)
+                add(bank_field(e.bank_id, category, e.currency, period), e.amount_minor)
+            add(direction_field(e.direction, category, e.currency, e.value_date.year), e.amount_minor)
+            add(country_field(e.country, category, e.currency, e.value_date.year), e.amount_minor)
+            add(hour_field(category, e.currency, e.processed_at), e.amount_minor)
+            add(count_field(category, e.value_date.year), sign)
+            seen.add(seen_member(category, e.currency))
+        for period in periods:
+            add(category_field("*", e.currency, period), e.amount_minor)
+            add(bank_field(e.bank_id, "*", e.currency, period), e.amount_minor)
+        add(count_field("*", e.value_date.year), sign)
+        seen.add(seen_member("*", e.currency))
         seen.add(bank_member(e.bank_id))
     return {k: v for k, v in fields.items() if v != 0}, frozenset(seen)
 
@@ -444,7 +498,7 @@ def random_effects(rng: random.Random, n: int) -> list[Effect]:
                 offset=i,
                 event_id=f"e{i}",
                 bank_id=rng.choice(["b1", "b2", "bank.x-3"]),
-                category=rng.choice(categories),
+                categories=tuple(sorted(rng.sample(categories, rng.choice([1, 1, 1, 2, 3, 6])))),
                 currency=rng.choice(currencies),
                 value_date=day,
                 direction=rng.choice(["inbound", "outbound"]),
@@ -469,7 +523,7 @@ class TestIncrementsAgainstReference:
                         offset=size + j,
                         event_id=f"r{j}",
                         bank_id=e.bank_id,
-                        category=e.category,
+                        categories=e.categories,
                         currency=e.currency,
                         value_date=e.value_date,
                         direction=e.direction,
@@ -479,7 +533,12 @@ class TestIncrementsAgainstReference:
                     for j, e in enumerate(effects[: size // 2])
                 ]
             expected_fields, expected_seen = reference_increments(effects)
-            inc = increments_for(iter(effects))
+            inc = increments_for(iter(effects), PLAIN)
             assert inc.fields == expected_fields
             assert inc.seen == expected_seen
+            # With the shipped rules: derived categories counted in full, DISTINCT unchanged.
+            ruled_fields, ruled_seen = reference_increments(effects, seed_rule_categories)
+            ruled = increments_for(iter(effects), RULES)
+            assert ruled.fields == ruled_fields
+            assert ruled.seen == ruled_seen
             assert all(type(v) is int and v != 0 for v in inc.fields.values())

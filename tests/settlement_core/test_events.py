@@ -14,7 +14,7 @@ from uuid import UUID
 
 import pytest
 
-from settlement_core.categories import CATEGORY_CODES, Category, Direction
+from settlement_core.categories import Direction
 from settlement_core.events import (
     SCHEMA_VERSION,
     Envelope,
@@ -25,6 +25,7 @@ from settlement_core.events import (
     encode_many,
 )
 from settlement_core.money import MINOR_UNITS, AmountError
+from tests.plan_catalogue import CODES, KNOWN
 
 UETR = UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d")
 RECEIVED = datetime(2020, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -34,7 +35,7 @@ def make_event(**changes: Any) -> SettlementEvent:
     base = SettlementEvent(
         bank_id="bank-01",
         event_id="EV:2020.03_04-0001",
-        category=Category.CROSS_BORDER_RMB,
+        categories=("cross_border_rmb",),
         amount=Decimal("1234.56"),
         currency="CNY",
         value_date=date(2020, 3, 4),
@@ -72,13 +73,15 @@ class TestRoundTrip:
             make_event(reverses="EV-0000", direction=Direction.OUTBOUND),
             make_event(currency="JPY", amount=Decimal(1000)),
             make_event(currency="KWD", amount=Decimal("0.001")),
-            make_event(currency="USD", amount=Decimal("600000000000.00"), category=Category.OFFSHORE),
-            *[make_event(category=c) for c in Category],
+            make_event(currency="USD", amount=Decimal("600000000000.00"), categories=("offshore",)),
+            *[make_event(categories=(c,)) for c in CODES],
+            make_event(categories=("cross_border_ecommerce", "cross_border_rmb")),
+            make_event(categories=tuple(sorted(CODES))),
         ],
     )
     def test_decode_inverts_encode(self, event: SettlementEvent) -> None:
         envelope = Envelope(event, RECEIVED)
-        decoded = decode(encode(envelope))
+        decoded = decode(encode(envelope), KNOWN)
         assert decoded == envelope
         assert decoded.event.body_hash() == event.body_hash()
         assert type(decoded.event.amount) is Decimal
@@ -105,7 +108,7 @@ class TestRoundTrip:
 
     def test_received_at_keeps_its_offset(self) -> None:
         at = datetime(2020, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))
-        decoded = decode(encode(Envelope(make_event(), at)))
+        decoded = decode(encode(Envelope(make_event(), at)), KNOWN)
         assert decoded.received_at == at
         assert decoded.received_at.utcoffset() == timedelta(hours=8)
 
@@ -160,7 +163,8 @@ class TestBodyHash:
         "changes",
         [
             {"event_id": "EV-2"},
-            {"category": Category.OFFSHORE},
+            {"categories": ("offshore",)},
+            {"categories": ("cross_border_rmb", "offshore")},
             {"amount": Decimal("1234.57")},
             {"currency": "HKD"},
             {"value_date": date(2020, 3, 5)},
@@ -187,7 +191,7 @@ def random_event(rng: random.Random) -> SettlementEvent:
     return SettlementEvent(
         bank_id=rng.choice(["b", "bank-01", "BANK.X_9"]),
         event_id="".join(rng.choices(event_chars, k=rng.randint(1, 64))),
-        category=rng.choice(list(Category)),
+        categories=tuple(sorted(rng.sample(CODES, rng.randint(1, len(CODES))))),
         # Several textual forms of the same amount (trailing zeros, exponent form).
         amount=rng.choice(
             [
@@ -235,7 +239,7 @@ class TestHandBuiltJsonMatchesJsonDumps:
             assert encode(envelope) == self.reference_payload(envelope)
             [(payload, digest)] = encode_many([event], received)
             assert (payload, digest) == (encode(envelope), event.body_hash())
-            assert decode(payload) == Envelope(
+            assert decode(payload, KNOWN) == Envelope(
                 dataclasses.replace(event, amount=Decimal(json.loads(payload)["amount"])), received
             )
 
@@ -254,7 +258,7 @@ class TestHandBuiltJsonMatchesJsonDumps:
 
 def reason_of(message: bytes | None) -> str:
     with pytest.raises(InvalidEvent) as info:
-        decode(message)
+        decode(message, KNOWN)
     assert str(info.value).startswith(info.value.reason + ": ")
     assert info.value.detail
     return info.value.reason
@@ -306,7 +310,7 @@ class TestDecodeSchema:
 
     @pytest.mark.parametrize("field", ["reverses", "uetr"])
     def test_optional_fields_may_be_absent(self, field: str) -> None:
-        envelope = decode(raw(payload(**{field: _DELETE})))
+        envelope = decode(raw(payload(**{field: _DELETE})), KNOWN)
         assert getattr(envelope.event, field) is None
 
     @pytest.mark.parametrize(
@@ -337,6 +341,11 @@ class TestDecodeSchema:
             ("category", "CROSS_BORDER_RMB"),
             ("category", 1),
             ("category", None),
+            ("categories", []),
+            ("categories", "offshore"),
+            ("categories", ["offshore", "offshore"]),
+            ("categories", ["offshore", "retail"]),
+            ("categories", [*CODES, "offshore"]),
             ("currency", "XYZ"),
             ("currency", "cny"),
             ("currency", "CNY "),
@@ -391,24 +400,48 @@ class TestDecodeSchema:
     def test_amount_with_too_many_decimals_for_jpy(self) -> None:
         data = payload(currency="JPY", amount="1000.00")
         assert reason_of(raw(data)) == "schema"
-        assert decode(raw(payload(currency="JPY", amount="1000"))).event.amount == 1000
+        assert decode(raw(payload(currency="JPY", amount="1000")), KNOWN).event.amount == 1000
 
     def test_non_canonical_but_exact_amount_is_accepted(self) -> None:
         # "10" CNY is the same money as "10.00": decoded equal, same body hash.
-        envelope = decode(raw(payload(amount="10")))
+        envelope = decode(raw(payload(amount="10")), KNOWN)
         assert envelope.event.amount == Decimal("10.00")
         assert envelope.event.body_hash() == make_event(amount=Decimal("10.00")).body_hash()
 
     def test_decoded_values_are_typed(self) -> None:
-        event = decode(raw(payload())).event
-        assert event.category is Category.CROSS_BORDER_RMB
+        event = decode(raw(payload()), KNOWN).event
+        assert event.categories == ("cross_border_rmb",)
         assert event.direction is Direction.INBOUND
         assert event.uetr == UETR
         assert event.value_date == date(2020, 3, 4)
 
     def test_every_category_code_decodes(self) -> None:
-        for code in CATEGORY_CODES:
-            assert decode(raw(payload(category=code))).event.category.value == code
+        for code in CODES:
+            assert decode(raw(payload(category=code)), KNOWN).event.categories == (code,)
+
+    def test_categories_decode_sorted_and_category_means_a_one_element_list(self) -> None:
+        several = payload(categories=["offshore", "cross_border_rmb"], category=_DELETE)
+        assert decode(raw(several), KNOWN).event.categories == ("cross_border_rmb", "offshore")
+        single = payload(categories=["offshore"], category=_DELETE)
+        assert decode(raw(single), KNOWN).event == decode(raw(payload(category="offshore")), KNOWN).event
+
+    def test_both_category_and_categories_is_a_schema_error(self) -> None:
+        assert reason_of(raw(payload(categories=["offshore"]))) == "schema"
+
+    def test_a_code_outside_the_catalogue_is_a_schema_error(self) -> None:
+        with pytest.raises(InvalidEvent) as caught:
+            decode(raw(payload()), frozenset({"offshore"}))
+        assert caught.value.reason == "schema"
+
+    def test_one_category_keeps_the_single_category_wire_form_and_hash(self) -> None:
+        # Hashes of events recorded before multi-category events existed stay valid.
+        one = make_event(categories=("offshore",))
+        assert json.loads(encode(Envelope(one, RECEIVED)))["category"] == "offshore"
+        assert '"category":"offshore"' in one.canonical_fields()
+        two = make_event(categories=("cross_border_rmb", "offshore"))
+        data = json.loads(encode(Envelope(two, RECEIVED)))
+        assert data["categories"] == ["cross_border_rmb", "offshore"]
+        assert "category" not in data
 
     def test_invalid_event_is_a_value_error_with_reason_and_detail(self) -> None:
         error = InvalidEvent("schema", "bad x")

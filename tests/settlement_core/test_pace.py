@@ -7,7 +7,6 @@ from decimal import Decimal, localcontext
 
 import pytest
 
-from settlement_core.categories import Category
 from settlement_core.pace import (
     RATIO_QUANTUM,
     Progress,
@@ -25,7 +24,8 @@ def target(
     amount: int = 600_000_000_000, start: date = date(2020, 1, 1), end: date = date(2020, 12, 31), currency: str = "USD"
 ) -> Target:
     return Target(
-        Category.OFFSHORE,
+        "offshore",
+        "2020",
         "离岸金融结算",
         "Offshore",
         amount,
@@ -141,12 +141,17 @@ class TestProgress:
         assert result.expected_ratio == 1
         assert result.pace == Decimal("0.750000")
         assert result.projected_total == Decimal("450000000000.00")  # the final figure
-        assert result.status is Status.BEHIND
+        assert result.status is Status.MISSED
 
-    def test_a_closed_window_short_of_the_target_is_behind_even_above_the_pace(self) -> None:
+    def test_a_closed_window_short_of_the_target_is_missed_even_above_the_pace(self) -> None:
         settled = Decimal(580_000_000_000)  # 96.7% of the target, pace 0.967 >= 0.9
         assert progress(T2020, settled, date(2020, 12, 31), PACE).status is Status.ON_TRACK
-        assert progress(T2020, settled, date(2021, 1, 1), PACE).status is Status.BEHIND
+        assert progress(T2020, settled, date(2021, 1, 1), PACE).status is Status.MISSED
+
+    @pytest.mark.parametrize("settled", [Decimal(0), Decimal(-5), Decimal("599999999999.99"), Decimal(6 * 10**11)])
+    def test_a_closed_window_is_achieved_or_missed_never_behind_or_on_track(self, settled: Decimal) -> None:
+        status = progress(T2020, settled, date(2021, 1, 5), PACE).status
+        assert status is (Status.ACHIEVED if settled >= 6 * 10**11 else Status.MISSED)
 
     @pytest.mark.parametrize(
         ("settled", "status"),

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from settlement_core.categories import Category
 from settlement_core.fx import FxTable, load_fx_csv
 from settlement_core.money import to_minor
-from settlement_core.targets import PLAN_UNIT_LABEL, Target, load_targets
+from settlement_core.targets import PLAN_UNIT_LABEL, ReferenceKind, Target, load_catalogue, load_targets
+from tests.plan_catalogue import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_FILE = ROOT / "seeds" / "targets.yaml"
@@ -63,9 +63,9 @@ def settlement_part(plan: str) -> str:
 # ---------------------------------------------------------------- targets.yaml vs the plan
 
 
-@pytest.mark.parametrize("code", [c.value for c in Category])
+@pytest.mark.parametrize("code", CODES)
 def test_source_is_quoted_verbatim_from_part_1(targets: tuple[Target, ...], settlement_part: str, code: str) -> None:
-    target = next(t for t in targets if t.code.value == code)
+    target = next(t for t in targets if t.code == code)
     assert squash(target.source) in settlement_part
     # The quote is the closing sentence of the paragraph the target is named after.
     paragraph = settlement_part.split(squash(target.name_zh) + "。", 1)[1]
@@ -86,9 +86,9 @@ def test_windows_are_the_calendar_year_2020_per_note_1(targets: tuple[Target, ..
         assert "到2020年" in squash(target.source)
 
 
-@pytest.mark.parametrize("code", [c.value for c in Category])
+@pytest.mark.parametrize("code", CODES)
 def test_display_times_unit_equals_amount(targets: tuple[Target, ...], code: str) -> None:
-    target = next(t for t in targets if t.code.value == code)
+    target = next(t for t in targets if t.code == code)
     match = DISPLAY.fullmatch(target.display)
     assert match, target.display
     assert int(match["number"]) * UNITS[match["unit"]] == target.amount
@@ -98,6 +98,20 @@ def test_display_times_unit_equals_amount(targets: tuple[Target, ...], code: str
     assert re.findall(r"[0-9]+(?:万亿|亿)(?:元|美元)", squash(target.source)) == [target.display]
     # The amount is whole currency units and maps exactly to minor units.
     assert to_minor(Decimal(target.amount), target.currency) == target.amount * 100
+
+
+def test_baselines_are_the_plans_own_figures_quoted_verbatim(plan: str) -> None:
+    # 第一章: the 12th five-year period's figures (not targets), each shown as the plan says it.
+    baselines = [r for r in load_catalogue(TARGETS_FILE).references if r.kind is ReferenceKind.BASELINE]
+    assert {(r.code, r.display) for r in baselines} == {("offshore", "3687亿美元"), ("cross_border_rmb", "5000亿元")}
+    for ref in baselines:
+        quote = squash(ref.source).split("（")[0]
+        assert quote in squash(plan)
+        assert ref.display in quote
+        match = DISPLAY.fullmatch(ref.display)
+        assert match
+        assert int(match["number"]) * UNITS[match["unit"]] == ref.amount
+        assert CURRENCY_OF_LABEL[match["label"]] == ref.currency
 
 
 def test_unit_table() -> None:

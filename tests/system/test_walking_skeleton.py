@@ -97,5 +97,5 @@ def test_posted_events_reach_progress_and_metrics(stack: dict[str, Any]) -> None
         assert session.scalar(select(func.count()).select_from(LedgerEvent)) == 4
 
     metrics = httpx.get(f"{api}/metrics", timeout=10).text
-    assert 'settlement_settled_cny{target="cross_border_rmb"} 3.5000005e+06' in metrics
-    assert 'settlement_settled_usd{target="offshore"} 300000.0' in metrics
+    assert 'settlement_settled_cny{period="2020",target="cross_border_rmb"} 3.5000005e+06' in metrics
+    assert 'settlement_settled_usd{period="2020",target="offshore"} 300000.0' in metrics

@@ -5,12 +5,13 @@ Pure: no I/O. An invalid message is never retried; it goes to the DLQ with a rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from settlement_core.events import Envelope, InvalidEvent, decode
 from settlement_core.money import AmountError, to_minor
+from settlement_core.vocabulary import DlqReason
 
 # ledger_effects.amount_minor is a PostgreSQL bigint and Redis HINCRBY is 64-bit signed.
 _MAX_MINOR = 2**63 - 1
@@ -57,27 +58,28 @@ class Invalid:
     offset: int
     key: bytes | None
     raw: bytes | None
-    reason: str
+    reason: DlqReason
     detail: str
 
 
-def classify(record: Record) -> Valid | Invalid:
+def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:
+    """`categories`: the catalogue's codes (an event naming another is invalid)."""
     try:
-        envelope = decode(record.value)
+        envelope = decode(record.value, categories)
         # decode() canonicalises the amount to the currency's scale for body_hash; an
         # amount with sub-minor digits would be rounded there, so reject it here instead.
         amount_minor = to_minor(envelope.event.amount, envelope.event.currency)
     except InvalidEvent as exc:
         return Invalid(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
     except AmountError as exc:
-        return Invalid(record.partition, record.offset, record.key, record.value, "schema", str(exc)[:500])
+        return Invalid(record.partition, record.offset, record.key, record.value, DlqReason.SCHEMA, str(exc)[:500])
     if amount_minor > _MAX_MINOR:
         return Invalid(
             record.partition,
             record.offset,
             record.key,
             record.value,
-            "schema",
+            DlqReason.SCHEMA,
             "amount exceeds the 64-bit minor-unit range",
         )
     assert record.value is not None  # decode() rejects tombstones
@@ -86,11 +88,11 @@ def classify(record: Record) -> Valid | Invalid:
     )
 
 
-def split(records: Iterable[Record]) -> tuple[list[Valid], list[Invalid]]:
+def split(records: Iterable[Record], categories: Collection[str]) -> tuple[list[Valid], list[Invalid]]:
     valid: list[Valid] = []
     invalid: list[Invalid] = []
     for record in records:
-        item = classify(record)
+        item = classify(record, categories)
         if isinstance(item, Valid):
             valid.append(item)
         else:

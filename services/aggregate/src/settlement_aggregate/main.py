@@ -40,6 +40,7 @@ from settlement_core.buckets import Effect
 from settlement_core.kafka_io import KafkaUnavailable
 from settlement_core.logs import configure_logging
 from settlement_core.redis_io import RedisUnavailable, sync_client
+from settlement_core.targets import load_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,10 @@ class Aggregator:
         dlq: DlqProducer,
         readiness: Readiness,
         fault: FaultHook,
+        codes: frozenset[str],
     ) -> None:
         self._settings = settings
+        self._codes = codes  # the catalogue's category codes (others are invalid events)
         self._consumer = consumer
         self._tracker = tracker
         self._ledger = ledger
@@ -151,7 +154,7 @@ class Aggregator:
     # -- one batch -----------------------------------------------------------------------
     def _process(self, records: list[Record]) -> None:
         started = time.perf_counter()
-        valid, invalid = split(records)
+        valid, invalid = split(records, self._codes)
         decoded = time.perf_counter()
         last_offsets: dict[int, int] = {}
         for r in records:
@@ -320,6 +323,7 @@ def main() -> None:
     settings = AggregateSettings()
     configure_logging(settings.log_level)
     fault = FaultHook.parse(settings.aggregate_fault)
+    catalogue = load_catalogue(settings.targets_file)  # a bad catalogue stops start-up here
     readiness = Readiness()
     metrics.READY.set(0)
     server = serve(settings.aggregate_host, settings.aggregate_port, readiness)
@@ -328,10 +332,10 @@ def main() -> None:
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=2, pool_pre_ping=True, pool_recycle=1800)
     client = sync_client(settings.redis_url, timeout_s=30.0)
     ledger = LedgerRepository(engine, settings.consumer_group, settings.events_topic)
-    projection = Projection(client, ledger, settings.aggregate_replay_chunk)
+    projection = Projection(client, ledger, settings.aggregate_replay_chunk, catalogue.rules)
     dlq = DlqProducer(settings.kafka_bootstrap, settings.dlq_topic, settings.events_topic)
     consumer, tracker = _connect(settings, readiness)
-    aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault)
+    aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault, catalogue.codes)
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
     _tune_gc()

@@ -7,6 +7,9 @@ existing rows, signed effects, DLQ entries and metric counts. The repository wri
 plan in one transaction; nothing here touches I/O, so every rule is unit-testable.
 
 Rules (docs/aggregator.md):
+Categories do not change these rules: a (bank_id, event_id) is one row and one effect
+whatever the number of its categories; the projection fans the effect out to each target.
+
 - the first copy of (bank_id, event_id) wins; a later copy with the same body_hash is a
   duplicate, with a different one a `conflicting_duplicate` for the DLQ;
 - an original is counted: effect +amount at its offset;
@@ -29,11 +32,10 @@ from settlement_aggregate.decode import Invalid, Valid
 from settlement_aggregate.reversals import Claim, Verdict, match
 from settlement_aggregate.rows import Key, LedgerRow, Status
 from settlement_core.buckets import Effect
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import DIRECTION_BY_VALUE
 from settlement_core.events import Envelope, SettlementEvent, encode
 from settlement_core.money import to_minor
-
-CONFLICTING_DUPLICATE = "conflicting_duplicate"
+from settlement_core.vocabulary import DlqReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,7 @@ class DlqEntry:
     offset: int
     key: bytes | None
     raw: bytes | None
-    reason: str
+    reason: DlqReason
     detail: str
     bank_id: str | None = None
     event_id: str | None = None
@@ -55,7 +57,8 @@ class BatchPlan:
     effects: tuple[Effect, ...]
     dlq: tuple[DlqEntry, ...]
     duplicates: int = 0
-    counted: Mapping[str, int] = field(default_factory=dict)  # category -> originals counted
+    # declared category -> originals counted (an event with two categories counts in both)
+    counted: Mapping[str, int] = field(default_factory=dict)
     reversals_applied: int = 0
     reversals_pending: int = 0
 
@@ -89,7 +92,7 @@ def _row(item: Valid, status: Status) -> LedgerRow:
         bank_id=event.bank_id,
         event_id=event.event_id,
         body_hash=item.body_hash,
-        category=str(event.category),
+        categories=event.categories,
         amount=event.amount,
         currency=event.currency,
         value_date=event.value_date,
@@ -114,7 +117,7 @@ def _effect(
         offset=offset,
         bank_id=original.bank_id,
         event_id=event_id,
-        category=original.category,
+        categories=original.categories,
         value_date=original.value_date,
         currency=original.currency,
         direction=original.direction,
@@ -129,11 +132,11 @@ def reencode(row: LedgerRow) -> bytes:
     event = SettlementEvent(
         bank_id=row.bank_id,
         event_id=row.event_id,
-        category=Category(row.category),
+        categories=row.categories,
         amount=row.amount,
         currency=row.currency,
         value_date=row.value_date,
-        direction=Direction(row.direction),
+        direction=DIRECTION_BY_VALUE[row.direction],
         counterparty_country=row.country,
         reverses=row.reverses,
         uetr=row.uetr,
@@ -172,7 +175,7 @@ class _Planner:
         self.rows[key] = row
         self.new_keys.append(key)
 
-    def reject(self, item: Valid, reason: str, detail: str) -> None:
+    def reject(self, item: Valid, reason: DlqReason, detail: str) -> None:
         event = item.envelope.event
         self.dlq.append(
             DlqEntry(item.partition, item.offset, item.key, item.raw, reason, detail, event.bank_id, event.event_id)
@@ -191,7 +194,7 @@ class _Planner:
             else:
                 self.reject(
                     item,
-                    CONFLICTING_DUPLICATE,
+                    DlqReason.CONFLICTING_DUPLICATE,
                     f"{event.event_id} already recorded at {existing.partition}/{existing.offset} with another body",
                 )
             return
@@ -204,7 +207,8 @@ class _Planner:
         row = _row(item, Status.COUNTED)
         self.add(key, row)
         self.effects.append(_effect(row, item.amount_minor, item.partition, item.offset, row.event_id, self.now))
-        self.counted[row.category] += 1
+        for category in row.categories:
+            self.counted[category] += 1
         waiting = self.active.get(key)
         if waiting is None:
             return
@@ -234,7 +238,7 @@ class _Planner:
                 reversal.offset,
                 None,
                 reencode(reversal),
-                decision.verdict.value,
+                decision.verdict.reason,
                 decision.detail,
                 reversal.bank_id,
                 reversal.event_id,
@@ -244,7 +248,7 @@ class _Planner:
     def reversal(self, item: Valid, key: Key, reverses: str) -> None:
         event = item.envelope.event
         if reverses == event.event_id:
-            self.reject(item, Verdict.MISMATCH.value, "an event cannot reverse itself")
+            self.reject(item, DlqReason.REVERSAL_MISMATCH, "an event cannot reverse itself")
             return
         target_key = (event.bank_id, reverses)
         target = self.rows.get(target_key)
@@ -252,7 +256,7 @@ class _Planner:
             if target_key in self.active:
                 self.reject(
                     item,
-                    Verdict.ALREADY_REVERSED.value,
+                    DlqReason.ALREADY_REVERSED,
                     f"{reverses} already has pending reversal {self.active[target_key]}",
                 )
                 return
@@ -266,7 +270,7 @@ class _Planner:
             already_reversed_by=self.active.get(target_key),
         )
         if decision.verdict is not Verdict.APPLY:
-            self.reject(item, decision.verdict.value, decision.detail)
+            self.reject(item, decision.verdict.reason, decision.detail)
             return
         self.add(key, _row(item, Status.REVERSAL_APPLIED))
         self.set_status(target_key, Status.REVERSED)

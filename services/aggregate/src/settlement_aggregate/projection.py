@@ -30,6 +30,7 @@ from settlement_core.buckets import (
     totals_key,
 )
 from settlement_core.redis_io import translate_errors
+from settlement_core.rules import CountingRules
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ class ApplyOutcome:
 
 
 class Projection:
-    def __init__(self, client: redis.Redis, source: EffectSource, replay_chunk: int) -> None:
+    def __init__(self, client: redis.Redis, source: EffectSource, replay_chunk: int, rules: CountingRules) -> None:
+        """`rules`: the catalogue's counting rules, the same ones `settlementctl rebuild` uses."""
+        self._rules = rules
         self._redis = client
         self._source = source
         self._chunk = replay_chunk
@@ -109,7 +112,7 @@ class Projection:
 
     def apply(self, partition: int, prev_fence: int, new_fence: int, effects: list[Effect]) -> ApplyOutcome:
         """Apply one committed batch (effects with prev_fence < offset <= new_fence)."""
-        ok, current = self._cas(partition, prev_fence, new_fence, increments_for(effects))
+        ok, current = self._cas(partition, prev_fence, new_fence, increments_for(effects, self._rules))
         if ok:
             return ApplyOutcome(partition, new_fence, 0)
         return self.catch_up(partition, new_fence, current)
@@ -125,7 +128,7 @@ class Projection:
             )
         while current < upto:
             effects, bound = self._source.effects_chunk(partition, current, upto, self._chunk)
-            ok, found = self._cas(partition, current, bound, increments_for(effects))
+            ok, found = self._cas(partition, current, bound, increments_for(effects, self._rules))
             if ok:
                 current = bound
                 replayed += len(effects)

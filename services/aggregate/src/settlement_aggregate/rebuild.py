@@ -12,6 +12,9 @@ afterwards and replays from the ledger (projection.py).
 reconcile: per partition, read the fence and hash atomically (MULTI), recompute the
 ledger's totals up to that same fence, and compare every field. A fence behind the ledger
 is lag (the aggregator is catching up), not drift; a fence ahead of it is drift.
+
+Both count with the catalogue's rules (settlement_core.rules) over the effects' declared
+categories, so a rebuild after a rule change applies the new rules to the whole history.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from settlement_core.buckets import (
     totals_key,
 )
 from settlement_core.redis_io import translate_errors
+from settlement_core.rules import CountingRules
 
 _WRITE_CHUNK = 5000
 
@@ -120,7 +124,9 @@ def _redis_partitions(client: redis.Redis) -> set[int]:
     return {int(str(m)) for m in members}
 
 
-def _ledger_totals(conn: Connection, partition: int, upto: int) -> tuple[dict[str, int], frozenset[str], int]:
+def _ledger_totals(
+    conn: Connection, partition: int, upto: int, rules: CountingRules
+) -> tuple[dict[str, int], frozenset[str], int]:
     count = 0
 
     def counted() -> Iterator[Any]:
@@ -129,11 +135,11 @@ def _ledger_totals(conn: Connection, partition: int, upto: int) -> tuple[dict[st
             count += 1
             yield effect
 
-    inc = increments_for(counted())
+    inc = increments_for(counted(), rules)
     return inc.fields, inc.seen, count
 
 
-def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str) -> list[RebuildResult]:
+def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str, rules: CountingRules) -> list[RebuildResult]:
     results: list[RebuildResult] = []
     swap: Any = client.register_script(SWAP_LUA)
     with _snapshot(engine) as conn:
@@ -141,7 +147,7 @@ def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str) -> list
     for partition in sorted(set(positions) | _redis_partitions(client)):
         with _snapshot(engine) as conn:
             fence = ledger_positions(conn, group, topic).get(partition, 0) - 1
-            fields, seen, count = _ledger_totals(conn, partition, fence)
+            fields, seen, count = _ledger_totals(conn, partition, fence, rules)
         tmp_t, tmp_seen = _tmp_totals_key(partition), _tmp_seen_key(partition)
         with translate_errors():
             client.delete(tmp_t, tmp_seen)
@@ -182,7 +188,9 @@ def compare(partition: int, redis_fields: Mapping[str, int], ledger_fields: Mapp
     return tuple(drift)
 
 
-def reconcile(engine: Engine, client: redis.Redis, group: str, topic: str) -> list[PartitionCheck]:
+def reconcile(
+    engine: Engine, client: redis.Redis, group: str, topic: str, rules: CountingRules
+) -> list[PartitionCheck]:
     checks: list[PartitionCheck] = []
     with _snapshot(engine) as conn:
         positions = ledger_positions(conn, group, topic)
@@ -191,7 +199,7 @@ def reconcile(engine: Engine, client: redis.Redis, group: str, topic: str) -> li
         with _snapshot(engine) as conn:
             ledger_fence = ledger_positions(conn, group, topic).get(partition, 0) - 1
             # Compare at Redis's own fence: effects up to it are committed and immutable.
-            fields, _, _ = _ledger_totals(conn, partition, min(redis_fence, ledger_fence))
+            fields, _, _ = _ledger_totals(conn, partition, min(redis_fence, ledger_fence), rules)
         drift = compare(partition, redis_fields, fields)
         if redis_fence > ledger_fence:
             drift = (Drift(partition, "<fence>", redis_fence, ledger_fence), *drift)

@@ -12,12 +12,19 @@ from decimal import Decimal
 from enum import StrEnum
 
 from settlement_aggregate.rows import LedgerRow, Status
+from settlement_core.vocabulary import DlqReason
 
 
 class Verdict(StrEnum):
+    """A rejection's value is the DLQ reason it is recorded under."""
+
     APPLY = "apply"
-    MISMATCH = "reversal_mismatch"
-    ALREADY_REVERSED = "already_reversed"
+    MISMATCH = DlqReason.REVERSAL_MISMATCH.value
+    ALREADY_REVERSED = DlqReason.ALREADY_REVERSED.value
+
+    @property
+    def reason(self) -> DlqReason:
+        return DlqReason(self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,22 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from uuid import UUID
+
+from settlement_core.vocabulary import LedgerStatus
 
 # (bank_id, event_id): the identity of an event in the ledger.
 Key = tuple[str, str]
 
 
-class Status(StrEnum):
-    """ledger_events.status. Originals: counted | reversed. Reversals: the other three."""
-
-    COUNTED = "counted"
-    REVERSED = "reversed"
-    REVERSAL_APPLIED = "reversal_applied"
-    REVERSAL_PENDING = "reversal_pending"
-    # A reversal that waited for its original and then did not match it (it is in the DLQ).
-    REVERSAL_REJECTED = "reversal_rejected"
+# ledger_events.status (the one vocabulary lives in settlement_core.vocabulary).
+Status = LedgerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +25,7 @@ class LedgerRow:
     bank_id: str
     event_id: str
     body_hash: str
-    category: str
+    categories: tuple[str, ...]  # as the bank declared them (derived ones are never stored)
     amount: Decimal
     currency: str
     value_date: date

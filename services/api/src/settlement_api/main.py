@@ -26,7 +26,7 @@ from settlement_api.totals.routes import router as totals_router
 from settlement_core.db.engine import make_engine
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
-from settlement_core.targets import load_targets
+from settlement_core.targets import load_catalogue
 
 
 def package_version() -> str:
@@ -40,12 +40,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or ApiSettings()
-        targets = load_targets(config.targets_file)  # fail at start-up, not on first request
+        catalogue = load_catalogue(config.targets_file)  # fail at start-up, not on first request
+        targets = catalogue.targets_for(catalogue.latest_period)
         redis = async_client(config.redis_url)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
         runtime = Runtime(
-            config, targets, redis, engine, sessions, BucketStore(redis), FxCache(sessions, config.fx_cache_seconds)
+            config,
+            catalogue,
+            targets,
+            redis,
+            engine,
+            sessions,
+            BucketStore(redis),
+            FxCache(sessions, config.fx_cache_seconds),
         )
         app.state.runtime = runtime
         app.state.business = BusinessReader(runtime)
@@ -59,7 +67,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Settlement volume tracker API",
         version=package_version(),
-        description="Read-only progress toward the six 2020 settlement targets. See docs/api.md.",
+        description="Read-only progress toward the plan's settlement targets. See docs/api.md.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)

@@ -6,12 +6,10 @@ All errors of a request are collected so the client sees every bad parameter at 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from settlement_core.dates import ISO_DATE_PATTERN, parse_iso_date
 from settlement_core.problems import FieldError, Problem
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class QueryErrors:
@@ -24,11 +22,11 @@ class QueryErrors:
     def parse_date(self, name: str, value: str | None) -> date | None:
         if value is None:
             return None
-        if not _ISO_DATE.match(value):
+        if not ISO_DATE_PATTERN.fullmatch(value):
             self.add(name, f"{value!r} is not a date in the form YYYY-MM-DD")
             return None
         try:
-            return date.fromisoformat(value)
+            return parse_iso_date(value)
         except ValueError:
             self.add(name, f"{value!r} is not a valid calendar date")
             return None

@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.bucket_store import BucketStore
 from settlement_api.fx_cache import FxCache
 from settlement_api.settings import ApiSettings
-from settlement_core.targets import Target
+from settlement_core.targets import Catalogue, Target
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
     settings: ApiSettings
+    catalogue: Catalogue
+    # The catalogue's latest target period, one target per code (what "the targets" means
+    # where no period is asked for).
     targets: tuple[Target, ...]
     redis: aioredis.Redis
     # Synchronous SQLAlchemy (as settlement_core.auth expects); PostgreSQL is only read for
@@ -33,4 +36,4 @@ class Runtime:
         return datetime.now(ZoneInfo(self.settings.business_timezone)).date()
 
     def target(self, code: str) -> Target | None:
-        return next((t for t in self.targets if t.code.value == code), None)
+        return next((t for t in self.targets if t.code == code), None)

@@ -75,7 +75,7 @@ def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> 
     """Yields (bank_id, event body) forever; ids are deterministic per seed and index."""
     rng = random.Random(seed)
     events_per_target = Decimal(events_per_run) / len(targets)
-    mean_amount = {t.code.value: Decimal(t.amount) * RUN_SHARE / events_per_target for t in targets}
+    mean_amount = {t.code: Decimal(t.amount) * RUN_SHARE / events_per_target for t in targets}
     usd_cny = Decimal("6.8976")
     index = 0
     recent: list[tuple[str, dict[str, Any]]] = []
@@ -83,8 +83,8 @@ def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> 
         index += 1
         target = targets[rng.randrange(len(targets))]
         bank = rng.choices(DEMO_BANKS, weights=[b.weight for b in DEMO_BANKS])[0]
-        currency = _pick(rng, CURRENCY_MIX[target.code.value])
-        mean = mean_amount[target.code.value]
+        currency = _pick(rng, CURRENCY_MIX[target.code])
+        mean = mean_amount[target.code]
         if target.currency == "CNY" and currency != "CNY":
             mean = mean / usd_cny
         # Log-normal sizes: many mid-sized payments, a few very large ones.
@@ -94,7 +94,7 @@ def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> 
         day = target.window_start + timedelta(days=rng.randrange(target.window_days))
         body: dict[str, Any] = {
             "event_id": f"demo-{seed}-{index:08d}",
-            "category": target.code.value,
+            "category": target.code,
             "amount": str(amount),
             "currency": currency,
             "value_date": min(day, date.today()).isoformat(),

@@ -21,6 +21,7 @@ from settlement_aggregate.rebuild import Drift, rebuild, reconcile, rewind
 from settlement_aggregate.settings import AggregateSettings
 from settlement_core.db.engine import make_engine
 from settlement_core.redis_io import sync_client
+from settlement_core.targets import load_catalogue
 
 REPLAY_HELP = """\
 Re-read the events topic from a point in time, through the normal aggregator.
@@ -71,7 +72,9 @@ def _ledger_and_redis() -> Iterator[tuple[AggregateSettings, Engine, redis.Redis
 def run_rebuild(args: argparse.Namespace) -> int:
     del args
     with _ledger_and_redis() as (settings, engine, client):
-        results = rebuild(engine, client, settings.consumer_group, settings.events_topic)
+        # The catalogue's current rules: a rule change is applied to the whole history here.
+        rules = load_catalogue(settings.targets_file).rules
+        results = rebuild(engine, client, settings.consumer_group, settings.events_topic, rules)
     for r in results:
         print(f"partition {r.partition}: fence {r.fence}, {r.effects} effects, {r.fields} fields")
     print(f"rebuilt {len(results)} partitions from the ledger")
@@ -80,7 +83,8 @@ def run_rebuild(args: argparse.Namespace) -> int:
 
 def run_reconcile(args: argparse.Namespace) -> int:
     with _ledger_and_redis() as (settings, engine, client):
-        checks = reconcile(engine, client, settings.consumer_group, settings.events_topic)
+        rules = load_catalogue(settings.targets_file).rules
+        checks = reconcile(engine, client, settings.consumer_group, settings.events_topic, rules)
     drifted = 0
     for check in checks:
         for drift in check.drift:

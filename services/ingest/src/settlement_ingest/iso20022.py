@@ -19,6 +19,13 @@ Mapping (see docs/ingest-contract.md):
 - camt `RvslInd=true`: the entry reverses the original transaction identified by its
   references. Its `CdtDbtInd` is the opposite of the original's, so the reversal carries the
   original's direction and counterparty and gets the id "<original id>:RVSL".
+- categories: the `?category=` query (repeatable) when given, for every item; otherwise
+  classified per transaction from the message (`classify`): `CtgyPurp/Cd` and `Purp/Cd`
+  (INTC, CASH, SWEP, LIMA: cash pool -> mnc_headquarters; ECPG, ECPU, RETL with a foreign
+  counterparty -> cross_border_ecommerce), the bank's own account (an `OSA` offshore
+  account -> offshore) and the currency with the counterparty country (CNY with a foreign
+  counterparty -> cross_border_rmb). A transaction nothing classifies is rejected with a
+  pointer at #/categories, never counted under a guessed category.
 """
 
 from __future__ import annotations
@@ -37,6 +44,60 @@ _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(pacs\.008|pacs\.009|ca
 MIN_VERSION = 8
 _NOT_PROVIDED = "NOTPROVIDED"
 REVERSAL_SUFFIX = ":RVSL"
+
+# ISO 20022 external code sets (ExternalCategoryPurpose1Code / ExternalPurpose1Code).
+CASH_POOL_PURPOSES = frozenset({"INTC", "CASH", "SWEP", "LIMA"})
+ECOMMERCE_PURPOSES = frozenset({"ECPG", "ECPU", "RETL"})
+# Chinese offshore banking accounts (离岸账户) carry the OSA prefix; offshore business is
+# known by its account, not by a purpose code.
+OFFSHORE_ACCOUNT_PREFIX = "OSA"
+UNCLASSIFIED = (
+    "the transaction could not be classified from CtgyPurp/Purp, the account, the currency and the "
+    "counterparty country; send ?category= for the message"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What classification reads of one transaction."""
+
+    purposes: frozenset[str]  # CtgyPurp/Cd and Purp/Cd codes, upper case
+    own_account: str | None  # the bank's side's account id (Othr/Id or IBAN)
+    currency: str | None
+    counterparty_country: str | None
+
+
+def classify(facts: Facts, home_country: str) -> tuple[str, ...]:
+    """Pure: the categories a transaction's own fields show (sorted; may be empty)."""
+    found: set[str] = set()
+    foreign = facts.counterparty_country is not None and facts.counterparty_country != home_country
+    if facts.purposes & CASH_POOL_PURPOSES:
+        found.add("mnc_headquarters")
+    if facts.purposes & ECOMMERCE_PURPOSES and foreign:
+        found.add("cross_border_ecommerce")
+    if facts.own_account is not None and facts.own_account.upper().startswith(OFFSHORE_ACCOUNT_PREFIX):
+        found.add("offshore")
+    if facts.currency == "CNY" and foreign:
+        found.add("cross_border_rmb")
+    return tuple(sorted(found))
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """How items get their categories: the query's (`given`) or classified from the message."""
+
+    given: tuple[str, ...]
+    home_country: str
+
+    def apply(self, fields: dict[str, Any], facts: Facts, errors: list[FieldError]) -> None:
+        if self.given:
+            fields["categories"] = list(self.given)
+            return
+        found = classify(facts, self.home_country)
+        if found:
+            fields["categories"] = list(found)
+        else:
+            errors.append(FieldError("#/categories", UNCLASSIFIED))
 
 
 class IsoDocumentError(ValueError):
@@ -164,7 +225,23 @@ def _event_id(uetr: str | None, end_to_end: str | None, tx_id: str | None) -> st
     return tx_id
 
 
-def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str, bank_bic: str | None) -> list[IsoItem]:
+def _purposes(doc: _Doc, *elements: StdET.Element | None) -> frozenset[str]:
+    codes = set()
+    for el in elements:
+        for path in ("PmtTpInf/CtgyPurp/Cd", "CtgyPurp/Cd", "Purp/Cd"):
+            code = doc.text(el, path)
+            if code:
+                codes.add(code.upper())
+    return frozenset(codes)
+
+
+def _account(doc: _Doc, el: StdET.Element | None) -> str | None:
+    return doc.text(el, "Id/Othr/Id") or doc.text(el, "Id/IBAN")
+
+
+def _pacs_items(
+    doc: _Doc, body: StdET.Element, kind: str, classification: Classification, bank_bic: str | None
+) -> list[IsoItem]:
     group = doc.find(body, "GrpHdr")
     group_date = doc.text(group, "IntrBkSttlmDt")
     group_debtor_side = _agent(doc, doc.find(group, "InstgAgt")) if group is not None else None
@@ -173,7 +250,7 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str, bank_b
     for n, tx in enumerate(doc.findall(body, "CdtTrfTxInf"), start=1):
         source = f"/Document/{_local(body.tag)[1]}/CdtTrfTxInf[{n}]"
         errors: list[FieldError] = []
-        fields: dict[str, Any] = {"category": category}
+        fields: dict[str, Any] = {}
         uetr = doc.text(tx, "PmtId/UETR")
         event_id = _event_id(uetr, doc.text(tx, "PmtId/EndToEndId"), doc.text(tx, "PmtId/TxId"))
         if event_id is None:
@@ -217,6 +294,14 @@ def _pacs_items(doc: _Doc, body: StdET.Element, kind: str, category: str, bank_b
                 errors.append(FieldError("#/counterparty_country", "the counterparty agent has no BIC or PstlAdr/Ctry"))
             else:
                 fields["counterparty_country"] = counterparty.country
+        own = "CdtrAcct" if fields.get("direction") == "inbound" else "DbtrAcct"
+        facts = Facts(
+            _purposes(doc, tx, group),
+            _account(doc, doc.find(tx, own)),
+            fields.get("currency"),
+            fields.get("counterparty_country"),
+        )
+        classification.apply(fields, facts, errors)
         items.append(IsoItem(source, fields, tuple(errors)))
     return items
 
@@ -226,7 +311,7 @@ def _status(doc: _Doc, entry: StdET.Element) -> str | None:
     return doc.text(entry, "Sts/Cd") or doc.text(entry, "Sts/Prtry") or doc.text(entry, "Sts")
 
 
-def _camt_items(doc: _Doc, body: StdET.Element, category: str) -> tuple[list[IsoItem], list[Skipped]]:
+def _camt_items(doc: _Doc, body: StdET.Element, classification: Classification) -> tuple[list[IsoItem], list[Skipped]]:
     items: list[IsoItem] = []
     skipped: list[Skipped] = []
     for n_ntf, notification in enumerate(doc.findall(body, "Ntfctn"), start=1):
@@ -236,13 +321,17 @@ def _camt_items(doc: _Doc, body: StdET.Element, category: str) -> tuple[list[Iso
             if (status or "").upper() != "BOOK":
                 skipped.append(Skipped(source, f"entry status {status or 'missing'} is not BOOK"))
                 continue
-            items.append(_camt_entry(doc, entry, source, category))
+            account = _account(doc, doc.find(notification, "Acct"))
+            items.append(_camt_entry(doc, entry, source, classification, account))
     return items, skipped
 
 
-def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> IsoItem:
+def _camt_entry(
+    doc: _Doc, entry: StdET.Element, source: str, classification: Classification, account: str | None
+) -> IsoItem:
+    """`account`: the notification's account, i.e. the bank's customer's own account."""
     errors: list[FieldError] = []
-    fields: dict[str, Any] = {"category": category}
+    fields: dict[str, Any] = {}
     tx = doc.find(entry, "NtryDtls/TxDtls")
     uetr = doc.text(tx, "Refs/UETR")
     original_id = (
@@ -295,10 +384,12 @@ def _camt_entry(doc: _Doc, entry: StdET.Element, source: str, category: str) -> 
             )
         else:
             fields["counterparty_country"] = agent.country
+    facts = Facts(_purposes(doc, tx), account, fields.get("currency"), fields.get("counterparty_country"))
+    classification.apply(fields, facts, errors)
     return IsoItem(source, fields, tuple(errors))
 
 
-def read_message(raw: bytes, category: str, bank_bic: str | None) -> IsoMessage:
+def read_message(raw: bytes, classification: Classification, bank_bic: str | None) -> IsoMessage:
     """Parse one ISO 20022 document; raises IsoDocumentError for the whole-document 400s."""
     document = _find_document(parse(raw))
     namespace = _local(document.tag)[0]
@@ -319,9 +410,9 @@ def read_message(raw: bytes, category: str, bank_bic: str | None) -> IsoMessage:
     if body is None:
         raise IsoDocumentError("malformed_message", f"{message_type} without <{root_name}>")
     if kind == "camt.054":
-        items, skipped = _camt_items(doc, body, category)
+        items, skipped = _camt_items(doc, body, classification)
         return IsoMessage(message_type, tuple(items), tuple(skipped))
-    return IsoMessage(message_type, tuple(_pacs_items(doc, body, kind, category, bank_bic)), ())
+    return IsoMessage(message_type, tuple(_pacs_items(doc, body, kind, classification, bank_bic)), ())
 
 
 def _read_amount(amount: Any, tag: str, fields: dict[str, Any], errors: list[FieldError]) -> None:

@@ -6,14 +6,14 @@ import asyncio
 import json
 import logging
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from settlement_core.categories import CATEGORY_CODES
+from settlement_core.categories import MAX_CATEGORIES
 from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
 from settlement_ingest import iso20022
 from settlement_ingest.deps import BankDep, IntakeDep, JsonBody, ResourcesDep, XmlBody
@@ -174,9 +174,17 @@ def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake, today: 
     covered = {e.pointer for e in item.errors}
     if "#/amount" in covered:  # a missing amount element carries the currency too
         covered.add("#/currency")
+    if "#/categories" in covered:  # unclassified: "category" is missing for the same reason
+        covered.add("#/category")
     more = [e for e in checked.errors if e.pointer not in covered] if isinstance(checked, Invalid) else []
     event_id = item.fields.get("event_id")
     return Invalid(event_id if isinstance(event_id, str) else None, (*item.errors, *more))
+
+
+_ISO_CATEGORY_DOC = (
+    "Category codes for every transaction (repeat for several: ?category=a&category=b); "
+    "without it each transaction is classified from the message (docs/ingest-contract.md)."
+)
 
 
 @router.post(
@@ -189,16 +197,30 @@ async def post_iso20022(
     bank: BankDep,
     body: XmlBody,
     intake: IntakeDep,
-    category: str | None = Query(default=None, description="one of " + ", ".join(CATEGORY_CODES)),
+    category: Annotated[list[str] | None, Query(description=_ISO_CATEGORY_DOC)] = None,
 ) -> JSONResponse:
     """pacs.008 / pacs.009 / camt.054 (001.08+); one event per transaction or booked entry,
     results as for the batch endpoint."""
-    if category not in CATEGORY_CODES:
-        raise validation_problem(
-            [FieldError("#/query/category", "category must be one of " + ", ".join(CATEGORY_CODES))]
-        )
+    codes = intake.rules.categories
+    given = tuple(category or ())
+    # One pointer for the (repeatable) parameter; the message names the offending value.
+    errors = [
+        FieldError("#/query/category", f"{code!r}: category must be one of " + ", ".join(sorted(codes)))
+        for code in given
+        if code not in codes
+    ]
+    errors += [
+        FieldError("#/query/category", f"duplicate category {code!r}")
+        for i, code in enumerate(given)
+        if code in codes and code in given[:i]
+    ]
+    if len(given) > MAX_CATEGORIES:
+        errors.append(FieldError("#/query/category", f"at most {MAX_CATEGORIES} categories"))
+    if errors:
+        raise validation_problem(errors)
+    classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country)
     try:
-        message = iso20022.read_message(body, category, bank.bic)
+        message = iso20022.read_message(body, classification, bank.bic)
     except iso20022.IsoDocumentError as exc:
         intake.metrics.event("rejected", "malformed")
         raise Problem(400, "Unusable XML document", exc.detail, exc.reason.replace("_", "-")) from None

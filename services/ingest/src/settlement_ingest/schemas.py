@@ -7,11 +7,24 @@ same contract so integrators can generate clients from /openapi.json.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from settlement_core.categories import Category, Direction
+from settlement_core.categories import CATEGORY_CODE_PATTERN, MAX_CATEGORIES, Direction
+from settlement_core.dates import ISO_DATE_PATTERN
+from settlement_core.events import COUNTRY_PATTERN, EVENT_ID_PATTERN
+from settlement_core.money import AMOUNT_PATTERN
+
+
+def _anchored(pattern: re.Pattern[str]) -> str:
+    """A core pattern (used with fullmatch there) as the anchored regex JSON Schema wants."""
+    text = pattern.pattern.removeprefix("^").removesuffix("$")
+    return f"^{text}$"
+
+
+_CODES_DOC = "A category code of the catalogue (GET /v1/targets on the API), e.g. cross_border_rmb."
 
 
 class EventIn(BaseModel):
@@ -28,25 +41,47 @@ class EventIn(BaseModel):
                     "direction": "outbound",
                     "counterparty_country": "SG",
                     "uetr": "eb6305c9-1f7f-49de-aed0-16487c27b42d",
-                }
+                },
+                {
+                    "event_id": "CQB-2026-000124",
+                    "categories": ["cross_border_ecommerce", "cross_border_rmb"],
+                    "amount": "100.00",
+                    "currency": "CNY",
+                    "value_date": "2026-11-30",
+                    "direction": "inbound",
+                    "counterparty_country": "SG",
+                },
             ]
         },
     )
 
     event_id: str = Field(
-        pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="The bank's own unique id; idempotency key with the bank"
+        pattern=_anchored(EVENT_ID_PATTERN), description="The bank's own unique id; idempotency key with the bank"
     )
-    category: Category
+    category: str | None = Field(
+        default=None,
+        pattern=_anchored(CATEGORY_CODE_PATTERN),
+        description=_CODES_DOC + " Means categories: [category]. Send exactly one of category and categories.",
+    )
+    categories: list[Annotated[str, StringConstraints(pattern=_anchored(CATEGORY_CODE_PATTERN))]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CATEGORIES,
+        json_schema_extra={"uniqueItems": True},
+        description=f"1-{MAX_CATEGORIES} distinct category codes; the amount counts in full toward each. " + _CODES_DOC,
+    )
     amount: str = Field(
-        pattern=r"^(0|[1-9][0-9]*)(\.[0-9]+)?$", description="Decimal string > 0, at most the currency's minor digits"
+        pattern=_anchored(AMOUNT_PATTERN), description="Decimal string > 0, at most the currency's minor digits"
     )
     currency: str = Field(description="ISO 4217 code from the configured set")
     value_date: str = Field(
-        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="Settlement date, 2010-01-01 .. today+1 (Asia/Shanghai)"
+        pattern=_anchored(ISO_DATE_PATTERN), description="Settlement date, 2010-01-01 .. today+1 (Asia/Shanghai)"
     )
     direction: Direction
-    counterparty_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
-    reverses: str | None = Field(default=None, description="event_id this event negates")
+    counterparty_country: str = Field(pattern=_anchored(COUNTRY_PATTERN), description="ISO 3166-1 alpha-2")
+    reverses: str | None = Field(
+        default=None, pattern=_anchored(EVENT_ID_PATTERN), description="event_id this event negates"
+    )
     uetr: str | None = Field(default=None, description="SWIFT UETR (UUID)")
 
 

@@ -29,9 +29,11 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import RedisError
 
 from settlement_core.auth import Principal
+from settlement_core.dates import parse_iso_date
 from settlement_core.events import SettlementEvent, encode_many
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
+from settlement_core.targets import load_catalogue
 from settlement_ingest.idempotency import (
     Claim,
     ClaimState,
@@ -72,11 +74,15 @@ def conflict(event_id: str) -> Problem:
 
 
 def rules_from(settings: IngestSettings) -> Rules:
+    """The contract's limits and the catalogue (loaded here, so a bad catalogue fails start-up)."""
+    catalogue = load_catalogue(settings.targets_file)
     return Rules(
         max_amount=settings.max_amount,
         currencies=frozenset(settings.accepted_currencies),
-        earliest_value_date=date.fromisoformat(settings.earliest_value_date),
+        earliest_value_date=parse_iso_date(settings.earliest_value_date),
         future_days=settings.value_date_future_days,
+        categories=catalogue.codes,
+        counting=catalogue.rules,
     )
 
 

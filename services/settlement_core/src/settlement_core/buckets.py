@@ -17,6 +17,12 @@ Bucket fields (amounts in the event currency's minor units; dates are value date
   k|<country>|<cat>|<cur>|y|YYYY         per counterparty country and year
   h|<cat>|<cur>|YYYYMMDDHH               by processing hour (UTC), for rolling 24h/7d/30d
   n|<cat>|y|YYYY                         number of counted events (reversals subtract)
+
+Categories: an event counts in full toward every category it counts toward (its declared
+ones plus those derivation rules add, settlement_core.rules), so its amount is in the
+fields of each. The market-wide volume counts it once: under the pseudo-category `*`
+(DISTINCT, never a valid code) it adds to c|*|<cur>|d/m/y, b|<bank>|*|<cur>|d/m/y and
+n|*|y|YYYY once, whatever the number of its categories. Never sum the per-category fields across categories.
 """
 
 from __future__ import annotations
@@ -28,7 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from settlement_core.rules import CountingRules
+
 PREFIX = "stl:"
+# The pseudo-category of the distinct (market-wide) volume: every event once.
+DISTINCT = "*"
 PARTITIONS_KEY = "stl:partitions"
 
 
@@ -145,13 +155,14 @@ class Effect:
 
     A counted event is +amount; a reversal matched to its original is -amount with the
     original's attributes. Replaying effects in offset order reproduces every bucket.
+    `categories` are the ones the event declared; `increments_for` adds what the rules derive.
     """
 
     partition: int
     offset: int
     bank_id: str
     event_id: str
-    category: str
+    categories: tuple[str, ...]
     value_date: date
     currency: str
     direction: str
@@ -168,8 +179,11 @@ class Increments:
     seen: frozenset[str]
 
 
-def increments_for(effects: Iterable[Effect]) -> Increments:
+def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increments:
     """Sum a batch of effects into bucket fields (one HINCRBY each) and seen members.
+
+    Each effect counts toward `rules.counts_toward` of its declared categories and fields
+    (memoised per distinct input), and once toward DISTINCT.
 
     This runs for every effect the aggregator applies, so it works in two stages: per
     effect it only adds the amount into three dicts keyed by tuples of the effect's own
@@ -186,22 +200,33 @@ def increments_for(effects: Iterable[Effect]) -> Increments:
     counts: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
     # (category, currency, processed_at) -> amount: h|.
     by_hour: defaultdict[tuple[str, str, datetime], int] = defaultdict(int)
+    # (bank, currency, value day) -> amount / signed count, once per effect: DISTINCT fields.
+    distinct: defaultdict[tuple[str, str, date], int] = defaultdict(int)
+    distinct_counts: defaultdict[int, int] = defaultdict(int)
+    counts_toward = rules.counts_toward
     for e in effects:
         amount = e.amount_minor
-        category = e.category
         currency = e.currency
         day = e.value_date
-        by_day[(e.bank_id, category, currency, day)] += amount
-        year_key = (e.direction, e.country, category, currency, day.year)
-        by_year[year_key] += amount
-        counts[year_key] += (amount > 0) - (amount < 0)  # a zero effect counts nothing
-        by_hour[(category, currency, e.processed_at)] += amount
+        sign = (amount > 0) - (amount < 0)  # a zero effect counts nothing
+        for category in counts_toward(e.categories, currency, e.country, e.direction):
+            by_day[(e.bank_id, category, currency, day)] += amount
+            year_key = (e.direction, e.country, category, currency, day.year)
+            by_year[year_key] += amount
+            counts[year_key] += sign
+            by_hour[(category, currency, e.processed_at)] += amount
+        distinct[(e.bank_id, currency, day)] += amount
+        distinct_counts[day.year] += sign
     fields: defaultdict[str, int] = defaultdict(int)
     _add_day_fields(fields, by_day)
     _add_year_fields(fields, by_year, counts)
     for (category, currency, at), amount in by_hour.items():
         fields[hour_field(category, currency, at)] += amount
+    _add_day_fields(fields, {(bank, DISTINCT, cur, day): amount for (bank, cur, day), amount in distinct.items()})
+    for year, count in distinct_counts.items():
+        fields[count_field(DISTINCT, year)] += count
     seen = {seen_member(category, currency) for _, category, currency, _ in by_day}
+    seen.update(seen_member(DISTINCT, currency) for _, currency, _ in distinct)
     seen.update(bank_member(bank) for bank, _, _, _ in by_day)
     return Increments(fields={k: v for k, v in fields.items() if v != 0}, seen=frozenset(seen))
 

@@ -6,6 +6,11 @@ anything undecodable is an invalid message for the DLQ, never a retryable error.
 
 `body_hash` covers exactly the fields the bank controls, so a retried request with the same
 body is recognised as a duplicate and a different body under the same id as a conflict.
+
+Categories: an event carries a set of 1..6 category codes (sorted). The canonical body
+writes a one-element set as `"category": code`, exactly as before multi-category events
+existed, so the body hash of every single-category event is unchanged; a larger set is
+written `"categories": [codes]`. The topic payload follows the same rule.
 """
 
 from __future__ import annotations
@@ -13,32 +18,32 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _json_str
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from settlement_core.categories import CATEGORY_BY_CODE, DIRECTION_BY_VALUE, Category, Direction
+from settlement_core.categories import DIRECTION_BY_VALUE, Direction, check_categories
+from settlement_core.dates import DateFormatError, parse_iso_date
 from settlement_core.money import MINOR_UNITS, AmountError, format_amount, parse_amount
+from settlement_core.vocabulary import DlqReason
 
 SCHEMA_VERSION = 1
 # Use these with `fullmatch` (`$` alone also accepts a trailing newline).
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 BANK_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # decode() checks the amount text like intake does, but leaves the size bound to intake.
 _NO_BOUND = Decimal("Infinity")
-_E = TypeVar("_E", Category, Direction)
 
 
 class InvalidEvent(ValueError):
     """A message that can never become a valid event (goes to the DLQ with this reason)."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: DlqReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -48,7 +53,7 @@ class InvalidEvent(ValueError):
 class SettlementEvent:
     bank_id: str
     event_id: str
-    category: Category
+    categories: tuple[str, ...]  # 1..6 distinct codes, sorted (categories.check_categories)
     amount: Decimal
     currency: str
     value_date: date
@@ -59,9 +64,8 @@ class SettlementEvent:
 
     def body(self) -> dict[str, Any]:
         """The bank-controlled fields in canonical form (amount at the currency's scale)."""
-        return {
+        body: dict[str, Any] = {
             "event_id": self.event_id,
-            "category": self.category.value,
             "amount": format_amount(self.amount, self.currency),
             "currency": self.currency,
             "value_date": self.value_date.isoformat(),
@@ -70,6 +74,11 @@ class SettlementEvent:
             "reverses": self.reverses,
             "uetr": str(self.uetr) if self.uetr else None,
         }
+        if len(self.categories) == 1:
+            body["category"] = self.categories[0]
+        else:
+            body["categories"] = list(self.categories)
+        return body
 
     def canonical_fields(self) -> str:
         """The sorted-key JSON members of `body()` without braces, byte for byte what
@@ -89,10 +98,14 @@ def _body_members(event: SettlementEvent) -> tuple[str, str, str, str]:
     (bank_id, received_at, v) fall in sorted order."""
     reverses = "null" if event.reverses is None else _json_str(event.reverses)
     uetr = "null" if event.uetr is None else '"' + str(event.uetr) + '"'
+    categories = event.categories
+    if len(categories) == 1:
+        category = ',"category":' + _json_str(categories[0])
+    else:  # "categories" sorts before "counterparty_country" like "category" does
+        category = ',"categories":[' + ",".join(_json_str(c) for c in categories) + "]"
     return (
         '"amount":' + _json_str(format_amount(event.amount, event.currency)),
-        ',"category":'
-        + _json_str(event.category.value)
+        category
         + ',"counterparty_country":'
         + _json_str(event.counterparty_country)
         + ',"currency":'
@@ -145,14 +158,14 @@ def encode_many(events: Iterable[SettlementEvent], received_at: datetime) -> lis
 
 def _field(data: dict[str, Any], name: str) -> Any:
     if name not in data:
-        raise InvalidEvent("schema", f"missing field {name!r}")
+        raise InvalidEvent(DlqReason.SCHEMA, f"missing field {name!r}")
     return data[name]
 
 
 def _text(data: dict[str, Any], name: str) -> str:
     value = _field(data, name)
     if not isinstance(value, str):
-        raise InvalidEvent("schema", f"{name} is not a string")
+        raise InvalidEvent(DlqReason.SCHEMA, f"{name} is not a string")
     return value
 
 
@@ -161,60 +174,78 @@ def _optional_text(data: dict[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidEvent("schema", f"{name} is not a string or null")
+        raise InvalidEvent(DlqReason.SCHEMA, f"{name} is not a string or null")
     return value
 
 
-def _member(by_value: dict[str, _E], data: dict[str, Any], name: str) -> _E:
-    value = _text(data, name)
+def _direction(data: dict[str, Any]) -> Direction:
+    value = _text(data, "direction")
     try:
-        return by_value[value]
+        return DIRECTION_BY_VALUE[value]
     except KeyError:
-        raise InvalidEvent("schema", f"unknown {name} {value!r}") from None
+        raise InvalidEvent(DlqReason.SCHEMA, f"unknown direction {value!r}") from None
 
 
-def decode(raw: bytes | None) -> Envelope:
-    """Strictly decode a topic message; raises InvalidEvent with a DLQ reason."""
+def _categories(data: dict[str, Any], known: Collection[str]) -> tuple[str, ...]:
+    """The event's categories from `category` (one code) or `categories` (a list), never both."""
+    if "category" in data:
+        if "categories" in data:
+            raise InvalidEvent(DlqReason.SCHEMA, "both category and categories")
+        value: object = [_text(data, "category")]
+    else:
+        value = _field(data, "categories")
+    codes, errors = check_categories(value, known)
+    if errors:
+        where = "" if errors[0].index is None else f"[{errors[0].index}]"
+        raise InvalidEvent(DlqReason.SCHEMA, f"categories{where}: {errors[0].message}")
+    return codes
+
+
+def decode(raw: bytes | None, categories: Collection[str]) -> Envelope:
+    """Strictly decode a topic message; raises InvalidEvent with a DLQ reason.
+
+    `categories` are the catalogue's codes: an event naming another code is invalid."""
     if raw is None:
-        raise InvalidEvent("undecodable", "empty message (tombstone)")
+        raise InvalidEvent(DlqReason.UNDECODABLE, "empty message (tombstone)")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, int too long
-        raise InvalidEvent("undecodable", f"not JSON: {exc}") from None
+        raise InvalidEvent(DlqReason.UNDECODABLE, f"not JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise InvalidEvent("undecodable", "message is not a JSON object")
+        raise InvalidEvent(DlqReason.UNDECODABLE, "message is not a JSON object")
     version = data.get("v")
     if type(version) is not int or version != SCHEMA_VERSION:  # True == 1, 1.0 == 1
-        raise InvalidEvent("schema", f"unsupported schema version {version!r}")
+        raise InvalidEvent(DlqReason.SCHEMA, f"unsupported schema version {version!r}")
     try:
         bank_id = _text(data, "bank_id")
         event_id = _text(data, "event_id")
         if not BANK_ID_PATTERN.fullmatch(bank_id):
-            raise InvalidEvent("schema", "bad bank_id")
+            raise InvalidEvent(DlqReason.SCHEMA, "bad bank_id")
         if not EVENT_ID_PATTERN.fullmatch(event_id):
-            raise InvalidEvent("schema", "bad event_id")
+            raise InvalidEvent(DlqReason.SCHEMA, "bad event_id")
         currency = _text(data, "currency")
         if currency not in MINOR_UNITS:
-            raise InvalidEvent("schema", f"unknown currency {currency!r}")
+            raise InvalidEvent(DlqReason.SCHEMA, f"unknown currency {currency!r}")
         amount = parse_amount(_text(data, "amount"), currency, _NO_BOUND)
         country = _text(data, "counterparty_country")
         if not COUNTRY_PATTERN.fullmatch(country):
-            raise InvalidEvent("schema", "bad counterparty_country")
+            raise InvalidEvent(DlqReason.SCHEMA, "bad counterparty_country")
         reverses = _optional_text(data, "reverses")
         if reverses is not None and not EVENT_ID_PATTERN.fullmatch(reverses):
-            raise InvalidEvent("schema", "bad reverses")
+            raise InvalidEvent(DlqReason.SCHEMA, "bad reverses")
         uetr = _optional_text(data, "uetr")
-        value_date = _text(data, "value_date")
-        if not _ISO_DATE.fullmatch(value_date):
-            raise InvalidEvent("schema", "value_date is not YYYY-MM-DD")
+        try:
+            value_date = parse_iso_date(_text(data, "value_date"))
+        except DateFormatError as exc:
+            raise InvalidEvent(DlqReason.SCHEMA, f"value_date {exc}") from None
         event = SettlementEvent(
             bank_id=bank_id,
             event_id=event_id,
-            category=_member(CATEGORY_BY_CODE, data, "category"),
+            categories=_categories(data, categories),
             amount=amount,
             currency=currency,
-            value_date=date.fromisoformat(value_date),
-            direction=_member(DIRECTION_BY_VALUE, data, "direction"),
+            value_date=value_date,
+            direction=_direction(data),
             counterparty_country=country,
             reverses=reverses,
             uetr=UUID(uetr) if uetr is not None else None,
@@ -223,7 +254,7 @@ def decode(raw: bytes | None) -> Envelope:
     except InvalidEvent:
         raise
     except (ValueError, TypeError, ArithmeticError, AmountError) as exc:
-        raise InvalidEvent("schema", str(exc)) from None
+        raise InvalidEvent(DlqReason.SCHEMA, str(exc)) from None
     if received_at.tzinfo is None or received_at.utcoffset() is None:
-        raise InvalidEvent("schema", "received_at lacks a timezone")
+        raise InvalidEvent(DlqReason.SCHEMA, "received_at lacks a timezone")
     return Envelope(event=event, received_at=received_at)

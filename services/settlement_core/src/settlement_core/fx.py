@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from pathlib import Path
 
+from settlement_core.dates import DateFormatError, parse_iso_date
 from settlement_core.money import MINOR_UNITS, minor_units
 
 BASE = "CNY"
@@ -26,7 +27,6 @@ _EXACT = Context(prec=38, rounding=ROUND_HALF_EVEN)
 _FIELDS = ("currency", "valid_from", "cny_per_unit", "source", "sample")
 # A plain positive decimal with at most 10 decimals, as stored in fx_rates (Numeric(20, 10)).
 _RATE_TEXT = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,10})?")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class FxFileError(ValueError):
@@ -130,10 +130,8 @@ def load_fx_csv(path: Path) -> list[FxRate]:
         if currency not in MINOR_UNITS or currency == BASE:
             raise FxFileError(f"{where}: currency: {currency!r} unknown or the base currency")
         try:
-            if not _ISO_DATE.fullmatch(valid_from):
-                raise ValueError
-            day = date.fromisoformat(valid_from)
-        except ValueError:
+            day = parse_iso_date(valid_from)
+        except DateFormatError:
             raise FxFileError(f"{where}: valid_from: {valid_from!r} is not YYYY-MM-DD") from None
         if not _RATE_TEXT.fullmatch(rate_text) or Decimal(rate_text) <= 0:
             raise FxFileError(

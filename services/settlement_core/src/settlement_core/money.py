@@ -39,7 +39,7 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 # Matched with fullmatch: `$` alone would also accept a trailing newline ("10\n").
-_DECIMAL_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+AMOUNT_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 # Scaling by a power of ten must never round, whatever the thread's decimal context is.
 _UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -60,7 +60,7 @@ def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
     """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
     if not isinstance(text, str):
         raise AmountError('amount must be a decimal string such as "1234.56", not a JSON number')
-    if not _DECIMAL_TEXT.fullmatch(text):
+    if not AMOUNT_PATTERN.fullmatch(text):
         raise AmountError('amount must be a plain decimal string like "1234.56" (no sign, exponent or spaces)')
     try:
         value = Decimal(text)

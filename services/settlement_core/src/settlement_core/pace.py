@@ -18,6 +18,7 @@ class Status(StrEnum):
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     BEHIND = "behind"
+    MISSED = "missed"  # the window has closed below the target (an outcome, like achieved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +45,11 @@ def elapsed_days(target: Target, as_of: date) -> int:
 def progress(target: Target, settled: Decimal, as_of: date, on_track_pace: Decimal) -> Progress:
     """Expected ratio is the elapsed fraction of the window's days, counting as_of itself.
 
-    Status: achieved once settled >= amount; otherwise on track while the exact pace (progress
-    ratio / expected ratio) is at least `on_track_pace` (and before the window opens, when
-    nothing is due yet); behind otherwise, and always behind once the window has closed
-    (requested as_of after window_end) without the target being reached. The projected total
-    is rounded half-even to the target currency's minor unit.
+    Status: achieved once settled >= amount; once the window has closed (requested as_of
+    after window_end) the outcome is achieved or missed. Inside the window: on track while the
+    exact pace (progress ratio / expected ratio) is at least `on_track_pace` (and before the
+    window opens, when nothing is due yet), behind otherwise. The projected total is rounded
+    half-even to the target currency's minor unit.
     """
     window_closed = as_of > target.window_end
     as_of = effective_as_of(target, as_of)
@@ -71,7 +72,9 @@ def progress(target: Target, settled: Decimal, as_of: date, on_track_pace: Decim
             on_pace = settled * window >= on_track_pace * amount * days
     if settled >= amount:
         status = Status.ACHIEVED
-    elif window_closed or not on_pace:
+    elif window_closed:
+        status = Status.MISSED
+    elif not on_pace:
         status = Status.BEHIND
     else:
         status = Status.ON_TRACK

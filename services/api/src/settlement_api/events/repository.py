@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_core.db.models import DlqEvent, LedgerEvent
+from settlement_core.vocabulary import LedgerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ def _find_event(sessions: sessionmaker[Session], bank_id: str, event_id: str) ->
             select(LedgerEvent).where(LedgerEvent.bank_id == bank_id, LedgerEvent.event_id == event_id)
         )
         reversal = None
-        if ledger is not None and ledger.status == "reversed":
+        if ledger is not None and ledger.status == LedgerStatus.REVERSED:
             reversal = session.scalar(
                 select(LedgerEvent)
                 .where(LedgerEvent.bank_id == bank_id, LedgerEvent.reverses == event_id)

@@ -4,11 +4,14 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from settlement_core.vocabulary import DlqReason, LedgerStatus
+
 
 class LedgerRecordOut(BaseModel):
     bank_id: str
     event_id: str
-    category: str
+    categories: list[str] = Field(description="The categories the bank declared (derivation rules may add more).")
+    category: str | None = Field(description="The only category when there is one, else null.")
     amount: str
     currency: str
     value_date: date
@@ -16,7 +19,7 @@ class LedgerRecordOut(BaseModel):
     counterparty_country: str
     reverses: str | None
     uetr: str | None
-    ledger_status: str = Field(
+    ledger_status: LedgerStatus = Field(
         description="counted | reversed (originals); reversal_applied | "
         "reversal_pending | reversal_rejected (reversals)"
     )
@@ -28,7 +31,7 @@ class LedgerRecordOut(BaseModel):
 
 
 class DlqRecordOut(BaseModel):
-    reason: str
+    reason: DlqReason
     detail: str
     kafka_partition: int
     kafka_offset: int

@@ -7,6 +7,7 @@ from enum import StrEnum
 from settlement_api.events.schemas import DlqRecordOut, EventStatusOut, LedgerRecordOut
 from settlement_core.db.models import DlqEvent, LedgerEvent
 from settlement_core.money import format_amount
+from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
 
 
 class EventStatus(StrEnum):
@@ -18,19 +19,17 @@ class EventStatus(StrEnum):
 
 
 # DLQ reasons that mean "this id was already used": the bank resent an event id with another
-# body, so the message was not counted again (the aggregator's `conflicting_duplicate`).
-DUPLICATE_REASONS = frozenset({"conflicting_duplicate", "duplicate", "conflict"})
-# Ledger statuses (settlement_aggregate.rows.Status) that mean the event moves the totals.
-_COUNTED = frozenset({"counted", "reversal_applied", "reversal_pending"})
+# body, so the message was not counted again.
+DUPLICATE_REASONS = frozenset({DlqReason.CONFLICTING_DUPLICATE})
 
 
 def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatus:
     """The ledger row decides when there is one: a later resend that went to the DLQ does not
     undo a counted event. Without a ledger row, a duplicate-id DLQ entry reads `duplicate`."""
     if ledger is not None:
-        if ledger.status == "reversed":
+        if ledger.status == LedgerStatus.REVERSED:
             return EventStatus.REVERSED
-        if ledger.status in _COUNTED:
+        if ledger.status in MOVES_TOTALS:
             return EventStatus.COUNTED
         return EventStatus.DLQ  # reversal_rejected: the reversal did not match its original
     if any(d.reason in DUPLICATE_REASONS for d in dlq):
@@ -44,7 +43,8 @@ def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
     return LedgerRecordOut(
         bank_id=row.bank_id,
         event_id=row.event_id,
-        category=row.category,
+        categories=list(row.categories),
+        category=row.categories[0] if len(row.categories) == 1 else None,
         amount=format_amount(row.amount, row.currency),
         currency=row.currency,
         value_date=row.value_date,
@@ -52,7 +52,7 @@ def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
         counterparty_country=row.counterparty_country,
         reverses=row.reverses,
         uetr=str(row.uetr) if row.uetr else None,
-        ledger_status=row.status,
+        ledger_status=LedgerStatus(row.status),
         body_hash=row.body_hash,
         kafka_partition=row.kafka_partition,
         kafka_offset=row.kafka_offset,
@@ -72,7 +72,7 @@ def event_status(
         reversed_by=reversal.event_id if reversal else None,
         dlq=[
             DlqRecordOut(
-                reason=d.reason,
+                reason=DlqReason(d.reason),
                 detail=d.detail,
                 kafka_partition=d.kafka_partition,
                 kafka_offset=d.kafka_offset,

@@ -4,8 +4,11 @@ Every scrape reads the buckets afresh (`BusinessReader.snapshot`) and hands the 
 `BusinessCollector` registered in a per-scrape registry. Nothing is kept in process-local
 counters, so any number of API replicas export the same values.
 
-Label cardinality is bounded: `target` (6), `currency` (accepted currencies), `window` (3),
-and `bank` only on settlement_bank_settled_cny, capped at TOP_BANKS per target (default 20).
+Label cardinality is bounded: `target` (6), `period` (the latest target period only: the
+gauges describe what is tracked now), `currency` (accepted currencies), `window` (3), and
+`bank` only on settlement_bank_settled_cny, capped at TOP_BANKS per target (default 20).
+settlement_distinct_volume_cny counts every event once across all targets; the per-target
+gauges overlap (one payment may count toward several) and must never be summed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ ROLLING_WINDOWS: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}  # i
 @dataclass(frozen=True, slots=True)
 class TargetGauges:
     target: str
+    period: str
     currency: str
     target_amount: float
     settled: float
@@ -57,10 +61,18 @@ class BankGauge:
 
 
 @dataclass(frozen=True, slots=True)
+class DistinctGauge:
+    period: str
+    amount_cny: float
+    events_counted: int
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessSnapshot:
     targets: tuple[TargetGauges, ...]
     rolling: tuple[RollingGauge, ...]
     banks: tuple[BankGauge, ...]
+    distinct: DistinctGauge
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,33 +106,49 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         cur: GaugeMetricFamily(
             f"settlement_settled_{cur.lower()}",
             f"Settled in the target window up to today (capped at the window end), in {cur}.",
-            labels=["target"],
+            labels=["target", "period"],
         )
         for cur in ("CNY", "USD")
     }
     targets = {
-        cur: GaugeMetricFamily(f"settlement_target_{cur.lower()}", f"Target amount in {cur}.", labels=["target"])
+        cur: GaugeMetricFamily(
+            f"settlement_target_{cur.lower()}", f"Target amount in {cur}.", labels=["target", "period"]
+        )
         for cur in ("CNY", "USD")
     }
     expected = GaugeMetricFamily(
-        "settlement_expected_ratio", "Elapsed fraction of the target window (0..1).", labels=["target"]
+        "settlement_expected_ratio", "Elapsed fraction of the target window (0..1).", labels=["target", "period"]
     )
     events = GaugeMetricFamily(
-        "settlement_events_counted", "Counted events in the target window (reversals subtract).", labels=["target"]
+        "settlement_events_counted",
+        "Counted events in the target window (reversals subtract).",
+        labels=["target", "period"],
     )
     unconverted = GaugeMetricFamily(
         "settlement_unconverted_amount",
         "Amounts without an FX rate, in their own currency (not in settled).",
-        labels=["target", "currency"],
+        labels=["target", "period", "currency"],
     )
     for t in snap.targets:
         if t.currency in settled:
-            settled[t.currency].add_metric([t.target], t.settled)
-            targets[t.currency].add_metric([t.target], t.target_amount)
-        expected.add_metric([t.target], t.expected_ratio)
-        events.add_metric([t.target], float(t.events_counted))
+            settled[t.currency].add_metric([t.target, t.period], t.settled)
+            targets[t.currency].add_metric([t.target, t.period], t.target_amount)
+        expected.add_metric([t.target, t.period], t.expected_ratio)
+        events.add_metric([t.target, t.period], float(t.events_counted))
         for currency, amount in t.unconverted:
-            unconverted.add_metric([t.target, currency], amount)
+            unconverted.add_metric([t.target, t.period, currency], amount)
+    distinct = GaugeMetricFamily(
+        "settlement_distinct_volume_cny",
+        "Every event once across all targets in the period's window up to today, in CNY (never a sum of targets).",
+        labels=["period"],
+    )
+    distinct.add_metric([snap.distinct.period], snap.distinct.amount_cny)
+    distinct_events = GaugeMetricFamily(
+        "settlement_distinct_events_counted",
+        "Events counted once across all targets in the period's window (reversals subtract).",
+        labels=["period"],
+    )
+    distinct_events.add_metric([snap.distinct.period], float(snap.distinct.events_counted))
     rolling = {
         cur: GaugeMetricFamily(
             f"settlement_rolling_settled_{cur.lower()}",
@@ -139,7 +167,17 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
     )
     for b in snap.banks:
         banks.add_metric([b.bank, b.target], b.settled_cny)
-    yield from (*settled.values(), *targets.values(), expected, events, unconverted, *rolling.values(), banks)
+    yield from (
+        *settled.values(),
+        *targets.values(),
+        expected,
+        events,
+        unconverted,
+        distinct,
+        distinct_events,
+        *rolling.values(),
+        banks,
+    )
 
 
 def rolling_fields(
@@ -169,6 +207,7 @@ class BusinessReader:
         gauges = tuple(
             TargetGauges(
                 target=p.code,
+                period=p.period,
                 currency=p.currency,
                 target_amount=float(p.target_amount),
                 settled=float(p.settled),
@@ -180,7 +219,12 @@ class BusinessReader:
             )
             for p in report.targets
         )
-        return BusinessSnapshot(gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx))
+        distinct = DistinctGauge(
+            report.period, float(report.distinct_volume.amount), report.distinct_volume.events_counted
+        )
+        return BusinessSnapshot(
+            gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx), distinct
+        )
 
     async def _hour_values(self, fields: dict[tuple[str, str], list[str]]) -> dict[str, int]:
         wanted = list(dict.fromkeys(f for names in fields.values() for f in names))
@@ -204,11 +248,11 @@ class BusinessReader:
         runtime = self._runtime
         today = runtime.today()
         longest = max(ROLLING_WINDOWS.values())
-        fields = rolling_fields(seen, (t.code.value for t in runtime.targets), datetime.now(UTC), longest)
+        fields = rolling_fields(seen, (t.code for t in runtime.targets), datetime.now(UTC), longest)
         values = await self._hour_values(fields)
         gauges: list[RollingGauge] = []
         for target in runtime.targets:
-            code = target.code.value
+            code = target.code
             for window, hours in ROLLING_WINDOWS.items():
                 total = Decimal(0)
                 for (cat, cur), names in fields.items():
@@ -228,7 +272,7 @@ class BusinessReader:
         today = runtime.today()
         plans = {}
         for target in runtime.targets:
-            code = target.code.value
+            code = target.code
             end = effective_as_of(target, today)
             for bank in seen.banks:
                 streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
@@ -237,7 +281,7 @@ class BusinessReader:
         top = runtime.settings.top_banks
         gauges: list[BankGauge] = []
         for target in runtime.targets:
-            code = target.code.value
+            code = target.code
             ranked = sorted(
                 ((evaluate(plans[(bank, code)], values, BASE).converted, bank) for bank in seen.banks),
                 key=lambda pair: (-pair[0], pair[1]),

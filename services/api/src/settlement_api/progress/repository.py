@@ -1,4 +1,4 @@
-"""Settled amounts per target from the Redis buckets: one pipelined read for all targets."""
+"""Settled amounts from the Redis buckets: one pipelined read for every figure of a report."""
 
 from __future__ import annotations
 
@@ -9,42 +9,45 @@ from settlement_api.bucket_store import BucketStore, Seen
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_core.buckets import count_field
 from settlement_core.fx import FxTable
-from settlement_core.targets import Target
+
+
+@dataclass(frozen=True, slots=True)
+class SettledQuery:
+    """One figure: a category's (or DISTINCT's) volume over [start, end] in `currency`."""
+
+    category: str
+    currency: str
+    start: date
+    end: date  # inclusive; before start means nothing is due yet
 
 
 @dataclass(frozen=True, slots=True)
 class Settled:
     amounts: Amounts
-    events_counted: int
+    events_counted: int  # in the years of [start, end] (reversals subtract)
 
 
-def _count_fields(target: Target, as_of: date) -> list[str]:
-    if as_of < target.window_start:
+def _count_fields(query: SettledQuery) -> list[str]:
+    if query.end < query.start:
         return []
-    return [count_field(target.code.value, year) for year in range(target.window_start.year, as_of.year + 1)]
+    return [count_field(query.category, year) for year in range(query.start.year, query.end.year + 1)]
 
 
-async def settled_by_target(
-    store: BucketStore,
-    fx: FxTable,
-    targets: tuple[Target, ...],
-    as_of: dict[str, date],
-    seen: Seen | None = None,
+async def settled_amounts(
+    store: BucketStore, fx: FxTable, queries: dict[str, SettledQuery], seen: Seen | None = None
 ) -> dict[str, Settled]:
+    """Every query of `queries` (by the caller's key) from one Redis read."""
     seen = seen if seen is not None else await store.seen()
     plans: dict[str, Plan] = {}
     counts: dict[str, list[str]] = {}
-    for target in targets:
-        code = target.code.value
-        streams = [Stream(code, currency) for currency in seen.currencies(code)]
-        plans[code] = plan(streams, target.window_start, as_of[code], target.currency, fx)
-        counts[code] = _count_fields(target, as_of[code])
+    for key, q in queries.items():
+        streams = [Stream(q.category, currency) for currency in seen.currencies(q.category)]
+        plans[key] = plan(streams, q.start, q.end, q.currency, fx)
+        counts[key] = _count_fields(q)
     fields = [name for p in plans.values() for name in p.fields]
     fields += [name for names in counts.values() for name in names]
     values = await store.sum_fields(list(dict.fromkeys(fields)))
     return {
-        t.code.value: Settled(
-            evaluate(plans[t.code.value], values, t.currency), sum(values.get(n, 0) for n in counts[t.code.value])
-        )
-        for t in targets
+        key: Settled(evaluate(plans[key], values, q.currency), sum(values.get(n, 0) for n in counts[key]))
+        for key, q in queries.items()
     }

@@ -6,22 +6,28 @@ from fastapi import APIRouter, Query
 
 from settlement_api.deps import PublicReaderDep, RuntimeDep
 from settlement_api.progress.schemas import ProgressOut
-from settlement_api.progress.service import progress_report
+from settlement_api.progress.service import progress_report, resolve_period
 from settlement_api.query import QueryErrors
 
 router = APIRouter(prefix="/v1", tags=["progress"])
 
 
-@router.get("/progress", response_model=ProgressOut, summary="Progress toward the six targets")
+@router.get("/progress", response_model=ProgressOut, summary="Progress toward the targets of one period")
 async def get_progress(
     runtime: RuntimeDep,
     reader: PublicReaderDep,
     as_of: Annotated[
         str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); capped at each target's window end")
     ] = None,
+    period: Annotated[
+        str | None, Query(description="A target period of GET /v1/targets, e.g. 2020; default the latest")
+    ] = None,
 ) -> ProgressOut:
     del reader  # authorisation only: progress is market-wide, never per bank
     errors = QueryErrors()
     day = errors.parse_date("as_of", as_of)
+    chosen = resolve_period(runtime.catalogue, period)
+    if chosen is None:
+        errors.add("period", f"unknown period {period!r}; one of: " + ", ".join(runtime.catalogue.periods))
     errors.raise_if_any()
-    return await progress_report(runtime, day)
+    return await progress_report(runtime, day, period=chosen)

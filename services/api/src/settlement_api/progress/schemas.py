@@ -5,8 +5,23 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 
+class ReferenceOut(BaseModel):
+    """A labelled figure beside the tracked one: not a target, never counted."""
+
+    period: str = Field(examples=["2011-2015"])
+    kind: str = Field(examples=["baseline"], description="baseline (the plan's own figure) | actual (published)")
+    amount: str
+    currency: str
+    display: str = Field(examples=["3687亿美元"])
+    window_start: date
+    window_end: date
+    source: str
+    note: str | None
+
+
 class TargetProgressOut(BaseModel):
     code: str
+    period: str = Field(examples=["2020"])
     name_zh: str
     name_en: str
     currency: str
@@ -34,14 +49,44 @@ class TargetProgressOut(BaseModel):
         description="Settled / expected_ratio: the window total at the current run rate."
     )
     projected_total_plan_unit: str | None
-    status: str = Field(examples=["on_track"], description="achieved | on_track | behind")
+    status: str = Field(
+        examples=["on_track"],
+        description="Inside the window: achieved | on_track | behind. After window_end: achieved | missed.",
+    )
     events_counted: int = Field(
         description="Counted events (reversals subtract) in the window's years up to as_of's year."
     )
+    previous_period_settled: str | None = Field(
+        description="Settled in the same dates one year earlier (window start to as_of, both minus a year), "
+        "in the target currency; null when the history does not cover that year."
+    )
+    change: str | None = Field(description="settled - previous_period_settled; null without a previous figure.")
+    change_ratio: str | None = Field(
+        description="change / previous_period_settled (6 decimals); null without a previous figure or when it is 0."
+    )
+    references: list[ReferenceOut] = Field(
+        description="The catalogue's baseline and published figures for this code, for comparison."
+    )
+
+
+class DistinctVolumeOut(BaseModel):
+    """Every event once across all targets: the market-wide volume (never a sum of targets)."""
+
+    currency: str = Field(examples=["CNY"])
+    window_start: date
+    as_of: date
+    amount: str = Field(description="Converted into CNY at read time, each event counted once.")
+    amount_plan_unit: str
+    by_currency: dict[str, str]
+    unconverted: dict[str, str]
+    events_counted: int
 
 
 class ProgressOut(BaseModel):
     as_of: date = Field(description="The requested date (default: today in the business timezone).")
+    period: str = Field(description="The target period reported (default: the latest).", examples=["2020"])
+    periods: list[str] = Field(description="Every target period of the catalogue, oldest first.")
     timezone: str
     on_track_pace: str
     targets: list[TargetProgressOut]
+    distinct_volume: DistinctVolumeOut

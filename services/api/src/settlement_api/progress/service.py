@@ -1,25 +1,78 @@
+"""Progress of one target period: the pure shaping of the figures (I/O in repository.py).
+
+The figures of a report come from one Redis read: each target's window up to as_of, the
+same dates one year earlier (`previous_period_settled`), and the distinct volume (every
+event once, CNY) over the period's window. The targets' totals overlap and are never added.
+"""
+
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import Seen
 from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
-from settlement_api.progress.repository import Settled, settled_by_target
-from settlement_api.progress.schemas import ProgressOut, TargetProgressOut
+from settlement_api.progress.repository import Settled, SettledQuery, settled_amounts
+from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut, ReferenceOut, TargetProgressOut
 from settlement_api.runtime import Runtime
-from settlement_core.pace import effective_as_of, progress
-from settlement_core.targets import Target
+from settlement_core.buckets import DISTINCT
+from settlement_core.fx import BASE
+from settlement_core.pace import RATIO_QUANTUM, effective_as_of, progress
+from settlement_core.targets import Catalogue, Reference, Target
 
 
-def target_progress(target: Target, settled: Settled, as_of: date, on_track_pace: Decimal) -> TargetProgressOut:
+def year_earlier(day: date) -> date:
+    """The same date a year before (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def reference_out(ref: Reference) -> ReferenceOut:
+    return ReferenceOut(
+        period=ref.period,
+        kind=ref.kind.value,
+        amount=money(Decimal(ref.amount), ref.currency),
+        currency=ref.currency,
+        display=ref.display,
+        window_start=ref.window_start,
+        window_end=ref.window_end,
+        source=ref.source,
+        note=ref.note,
+    )
+
+
+def _change(settled: Decimal, previous: Settled | None, currency: str) -> tuple[str | None, str | None, str | None]:
+    if previous is None:
+        return None, None, None
+    before = previous.amounts.converted
+    change = settled - before
+    ratio = None
+    if before:
+        with localcontext() as ctx:
+            ctx.prec = 38
+            ratio = str((change / before).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN))
+    return money(before, currency), money(change, currency), ratio
+
+
+def target_progress(
+    target: Target,
+    settled: Settled,
+    as_of: date,
+    on_track_pace: Decimal,
+    previous: Settled | None = None,
+    references: tuple[Reference, ...] = (),
+) -> TargetProgressOut:
     """Pure: one target's progress row. `as_of` is the requested date: settlement_core.pace
-    caps it at the window end, and a closed window that missed its target reads `behind`."""
+    caps it at the window end, and a closed window reads achieved or missed."""
     amount = settled.amounts.converted
     result = progress(target, amount, as_of, on_track_pace)
     currency = target.currency
+    previous_settled, change, change_ratio = _change(amount, previous, currency)
     return TargetProgressOut(
-        code=target.code.value,
+        code=target.code,
+        period=target.period,
         name_zh=target.name_zh,
         name_en=target.name_en,
         currency=currency,
@@ -41,18 +94,84 @@ def target_progress(target: Target, settled: Settled, as_of: date, on_track_pace
         projected_total_plan_unit=None if result.projected_total is None else in_plan_unit(result.projected_total),
         status=result.status.value,
         events_counted=settled.events_counted,
+        previous_period_settled=previous_settled,
+        change=change,
+        change_ratio=change_ratio,
+        references=[reference_out(r) for r in references],
     )
 
 
-async def progress_report(runtime: Runtime, requested: date | None, seen: Seen | None = None) -> ProgressOut:
+def report_queries(targets: tuple[Target, ...], as_of: date) -> dict[str, SettledQuery]:
+    """Every figure of a report: `<code>` (the window to as_of), `<code>:previous` (the same
+    dates a year earlier) and `*` (the distinct volume over the period's whole window)."""
+    queries: dict[str, SettledQuery] = {}
+    for t in targets:
+        end = effective_as_of(t, as_of)
+        queries[t.code] = SettledQuery(t.code, t.currency, t.window_start, end)
+        queries[t.code + ":previous"] = SettledQuery(
+            t.code, t.currency, year_earlier(t.window_start), year_earlier(end)
+        )
+    start = min(t.window_start for t in targets)
+    end = min(as_of, max(t.window_end for t in targets))
+    queries[DISTINCT] = SettledQuery(DISTINCT, BASE, start, end)
+    # History covers the previous year when any event of that year was recorded.
+    queries[DISTINCT + ":previous"] = SettledQuery(DISTINCT, BASE, year_earlier(start), year_earlier(end))
+    return queries
+
+
+def distinct_out(settled: Settled, query: SettledQuery) -> DistinctVolumeOut:
+    amount = settled.amounts.converted
+    return DistinctVolumeOut(
+        currency=query.currency,
+        window_start=query.start,
+        as_of=query.end,
+        amount=money(amount, query.currency),
+        amount_plan_unit=in_plan_unit(amount),
+        by_currency=amounts_by_currency(settled.amounts.native()),
+        unconverted=amounts_by_currency(settled.amounts.unconverted()),
+        events_counted=settled.events_counted,
+    )
+
+
+def resolve_period(catalogue: Catalogue, period: str | None) -> str | None:
+    """The requested period, the latest when none is asked for, None when unknown."""
+    if period is None:
+        return catalogue.latest_period
+    return period if period in catalogue.periods else None
+
+
+async def progress_report(
+    runtime: Runtime, requested: date | None, seen: Seen | None = None, period: str | None = None
+) -> ProgressOut:
+    """`period` must be one of the catalogue's (the route checks); default the latest."""
+    catalogue = runtime.catalogue
+    chosen = period or catalogue.latest_period
+    targets = catalogue.targets_for(chosen)
     as_of = requested if requested is not None else runtime.today()
-    capped = {t.code.value: effective_as_of(t, as_of) for t in runtime.targets}
+    queries = report_queries(targets, as_of)
     fx = await runtime.fx.table()
-    settled = await settled_by_target(runtime.store, fx, runtime.targets, capped, seen)
+    settled = await settled_amounts(runtime.store, fx, queries, seen)
+    # Events of the previous year exist: the history covers it.
+    covered = settled[DISTINCT + ":previous"].events_counted != 0 or any(
+        settled[DISTINCT + ":previous"].amounts.native_minor.values()
+    )
     pace = runtime.settings.on_track_pace
     return ProgressOut(
         as_of=as_of,
+        period=chosen,
+        periods=list(catalogue.periods),
         timezone=runtime.settings.business_timezone,
         on_track_pace=str(pace),
-        targets=[target_progress(t, settled[t.code.value], as_of, pace) for t in runtime.targets],
+        targets=[
+            target_progress(
+                t,
+                settled[t.code],
+                as_of,
+                pace,
+                settled[t.code + ":previous"] if covered else None,
+                catalogue.references_for(t.code),
+            )
+            for t in targets
+        ],
+        distinct_volume=distinct_out(settled[DISTINCT], queries[DISTINCT]),
     )

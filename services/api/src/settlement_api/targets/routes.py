@@ -9,7 +9,11 @@ from settlement_api.targets.service import list_targets
 router = APIRouter(prefix="/v1", tags=["targets"])
 
 
-@router.get("/targets", response_model=TargetsOut, summary="The six 2020 targets")
+@router.get(
+    "/targets",
+    response_model=TargetsOut,
+    summary="The catalogue: every target period, categories, rules and reference figures",
+)
 async def get_targets(runtime: RuntimeDep, reader: PublicReaderDep) -> TargetsOut:
     del reader  # authorisation only
-    return list_targets(runtime.targets)
+    return list_targets(runtime.catalogue)

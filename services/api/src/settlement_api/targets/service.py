@@ -3,13 +3,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from settlement_api.plan_units import in_plan_unit, money, plan_unit_label
-from settlement_api.targets.schemas import TargetOut, TargetsOut, Window
-from settlement_core.targets import Target
+from settlement_api.progress.service import reference_out
+from settlement_api.targets.schemas import CategoryOut, RuleOut, RuleWhenOut, TargetOut, TargetsOut, Window
+from settlement_core.rules import Rule
+from settlement_core.targets import Catalogue, Target
 
 
 def target_out(target: Target) -> TargetOut:
     return TargetOut(
-        code=target.code.value,
+        code=target.code,
+        period=target.period,
         name_zh=target.name_zh,
         name_en=target.name_en,
         currency=target.currency,
@@ -22,5 +25,31 @@ def target_out(target: Target) -> TargetOut:
     )
 
 
-def list_targets(targets: tuple[Target, ...]) -> TargetsOut:
-    return TargetsOut(targets=[target_out(t) for t in targets])
+def rule_out(rule: Rule) -> RuleOut:
+    return RuleOut(
+        id=rule.rule_id,
+        target=rule.target,
+        action=rule.action.value,
+        when=RuleWhenOut(
+            categories=sorted(rule.categories),
+            currencies=None if rule.currencies is None else sorted(rule.currencies),
+            counterparty=None if rule.counterparty is None else rule.counterparty.value,
+            direction=None if rule.direction is None else rule.direction.value,
+        ),
+        enabled=rule.enabled,
+        source=rule.source,
+        field=rule.field,
+        message=rule.message,
+    )
+
+
+def list_targets(catalogue: Catalogue) -> TargetsOut:
+    return TargetsOut(
+        targets=[target_out(t) for t in catalogue.targets],
+        periods=list(catalogue.periods),
+        latest_period=catalogue.latest_period,
+        home_country=catalogue.rules.home_country,
+        categories=[CategoryOut(code=c.code, name_zh=c.name_zh, name_en=c.name_en) for c in catalogue.categories],
+        rules=[rule_out(r) for r in catalogue.rules.rules],
+        references=[reference_out(r) for r in catalogue.references],
+    )

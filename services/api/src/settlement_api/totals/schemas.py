@@ -20,7 +20,9 @@ class PointOut(AmountOut):
 
 
 class TotalsOut(BaseModel):
-    category: str | None = Field(description="null: all six categories")
+    category: str | None = Field(
+        description="null: every event once across all categories (the distinct volume), never a sum of categories"
+    )
     bank_id: str | None
     granularity: str
     currency: str

@@ -14,8 +14,7 @@ from settlement_api.query import QueryErrors
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
-from settlement_core.buckets import Granularity, period_label, series_periods
-from settlement_core.categories import CATEGORY_CODES
+from settlement_core.buckets import DISTINCT, Granularity, period_label, series_periods
 from settlement_core.fx import FxTable
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import FieldError, Problem
@@ -33,7 +32,9 @@ class TotalsQuery:
 
     @property
     def categories(self) -> tuple[str, ...]:
-        return (self.category,) if self.category else CATEGORY_CODES
+        """Without a category: every event once (the distinct volume). The categories'
+        totals overlap (one payment may count toward several), so they are never summed."""
+        return (self.category,) if self.category else (DISTINCT,)
 
 
 def point_count(start: date, end: date, grain: Granularity) -> int:
@@ -69,9 +70,9 @@ def parse_totals_query(
     errors = QueryErrors()
     target = None
     if category is not None:
-        target = next((t for t in targets if t.code.value == category), None)
+        target = next((t for t in targets if t.code == category), None)
         if target is None:
-            errors.add("category", f"unknown category {category!r}; one of: " + ", ".join(CATEGORY_CODES))
+            errors.add("category", f"unknown category {category!r}; one of: " + ", ".join(t.code for t in targets))
     grain = Granularity.MONTH
     if granularity is not None:
         try:

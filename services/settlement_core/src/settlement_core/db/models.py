@@ -13,10 +13,12 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Date,
     DateTime,
+    Enum,
     Index,
     Integer,
     LargeBinary,
@@ -28,6 +30,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
+
+from settlement_core.vocabulary import DlqReason, LedgerStatus
+
+
+def _vocabulary(enum: type[LedgerStatus] | type[DlqReason], length: int) -> Enum:
+    """A varchar column of a StrEnum's values (no database enum type: the DDL stays
+    varchar(length) and reads return the members)."""
+    return Enum(
+        enum, native_enum=False, create_constraint=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class Base(DeclarativeBase):
@@ -71,7 +83,9 @@ class LedgerEvent(Base):
     bank_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     body_hash: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(32))
+    # The categories the bank declared, sorted; rules add derived ones only when counting,
+    # so a rule change is applied to history by a rebuild (settlement_core.rules).
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
     currency: Mapped[str] = mapped_column(String(3))
     value_date: Mapped[date] = mapped_column(Date)
@@ -79,8 +93,8 @@ class LedgerEvent(Base):
     counterparty_country: Mapped[str] = mapped_column(String(2))
     reverses: Mapped[str | None] = mapped_column(String(64))
     uetr: Mapped[UUID | None] = mapped_column(Uuid)
-    # counted | reversed (originals); reversal_applied | reversal_pending | reversal_rejected
-    status: Mapped[str] = mapped_column(String(20))
+    # settlement_core.vocabulary.LedgerStatus, stored as its value.
+    status: Mapped[LedgerStatus] = mapped_column(_vocabulary(LedgerStatus, 20))
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -96,7 +110,7 @@ class LedgerEffect(Base):
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     bank_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(32))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))  # the event's declared ones
     value_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     direction: Mapped[str] = mapped_column(String(8))
@@ -112,7 +126,7 @@ class DlqEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str | None] = mapped_column(String(32))
     event_id: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[DlqReason] = mapped_column(_vocabulary(DlqReason, 40))
     detail: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
