@@ -41,7 +41,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or ApiSettings()
         targets = load_targets(config.targets_file)  # fail at start-up, not on first request
-        redis = async_client(config.redis_url)
+        redis = async_client(config.redis_url, mode=config.redis_mode)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
         runtime = Runtime(
