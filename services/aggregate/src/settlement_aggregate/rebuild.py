@@ -16,7 +16,7 @@ is lag (the aggregator is catching up), not drift; a fence ahead of it is drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -133,12 +133,18 @@ def _ledger_totals(conn: Connection, partition: int, upto: int) -> tuple[dict[st
     return inc.fields, inc.seen, count
 
 
-def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str) -> list[RebuildResult]:
+def rebuild(
+    engine: Engine, client: redis.Redis, group: str, topic: str, only: Collection[int] | None = None
+) -> list[RebuildResult]:
+    """Recompute every partition's totals and fence from the ledger (or only those in `only`)."""
     results: list[RebuildResult] = []
     swap: Any = client.register_script(SWAP_LUA)
     with _snapshot(engine) as conn:
         positions = ledger_positions(conn, group, topic)
-    for partition in sorted(set(positions) | _redis_partitions(client)):
+    partitions = set(positions) | _redis_partitions(client)
+    if only is not None:
+        partitions = set(only)
+    for partition in sorted(partitions):
         with _snapshot(engine) as conn:
             fence = ledger_positions(conn, group, topic).get(partition, 0) - 1
             fields, seen, count = _ledger_totals(conn, partition, fence)
