@@ -68,6 +68,17 @@ def _tmp_seen_key(partition: int) -> str:
     return f"stl:{partition_tag(partition)}:rebuild:seen"
 
 
+def swap_keys(partition: int) -> list[str]:
+    """KEYS of SWAP_LUA: one hash tag, so one Redis Cluster slot per call."""
+    return [
+        totals_key(partition),
+        fence_key(partition),
+        seen_key(partition),
+        _tmp_totals_key(partition),
+        _tmp_seen_key(partition),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class RebuildResult:
     partition: int
@@ -158,7 +169,7 @@ def rebuild(
             if seen:
                 pipe.sadd(tmp_seen, *sorted(seen))
             pipe.execute()
-            swap(keys=[totals_key(partition), fence_key(partition), seen_key(partition), tmp_t, tmp_seen], args=[fence])
+            swap(keys=swap_keys(partition), args=[fence])
             if fence >= 0:
                 client.sadd(PARTITIONS_KEY, partition)
             else:
