@@ -93,6 +93,10 @@ def build_consumer(settings: AggregateSettings) -> tuple[KafkaConsumer, Assignme
         # partitions that must move; the others keep being consumed meanwhile.
         partition_assignment_strategy=[CooperativeStickyAssignor],
     )
+    # Know the topic's partitions before joining: kafka-python's sticky assignors hand out
+    # nothing for a topic without metadata, and the cooperative protocol did not rejoin
+    # once the metadata arrived (reproduced: a fresh group stayed with no partitions).
+    consumer.partitions_for_topic(settings.events_topic)
     tracker = AssignmentTracker(consumer)
     consumer.subscribe([settings.events_topic], listener=tracker)
     return consumer, tracker
