@@ -162,3 +162,4 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     ports = {"ingest": free_port(), "api": free_port()}
     yield Cluster(env, runner, bank_keys, operator_key, ports)
     runner.stop_all()
+    harness.delete_topics(env, [env["EVENTS_TOPIC"], env["DLQ_TOPIC"]])

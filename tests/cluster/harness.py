@@ -47,8 +47,9 @@ def cluster_env() -> dict[str, str]:
     return values
 
 
-def stack(*args: str, timeout: float = 180) -> None:
-    env = {**os.environ, **cluster_env(), "STACK_DIR": str(STACK_DIR)}
+def stack(*args: str, timeout: float = 400) -> None:
+    # A SIGKILLed broker recovers its logs on restart: slow on a loaded 2-core machine.
+    env = {**os.environ, **cluster_env(), "STACK_DIR": str(STACK_DIR), "READY_TIMEOUT": "300"}
     result = subprocess.run(
         ["bash", str(STACK), "--cluster", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -366,7 +367,7 @@ def committed_offsets(env: dict[str, str]) -> dict[int, int]:
     """The group's offsets as committed to Kafka (advisory: the ledger is the record)."""
     admin = kafka_admin(env)
     try:
-        offsets = admin.list_consumer_group_offsets(env["CONSUMER_GROUP"])
+        offsets = admin.list_group_offsets({env["CONSUMER_GROUP"]: None})[env["CONSUMER_GROUP"]]
         return {tp.partition: int(meta.offset) for tp, meta in offsets.items() if tp.topic == env["EVENTS_TOPIC"]}
     finally:
         admin.close()
@@ -376,3 +377,12 @@ def as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
     """PostgreSQL server tools run as the postgres user when we are root."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     return subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120, check=False)
+
+
+def delete_topics(env: dict[str, str], topics: list[str]) -> None:
+    """Fewer logs for a restarted broker to recover in the next test."""
+    admin = kafka_admin(env)
+    try:
+        admin.delete_topics(topics, timeout_ms=30_000)
+    finally:
+        admin.close()

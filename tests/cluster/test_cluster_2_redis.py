@@ -61,8 +61,12 @@ def test_sigkill_master_during_applies_is_repaired_without_an_operator(cluster: 
         harness.redis_node_name(cluster.env, master),
     )
     fault_at = time.monotonic()
+    # Make the asynchronous replication lag real: stop the replica, cut its link on the
+    # master's side (what its kernel had already received it would still read on waking),
+    # let the master apply batches alone, then kill the master.
     harness.signal_node(replica_name, signal.SIGSTOP)
     try:
+        _node(cluster, master).execute_command("CLIENT KILL TYPE replica")
         time.sleep(REPLICA_STALL_S)
         harness.signal_node(master_name, signal.SIGKILL)
     finally:
