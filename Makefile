@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards run-cluster test-cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,22 @@ test: infra ## the whole suite against the real stack; stops the stack afterward
 	@$(STACK) start services && FEED_ARGS="--limit 3000 --rate 600 --seed 7" $(STACK) start feed; \
 	 $(VENV)/bin/pytest; rc=$$?; \
 	 if [ "$${KEEP_STACK:-0}" != 1 ]; then $(STACK) stop; fi; exit $$rc
+
+CLUSTER_ENV = set -a && . $${STACK_DIR:-.stack-cluster}/stack.env && set +a &&
+
+run-cluster: install ## the same services on 3 Kafka brokers, a Redis Cluster and a PG standby
+	@$(STACK) --cluster start
+	@$(CLUSTER_ENV) $(VENV)/bin/settlementctl init
+	@$(STACK) --cluster start services
+	@$(CLUSTER_ENV) echo "API: http://127.0.0.1:$$API_PORT/docs  Ingest: http://127.0.0.1:$$INGEST_PORT/docs"; \
+	 echo "Stop with:  deploy/local/stack.sh --cluster stop"
+
+test-cluster: install ## fault tests on a fresh cluster stack of their own (started and stopped here)
+	@export STACK_DIR=$${CLUSTER_STACK_DIR:-$(CURDIR)/.stack-cluster-test}; \
+	 $(STACK) --cluster stop && $(STACK) --cluster wipe && \
+	 trap '$(STACK) --cluster stop' EXIT && \
+	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
+	 $(VENV)/bin/pytest -m cluster tests/cluster $(CLUSTER_TEST_ARGS)
 
 lint: ## ruff check and ruff format --check
 	@$(VENV)/bin/ruff check services tests bench deploy

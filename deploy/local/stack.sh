@@ -10,9 +10,33 @@
 #
 # Components: kafka redis postgres prometheus ingest aggregate api feed
 # Groups: infra = kafka redis postgres prometheus; services = ingest aggregate api; all.
+#
+#   deploy/local/stack.sh --cluster start|stop|status|env [component...]
+# Cluster mode (docs/operations.md): three combined KRaft Kafka nodes (RF 3, min ISR 2), a
+# Redis Cluster of 3 masters + 3 replicas, a PostgreSQL primary with a synchronous standby.
+# It has its own STACK_DIR (.stack-cluster) and ports, so it never touches the single node.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CLUSTER="${CLUSTER:-0}"
+ARGS=()
+for a in "$@"; do if [ "$a" = "--cluster" ]; then CLUSTER=1; else ARGS+=("$a"); fi; done
+set -- "${ARGS[@]+"${ARGS[@]}"}"
+if [ "$CLUSTER" = 1 ]; then
+  STACK_DIR="${STACK_DIR:-$ROOT/.stack-cluster}"
+  INGEST_PORT="${INGEST_PORT:-18001}"
+  API_PORT="${API_PORT:-18002}"
+  AGGREGATE_PORT="${AGGREGATE_PORT:-18003}"
+  PROM_PORT="${PROM_PORT:-19090}"
+  KAFKA_HEAP="${KAFKA_HEAP:--Xms384m -Xmx384m}"
+fi
+# Cluster ports: node i (1..3 or 1..6) listens on BASE + i - 1.
+CLUSTER_KAFKA_PORT="${CLUSTER_KAFKA_PORT:-19092}"
+CLUSTER_KAFKA_CONTROLLER_PORT="${CLUSTER_KAFKA_CONTROLLER_PORT:-19192}"
+CLUSTER_REDIS_PORT="${CLUSTER_REDIS_PORT:-17001}"
+CLUSTER_PG_PORT="${CLUSTER_PG_PORT:-15432}"
+CLUSTER_PG_STANDBY_PORT="${CLUSTER_PG_STANDBY_PORT:-15433}"
+CLUSTER_REDIS_NODE_TIMEOUT_MS="${CLUSTER_REDIS_NODE_TIMEOUT_MS:-3000}"
 STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 KAFKA_LIBS="${KAFKA_LIBS:-$HOME/.cache/settlement-tracker/kafka-$KAFKA_VERSION/libs}"
@@ -66,6 +90,7 @@ ensure_env() {
   fi
   # shellcheck disable=SC1091
   . "$STACK_DIR/secrets.env"
+  if [ "$CLUSTER" = 1 ]; then cluster_env; return; fi
   cat > "$ENV_FILE" <<ENV
 DATABASE_URL=postgresql+psycopg://settlement:$PG_PASSWORD@127.0.0.1:$PG_PORT/settlement
 REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0
@@ -254,6 +279,252 @@ generic_stop() { # name
   rm -f "$RUN/$name.pid"
 }
 
+
+# ================================================================ cluster mode
+kport() { echo $((CLUSTER_KAFKA_PORT + $1 - 1)); }
+kcport() { echo $((CLUSTER_KAFKA_CONTROLLER_PORT + $1 - 1)); }
+rport() { echo $((CLUSTER_REDIS_PORT + $1 - 1)); }
+
+cluster_env() {
+  local bootstrap redis_hosts
+  bootstrap="127.0.0.1:$(kport 1),127.0.0.1:$(kport 2),127.0.0.1:$(kport 3)"
+  redis_hosts="127.0.0.1:$(rport 1),127.0.0.1:$(rport 2),127.0.0.1:$(rport 3)"
+  cat > "$ENV_FILE" <<ENV
+DATABASE_URL='postgresql+psycopg://settlement:$PG_PASSWORD@/settlement?host=127.0.0.1:$CLUSTER_PG_PORT&host=127.0.0.1:$CLUSTER_PG_STANDBY_PORT&target_session_attrs=read-write'
+REDIS_URL=redis://:$REDIS_PASSWORD@$redis_hosts/0
+REDIS_MODE=cluster
+REDIS_PASSWORD=$REDIS_PASSWORD
+KAFKA_BOOTSTRAP=$bootstrap
+TOPIC_REPLICATION_FACTOR=3
+TOPIC_MIN_INSYNC_REPLICAS=2
+TARGETS_FILE=$ROOT/seeds/targets.yaml
+FX_RATES_FILE=$ROOT/seeds/fx_rates.csv
+INGEST_PORT=$INGEST_PORT
+API_PORT=$API_PORT
+AGGREGATE_PORT=$AGGREGATE_PORT
+PROM_PORT=$PROM_PORT
+KAFKA_LIBS=$KAFKA_LIBS
+STACK_DIR=$STACK_DIR
+CLUSTER_KAFKA_PORT=$CLUSTER_KAFKA_PORT
+CLUSTER_KAFKA_CONTROLLER_PORT=$CLUSTER_KAFKA_CONTROLLER_PORT
+CLUSTER_REDIS_PORT=$CLUSTER_REDIS_PORT
+CLUSTER_PG_PORT=$CLUSTER_PG_PORT
+CLUSTER_PG_STANDBY_PORT=$CLUSTER_PG_STANDBY_PORT
+PG_BIN=$PG_BIN
+PG_HOME=$(pg_home)
+ENV
+}
+
+# One Kafka node; `kafka_node_start i` also restarts a node a test killed (same data).
+kafka_node_start() {
+  local i="$1" dir="$STACK_DIR/kafka-$1" voters=""
+  pid_alive "kafka-$i" && return
+  check_port_free "kafka-$i" "$(kport "$i")"; check_port_free "kafka-$i-controller" "$(kcport "$i")"
+  for n in 1 2 3; do voters="$voters${voters:+,}$n@127.0.0.1:$(kcport "$n")"; done
+  mkdir -p "$dir/data"
+  # Internal topics at RF 3 / min ISR 2 too: Kafka's own 3-node example sets them to 1,
+  # which would let one dead broker take the group coordinator (and producer ids) away.
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kport "$i"),CONTROLLER://127.0.0.1:$(kcport "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kport "$i")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=12
+auto.create.topics.enable=false
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=6
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+log.cleaner.threads=1
+PROPS
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$(cat "$STACK_DIR/kafka-cluster-id")" \
+      -c "$dir/server.properties" >> "$LOGS/kafka-$i.log" 2>&1 || die "kafka-$i storage format failed (see $LOGS/kafka-$i.log)"
+  fi
+  : > "$LOGS/kafka-$i.log.start"
+  # shellcheck disable=SC2086
+  nohup java $KAFKA_HEAP -XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" > "$LOGS/kafka-$i.log.start" 2>&1 &
+  echo $! > "$RUN/kafka-$i.pid"
+}
+
+kafka_node_ready() { grep -q "Kafka Server started" "$LOGS/kafka-$1.log.start"; }
+
+# Every partition of every topic has its full replica set in sync (kafka-python's admin).
+kafka_isr_full() {
+  "$VENV/bin/python" - "127.0.0.1:$(kport 1),127.0.0.1:$(kport 2),127.0.0.1:$(kport 3)" <<'PY'
+import sys
+from kafka.admin import KafkaAdminClient
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1].split(","), request_timeout_ms=5000)
+try:
+    topics = admin.describe_topics()
+    short = [
+        (t["name"], p["partition_index"])
+        for t in topics
+        for p in t["partitions"]
+        if len(p["isr_nodes"]) < len(p["replica_nodes"])
+    ]
+    sys.exit(1 if short else 0)
+finally:
+    admin.close()
+PY
+}
+
+kafka_cluster_start() {
+  need java "install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
+  kafka_fetch
+  if [ ! -f "$STACK_DIR/kafka-cluster-id" ]; then
+    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 > "$STACK_DIR/kafka-cluster-id"
+  fi
+  for i in 1 2 3; do kafka_node_start "$i"; done
+  for i in 1 2 3; do wait_for "kafka-$i" "$READY_TIMEOUT" kafka_node_ready "$i"; done
+  wait_for "kafka in-sync replicas" "$READY_TIMEOUT" kafka_isr_full
+  for i in 1 2 3; do cat "$LOGS/kafka-$i.log.start" >> "$LOGS/kafka-$i.log"; done
+  log "kafka cluster ready on 127.0.0.1:$(kport 1)-$(kport 3) (RF 3, min ISR 2)"
+}
+
+redis_node_start() {
+  local i="$1" dir="$STACK_DIR/redis-$1"
+  pid_alive "redis-$i" && return
+  check_port_free "redis-$i" "$(rport "$i")"
+  mkdir -p "$dir"
+  cat > "$dir/redis.conf" <<CONF
+bind 127.0.0.1
+port $(rport "$i")
+dir $dir
+daemonize no
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout $CLUSTER_REDIS_NODE_TIMEOUT_MS
+cluster-require-full-coverage yes
+appendonly yes
+appendfsync everysec
+requirepass $REDIS_PASSWORD
+masterauth $REDIS_PASSWORD
+save ""
+CONF
+  nohup redis-server "$dir/redis.conf" > "$LOGS/redis-$i.log" 2>&1 &
+  echo $! > "$RUN/redis-$i.pid"
+}
+
+rcli() { local port="$1"; shift; redis-cli -p "$port" -a "$REDIS_PASSWORD" --no-auth-warning "$@"; }
+
+redis_cluster_ok() {
+  for i in 1 2 3 4 5 6; do rcli "$(rport "$i")" cluster info 2>/dev/null | grep -q "cluster_state:ok" || return 1; done
+}
+
+redis_cluster_start() {
+  need redis-server "install it (apt-get install -y redis-server)"
+  for i in 1 2 3 4 5 6; do redis_node_start "$i"; done
+  for i in 1 2 3 4 5 6; do wait_for "redis-$i" "$READY_TIMEOUT" rcli "$(rport "$i")" ping; done
+  if ! rcli "$(rport 1)" cluster info | grep -q "cluster_known_nodes:6"; then
+    local nodes=()
+    for i in 1 2 3 4 5 6; do nodes+=("127.0.0.1:$(rport "$i")"); done
+    redis-cli -a "$REDIS_PASSWORD" --no-auth-warning --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
+      >> "$LOGS/redis-cluster.log" 2>&1 || die "redis --cluster create failed (see $LOGS/redis-cluster.log)"
+  fi
+  wait_for "redis cluster" "$READY_TIMEOUT" redis_cluster_ok
+  log "redis cluster ready on 127.0.0.1:$(rport 1)-$(rport 6) (3 masters + 3 replicas)"
+}
+
+# PostgreSQL: the primary, then a standby cloned from it with pg_basebackup -R and named in
+# synchronous_standby_names, so a commit returns only once the standby has it too.
+pg_start_node() { # name data port extra-options
+  local name="$1" data="$2" port="$3" extra="$4" home; home=$(pg_home)
+  local pglog="$home/$name.log"
+  touch "$pglog"; [ "$(id -u)" = 0 ] && chown postgres "$pglog"
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t "$READY_TIMEOUT" \
+    -o "-p $port -k $home/sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c wal_level=replica -c max_wal_senders=10 -c hot_standby=on -c cluster_name=${name//-/_} $extra" start >/dev/null \
+    || die "postgres $name did not start (see $pglog)"
+  head -n 1 "$data/postmaster.pid" > "$RUN/$name.pid"
+}
+
+postgres_cluster_start() {
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server not found (apt-get install -y postgresql)"
+  local home; home=$(pg_home)
+  local primary="$home/primary" standby="$home/standby"
+  mkdir -p "$home/sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
+  if ! pid_alive pg-primary; then
+    check_port_free pg-primary "$CLUSTER_PG_PORT"
+    if [ ! -f "$primary/PG_VERSION" ]; then
+      local pw="$home/pwfile"
+      echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
+      as_pg "$PG_BIN/initdb" -D "$primary" -U settlement --pwfile="$pw" --auth-local=trust \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
+        || die "initdb failed (see $LOGS/postgres.log)"
+      rm -f "$pw"
+    fi
+    pg_start_node pg-primary "$primary" "$CLUSTER_PG_PORT" "-c synchronous_commit=on -c synchronous_standby_names=pg_standby"
+  fi
+  if ! pid_alive pg-standby; then
+    check_port_free pg-standby "$CLUSTER_PG_STANDBY_PORT"
+    if [ ! -f "$standby/PG_VERSION" ]; then
+      as_pg env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$CLUSTER_PG_PORT" -U settlement \
+        -D "$standby" -R -X stream -c fast >> "$LOGS/postgres.log" 2>&1 || die "pg_basebackup failed (see $LOGS/postgres.log)"
+    fi
+    pg_start_node pg-standby "$standby" "$CLUSTER_PG_STANDBY_PORT" ""
+  fi
+  if ! as_pg "$PG_BIN/psql" -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname='settlement'" | grep -q 1; then
+    as_pg "$PG_BIN/psql" -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
+  fi
+  wait_for "postgres synchronous standby" "$READY_TIMEOUT" pg_sync_ok
+  log "postgres ready: primary 127.0.0.1:$CLUSTER_PG_PORT, synchronous standby 127.0.0.1:$CLUSTER_PG_STANDBY_PORT"
+}
+
+pg_sync_ok() {
+  as_pg "$PG_BIN/psql" -h "$(pg_home)/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
+    "SELECT sync_state FROM pg_stat_replication WHERE application_name='pg_standby'" | grep -q sync
+}
+
+pg_node_stop() { # name data
+  if pid_alive "$1"; then
+    as_pg "$PG_BIN/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || kill "$(cat "$RUN/$1.pid")" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$1.pid"
+}
+
+cluster_start_one() {
+  case "$1" in
+    kafka) kafka_cluster_start ;;
+    redis) redis_cluster_start ;;
+    postgres) postgres_cluster_start ;;
+    kafka-[123]) kafka_node_start "${1#kafka-}"; wait_for "$1" "$READY_TIMEOUT" kafka_node_ready "${1#kafka-}" ;;
+    redis-[1-6]) redis_node_start "${1#redis-}"; wait_for "$1" "$READY_TIMEOUT" rcli "$(rport "${1#redis-}")" ping ;;
+    prometheus) prometheus_start ;;
+    *) start_one "$1" ;;
+  esac
+}
+
+cluster_stop_one() {
+  case "$1" in
+    kafka) for i in 3 2 1; do generic_stop "kafka-$i"; done ;;
+    redis) for i in 6 5 4 3 2 1; do generic_stop "redis-$i"; done ;;
+    postgres) pg_node_stop pg-standby "$(pg_home)/standby"; pg_node_stop pg-primary "$(pg_home)/primary" ;;
+    kafka-[123]|redis-[1-6]) generic_stop "$1" ;;
+    *) stop_one "$1" ;;
+  esac
+}
+
+CLUSTER_PIDS="kafka-1 kafka-2 kafka-3 redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 pg-primary pg-standby prometheus ingest aggregate api feed"
+
 start_one() {
   case "$1" in
     kafka) kafka_start ;;
@@ -294,6 +565,36 @@ expand() {
 }
 
 cmd="${1:-status}"; shift || true
+if [ "$CLUSTER" = 1 ]; then
+  case "$cmd" in
+    start)
+      ensure_env
+      # No Prometheus by default in cluster mode: the 2-core budget goes to the engines.
+      comps="${*:-kafka redis postgres}"; [ "$comps" = infra ] && comps="kafka redis postgres"
+      for c in $(expand $comps); do cluster_start_one "$c"; done ;;
+    stop)
+      mkdir -p "$RUN"
+      if [ -f "$STACK_DIR/secrets.env" ]; then . "$STACK_DIR/secrets.env"; fi
+      comps=$(expand "${@:-all}")
+      for c in $(echo "$comps" | tr ' ' '\n' | tac); do cluster_stop_one "$c"; done ;;
+    status)
+      for c in $CLUSTER_PIDS; do
+        if pid_alive "$c"; then echo "$c: running (pid $(cat "$RUN/$c.pid"))"; else echo "$c: stopped"; fi
+      done ;;
+    env) ensure_env; cat "$ENV_FILE" ;;
+    # Remove the cluster's data (Kafka logs, Redis nodes, both PostgreSQL data dirs) so that
+    # the next start is fresh: a promoted standby cannot simply become a standby again.
+    wipe)
+      for c in $CLUSTER_PIDS; do pid_alive "$c" && die "$c is still running: stack.sh --cluster stop first"; done
+      rm -rf "$STACK_DIR"/kafka-[123] "$STACK_DIR"/redis-[1-6] "$STACK_DIR/kafka-cluster-id" "$RUN"
+      home=$(pg_home); case "$home" in */postgres|/var/lib/postgresql/settlement-tracker/*) rm -rf "$home" ;; esac
+      log "cluster data removed" ;;
+    # Every partition (internal topics included, once created) has its full ISR.
+    ready) wait_for "kafka in-sync replicas" "$READY_TIMEOUT" kafka_isr_full; log "every partition has its full ISR" ;;
+    *) die "usage: stack.sh --cluster start|stop|status|env|ready|wipe [component...]" ;;
+  esac
+  exit 0
+fi
 case "$cmd" in
   start)
     ensure_env

@@ -1,10 +1,11 @@
 """Step 0: the Kafka consumer. Offsets of record live in PostgreSQL, not in Kafka.
 
-Auto-commit is off. The rebalance listener only pauses newly assigned partitions and
-hands them to the loop, which reads their offsets from PostgreSQL, seeks there, catches
-the Redis projection up and resumes them (main.Aggregator.sync); doing that in the loop
-rather than inside poll() lets it retry with backoff while PostgreSQL is down. Offsets are
-also committed to Kafka after each ledger commit, for lag tooling only.
+Auto-commit is off; assignment is cooperative-sticky. The rebalance listener only pauses
+newly assigned partitions and hands them to the loop, which reads their offsets from
+PostgreSQL, seeks there, catches the Redis projection up and resumes them
+(loop.Aggregator._sync); doing that in the loop rather than inside poll() lets it retry
+with backoff while PostgreSQL is down. Offsets are also committed to Kafka after each
+ledger commit, for lag tooling only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 
 from kafka import KafkaConsumer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.structs import TopicPartition
 
 from settlement_aggregate.settings import AggregateSettings
@@ -35,6 +37,15 @@ class AssignmentTracker(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         parts = {tp.partition for tp in revoked}
         logger.info("partitions revoked", extra={"partitions": sorted(parts)})
+        with self._lock:
+            self._revoked |= parts
+            self._pending -= parts
+
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        """The group evicted us (session expired): another member may already own these, so
+        every in-memory belief about them goes; the ledger fence refuses a stale write anyway."""
+        parts = {tp.partition for tp in lost}
+        logger.warning("partitions lost", extra={"partitions": sorted(parts)})
         with self._lock:
             self._revoked |= parts
             self._pending -= parts
@@ -78,7 +89,14 @@ def build_consumer(settings: AggregateSettings) -> tuple[KafkaConsumer, Assignme
         max_partition_fetch_bytes=4 * 1024 * 1024,
         fetch_min_bytes=settings.aggregate_fetch_min_bytes,
         fetch_max_wait_ms=settings.aggregate_fetch_max_wait_ms,
+        # Incremental rebalances (KIP-429): adding or losing an instance moves only the
+        # partitions that must move; the others keep being consumed meanwhile.
+        partition_assignment_strategy=[CooperativeStickyAssignor],
     )
+    # Know the topic's partitions before joining: kafka-python's sticky assignors hand out
+    # nothing for a topic without metadata, and the cooperative protocol did not rejoin
+    # once the metadata arrived (reproduced: a fresh group stayed with no partitions).
+    consumer.partitions_for_topic(settings.events_topic)
     tracker = AssignmentTracker(consumer)
     consumer.subscribe([settings.events_topic], listener=tracker)
     return consumer, tracker

@@ -11,10 +11,9 @@ import logging
 from collections.abc import Sequence
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
 
 from settlement_aggregate.planning import DlqEntry
-from settlement_core.kafka_io import KafkaUnavailable
+from settlement_core.kafka_io import translate_errors
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +55,11 @@ class DlqProducer:
         return self._producer
 
     def publish(self, entries: Sequence[DlqEntry]) -> None:
-        """Send and wait for every acknowledgement; raises KafkaUnavailable (retryable)."""
+        """Send and wait for every acknowledgement; raises KafkaUnavailable when the broker
+        is away, and lets a non-retriable error (authorization, record too large) through."""
         if not entries:
             return
-        try:
+        with translate_errors("DLQ produce"):
             producer = self._get()
             futures = [
                 producer.send(self._topic, key=e.key, value=e.raw, headers=headers_for(e, self._source))
@@ -68,8 +68,6 @@ class DlqProducer:
             producer.flush(timeout=self._timeout_s)
             for future in futures:
                 future.get(timeout=self._timeout_s)
-        except KafkaError as exc:
-            raise KafkaUnavailable(f"DLQ produce failed: {exc}") from exc
 
     def close(self) -> None:
         if self._producer is not None:

@@ -28,6 +28,7 @@ from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
 from settlement_aggregate.rows import Key, LedgerRow, Status
 from settlement_core.buckets import Effect
 from settlement_core.db.models import ConsumerOffset, DlqEvent, LedgerEffect, LedgerEvent
+from settlement_core.errors import ConcurrentLedgerWrite
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +119,6 @@ _EFFECTS_SQL = text(f"""
     WHERE kafka_partition = :p AND kafka_offset > :a AND kafka_offset <= :u
     ORDER BY kafka_offset, id
 """)  # noqa: S608
-
-
-class ConcurrentLedgerWrite(RuntimeError):
-    """Another writer inserted one of this batch's keys meanwhile; retry the batch."""
 
 
 @dataclass(frozen=True, slots=True)

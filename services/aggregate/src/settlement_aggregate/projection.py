@@ -70,6 +70,11 @@ def apply_args(expected: int, new: int, now: int, inc: Increments) -> list[Any]:
     return args
 
 
+def apply_keys(partition: int) -> list[str]:
+    """KEYS of APPLY_LUA: one hash tag, so one Redis Cluster slot per call."""
+    return [totals_key(partition), fence_key(partition), seen_key(partition), applied_at_key(partition)]
+
+
 class EffectSource(Protocol):
     """Where replays read committed effects from (ledger.LedgerRepository)."""
 
@@ -100,7 +105,7 @@ class Projection:
 
     def _cas(self, partition: int, expected: int, new: int, inc: Increments) -> tuple[bool, int]:
         args = apply_args(expected, new, int(time.time()), inc)
-        keys = [totals_key(partition), fence_key(partition), seen_key(partition), applied_at_key(partition)]
+        keys = apply_keys(partition)
         with translate_errors():
             if partition not in self._registered:
                 # Outside the script: stl:partitions has no hash tag (another slot). It only

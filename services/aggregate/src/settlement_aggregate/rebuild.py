@@ -19,7 +19,7 @@ categories, so a rebuild after a rule change applies the new rules to the whole 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +70,17 @@ def _tmp_totals_key(partition: int) -> str:
 
 def _tmp_seen_key(partition: int) -> str:
     return f"stl:{partition_tag(partition)}:rebuild:seen"
+
+
+def swap_keys(partition: int) -> list[str]:
+    """KEYS of SWAP_LUA: one hash tag, so one Redis Cluster slot per call."""
+    return [
+        totals_key(partition),
+        fence_key(partition),
+        seen_key(partition),
+        _tmp_totals_key(partition),
+        _tmp_seen_key(partition),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +150,23 @@ def _ledger_totals(
     return inc.fields, inc.seen, count
 
 
-def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str, rules: CountingRules) -> list[RebuildResult]:
+def rebuild(
+    engine: Engine,
+    client: redis.Redis,
+    group: str,
+    topic: str,
+    rules: CountingRules,
+    only: Collection[int] | None = None,
+) -> list[RebuildResult]:
+    """Recompute every partition's totals and fence from the ledger (or only those in `only`)."""
     results: list[RebuildResult] = []
     swap: Any = client.register_script(SWAP_LUA)
     with _snapshot(engine) as conn:
         positions = ledger_positions(conn, group, topic)
-    for partition in sorted(set(positions) | _redis_partitions(client)):
+    partitions = set(positions) | _redis_partitions(client)
+    if only is not None:
+        partitions = set(only)
+    for partition in sorted(partitions):
         with _snapshot(engine) as conn:
             fence = ledger_positions(conn, group, topic).get(partition, 0) - 1
             fields, seen, count = _ledger_totals(conn, partition, fence, rules)
@@ -158,7 +180,7 @@ def rebuild(engine: Engine, client: redis.Redis, group: str, topic: str, rules: 
             if seen:
                 pipe.sadd(tmp_seen, *sorted(seen))
             pipe.execute()
-            swap(keys=[totals_key(partition), fence_key(partition), seen_key(partition), tmp_t, tmp_seen], args=[fence])
+            swap(keys=swap_keys(partition), args=[fence])
             if fence >= 0:
                 client.sadd(PARTITIONS_KEY, partition)
             else:

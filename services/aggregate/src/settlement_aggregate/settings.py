@@ -31,5 +31,8 @@ class AggregateSettings(CoreSettings):
     # static member id (KIP-345) lets a restarted instance take its partitions back at once.
     aggregate_session_timeout_ms: int = Field(default=10_000, ge=6000)
     aggregate_instance_id: str | None = None
+    # How often the loop compares every owned partition's Redis fence with the ledger (and
+    # repairs a projection a Redis failover left behind), busy or idle.
+    aggregate_fence_check_s: float = Field(default=2.0, gt=0)
     # Test-only fault hook, e.g. "crash_after_ledger_commit:3" (see faults.py).
     aggregate_fault: str | None = None

@@ -42,7 +42,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         config = settings or ApiSettings()
         catalogue = load_catalogue(config.targets_file)  # fail at start-up, not on first request
         targets = catalogue.targets_for(catalogue.latest_period)
-        redis = async_client(config.redis_url)
+        redis = async_client(config.redis_url, mode=config.redis_mode)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
         runtime = Runtime(

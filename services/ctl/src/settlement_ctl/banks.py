@@ -41,7 +41,7 @@ def _forget(settings: CoreSettings, key_hash: str | None) -> None:
         return
     try:
         with translate_errors():
-            forget_key(sync_client(settings.redis_url), key_hash)
+            forget_key(sync_client(settings.redis_url, mode=settings.redis_mode), key_hash)
     except RedisUnavailable as exc:
         print(
             f"warning: Redis unreachable ({exc}); ingest may accept the old key for up to 30 s until its cache expires",

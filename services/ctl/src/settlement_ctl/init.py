@@ -43,7 +43,12 @@ def run(args: argparse.Namespace) -> int:
     settings = CoreSettings()
     targets = load_targets(settings.targets_file)
     upgrade(settings.database_url)
-    ensure_topics(settings.kafka_bootstrap, {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1})
+    ensure_topics(
+        settings.kafka_bootstrap,
+        {settings.events_topic: settings.events_partitions, settings.dlq_topic: 1},
+        replication_factor=settings.topic_replication_factor,
+        min_insync_replicas=settings.topic_min_insync_replicas,
+    )
     loaded = 0
     if settings.fx_rates_file is not None:
         loaded = load_fx_rates(settings.database_url, settings.fx_rates_file)

@@ -64,17 +64,17 @@ def _ledger_and_redis() -> Iterator[tuple[AggregateSettings, Engine, redis.Redis
     settings = _settings()
     engine = make_engine(settings.database_url, pool_size=1)
     try:
-        yield settings, engine, sync_client(settings.redis_url, timeout_s=60.0)
+        yield settings, engine, sync_client(settings.redis_url, timeout_s=60.0, mode=settings.redis_mode)
     finally:
         engine.dispose()
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
-    del args
+    only = None if args.partition is None else [args.partition]
     with _ledger_and_redis() as (settings, engine, client):
         # The catalogue's current rules: a rule change is applied to the whole history here.
         rules = load_catalogue(settings.targets_file).rules
-        results = rebuild(engine, client, settings.consumer_group, settings.events_topic, rules)
+        results = rebuild(engine, client, settings.consumer_group, settings.events_topic, rules, only)
     for r in results:
         print(f"partition {r.partition}: fence {r.fence}, {r.effects} effects, {r.fields} fields")
     print(f"rebuilt {len(results)} partitions from the ledger")
@@ -144,6 +144,13 @@ def run_replay(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "rebuild", help="recompute all Redis totals and fences from the ledger (safe while aggregators run)"
+    )
+    parser.add_argument(
+        "--partition",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only this partition (e.g. the one aggregate_projection_fence_lag points at)",
     )
     parser.set_defaults(handler=run_rebuild)
     parser = commands.add_parser(

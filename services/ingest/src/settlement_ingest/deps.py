@@ -13,13 +13,13 @@ from typing import Annotated, Literal
 
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
-from redis.exceptions import RedisError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from settlement_core.auth import AuthError, Principal, authenticate, verify_signature
 from settlement_core.kafka_io import EventProducer
 from settlement_core.problems import Problem
+from settlement_core.redis_io import RedisUnavailable, translate_errors
 from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.service import Intake
 from settlement_ingest.settings import IngestSettings
@@ -68,15 +68,16 @@ def _auth_problem(exc: AuthError) -> Problem:
 
 async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
     try:
-        return await authenticate(
-            request.headers.get("authorization"),
-            resources.redis,
-            resources.sessions,
-            cache_ttl_s=resources.settings.auth_cache_ttl_s,
-        )
+        with translate_errors():
+            return await authenticate(
+                request.headers.get("authorization"),
+                resources.redis,
+                resources.sessions,
+                cache_ttl_s=resources.settings.auth_cache_ttl_s,
+            )
     except AuthError as exc:
         raise _auth_problem(exc) from None
-    except RedisError as exc:
+    except RedisUnavailable as exc:
         raise resources.intake.redis_down(exc) from exc
 
 

@@ -20,6 +20,8 @@ from enum import StrEnum
 
 import redis.asyncio as aioredis
 
+from settlement_core.redis_io import translate_errors
+
 
 class ClaimState(StrEnum):
     CLAIMED = "C"  # this request owns the key and must produce, then mark done or release
@@ -86,8 +88,10 @@ class Claim:
 
 
 def idempotency_key(bank_id: str, event_id: str) -> str:
-    # bank ids never contain ':', so the split between bank and event id is unambiguous.
-    return f"idem:{bank_id}:{event_id}"
+    # bank ids never contain ':', so the split between bank and event id is unambiguous. The
+    # bank is the Redis Cluster hash tag: one request's claims (one bank) share a slot, so
+    # one script call may touch them all.
+    return f"idem:{{{bank_id}}}:{event_id}"
 
 
 # A token only has to tell this request's claims from any other's: a random per-process
@@ -112,22 +116,25 @@ class IdempotencyStore:
     async def claim(self, claims: list[Claim], token: str) -> list[ClaimState]:
         if not claims:
             return []
-        states = await self._claim(
-            keys=[c.key for c in claims], args=[self._pending_ttl_ms, token, *[c.body_hash for c in claims]]
-        )
+        with translate_errors():
+            states = await self._claim(
+                keys=[c.key for c in claims], args=[self._pending_ttl_ms, token, *[c.body_hash for c in claims]]
+            )
         return [ClaimState(s) for s in states]
 
     async def mark_done(self, claims: list[Claim]) -> None:
         if not claims:
             return
-        if len(claims) == 1:  # the common single-event request: skip the pipeline overhead
-            await self._redis.set(claims[0].key, "D|" + claims[0].body_hash, ex=self._done_ttl_s)
-            return
-        await self._mark_done(keys=[c.key for c in claims], args=[self._done_ttl_s, *[c.body_hash for c in claims]])
+        with translate_errors():
+            if len(claims) == 1:  # the common single-event request: skip the script overhead
+                await self._redis.set(claims[0].key, "D|" + claims[0].body_hash, ex=self._done_ttl_s)
+                return
+            await self._mark_done(keys=[c.key for c in claims], args=[self._done_ttl_s, *[c.body_hash for c in claims]])
 
     async def release(self, claims: list[Claim], token: str) -> None:
         if claims:
-            await self._release(keys=[c.key for c in claims], args=[token])
+            with translate_errors():
+                await self._release(keys=[c.key for c in claims], args=[token])
 
     async def settle(self, claims: list[Claim], token: str, timeout_s: float) -> list[ClaimState]:
         """Wait for claims held by other requests to finish, claiming the released ones.

@@ -47,7 +47,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = async_client(settings.redis_url)
+        redis = async_client(settings.redis_url, mode=settings.redis_mode)
         engine = make_engine(settings.database_url, pool_size=5)
         producer = EventProducer(
             settings.kafka_bootstrap, timeout_s=settings.produce_timeout_s, client_id="settlement-ingest"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from settlement_core.redis_io import translate_errors
+
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -52,7 +54,8 @@ class RateLimiter:
 
     async def take(self, bank_id: str, rate_per_second: int, burst: int, cost: int) -> Decision:
         rate = max(1, rate_per_second)
-        allowed, wait_ms = await self._take(keys=[f"rl:{bank_id}"], args=[rate, max(1, burst), cost])
+        with translate_errors():
+            allowed, wait_ms = await self._take(keys=[f"rl:{bank_id}"], args=[rate, max(1, burst), cost])
         if int(allowed) == 1:
             return Decision(True, 0)
         return Decision(False, max(1, math.ceil(int(wait_ms) / 1000)))

@@ -26,13 +26,12 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from redis.exceptions import RedisError
-
 from settlement_core.auth import Principal
 from settlement_core.dates import parse_iso_date
 from settlement_core.events import SettlementEvent, encode_many
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
+from settlement_core.redis_io import RedisUnavailable
 from settlement_core.targets import load_catalogue
 from settlement_ingest.idempotency import (
     Claim,
@@ -128,7 +127,7 @@ class Intake:
         """Charge the bank's bucket; raises 429 with Retry-After when it is empty."""
         try:
             decision = await self._limiter.take(principal.id, principal.rate_per_second, principal.burst, max(1, cost))
-        except RedisError as exc:
+        except RedisUnavailable as exc:
             raise self.redis_down(exc) from exc
         if not decision.allowed:
             self.metrics.event("rejected", "rate_limited", cost)
@@ -167,7 +166,7 @@ class Intake:
         token = new_token()
         try:
             states = await self._idempotency.settle([c for _, _, c in unique], token, self.settings.pending_wait_s)
-        except RedisError as exc:
+        except RedisUnavailable as exc:
             raise self.redis_down(exc) from exc
 
         claimed = [
@@ -261,7 +260,7 @@ class Intake:
         self.metrics.kafka_up.set(1)
         try:
             await self._idempotency.mark_done(claims)
-        except RedisError as exc:
+        except RedisUnavailable as exc:
             # The events are on the topic: answer accepted. The pending claims expire, and
             # the ledger's unique (bank, event_id) absorbs a later repeat.
             logger.error("could not mark claims done", extra={"error": str(exc)})
@@ -279,7 +278,7 @@ class Intake:
         try:
             if done:
                 await self._idempotency.mark_done(done)
-        except RedisError as exc:
+        except RedisUnavailable as exc:
             logger.error("could not mark claims done", extra={"error": str(exc)})
         if failed:
             await self._release(failed, token)
@@ -287,5 +286,5 @@ class Intake:
     async def _release(self, claims: list[Claim], token: str) -> None:
         try:
             await self._idempotency.release(claims, token)
-        except RedisError as exc:
+        except RedisUnavailable as exc:
             logger.error("could not release claims; they expire by TTL", extra={"error": str(exc)})

@@ -10,14 +10,24 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 from kafka.partitioner.default import DefaultPartitioner, murmur2
+
+from settlement_core.errors import KafkaUnavailable
+
+__all__ = ["Delivered", "EventProducer", "KafkaUnavailable", "ensure_topics", "is_retriable", "translate_errors"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +72,24 @@ class KeyHashCachingPartitioner(DefaultPartitioner):  # type: ignore[misc]
         return int(partitions[hashed % len(partitions)])
 
 
-class KafkaUnavailable(RuntimeError):
-    """The broker could not be reached or did not acknowledge in time (retryable).
+def is_retriable(exc: BaseException) -> bool:
+    """True for errors kafka-python marks retriable and for connection failures; an
+    authorization failure, an invalid topic or a record too large is not and stays fatal."""
+    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        return True
+    return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
 
-    `delivered`, when known, says per record of a batch whether the broker acknowledged it.
-    """
 
-    def __init__(self, message: str, delivered: list[bool] | None = None) -> None:
-        super().__init__(message)
-        self.delivered = delivered
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Retriable client errors become KafkaUnavailable; any other KafkaError propagates
+    unchanged, so the caller crashes instead of waiting it out."""
+    try:
+        yield
+    except KafkaError as exc:
+        if is_retriable(exc):
+            raise KafkaUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +277,16 @@ class _BatchOutcome:
             self.on_late([r is not None for r in self.results])
 
 
-def ensure_topics(bootstrap: str, topics: dict[str, int], timeout_s: float = 30.0) -> None:
-    """Create topics with explicit partition counts; existing topics are left alone."""
+def ensure_topics(
+    bootstrap: str,
+    topics: dict[str, int],
+    timeout_s: float = 30.0,
+    *,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+) -> None:
+    """Create topics with explicit partition counts and replication; existing topics are
+    left alone."""
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap.split(","),
@@ -271,7 +298,15 @@ def ensure_topics(bootstrap: str, topics: dict[str, int], timeout_s: float = 30.
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=n, replication_factor=1, topic_configs={"min.insync.replicas": "1"})
+            NewTopic(
+                name,
+                num_partitions=n,
+                replication_factor=replication_factor,
+                topic_configs={
+                    "min.insync.replicas": str(min_insync_replicas),
+                    "unclean.leader.election.enable": "false",
+                },
+            )
             for name, n in topics.items()
             if name not in existing
         ]

@@ -10,12 +10,18 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from settlement_core.redis_io import RedisMode
+
 
 class CoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    database_url: str = Field(description="SQLAlchemy URL, postgresql+psycopg://...")
-    redis_url: str = Field(description="redis://:password@host:port/db")
+    database_url: str = Field(
+        description="SQLAlchemy URL, postgresql+psycopg://...; for a primary and standbys "
+        "postgresql+psycopg://u:pw@/db?host=h1:p1&host=h2:p2&target_session_attrs=read-write"
+    )
+    redis_url: str = Field(description="redis://:password@host:port/db (cluster/sentinel: host:port,host:port)")
+    redis_mode: RedisMode = RedisMode.STANDALONE
     kafka_bootstrap: str = Field(description="host:port[,host:port]")
     targets_file: Path
     fx_rates_file: Path | None = None
@@ -23,6 +29,10 @@ class CoreSettings(BaseSettings):
     events_topic: str = "settlement.events"
     dlq_topic: str = "settlement.events.dlq"
     events_partitions: int = Field(default=12, ge=1)
+    # `settlementctl init` creates the topics with these; cluster mode uses 3 and 2, so that
+    # one broker may die without losing an acknowledged record or stopping intake.
+    topic_replication_factor: int = Field(default=1, ge=1)
+    topic_min_insync_replicas: int = Field(default=1, ge=1)
     business_timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
 

@@ -1,0 +1,35 @@
+"""The one retryable-versus-fatal vocabulary shared by every service.
+
+Adapters (kafka_io, redis_io, db.engine) raise a `Retryable` subclass only for connection
+errors and errors their client marks as retriable; every other exception is fatal and must
+crash the process (the ledger makes restarts safe), never be waited out forever.
+"""
+
+from __future__ import annotations
+
+
+class Retryable(RuntimeError):
+    """An outage worth waiting out with backoff; the operation may succeed when repeated."""
+
+
+class KafkaUnavailable(Retryable):
+    """The broker could not be reached or did not acknowledge in time.
+
+    `delivered`, when known, says per record of a batch whether the broker acknowledged it.
+    """
+
+    def __init__(self, message: str, delivered: list[bool] | None = None) -> None:
+        super().__init__(message)
+        self.delivered = delivered
+
+
+class RedisUnavailable(Retryable):
+    """Redis could not be reached, timed out, or is failing over (cluster down, read-only replica)."""
+
+
+class LedgerUnavailable(Retryable):
+    """PostgreSQL could not be reached or dropped the connection (e.g. a primary failover)."""
+
+
+class ConcurrentLedgerWrite(Retryable):
+    """Another writer inserted one of this batch's keys meanwhile; retry the batch."""

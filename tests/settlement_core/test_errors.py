@@ -1,0 +1,68 @@
+"""Adapters translate only connection errors and errors the client marks retriable."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    TopicAuthorizationFailedError,
+)
+from redis.exceptions import ClusterDownError, ReadOnlyError, ResponseError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from settlement_core.db import engine as db
+from settlement_core.errors import KafkaUnavailable, LedgerUnavailable, RedisUnavailable, Retryable
+from settlement_core.kafka_io import is_retriable
+from settlement_core.kafka_io import translate_errors as kafka_errors
+from settlement_core.redis_io import translate_errors as redis_errors
+
+
+def test_the_hierarchy_is_one_family() -> None:
+    from settlement_core.errors import ConcurrentLedgerWrite
+
+    for cls in (KafkaUnavailable, RedisUnavailable, LedgerUnavailable, ConcurrentLedgerWrite):
+        assert issubclass(cls, Retryable)
+
+
+@pytest.mark.parametrize("exc", [KafkaConnectionError(), KafkaTimeoutError(), NotLeaderForPartitionError()])
+def test_retriable_kafka_errors_become_kafka_unavailable(exc: Exception) -> None:
+    assert is_retriable(exc)
+    with pytest.raises(KafkaUnavailable), kafka_errors("step"):
+        raise exc
+
+
+@pytest.mark.parametrize("exc", [TopicAuthorizationFailedError(), MessageSizeTooLargeError()])
+def test_non_retriable_kafka_errors_stay_fatal(exc: Exception) -> None:
+    assert not is_retriable(exc)
+    with pytest.raises(type(exc)), kafka_errors("step"):
+        raise exc
+
+
+@pytest.mark.parametrize(
+    "exc", [RedisConnectionError("gone"), ClusterDownError("down"), TryAgainError("again"), ReadOnlyError("ro")]
+)
+def test_redis_connection_and_failover_errors_become_redis_unavailable(exc: Exception) -> None:
+    with pytest.raises(RedisUnavailable), redis_errors():
+        raise exc
+
+
+def test_a_redis_script_error_stays_fatal() -> None:
+    with pytest.raises(ResponseError), redis_errors():
+        raise ResponseError("ERR Error running script")
+
+
+def test_database_connection_errors_become_ledger_unavailable() -> None:
+    with pytest.raises(LedgerUnavailable), db.translate_errors():
+        raise OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed the connection"))
+    with pytest.raises(LedgerUnavailable), db.translate_errors():
+        raise psycopg.OperationalError("connection refused")
+
+
+def test_a_constraint_violation_stays_fatal() -> None:
+    with pytest.raises(IntegrityError), db.translate_errors():
+        raise IntegrityError("INSERT", {}, psycopg.IntegrityError("duplicate key"))
