@@ -331,7 +331,7 @@ def test_a_pdb_that_blocks_every_drain_is_a_finding(helm: Helm) -> None:
         helm,
         CI_VALUES / "minimal-values.yaml",
         "--set",
-        "aggregate.pdb.maxUnavailable=null",
+        "aggregate.pdb.maxUnavailable=",
         "--set",
         "aggregate.pdb.minAvailable=1",
     )
@@ -386,6 +386,7 @@ SCHEMA_ERRORS = [
     ),
     pytest.param(["--set", "aggregate.replica=2"], "replica", id="misspelt-values-key"),
     pytest.param(["--set", "redis.mode=clustr"], "/redis/mode", id="redis-mode"),
+    pytest.param(["--set", "aggregate.pdb.minAvailable=1"], "/aggregate/pdb", id="pdb-both-budgets"),
     pytest.param(["--set", "aggregate.autoscaling.mode=both"], "/aggregate/autoscaling/mode", id="both-autoscalers"),
     pytest.param(["--set", "secrets.existingSecret="], "/secrets/existingSecret", id="no-secret-name"),
     pytest.param(
