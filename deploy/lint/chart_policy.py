@@ -28,8 +28,8 @@ from deploy.lint import settings_env
 from deploy.lint.findings import Finding
 from deploy.lint.image_env import dockerfile_env
 
-# Set by the runtime or the image, not settings; REDIS_MODE until issue 12's setting lands.
-NON_SETTINGS_ENV = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PATH", "REDIS_MODE"})
+# Set by the runtime or the image, not settings.
+NON_SETTINGS_ENV = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PATH"})
 _CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)", re.IGNORECASE)
 _CREDENTIAL_IN_URL = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
 
