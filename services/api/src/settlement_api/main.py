@@ -19,6 +19,7 @@ from settlement_api.metrics.http import HttpMetrics
 from settlement_api.metrics.routes import router as metrics_router
 from settlement_api.progress.routes import router as progress_router
 from settlement_api.runtime import Runtime
+from settlement_api.series.routes import router as series_router
 from settlement_api.settings import ApiSettings
 from settlement_api.status_page.routes import router as status_router
 from settlement_api.targets.routes import router as targets_router
@@ -73,6 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     for router in (
         targets_router,
         progress_router,
+        series_router,
         totals_router,
         banks_router,
         events_router,
