@@ -13,6 +13,7 @@ from settlement_api.runtime import Runtime
 from settlement_api.security import REALM, Reader, unauthorized
 from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
+from settlement_core.problems import Problem
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -72,3 +73,14 @@ async def public_or_reader(request: Request, runtime: RuntimeDep) -> Reader:
 
 ReaderDep = Annotated[Reader, Depends(require_reader)]
 PublicReaderDep = Annotated[Reader, Depends(public_or_reader)]
+
+
+async def require_operator(request: Request, runtime: RuntimeDep) -> Reader:
+    """Operator pages: 401 without a valid key, 403 for a bank key."""
+    reader = await require_reader(request, runtime)
+    if not reader.is_operator:
+        raise Problem(403, "Forbidden", "This needs an operator key.", "forbidden")
+    return reader
+
+
+OperatorDep = Annotated[Reader, Depends(require_operator)]
