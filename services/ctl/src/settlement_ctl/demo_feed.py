@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.engine import make_engine
-from settlement_core.db.models import Bank
+from settlement_core.db.models import Bank, Operator
 from settlement_core.fx import FxTable, load_fx_csv
 from settlement_core.logs import configure_logging
 from settlement_core.money import minor_units
@@ -64,6 +64,8 @@ DEMO_BANKS = (
     DemoBank("demo-silent", "Three Gorges Trust (demo, never reports)", "TGTRCN22", 0),
 )
 REPORTING_BANKS = tuple(b for b in DEMO_BANKS if b.weight > 0)
+DEMO_OPERATOR = "demo-operator"
+OPERATOR_KEY_ENTRY = "operator:" + DEMO_OPERATOR  # its entry in demo-keys.json
 
 # Currency mix per category: cross-border RMB is by definition in CNY, offshore business is
 # mostly in dollars, e-commerce mixes both.
@@ -228,6 +230,15 @@ def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]
             }
             statement = insert(Bank).values(**values)
             session.execute(statement.on_conflict_do_update(index_elements=["bank_id"], set_=values))
+        # A read-only operator for the demo's operator page; `make run` says where its key is.
+        operator = session.get(Operator, DEMO_OPERATOR)
+        key = keys.get(OPERATOR_KEY_ENTRY)
+        if operator is None or key is None or operator.key_hash != hash_key(key):
+            key = generate_key()
+            keys[OPERATOR_KEY_ENTRY] = key
+            values_op = {"name": DEMO_OPERATOR, "key_hash": hash_key(key), "active": True}
+            statement_op = insert(Operator).values(**values_op)
+            session.execute(statement_op.on_conflict_do_update(index_elements=["name"], set_=values_op))
     engine.dispose()
     keys_file.parent.mkdir(parents=True, exist_ok=True)
     keys_file.touch(mode=0o600)

@@ -78,7 +78,9 @@ function renderTarget(entry) {
 let asOf = null; // null: follow today
 
 function render(data) {
-  document.getElementById("as-of").textContent = data.targets.length ? data.targets[0].day.as_of : data.as_of;
+  document.getElementById("as-of").textContent = data.as_of;
+  const capped = data.targets.length ? data.targets[0].day.as_of : data.as_of;
+  document.getElementById("capped").textContent = capped !== data.as_of ? " → " + data.targets[0].day.period + " window closed " + capped : "";
   document.getElementById("tz").textContent = data.timezone;
   document.getElementById("updated").textContent = new Date().toLocaleTimeString();
   const input = document.getElementById("as-of-input");

@@ -3,14 +3,14 @@
 // carry their exact API values in data-values, so tests can compare them with the API.
 "use strict";
 
-const CHART = { w: 640, h: 230, left: 58, right: 14, top: 14, bottom: 30 };
+const CHART = { w: 520, h: 224, left: 54, right: 10, top: 24, bottom: 26 };
 const MONTHS = ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"];
 
 function niceMax(value) {
   // The smallest 1/2/2.5/5 x 10^k at or above value, so the axis ticks read as round numbers.
   if (!(value > 0)) return 1;
   const power = Math.pow(10, Math.floor(Math.log10(value)));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 
@@ -28,7 +28,7 @@ function yAxis(ymax, unit) {
     out += `<line class="grid" x1="${left}" x2="${w - right}" y1="${y}" y2="${y}"/>`;
     out += `<text class="tick" x="${left - 6}" y="${y + 4}" text-anchor="end">${axisLabel(v)}</text>`;
   }
-  out += `<text class="unit" x="4" y="${top + 2}">${unit}</text>`;
+  out += `<text class="unit" x="${left - 6}" y="${top - 4}" text-anchor="end">${unit}</text>`;
   return out;
 }
 
@@ -52,8 +52,8 @@ function lineChart(series) {
   let ticks = "";
   points.forEach((p, i) => {
     const day = p.start.slice(8, 10);
-    if (day === "01") {
-      const month = Number(p.start.slice(5, 7));
+    const month = Number(p.start.slice(5, 7));
+    if (day === "01" && (n < 100 || month % 2 === 1)) {
       ticks += `<text class="tick" x="${x(i)}" y="${h - bottom + 16}" text-anchor="start">${MONTHS[month - 1]}</text>`;
     }
   });
@@ -62,7 +62,7 @@ function lineChart(series) {
   return `<svg class="line-chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="cumulative settled vs pace">
     ${yAxis(ymax, series.plan_unit)}${ticks}
     <line class="target-line" x1="${left}" x2="${w - right}" y1="${ty}" y2="${ty}"/>
-    <text class="target-label" x="${w - right}" y="${ty - 4}" text-anchor="end">目标 ${series.target_amount_plan_unit}</text>
+    <text class="target-label" x="${left + 4}" y="${ty - 5}">目标 target ${Number(series.target_amount_plan_unit)}</text>
     <polyline class="pace" data-testid="pace" data-values="${points.map((p) => p.expected_plan_unit).join(" ")}"
       points="${pace.join(" ")}"/>
     <polyline class="curve" data-testid="curve" data-values="${actual.map((p) => p.cumulative_plan_unit).join(" ")}"
