@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from settlement_api.bucket_store import Seen
+from settlement_api.operator.service import completeness
 from settlement_api.progress.service import progress_report
 from settlement_api.readmodel import Stream, evaluate, plan
 from settlement_api.runtime import Runtime
@@ -57,10 +58,19 @@ class BankGauge:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportingGauges:
+    """Reporting completeness (operator/service.py): silent banks and high DLQ rates."""
+
+    silent: tuple[str, ...]
+    dlq_rate_high: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessSnapshot:
     targets: tuple[TargetGauges, ...]
     rolling: tuple[RollingGauge, ...]
     banks: tuple[BankGauge, ...]
+    reporting: ReportingGauges | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +150,26 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
     for b in snap.banks:
         banks.add_metric([b.bank, b.target], b.settled_cny)
     yield from (*settled.values(), *targets.values(), expected, events, unconverted, *rolling.values(), banks)
+    if snap.reporting is not None:
+        yield from _reporting_families(snap.reporting)
+
+
+def _reporting_families(reporting: ReportingGauges) -> Iterator[Metric]:
+    silent = GaugeMetricFamily(
+        "settlement_silent_banks", "Active banks that sent nothing on the last SILENT_BUSINESS_DAYS business days."
+    )
+    silent.add_metric([], float(len(reporting.silent)))
+    # One series per silent bank only (capped at TOP_BANKS by the reader): the alert names them.
+    flagged = GaugeMetricFamily(
+        "settlement_bank_silent", "1 for each silent bank (at most TOP_BANKS).", labels=["bank"]
+    )
+    for bank in reporting.silent:
+        flagged.add_metric([bank], 1.0)
+    dlq = GaugeMetricFamily(
+        "settlement_dlq_rate_high_banks", "Active banks whose DLQ rate is above DLQ_RATE_THRESHOLD."
+    )
+    dlq.add_metric([], float(len(reporting.dlq_rate_high)))
+    yield from (silent, flagged, dlq)
 
 
 def rolling_fields(
@@ -160,6 +190,8 @@ class BusinessReader:
         self._clock = clock
         self._hours: dict[str, int] = {}
         self._hours_loaded_at: float | None = None
+        self._reporting_cache: ReportingGauges | None = None
+        self._reporting_at = 0.0
 
     async def snapshot(self) -> BusinessSnapshot:
         runtime = self._runtime
@@ -180,7 +212,20 @@ class BusinessReader:
             )
             for p in report.targets
         )
-        return BusinessSnapshot(gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx))
+        return BusinessSnapshot(
+            gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx), await self._reporting()
+        )
+
+    async def _reporting(self) -> ReportingGauges:
+        """Completeness costs aggregate queries of PostgreSQL: reuse it for a while."""
+        now = self._clock()
+        ttl = self._runtime.settings.completeness_cache_seconds
+        if self._reporting_cache is None or now - self._reporting_at >= ttl:
+            report = await completeness(self._runtime, datetime.now(UTC))
+            cap = self._runtime.settings.top_banks
+            self._reporting_cache = ReportingGauges(tuple(report.silent[:cap]), tuple(report.dlq_rate_high))
+            self._reporting_at = now
+        return self._reporting_cache
 
     async def _hour_values(self, fields: dict[tuple[str, str], list[str]]) -> dict[str, int]:
         wanted = list(dict.fromkeys(f for names in fields.values() for f in names))

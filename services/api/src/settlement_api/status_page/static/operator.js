@@ -61,11 +61,11 @@ function renderLeague(data) {
     title.appendChild(el("small", {}, t.name_en + " · " + t.settled_plan_unit + " " + t.plan_unit));
     card.appendChild(title);
     const rows = t.banks.map((b) =>
-      cells([b.rank, b.bank_id, b.name, b.settled_plan_unit, percent(b.share), b.events, when(b.last_event_received)],
-            [0, 3, 4, 5], { "data-bank": b.bank_id, "data-settled": b.settled, "data-share": b.share,
-                            "data-events": String(b.events) }));
-    card.appendChild(table(["#", "bank", "name", "settled " + t.plan_unit, "share", "events", "last event received"],
-                           rows, [0, 3, 4, 5]));
+      cells([b.rank, b.bank_id, b.settled_plan_unit, percent(b.share), b.events, when(b.last_event_received)],
+            [0, 2, 3, 4], { "data-bank": b.bank_id, "data-settled": b.settled, "data-share": b.share,
+                            "data-events": String(b.events), title: b.name }));
+    card.appendChild(table(["#", "bank", "settled " + t.plan_unit, "share", "events", "last event received"],
+                           rows, [0, 2, 3, 4]));
     main.appendChild(card);
   }
 }
@@ -81,14 +81,14 @@ function renderCompleteness(data) {
   card.appendChild(el("p", { "data-testid": "silent" }, "沉默 silent: " + (data.silent.join(", ") || "none")));
   card.appendChild(el("p", { "data-testid": "dlq-high" }, "DLQ 偏高 high DLQ rate: " + (data.dlq_rate_high.join(", ") || "none")));
   const rows = data.banks.map((b) =>
-    cells([b.bank_id, b.name, b.active ? "yes" : "no", when(b.last_event_received),
+    cells([b.bank_id, b.active ? "yes" : "no", when(b.last_event_received),
            b.business_days_silent === null ? "never" : b.business_days_silent, b.events_in_window, b.dlq_in_window,
            percent(b.dlq_rate)],
-          [4, 5, 6, 7],
+          [3, 4, 5, 6],
           { "data-bank": b.bank_id, "data-silent": String(b.silent), "data-dlq-high": String(b.dlq_rate_high),
-            class: b.silent || b.dlq_rate_high ? "flag" : "" }));
-  card.appendChild(table(["bank", "name", "active", "last event received", "business days silent", "events",
-                          "DLQ", "DLQ rate"], rows, [4, 5, 6, 7]));
+            class: b.silent || b.dlq_rate_high ? "flag" : "", title: b.name }));
+  card.appendChild(table(["bank", "active", "last event received", "business days silent", "events",
+                          "DLQ", "DLQ rate"], rows, [3, 4, 5, 6]));
   box.appendChild(card);
 }
 
