@@ -9,6 +9,7 @@ type text, set the viewport, take a full-page screenshot, and record every reque
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -125,9 +126,7 @@ class Browser:
         self.wait_event("Page.loadEventFired")
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send(
-            "Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True}
-        )
+        result = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True})
         if "exceptionDetails" in result:
             raise CdpError(f"{expression!r}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -171,10 +170,8 @@ class Browser:
         return [e["params"]["request"]["url"] for e in self.events if e["method"] == "Network.requestWillBeSent"]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CdpError):
             self.send("Browser.close", browser=True)
-        except CdpError:
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
