@@ -28,7 +28,7 @@ function yAxis(ymax, unit) {
     out += `<line class="grid" x1="${left}" x2="${w - right}" y1="${y}" y2="${y}"/>`;
     out += `<text class="tick" x="${left - 6}" y="${y + 4}" text-anchor="end">${axisLabel(v)}</text>`;
   }
-  out += `<text class="unit" x="${left - 6}" y="${top - 4}" text-anchor="end">${unit}</text>`;
+  out += `<text class="unit" x="${left - 6}" y="11" text-anchor="end">${unit}</text>`;
   return out;
 }
 
