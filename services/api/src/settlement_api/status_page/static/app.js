@@ -4,7 +4,7 @@
 "use strict";
 
 const REFRESH_MS = 5000;
-const STATUS_ZH = { achieved: "已完成", on_track: "进度正常", behind: "落后" };
+const STATUS_ZH = { achieved: "已完成", on_track: "进度正常", behind: "落后", missed: "未完成" };
 
 function percent(ratio) {
   // Ratios arrive as decimal strings; two decimals of a percent are enough on screen.
