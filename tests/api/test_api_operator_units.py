@@ -225,3 +225,13 @@ def test_xlsx_holds_exact_amounts() -> None:
         render_csv([series]).splitlines()[2]
         == "cross_border_rmb,CNY,2020-02,0.01,1234567890123.46,600000000000.00,2.057613"
     )
+
+
+def test_amounts_without_a_rate_are_reported_not_counted() -> None:
+    query = SeriesQuery(OFFSHORE, Granularity.MONTH, date(2020, 3, 31))
+    seen = Seen(frozenset({("offshore", "USD"), ("offshore", "CHF")}), frozenset())
+    planned = plan_target_series(query, seen, FX)
+    values = {"c|offshore|USD|m|2020-02": 500, "c|offshore|CHF|m|2020-02": 1234, "c|offshore|CHF|m|2020-03": 1}
+    out = evaluate_target_series(planned, values, PACE)
+    assert out.settled == "5.00"
+    assert out.unconverted == {"CHF": "12.35"}

@@ -34,6 +34,9 @@ class SeriesOut(BaseModel):
     target_amount_plan_unit: str
     settled: str = Field(description="Cumulative at as_of: the exact sum of the points' `settled`.")
     settled_plan_unit: str
+    unconverted: dict[str, str] = Field(
+        description="Original amounts up to as_of with no FX rate on or before their value date; not in `settled`."
+    )
     progress_ratio: str
     expected_ratio: str
     pace: str | None

@@ -18,9 +18,9 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import BucketStore, Seen
-from settlement_api.plan_units import in_plan_unit, money, plan_unit_label
+from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.query import QueryErrors
-from settlement_api.readmodel import Plan, Stream, evaluate, plan
+from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.series.repository import read_fields, read_seen
 from settlement_api.series.schemas import SeriesOut, SeriesPointOut
 from settlement_core.buckets import Granularity, period_label, series_periods
@@ -157,12 +157,16 @@ def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_
     target = query.target
     currency = target.currency
     cumulative = Decimal(0)
+    unconverted: dict[str, int] = {}
     points: list[SeriesPointOut] = []
     for point in series.points:
         settled: Decimal | None = None
         if point.current is not None:
-            settled = evaluate(point.current, values, currency).converted
+            amounts = evaluate(point.current, values, currency)
+            settled = amounts.converted
             cumulative += settled
+            for cur, units in amounts.unconverted_minor.items():
+                unconverted[cur] = unconverted.get(cur, 0) + units
         previous = None if point.previous is None else evaluate(point.previous, values, currency).converted
         expected = expected_at(target, point.end)
         points.append(
@@ -192,6 +196,7 @@ def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_
         target_amount_plan_unit=in_plan_unit(Decimal(target.amount)),
         settled=money(cumulative, currency),
         settled_plan_unit=in_plan_unit(cumulative),
+        unconverted=amounts_by_currency(Amounts(currency, Decimal(0), {}, unconverted).unconverted()),
         progress_ratio=str(result.progress_ratio),
         expected_ratio=str(result.expected_ratio),
         pace=None if result.pace is None else str(result.pace),

@@ -63,6 +63,12 @@ function renderTarget(entry) {
   bar.append(fill, marker);
   card.appendChild(bar);
 
+  const unconverted = Object.entries(t.unconverted || {});
+  if (unconverted.length) {
+    card.appendChild(el("p", { class: "unconverted", "data-testid": "unconverted" },
+      "未折算 unconverted (no FX rate, not in settled): " + unconverted.map(([c, a]) => a + " " + c).join(", ")));
+  }
+
   const charts = el("div", { class: "charts" });
   const line_chart = el("figure", { class: "chart" });
   line_chart.innerHTML = lineChart(t);
