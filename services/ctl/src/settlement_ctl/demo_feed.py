@@ -100,7 +100,7 @@ PREVIOUS_YEAR: dict[str, Decimal] = {
 }
 # Month weights of 2020: the February slump, a recovery, a December peak.
 MONTH_WEIGHT = (0.8, 0.45, 0.75, 0.9, 0.95, 1.0, 1.0, 1.0, 1.05, 1.0, 1.1, 1.35)
-HISTORY_EVENTS_PER_MONTH = 6  # per target in 2019: enough for the monthly bars
+HISTORY_EVENTS_PER_MONTH = 20  # per target in 2019: enough for steady monthly bars
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
