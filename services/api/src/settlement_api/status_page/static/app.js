@@ -136,4 +136,5 @@ document.getElementById("today").addEventListener("click", () => {
   history.replaceState(null, "", window.location.pathname);
   refresh();
 });
-setInterval(refresh, REFRESH_MS);
+// A background tab does not refresh: six day series are a few hundred kilobytes each time.
+setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
