@@ -22,9 +22,10 @@ init: ## migrate, create topics, load FX seeds (stack must be up)
 run: infra ## start everything with the demo feed and print the URLs
 	@$(STACK) start services feed
 	@echo
-	@$(ENV_RUN) echo "API docs:   http://127.0.0.1:$$API_PORT/docs"; \
+	@$(ENV_RUN) echo "Open this:  http://127.0.0.1:$$API_PORT/  (status page: the 2020 story replays in about a minute)"; \
+	 echo "Operator:   http://127.0.0.1:$$API_PORT/operator  (key: \"operator:demo-operator\" in $${STACK_DIR:-.stack}/demo-keys.json)"; \
+	 echo "API docs:   http://127.0.0.1:$$API_PORT/docs"; \
 	 echo "Progress:   http://127.0.0.1:$$API_PORT/v1/progress"; \
-	 echo "Status:     http://127.0.0.1:$$API_PORT/"; \
 	 echo "Ingest:     http://127.0.0.1:$$INGEST_PORT/docs"; \
 	 echo "Prometheus: http://127.0.0.1:$$PROM_PORT"; \
 	 echo "Stop with:  make stop"

@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 from settlement_api.bucket_store import BucketStore
 from settlement_api.fx_cache import FxCache
 from settlement_api.runtime import Runtime
-from settlement_api.security import Reader, unauthorized
+from settlement_api.security import REALM, Reader, unauthorized
 from settlement_api.settings import ApiSettings
-from settlement_core.auth import AuthError, Principal, authenticate
+from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.problems import Problem
 
 
@@ -53,14 +53,7 @@ async def _principal(request: Request, runtime: Runtime) -> Principal | None:
     try:
         return await authenticate(header, runtime.redis, runtime.sessions)
     except AuthError as exc:
-        if exc.status == 401:
-            raise unauthorized("The API key is missing, malformed, unknown or revoked.") from None
-        raise Problem(
-            exc.status,
-            "Forbidden" if exc.status == 403 else "Authentication failed",
-            str(exc) or "The key may not be used here.",
-            "auth",
-        ) from None
+        raise auth_problem(exc, REALM, "The API key is missing, malformed, unknown or revoked.") from None
 
 
 async def require_reader(request: Request, runtime: RuntimeDep) -> Reader:
@@ -80,3 +73,14 @@ async def public_or_reader(request: Request, runtime: RuntimeDep) -> Reader:
 
 ReaderDep = Annotated[Reader, Depends(require_reader)]
 PublicReaderDep = Annotated[Reader, Depends(public_or_reader)]
+
+
+async def require_operator(request: Request, runtime: RuntimeDep) -> Reader:
+    """Operator pages: 401 without a valid key, 403 for a bank key."""
+    reader = await require_reader(request, runtime)
+    if not reader.is_operator:
+        raise Problem(403, "Forbidden", "This needs an operator key.", "forbidden")
+    return reader
+
+
+OperatorDep = Annotated[Reader, Depends(require_operator)]

@@ -17,8 +17,11 @@ from settlement_api.fx_cache import FxCache
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
 from settlement_api.metrics.http import HttpMetrics
 from settlement_api.metrics.routes import router as metrics_router
+from settlement_api.operator.routes import router as operator_router
 from settlement_api.progress.routes import router as progress_router
+from settlement_api.report.routes import router as report_router
 from settlement_api.runtime import Runtime
+from settlement_api.series.routes import router as series_router
 from settlement_api.settings import ApiSettings
 from settlement_api.status_page.routes import router as status_router
 from settlement_api.targets.routes import router as targets_router
@@ -81,6 +84,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     for router in (
         targets_router,
         progress_router,
+        series_router,
+        operator_router,
+        report_router,
         totals_router,
         banks_router,
         events_router,

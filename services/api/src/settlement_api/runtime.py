@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.bucket_store import BucketStore
 from settlement_api.fx_cache import FxCache
 from settlement_api.settings import ApiSettings
+from settlement_core.business_days import today
 from settlement_core.targets import Catalogue, Target
 
 
@@ -33,7 +33,7 @@ class Runtime:
 
     def today(self) -> date:
         """Business date: the plan's figures are per calendar day in Asia/Shanghai."""
-        return datetime.now(ZoneInfo(self.settings.business_timezone)).date()
+        return today(self.settings.business_timezone)
 
     def target(self, code: str) -> Target | None:
         return next((t for t in self.targets if t.code == code), None)

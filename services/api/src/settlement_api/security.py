@@ -32,10 +32,11 @@ class Reader:
         return None
 
 
+REALM = "settlement-api"
+
+
 def unauthorized(detail: str = "An API key is required: 'Authorization: Bearer <key>'.") -> Problem:
-    return Problem(
-        401, "Unauthorized", detail, "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="settlement-api"'}
-    )
+    return Problem(401, "Unauthorized", detail, "unauthorized", headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
 
 
 def bank_not_found(bank_id: str) -> Problem:

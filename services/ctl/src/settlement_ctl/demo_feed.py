@@ -1,10 +1,19 @@
-"""Deterministic demo feed: registers a few demo banks and POSTs a realistic stream of
-settlement events to ingest, so `make run` shows progress moving toward the six targets.
+"""Deterministic demo feed that tells the 2020 story, then keeps a live stream going.
 
-    python -m settlement_ctl.demo_feed --ingest http://127.0.0.1:8001 [--seed 2020] [--rate 40]
+    python -m settlement_ctl.demo_feed --ingest http://127.0.0.1:8001 [--seed 2020]
+        [--replay-rate 500] [--rate 20] [--limit N]
+
+Phase 1 (replay, a minute or two of wall time) POSTs a whole 2020 for the demo banks, plus
+a thinner 2019 so the monthly bars have the previous year beside them. Amounts are scaled
+so each target ends the year at a chosen share of its target (OUTCOMES): cross-border RMB at
+the published 2020 actual of 1687亿元 (28 % of 6000亿元), two targets achieved, the others
+missed by different margins. Days follow a business-day rhythm with the early-2020 slump
+and a December peak. Phase 2 sends live events dated today (outside the 2020 window, so the
+2020 outcome stays put) at `--rate`, so the league table and completeness stay current.
 
 The same seed produces the same events (ids, amounts, dates), so reruns are duplicates, not
-new volume. Keys of the demo banks are kept in $STACK_DIR/demo-keys.json (mode 0600).
+new volume. One demo bank is registered but never reports, so the completeness page has a
+silent bank to show. Keys of the demo banks are kept in $STACK_DIR/demo-keys.json (0600).
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +37,10 @@ from sqlalchemy.orm import Session
 
 from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.engine import make_engine
-from settlement_core.db.models import Bank
+from settlement_core.db.models import Bank, Operator
+from settlement_core.fx import FxTable, load_fx_csv
 from settlement_core.logs import configure_logging
+from settlement_core.money import minor_units
 from settlement_core.settings import CoreSettings
 from settlement_core.targets import Target, load_targets
 
@@ -41,7 +52,7 @@ class DemoBank:
     bank_id: str
     name: str
     bic: str
-    weight: int
+    weight: int  # 0: registered but never reports (a silent bank for the completeness page)
 
 
 DEMO_BANKS = (
@@ -50,7 +61,11 @@ DEMO_BANKS = (
     DemoBank("demo-boc-cq", "Bank of China Chongqing Branch (demo)", "BKCHCNBJ", 6),
     DemoBank("demo-icbc-cq", "ICBC Chongqing Branch (demo)", "ICBKCNBJ", 6),
     DemoBank("demo-hsbc-cq", "HSBC Chongqing Branch (demo)", "HSBCCNSH", 2),
+    DemoBank("demo-silent", "Three Gorges Trust (demo, never reports)", "TGTRCN22", 0),
 )
+REPORTING_BANKS = tuple(b for b in DEMO_BANKS if b.weight > 0)
+DEMO_OPERATOR = "demo-operator"
+OPERATOR_KEY_ENTRY = "operator:" + DEMO_OPERATOR  # its entry in demo-keys.json
 
 # Currency mix per category: cross-border RMB is by definition in CNY, offshore business is
 # mostly in dollars, e-commerce mixes both.
@@ -63,55 +78,134 @@ CURRENCY_MIX: dict[str, tuple[tuple[str, int], ...]] = {
     "corporate_account": (("CNY", 9), ("USD", 1)),
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
-# The feed aims to fill roughly this share of every target per run of `events_per_run` events.
-RUN_SHARE = Decimal("0.9")
+
+# The 2020 outcome per target as a share of the target. Cross-border RMB: the reported 2020
+# actual, 1687亿元 of 6000亿元; the others are plausible demo outcomes, two of them achieved.
+OUTCOMES: dict[str, Decimal] = {
+    "cross_border_rmb": Decimal(168_700_000_000) / Decimal(600_000_000_000),
+    "cross_border_ecommerce": Decimal("1.12"),
+    "mnc_headquarters": Decimal("0.74"),
+    "offshore": Decimal("0.46"),
+    "factor_market": Decimal("1.03"),
+    "corporate_account": Decimal("0.91"),
+}
+# 2019 relative to 2020, per target: growth stories differ.
+PREVIOUS_YEAR: dict[str, Decimal] = {
+    "cross_border_rmb": Decimal("0.93"),
+    "cross_border_ecommerce": Decimal("0.71"),
+    "mnc_headquarters": Decimal("0.88"),
+    "offshore": Decimal("1.08"),
+    "factor_market": Decimal("0.84"),
+    "corporate_account": Decimal("0.97"),
+}
+# Month weights of 2020: the February slump, a recovery, a December peak.
+MONTH_WEIGHT = (0.8, 0.45, 0.75, 0.9, 0.95, 1.0, 1.0, 1.0, 1.05, 1.0, 1.1, 1.35)
+HISTORY_EVENTS_PER_MONTH = 20  # per target in 2019: enough for steady monthly bars
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-def demo_events(seed: int, targets: tuple[Target, ...], events_per_run: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yields (bank_id, event body) forever; ids are deterministic per seed and index."""
+def _day_weight(day: date) -> float:
+    return MONTH_WEIGHT[day.month - 1] * (1.0 if day.weekday() < 5 else 0.15)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    bank_id: str
+    category: str
+    currency: str
+    day: date
+    weight: float
+
+
+def _drafts(rng: random.Random, target: Target, year: int, count: int) -> list[Draft]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    weights = [_day_weight(d) for d in days]
+    chosen = rng.choices(days, weights=weights, k=count)
+    code = target.code
+    drafts = []
+    for day in sorted(chosen):
+        bank = rng.choices(REPORTING_BANKS, weights=[b.weight for b in REPORTING_BANKS])[0]
+        currency = _pick(rng, CURRENCY_MIX[code])
+        # Log-normal sizes: many mid-sized payments, a few very large ones.
+        drafts.append(Draft(bank.bank_id, code, currency, day, rng.lognormvariate(0, 0.8)))
+    return drafts
+
+
+def _scaled(drafts: list[Draft], goal: Decimal, target: Target, fx: FxTable) -> list[tuple[Draft, Decimal]]:
+    """Native amounts whose value in the target currency sums to about `goal` (exactly, up
+    to minor-unit rounding, for single-currency targets)."""
+    total = Decimal(str(sum(d.weight for d in drafts)))
+    out = []
+    for draft in drafts:
+        share = goal * Decimal(str(draft.weight)) / total
+        factor = fx.factor(draft.currency, target.currency, draft.day) or Decimal(1)
+        quantum = Decimal(1).scaleb(-minor_units(draft.currency))
+        out.append((draft, max(quantum, (share / factor).quantize(quantum, rounding=ROUND_HALF_EVEN))))
+    return out
+
+
+def _body(rng: random.Random, event_id: str, draft: Draft, amount: Decimal) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "category": draft.category,
+        "amount": str(amount),
+        "currency": draft.currency,
+        "value_date": draft.day.isoformat(),
+        "direction": rng.choice(("inbound", "outbound")),
+        "counterparty_country": rng.choice(COUNTRIES),
+    }
+
+
+def replay_events(
+    seed: int, targets: tuple[Target, ...], fx: FxTable, events_2020: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """2019 history and the whole 2020, in value-date order, with a few resent requests."""
     rng = random.Random(seed)
-    events_per_target = Decimal(events_per_run) / len(targets)
-    mean_amount = {t.code: Decimal(t.amount) * RUN_SHARE / events_per_target for t in targets}
-    usd_cny = Decimal("6.8976")
+    per_target = max(1, events_2020 // len(targets))
+    planned: list[tuple[Draft, Decimal, str]] = []
+    for target in targets:
+        code = target.code
+        goal_2020 = Decimal(target.amount) * OUTCOMES.get(code, Decimal("0.8"))
+        year = target.window_start.year
+        history = _drafts(rng, target, year - 1, 12 * HISTORY_EVENTS_PER_MONTH)
+        for i, (draft, amount) in enumerate(
+            _scaled(history, goal_2020 * PREVIOUS_YEAR.get(code, Decimal(1)), target, fx)
+        ):
+            planned.append((draft, amount, f"demo-{seed}-{code}-{year - 1}-{i:06d}"))
+        for i, (draft, amount) in enumerate(_scaled(_drafts(rng, target, year, per_target), goal_2020, target, fx)):
+            planned.append((draft, amount, f"demo-{seed}-{code}-{year}-{i:06d}"))
+    planned.sort(key=lambda item: (item[0].day, item[2]))
+    events: list[tuple[str, dict[str, Any]]] = []
+    for draft, amount, event_id in planned:
+        events.append((draft.bank_id, _body(rng, event_id, draft, amount)))
+        if rng.random() < 0.01 and len(events) > 10:
+            # A bank retrying a request it already sent: must be counted once.
+            events.append(events[rng.randrange(len(events) - 1)])
+    return events
+
+
+def live_events(seed: int, targets: tuple[Target, ...], fx: FxTable) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Events dated today, forever, at about a working day's volume of 2020 per target."""
+    rng = random.Random(seed + 1)
     index = 0
-    recent: list[tuple[str, dict[str, Any]]] = []
     while True:
         index += 1
         target = targets[rng.randrange(len(targets))]
-        bank = rng.choices(DEMO_BANKS, weights=[b.weight for b in DEMO_BANKS])[0]
-        currency = _pick(rng, CURRENCY_MIX[target.code])
-        mean = mean_amount[target.code]
-        if target.currency == "CNY" and currency != "CNY":
-            mean = mean / usd_cny
-        # Log-normal sizes: many mid-sized payments, a few very large ones.
-        factor = Decimal(str(round(rng.lognormvariate(0, 0.8), 6))) / Decimal("1.3771")
-        exponent = 0 if currency == "JPY" else 2
-        amount = max(Decimal(1), (mean * factor)).quantize(Decimal(1).scaleb(-exponent))
-        day = target.window_start + timedelta(days=rng.randrange(target.window_days))
-        body: dict[str, Any] = {
-            "event_id": f"demo-{seed}-{index:08d}",
-            "category": target.code,
-            "amount": str(amount),
-            "currency": currency,
-            "value_date": min(day, date.today()).isoformat(),
-            "direction": rng.choice(("inbound", "outbound")),
-            "counterparty_country": rng.choice(COUNTRIES),
-        }
-        recent.append((bank.bank_id, body))
-        recent = recent[-200:]
-        yield bank.bank_id, body
-        roll = rng.random()
-        if roll < 0.02 and len(recent) > 10:
-            # A bank retrying a request it already sent: must be counted once.
-            yield recent[rng.randrange(len(recent) - 1)]
-        elif roll < 0.03 and len(recent) > 10:
-            original_bank, original = recent[rng.randrange(len(recent) - 1)]
-            reversal = {**original, "event_id": f"{original['event_id']}-rev", "reverses": original["event_id"]}
-            yield original_bank, reversal
+        code = target.code
+        bank = rng.choices(REPORTING_BANKS, weights=[b.weight for b in REPORTING_BANKS])[0]
+        currency = _pick(rng, CURRENCY_MIX[code])
+        today = date.today()
+        daily = Decimal(target.amount) * OUTCOMES.get(code, Decimal("0.8")) / 250 / 40
+        factor = fx.factor(currency, target.currency, today) or Decimal(1)
+        quantum = Decimal(1).scaleb(-minor_units(currency))
+        size = Decimal(str(round(rng.lognormvariate(0, 0.8), 6)))
+        amount = max(quantum, (daily * size / factor).quantize(quantum, rounding=ROUND_HALF_EVEN))
+        draft = Draft(bank.bank_id, code, currency, today, 1.0)
+        yield bank.bank_id, _body(rng, f"demo-{seed}-live-{today.isoformat()}-{index:08d}", draft, amount)
 
 
 def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]:
@@ -136,6 +230,15 @@ def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]
             }
             statement = insert(Bank).values(**values)
             session.execute(statement.on_conflict_do_update(index_elements=["bank_id"], set_=values))
+        # A read-only operator for the demo's operator page; `make run` says where its key is.
+        operator = session.get(Operator, DEMO_OPERATOR)
+        key = keys.get(OPERATOR_KEY_ENTRY)
+        if operator is None or key is None or operator.key_hash != hash_key(key):
+            key = generate_key()
+            keys[OPERATOR_KEY_ENTRY] = key
+            values_op = {"name": DEMO_OPERATOR, "key_hash": hash_key(key), "active": True}
+            statement_op = insert(Operator).values(**values_op)
+            session.execute(statement_op.on_conflict_do_update(index_elements=["name"], set_=values_op))
     engine.dispose()
     keys_file.parent.mkdir(parents=True, exist_ok=True)
     keys_file.touch(mode=0o600)
@@ -143,27 +246,39 @@ def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]
     return keys
 
 
-def run(ingest_url: str, seed: int, rate: float, batch: int, limit: int | None, events_per_run: int) -> int:
+def run(
+    ingest_url: str, seed: int, replay_rate: float, rate: float, batch: int, limit: int | None, events_2020: int
+) -> int:
     settings = CoreSettings()  # required fields come from the environment
     targets = load_targets(settings.targets_file)
+    fx = FxTable(load_fx_csv(settings.fx_rates_file)) if settings.fx_rates_file else FxTable([])
     stack_dir = Path(os.environ.get("STACK_DIR", ".stack"))
     keys = ensure_demo_banks(settings, stack_dir / "demo-keys.json")
-    stream = demo_events(seed, targets, events_per_run)
+    replay = replay_events(seed, targets, fx, events_2020)
     sent = 0
-    pending: dict[str, list[dict[str, Any]]] = {}
     with httpx.Client(base_url=ingest_url, timeout=30.0) as client:
+        for offset in range(0, len(replay), batch):
+            if limit is not None and sent >= limit:
+                return 0
+            sent += _send(client, keys, replay[offset : offset + batch], replay_rate)
+        logger.info("demo replay of the 2020 story sent", extra={"sent": sent})
+        live = live_events(seed, targets, fx)
         while limit is None or sent < limit:
-            started = time.monotonic()
-            for _ in range(batch):
-                bank_id, body = next(stream)
-                pending.setdefault(bank_id, []).append(body)
-            for bank_id, events in pending.items():
-                _post_until_answered(client, keys[bank_id], events)
-                sent += len(events)
-            pending.clear()
-            logger.info("demo batch sent", extra={"sent": sent})
-            time.sleep(max(0.0, batch / rate - (time.monotonic() - started)))
+            sent += _send(client, keys, [next(live) for _ in range(batch)], rate)
     return 0
+
+
+def _send(client: httpx.Client, keys: dict[str, str], events: list[tuple[str, dict[str, Any]]], rate: float) -> int:
+    """POSTs one batch per bank, then sleeps so the stream keeps to `rate` events/s."""
+    started = time.monotonic()
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for bank_id, body in events:
+        pending.setdefault(bank_id, []).append(body)
+    for bank_id, bodies in pending.items():
+        _post_until_answered(client, keys[bank_id], bodies)
+    logger.info("demo batch sent", extra={"events": len(events)})
+    time.sleep(max(0.0, len(events) / rate - (time.monotonic() - started)))
+    return len(events)
 
 
 def _post_until_answered(client: httpx.Client, key: str, events: list[dict[str, Any]]) -> None:
@@ -191,15 +306,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ingest", default="http://127.0.0.1:8001")
     parser.add_argument("--seed", type=int, default=2020)
-    parser.add_argument("--rate", type=float, default=50.0, help="events per second")
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--replay-rate", type=float, default=500.0, help="events per second while replaying 2020")
+    parser.add_argument("--rate", type=float, default=20.0, help="live events per second after the replay")
+    parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--limit", type=int, default=None, help="stop after this many events")
-    parser.add_argument(
-        "--events-per-run", type=int, default=60_000, help="events after which the targets are about 90%% met"
-    )
+    parser.add_argument("--events-2020", type=int, default=12_000, help="events of the 2020 replay")
     args = parser.parse_args()
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    raise SystemExit(run(args.ingest, args.seed, args.rate, args.batch, args.limit, args.events_per_run))
+    raise SystemExit(run(args.ingest, args.seed, args.replay_rate, args.rate, args.batch, args.limit, args.events_2020))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from settlement_core.auth import AuthError, Principal, authenticate, verify_signature
+from settlement_core.auth import AuthError, Principal, auth_problem, authenticate, verify_signature
 from settlement_core.kafka_io import EventProducer
 from settlement_core.problems import Problem
 from settlement_core.redis_io import RedisUnavailable, translate_errors
@@ -54,16 +54,11 @@ async def get_intake(resources: ResourcesDep) -> Intake:
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 
 
+REALM = "settlement-ingest"
+
+
 def _auth_problem(exc: AuthError) -> Problem:
-    if exc.status == 403:
-        return Problem(403, "Forbidden", exc.detail, "forbidden")
-    return Problem(
-        401,
-        "Unauthorized",
-        exc.detail,
-        "unauthorized",
-        headers={"WWW-Authenticate": 'Bearer realm="settlement-ingest"'},
-    )
+    return auth_problem(exc, REALM)
 
 
 async def get_principal(request: Request, resources: ResourcesDep) -> Principal:

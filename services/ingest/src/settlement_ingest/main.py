@@ -15,12 +15,13 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy.orm import sessionmaker
 
 from settlement_core.db.engine import make_engine
+from settlement_core.http_metrics import RequestMetricsMiddleware
 from settlement_core.kafka_io import EventProducer
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
 from settlement_ingest.deps import Resources
 from settlement_ingest.idempotency import IdempotencyStore
-from settlement_ingest.metrics import IngestMetrics, MetricsMiddleware
+from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.ratelimit import RateLimiter
 from settlement_ingest.routes import router
@@ -84,7 +85,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         description="Bank settlement event intake. See docs/ingest-contract.md.",
     )
     install_problem_handlers(app)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestMetricsMiddleware, requests=metrics.requests, duration=metrics.duration)
     app.include_router(router)
 
     def openapi() -> dict[str, Any]:

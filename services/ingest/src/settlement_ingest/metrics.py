@@ -10,12 +10,10 @@ are kept in the shared directory and /metrics merges every worker's.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -86,32 +84,3 @@ class IngestMetrics:
         directory = os.environ.get(MULTIPROC_ENV)
         if directory:
             mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
-
-
-class MetricsMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware) so it adds no task switch per request."""
-
-    def __init__(self, app: ASGIApp, metrics: IngestMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(template, scope.get("method", ""), str(status)).inc()
-            self.metrics.duration.labels(template).observe(time.perf_counter() - started)

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from settlement_core.auth import Principal
+from settlement_core.business_days import today as business_today
 from settlement_core.dates import parse_iso_date
 from settlement_core.events import SettlementEvent, encode_many
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
@@ -96,7 +96,7 @@ class Intake:
     ) -> None:
         self.settings = settings
         self.rules = rules_from(settings)
-        self._zone = ZoneInfo(settings.business_timezone)
+        self._timezone = settings.business_timezone
         self._producer = producer
         self._idempotency = idempotency
         self._limiter = limiter
@@ -115,7 +115,7 @@ class Intake:
         return self._kafka_down
 
     def today(self) -> date:
-        return datetime.now(self._zone).date()
+        return business_today(self._timezone)
 
     def redis_down(self, exc: Exception) -> Problem:
         logger.warning("redis unavailable", extra={"error": str(exc)})

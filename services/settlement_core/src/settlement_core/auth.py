@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from settlement_core.db.models import Bank, Operator
+from settlement_core.problems import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,21 @@ class AuthError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+
+
+def auth_problem(exc: AuthError, realm: str, unauthorized_detail: str | None = None) -> Problem:
+    """The RFC 9457 answer to an AuthError, the same for every app: 401 with a Bearer
+    challenge for `realm`, or 403. `unauthorized_detail` replaces the 401 detail for apps
+    that do not say which of missing / malformed / unknown / revoked it was."""
+    if exc.status == 403:
+        return Problem(403, "Forbidden", exc.detail or "The key may not be used here.", "forbidden")
+    return Problem(
+        401,
+        "Unauthorized",
+        unauthorized_detail or exc.detail,
+        "unauthorized",
+        headers={"WWW-Authenticate": f'Bearer realm="{realm}"'},
+    )
 
 
 @dataclass(frozen=True, slots=True)

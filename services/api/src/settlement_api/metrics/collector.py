@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from settlement_api.bucket_store import Seen
+from settlement_api.operator.service import completeness
 from settlement_api.progress.service import progress_report
 from settlement_api.readmodel import Stream, evaluate, plan
 from settlement_api.runtime import Runtime
@@ -68,11 +69,20 @@ class DistinctGauge:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportingGauges:
+    """Reporting completeness (operator/service.py): silent banks and high DLQ rates."""
+
+    silent: tuple[str, ...]
+    dlq_rate_high: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessSnapshot:
     targets: tuple[TargetGauges, ...]
     rolling: tuple[RollingGauge, ...]
     banks: tuple[BankGauge, ...]
     distinct: DistinctGauge
+    reporting: ReportingGauges | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +188,26 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         *rolling.values(),
         banks,
     )
+    if snap.reporting is not None:
+        yield from _reporting_families(snap.reporting)
+
+
+def _reporting_families(reporting: ReportingGauges) -> Iterator[Metric]:
+    silent = GaugeMetricFamily(
+        "settlement_silent_banks", "Active banks that sent nothing on the last SILENT_BUSINESS_DAYS business days."
+    )
+    silent.add_metric([], float(len(reporting.silent)))
+    # One series per silent bank only (capped at TOP_BANKS by the reader): the alert names them.
+    flagged = GaugeMetricFamily(
+        "settlement_bank_silent", "1 for each silent bank (at most TOP_BANKS).", labels=["bank"]
+    )
+    for bank in reporting.silent:
+        flagged.add_metric([bank], 1.0)
+    dlq = GaugeMetricFamily(
+        "settlement_dlq_rate_high_banks", "Active banks whose DLQ rate is above DLQ_RATE_THRESHOLD."
+    )
+    dlq.add_metric([], float(len(reporting.dlq_rate_high)))
+    yield from (silent, flagged, dlq)
 
 
 def rolling_fields(
@@ -198,6 +228,8 @@ class BusinessReader:
         self._clock = clock
         self._hours: dict[str, int] = {}
         self._hours_loaded_at: float | None = None
+        self._reporting_cache: ReportingGauges | None = None
+        self._reporting_at = 0.0
 
     async def snapshot(self) -> BusinessSnapshot:
         runtime = self._runtime
@@ -223,8 +255,23 @@ class BusinessReader:
             report.period, float(report.distinct_volume.amount), report.distinct_volume.events_counted
         )
         return BusinessSnapshot(
-            gauges, await self._rolling_gauges(seen, fx), await self._bank_gauges(seen, fx), distinct
+            gauges,
+            await self._rolling_gauges(seen, fx),
+            await self._bank_gauges(seen, fx),
+            distinct,
+            await self._reporting(),
         )
+
+    async def _reporting(self) -> ReportingGauges:
+        """Completeness costs aggregate queries of PostgreSQL: reuse it for a while."""
+        now = self._clock()
+        ttl = self._runtime.settings.completeness_cache_seconds
+        if self._reporting_cache is None or now - self._reporting_at >= ttl:
+            report = await completeness(self._runtime, datetime.now(UTC))
+            cap = self._runtime.settings.top_banks
+            self._reporting_cache = ReportingGauges(tuple(report.silent[:cap]), tuple(report.dlq_rate_high))
+            self._reporting_at = now
+        return self._reporting_cache
 
     async def _hour_values(self, fields: dict[tuple[str, str], list[str]]) -> dict[str, int]:
         wanted = list(dict.fromkeys(f for names in fields.values() for f in names))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from settlement_core.http_metrics import RequestMetricsMiddleware
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -21,16 +20,4 @@ class HttpMetrics:
         )
 
     def install(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            started = time.perf_counter()
-            status = 500
-            try:
-                response = await call_next(request)
-                status = response.status_code
-                return response
-            finally:
-                route = request.scope.get("route")
-                label = getattr(route, "path", None) or "unmatched"
-                self.requests.labels(label, request.method, str(status)).inc()
-                self.duration.labels(label).observe(time.perf_counter() - started)
+        app.add_middleware(RequestMetricsMiddleware, requests=self.requests, duration=self.duration)

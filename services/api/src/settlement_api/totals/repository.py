@@ -1,20 +1,24 @@
+"""Reads for the totals slice: bucket values from Redis and bank existence from PostgreSQL.
+Nothing here decides anything; totals/service.py plans the read and evaluates it."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.bucket_store import BucketStore
-from settlement_api.totals.schemas import TotalsOut
-from settlement_api.totals.service import TotalsQuery, evaluate_series, plan_series
+from settlement_api.bucket_store import BucketStore, Seen
 from settlement_core.db.models import Bank
-from settlement_core.fx import FxTable
 
 
-async def read_totals(store: BucketStore, fx: FxTable, query: TotalsQuery) -> TotalsOut:
-    series = plan_series(query, await store.seen(), fx)
-    return evaluate_series(series, await store.sum_fields(series.fields))
+async def read_seen(store: BucketStore) -> Seen:
+    return await store.seen()
+
+
+async def read_fields(store: BucketStore, fields: Sequence[str]) -> dict[str, int]:
+    return await store.sum_fields(fields)
 
 
 def _bank_exists(sessions: sessionmaker[Session], bank_id: str) -> bool:

@@ -8,9 +8,9 @@ from settlement_api.deps import ReaderDep, RuntimeDep
 from settlement_api.http_cache import cached_response
 from settlement_api.runtime import Runtime
 from settlement_api.security import Reader, bank_not_found, scoped_bank
-from settlement_api.totals.repository import bank_exists, read_totals
+from settlement_api.totals.repository import bank_exists
 from settlement_api.totals.schemas import TotalsOut
-from settlement_api.totals.service import parse_totals_query, render_csv
+from settlement_api.totals.service import parse_totals_query, read_totals, render_csv
 
 router = APIRouter(prefix="/v1", tags=["totals"])
 

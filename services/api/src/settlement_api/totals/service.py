@@ -1,4 +1,5 @@
-"""Totals time series: validation, planning and evaluation are pure; the route does I/O."""
+"""Totals time series: validation, planning and evaluation are pure; `read_totals` runs one
+plan through the repository's reads."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from settlement_api.bucket_store import Seen
+from settlement_api.bucket_store import BucketStore, Seen
 from settlement_api.plan_units import amounts_by_currency, money
 from settlement_api.query import QueryErrors
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.settings import ApiSettings
+from settlement_api.totals.repository import read_fields, read_seen
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
 from settlement_core.buckets import DISTINCT, Granularity, period_label, series_periods
 from settlement_core.fx import FxTable
@@ -171,6 +173,11 @@ def evaluate_series(series: SeriesPlan, values: dict[str, int]) -> TotalsOut:
         total=_amount_out(total, native, unconverted, query.currency),
         points=points,
     )
+
+
+async def read_totals(store: BucketStore, fx: FxTable, query: TotalsQuery) -> TotalsOut:
+    series = plan_series(query, await read_seen(store), fx)
+    return evaluate_series(series, await read_fields(store, series.fields))
 
 
 def render_csv(totals: TotalsOut) -> str:

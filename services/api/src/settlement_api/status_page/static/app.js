@@ -1,4 +1,5 @@
-// Status page: renders /status.json (the public progress figures) and refreshes it.
+// Status page: six targets at one as_of, each with its cumulative curve against the pace
+// line and its monthly bars, from /status/series.json (market-wide figures only).
 // Plain JS, no dependencies, so the page works offline and without a build step.
 "use strict";
 
@@ -17,11 +18,40 @@ function el(tag, attrs, text) {
   return node;
 }
 
-function renderTarget(t) {
-  const card = el("section", { class: "target status-" + t.status, "data-code": t.code });
-  const title = el("h2", {}, t.name_zh);
-  title.appendChild(el("small", {}, t.name_en));
+function figure(label, testid, value, unit) {
+  const box = el("div", { class: "figure" });
+  box.append(el("span", { class: "label" }, label));
+  const line = el("span", { class: "value" });
+  line.append(el("b", { "data-testid": testid }, value));
+  if (unit) line.append(" " + unit);
+  box.append(line);
+  return box;
+}
+
+function renderTarget(entry) {
+  const t = entry.day;
+  const card = el("section", { class: "target status-" + t.status, "data-code": entry.code });
+  const title = el("h2", {}, entry.name_zh);
+  title.appendChild(el("small", {}, entry.name_en));
+  title.appendChild(el("span", { class: "status", "data-testid": "status", "data-status": t.status },
+                       (STATUS_ZH[t.status] || "") + " · " + t.status));
   card.appendChild(title);
+
+  const numbers = el("div", { class: "numbers" });
+  const settled = el("div", { class: "figure wide" });
+  settled.append(el("span", { class: "label" }, "已结算 settled / 目标 target"));
+  const line = el("span", { class: "value" });
+  line.append(el("b", { "data-testid": "settled" }, t.settled_plan_unit), " / ",
+              el("span", { "data-testid": "target" }, t.target_amount_plan_unit), " " + t.plan_unit);
+  settled.append(line);
+  numbers.append(
+    settled,
+    figure("进度 progress", "progress", percent(t.progress_ratio) + "%"),
+    figure("应达 expected", "expected", percent(t.expected_ratio) + "%"),
+    figure("预计全年 projected", "projected", t.projected_total_plan_unit === null ? "—" : t.projected_total_plan_unit,
+           t.plan_unit),
+  );
+  card.appendChild(numbers);
 
   const bar = el("div", { class: "bar", role: "progressbar", "aria-valuemin": "0",
                           "aria-valuemax": "100", "aria-valuenow": percent(t.progress_ratio) });
@@ -33,45 +63,49 @@ function renderTarget(t) {
   bar.append(fill, marker);
   card.appendChild(bar);
 
-  const numbers = el("div", { class: "numbers" });
-  const settled = el("span", {});
-  settled.append(el("b", { "data-testid": "settled" }, t.settled_plan_unit), " / ",
-                 el("span", { "data-testid": "target" }, t.target_amount_plan_unit),
-                 " " + t.plan_unit);
-  numbers.append(
-    settled,
-    el("span", {}, "进度 progress "),
-  );
-  numbers.lastChild.appendChild(el("b", { "data-testid": "progress" }, percent(t.progress_ratio) + "%"));
-  const expected = el("span", {}, "应达 expected ");
-  expected.appendChild(el("b", { "data-testid": "expected" }, percent(t.expected_ratio) + "%"));
-  numbers.appendChild(expected);
-  numbers.appendChild(el("span", { class: "status", "data-testid": "status",
-                                   "data-status": t.status },
-                         t.status + " · " + (STATUS_ZH[t.status] || "")));
-  card.appendChild(numbers);
-
   const unconverted = Object.entries(t.unconverted || {});
   if (unconverted.length) {
     card.appendChild(el("p", { class: "unconverted", "data-testid": "unconverted" },
-      "未折算 unconverted: " + unconverted.map(([c, a]) => a + " " + c).join(", ")));
+      "未折算 unconverted (no FX rate, not in settled): " + unconverted.map(([c, a]) => a + " " + c).join(", ")));
   }
+
+  const charts = el("div", { class: "charts" });
+  const line_chart = el("figure", { class: "chart" });
+  line_chart.innerHTML = lineChart(t);
+  line_chart.appendChild(el("figcaption", {}, "累计结算 cumulative (—) vs 时间进度 pace (- -)"));
+  const bars = el("figure", { class: "chart" });
+  bars.innerHTML = barChart(entry.month);
+  bars.appendChild(el("figcaption", {}, "月度结算 monthly: " + entry.month.period + " (■) vs 上年 previous year (□)"));
+  charts.append(line_chart, bars);
+  card.appendChild(charts);
   return card;
 }
 
-function render(progress) {
-  document.getElementById("as-of").textContent = progress.as_of;
-  document.getElementById("tz").textContent = progress.timezone;
+let asOf = null; // null: follow today
+
+function render(data) {
+  document.getElementById("as-of").textContent = data.as_of;
+  const capped = data.targets.length ? data.targets[0].day.as_of : data.as_of;
+  document.getElementById("capped").textContent = capped !== data.as_of ? " → " + data.targets[0].day.period + " window closed " + capped : "";
+  document.getElementById("tz").textContent = data.timezone;
   document.getElementById("updated").textContent = new Date().toLocaleTimeString();
+  const input = document.getElementById("as-of-input");
+  if (data.targets.length) {
+    input.min = data.targets[0].day.window_start;
+    input.max = data.targets[0].day.window_end;
+  }
+  if (document.activeElement !== input) input.value = data.targets.length ? data.targets[0].day.as_of : data.as_of;
   const main = document.getElementById("targets");
-  main.replaceChildren(...progress.targets.map(renderTarget));
-  document.body.setAttribute("data-rendered", String(progress.targets.length));
+  main.replaceChildren(...data.targets.map(renderTarget));
+  document.body.setAttribute("data-rendered", String(data.targets.length));
+  document.body.setAttribute("data-as-of", data.as_of);
 }
 
 async function refresh() {
   const conn = document.getElementById("conn");
   try {
-    const response = await fetch("/status.json", { cache: "no-store" });
+    const query = asOf ? "?as_of=" + encodeURIComponent(asOf) : "";
+    const response = await fetch("/status/series.json" + query, { cache: "no-store" });
     if (!response.ok) throw new Error("HTTP " + response.status);
     render(await response.json());
     conn.textContent = "live";
@@ -83,5 +117,24 @@ async function refresh() {
   }
 }
 
-render(JSON.parse(document.getElementById("initial-progress").textContent));
-setInterval(refresh, REFRESH_MS);
+const initial = JSON.parse(document.getElementById("initial-series").textContent);
+const requested = new URLSearchParams(window.location.search).get("as_of");
+if (requested) asOf = initial.as_of;
+render(initial);
+document.getElementById("as-of-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  asOf = document.getElementById("as-of-input").value || null;
+  // The date is public and harmless in the address bar, so a view can be bookmarked.
+  history.replaceState(null, "", asOf ? "?as_of=" + asOf : window.location.pathname);
+  refresh();
+});
+document.getElementById("as-of-input").addEventListener("change", () => {
+  document.getElementById("as-of-form").requestSubmit();
+});
+document.getElementById("today").addEventListener("click", () => {
+  asOf = null;
+  history.replaceState(null, "", window.location.pathname);
+  refresh();
+});
+// A background tab does not refresh: six day series are a few hundred kilobytes each time.
+setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from settlement_api.deps import PublicReaderDep, RuntimeDep
+from settlement_api.http_cache import cached_response
+from settlement_api.series.schemas import SeriesOut
+from settlement_api.series.service import parse_series_query, read_series, render_series_csv
+from settlement_api.totals.routes import TOTALS_RESPONSES, wants_csv
+
+router = APIRouter(prefix="/v1", tags=["progress"])
+
+SERIES_RESPONSES: dict[int | str, dict[str, object]] = {
+    **TOTALS_RESPONSES,
+    401: {"description": "No key (outside public mode), or a bad key: problem+json `unauthorized`"},
+    404: {"description": "Unknown target code, or no window of it in `period`: problem+json `not-found`"},
+    422: {"description": "Bad `period`, `granularity` or `as_of`: problem+json `invalid-query`"},
+}
+
+
+@router.get(
+    "/progress/{code}/series",
+    response_model=SeriesOut,
+    responses=SERIES_RESPONSES,
+    summary="Cumulative settled per day or month against the pace line, for one target",
+)
+async def get_series(
+    code: str,
+    runtime: RuntimeDep,
+    reader: PublicReaderDep,
+    period: Annotated[str | None, Query(description="Year of the target window, e.g. 2020")] = None,
+    granularity: Annotated[str | None, Query(description="day | month (default day)")] = None,
+    as_of: Annotated[
+        str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); the curve stops here")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    del reader  # authorisation only: the series is market-wide, like /v1/progress
+    query = parse_series_query(
+        runtime.targets, code, period=period, granularity=granularity, as_of=as_of, today=runtime.today()
+    )
+    (series,) = await read_series(runtime.store, await runtime.fx.table(), [query], runtime.settings.on_track_pace)
+    if wants_csv(accept):
+        return cached_response(render_series_csv(series).encode(), "text/csv; charset=utf-8", if_none_match)
+    return cached_response(series.model_dump_json().encode(), "application/json", if_none_match)

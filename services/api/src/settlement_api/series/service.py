@@ -1,0 +1,237 @@
+"""Cumulative settled per point against the pace line, for one target's window.
+
+Validation, planning and evaluation are pure; `read_series` runs the plan through the
+repository. Every point is read from the Redis buckets with the same `cover` as /v1/totals
+(a day point is one day field, a month point one month field, clipped at as_of), never from
+the ledger. Each point is rounded once and the cumulative curve is the running exact sum of
+the rounded points, so the last cumulative value equals the sum of the points' `settled`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+from settlement_api.bucket_store import BucketStore, Seen
+from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
+from settlement_api.query import QueryErrors
+from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.series.repository import read_fields, read_seen
+from settlement_api.series.schemas import SeriesOut, SeriesPointOut
+from settlement_core.buckets import Granularity, period_label, series_periods
+from settlement_core.fx import FxTable
+from settlement_core.money import minor_units
+from settlement_core.pace import effective_as_of, elapsed_days, progress
+from settlement_core.problems import FieldError, Problem
+from settlement_core.targets import Target
+
+SERIES_GRAINS = (Granularity.DAY, Granularity.MONTH)
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    target: Target
+    granularity: Granularity
+    as_of: date  # as requested: a date after the window end makes a missed target read `behind`
+
+    @property
+    def capped(self) -> date:
+        return effective_as_of(self.target, self.as_of)
+
+
+def window_for(targets: tuple[Target, ...], code: str, year: int | None) -> Target | None:
+    """The target window of `code` that starts in `year` (its only window when None).
+
+    Today each code has one window (2020); this is the single place that maps a period to a
+    window, so several windows per code only change this look-up."""
+    for target in targets:
+        if target.code == code and (year is None or target.window_start.year == year):
+            return target
+    return None
+
+
+def parse_series_query(
+    targets: tuple[Target, ...],
+    code: str,
+    *,
+    period: str | None,
+    granularity: str | None,
+    as_of: str | None,
+    today: date,
+) -> SeriesQuery:
+    if window_for(targets, code, None) is None:
+        raise Problem(
+            404,
+            "Not found",
+            f"No target {code!r}.",
+            "not-found",
+            [FieldError("#/path/code", "unknown target code")],
+        )
+    errors = QueryErrors()
+    year: int | None = None
+    if period is not None:
+        if _YEAR.fullmatch(period):
+            year = int(period)
+        else:
+            errors.add("period", f"{period!r} is not a year YYYY")
+    grain = Granularity.DAY
+    if granularity is not None:
+        if granularity in {g.value for g in SERIES_GRAINS}:
+            grain = Granularity(granularity)
+        else:
+            errors.add("granularity", f"{granularity!r} is not one of: day, month")
+    day = errors.parse_date("as_of", as_of)
+    errors.raise_if_any()
+    target = window_for(targets, code, year)
+    if target is None:
+        raise Problem(
+            404,
+            "Not found",
+            f"Target {code!r} has no window in {period}.",
+            "not-found",
+            [FieldError("#/query/period", "no target window starts in this year")],
+        )
+    return SeriesQuery(target, grain, day if day is not None else today)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPoint:
+    start: date
+    end: date
+    current: Plan | None  # None: the point starts after as_of
+    previous: Plan | None  # month points only: the same month a year earlier
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPlan:
+    query: SeriesQuery
+    points: tuple[PlannedPoint, ...]
+
+    @property
+    def fields(self) -> list[str]:
+        names: dict[str, None] = {}
+        for point in self.points:
+            for planned in (point.current, point.previous):
+                if planned is not None:
+                    names.update(dict.fromkeys(planned.fields))
+        return list(names)
+
+
+def _same_month_a_year_earlier(day: date) -> tuple[date, date]:
+    first = date(day.year - 1, day.month, 1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def plan_target_series(query: SeriesQuery, seen: Seen, fx: FxTable) -> SeriesPlan:
+    target = query.target
+    code, currency = target.code, target.currency
+    streams = [Stream(code, cur) for cur in seen.currencies(code)]
+    capped = query.capped
+    points: list[PlannedPoint] = []
+    for start, end in series_periods(target.window_start, target.window_end, query.granularity):
+        current = plan(streams, start, min(end, capped), currency, fx) if start <= capped else None
+        previous = None
+        if query.granularity is Granularity.MONTH:
+            previous = plan(streams, *_same_month_a_year_earlier(start), currency, fx)
+        points.append(PlannedPoint(start, end, current, previous))
+    return SeriesPlan(query, tuple(points))
+
+
+def expected_at(target: Target, day: date) -> Decimal:
+    """The pace line: target x elapsed fraction of the window at `day` (counting `day`), one
+    exact division rounded half-even to the currency's minor unit."""
+    with localcontext() as ctx:
+        ctx.prec = 38
+        exact = Decimal(target.amount) * elapsed_days(target, day) / target.window_days
+    return exact.quantize(Decimal(1).scaleb(-minor_units(target.currency)), rounding=ROUND_HALF_EVEN)
+
+
+def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_pace: Decimal) -> SeriesOut:
+    query = series.query
+    target = query.target
+    currency = target.currency
+    cumulative = Decimal(0)
+    unconverted: dict[str, int] = {}
+    points: list[SeriesPointOut] = []
+    for point in series.points:
+        settled: Decimal | None = None
+        if point.current is not None:
+            amounts = evaluate(point.current, values, currency)
+            settled = amounts.converted
+            cumulative += settled
+            for cur, units in amounts.unconverted_minor.items():
+                unconverted[cur] = unconverted.get(cur, 0) + units
+        previous = None if point.previous is None else evaluate(point.previous, values, currency).converted
+        expected = expected_at(target, point.end)
+        points.append(
+            SeriesPointOut(
+                period=period_label(point.start, query.granularity),
+                start=point.start,
+                end=point.end,
+                settled=None if settled is None else money(settled, currency),
+                cumulative=None if settled is None else money(cumulative, currency),
+                cumulative_plan_unit=None if settled is None else in_plan_unit(cumulative),
+                expected=money(expected, currency),
+                expected_plan_unit=in_plan_unit(expected),
+                previous=None if previous is None else money(previous, currency),
+            )
+        )
+    result = progress(target, cumulative, query.as_of, on_track_pace)
+    return SeriesOut(
+        code=target.code,
+        period=str(target.window_start.year),
+        granularity=query.granularity.value,
+        currency=currency,
+        plan_unit=plan_unit_label(currency),
+        window_start=target.window_start,
+        window_end=target.window_end,
+        as_of=result.as_of,
+        target_amount=money(Decimal(target.amount), currency),
+        target_amount_plan_unit=in_plan_unit(Decimal(target.amount)),
+        settled=money(cumulative, currency),
+        settled_plan_unit=in_plan_unit(cumulative),
+        unconverted=amounts_by_currency(Amounts(currency, Decimal(0), {}, unconverted).unconverted()),
+        progress_ratio=str(result.progress_ratio),
+        expected_ratio=str(result.expected_ratio),
+        pace=None if result.pace is None else str(result.pace),
+        projected_total=None if result.projected_total is None else money(result.projected_total, currency),
+        projected_total_plan_unit=None if result.projected_total is None else in_plan_unit(result.projected_total),
+        status=result.status.value,
+        points=points,
+    )
+
+
+async def read_series(
+    store: BucketStore, fx: FxTable, queries: list[SeriesQuery], on_track_pace: Decimal
+) -> list[SeriesOut]:
+    """Several series in one pipelined read (the status page asks for all six at once)."""
+    seen = await read_seen(store)
+    plans = [plan_target_series(q, seen, fx) for q in queries]
+    values = await read_fields(store, list(dict.fromkeys(f for p in plans for f in p.fields)))
+    return [evaluate_target_series(p, values, on_track_pace) for p in plans]
+
+
+def render_series_csv(series: SeriesOut) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["period", "from", "to", "currency", "settled", "cumulative", "expected", "previous"])
+    for p in series.points:
+        writer.writerow(
+            [
+                p.period,
+                p.start.isoformat(),
+                p.end.isoformat(),
+                series.currency,
+                p.settled or "",
+                p.cumulative or "",
+                p.expected,
+                p.previous or "",
+            ]
+        )
+    return buffer.getvalue()
