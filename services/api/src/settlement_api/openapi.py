@@ -36,6 +36,16 @@ PATH: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "pattern": EVENT_ID_PATTERN.pattern},
     "bank_id": {"type": "string", "pattern": BANK_ID_PATTERN.pattern},
 }
+# Valid values (tests/contract posts them); ids are per bank, so they have none.
+EXAMPLES: dict[str, str] = {
+    "category": "cross_border_rmb",
+    "granularity": "month",
+    "from": "2020-01-01",
+    "to": "2020-06-30",
+    "as_of": "2020-06-30",
+    "currency": "CNY",
+    "event_id": "CQB-2026-000123",
+}
 # Readable without a key when PUBLIC_MODE is on (security.py).
 PUBLIC_PATHS = ("/v1/targets", "/v1/progress")
 
@@ -78,6 +88,8 @@ def build(app: FastAPI, settings: ApiSettings | None) -> dict[str, Any]:
                 rules = {"query": QUERY, "path": PATH}.get(parameter["in"], {})
                 if parameter["name"] in rules:
                     parameter["schema"] = dict(rules[parameter["name"]])
+                    if parameter["name"] in EXAMPLES:
+                        parameter["example"] = EXAMPLES[parameter["name"]]
             if settings is not None and settings.public_mode and path in PUBLIC_PATHS:
                 operation["security"] = [{"bearer": []}, {}]
     _add_links(document)

@@ -162,6 +162,44 @@ _RESEND_ITEM = {
 }
 
 
+ISO_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08">
+  <FIToFICstmrCdtTrf>
+    <GrpHdr>
+      <MsgId>CQB-20261102-0001</MsgId>
+      <CreDtTm>2026-11-02T09:30:00+08:00</CreDtTm>
+      <NbOfTxs>1</NbOfTxs>
+      <SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>
+    </GrpHdr>
+    <CdtTrfTxInf>
+      <PmtId>
+        <EndToEndId>CQB-E2E-0001</EndToEndId>
+        <UETR>0b1c8e2a-5d7f-4f4e-9a51-3c2d9e7a6b10</UETR>
+      </PmtId>
+      <IntrBkSttlmAmt Ccy="CNY">1500000.00</IntrBkSttlmAmt>
+      <IntrBkSttlmDt>2026-11-02</IntrBkSttlmDt>
+      <DbtrAgt><FinInstnId><BICFI>CQRCCNBJXXX</BICFI></FinInstnId></DbtrAgt>
+      <CdtrAgt><FinInstnId><BICFI>DBSSSGSGXXX</BICFI></FinInstnId></CdtrAgt>
+    </CdtTrfTxInf>
+  </FIToFICstmrCdtTrf>
+</Document>
+"""
+
+
+def _add_examples(document: dict[str, Any], event_example: dict[str, Any]) -> None:
+    paths = document["paths"]
+    second = {**event_example, "event_id": "CQB-2026-000124", "amount": "98000.00", "currency": "USD"}
+    second.pop("uetr", None)
+    batch = paths["/v1/events/batch"]["post"]["requestBody"]["content"]["application/json"]
+    batch["example"] = {"events": [event_example, second]}
+    # In the description, not as `example`: generators treat an XML example as the string
+    # content of one element, and would send it wrapped (tests/contract posts this one as is).
+    body = paths["/v1/iso20022"]["post"]["requestBody"]
+    body["description"] = (
+        "One pacs.008, pacs.009 or camt.054 document (001.08 or later). Example:\n\n```xml\n" + ISO_EXAMPLE + "```\n"
+    )
+
+
 def _add_links(document: dict[str, Any]) -> None:
     paths = document["paths"]
     for status in ("200", "202"):
@@ -191,6 +229,7 @@ def build(app: FastAPI, rules: Rules, today: date, max_batch_events: int) -> dic
         items={"type": "object", "description": "An event as EventIn; invalid ones are rejected per item"},
     )
     _add_links(document)
+    _add_examples(document, schemas["EventIn"]["examples"][0])
     install_problem_schema(document)
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
