@@ -14,6 +14,7 @@ import argparse
 import itertools
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from settlement_client.client import Client
-from settlement_client.errors import SettlementError
+from settlement_client.errors import Problem, SettlementError
 from settlement_client.results import ItemResult
 from settlement_client.retry import RetryPolicy
 from settlement_client.rules import EventRules
@@ -54,7 +55,7 @@ class Summary:
         elif result.status == "duplicate":
             self.duplicates += 1
         else:
-            reason = result.problem.describe() if result.problem else "rejected"
+            reason = _reason(result.problem) if result.problem else "rejected"
             if result.problem is not None and result.problem.status != 422:
                 reason = f"HTTP {result.problem.status}: {reason}"
             self.rejections.append(Rejection(row.line, result.event_id or _event_id(row), reason))
@@ -70,6 +71,17 @@ class Summary:
         out.write(f"rejected: {len(self.rejections)}\n")
         for r in sorted(self.rejections, key=lambda r: r.line):
             out.write(f"  line {r.line} (event_id {r.event_id or '?'}): {r.reason}\n")
+
+
+_ITEM_PREFIX = re.compile(r"^#/events/[0-9]+")
+
+
+def _reason(problem: Problem) -> str:
+    # Pointers into the batch request mean nothing to someone reading the file: the line
+    # says which row, the pointer which field of it.
+    if problem.errors:
+        return "; ".join(f"{_ITEM_PREFIX.sub('#', e.pointer)}: {e.message}" for e in problem.errors)
+    return problem.describe()
 
 
 def _event_id(row: Row) -> str | None:

@@ -195,7 +195,7 @@ class Client:
             retry: list[tuple[int, bytes]] = []
             last: list[ItemResult] = []
             for position, raw in enumerate(response.json().get("results", [])):
-                item = item_from_wire(raw, pending.indexes[position])
+                item = item_from_wire(raw, pending.indexes[position], position)
                 if item.problem is not None and item.problem.status in _RETRY_ITEM_STATUSES:
                     retry.append((pending.indexes[position], pending.encoded[position]))
                     last.append(item)

@@ -80,10 +80,31 @@ class EventStatus:
     document: Mapping[str, Any]
 
 
-def item_from_wire(raw: Mapping[str, Any], index: int) -> ItemResult:
-    """One entry of a batch answer's `results`, re-indexed to the caller's list."""
+def _reindexed(document: Mapping[str, Any], position: int, index: int) -> dict[str, Any]:
+    """The problem with pointers into the chunk (`#/events/<position>`) made pointers into
+    the caller's list (`#/events/<index>`)."""
+    prefix, replacement = f"#/events/{position}", f"#/events/{index}"
+    out = dict(document)
+    errors = document.get("errors")
+    if isinstance(errors, list):
+        out["errors"] = [
+            {**e, "pointer": replacement + e["pointer"][len(prefix) :]}
+            if isinstance(e, Mapping)
+            and isinstance(e.get("pointer"), str)
+            and (e["pointer"] == prefix or e["pointer"].startswith(prefix + "/"))
+            else e
+            for e in errors
+        ]
+    return out
+
+
+def item_from_wire(raw: Mapping[str, Any], index: int, position: int | None = None) -> ItemResult:
+    """One entry of a batch answer's `results`: `position` in the request, `index` in the
+    caller's list (pointers are rewritten from one to the other)."""
     problem = raw.get("problem")
     status = raw.get("status")
+    if isinstance(problem, Mapping) and position is not None and position != index:
+        problem = _reindexed(problem, position, index)
     return ItemResult(
         index=index,
         event_id=raw.get("event_id") if isinstance(raw.get("event_id"), str) else None,
