@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from fastapi import FastAPI
 
-from settlement_ingest.openapi import amount_pattern, build, date_range_pattern
+from settlement_core.categories import CATEGORY_CODES
+from settlement_ingest.openapi import amount_pattern, build, date_range_pattern, event_schema
 from settlement_ingest.routes import router
 from settlement_ingest.service import rules_from
 from settlement_ingest.settings import IngestSettings
@@ -85,3 +86,20 @@ def test_event_schema_carries_the_constants() -> None:
     [jpy] = event["allOf"]
     assert jpy["if"]["properties"]["currency"]["enum"] == ["JPY"]
     assert doc["components"]["schemas"]["BatchIn"]["properties"]["events"]["maxItems"] == 1000
+
+
+def test_categories_when_the_model_has_them_is_exclusive_with_category() -> None:
+    base = {
+        "type": "object",
+        "properties": {
+            "category": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "categories": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+            "amount": {"type": "string"},
+        },
+        "required": ["amount"],
+    }
+    schema = event_schema(base, RULES, TODAY)
+    [array] = [b for b in schema["properties"]["categories"]["anyOf"] if b.get("type") == "array"]
+    assert array["items"]["enum"] == list(CATEGORY_CODES)
+    assert (array["uniqueItems"], array["minItems"], array["maxItems"]) == (True, 1, 6)
+    assert {"oneOf": [{"required": ["category"]}, {"required": ["categories"]}]} in schema["allOf"]

@@ -132,6 +132,16 @@ def event_schema(base: dict[str, Any], rules: Rules, today: date) -> dict[str, A
         for places, codes in sorted(groups.items())
         if places < most
     ]
+    if "categories" in props:
+        # `categories` (1-6 distinct codes) replaces `category`: exactly one of the two.
+        many = props["categories"]
+        for branch in many.get("anyOf", [many]):
+            if branch.get("type") == "array":
+                branch.update(items={"type": "string", "enum": list(CATEGORY_CODES)}, uniqueItems=True)
+                branch.setdefault("minItems", 1)
+                branch.setdefault("maxItems", len(CATEGORY_CODES))
+        schema["required"] = [r for r in schema.get("required", []) if r not in ("category", "categories")]
+        schema["allOf"].append({"oneOf": [{"required": ["category"]}, {"required": ["categories"]}]})
     if not schema["allOf"]:
         del schema["allOf"]
     return schema
