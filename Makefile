@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards run-cluster test-cluster
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards run-cluster test-cluster client-contract
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,3 +81,6 @@ bench: infra ## benchmarks (not part of make test); writes bench/results/
 
 dashboards: ## regenerate the Grafana dashboards from code
 	@$(VENV)/bin/python deploy/grafana/generate.py
+
+client-contract: ## regenerate the event rules the client ships (services/client/.../contract.json)
+	@$(VENV)/bin/python -m tests.client.contract_source

@@ -512,3 +512,27 @@ def test_openapi_documents_the_event_schema(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     assert "EventIn" in schema["components"]["schemas"]
     assert "/v1/iso20022" in schema["paths"]
+
+
+def test_batch_item_that_is_not_an_object_rejects_the_request(client: httpx.Client, bank: Bank) -> None:
+    good = event()
+    response = client.post("/v1/events/batch", json={"events": [good, [None, None], 7]}, headers=bank.auth)
+    problem = assert_problem(response, 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["#/events/1", "#/events/2"]
+    # Nothing of the request was accepted: the good item is new on its own afterwards.
+    assert client.post("/v1/events", json=good, headers=bank.auth).status_code == 202
+
+
+def test_openapi_lists_problem_responses_and_public_operations(client: httpx.Client) -> None:
+    doc = client.get("/openapi.json").json()
+    post = doc["paths"]["/v1/events"]["post"]
+    for status in ("400", "401", "403", "409", "413", "415", "422", "429", "503"):
+        assert post["responses"][status]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert doc["paths"][path]["get"]["security"] == []
+    assert doc["security"] == [{"bearer": []}]
+    iso = doc["paths"]["/v1/iso20022"]["post"]
+    [category] = [p for p in iso["parameters"] if p["name"] == "category"]
+    assert category["required"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -17,6 +18,7 @@ from settlement_api.fx_cache import FxCache
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
 from settlement_api.metrics.http import HttpMetrics
 from settlement_api.metrics.routes import router as metrics_router
+from settlement_api.openapi import build as build_openapi
 from settlement_api.operator.routes import router as operator_router
 from settlement_api.progress.routes import router as progress_router
 from settlement_api.report.routes import router as report_router
@@ -80,6 +82,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        # Built once the lifespan has read the settings: public mode changes the security.
+        runtime = getattr(app.state, "runtime", None)
+        if app.openapi_schema is None or runtime is None:
+            document = build_openapi(
+                app, runtime.settings if runtime else settings, runtime.catalogue if runtime else None
+            )
+            if runtime is None:
+                return document
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     for router in (
         targets_router,

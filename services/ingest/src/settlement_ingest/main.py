@@ -7,11 +7,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from pydantic.json_schema import models_json_schema
 from sqlalchemy.orm import sessionmaker
 
 from settlement_core.db.engine import make_engine
@@ -22,11 +22,11 @@ from settlement_core.redis_io import async_client
 from settlement_ingest.deps import Resources
 from settlement_ingest.idempotency import IdempotencyStore
 from settlement_ingest.metrics import IngestMetrics
+from settlement_ingest.openapi import build as build_openapi
 from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.ratelimit import RateLimiter
 from settlement_ingest.routes import router
-from settlement_ingest.schemas import BatchIn, EventIn
-from settlement_ingest.service import Intake
+from settlement_ingest.service import Intake, rules_from
 from settlement_ingest.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
@@ -88,18 +88,17 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_middleware(RequestMetricsMiddleware, requests=metrics.requests, duration=metrics.duration)
     app.include_router(router)
 
+    rules = rules_from(settings)
+    zone = ZoneInfo(settings.business_timezone)
+    cached: dict[date, dict[str, Any]] = {}
+
     def openapi() -> dict[str, Any]:
-        # Bodies are read raw (for HMAC and exact error pointers); publish their models here.
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            _, defs = models_json_schema(
-                [(EventIn, "validation"), (BatchIn, "validation")], ref_template="#/components/schemas/{model}"
-            )
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
-            schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-            schema["security"] = [{"bearer": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
+        # The value_date window moves with the business day: one document per day.
+        today = datetime.now(zone).date()
+        if today not in cached:
+            cached.clear()
+            cached[today] = build_openapi(app, rules, today, settings.max_batch_events)
+        return cached[today]
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

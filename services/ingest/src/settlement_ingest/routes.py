@@ -14,11 +14,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from settlement_core.categories import MAX_CATEGORIES
-from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
+from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, problem_responses, validation_problem
 from settlement_ingest import iso20022
 from settlement_ingest.deps import BankDep, IntakeDep, JsonBody, ResourcesDep, XmlBody
 from settlement_ingest.probes import kafka_reachable
-from settlement_ingest.schemas import Accepted, BatchOut, Health, ProblemOut
+from settlement_ingest.schemas import Accepted, BatchOut, Health
 from settlement_ingest.service import Candidate, Intake, Outcome
 from settlement_ingest.validation import Invalid, validate_event
 
@@ -26,10 +26,17 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
-_PROBLEM = {"model": ProblemOut, "content": {PROBLEM_JSON: {}}}
-_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: _PROBLEM for code in (400, 401, 403, 409, 413, 415, 422, 429, 503)
+_NOT_READY: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Problem"},
+        {"type": "object", "properties": {"checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    ]
 }
+
+# What each operation can answer besides success (docs/ingest-contract.md, "Errors").
+_EVENT_ERRORS = problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503)
+_BATCH_ERRORS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
+_PUBLIC: dict[str, Any] = {"security": []}
 
 
 def _parse_json(body: bytes) -> Any:
@@ -59,7 +66,7 @@ def _batch_body(outcomes: list[Outcome], sources: list[str] | None = None) -> di
     }
 
 
-@router.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"], openapi_extra=_PUBLIC)
 async def healthz() -> dict[str, str]:
     """Liveness: the process serves HTTP."""
     return {"status": "ok"}
@@ -73,7 +80,13 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
     return name, "ok" if ok is not False else "down"
 
 
-@router.get("/readyz", response_model=Health, tags=["health"], responses={503: _PROBLEM})
+@router.get(
+    "/readyz",
+    response_model=Health,
+    tags=["health"],
+    responses={503: {"description": "A dependency is down", "content": {PROBLEM_JSON: {"schema": _NOT_READY}}}},
+    openapi_extra=_PUBLIC,
+)
 async def readyz(resources: ResourcesDep) -> Response:
     """Readiness: Kafka, Redis and PostgreSQL all answer."""
 
@@ -98,7 +111,15 @@ async def readyz(resources: ResourcesDep) -> Response:
     return JSONResponse(problem.body("/readyz"), status_code=503, media_type=PROBLEM_JSON)
 
 
-@router.get("/metrics", tags=["health"], response_class=Response)
+@router.get(
+    "/metrics",
+    tags=["health"],
+    response_class=Response,
+    responses={
+        200: {"description": "Prometheus text format", "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}
+    },
+    openapi_extra=_PUBLIC,
+)
 async def metrics(resources: ResourcesDep) -> Response:
     return Response(resources.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -110,7 +131,7 @@ async def metrics(resources: ResourcesDep) -> Response:
     responses={
         202: {"model": Accepted},
         200: {"model": Accepted, "description": "Duplicate of an event already accepted"},
-        **_WRITE_ERRORS,
+        **_EVENT_ERRORS,
     },
     openapi_extra={
         "requestBody": {
@@ -135,7 +156,7 @@ async def post_event(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONRe
 @router.post(
     "/v1/events/batch",
     tags=["intake"],
-    responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
+    responses={200: {"model": BatchOut}, **_BATCH_ERRORS},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -158,6 +179,14 @@ async def post_batch(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONRe
     events: list[Any] = document["events"]
     if not 1 <= len(events) <= limit:
         raise validation_problem([FieldError("#/events", f"between 1 and {limit} events are required")])
+    # An item that is not even an object is a malformed request, not a rejectable event.
+    shapeless = [
+        FieldError(f"#/events/{i}", "an event must be a JSON object")
+        for i, e in enumerate(events)
+        if not isinstance(e, dict)
+    ]
+    if shapeless:
+        raise validation_problem(shapeless, "Every item of events must be a JSON object.")
     await intake.admit(bank, len(events))
     today = intake.today()
     candidates = [validate_event(e, bank.id, intake.rules, today, f"#/events/{i}") for i, e in enumerate(events)]
@@ -190,7 +219,7 @@ _ISO_CATEGORY_DOC = (
 @router.post(
     "/v1/iso20022",
     tags=["intake"],
-    responses={200: {"model": BatchOut}, **_WRITE_ERRORS},
+    responses={200: {"model": BatchOut}, **_BATCH_ERRORS},
     openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
 async def post_iso20022(

@@ -86,7 +86,7 @@ def _check_categories(raw: dict[str, Any], rules: Rules, fail: Callable[[str, st
     if single is None and several is None:
         return None  # reported as a missing required field
     if single is not None:
-        if single not in rules.categories:
+        if not isinstance(single, str) or single not in rules.categories:
             fail("category", "category must be one of " + ", ".join(sorted(rules.categories)))
             return None
         return (str(single),)

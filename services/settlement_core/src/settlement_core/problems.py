@@ -8,6 +8,7 @@ validation errors and unhandled errors as `application/problem+json`. Validation
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,3 +102,78 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(Problem(500, "Internal error", "An unexpected error occurred."), request.url.path)
+
+
+# -- OpenAPI: the problem document and the error responses of an operation --------------
+
+PROBLEM_SCHEMA_NAME = "Problem"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; validation problems list each bad field in `errors`.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "message"],
+                "properties": {
+                    "pointer": {"type": "string", "description": "JSON Pointer: #/field, #/events/3/x, #/query/name"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    # Some problems carry more members (readiness `checks`, `max_points`).
+    "additionalProperties": True,
+}
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed body (not JSON, unusable XML)",
+    401: "Missing, unknown or revoked key (or a bad signature)",
+    403: "The key may not do this",
+    404: "Not found, or not visible to this key",
+    409: "The event_id is already used by a different event",
+    413: "The body is over the size limit",
+    415: "Unsupported Content-Type",
+    422: "Invalid fields or parameters; `errors` lists each",
+    429: "Over the rate limit; retry after Retry-After seconds",
+    503: "A dependency is unavailable; nothing was accepted; retry after Retry-After seconds",
+}
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer realm"}},
+    429: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "description": "seconds"}},
+    503: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "description": "seconds"}},
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses=` entries for these error statuses, all `application/problem+json`.
+
+    `install_problem_schema` adds the referenced component to the document.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}}},
+        }
+        if status in _HEADERS:
+            response["headers"] = _HEADERS[status]
+        responses[status] = response
+    return responses
+
+
+def install_problem_schema(document: dict[str, Any]) -> None:
+    """Adds the Problem component; drops FastAPI's unused validation-error components."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
+    if '"#/components/schemas/HTTPValidationError"' not in json.dumps(document.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)

@@ -10,17 +10,22 @@ from settlement_api.events.schemas import EventStatusOut
 from settlement_api.events.service import event_status
 from settlement_api.security import scoped_bank
 from settlement_core.events import EVENT_ID_PATTERN
-from settlement_core.problems import FieldError, Problem
+from settlement_core.problems import FieldError, Problem, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.get("/events/{event_id}", response_model=EventStatusOut, summary="Status of one of the calling bank's events")
+@router.get(
+    "/events/{event_id}",
+    response_model=EventStatusOut,
+    responses=problem_responses(401, 404, 422),
+    summary="Status of one of the calling bank's events",
+)
 async def get_event(
     event_id: str,
     runtime: RuntimeDep,
     reader: ReaderDep,
-    bank_id: Annotated[str | None, Query(description="Operators only: whose event")] = None,
+    bank_id: Annotated[str | None, Query(description="Operators: whose event (required for operator keys)")] = None,
 ) -> EventStatusOut:
     bank = scoped_bank(reader, bank_id)
     if bank is None:
@@ -31,7 +36,7 @@ async def get_event(
             "invalid-query",
             [FieldError("#/query/bank_id", "required for operator keys")],
         )
-    if not EVENT_ID_PATTERN.match(event_id):
+    if not EVENT_ID_PATTERN.fullmatch(event_id):
         raise Problem(
             422,
             "Invalid path parameter",

@@ -9,19 +9,17 @@ from settlement_api.deps import OperatorDep, RuntimeDep
 from settlement_api.operator.schemas import CompletenessOut, LeagueOut
 from settlement_api.operator.service import completeness, league
 from settlement_api.query import QueryErrors
+from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
 
-OPERATOR_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: {"description": "No, malformed, unknown or revoked key: problem+json `unauthorized`"},
-    403: {"description": "A bank key: operator pages need an operator key (problem+json `forbidden`)"},
-}
+OPERATOR_RESPONSES = problem_responses(401, 403)
 
 
 @router.get(
     "/league",
     response_model=LeagueOut,
-    responses={**OPERATOR_RESPONSES, 422: {"description": "Bad `as_of`: problem+json `invalid-query`"}},
+    responses=problem_responses(401, 403, 422),
     summary="Per-bank league table per target (operator key)",
 )
 async def get_league(

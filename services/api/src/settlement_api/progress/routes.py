@@ -8,11 +8,17 @@ from settlement_api.deps import PublicReaderDep, RuntimeDep
 from settlement_api.progress.schemas import ProgressOut
 from settlement_api.progress.service import progress_report, resolve_period
 from settlement_api.query import QueryErrors
+from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["progress"])
 
 
-@router.get("/progress", response_model=ProgressOut, summary="Progress toward the targets of one period")
+@router.get(
+    "/progress",
+    response_model=ProgressOut,
+    responses=problem_responses(401, 422),
+    summary="Progress toward the targets of one period",
+)
 async def get_progress(
     runtime: RuntimeDep,
     reader: PublicReaderDep,

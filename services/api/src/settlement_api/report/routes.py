@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from settlement_api.deps import OperatorDep, RuntimeDep
-from settlement_api.operator.routes import OPERATOR_RESPONSES
 from settlement_api.operator.service import league
 from settlement_api.report.service import XLSX_MEDIA, parse_report_query, render_csv, render_xlsx
 from settlement_api.series.service import read_series
+from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 
@@ -17,9 +17,7 @@ router = APIRouter(prefix="/v1", tags=["operator"])
     "/report",
     responses={
         200: {"content": {XLSX_MEDIA: {}, "text/csv": {}}, "description": "xlsx (default) or CSV"},
-        **OPERATOR_RESPONSES,
-        404: {"description": "No target window in `period`: problem+json `not-found`"},
-        422: {"description": "Bad `period` or `format`: problem+json `invalid-query`"},
+        **problem_responses(401, 403, 404, 422),
     },
     summary="Period report: monthly figures, YTD, target and ratio per target, and per bank (operator key)",
 )
@@ -31,7 +29,7 @@ async def get_report(
 ) -> Response:
     del operator
     today = runtime.today()
-    query = parse_report_query(runtime.targets, period=period, fmt=format, as_of=today)
+    query = parse_report_query(runtime.catalogue.targets, period=period, fmt=format, as_of=today)
     fx = await runtime.fx.table()
     series = await read_series(runtime.store, fx, list(query.series), runtime.settings.on_track_pace)
     name = f"settlement-report-{query.year}"

@@ -44,7 +44,7 @@ class ReportQuery:
 
 def parse_report_query(targets: tuple[Target, ...], *, period: str | None, fmt: str | None, as_of: date) -> ReportQuery:
     errors = QueryErrors()
-    year = min(t.window_start.year for t in targets)
+    year = max(t.window_start.year for t in targets)  # default: the latest window
     if period is not None:
         if _YEAR.fullmatch(period):
             year = int(period)

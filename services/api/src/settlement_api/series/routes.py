@@ -9,15 +9,11 @@ from settlement_api.http_cache import cached_response
 from settlement_api.series.schemas import SeriesOut
 from settlement_api.series.service import parse_series_query, read_series, render_series_csv
 from settlement_api.totals.routes import TOTALS_RESPONSES, wants_csv
+from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["progress"])
 
-SERIES_RESPONSES: dict[int | str, dict[str, object]] = {
-    **TOTALS_RESPONSES,
-    401: {"description": "No key (outside public mode), or a bad key: problem+json `unauthorized`"},
-    404: {"description": "Unknown target code, or no window of it in `period`: problem+json `not-found`"},
-    422: {"description": "Bad `period`, `granularity` or `as_of`: problem+json `invalid-query`"},
-}
+SERIES_RESPONSES = {**TOTALS_RESPONSES, **problem_responses(401, 404, 422)}
 
 
 @router.get(
@@ -40,7 +36,7 @@ async def get_series(
 ) -> Response:
     del reader  # authorisation only: the series is market-wide, like /v1/progress
     query = parse_series_query(
-        runtime.targets, code, period=period, granularity=granularity, as_of=as_of, today=runtime.today()
+        runtime.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=runtime.today()
     )
     (series,) = await read_series(runtime.store, await runtime.fx.table(), [query], runtime.settings.on_track_pace)
     if wants_csv(accept):

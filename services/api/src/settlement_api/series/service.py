@@ -13,6 +13,7 @@ import calendar
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -45,15 +46,13 @@ class SeriesQuery:
         return effective_as_of(self.target, self.as_of)
 
 
-def window_for(targets: tuple[Target, ...], code: str, year: int | None) -> Target | None:
-    """The target window of `code` that starts in `year` (its only window when None).
+def window_for(targets: Iterable[Target], code: str, year: int | None) -> Target | None:
+    """The target window of `code` that starts in `year`; when None, its latest window.
 
-    Today each code has one window (2020); this is the single place that maps a period to a
-    window, so several windows per code only change this look-up."""
-    for target in targets:
-        if target.code == code and (year is None or target.window_start.year == year):
-            return target
-    return None
+    `targets` are the catalogue's, of every period: this is the single place that maps a
+    period to a window."""
+    found = [t for t in targets if t.code == code and (year is None or t.window_start.year == year)]
+    return max(found, key=lambda t: t.window_end, default=None)
 
 
 def parse_series_query(

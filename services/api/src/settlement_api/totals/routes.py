@@ -11,13 +11,20 @@ from settlement_api.security import Reader, bank_not_found, scoped_bank
 from settlement_api.totals.repository import bank_exists
 from settlement_api.totals.schemas import TotalsOut
 from settlement_api.totals.service import parse_totals_query, read_totals, render_csv
+from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["totals"])
 
 CategoryQ = Annotated[str | None, Query(description="One of the six category codes; omitted: all categories")]
 GranularityQ = Annotated[str | None, Query(description="day | month | year (default month)")]
-FromQ = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, inclusive; default the target window start")]
-ToQ = Annotated[str | None, Query(description="YYYY-MM-DD, inclusive; default the window end")]
+FromQ = Annotated[
+    str | None,
+    Query(alias="from", description="YYYY-MM-DD, inclusive, not after `to`; default the target window start"),
+]
+ToQ = Annotated[
+    str | None,
+    Query(description="YYYY-MM-DD, inclusive; default the window end. At most 731 days, 240 months or 50 years"),
+]
 CurrencyQ = Annotated[
     str | None, Query(description="Conversion currency; default the category's target currency (CNY if none)")
 ]
@@ -27,6 +34,7 @@ IfNoneMatchH = Annotated[str | None, Header(include_in_schema=False)]
 TOTALS_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"},
     304: {"description": "If-None-Match matched the ETag"},
+    **problem_responses(401, 404, 422),
 }
 
 
@@ -79,7 +87,7 @@ async def get_totals(
     granularity: GranularityQ = None,
     start: FromQ = None,
     to: ToQ = None,
-    bank_id: Annotated[str | None, Query()] = None,
+    bank_id: Annotated[str | None, Query(description="Operators: one bank; a bank key sees only its own")] = None,
     currency: CurrencyQ = None,
     accept: AcceptH = None,
     if_none_match: IfNoneMatchH = None,

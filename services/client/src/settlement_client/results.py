@@ -1,0 +1,114 @@
+"""What the services answered, as value objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from settlement_client.errors import Problem
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """One event acknowledged by Kafka: `duplicate` when it had been accepted before."""
+
+    event_id: str
+    status: Literal["accepted", "duplicate"]
+
+    @property
+    def duplicate(self) -> bool:
+        return self.status == "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The outcome of one item of `submit_batch` or `submit_iso20022`.
+
+    `index` is the item's position in what the caller passed (not in a chunk); `problem` is
+    set when rejected; `source` is the ISO 20022 element path of the item.
+    """
+
+    index: int
+    event_id: str | None
+    status: Status
+    problem: Problem | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEntry:
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    results: tuple[ItemResult, ...]
+    message_type: str | None = None
+    skipped: tuple[SkippedEntry, ...] = ()
+
+    def _count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def accepted(self) -> int:
+        return self._count("accepted")
+
+    @property
+    def duplicates(self) -> int:
+        return self._count("duplicate")
+
+    @property
+    def rejected(self) -> int:
+        return self._count("rejected")
+
+    @property
+    def rejections(self) -> tuple[ItemResult, ...]:
+        return tuple(r for r in self.results if r.status == "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class EventStatus:
+    """`GET /v1/events/{event_id}` of the API: counted | duplicate | reversed | dlq | unknown."""
+
+    bank_id: str
+    event_id: str
+    status: str
+    document: Mapping[str, Any]
+
+
+def _reindexed(document: Mapping[str, Any], position: int, index: int) -> dict[str, Any]:
+    """The problem with pointers into the chunk (`#/events/<position>`) made pointers into
+    the caller's list (`#/events/<index>`)."""
+    prefix, replacement = f"#/events/{position}", f"#/events/{index}"
+    out = dict(document)
+    errors = document.get("errors")
+    if isinstance(errors, list):
+        out["errors"] = [
+            {**e, "pointer": replacement + e["pointer"][len(prefix) :]}
+            if isinstance(e, Mapping)
+            and isinstance(e.get("pointer"), str)
+            and (e["pointer"] == prefix or e["pointer"].startswith(prefix + "/"))
+            else e
+            for e in errors
+        ]
+    return out
+
+
+def item_from_wire(raw: Mapping[str, Any], index: int, position: int | None = None) -> ItemResult:
+    """One entry of a batch answer's `results`: `position` in the request, `index` in the
+    caller's list (pointers are rewritten from one to the other)."""
+    problem = raw.get("problem")
+    status = raw.get("status")
+    if isinstance(problem, Mapping) and position is not None and position != index:
+        problem = _reindexed(problem, position, index)
+    return ItemResult(
+        index=index,
+        event_id=raw.get("event_id") if isinstance(raw.get("event_id"), str) else None,
+        status=status if status in ("accepted", "duplicate") else "rejected",
+        problem=Problem.from_document(problem) if isinstance(problem, Mapping) else None,
+        source=raw.get("source") if isinstance(raw.get("source"), str) else None,
+    )
