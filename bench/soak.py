@@ -24,16 +24,20 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
 from sqlalchemy import create_engine, text
 
-from bench.e2e import PROBE_CATEGORY, topic_end
+from bench.e2e import PROBE_CATEGORY
 from bench.namespace import Namespace, open_namespace, stack_env
 from bench.processes import ServiceProcess, live_children
 from bench.results import _clean
@@ -76,10 +80,25 @@ def committed_events(engine: Any, topic: str) -> int:
     return int(done)
 
 
-def take_sample(ns: Namespace, services: dict[str, ServiceProcess], engine: Any, t: float) -> Sample:
-    topic = ns.env["EVENTS_TOPIC"]
-    end = topic_end(ns.env["KAFKA_BOOTSTRAP"], topic)
-    committed = committed_events(engine, topic)
+class EndOffsets:
+    """The topic's end offsets summed, over one consumer kept for the whole soak (a new
+    connection per sample costs seconds on a loaded machine)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None)
+        self.partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
+
+    def total(self) -> int:
+        return sum(int(v) for v in self.consumer.end_offsets(self.partitions).values())
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def take_sample(ns: Namespace, services: dict[str, ServiceProcess], engine: Any, ends: EndOffsets, t: float) -> Sample:
+    # End offsets before the committed count, so lag is never understated by the read order.
+    end = ends.total()
+    committed = committed_events(engine, ns.env["EVENTS_TOPIC"])
     return Sample(
         t=t,
         rss={name: tree_rss_bytes(s.pid) for name, s in services.items()},
@@ -229,6 +248,47 @@ def host_info() -> dict[str, Any]:
     }
 
 
+def _drive(
+    spec: dict[str, Any], duration: float, interval: float, sample: Callable[[float], Sample], samples: list[Sample]
+) -> dict[str, Any]:
+    """Run the load generator for `duration`, sampling every `interval` while the load is
+    offered (the drain after it would flatten lag and growth); returns its report."""
+    # Its report goes to a file: it outgrows a pipe's buffer, and the generator would block
+    # writing it while we wait for it to exit.
+    with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err:
+        gen = subprocess.Popen(
+            [sys.executable, "-m", "bench.loadgen"], stdin=subprocess.PIPE, stdout=out, stderr=err, text=True
+        )
+        assert gen.stdin is not None
+        gen.stdin.write(json.dumps(spec))
+        gen.stdin.close()
+        t0 = next_at = time.monotonic()
+        try:
+            while gen.poll() is None:
+                now = time.monotonic()
+                if now >= next_at and now - t0 <= duration:
+                    taken = sample(now - t0)
+                    samples.append(taken)
+                    # A late sample moves the schedule instead of bunching the next ones.
+                    next_at = max(next_at + interval, time.monotonic())
+                    if len(samples) % 6 == 1:
+                        log(
+                            f"  t={taken.t:,.0f} s: committed {taken.committed:,}, lag {taken.lag:,}, "
+                            + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in taken.rss.items())
+                        )
+                time.sleep(min(1.0, max(0.0, next_at - time.monotonic())))
+        finally:
+            if gen.poll() is None:
+                gen.kill()
+            gen.wait(timeout=60)
+        out.seek(0)
+        err.seek(0)
+        report, errors = out.read(), err.read()
+    if gen.returncode != 0 or not report.strip():
+        raise RuntimeError(f"loadgen failed ({gen.returncode}): {errors[-1500:]}")
+    return json.loads(report)  # type: ignore[no-any-return]
+
+
 def run(minutes: float, rate: float, interval: float, out_dir: Path) -> SoakReport:
     base = stack_env()
     started = datetime.now(UTC)
@@ -242,6 +302,7 @@ def run(minutes: float, rate: float, interval: float, out_dir: Path) -> SoakRepo
         operator = ns.add_operator()
         services: dict[str, ServiceProcess] = {}
         engine = create_engine(ns.database_url)
+        ends = EndOffsets(ns.env["KAFKA_BOOTSTRAP"], ns.env["EVENTS_TOPIC"])
         try:
             for name in SERVICES:
                 services[name] = ServiceProcess(name, ns.env, f"{ns.tag}-soak")
@@ -263,45 +324,16 @@ def run(minutes: float, rate: float, interval: float, out_dir: Path) -> SoakRepo
                 "id_prefix": f"s{uuid.uuid4().hex[:10]}",
             }
             log(f"soak: {rate:,.0f} ev/s for {minutes:g} min, a sample every {interval:g} s")
-            t0 = time.monotonic()
-            gen = subprocess.Popen(
-                [sys.executable, "-m", "bench.loadgen"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            assert gen.stdin is not None
-            gen.stdin.write(json.dumps(spec))
-            gen.stdin.close()
-            next_at = t0
-            # Sample through the load and its drain; the loadgen stops by itself.
-            while gen.poll() is None:
-                now = time.monotonic()
-                if now >= next_at:
-                    sample = take_sample(ns, services, engine, now - t0)
-                    samples.append(sample)
-                    next_at += interval
-                    if len(samples) % 6 == 1:
-                        log(
-                            f"  t={sample.t:,.0f} s: committed {sample.committed:,}, lag {sample.lag:,}, "
-                            + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in sample.rss.items())
-                        )
-                    for name, service in services.items():
-                        if service.proc.poll() is not None:
-                            errors.append(f"{name} exited with {service.proc.returncode} at t={sample.t:.0f} s")
-                    if errors:
-                        gen.kill()
-                        break
-                time.sleep(min(1.0, max(0.0, next_at - time.monotonic())))
-            stdout, stderr = gen.communicate(timeout=120)
-            if gen.returncode == 0 and stdout.strip():
-                loadgen = json.loads(stdout)
-            elif not errors:
-                errors.append(f"loadgen failed ({gen.returncode}): {stderr[-1500:]}")
+            loadgen = _drive(spec, duration, interval, lambda t: take_sample(ns, services, engine, ends, t), samples)
+            for name, service in services.items():
+                if service.proc.poll() is not None:
+                    errors.append(f"{name} exited with {service.proc.returncode} during the soak")
+        except RuntimeError as exc:
+            errors.append(str(exc))
         finally:
             for service in services.values():
                 service.stop()
+            ends.close()
             engine.dispose()
     flats, grows = verdicts(samples, rate) if len(samples) >= 3 else ((), ())
     if len(samples) < 3:
