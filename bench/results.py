@@ -208,6 +208,8 @@ class BenchReport:
     growth: GrowthResult | None = None
     profile: ProfileResult | None = None
     verdicts: tuple[Verdict, ...] = ()
+    # Issue 16's two-sided ratios with their spreads (ours ÷ a peer, 2 processes ÷ 1).
+    peer_ratios: dict[str, Spread] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 

@@ -34,7 +34,7 @@ from bench.peers.camel_bridge.runtime import run_bridge
 from bench.peers.quix.runtime import run_quix
 from bench.profiling import profile_service
 from bench.reads import run_reads_and_growth
-from bench.report import markdown, slowest, verdicts
+from bench.report import markdown, peer_ratios, slowest, verdicts
 from bench.results import BenchReport, to_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         errors=errors,
         **results,
     )
-    report = dataclasses.replace(report, verdicts=verdicts(report))
+    report = dataclasses.replace(report, verdicts=verdicts(report), peer_ratios=peer_ratios(report))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{stamp}.json"
     path.write_text(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")

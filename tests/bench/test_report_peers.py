@@ -119,7 +119,7 @@ def test_the_saturating_stage_is_named() -> None:
 
 def test_summary_and_json_carry_the_issue16_goals() -> None:
     report = _report()
-    report = dataclasses.replace(report, verdicts=verdicts(report))
+    report = dataclasses.replace(report, verdicts=verdicts(report), peer_ratios=peer_ratios(report))
     text = markdown(report)
     assert "## Goals of issue 16" in text
     assert "| intake: single POSTs ÷ bridge | 0.500 × | ≥ 1.000 × | **no** |" in text
@@ -132,3 +132,4 @@ def test_summary_and_json_carry_the_issue16_goals() -> None:
     judged = {v["goal"]: v["met"] for v in data["verdicts"]}
     assert judged["intake: batched ÷ bridge (issue 16)"] is True
     assert data["quix"]["events_per_s"]["median"] == 5000
+    assert data["peer_ratios"]["batched ÷ bridge"]["low"] == pytest.approx(1.5)
