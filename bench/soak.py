@@ -41,7 +41,7 @@ from bench.e2e import PROBE_CATEGORY
 from bench.namespace import Namespace, open_namespace, stack_env
 from bench.processes import ServiceProcess, live_children
 from bench.results import _clean
-from bench.soak_stats import FlatVerdict, GrowthVerdict, flat, growth, rss_tolerance
+from bench.soak_stats import FlatVerdict, GrowthVerdict, flat, growth, linear_fit, rss_tolerance, steady_window
 from bench.stats import latency
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -176,13 +176,26 @@ def plot(samples: list[Sample], stem: Path) -> list[str]:
     written = []
     for name, xs, ys, xlabel, ylabel in series:
         fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
-        ax.plot(xs, ys, marker=".", linewidth=1)
+        ax.plot(xs, ys, marker=".", linewidth=1, label="samples")
+        over_time = name.startswith("rss") or name == "lag"
+        # The line the verdict is drawn from: the steady window over time, the whole run in events.
+        if over_time:  # steady_window works in seconds
+            window, fy = steady_window([x * 60 for x in xs], ys)
+            fx = [t / 60 for t in window]
+        else:
+            fx, fy = xs, ys
+        fit = linear_fit(fx, fy)
+        if not math.isnan(fit.slope):
+            ends = [fx[0], fx[-1]]
+            ax.plot(ends, [fit.intercept + fit.slope * x for x in ends], "--", color="tab:red", label="fit")
+        if over_time and fx:
+            ax.axvspan(xs[0], fx[0], color="grey", alpha=0.15, label="warm-up (not judged)")
+            ax.set_ylim(bottom=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(f"soak: {ylabel}")
         ax.grid(True, alpha=0.3)
-        if name.startswith("rss") or name == "lag":
-            ax.set_ylim(bottom=0)
+        ax.legend(loc="lower right", fontsize="small")
         fig.tight_layout()
         path = stem.parent / f"{stem.name}-{name}.png"
         fig.savefig(path)
@@ -248,6 +261,25 @@ def host_info() -> dict[str, Any]:
     }
 
 
+def start_service(name: str, env: dict[str, str], tag: str, attempts: int = 3) -> ServiceProcess:
+    """Start a service and see it stay up. The free port is picked before the service binds
+    it, and on a busy shared machine another process can take it in between: then retry on
+    a new port rather than lose a half-hour run."""
+    for attempt in range(1, attempts + 1):
+        service = ServiceProcess(name, env, tag)
+        try:
+            service.wait_healthy()
+            time.sleep(2.0)
+            if service.proc.poll() is None:
+                return service
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+        service.stop()
+        log(f"  {name} did not stay up (attempt {attempt}, log {service.log_path}); retrying on a new port")
+    raise RuntimeError(f"{name} did not stay up after {attempts} attempts")
+
+
 def _drive(
     spec: dict[str, Any], duration: float, interval: float, sample: Callable[[float], Sample], samples: list[Sample]
 ) -> dict[str, Any]:
@@ -305,9 +337,7 @@ def run(minutes: float, rate: float, interval: float, out_dir: Path) -> SoakRepo
         ends = EndOffsets(ns.env["KAFKA_BOOTSTRAP"], ns.env["EVENTS_TOPIC"])
         try:
             for name in SERVICES:
-                services[name] = ServiceProcess(name, ns.env, f"{ns.tag}-soak")
-            for service in services.values():
-                service.wait_healthy()
+                services[name] = start_service(name, ns.env, f"{ns.tag}-soak")
             spec = {
                 "mode": "open",
                 "ingest_url": services["ingest"].url,
