@@ -195,7 +195,7 @@ def plot(samples: list[Sample], stem: Path) -> list[str]:
         ax.set_ylabel(ylabel)
         ax.set_title(f"soak: {ylabel}")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
         fig.tight_layout()
         path = stem.parent / f"{stem.name}-{name}.png"
         fig.savefig(path)
@@ -405,7 +405,6 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.minutes, args.rate, args.interval, args.out)
     stamp = datetime.fromisoformat(report.started_at).strftime("%Y%m%dT%H%M%SZ")
     data = {**asdict(report), "passed": report.passed}
-    data["flat"] = [asdict(v) for v in report.flat]
     (args.out / f"soak-{stamp}.json").write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")
     summary = markdown(report)
     (args.out / f"soak-{stamp}.md").write_text(summary + "\n")
