@@ -81,7 +81,8 @@ class BridgeProcess:
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
 
-    def wait_healthy(self, timeout: float = 90.0) -> None:
+    def wait_healthy(self, timeout: float = 180.0) -> None:
+        # Generous: on the shared 2-core machine a service's imports alone took over 90 s.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
