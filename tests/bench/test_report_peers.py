@@ -114,6 +114,11 @@ def test_a_peer_ratio_is_absent_when_one_side_did_not_run() -> None:
 
 def test_the_saturating_stage_is_named() -> None:
     assert saturated_stage(_report()) == "ingest (95 % of a core at 6,000 ev/s offered)"
+    starved = dataclasses.replace(_report(), e2e=_e2e({"ingest": 10, "aggregate": 6}))
+    assert saturated_stage(starved) == (
+        "none of our services (the busiest, ingest, used 10 % of a core at 6,000 ev/s offered, "
+        "machine busy 1 %): the machine was the limit"
+    )
     assert saturated_stage(dataclasses.replace(_report(), e2e=None)) is None
 
 
