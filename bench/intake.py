@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -173,7 +174,16 @@ def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> Pro
     )
 
 
-def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> IntakeResult:
+def run_intake(
+    cfg: BenchConfig,
+    base: dict[str, str],
+    log: Log,
+    keep: bool = False,
+    after_case: Callable[[int, int], None] | None = None,
+) -> IntakeResult:
+    """`after_case(concurrency, batch)` runs right after each of our cases: the intake peer
+    measures the same case then, seconds rather than minutes apart, so the load of other
+    processes on a shared machine weighs on both sides of a ratio alike."""
     wrk = ensure_wrk(log)
     with open_namespace(base, "intake", keep=keep) as ns:
         keys = [b.key for b in ns.add_banks(cfg.intake_banks)]
@@ -194,8 +204,12 @@ def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = Fa
                 },
                 timeout=120,
             )
-            cases = [measure_case(cfg, ingest, keys, c, 0, wrk, log) for c in cfg.single_concurrency]
-            cases += [measure_case(cfg, ingest, keys, cfg.batch_concurrency, b, wrk, log) for b in cfg.batch_sizes]
+            plan = [(c, 0) for c in cfg.single_concurrency] + [(cfg.batch_concurrency, b) for b in cfg.batch_sizes]
+            cases = []
+            for concurrency, batch in plan:
+                cases.append(measure_case(cfg, ingest, keys, concurrency, batch, wrk, log))
+                if after_case is not None:
+                    after_case(concurrency, batch)
         finally:
             ingest.stop()
         anchor = producer_anchor(cfg, base["KAFKA_BOOTSTRAP"], ns.tag, log)

@@ -30,7 +30,7 @@ from bench.config import ALIASES, FULL, QUICK, STAGES, BenchConfig
 from bench.e2e import run_e2e
 from bench.intake import run_intake
 from bench.namespace import stack_env
-from bench.peers.camel_bridge.runtime import run_bridge
+from bench.peers.camel_bridge.runtime import BridgeSession, run_bridge
 from bench.peers.quix.runtime import run_quix
 from bench.profiling import profile_service
 from bench.reads import run_reads_and_growth
@@ -175,9 +175,31 @@ def main(argv: list[str] | None = None) -> int:
         return source
 
     try:
-        if "intake" in stages:
+        if "intake" in stages and "bridge" in stages:
+            # Side by side: the bridge measures each case right after ours (BridgeSession).
+            def intake_and_bridge() -> None:
+                try:
+                    session: BridgeSession | None = BridgeSession(cfg, base, log)
+                except Exception as exc:  # no peer: still measure ours
+                    errors["bridge"] = f"{type(exc).__name__}: {str(exc)[:800]}"
+                    log(f"stage bridge FAILED: {errors['bridge']}")
+                    session = None
+                try:
+                    hook = session.measure if session else None
+                    results["intake"] = run_intake(cfg, base, log, args.keep, after_case=hook)
+                    if session is not None:
+                        try:
+                            results["bridge"] = session.result()
+                        except RuntimeError as exc:
+                            errors["bridge"] = str(exc)
+                finally:
+                    if session is not None:
+                        session.close()
+
+            attempt("intake+bridge", intake_and_bridge)
+        elif "intake" in stages:
             attempt("intake", lambda: results.__setitem__("intake", run_intake(cfg, base, log, args.keep)))
-        if "bridge" in stages:
+        elif "bridge" in stages:
             attempt("bridge", lambda: results.__setitem__("bridge", run_bridge(cfg, base, log)))
         if "aggregator" in stages:
 

@@ -21,7 +21,7 @@ from bench.config import BenchConfig, Log
 from bench.intake import measure_case
 from bench.namespace import delete_topics
 from bench.processes import LOG_DIR, free_port, tree_cpu_seconds
-from bench.results import BridgeResult
+from bench.results import BridgeResult, IntakeCase
 from bench.wrk import ensure_wrk
 from settlement_core.kafka_io import ensure_topics
 
@@ -120,29 +120,68 @@ def warm_up(bridge: BridgeProcess, path: str, keys: list[str]) -> None:
         raise RuntimeError(f"bridge warm-up failed: {answer.status_code} {answer.text[:500]}")
 
 
+class BridgeSession:
+    """The bridge on its own topic, measured case by case: `measure(concurrency, batch)` is
+    the intake stage's `after_case` hook, or called in a loop by `run_bridge`. A failure is
+    kept in `error` and stops further cases without taking our intake figures with it."""
+
+    def __init__(self, cfg: BenchConfig, base: dict[str, str], log: Log) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.wrk = ensure_wrk(log)
+        self.bootstrap = base["KAFKA_BOOTSTRAP"]
+        tag = f"bridge-{uuid.uuid4().hex[:8]}"
+        self.topic = f"bench.{tag}.events"
+        # Bank ids as record keys, as ingest keys the topic by the authenticated bank.
+        self.keys = [f"bench-bank-{i:03d}" for i in range(cfg.intake_banks)]
+        self.target = {"BENCH_TARGET": "bridge", "BENCH_PATH": f"/topics/{self.topic}"}
+        self.cases: list[IntakeCase] = []
+        self.error: str | None = None
+        ensure_topics(self.bootstrap, {self.topic: PARTITIONS})
+        self.bridge = BridgeProcess(self.bootstrap, tag, log)
+        try:
+            self.bridge.wait_healthy()
+            warm_up(self.bridge, self.target["BENCH_PATH"], self.keys)
+        except BaseException:
+            self.close()
+            raise
+
+    def measure(self, concurrency: int, batch: int) -> None:
+        if self.error is not None:
+            return
+        try:
+            self.cases.append(
+                measure_case(self.cfg, self.bridge, self.keys, concurrency, batch, self.wrk, self.log, self.target)
+            )
+        except Exception as exc:  # the peer failing must not lose our own figures
+            self.error = f"{type(exc).__name__}: {str(exc)[:800]}"
+            self.log(f"  bridge FAILED: {self.error}")
+
+    def result(self) -> BridgeResult:
+        if self.error is not None:
+            raise RuntimeError(self.error)
+        singles = [c for c in self.cases if not c.batch]
+        batched = [c for c in self.cases if c.batch]
+        return BridgeResult(
+            peer=PEER,
+            cases=tuple(self.cases),
+            best_single=max(singles, key=lambda c: c.requests_per_s.median).label,
+            best_batched=max(batched, key=lambda c: c.events_per_s.median).label,
+        )
+
+    def close(self) -> None:
+        self.bridge.stop()
+        delete_topics(self.bootstrap, [self.topic])
+
+
 def run_bridge(cfg: BenchConfig, base: dict[str, str], log: Log) -> BridgeResult:
-    wrk = ensure_wrk(log)
-    bootstrap = base["KAFKA_BOOTSTRAP"]
-    tag = f"bridge-{uuid.uuid4().hex[:8]}"
-    topic = f"bench.{tag}.events"
-    ensure_topics(bootstrap, {topic: PARTITIONS})
-    # Bank ids as record keys, as ingest keys the topic by the authenticated bank.
-    keys = [f"bench-bank-{i:03d}" for i in range(cfg.intake_banks)]
-    target = {"BENCH_TARGET": "bridge", "BENCH_PATH": f"/topics/{topic}"}
-    bridge = BridgeProcess(bootstrap, tag, log)
+    """The bridge alone (`--only bridge`): the intake stage's cases, one after the other."""
+    session = BridgeSession(cfg, base, log)
     try:
-        bridge.wait_healthy()
-        warm_up(bridge, target["BENCH_PATH"], keys)
-        cases = [measure_case(cfg, bridge, keys, c, 0, wrk, log, target) for c in cfg.single_concurrency]
-        cases += [measure_case(cfg, bridge, keys, cfg.batch_concurrency, b, wrk, log, target) for b in cfg.batch_sizes]
+        for concurrency in cfg.single_concurrency:
+            session.measure(concurrency, 0)
+        for batch in cfg.batch_sizes:
+            session.measure(cfg.batch_concurrency, batch)
+        return session.result()
     finally:
-        bridge.stop()
-        delete_topics(bootstrap, [topic])
-    singles = [c for c in cases if not c.batch]
-    batched = [c for c in cases if c.batch]
-    return BridgeResult(
-        peer=PEER,
-        cases=tuple(cases),
-        best_single=max(singles, key=lambda c: c.requests_per_s.median).label,
-        best_batched=max(batched, key=lambda c: c.events_per_s.median).label,
-    )
+        session.close()
