@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench dashboards run-cluster test-cluster client-contract
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench soak dashboards run-cluster test-cluster client-contract
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ lint-deploy: install ## Helm chart (helm lint/template, Kubernetes schemas) and 
 
 bench: infra ## benchmarks (not part of make test); writes bench/results/
 	@$(ENV_RUN) $(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+soak: infra ## 1,000 ev/s end to end for SOAK_MINUTES (default 30) min; writes bench/results/soak-*
+	@$(ENV_RUN) SOAK_MINUTES=$${SOAK_MINUTES:-30} $(VENV)/bin/python -m bench.soak $(SOAK_ARGS)
 
 dashboards: ## regenerate the Grafana dashboards from code
 	@$(VENV)/bin/python deploy/grafana/generate.py

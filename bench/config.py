@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 # Progress lines go to stderr as the run goes; the summary goes to stdout at the end.
 Log = Callable[[str], None]
 
-STAGES = ("intake", "aggregator", "e2e", "reads", "growth", "profile")
+STAGES = ("intake", "bridge", "aggregator", "quix", "e2e", "reads", "growth", "profile")
+# `--only peers` runs both peers of issue 16: the intake peer and the aggregation peer.
+ALIASES = {"peers": ("bridge", "quix")}
 
 
 @dataclass(frozen=True, slots=True)

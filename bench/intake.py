@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bench.config import BenchConfig, Log
 from bench.kafka_tools import producer_performance, record_size
@@ -13,6 +15,15 @@ from bench.results import IntakeCase, IntakeResult, ProducerAnchor
 from bench.stats import cpu_percent, latency, rate, ratio, spread
 from bench.wrk import ensure_wrk, run_wrk
 from settlement_core.kafka_io import ensure_topics
+
+
+class Target(Protocol):
+    """What an intake case is measured against: ingest, or the intake peer."""
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +38,16 @@ class IntakeRep:
 
 
 def _rep_wrk(
-    cfg: BenchConfig, wrk: str, url: str, keys: list[str], concurrency: int, batch: int, seconds: float
+    cfg: BenchConfig,
+    wrk: str,
+    url: str,
+    keys: list[str],
+    concurrency: int,
+    batch: int,
+    seconds: float,
+    target: dict[str, str] | None = None,
 ) -> IntakeRep:
-    run = run_wrk(wrk, url, keys, batch, concurrency, seconds, f"w{uuid.uuid4().hex[:10]}")
+    run = run_wrk(wrk, url, keys, batch, concurrency, seconds, f"w{uuid.uuid4().hex[:10]}", target)
     s = run.summary
     statuses = {"2xx": s.ok, "other": s.bad, "socket errors": s.socket_errors}
     return IntakeRep(
@@ -68,20 +86,31 @@ def _rep_python(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, b
     )
 
 
-def _case(
-    cfg: BenchConfig, ingest: ServiceProcess, keys: list[str], concurrency: int, batch: int, wrk: str | None, log: Log
+def measure_case(
+    cfg: BenchConfig,
+    ingest: Target,
+    keys: list[str],
+    concurrency: int,
+    batch: int,
+    wrk: str | None,
+    log: Log,
+    target: dict[str, str] | None = None,
 ) -> IntakeCase:
+    """One intake case (single POSTs or batches at one concurrency) over cfg.reps repetitions.
+    `target` points wrk at the intake peer instead (bench/peers/camel_bridge); it needs wrk."""
     label = f"batch {batch}, c={concurrency}" if batch else f"single, c={concurrency}"
+    if target and not wrk:
+        raise RuntimeError("the intake peer is driven by wrk only, and wrk is not available")
     if wrk:
         # Untimed warm-up at this concurrency: connections, first-request paths.
-        _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_warmup)
+        _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_warmup, target)
     reps: list[IntakeRep] = []
     svc_cpu, busy = [], []
     statuses: dict[str, int] = {}
     for n in range(cfg.reps):
         cpu0, mark0 = ingest.cpu_seconds(), machine_mark()
         rep = (
-            _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds)
+            _rep_wrk(cfg, wrk, ingest.url, keys, concurrency, batch, cfg.intake_seconds, target)
             if wrk
             else _rep_python(cfg, ingest.url, keys, concurrency, batch)
         )
@@ -94,7 +123,7 @@ def _case(
         log(
             f"  {label} rep {n + 1}: {rep.events_per_s:.0f} ev/s, {rep.requests_per_s:.0f} req/s, "
             f"p50 {rep.p50_ms:.1f} ms, p99 {rep.p99_ms:.1f} ms, {rep.statuses}, "
-            f"ingest CPU {svc_cpu[-1]:.0f} %"
+            f"{'bridge' if target else 'ingest'} CPU {svc_cpu[-1]:.0f} %"
         )
     total = sum(statuses.values())
     ok = sum(v for k, v in statuses.items() if k in ("200", "202", "2xx"))
@@ -145,7 +174,16 @@ def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> Pro
     )
 
 
-def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> IntakeResult:
+def run_intake(
+    cfg: BenchConfig,
+    base: dict[str, str],
+    log: Log,
+    keep: bool = False,
+    after_case: Callable[[int, int], None] | None = None,
+) -> IntakeResult:
+    """`after_case(concurrency, batch)` runs right after each of our cases: the intake peer
+    measures the same case then, seconds rather than minutes apart, so the load of other
+    processes on a shared machine weighs on both sides of a ratio alike."""
     wrk = ensure_wrk(log)
     with open_namespace(base, "intake", keep=keep) as ns:
         keys = [b.key for b in ns.add_banks(cfg.intake_banks)]
@@ -166,8 +204,12 @@ def run_intake(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = Fa
                 },
                 timeout=120,
             )
-            cases = [_case(cfg, ingest, keys, c, 0, wrk, log) for c in cfg.single_concurrency]
-            cases += [_case(cfg, ingest, keys, cfg.batch_concurrency, b, wrk, log) for b in cfg.batch_sizes]
+            plan = [(c, 0) for c in cfg.single_concurrency] + [(cfg.batch_concurrency, b) for b in cfg.batch_sizes]
+            cases = []
+            for concurrency, batch in plan:
+                cases.append(measure_case(cfg, ingest, keys, concurrency, batch, wrk, log))
+                if after_case is not None:
+                    after_case(concurrency, batch)
         finally:
             ingest.stop()
         anchor = producer_anchor(cfg, base["KAFKA_BOOTSTRAP"], ns.tag, log)

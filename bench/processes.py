@@ -98,7 +98,8 @@ class ServiceProcess:
     def pid(self) -> int:
         return self.proc.pid
 
-    def wait_healthy(self, timeout: float = 90.0) -> None:
+    def wait_healthy(self, timeout: float = 180.0) -> None:
+        # Generous: on the shared 2-core machine a service's imports alone took over 90 s.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -48,6 +48,16 @@ class IntakeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BridgeResult:
+    """The intake peer (bench/peers/camel_bridge) under the intake stage's cases and load."""
+
+    peer: str  # what ran, with its version
+    cases: tuple[IntakeCase, ...]  # service_cpu_pct is the bridge JVM's
+    best_single: str
+    best_batched: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerAnchor:
     records: int
     fetch_records_per_s: Spread  # excludes the group join: comparable to ours
@@ -69,6 +79,21 @@ class AggregatorResult:
     anchor: ConsumerAnchor | None
     vs_consumer_perf: Spread
     instances: int = 1  # aggregator processes in the consumer group
+
+
+@dataclass(frozen=True, slots=True)
+class QuixResult:
+    """The aggregation peer (bench/peers/quix) over the aggregator stage's pre-filled topic."""
+
+    peer: str
+    events_prefilled: int
+    events_per_s: Spread  # steady state from its committed offsets, 1 %..99 % (or time cap)
+    events_committed: tuple[int, ...]  # per repetition, at the end
+    seconds: tuple[float, ...]
+    capped: bool
+    commit_interval_s: float  # its checkpoint interval: offsets, state and changelog commit together
+    service_cpu_pct: Spread
+    machine_busy_pct: Spread
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +202,14 @@ class BenchReport:
     # The same topic through two aggregator processes in one consumer group (scale-out).
     aggregator_scaled: AggregatorResult | None = None
     e2e: E2eResult | None = None
+    bridge: BridgeResult | None = None  # issue 16: the intake peer
+    quix: QuixResult | None = None  # issue 16: the aggregation peer
     reads: ReadsResult | None = None
     growth: GrowthResult | None = None
     profile: ProfileResult | None = None
     verdicts: tuple[Verdict, ...] = ()
+    # Issue 16's two-sided ratios with their spreads (ours ÷ a peer, 2 processes ÷ 1).
+    peer_ratios: dict[str, Spread] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 

@@ -3,7 +3,8 @@ print a markdown summary.
 
     python -m bench.run                     full run (~32-45 min on the 2-core machine)
     python -m bench.run --quick             smoke run with small sizes (a few minutes)
-    python -m bench.run --only intake,e2e   some stages (intake aggregator e2e reads growth profile)
+    python -m bench.run --only intake,e2e   some stages (intake bridge aggregator quix e2e reads growth
+                                            profile; "peers" = bridge,quix)
     BENCH_SCALE=0.1 python -m bench.run     event counts x 0.1 (also --scale)
 
 Each stage runs in its own namespace (PostgreSQL database, Redis db, Kafka topics, consumer
@@ -25,13 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.aggregator import PrefilledTopic, run_aggregator
-from bench.config import FULL, QUICK, STAGES, BenchConfig
+from bench.config import ALIASES, FULL, QUICK, STAGES, BenchConfig
 from bench.e2e import run_e2e
 from bench.intake import run_intake
 from bench.namespace import stack_env
+from bench.peers.camel_bridge.runtime import BridgeSession, run_bridge
+from bench.peers.quix.runtime import run_quix
 from bench.profiling import profile_service
 from bench.reads import run_reads_and_growth
-from bench.report import markdown, slowest, verdicts
+from bench.report import markdown, peer_ratios, slowest, verdicts
 from bench.results import BenchReport, to_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,7 +50,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument(
-        "--only", action="append", default=[], help=f"stages to run, comma-separated or repeated: {', '.join(STAGES)}"
+        "--only",
+        action="append",
+        default=[],
+        help=f"stages to run, comma-separated or repeated: {', '.join(STAGES)}, or peers (= bridge,quix)",
     )
     parser.add_argument(
         "--scale",
@@ -135,7 +141,8 @@ def host_info() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stages = [s.strip() for group in args.only for s in group.split(",") if s.strip()] or list(STAGES)
+    named = [s.strip() for group in args.only for s in group.split(",") if s.strip()]
+    stages = [s for name in named for s in ALIASES.get(name, (name,))] or list(STAGES)
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise SystemExit(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
@@ -168,8 +175,32 @@ def main(argv: list[str] | None = None) -> int:
         return source
 
     try:
-        if "intake" in stages:
+        if "intake" in stages and "bridge" in stages:
+            # Side by side: the bridge measures each case right after ours (BridgeSession).
+            def intake_and_bridge() -> None:
+                try:
+                    session: BridgeSession | None = BridgeSession(cfg, base, log)
+                except Exception as exc:  # no peer: still measure ours
+                    errors["bridge"] = f"{type(exc).__name__}: {str(exc)[:800]}"
+                    log(f"stage bridge FAILED: {errors['bridge']}")
+                    session = None
+                try:
+                    hook = session.measure if session else None
+                    results["intake"] = run_intake(cfg, base, log, args.keep, after_case=hook)
+                    if session is not None:
+                        try:
+                            results["bridge"] = session.result()
+                        except RuntimeError as exc:
+                            errors["bridge"] = str(exc)
+                finally:
+                    if session is not None:
+                        session.close()
+
+            attempt("intake+bridge", intake_and_bridge)
+        elif "intake" in stages:
             attempt("intake", lambda: results.__setitem__("intake", run_intake(cfg, base, log, args.keep)))
+        elif "bridge" in stages:
+            attempt("bridge", lambda: results.__setitem__("bridge", run_bridge(cfg, base, log)))
         if "aggregator" in stages:
 
             def aggregator() -> None:
@@ -178,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
             attempt("aggregator", aggregator)
+        if "quix" in stages:
+            attempt("quix", lambda: results.__setitem__("quix", run_quix(cfg, need_source(), log)))
         if "e2e" in stages:
             attempt("e2e", lambda: results.__setitem__("e2e", run_e2e(cfg, base, log, args.keep)))
         if "reads" in stages or "growth" in stages:
@@ -215,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         errors=errors,
         **results,
     )
-    report = dataclasses.replace(report, verdicts=verdicts(report))
+    report = dataclasses.replace(report, verdicts=verdicts(report), peer_ratios=peer_ratios(report))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{stamp}.json"
     path.write_text(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")

@@ -52,10 +52,28 @@ class WrkRun:
     wall_seconds: float
 
 
-def run_wrk(wrk: str, url: str, keys: list[str], batch: int, concurrency: int, seconds: float, prefix: str) -> WrkRun:
+def run_wrk(
+    wrk: str,
+    url: str,
+    keys: list[str],
+    batch: int,
+    concurrency: int,
+    seconds: float,
+    prefix: str,
+    target: dict[str, str] | None = None,
+) -> WrkRun:
+    """`target` is extra script configuration: {"BENCH_TARGET": "bridge", "BENCH_PATH": ...}
+    sends the same events to the intake peer instead of ingest."""
     # wrk takes whole seconds only.
     threads = max(1, min(2, concurrency))
-    env = {**os.environ, "BENCH_KEYS": ",".join(keys), "BENCH_BATCH": str(batch), "BENCH_PREFIX": prefix}
+    env = {
+        **os.environ,
+        "BENCH_KEYS": ",".join(keys),
+        "BENCH_BATCH": str(batch),
+        "BENCH_PREFIX": prefix,
+        "BENCH_TARGET": "ingest",
+        **(target or {}),
+    }
     before = os.times()
     started = time.monotonic()
     proc = subprocess.run(

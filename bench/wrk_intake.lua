@@ -1,7 +1,10 @@
 -- wrk script for the intake benchmark (bench/wrk.py runs it). Every request carries new,
 -- unique event ids, so ingest acknowledges real work instead of answering "duplicate".
 -- Configuration comes from the environment: BENCH_KEYS (comma-separated bank keys),
--- BENCH_BATCH (0 = one event per POST), BENCH_PREFIX (unique per run).
+-- BENCH_BATCH (0 = one event per POST), BENCH_PREFIX (unique per run), and BENCH_TARGET:
+-- "ingest" (default) or "bridge", the intake peer (bench/peers/camel_bridge), which gets the
+-- same events in the Strimzi bridge's {"records":[{"key","value"}]} body, keyed by the names in
+-- BENCH_KEYS (bank ids there, not API keys), POSTed to BENCH_PATH (/topics/<topic>).
 
 local keys = {}
 for key in string.gmatch(os.getenv("BENCH_KEYS") or "", "[^,]+") do keys[#keys + 1] = key end
@@ -10,7 +13,9 @@ local prefix = os.getenv("BENCH_PREFIX") or "wrk"
 local categories = {"cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters",
                     "offshore", "factor_market", "corporate_account"}
 local countries = {"SG", "HK", "US", "DE", "GB", "JP", "KR", "VN"}
+local target = os.getenv("BENCH_TARGET") or "ingest"
 local path = batch > 0 and "/v1/events/batch" or "/v1/events"
+if target == "bridge" then path = os.getenv("BENCH_PATH") end
 
 local threads = {}
 local next_id = 0
@@ -40,9 +45,20 @@ local function event(event_id, n)
     countries[n % #countries + 1])
 end
 
+local function bridge_request(key)
+  local n = batch > 0 and batch or 1
+  local parts = {}
+  for i = 1, n do
+    parts[i] = '{"key":"' .. key .. '","value":' .. event(prefix .. "-" .. id .. "-" .. counter .. "-" .. i, counter + i) .. "}"
+  end
+  return wrk.format("POST", path, {["Content-Type"] = "application/vnd.kafka.json.v2+json"},
+                    '{"records":[' .. table.concat(parts, ",") .. "]}")
+end
+
 function request()
   counter = counter + 1
   local key = keys[(counter + id) % #keys + 1]
+  if target == "bridge" then return bridge_request(key) end
   local body
   if batch == 0 then
     body = event(prefix .. "-" .. id .. "-" .. counter, counter)
@@ -56,7 +72,15 @@ function request()
 end
 
 function response(status, headers, body)
-  if status == 202 then
+  if target == "bridge" then
+    -- The bridge answers 200 only once Kafka acknowledged every record of the request.
+    if status == 200 then
+      ok = ok + 1
+      accepted = accepted + (batch > 0 and batch or 1)
+    else
+      bad = bad + 1
+    end
+  elseif status == 202 then
     ok = ok + 1
     accepted = accepted + 1
   elseif status == 200 then
