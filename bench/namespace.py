@@ -22,6 +22,7 @@ from kafka.admin import KafkaAdminClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from tests.support.stack import read_env_file
 
 from settlement_core.db.models import Bank, Operator
 
@@ -36,14 +37,8 @@ UNLIMITED = 1_000_000_000
 def stack_env() -> dict[str, str]:
     """The stack's environment: `make bench` exports it; a bare `python -m bench.run` reads
     $STACK_DIR/stack.env like tests/conftest.py does."""
-    stack_dir = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
-    values: dict[str, str] = {}
-    env_file = stack_dir / "stack.env"
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
-            if "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value
+    env_file = Path(os.environ.get("STACK_DIR", ROOT / ".stack")) / "stack.env"
+    values = read_env_file(env_file) if env_file.exists() else {}
     for key in (
         "DATABASE_URL",
         "REDIS_URL",

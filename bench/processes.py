@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.stack import free_port
 
 from bench.tool_output import machine_cpu_ticks, proc_cpu_ticks
+
+__all__ = ["free_port"]  # bench stages take their ports from here
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
@@ -29,12 +31,6 @@ SERVICES = {
     "aggregate": ("settlement_aggregate", "AGGREGATE_PORT"),
     "api": ("settlement_api", "API_PORT"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_cpu_seconds(pid: int) -> float:

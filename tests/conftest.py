@@ -7,11 +7,17 @@ cannot see each other's events and totals. `ServiceRunner` starts the real servi
 processes (`python -m settlement_ingest` etc.) against that namespace.
 """
 
+# ruff: noqa: E402  (the assertion-rewrite registration must precede the imports)
 from __future__ import annotations
+
+import pytest
+
+# Before tests.support is imported: its assertions get pytest's detailed messages.
+pytest.register_assert_rewrite("tests.support")
+pytest_plugins = ["tests.support.plugin"]
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,32 +26,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
-ARTIFACTS = ROOT / "test-artifacts"
-
-
-def stack_env() -> dict[str, str]:
-    env_file = STACK_DIR / "stack.env"
-    if not env_file.exists():
-        pytest.fail(f"{env_file} missing: start the stack with 'deploy/local/stack.sh start' (make test does)")
-    values: dict[str, str] = {}
-    for line in env_file.read_text().splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            values[key] = value
-    return values
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Re-exported: test modules import these from tests.conftest.
+from tests.support.stack import ARTIFACTS as ARTIFACTS
+from tests.support.stack import ROOT as ROOT
+from tests.support.stack import STACK_DIR as STACK_DIR
+from tests.support.stack import free_port as free_port
+from tests.support.stack import stack_env as stack_env
 
 
 def _create_database(base_url: str, name: str) -> str:

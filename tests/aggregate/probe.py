@@ -3,13 +3,9 @@ Redis and PostgreSQL, run settlementctl. Only real services; nothing is faked.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 
 import redis
 from kafka import KafkaConsumer, KafkaProducer
@@ -18,8 +14,7 @@ from sqlalchemy import create_engine, text
 
 from settlement_core.buckets import PARTITIONS_KEY, fence_key, totals_key
 from tests.aggregate.streams import Msg
-
-SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
+from tests.support.ctl import settlementctl as settlementctl  # re-exported: probe.settlementctl
 
 
 def producer(env: dict[str, str]) -> KafkaProducer:
@@ -105,17 +100,6 @@ def summed_fields(env: dict[str, str]) -> dict[str, int]:
         for name, value in client.hgetall(totals_key(int(member))).items():
             total[name] += int(value)
     return dict(total)
-
-
-def settlementctl(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SETTLEMENTCTL), *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def scalar(env: dict[str, str], sql: str) -> int:

@@ -14,6 +14,7 @@ import pytest
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port, wait_http
+from tests.support.ledger_checks import assert_reconciled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -102,6 +103,4 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     actual = totals_from_fields(probe.summed_fields(isolated_env))
     assert actual.totals == expected.totals
     assert actual.counts == expected.counts
-    reconcile = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert reconcile.returncode == 0, reconcile.stdout[-3000:] + reconcile.stderr[-2000:]
-    assert "no drift" in reconcile.stdout
+    assert_reconciled(isolated_env)

@@ -12,6 +12,7 @@ import pytest
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port
+from tests.support.ledger_checks import assert_reconciled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -59,5 +60,4 @@ def test_instance_stopped_mid_stream_loses_and_doubles_nothing(
     actual = totals_from_fields(probe.summed_fields(isolated_env))
     assert actual.totals == expected.totals
     assert actual.counts == expected.counts
-    reconcile = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+    assert_reconciled(isolated_env)

@@ -11,6 +11,7 @@ import pytest
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port
+from tests.support.ledger_checks import assert_reconciled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,5 +58,4 @@ def test_flushdb_mid_stream_then_rebuild_is_exact(isolated_env: dict[str, str], 
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert probe.caught_up(isolated_env, probe.end_offsets(isolated_env))
     assert probe.summed_fields(isolated_env) == before
-    reconcile = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+    assert_reconciled(isolated_env)

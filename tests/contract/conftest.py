@@ -3,20 +3,13 @@ bank registered there through the real `settlementctl` for the contract runs."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import stack_env
-
-SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
+from tests.support.ctl import printed, settlementctl_ok
 
 
 @dataclass(frozen=True)
@@ -29,8 +22,8 @@ class LiveStack:
 
 
 @pytest.fixture(scope="session")
-def live() -> LiveStack:
-    env = stack_env()
+def live(stack: dict[str, str]) -> LiveStack:
+    env = stack
     ingest_url = f"http://127.0.0.1:{env['INGEST_PORT']}"
     api_url = f"http://127.0.0.1:{env['API_PORT']}"
     for url in (ingest_url, api_url):
@@ -39,15 +32,5 @@ def live() -> LiveStack:
         except httpx.HTTPError as exc:
             pytest.fail(f"{url} is not serving ({exc}): `make test` starts the services before pytest")
     bank_id = f"contract-{uuid.uuid4().hex[:8]}"
-    done = subprocess.run(
-        [str(SETTLEMENTCTL), "bank", "add", bank_id, "--name", "Contract test bank"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    key = re.search(r"^api_key: (\S+)$", done.stdout, re.MULTILINE)
-    assert key, done.stdout
-    return LiveStack(env, ingest_url, api_url, bank_id, key.group(1))
+    added = settlementctl_ok(env, "bank", "add", bank_id, "--name", "Contract test bank", timeout=120)
+    return LiveStack(env, ingest_url, api_url, bank_id, printed(added, "api_key"))

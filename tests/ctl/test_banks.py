@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,22 +12,10 @@ from sqlalchemy.orm import Session
 
 from settlement_core.auth import cache_key, hash_key
 from settlement_core.db.models import Bank, Operator
+from tests.support.ctl import printed
+from tests.support.ctl import settlementctl as ctl
 
 pytestmark = pytest.mark.integration
-
-SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
-
-
-def ctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SETTLEMENTCTL), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def printed(output: str, label: str) -> str:
-    match = re.search(rf"^{label}: (\S+)$", output, re.MULTILINE)
-    assert match, output
-    return match.group(1)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from settlement_ctl.main import build_parser
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
 from tests.conftest import ServiceRunner, free_port
+from tests.support.ledger_checks import assert_reconciled
 
 
 def duplicates(port: int) -> float:
@@ -49,9 +50,7 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str], services: Se
     probe.wait_caught_up(isolated_env)
     assert totals_from_fields(probe.summed_fields(isolated_env)).totals == expected.totals
 
-    clean = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "no drift" in clean.stdout
+    assert_reconciled(isolated_env)
 
     # Corrupt one day bucket: reconcile names the target, day and currency and fails.
     client = probe.redis_client(isolated_env)
@@ -67,8 +66,7 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str], services: Se
 
     rebuilt = probe.settlementctl(isolated_env, "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    again = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert_reconciled(isolated_env)
     assert totals_from_fields(probe.summed_fields(isolated_env)).totals == expected.totals
 
     # Replay from the beginning while the aggregator runs: everything is re-read, nothing
@@ -90,5 +88,4 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str], services: Se
     rebuilt = probe.settlementctl(isolated_env, "rebuild")
     assert rebuilt.returncode == 0
     assert totals_from_fields(probe.summed_fields(isolated_env)).totals == expected.totals
-    final = probe.settlementctl(isolated_env, "reconcile", "--max-lag", "0")
-    assert final.returncode == 0, final.stdout + final.stderr
+    assert_reconciled(isolated_env)

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,23 +14,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from tests.conftest import ServiceRunner, free_port
+from tests.support.ctl import printed
+from tests.support.ctl import settlementctl_ok as settlementctl
 
 SAMPLES = Path(__file__).with_name("samples")
-SETTLEMENTCTL = Path(sys.executable).with_name("settlementctl")
-
-
-def settlementctl(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(SETTLEMENTCTL), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, f"settlementctl {args} failed: {done.stderr}"
-    return done.stdout
-
-
-def printed(output: str, label: str) -> str:
-    match = re.search(rf"^{label}: (\S+)$", output, re.MULTILINE)
-    assert match, f"no {label} in {output!r}"
-    return match.group(1)
 
 
 @dataclass
