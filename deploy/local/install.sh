@@ -24,7 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     (service "$svc" stop >/dev/null 2>&1 || true)
   done
 fi
-command -v java >/dev/null || die "java not found: install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
+command -v java >/dev/null || die "java not found: install a JDK 17+ (apt-get install -y openjdk-17-jdk-headless)"
+# javac: the benchmark's HTTP->Kafka bridge peer is one Java class compiled on first use.
+command -v javac >/dev/null || die "javac not found: install a JDK, not only a JRE (apt-get install -y openjdk-17-jdk-headless)"
 command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven)"
 if ! command -v uv >/dev/null; then
   python3 -m pip install -q uv || die "could not install uv with pip"
