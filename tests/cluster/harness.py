@@ -8,7 +8,6 @@ import itertools
 import json
 import os
 import random
-import re
 import shlex
 import signal
 import subprocess
@@ -100,20 +99,22 @@ def isr_full(env: dict[str, str], topic: str) -> bool:
         admin.close()
 
 
-_LEADER = re.compile(r"Completed transition to Leader\(localId=(\d+), epoch=(\d+)")
+def active_controller(env: dict[str, str]) -> int:
+    """The KRaft quorum leader (DescribeQuorum on __cluster_metadata)."""
+    admin = kafka_admin(env)
+    try:
+        quorum = admin.describe_metadata_quorum()
+    finally:
+        admin.close()
+    return int(quorum["topics"][0]["partitions"][0]["leader_id"])
 
 
-def active_controller() -> int:
-    """The KRaft quorum leader: the node whose log shows the newest leader epoch."""
-    best = (-1, -1)
-    for i in (1, 2, 3):
-        log = STACK_DIR / "logs" / f"kafka-{i}.log.start"
-        if log.exists():
-            for node, epoch in _LEADER.findall(log.read_text(errors="replace")):
-                best = max(best, (int(epoch), int(node)))
-    if best[1] < 0:
-        raise RuntimeError("no KRaft leader found in the Kafka logs")
-    return best[1]
+def controller_moved(env: dict[str, str], old: int) -> bool:
+    try:
+        leader = active_controller(env)
+    except Exception:  # mid-election: no answer yet
+        return False
+    return leader not in (old, -1)
 
 
 # ---------------------------------------------------------------- redis

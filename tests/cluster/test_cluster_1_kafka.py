@@ -76,10 +76,10 @@ def test_kill_active_controller(cluster: Cluster) -> None:
     intake = cluster.intake()
     intake.start()
     time.sleep(WARMUP_S)
-    controller = harness.active_controller()
+    controller = harness.active_controller(cluster.env)
     fault_at = time.monotonic()
     harness.signal_node(f"kafka-{controller}", signal.SIGKILL)
-    harness.wait_until("a new KRaft leader", lambda: harness.active_controller() != controller, timeout=60)
+    harness.wait_until("a new KRaft leader", lambda: harness.controller_moved(cluster.env, controller), timeout=60)
     time.sleep(AFTER_FAULT_S)
     down_s = time.monotonic() - fault_at
     harness.stack("start", f"kafka-{controller}")
