@@ -443,14 +443,19 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_business_gauges(api: Api) -> None:
     api.get("/v1/targets", api.operator)
     samples = _samples(httpx.get(api.url + "/metrics").text)
-    assert samples[("settlement_settled_cny", (("target", "cross_border_rmb"),))] == float(RMB_2020)
-    assert samples[("settlement_settled_usd", (("target", "offshore"),))] == float(OFFSHORE_2020)
-    assert samples[("settlement_target_usd", (("target", "offshore"),))] == 6e11
-    assert samples[("settlement_target_cny", (("target", "factor_market"),))] == 5e12
-    assert samples[("settlement_expected_ratio", (("target", "offshore"),))] == 1.0
-    assert samples[("settlement_unconverted_amount", (("currency", "CHF"), ("target", "offshore")))] == 999.99
-    assert samples[("settlement_unconverted_amount", (("currency", "CNY"), ("target", "offshore")))] == 0.0
-    assert samples[("settlement_events_counted", (("target", "cross_border_rmb"),))] == 4
+    p2020 = ("period", "2020")  # the target gauges carry the (latest) target period
+    assert samples[("settlement_settled_cny", (p2020, ("target", "cross_border_rmb")))] == float(RMB_2020)
+    assert samples[("settlement_settled_usd", (p2020, ("target", "offshore")))] == float(OFFSHORE_2020)
+    assert samples[("settlement_target_usd", (p2020, ("target", "offshore")))] == 6e11
+    assert samples[("settlement_target_cny", (p2020, ("target", "factor_market")))] == 5e12
+    assert samples[("settlement_expected_ratio", (p2020, ("target", "offshore")))] == 1.0
+    assert samples[("settlement_unconverted_amount", (("currency", "CHF"), p2020, ("target", "offshore")))] == 999.99
+    assert samples[("settlement_unconverted_amount", (("currency", "CNY"), p2020, ("target", "offshore")))] == 0.0
+    assert samples[("settlement_events_counted", (p2020, ("target", "cross_border_rmb")))] == 4
+    # Each event once across all targets, the same figure as /v1/progress's distinct_volume.
+    distinct = api.get("/v1/progress", api.operator).json()["distinct_volume"]
+    assert samples[("settlement_distinct_volume_cny", (p2020,))] == float(distinct["amount"])
+    assert samples[("settlement_distinct_events_counted", (p2020,))] == distinct["events_counted"]
     assert samples[("settlement_bank_settled_cny", (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
     # Processing-time windows: everything was applied just now (B2's 2021 value date too).
     rolling = samples[("settlement_rolling_settled_cny", (("target", "cross_border_rmb"), ("window", "24h")))]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 class ReferenceOut(BaseModel):
     """A labelled figure beside the tracked one: not a target, never counted."""
 
+    code: str = Field(examples=["offshore"])
     period: str = Field(examples=["2011-2015"])
     kind: str = Field(examples=["baseline"], description="baseline (the plan's own figure) | actual (published)")
     amount: str

@@ -31,6 +31,7 @@ def year_earlier(day: date) -> date:
 
 def reference_out(ref: Reference) -> ReferenceOut:
     return ReferenceOut(
+        code=ref.code,
         period=ref.period,
         kind=ref.kind.value,
         amount=money(Decimal(ref.amount), ref.currency),
