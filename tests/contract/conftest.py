@@ -19,6 +19,7 @@ class LiveStack:
     api_url: str
     bank_id: str
     bank_key: str
+    operator_key: str
 
 
 @pytest.fixture(scope="session")
@@ -33,4 +34,5 @@ def live(stack: dict[str, str]) -> LiveStack:
             pytest.fail(f"{url} is not serving ({exc}): `make test` starts the services before pytest")
     bank_id = f"contract-{uuid.uuid4().hex[:8]}"
     added = settlementctl_ok(env, "bank", "add", bank_id, "--name", "Contract test bank", timeout=120)
-    return LiveStack(env, ingest_url, api_url, bank_id, printed(added, "api_key"))
+    operator = settlementctl_ok(env, "operator", "add", f"{bank_id}-operator", timeout=120)
+    return LiveStack(env, ingest_url, api_url, bank_id, printed(added, "api_key"), printed(operator, "api_key"))

@@ -24,15 +24,17 @@ def test_ingest_examples_are_accepted(live: LiveStack) -> None:
     doc = document(live.ingest_url)
     auth = {"Authorization": f"Bearer {live.bank_key}"}
     paths = doc["paths"]
-    [event] = doc["components"]["schemas"]["EventIn"]["examples"]
+    events = doc["components"]["schemas"]["EventIn"]["examples"]
+    assert len(events) >= 2  # one with `category`, one with `categories`
     batch = paths["/v1/events/batch"]["post"]["requestBody"]["content"]["application/json"]["example"]
     iso_text = paths["/v1/iso20022"]["post"]["requestBody"]["description"]
     xml = re.search(r"```xml\n(.*?)```", iso_text, re.DOTALL)
     assert xml, "the ISO 20022 example is missing from the request body description"
     with httpx.Client(base_url=live.ingest_url, headers=auth, timeout=30) as client:
-        single = client.post("/v1/events", json=event)
-        assert single.status_code in (200, 202), single.text
-        assert single.json()["event_id"] == event["event_id"]
+        for event in events:
+            single = client.post("/v1/events", json=event)
+            assert single.status_code in (200, 202), single.text
+            assert single.json()["event_id"] == event["event_id"]
         answered = client.post("/v1/events/batch", json=batch)
         assert answered.status_code == 200, answered.text
         assert answered.json()["rejected"] == 0, answered.text
@@ -51,6 +53,7 @@ def test_ingest_examples_are_accepted(live: LiveStack) -> None:
 def test_api_parameter_examples_are_accepted(live: LiveStack) -> None:
     doc = document(live.api_url)
     auth = {"Authorization": f"Bearer {live.bank_key}"}
+    operator = {"Authorization": f"Bearer {live.operator_key}"}
     tried = 0
     for path, item in doc["paths"].items():
         for method, operation in item.items():
@@ -64,7 +67,13 @@ def test_api_parameter_examples_are_accepted(live: LiveStack) -> None:
                     value = examples.get(p["name"], live.bank_id)  # ids have no example: the own bank
                     url = url.replace("{" + p["name"] + "}", value)
             query = {p["name"]: examples[p["name"]] for p in parameters if p["in"] == "query" and p["name"] in examples}
-            response = httpx.request(method.upper(), f"{live.api_url}{url}", params=query, headers=auth, timeout=30)
+            response = httpx.request(
+                method.upper(),
+                f"{live.api_url}{url}",
+                params=query,
+                headers=operator if path.startswith(("/v1/operator", "/v1/report")) else auth,
+                timeout=30,
+            )
             assert response.status_code == 200, f"{method} {url} {query}: {response.text}"
             tried += 1
     assert tried >= 4, "the API document has lost its parameter examples"

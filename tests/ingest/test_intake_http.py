@@ -535,4 +535,16 @@ def test_openapi_lists_problem_responses_and_public_operations(client: httpx.Cli
     assert doc["security"] == [{"bearer": []}]
     iso = doc["paths"]["/v1/iso20022"]["post"]
     [category] = [p for p in iso["parameters"] if p["name"] == "category"]
-    assert category["required"] is True
+    # Optional and repeatable: without it each transaction is classified from the message.
+    assert category.get("required", False) is False
+    assert category["schema"]["type"] == "array"
+    assert category["schema"]["items"]["enum"] == sorted(
+        [
+            "corporate_account",
+            "cross_border_ecommerce",
+            "cross_border_rmb",
+            "factor_market",
+            "mnc_headquarters",
+            "offshore",
+        ]
+    )

@@ -44,9 +44,10 @@ EXAMPLES: dict[str, str] = {
     "as_of": "2020-06-30",
     "currency": "CNY",
     "event_id": "CQB-2026-000123",
+    "code": "cross_border_rmb",
 }
 # Readable without a key when PUBLIC_MODE is on (security.py).
-PUBLIC_PATHS = ("/v1/targets", "/v1/progress")
+PUBLIC_PATHS = ("/v1/targets", "/v1/progress", "/v1/progress/{code}/series")
 
 
 _BANK_TOTALS = "get_bank_totals_v1_banks__bank_id__totals_get"

@@ -3,7 +3,8 @@
 - operator keys read everything;
 - bank keys read their own bank's totals and events, plus the market-wide targets and
   progress (the figures public mode would show anyone);
-- without a key: 401, except /v1/targets and /v1/progress when PUBLIC_MODE is on.
+- without a key: 401, except /v1/targets, /v1/progress and /v1/progress/{code}/series when
+  PUBLIC_MODE is on.
 A bank asking for another bank gets 404, not 403, so bank ids cannot be probed.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from settlement_core.auth import Principal
-from settlement_core.problems import Problem
+from settlement_core.events import BANK_ID_PATTERN
+from settlement_core.problems import FieldError, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,15 @@ def bank_not_found(bank_id: str) -> Problem:
 
 
 def scoped_bank(reader: Reader, requested: str | None) -> str | None:
-    """The bank a totals query is restricted to; a bank key is always pinned to its own."""
+    """The bank a query is restricted to; a bank key is always pinned to its own."""
+    if requested is not None and not BANK_ID_PATTERN.fullmatch(requested):
+        raise Problem(
+            422,
+            "Invalid query parameters",
+            "bank_id is not a bank id.",
+            "invalid-query",
+            [FieldError("#/query/bank_id", "not a bank id (1-32 of A-Z a-z 0-9 . _ -)")],
+        )
     own = reader.bank_id
     if reader.is_operator:
         return requested

@@ -143,7 +143,15 @@ def event_schema(base: dict[str, Any], rules: Rules, today: date) -> dict[str, A
                 branch.setdefault("minItems", 1)
                 branch.setdefault("maxItems", min(MAX_CATEGORIES, len(codes)))
         schema["required"] = [r for r in schema.get("required", []) if r not in ("category", "categories")]
-        schema["allOf"].append({"oneOf": [{"required": ["category"]}, {"required": ["categories"]}]})
+        # A null counts as absent (the validator's rule), so each branch also needs a value.
+        schema["allOf"].append(
+            {
+                "oneOf": [
+                    {"required": ["category"], "properties": {"category": {"type": "string"}}},
+                    {"required": ["categories"], "properties": {"categories": {"type": "array"}}},
+                ]
+            }
+        )
     schema["allOf"].extend(_refusals(rules))
     if not schema["allOf"]:
         del schema["allOf"]
@@ -231,7 +239,7 @@ ISO_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 
 def _add_examples(document: dict[str, Any], event_example: dict[str, Any]) -> None:
     paths = document["paths"]
-    second = {**event_example, "event_id": "CQB-2026-000124", "amount": "98000.00", "currency": "USD"}
+    second = {**event_example, "event_id": "CQB-2026-000125", "amount": "98000.00", "currency": "USD"}
     second.pop("uetr", None)
     batch = paths["/v1/events/batch"]["post"]["requestBody"]["content"]["application/json"]
     batch["example"] = {"events": [event_example, second]}
