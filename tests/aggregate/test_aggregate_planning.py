@@ -211,6 +211,35 @@ def test_second_pending_reversal_is_already_reversed() -> None:
     assert [(d.offset, d.reason) for d in p.dlq] == [(1, "already_reversed")]
 
 
+def test_a_redelivered_dead_lettered_record_keeps_its_first_decision() -> None:
+    """r1 (wrong amount) waits for o1, r2 is refused as already_reversed, o1 rejects r1.
+    Delivered again (a replay), r2 must stay refused: deciding it afresh would reverse o1."""
+    r1 = valid(0, raw("r1", "10.50", reverses="o1"))
+    r2 = valid(1, raw("r2", "10.00", reverses="o1"))
+    o1 = valid(2, raw("o1", "10.00"))
+    first = plan(r1, r2, o1)
+    assert net(first) == 1000
+    assert sorted((d.offset, d.reason) for d in first.dlq) == [(0, "reversal_mismatch"), (1, "already_reversed")]
+    ledger = {
+        ("b1", "r1"): stored(r1, Status.REVERSAL_REJECTED, 1),
+        ("b1", "o1"): stored(o1, Status.COUNTED, 2),
+    }
+    decided = frozenset((d.partition, d.offset) for d in first.dlq)
+    again = plan_batch([r1, r2, o1], [], ledger, NOW, decided)
+    assert (again.effects, again.dlq, again.inserts, again.status_updates) == ((), (), (), ())
+    assert again.duplicates == 3
+    # Without the record of the first decision, the replay would have reversed o1.
+    assert net(plan_batch([r2], [], ledger, NOW)) == -1000
+
+
+def test_a_redelivered_poison_record_is_not_dead_lettered_twice() -> None:
+    poison = classify(Received(0, 7, b"b1", b"{not json"), KNOWN)
+    assert isinstance(poison, Invalid)
+    assert len(plan(invalid=(poison,)).dlq) == 1
+    again = plan_batch([], [poison], {}, NOW, frozenset({(0, 7)}))
+    assert (again.dlq, again.duplicates) == ((), 1)
+
+
 def test_reversal_mismatch_and_self_reversal_are_not_counted() -> None:
     p = plan(
         valid(0, raw("o1", "10.00")),

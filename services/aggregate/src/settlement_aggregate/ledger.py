@@ -86,6 +86,14 @@ _KNOWN_SQL = text(f"""
       ON l.bank_id = k.bank_id AND l.reverses = k.event_id
     WHERE l.status IN ('{Status.REVERSAL_PENDING}', '{Status.REVERSAL_APPLIED}')
 """)  # noqa: S608
+# Records of the batch that were dead-lettered before (ix_dlq_source): a replay or a
+# re-delivery must not decide them again (a rejected reversal could otherwise apply later).
+_DECIDED_SQL = text("""
+    SELECT DISTINCT d.kafka_partition, d.kafka_offset
+    FROM dlq_events d
+    JOIN unnest(CAST(:ps AS integer[]), CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(p, lo, hi)
+      ON d.kafka_partition = r.p AND d.kafka_offset BETWEEN r.lo AND r.hi
+""")
 # Rows reach PostgreSQL through COPY (psycopg formats COPY rows in C; binding Python lists
 # as array parameters was the largest item in the aggregator's profile). Events go through a
 # per-session staging table of the same column types so that ON CONFLICT still decides what
@@ -277,7 +285,8 @@ class LedgerRepository:
             fenced = {p: found.get(p) for p in partitions if found.get(p) != beliefs[p]}
             valid = [v for v in valid if v.partition not in fenced]
             invalid = [i for i in invalid if i.partition not in fenced]
-            plan = plan_batch(valid, invalid, self._known(conn, valid), now)
+            decided = self._dead_lettered(conn, valid, invalid)
+            plan = plan_batch(valid, invalid, self._known(conn, valid), now, decided)
             self._write(conn, plan, now)
             committed = tuple(
                 PartitionCommit(p, beliefs[p], last_offsets[p] + 1) for p in partitions if p not in fenced
@@ -300,6 +309,22 @@ class LedgerRepository:
                 extra={"fenced": fenced, "believed": {p: beliefs[p] for p in fenced}},
             )
         return CommitResult(plan=plan, committed=committed, fenced=fenced)
+
+    def _dead_lettered(
+        self, conn: Connection, valid: Sequence[Valid], invalid: Sequence[Invalid]
+    ) -> set[tuple[int, int]]:
+        spans: dict[int, tuple[int, int]] = {}
+        sources = [(v.partition, v.offset) for v in valid] + [(i.partition, i.offset) for i in invalid]
+        for partition, offset in sources:
+            low, high = spans.get(partition, (offset, offset))
+            spans[partition] = (min(low, offset), max(high, offset))
+        if not spans:
+            return set()
+        ps = sorted(spans)
+        rows = conn.execute(
+            _DECIDED_SQL, {"ps": ps, "lows": [spans[p][0] for p in ps], "highs": [spans[p][1] for p in ps]}
+        ).all()
+        return {(int(p), int(o)) for p, o in rows}
 
     def _known(self, conn: Connection, valid: Sequence[Valid]) -> dict[Key, LedgerRow]:
         if not valid:

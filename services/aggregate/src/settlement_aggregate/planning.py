@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
@@ -61,6 +62,10 @@ class BatchPlan:
     counted: Mapping[str, int] = field(default_factory=dict)
     reversals_applied: int = 0
     reversals_pending: int = 0
+
+
+# A record's place in the topic: (partition, offset).
+Source = tuple[int, int]
 
 
 def referenced_keys(valid: Sequence[Valid]) -> tuple[set[Key], set[Key]]:
@@ -147,8 +152,9 @@ def reencode(row: LedgerRow) -> bytes:
 class _Planner:
     """Mutable working state of one plan_batch call (never escapes it)."""
 
-    def __init__(self, known: Mapping[Key, LedgerRow], now: datetime) -> None:
+    def __init__(self, known: Mapping[Key, LedgerRow], now: datetime, decided: AbstractSet[Source]) -> None:
         self.now = now
+        self.decided = decided
         self.rows: dict[Key, LedgerRow] = dict(known)
         # original key -> event_id of its active (pending or applied) reversal
         self.active: dict[Key, str] = {
@@ -182,6 +188,9 @@ class _Planner:
         )
 
     def invalid(self, item: Invalid) -> None:
+        if (item.partition, item.offset) in self.decided:
+            self.duplicates += 1  # dead-lettered when first delivered
+            return
         self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, item.reason, item.detail))
 
     def valid(self, item: Valid) -> None:
@@ -197,6 +206,11 @@ class _Planner:
                     DlqReason.CONFLICTING_DUPLICATE,
                     f"{event.event_id} already recorded at {existing.partition}/{existing.offset} with another body",
                 )
+            return
+        if (item.partition, item.offset) in self.decided:
+            # Dead-lettered when first delivered: that decision stands. Deciding again now
+            # could differ (a reversal refused while another one was pending would apply).
+            self.duplicates += 1
             return
         if event.reverses is None:
             self.original(item, key)
@@ -285,11 +299,16 @@ class _Planner:
 
 
 def plan_batch(
-    valid: Sequence[Valid], invalid: Sequence[Invalid], known: Mapping[Key, LedgerRow], now: datetime
+    valid: Sequence[Valid],
+    invalid: Sequence[Invalid],
+    known: Mapping[Key, LedgerRow],
+    now: datetime,
+    decided: AbstractSet[Source] = frozenset(),
 ) -> BatchPlan:
     """Plan one batch. `valid`/`invalid` may span partitions; each is handled in offset
-    order (a bank's events share one partition, so order across partitions is irrelevant)."""
-    planner = _Planner(known, now)
+    order (a bank's events share one partition, so order across partitions is irrelevant).
+    `decided`: (partition, offset) of the batch's records already in the DLQ (re-delivered)."""
+    planner = _Planner(known, now, decided)
     items: list[Valid | Invalid] = [*valid, *invalid]
     items.sort(key=_SOURCE_ORDER)
     for item in items:

@@ -121,7 +121,10 @@ class LedgerEffect(Base):
 
 class DlqEvent(Base):
     __tablename__ = "dlq_events"
-    __table_args__ = (Index("ix_dlq_bank_event", "bank_id", "event_id"),)
+    __table_args__ = (
+        Index("ix_dlq_bank_event", "bank_id", "event_id"),
+        Index("ix_dlq_source", "kafka_partition", "kafka_offset"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str | None] = mapped_column(String(32))
