@@ -7,9 +7,12 @@ Phase 1 (replay, a minute or two of wall time) POSTs a whole 2020 for the demo b
 a thinner 2019 so the monthly bars have the previous year beside them. Amounts are scaled
 so each target ends the year at a chosen share of its target (OUTCOMES): cross-border RMB at
 the published 2020 actual of 1687亿元 (28 % of 6000亿元), two targets achieved, the others
-missed by different margins. Days follow a business-day rhythm with the early-2020 slump
-and a December peak. Phase 2 sends live events dated today (outside the 2020 window, so the
-2020 outcome stays put) at `--rate`, so the league table and completeness stay current.
+missed by different margins. The outcomes hold after the catalogue's derivation rules: a CNY
+e-commerce or headquarters payment with a foreign counterparty also counts toward cross-border
+RMB, so that target's own events make up only what the rules do not add. Days follow a
+business-day rhythm with the early-2020 slump and a December peak. Phase 2 sends live events
+dated today (outside the 2020 window, so the 2020 outcome stays put) at `--rate`, so the
+league table and completeness stay current.
 
 The same seed produces the same events (ids, amounts, dates), so reruns are duplicates, not
 new volume. One demo bank is registered but never reports, so the completeness page has a
@@ -41,8 +44,9 @@ from settlement_core.db.models import Bank, Operator
 from settlement_core.fx import FxTable, load_fx_csv
 from settlement_core.logs import configure_logging
 from settlement_core.money import minor_units
+from settlement_core.rules import NO_RULES, CountingRules
 from settlement_core.settings import CoreSettings
-from settlement_core.targets import Target, load_targets
+from settlement_core.targets import Target, load_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +82,10 @@ CURRENCY_MIX: dict[str, tuple[tuple[str, int], ...]] = {
     "corporate_account": (("CNY", 9), ("USD", 1)),
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
+HOME = "CN"
+# Share of each category's payments with a domestic counterparty: headquarters settlement is
+# mostly domestic cash pooling, cross-border RMB, e-commerce and offshore are cross-border.
+DOMESTIC_SHARE: dict[str, float] = {"mnc_headquarters": 0.85, "factor_market": 0.9, "corporate_account": 0.8}
 
 # The 2020 outcome per target as a share of the target. Cross-border RMB: the reported 2020
 # actual, 1687亿元 of 6000亿元; the others are plausible demo outcomes, two of them achieved.
@@ -118,6 +126,12 @@ class Draft:
     currency: str
     day: date
     weight: float
+    country: str
+    direction: str
+
+
+def _counterparty(rng: random.Random, code: str) -> str:
+    return HOME if rng.random() < DOMESTIC_SHARE.get(code, 0.0) else rng.choice(COUNTRIES)
 
 
 def _drafts(rng: random.Random, target: Target, year: int, count: int) -> list[Draft]:
@@ -131,7 +145,9 @@ def _drafts(rng: random.Random, target: Target, year: int, count: int) -> list[D
         bank = rng.choices(REPORTING_BANKS, weights=[b.weight for b in REPORTING_BANKS])[0]
         currency = _pick(rng, CURRENCY_MIX[code])
         # Log-normal sizes: many mid-sized payments, a few very large ones.
-        drafts.append(Draft(bank.bank_id, code, currency, day, rng.lognormvariate(0, 0.8)))
+        size = rng.lognormvariate(0, 0.8)
+        country, direction = _counterparty(rng, code), rng.choice(("inbound", "outbound"))
+        drafts.append(Draft(bank.bank_id, code, currency, day, size, country, direction))
     return drafts
 
 
@@ -148,40 +164,61 @@ def _scaled(drafts: list[Draft], goal: Decimal, target: Target, fx: FxTable) -> 
     return out
 
 
-def _body(rng: random.Random, event_id: str, draft: Draft, amount: Decimal) -> dict[str, Any]:
+def _body(event_id: str, draft: Draft, amount: Decimal) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "category": draft.category,
         "amount": str(amount),
         "currency": draft.currency,
         "value_date": draft.day.isoformat(),
-        "direction": rng.choice(("inbound", "outbound")),
-        "counterparty_country": rng.choice(COUNTRIES),
+        "direction": draft.direction,
+        "counterparty_country": draft.country,
     }
 
 
+def _derived(planned: list[tuple[Draft, Decimal]], target: Target, rules: CountingRules, fx: FxTable) -> Decimal:
+    """What the rules add to `target` from other categories' planned events, in its currency."""
+    added = Decimal(0)
+    for draft, amount in planned:
+        if draft.category == target.code:
+            continue
+        if target.code in rules.counts_toward((draft.category,), draft.currency, draft.country, draft.direction):
+            added += amount * (fx.factor(draft.currency, target.currency, draft.day) or Decimal(1))
+    return added
+
+
 def replay_events(
-    seed: int, targets: tuple[Target, ...], fx: FxTable, events_2020: int
+    seed: int, targets: tuple[Target, ...], fx: FxTable, events_2020: int, rules: CountingRules = NO_RULES
 ) -> list[tuple[str, dict[str, Any]]]:
-    """2019 history and the whole 2020, in value-date order, with a few resent requests."""
+    """2019 history and the whole 2020, in value-date order, with a few resent requests.
+
+    Targets that rules add to are planned last, from what the rules leave to their own events."""
     rng = random.Random(seed)
     per_target = max(1, events_2020 // len(targets))
-    planned: list[tuple[Draft, Decimal, str]] = []
-    for target in targets:
+    derived_to = {r.target for r in rules.rules if r.enabled}
+    ordered = sorted(targets, key=lambda t: t.code in derived_to)  # stable: catalogue order otherwise
+    planned: dict[tuple[str, int], list[tuple[Draft, Decimal]]] = {}
+    for target in ordered:
         code = target.code
-        goal_2020 = Decimal(target.amount) * OUTCOMES.get(code, Decimal("0.8"))
         year = target.window_start.year
-        history = _drafts(rng, target, year - 1, 12 * HISTORY_EVENTS_PER_MONTH)
-        for i, (draft, amount) in enumerate(
-            _scaled(history, goal_2020 * PREVIOUS_YEAR.get(code, Decimal(1)), target, fx)
-        ):
-            planned.append((draft, amount, f"demo-{seed}-{code}-{year - 1}-{i:06d}"))
-        for i, (draft, amount) in enumerate(_scaled(_drafts(rng, target, year, per_target), goal_2020, target, fx)):
-            planned.append((draft, amount, f"demo-{seed}-{code}-{year}-{i:06d}"))
-    planned.sort(key=lambda item: (item[0].day, item[2]))
+        goal_2020 = Decimal(target.amount) * OUTCOMES.get(code, Decimal("0.8"))
+        goals = {year - 1: goal_2020 * PREVIOUS_YEAR.get(code, Decimal(1)), year: goal_2020}
+        for y, goal in goals.items():
+            so_far = [item for (_, planned_year), items in planned.items() if planned_year == y for item in items]
+            own_goal = goal - _derived(so_far, target, rules, fx)
+            if own_goal <= 0:
+                raise ValueError(f"{code} {y}: the rules alone add more than the demo outcome")
+            count = 12 * HISTORY_EVENTS_PER_MONTH if y < year else per_target
+            planned[(code, y)] = _scaled(_drafts(rng, target, y, count), own_goal, target, fx)
+    flat = [
+        (draft, amount, f"demo-{seed}-{code}-{y}-{i:06d}")
+        for (code, y), items in planned.items()
+        for i, (draft, amount) in enumerate(items)
+    ]
+    flat.sort(key=lambda item: (item[0].day, item[2]))
     events: list[tuple[str, dict[str, Any]]] = []
-    for draft, amount, event_id in planned:
-        events.append((draft.bank_id, _body(rng, event_id, draft, amount)))
+    for draft, amount, event_id in flat:
+        events.append((draft.bank_id, _body(event_id, draft, amount)))
         if rng.random() < 0.01 and len(events) > 10:
             # A bank retrying a request it already sent: must be counted once.
             events.append(events[rng.randrange(len(events) - 1)])
@@ -204,8 +241,10 @@ def live_events(seed: int, targets: tuple[Target, ...], fx: FxTable) -> Iterator
         quantum = Decimal(1).scaleb(-minor_units(currency))
         size = Decimal(str(round(rng.lognormvariate(0, 0.8), 6)))
         amount = max(quantum, (daily * size / factor).quantize(quantum, rounding=ROUND_HALF_EVEN))
-        draft = Draft(bank.bank_id, code, currency, today, 1.0)
-        yield bank.bank_id, _body(rng, f"demo-{seed}-live-{today.isoformat()}-{index:08d}", draft, amount)
+        draft = Draft(
+            bank.bank_id, code, currency, today, 1.0, _counterparty(rng, code), rng.choice(("inbound", "outbound"))
+        )
+        yield bank.bank_id, _body(f"demo-{seed}-live-{today.isoformat()}-{index:08d}", draft, amount)
 
 
 def ensure_demo_banks(settings: CoreSettings, keys_file: Path) -> dict[str, str]:
@@ -250,11 +289,12 @@ def run(
     ingest_url: str, seed: int, replay_rate: float, rate: float, batch: int, limit: int | None, events_2020: int
 ) -> int:
     settings = CoreSettings()  # required fields come from the environment
-    targets = load_targets(settings.targets_file)
+    catalogue = load_catalogue(settings.targets_file)
+    targets = catalogue.targets_for(catalogue.latest_period)
     fx = FxTable(load_fx_csv(settings.fx_rates_file)) if settings.fx_rates_file else FxTable([])
     stack_dir = Path(os.environ.get("STACK_DIR", ".stack"))
     keys = ensure_demo_banks(settings, stack_dir / "demo-keys.json")
-    replay = replay_events(seed, targets, fx, events_2020)
+    replay = replay_events(seed, targets, fx, events_2020, catalogue.rules)
     sent = 0
     with httpx.Client(base_url=ingest_url, timeout=30.0) as client:
         for offset in range(0, len(replay), batch):
