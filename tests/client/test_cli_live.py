@@ -166,7 +166,10 @@ def test_kafka_outage_mid_file_loses_nothing_and_sends_nothing_twice(pipeline: P
         assert proc.poll() is None, "the CLI gave up during the outage"
     finally:
         stack("start")
-    out, _ = proc.communicate(timeout=600)
+    # Not communicate(): it would also read and close stderr under the watcher's feet.
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.wait(timeout=600)
     watcher.join(timeout=10)
     assert proc.returncode == 0, out + "".join(chunks)[-3000:]
     assert stopped_at < rows
