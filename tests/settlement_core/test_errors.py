@@ -51,6 +51,34 @@ def test_redis_connection_and_failover_errors_become_redis_unavailable(exc: Exce
         raise exc
 
 
+def test_a_write_to_a_transport_closed_under_the_client_is_redis_unavailable() -> None:
+    # Seen in the cluster suite when a Redis master was SIGKILLed mid-request (uvloop).
+    closed = "unable to perform operation on <TCPTransport closed=True reading=False 0x5632>; the handler is closed"
+    with pytest.raises(RedisUnavailable), redis_errors():
+        raise RuntimeError(closed)
+    with pytest.raises(RuntimeError, match="unrelated"), redis_errors():
+        raise RuntimeError("unrelated bug")
+
+
+def test_an_unanswered_outage_is_a_503_problem() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from settlement_core.problems import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/down")
+    async def down() -> None:
+        raise RedisUnavailable("ConnectionError: refused")
+
+    answer = TestClient(app, raise_server_exceptions=False).get("/down")
+    assert (answer.status_code, answer.headers["content-type"]) == (503, "application/problem+json")
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["status"] == 503
+
+
 def test_a_redis_script_error_stays_fatal() -> None:
     with pytest.raises(ResponseError), redis_errors():
         raise ResponseError("ERR Error running script")

@@ -14,6 +14,7 @@ from settlement_api.security import REALM, Reader, unauthorized
 from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.problems import Problem
+from settlement_core.redis_io import translate_errors
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -51,7 +52,8 @@ async def _principal(request: Request, runtime: Runtime) -> Principal | None:
     if not header:
         return None
     try:
-        return await authenticate(header, runtime.redis, runtime.sessions)
+        with translate_errors():  # a Redis outage is a 503 (problems.py), not a 500
+            return await authenticate(header, runtime.redis, runtime.sessions)
     except AuthError as exc:
         raise auth_problem(exc, REALM, "The API key is missing, malformed, unknown or revoked.") from None
 

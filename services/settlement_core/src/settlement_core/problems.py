@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from settlement_core.errors import Retryable
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -95,6 +97,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
         problem = Problem(
             exc.status_code, titles.get(exc.status_code, "HTTP error"), str(exc.detail), headers=dict(exc.headers or {})
+        )
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(Retryable)
+    async def _unavailable(request: Request, exc: Retryable) -> JSONResponse:
+        # A dependency outage that reached no route-specific answer: the client may retry.
+        logger.warning("dependency unavailable", extra={"path": request.url.path, "error": str(exc)[:300]})
+        problem = Problem(
+            503, "Service unavailable", "A dependency is unavailable; retry shortly.", headers={"Retry-After": "1"}
         )
         return problem_response(problem, request.url.path)
 

@@ -147,3 +147,15 @@ def translate_errors() -> Iterator[None]:
         yield
     except RETRIABLE as exc:
         raise RedisUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    except RuntimeError as exc:
+        # redis-py's cluster client can write to a socket the event loop has already closed
+        # when a node dies mid-request (uvloop: "... TCPTransport closed=True ... the handler
+        # is closed"): the connection is gone, exactly like a ConnectionError.
+        if not _closed_transport(exc):
+            raise
+        raise RedisUnavailable(f"connection closed: {exc}") from exc
+
+
+def _closed_transport(exc: RuntimeError) -> bool:
+    text = str(exc)
+    return "Transport" in text and "closed" in text
