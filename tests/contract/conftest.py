@@ -23,8 +23,8 @@ class LiveStack:
 
 
 @pytest.fixture(scope="session")
-def live(stack: dict[str, str]) -> LiveStack:
-    env = stack
+def live(stack_environment: dict[str, str]) -> LiveStack:
+    env = stack_environment
     ingest_url = f"http://127.0.0.1:{env['INGEST_PORT']}"
     api_url = f"http://127.0.0.1:{env['API_PORT']}"
     for url in (ingest_url, api_url):

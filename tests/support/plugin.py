@@ -8,7 +8,7 @@ from tests.support.stack import StackNotRunning, stack_env
 
 
 @pytest.fixture(scope="session")
-def stack() -> dict[str, str]:
+def stack_environment() -> dict[str, str]:
     """The running local stack's environment; fails the test, not the session, when absent."""
     try:
         return stack_env()

@@ -16,13 +16,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
-from settlement_core.auth import generate_key, hash_key
-from settlement_core.db.models import Bank, Operator
 from tests.aggregate import probe
 from tests.conftest import ROOT, ServiceRunner, free_port
+from tests.support.principals import add_bank_and_operator
 
 pytestmark = pytest.mark.integration
 
@@ -48,21 +45,9 @@ def stack(
         "on": catalogue_file(folder / "rule-on.yaml", rule_enabled=True),
         "off": catalogue_file(folder / "rule-off.yaml", rule_enabled=False),
     }
-    bank_key, operator_key = generate_key(), generate_key()
-    engine = create_engine(isolated_env["DATABASE_URL"])
-    with Session(engine) as session, session.begin():
-        session.add(
-            Bank(
-                bank_id="rules-bank",
-                name="Rules Bank",
-                key_hash=hash_key(bank_key),
-                active=True,
-                rate_per_second=10_000,
-                burst=10_000,
-            )
-        )
-        session.add(Operator(name="rules-operator", key_hash=hash_key(operator_key), active=True))
-    engine.dispose()
+    bank_key, operator_key = add_bank_and_operator(
+        isolated_env["DATABASE_URL"], "rules-bank", "Rules Bank", "rules-operator"
+    )
     ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
     on = {"TARGETS_FILE": str(files["on"])}
     services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"]), **on})

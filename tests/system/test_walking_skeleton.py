@@ -13,29 +13,17 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from settlement_core.auth import generate_key, hash_key
-from settlement_core.db.models import Bank, LedgerEvent, Operator
+from settlement_core.db.models import LedgerEvent
 from tests.conftest import ServiceRunner, free_port
+from tests.support.principals import add_bank_and_operator
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[dict[str, Any]]:
-    bank_key, operator_key = generate_key(), generate_key()
-    engine = create_engine(isolated_env["DATABASE_URL"])
-    with Session(engine) as session, session.begin():
-        session.add(
-            Bank(
-                bank_id="e2e-bank",
-                name="E2E Bank",
-                key_hash=hash_key(bank_key),
-                active=True,
-                rate_per_second=10_000,
-                burst=10_000,
-            )
-        )
-        session.add(Operator(name="e2e-operator", key_hash=hash_key(operator_key), active=True))
+    bank_key, operator_key = add_bank_and_operator(isolated_env["DATABASE_URL"], "e2e-bank", "E2E Bank", "e2e-operator")
+    engine = create_engine(isolated_env["DATABASE_URL"])  # the test reads the ledger through it
     ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
     services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
     services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
