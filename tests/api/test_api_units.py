@@ -399,3 +399,4 @@ def test_report_queries_cover_the_window_the_year_before_and_the_distinct_volume
     after = report_queries(TARGETS, date(2021, 1, 5))
     assert after["*"].end == date(2020, 12, 31)  # capped at the period's window end
     assert year_earlier(date(2021, 3, 1)) == date(2020, 3, 1)
+    assert year_earlier(date(1, 6, 1)) == date.min  # as_of=0001-01-01 once answered 500

@@ -9,6 +9,9 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
   is capped per granularity, rules between parameters that OpenAPI cannot express (the
   descriptions state them). A generated pair that breaks them is narrowed to one day, using
   the server's own parser to tell, so the rule is never restated here.
+- Events: `reverses` must differ from the event's own `event_id` (an event cannot reverse
+  itself), a rule between two fields that JSON Schema cannot state; a generated event that
+  breaks it loses its `reverses`.
 """
 
 from __future__ import annotations
@@ -70,8 +73,21 @@ def pacs008(draw: st.DrawFn) -> bytes:
 schemathesis.openapi.media_type("application/xml", pacs008(), aliases=["text/xml"])
 
 
+EVENT_PATHS = ("/v1/events", "/v1/events/batch")
+
+
+def _without_self_reversal(event: Any) -> None:
+    if isinstance(event, dict) and event.get("reverses") is not None and event.get("reverses") == event.get("event_id"):
+        del event["reverses"]
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
+    if context.operation is not None and context.operation.path in EVENT_PATHS and isinstance(case.body, dict):
+        events = case.body.get("events")
+        for event in events if isinstance(events, list) else [case.body]:
+            _without_self_reversal(event)
+        return case
     if context.operation is None or context.operation.path not in TOTALS_PATHS or not case.query:
         return case
     query = case.query

@@ -22,7 +22,10 @@ from settlement_core.targets import Catalogue, Reference, Target
 
 
 def year_earlier(day: date) -> date:
-    """The same date a year before (29 February becomes the 28th)."""
+    """The same date a year before (29 February becomes the 28th); nothing precedes year 1,
+    so its dates stay at date.min (an `as_of` of 0001-01-01 is a valid, empty query)."""
+    if day.year == 1:
+        return date.min
     try:
         return day.replace(year=day.year - 1)
     except ValueError:
