@@ -91,10 +91,19 @@ ensure_env() {
   # shellcheck disable=SC1091
   . "$STACK_DIR/secrets.env"
   if [ "$CLUSTER" = 1 ]; then cluster_env; return; fi
-  cat > "$ENV_FILE" <<ENV
+  {
+    cat <<ENV
 DATABASE_URL=postgresql+psycopg://settlement:$PG_PASSWORD@127.0.0.1:$PG_PORT/settlement
 REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0
 KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+ENV
+    common_env
+  } > "$ENV_FILE"
+}
+
+# What the services and tests read in both modes: files, ports, where things are.
+common_env() {
+  cat <<ENV
 TARGETS_FILE=$ROOT/seeds/targets.yaml
 FX_RATES_FILE=$ROOT/seeds/fx_rates.csv
 INGEST_PORT=$INGEST_PORT
@@ -289,7 +298,8 @@ cluster_env() {
   local bootstrap redis_hosts
   bootstrap="127.0.0.1:$(kport 1),127.0.0.1:$(kport 2),127.0.0.1:$(kport 3)"
   redis_hosts="127.0.0.1:$(rport 1),127.0.0.1:$(rport 2),127.0.0.1:$(rport 3)"
-  cat > "$ENV_FILE" <<ENV
+  {
+    cat <<ENV
 DATABASE_URL='postgresql+psycopg://settlement:$PG_PASSWORD@/settlement?host=127.0.0.1:$CLUSTER_PG_PORT&host=127.0.0.1:$CLUSTER_PG_STANDBY_PORT&target_session_attrs=read-write'
 REDIS_URL=redis://:$REDIS_PASSWORD@$redis_hosts/0
 REDIS_MODE=cluster
@@ -297,14 +307,6 @@ REDIS_PASSWORD=$REDIS_PASSWORD
 KAFKA_BOOTSTRAP=$bootstrap
 TOPIC_REPLICATION_FACTOR=3
 TOPIC_MIN_INSYNC_REPLICAS=2
-TARGETS_FILE=$ROOT/seeds/targets.yaml
-FX_RATES_FILE=$ROOT/seeds/fx_rates.csv
-INGEST_PORT=$INGEST_PORT
-API_PORT=$API_PORT
-AGGREGATE_PORT=$AGGREGATE_PORT
-PROM_PORT=$PROM_PORT
-KAFKA_LIBS=$KAFKA_LIBS
-STACK_DIR=$STACK_DIR
 CLUSTER_KAFKA_PORT=$CLUSTER_KAFKA_PORT
 CLUSTER_KAFKA_CONTROLLER_PORT=$CLUSTER_KAFKA_CONTROLLER_PORT
 CLUSTER_REDIS_PORT=$CLUSTER_REDIS_PORT
@@ -313,6 +315,8 @@ CLUSTER_PG_STANDBY_PORT=$CLUSTER_PG_STANDBY_PORT
 PG_BIN=$PG_BIN
 PG_HOME=$(pg_home)
 ENV
+    common_env
+  } > "$ENV_FILE"
 }
 
 # One Kafka node; `kafka_node_start i` also restarts a node a test killed (same data).
