@@ -546,6 +546,13 @@ class TestDecodeFastPathMatchesStrict:
             message = raw(data)
             assert fast_message(message) == strict_message(message), data
 
+    @pytest.mark.parametrize("digits", [19, 20, 24, 25, 400, 5000])
+    def test_long_amounts_decide_like_the_strict_decoder(self, digits: int) -> None:
+        # 5000 digits: past int()'s default limit on text conversion, not past Decimal's.
+        message = raw(payload(amount="9" * digits + ".99"))
+        assert fast_message(message) == strict_message(message)
+        assert isinstance(fast_message(message), DecodedMessage)
+
     def test_value_date_cache_keeps_invalid_dates_out(self) -> None:
         assert reason_of(raw(payload(value_date="2021-02-29"))) == "schema"
         assert reason_of(raw(payload(value_date="2021-02-29"))) == "schema"

@@ -256,6 +256,8 @@ def _json_object(raw: bytes | None) -> dict[str, Any]:
 # Validated value-date texts: a batch has few distinct value dates (bounded: banks send them).
 _VALUE_DATES: dict[str, date] = {}
 _VALUE_DATES_MAX = 4096
+# Whole-number digits the fast path handles; 2**63 minor units have 19 digits.
+_LONGEST_WHOLE = 24
 
 
 def _value_date(text: str) -> date | None:
@@ -318,7 +320,9 @@ def _decode_common(data: dict[str, Any], known: Collection[str]) -> DecodedMessa
     if exponent is None or direction is None or value_date is None or not AMOUNT_PATTERN.fullmatch(amount_text):
         return None
     whole, _, fraction = amount_text.partition(".")
-    if len(fraction) > exponent:
+    # Longer than any 64-bit minor-unit amount: left to the strict path (int() of a text
+    # of thousands of digits would raise instead of deciding).
+    if len(fraction) > exponent or len(whole) > _LONGEST_WHOLE:
         return None
     amount = Decimal(amount_text)
     if not amount > 0:
