@@ -6,6 +6,7 @@ import calendar
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -542,3 +543,19 @@ class TestIncrementsAgainstReference:
             assert ruled.fields == ruled_fields
             assert ruled.seen == ruled_seen
             assert all(type(v) is int and v != 0 for v in inc.fields.values())
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_dense_batches_roll_days_up_into_months_and_years_exactly(self, seed: int) -> None:
+        # Many effects on few banks, days and months: every group has several days per
+        # month and several months per year, the case the month/year roll-up sums.
+        rng = random.Random(1000 + seed)
+        effects = [
+            replace(
+                e, value_date=date(2020, 1, 1) + timedelta(days=rng.randrange(75)), bank_id=rng.choice(["b1", "b2"])
+            )
+            for e in random_effects(rng, 2000)
+        ]
+        expected_fields, expected_seen = reference_increments(effects, seed_rule_categories)
+        inc = increments_for(effects, RULES)
+        assert inc.fields == expected_fields
+        assert inc.seen == expected_seen

@@ -9,8 +9,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from settlement_core.events import Envelope, InvalidEvent, decode
-from settlement_core.money import AmountError, to_minor
+from settlement_core.events import Envelope, InvalidEvent, decode_message
+from settlement_core.money import AmountError
 from settlement_core.vocabulary import DlqReason
 
 # ledger_effects.amount_minor is a PostgreSQL bigint and Redis HINCRBY is 64-bit signed.
@@ -65,15 +65,14 @@ class Invalid:
 def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:
     """`categories`: the catalogue's codes (an event naming another is invalid)."""
     try:
-        envelope = decode(record.value, categories)
-        # decode() canonicalises the amount to the currency's scale for body_hash; an
-        # amount with sub-minor digits would be rounded there, so reject it here instead.
-        amount_minor = to_minor(envelope.event.amount, envelope.event.currency)
+        # decode_message() checks the amount's decimals against the currency (an amount
+        # with sub-minor digits is refused, never rounded) and gives its exact minor units.
+        decoded = decode_message(record.value, categories)
     except InvalidEvent as exc:
         return Invalid(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
     except AmountError as exc:
         return Invalid(record.partition, record.offset, record.key, record.value, DlqReason.SCHEMA, str(exc)[:500])
-    if amount_minor > _MAX_MINOR:
+    if decoded.amount_minor > _MAX_MINOR:
         return Invalid(
             record.partition,
             record.offset,
@@ -82,9 +81,15 @@ def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:
             DlqReason.SCHEMA,
             "amount exceeds the 64-bit minor-unit range",
         )
-    assert record.value is not None  # decode() rejects tombstones
+    assert record.value is not None  # decode_message() rejects tombstones
     return Valid(
-        record.partition, record.offset, record.key, record.value, envelope, envelope.event.body_hash(), amount_minor
+        record.partition,
+        record.offset,
+        record.key,
+        record.value,
+        decoded.envelope,
+        decoded.body_hash,
+        decoded.amount_minor,
     )
 
 

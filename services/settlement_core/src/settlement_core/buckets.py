@@ -186,48 +186,53 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
     (memoised per distinct input), and once toward DISTINCT.
 
     This runs for every effect the aggregator applies, so it works in two stages: per
-    effect it only adds the amount into three dicts keyed by tuples of the effect's own
-    attributes (no string is built per effect); then it formats each distinct key's fields
-    once. A batch has far fewer distinct (bank, category, currency, value day) and
-    (direction, country, category, currency, year) keys than effects, and every effect of
-    one live batch shares its processing hour. Sums are exact integers, so summing per
-    distinct key first and per field second gives the same totals as summing per field.
+    effect it only adds the amount into dicts keyed by the effect's own attributes (no
+    string is built per effect); then it names each distinct key's fields once, rolling
+    days up into months and years before naming those (a batch has many distinct
+    (bank, category, currency, value day) keys but few months and years of each).
+    Sums are exact integers, so summing per distinct key first and per field second gives
+    the same totals as summing per field.
     """
-    # (bank, category, currency, value day) -> amount: the c| and b| day/month/year fields.
-    by_day: defaultdict[tuple[str, str, str, date], int] = defaultdict(int)
+    # (bank, category or DISTINCT, currency) -> value day -> amount: the c| and b| fields.
+    by_group: dict[tuple[str, str, str], defaultdict[date, int]] = {}
     # (direction, country, category, currency, year) -> amount / signed count: r|, k|, n|.
     by_year: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
     counts: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
     # (category, currency, processed_at) -> amount: h|.
     by_hour: defaultdict[tuple[str, str, datetime], int] = defaultdict(int)
-    # (bank, currency, value day) -> amount / signed count, once per effect: DISTINCT fields.
-    distinct: defaultdict[tuple[str, str, date], int] = defaultdict(int)
     distinct_counts: defaultdict[int, int] = defaultdict(int)
     counts_toward = rules.counts_toward
     for e in effects:
         amount = e.amount_minor
+        bank = e.bank_id
         currency = e.currency
         day = e.value_date
         sign = (amount > 0) - (amount < 0)  # a zero effect counts nothing
         for category in counts_toward(e.categories, currency, e.country, e.direction):
-            by_day[(e.bank_id, category, currency, day)] += amount
+            group = (bank, category, currency)
+            days = by_group.get(group)
+            if days is None:
+                days = by_group[group] = defaultdict(int)
+            days[day] += amount
             year_key = (e.direction, e.country, category, currency, day.year)
             by_year[year_key] += amount
             counts[year_key] += sign
             by_hour[(category, currency, e.processed_at)] += amount
-        distinct[(e.bank_id, currency, day)] += amount
+        group = (bank, DISTINCT, currency)
+        days = by_group.get(group)
+        if days is None:
+            days = by_group[group] = defaultdict(int)
+        days[day] += amount
         distinct_counts[day.year] += sign
     fields: defaultdict[str, int] = defaultdict(int)
-    _add_day_fields(fields, by_day)
+    _add_day_fields(fields, by_group)
     _add_year_fields(fields, by_year, counts)
     for (category, currency, at), amount in by_hour.items():
         fields[hour_field(category, currency, at)] += amount
-    _add_day_fields(fields, {(bank, DISTINCT, cur, day): amount for (bank, cur, day), amount in distinct.items()})
     for year, count in distinct_counts.items():
         fields[count_field(DISTINCT, year)] += count
-    seen = {seen_member(category, currency) for _, category, currency, _ in by_day}
-    seen.update(seen_member(DISTINCT, currency) for _, currency, _ in distinct)
-    seen.update(bank_member(bank) for bank, _, _, _ in by_day)
+    seen = {seen_member(category, currency) for _, category, currency in by_group}
+    seen.update(bank_member(bank) for bank, category, _ in by_group if category != DISTINCT)
     return Increments(fields={k: v for k, v in fields.items() if v != 0}, seen=frozenset(seen))
 
 
@@ -238,19 +243,38 @@ def _day_suffixes(day: date) -> tuple[str, str, str]:
     return "|d|" + iso, "|m|" + iso[:7], "|y|" + iso[:4]
 
 
-def _add_day_fields(fields: defaultdict[str, int], by_day: dict[tuple[str, str, str, date], int]) -> None:
-    """The category_field / bank_field names of every period of each (bank, day) sum."""
+def _add_day_fields(
+    fields: defaultdict[str, int], by_group: dict[tuple[str, str, str], defaultdict[date, int]]
+) -> None:
+    """The bank_field and category_field names of every period of each group's day sums.
+
+    Each distinct (bank, category, currency, day) names one b| day field; its month and
+    year are summed under their label first, and the c| fields are the same sums over
+    the banks, so each month, year and c| field is named once per group, not per day."""
     suffixes: dict[date, tuple[str, str, str]] = {}
-    for (bank, category, currency, day), amount in by_day.items():
-        labels = suffixes.get(day)
-        if labels is None:
-            labels = suffixes[day] = _day_suffixes(day)
+    # "category|currency" -> label -> amount over every bank: the c| fields.
+    by_pair: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (bank, category, currency), days in by_group.items():
         pair = category + "|" + currency
-        by_category = "c|" + pair
         by_bank = "b|" + bank + "|" + pair
-        for label in labels:
-            fields[by_category + label] += amount
+        labelled: defaultdict[str, int] = defaultdict(int)  # this group's month/year sums
+        on_pair = by_pair[pair]
+        for day, amount in days.items():
+            labels = suffixes.get(day)
+            if labels is None:
+                labels = suffixes[day] = _day_suffixes(day)
+            by_day, by_month, by_year = labels
+            fields[by_bank + by_day] += amount
+            labelled[by_month] += amount
+            labelled[by_year] += amount
+            on_pair[by_day] += amount
+        for label, amount in labelled.items():
             fields[by_bank + label] += amount
+            on_pair[label] += amount
+    for pair, labelled in by_pair.items():
+        by_category = "c|" + pair
+        for label, amount in labelled.items():
+            fields[by_category + label] += amount
 
 
 def _add_year_fields(
