@@ -42,6 +42,7 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
+from settlement_core.rules import CountingRules
 from settlement_core.targets import load_catalogue
 
 CHUNK = 50_000
@@ -92,6 +93,8 @@ class HistoryLoader:
     _bank_partition: dict[str, int] = field(init=False)
     _next_offset: list[int] = field(init=False)
     _categories: list[str] = field(init=False)
+    # A slots dataclass only has the attributes it declares: __post_init__ sets this one.
+    _rules: CountingRules = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
