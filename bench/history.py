@@ -114,7 +114,12 @@ class HistoryLoader:
         now = datetime.now(UTC)
         stamp = now.isoformat()
         url = psycopg_url(self.database_url)
-        with psycopg.connect(url) as events_conn, psycopg.connect(url) as effects_conn:
+        # Ids come over a third connection: the other two are busy with their COPY.
+        with (
+            psycopg.connect(url, autocommit=True) as ids_conn,
+            psycopg.connect(url) as events_conn,
+            psycopg.connect(url) as effects_conn,
+        ):
             with (
                 events_conn.cursor() as ev_cur,
                 effects_conn.cursor() as ef_cur,
@@ -123,7 +128,7 @@ class HistoryLoader:
             ):
                 while self.loaded < total:
                     size = min(CHUNK, total - self.loaded)
-                    ids = _reserve_ids(effects_conn, size)
+                    ids = _reserve_ids(ids_conn, size)
                     ev_text, ef_text, effects = self._chunk(size, ids, now, stamp)
                     ev_copy.write(ev_text)
                     ef_copy.write(ef_text)
