@@ -3,9 +3,11 @@ into the ledger and Redis, yielding the state the real pipeline would have produ
 those events, in minutes instead of hours.
 
 What it writes, per event, exactly as the aggregator would for a first-seen, valid event:
-  * one `ledger_events` row (status `counted`, a sha256 `body_hash`, partition = kafka-python's
-    murmur2 partitioner of the bank id, offsets consecutive per partition),
-  * one `ledger_effects` row (+amount in minor units),
+  * one `ledger_events` row (status `counted`, a sha256 `body_hash` as 32 bytes, partition =
+    kafka-python's murmur2 partitioner of the bank id, offsets consecutive per partition), its
+    id taken from the table's own sequence as the aggregator's insert does,
+  * one `ledger_effects` row referencing it (an addition: `reversal_row_id` NULL), processed
+    when it was applied,
   * the Redis buckets computed by `settlement_core.buckets.increments_for` (the function the
     aggregator uses) and applied with HINCRBY, the per-partition fence set to the last
     offset, `stl:partitions` and the `seen` sets, and `consumer_offsets` = last offset + 1.
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -39,6 +42,7 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
+from settlement_core.rules import CountingRules
 from settlement_core.targets import load_catalogue
 
 CHUNK = 50_000
@@ -56,14 +60,11 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
 EVENT_COLUMNS = (
-    "bank_id, event_id, body_hash, categories, amount, currency, value_date, "
+    "id, bank_id, event_id, body_hash, categories, amount, currency, value_date, "
     "direction, counterparty_country, status, kafka_partition, kafka_offset, "
     "ingested_at, applied_at"
 )
-EFFECT_COLUMNS = (
-    "kafka_partition, kafka_offset, bank_id, event_id, categories, value_date, "
-    "currency, direction, counterparty_country, amount_minor, processed_at"
-)
+EFFECT_COLUMNS = "kafka_offset, event_row_id, processed_at, kafka_partition, reversal_row_id"
 
 
 def partition_of(bank_id: str, partitions: int) -> int:
@@ -92,6 +93,8 @@ class HistoryLoader:
     _bank_partition: dict[str, int] = field(init=False)
     _next_offset: list[int] = field(init=False)
     _categories: list[str] = field(init=False)
+    # A slots dataclass only has the attributes it declares: __post_init__ sets this one.
+    _rules: CountingRules = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -111,7 +114,12 @@ class HistoryLoader:
         now = datetime.now(UTC)
         stamp = now.isoformat()
         url = psycopg_url(self.database_url)
-        with psycopg.connect(url) as events_conn, psycopg.connect(url) as effects_conn:
+        # Ids come over a third connection: the other two are busy with their COPY.
+        with (
+            psycopg.connect(url, autocommit=True) as ids_conn,
+            psycopg.connect(url) as events_conn,
+            psycopg.connect(url) as effects_conn,
+        ):
             with (
                 events_conn.cursor() as ev_cur,
                 effects_conn.cursor() as ef_cur,
@@ -120,7 +128,8 @@ class HistoryLoader:
             ):
                 while self.loaded < total:
                     size = min(CHUNK, total - self.loaded)
-                    ev_text, ef_text, effects = self._chunk(size, now, stamp)
+                    ids = _reserve_ids(ids_conn, size)
+                    ev_text, ef_text, effects = self._chunk(size, ids, now, stamp)
                     ev_copy.write(ev_text)
                     ef_copy.write(ef_text)
                     by_partition: dict[int, list[Effect]] = defaultdict(list)
@@ -147,12 +156,12 @@ class HistoryLoader:
         self._apply_redis(fields, seen, now)
         return time.monotonic() - started
 
-    def _chunk(self, size: int, now: datetime, stamp: str) -> tuple[str, str, list[Effect]]:
+    def _chunk(self, size: int, ids: list[int], now: datetime, stamp: str) -> tuple[str, str, list[Effect]]:
         rng = self._rng
         ev_lines: list[str] = []
         ef_lines: list[str] = []
         effects: list[Effect] = []
-        for _ in range(size):
+        for row_id in ids:
             bank = self._bank_ids[rng.randrange(self.banks)]
             partition = self._bank_partition[bank]
             offset = self._next_offset[partition]
@@ -173,15 +182,13 @@ class HistoryLoader:
             body_hash = sha256(
                 f"{bank}|{event_id}|{category}|{amount}|{currency}|{iso_day}|{direction}|{country}".encode()
             ).hexdigest()
+            # bytea in COPY text: \x and the hex digits, the backslash escaped for COPY.
             ev_lines.append(
-                f"{bank}\t{event_id}\t{body_hash}\t{{{category}}}\t{amount}\t{currency}\t"
+                f"{row_id}\t{bank}\t{event_id}\t\\\\x{body_hash}\t{{{category}}}\t{amount}\t{currency}\t"
                 f"{iso_day}\t{direction}\t{country}\tcounted\t{partition}\t{offset}\t"
                 f"{stamp}\t{stamp}\n"
             )
-            ef_lines.append(
-                f"{partition}\t{offset}\t{bank}\t{event_id}\t{{{category}}}\t{iso_day}\t"
-                f"{currency}\t{direction}\t{country}\t{minor}\t{stamp}\n"
-            )
+            ef_lines.append(f"{offset}\t{row_id}\t{stamp}\t{partition}\t\\N\n")
             effects.append(
                 Effect(
                     partition=partition,
@@ -220,6 +227,15 @@ class HistoryLoader:
             pipe.sadd(PARTITIONS_KEY, partition)
         pipe.execute()
         client.close()
+
+
+def _reserve_ids(conn: psycopg.Connection[Any], count: int) -> list[int]:
+    """`count` ids from ledger_events' own sequence (the aggregator's inserts take theirs
+    from it too), so the bulk rows and any later real rows never collide."""
+    rows = conn.execute(
+        "SELECT nextval(pg_get_serial_sequence('ledger_events', 'id')) FROM generate_series(1, %s)", (count,)
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -322,9 +322,10 @@ def test_binary_copy_types_match_the_table_columns() -> None:
     from sqlalchemy.dialects import postgresql
 
     from settlement_aggregate import ledger
-    from settlement_core.db.models import LedgerEffect, LedgerEvent
+    from settlement_core.db.models import LEDGER_EFFECTS, LedgerEvent
 
     names = {
+        "SMALLINT": "int2",
         "INTEGER": "int4",
         "BIGINT": "int8",
         "DATE": "date",
@@ -347,8 +348,10 @@ def test_binary_copy_types_match_the_table_columns() -> None:
     # Every column but the generated id and applied_at is written, categories as an array.
     assert set(stage_columns) == {c.name for c in LedgerEvent.__table__.columns} - {"id", "applied_at"}
     assert ledger.STAGE_EVENT_COPY_TYPES[stage_columns.index("categories")] == "varchar[]"
-    effects = LedgerEffect.__table__.c
+    assert ledger.STAGE_EVENT_COPY_TYPES[stage_columns.index("body_hash")] == "bytea"
+    effects = LEDGER_EFFECTS.c
     assert [copy_type(effects[c]) for c in ledger.EFFECT_COPY_COLUMNS] == list(ledger.EFFECT_COPY_TYPES)
+    assert ledger.EFFECT_COPY_TYPES == ("int8", "int8", "timestamptz", "int2", "int8")
 
 
 # -- several categories -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import redis
-from sqlalchemy import Engine, create_engine, update
+from sqlalchemy import Engine, create_engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from settlement_core.buckets import (
@@ -27,7 +27,7 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
-from settlement_core.db.models import Bank, DlqEvent, FxRateRow, LedgerEffect, LedgerEvent, Operator
+from settlement_core.db.models import LEDGER_EFFECTS, Bank, DlqEvent, FxRateRow, LedgerEvent, Operator
 from settlement_core.fx import load_fx_csv
 from settlement_core.money import to_minor
 from settlement_core.rules import NO_RULES
@@ -161,19 +161,14 @@ class LedgerState:
             applied_at=event.processed_at,
         )
 
-    def _journal(self, session: Session, effect: Effect) -> None:
-        session.add(
-            LedgerEffect(
+    def _journal(self, session: Session, effect: Effect, event_row_id: int, reversal_row_id: int | None) -> None:
+        """The effect as the aggregator stores it: references to the rows it is made of."""
+        session.execute(
+            insert(LEDGER_EFFECTS).values(
                 kafka_partition=effect.partition,
                 kafka_offset=effect.offset,
-                bank_id=effect.bank_id,
-                event_id=effect.event_id,
-                categories=list(effect.categories),
-                value_date=effect.value_date,
-                currency=effect.currency,
-                direction=effect.direction,
-                counterparty_country=effect.country,
-                amount_minor=effect.amount_minor,
+                event_row_id=event_row_id,
+                reversal_row_id=reversal_row_id,
                 processed_at=effect.processed_at,
             )
         )
@@ -183,8 +178,10 @@ class LedgerState:
         offset = self._next_offset(partition)
         effect = self._effect(event, partition, offset, +1, event.event_id)
         with Session(self.engine) as session, session.begin():
-            session.add(self._ledger_row(event, event.event_id, partition, offset, "counted"))
-            self._journal(session, effect)
+            row = self._ledger_row(event, event.event_id, partition, offset, "counted")
+            session.add(row)
+            session.flush()
+            self._journal(session, effect, row.id, None)
         self._apply(effect)
 
     def reverse(self, original: Event, reversal_id: str) -> None:
@@ -192,17 +189,19 @@ class LedgerState:
         offset = self._next_offset(partition)
         effect = self._effect(original, partition, offset, -1, reversal_id)
         with Session(self.engine) as session, session.begin():
-            session.add(
-                self._ledger_row(
-                    original, reversal_id, partition, offset, "reversal_applied", reverses=original.event_id
+            reversal = self._ledger_row(
+                original, reversal_id, partition, offset, "reversal_applied", reverses=original.event_id
+            )
+            session.add(reversal)
+            session.flush()
+            original_id = session.scalar(
+                select(LedgerEvent.id).where(
+                    LedgerEvent.bank_id == original.bank_id, LedgerEvent.event_id == original.event_id
                 )
             )
-            session.execute(
-                update(LedgerEvent)
-                .where(LedgerEvent.bank_id == original.bank_id, LedgerEvent.event_id == original.event_id)
-                .values(status="reversed")
-            )
-            self._journal(session, effect)
+            assert original_id is not None, "reverse() needs the original counted first"
+            session.execute(update(LedgerEvent).where(LedgerEvent.id == original_id).values(status="reversed"))
+            self._journal(session, effect, original_id, reversal.id)
         self._apply(effect)
 
     def dead_letter(self, bank_id: str, event_id: str, reason: str) -> None:

@@ -1,24 +1,33 @@
-"""Alembic 0002 against the real PostgreSQL: a ledger written by 0001 becomes one-category
-lists, the schema matches the models, and the way back works for such a ledger."""
+"""Alembic migrations against the real PostgreSQL: a ledger written by an earlier schema is
+carried over exactly, the schema matches the models, and the way back works.
+
+0002: a ledger written by 0001 becomes one-category lists. 0004: effects become references
+to their ledger_events rows and digests bytes, and every effect reads back as it was."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session
 
+from settlement_aggregate.ledger import stream_effects
+from settlement_core.buckets import Effect
 from settlement_core.db.migrate import alembic_config
-from settlement_core.db.models import Base
+from settlement_core.db.models import Base, LedgerEvent
+from settlement_core.errors import LedgerNotReproduced
 from tests.conftest import _create_database, stack_env
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2020, 3, 1, tzinfo=UTC)
+HASH = "ab" * 32
 
 
 def test_existing_rows_become_one_category_lists() -> None:
@@ -31,9 +40,9 @@ def test_existing_rows_become_one_category_lists() -> None:
             text("""
                 INSERT INTO ledger_events (bank_id, event_id, body_hash, category, amount, currency, value_date,
                   direction, counterparty_country, status, kafka_partition, kafka_offset, ingested_at, applied_at)
-                VALUES ('b1', 'e1', 'h', 'offshore', 12.5, 'USD', :d, 'inbound', 'HK', 'counted', 0, 7, :t, :t)
+                VALUES ('b1', 'e1', :h, 'offshore', 12.5, 'USD', :d, 'inbound', 'HK', 'counted', 0, 7, :t, :t)
             """),
-            {"d": date(2020, 3, 1), "t": NOW},
+            {"d": date(2020, 3, 1), "t": NOW, "h": HASH},
         )
         conn.execute(
             text("""
@@ -43,14 +52,161 @@ def test_existing_rows_become_one_category_lists() -> None:
             """),
             {"d": date(2020, 3, 1), "t": NOW},
         )
-    command.upgrade(config, "head")
+    command.upgrade(config, "0003")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT categories FROM ledger_events")).scalar_one() == ["offshore"]
         assert conn.execute(text("SELECT categories FROM ledger_effects")).scalar_one() == ["offshore"]
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
         # The migrated schema is the models' schema (nothing left for autogenerate).
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
+        [effect] = stream_effects(conn, 0, -1, 7)
+        assert (effect.categories, effect.amount_minor) == (("offshore",), 1250)
     command.downgrade(config, "0001")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT category FROM ledger_events")).scalar_one() == "offshore"
+    engine.dispose()
+
+
+# -- 0004: the compact journal ------------------------------------------------------------
+
+LATER = datetime(2020, 3, 2, 8, 30, tzinfo=UTC)
+CNY_BOTH = ["cross_border_ecommerce", "cross_border_rmb"]
+# (bank_id, event_id, categories, amount, currency, direction, country, reverses, status, partition, offset)
+EVENTS_0003 = [
+    ("b1", "e1", ["offshore"], "12.50", "USD", "inbound", "HK", None, "counted", 0, 1),
+    ("b1", "e2", CNY_BOTH, "100.00", "CNY", "outbound", "SG", None, "reversed", 0, 2),
+    ("b1", "r2", CNY_BOTH, "100.00", "CNY", "inbound", "DE", "e2", "reversal_applied", 0, 3),
+    ("b1", "r3", ["offshore"], "7", "JPY", "outbound", "JP", "e3", "reversal_applied", 1, 4),
+    ("b1", "e3", ["offshore"], "7", "JPY", "inbound", "JP", None, "reversed", 1, 5),
+    ("b1", "r9", ["offshore"], "1.000", "KWD", "inbound", "KW", "e9", "reversal_pending", 1, 6),
+    ("b2", "e1", ["factor_market"], "0.125", "KWD", "inbound", "KW", None, "counted", 1, 7),
+]
+# (partition, offset, bank_id, event_id, categories, currency, direction, country, amount_minor, processed_at):
+# an addition, a direct reversal at its own offset (with the original's attributes), a
+# pending reversal applied at its original's offset (two effects at one offset), a 3-decimal currency.
+EFFECTS_0003 = [
+    (0, 1, "b1", "e1", ["offshore"], "USD", "inbound", "HK", 1250, NOW),
+    (0, 2, "b1", "e2", CNY_BOTH, "CNY", "outbound", "SG", 10000, NOW),
+    (0, 3, "b1", "r2", CNY_BOTH, "CNY", "outbound", "SG", -10000, LATER),
+    (1, 5, "b1", "e3", ["offshore"], "JPY", "inbound", "JP", 7, LATER),
+    (1, 5, "b1", "r3", ["offshore"], "JPY", "inbound", "JP", -7, LATER),
+    (1, 7, "b2", "e1", ["factor_market"], "KWD", "inbound", "KW", 125, LATER),
+]
+DAY = date(2020, 3, 1)
+
+
+def _ledger_at_0003(url: str) -> Engine:
+    command.upgrade(alembic_config(url), "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for n, (bank, event, cats, amount, cur, direction, country, reverses, status, p, o) in enumerate(EVENTS_0003):
+            conn.execute(
+                text("""
+                    INSERT INTO ledger_events (bank_id, event_id, body_hash, categories, amount, currency, value_date,
+                      direction, counterparty_country, reverses, status, kafka_partition, kafka_offset, ingested_at,
+                      applied_at)
+                    VALUES (:b, :e, :h, :c, :a, :cur, :d, :dir, :k, :r, :s, :p, :o, :t, :t)
+                """),
+                {
+                    "b": bank,
+                    "e": event,
+                    "h": f"{n:02x}" * 32,
+                    "c": cats,
+                    "a": Decimal(amount),
+                    "cur": cur,
+                    "d": DAY,
+                    "dir": direction,
+                    "k": country,
+                    "r": reverses,
+                    "s": status,
+                    "p": p,
+                    "o": o,
+                    "t": NOW,
+                },
+            )
+        for p, o, bank, event, cats, cur, direction, country, minor, at in EFFECTS_0003:
+            conn.execute(
+                text("""
+                    INSERT INTO ledger_effects (kafka_partition, kafka_offset, bank_id, event_id, categories,
+                      value_date, currency, direction, counterparty_country, amount_minor, processed_at)
+                    VALUES (:p, :o, :b, :e, :c, :d, :cur, :dir, :k, :m, :t)
+                """),
+                {
+                    "p": p,
+                    "o": o,
+                    "b": bank,
+                    "e": event,
+                    "c": cats,
+                    "d": DAY,
+                    "cur": cur,
+                    "dir": direction,
+                    "k": country,
+                    "m": minor,
+                    "t": at,
+                },
+            )
+    return engine
+
+
+def _wide_effects(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("""
+                SELECT kafka_partition, kafka_offset, bank_id, event_id, categories, currency, direction,
+                  counterparty_country, amount_minor, processed_at
+                FROM ledger_effects ORDER BY id
+            """)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def _hashes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [str(h) for h in conn.execute(text("SELECT body_hash FROM ledger_events ORDER BY id")).scalars()]
+
+
+def test_0004_effects_read_back_exactly_and_the_way_back_restores_them() -> None:
+    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
+    config = alembic_config(url)
+    engine = _ledger_at_0003(url)
+    hashes = _hashes(engine)
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        replayed = [e for p in (0, 1) for e in stream_effects(conn, p, -1, 100)]
+        assert conn.execute(text("SELECT count(*) FROM ledger_events WHERE octet_length(body_hash) = 32")).scalar() == 7
+        assert conn.execute(text("SELECT count(*) FROM ledger_effects WHERE reversal_row_id IS NOT NULL")).scalar() == 2
+    expected = [
+        Effect(p, o, bank, event, tuple(cats), DAY, cur, direction, country, minor, at)
+        for p, o, bank, event, cats, cur, direction, country, minor, at in EFFECTS_0003
+    ]
+    assert replayed == expected
+    with Session(engine) as session:
+        # The ORM reads the bytea digest back as the hex text the API shows.
+        assert list(session.scalars(select(LedgerEvent.body_hash).order_by(LedgerEvent.id))) == hashes
+    command.downgrade(config, "0003")
+    assert _wide_effects(engine) == [
+        (p, o, bank, event, cats, cur, direction, country, minor, at)
+        for p, o, bank, event, cats, cur, direction, country, minor, at in EFFECTS_0003
+    ]
+    assert _hashes(engine) == hashes
+    command.upgrade(config, "head")  # and forward again from the restored journal
+    with engine.connect() as conn:
+        assert [e for p in (0, 1) for e in stream_effects(conn, p, -1, 100)] == expected
+    engine.dispose()
+
+
+def test_0004_refuses_a_journal_its_references_would_not_reproduce() -> None:
+    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
+    engine = _ledger_at_0003(url)
+    with engine.begin() as conn:
+        # An effect whose amount is not its event's: a compact row could not say so.
+        conn.execute(text("UPDATE ledger_effects SET amount_minor = 1251 WHERE event_id = 'e1' AND bank_id = 'b1'"))
+    with pytest.raises(LedgerNotReproduced, match="1 not reproduced"):
+        command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:  # the whole upgrade rolled back
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert len(_wide_effects(engine)) == len(EFFECTS_0003)
     engine.dispose()

@@ -27,13 +27,14 @@ from settlement_aggregate.decode import Invalid, Valid
 from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
 from settlement_aggregate.rows import Key, LedgerRow, Status
 from settlement_core.buckets import Effect
-from settlement_core.db.models import ConsumerOffset, DlqEvent, LedgerEffect, LedgerEvent
-from settlement_core.errors import ConcurrentLedgerWrite
+from settlement_core.db.models import LEDGER_EFFECTS, ConsumerOffset, DlqEvent, LedgerEvent
+from settlement_core.errors import ConcurrentLedgerWrite, JournalMismatch
+from settlement_core.money import to_minor
 
 logger = logging.getLogger(__name__)
 
 _EVENTS = cast(Table, LedgerEvent.__table__)
-_EFFECTS = cast(Table, LedgerEffect.__table__)
+_EFFECTS = LEDGER_EFFECTS
 _DLQ = cast(Table, DlqEvent.__table__)
 _OFFSETS = cast(Table, ConsumerOffset.__table__)
 
@@ -44,6 +45,7 @@ _OFFSETS = cast(Table, ConsumerOffset.__table__)
 # order; a type that does not match its column makes PostgreSQL reject the COPY ("incorrect
 # binary data format"), so a mismatch fails the batch loudly instead of storing wrong values.
 _COPY_TYPE_NAMES = {
+    "SMALLINT": "int2",
     "INTEGER": "int4",
     "BIGINT": "int8",
     "DATE": "date",
@@ -64,12 +66,14 @@ def copy_type(column: Column[Any]) -> str:
 # applied_at it sets on insert.
 EVENT_COPY_COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name not in ("id", "applied_at"))
 STAGE_EVENT_COPY_TYPES = tuple(copy_type(_EVENTS.c[name]) for name in EVENT_COPY_COLUMNS)
-EFFECT_COPY_COLUMNS = tuple(c.name for c in _EFFECTS.columns if c.name != "id")
+EFFECT_COPY_COLUMNS = tuple(c.name for c in _EFFECTS.columns)
 EFFECT_COPY_TYPES = tuple(copy_type(_EFFECTS.c[name]) for name in EFFECT_COPY_COLUMNS)
 _EVENT_COLUMNS = ", ".join(EVENT_COPY_COLUMNS)
 # What the planner reads of a known event (LedgerRow), selected and read by name.
 _KNOWN_COLUMNS = ", ".join(f"l.{c.name}" for c in _EVENTS.columns if c.name != "applied_at")
 _EFFECT_COLUMNS = ", ".join(EFFECT_COPY_COLUMNS)
+# The columns of the event row an effect counts (`o`), read back into an Effect.
+_COUNTED_COLUMNS = ("bank_id", "event_id", "categories", "value_date", "currency", "direction")
 
 # unnest() of two parallel arrays joins a whole batch of keys in one round trip, using the
 # (bank_id, event_id) unique index and the (bank_id, reverses) index. Built from the table's
@@ -84,7 +88,7 @@ _KNOWN_SQL = text(f"""
     FROM ledger_events l
     JOIN unnest(CAST(:rbanks AS varchar[]), CAST(:revents AS varchar[])) AS k(bank_id, event_id)
       ON l.bank_id = k.bank_id AND l.reverses = k.event_id
-    WHERE l.status IN ('{Status.REVERSAL_PENDING}', '{Status.REVERSAL_APPLIED}')
+    WHERE l.reverses IS NOT NULL AND l.status IN ('{Status.REVERSAL_PENDING}', '{Status.REVERSAL_APPLIED}')
 """)  # noqa: S608
 # Records of the batch that were dead-lettered before (ix_dlq_source): a replay or a
 # re-delivery must not decide them again (a rejected reversal could otherwise apply later).
@@ -107,7 +111,7 @@ _INSERT_STAGED_EVENTS = f"""
     INSERT INTO ledger_events ({_EVENT_COLUMNS}, applied_at)
     SELECT {_EVENT_COLUMNS}, %s FROM stage_ledger_events
     ON CONFLICT (bank_id, event_id) DO NOTHING
-    RETURNING id
+    RETURNING bank_id, event_id, id
 """  # noqa: S608
 _COPY_EFFECTS = f"COPY ledger_effects ({_EFFECT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 _LOCK_SQL = text("""
@@ -121,11 +125,18 @@ _CHUNK_BOUND_SQL = text("""
       WHERE kafka_partition = :p AND kafka_offset > :a AND kafka_offset <= :u
       ORDER BY kafka_offset LIMIT :n) s
 """)
+# An effect row references the event it counts (o) and, for a subtraction, the reversal that
+# caused it (r); both joins go through ledger_events' primary key. Within one offset the
+# order is the aggregator's (the addition before the subtraction an arriving original
+# triggers); sums do not depend on it, but a replay reads the same sequence every time.
 _EFFECTS_SQL = text(f"""
-    SELECT {_EFFECT_COLUMNS}
-    FROM ledger_effects
-    WHERE kafka_partition = :p AND kafka_offset > :a AND kafka_offset <= :u
-    ORDER BY kafka_offset, id
+    SELECT e.kafka_partition, e.kafka_offset, e.processed_at, r.event_id AS reversal_event_id,
+      {", ".join("o." + c for c in _COUNTED_COLUMNS)}, o.counterparty_country, o.amount
+    FROM ledger_effects e
+    JOIN ledger_events o ON o.id = e.event_row_id
+    LEFT JOIN ledger_events r ON r.id = e.reversal_row_id
+    WHERE e.kafka_partition = :p AND e.kafka_offset > :a AND e.kafka_offset <= :u
+    ORDER BY e.kafka_offset, e.reversal_row_id NULLS FIRST, e.event_row_id
 """)  # noqa: S608
 
 
@@ -154,30 +165,75 @@ class CommitResult:
 
 
 def effect_from_row(row: Any) -> Effect:
-    """An Effect from a ledger_effects row read by column name."""
+    """An Effect from a row of _EFFECTS_SQL (an effect joined to the rows it references):
+    the original's attributes and exact minor-unit amount, negated and carrying the
+    reversal's event id when a reversal caused it."""
+    amount_minor = to_minor(row.amount, row.currency)
+    reversal = row.reversal_event_id
     return Effect(
         partition=row.kafka_partition,
         offset=row.kafka_offset,
         bank_id=row.bank_id,
-        event_id=row.event_id,
+        event_id=row.event_id if reversal is None else reversal,
         categories=tuple(row.categories),
         value_date=row.value_date,
         currency=row.currency,
         direction=row.direction,
         country=row.counterparty_country,
-        amount_minor=row.amount_minor,
+        amount_minor=amount_minor if reversal is None else -amount_minor,
         processed_at=row.processed_at,
     )
+
+
+def _counts(effect: Effect, original: LedgerRow) -> bool:
+    """Whether `original` reproduces `effect`'s attributes (the amount is checked apart)."""
+    return (
+        effect.bank_id == original.bank_id
+        and effect.categories == original.categories
+        and effect.value_date == original.value_date
+        and effect.currency == original.currency
+        and effect.direction == original.direction
+        and effect.country == original.country
+    )
+
+
+def effect_reference(effect: Effect, rows: Mapping[Key, LedgerRow], ids: Mapping[Key, int]) -> tuple[int, int | None]:
+    """(event_row_id, reversal_row_id) of a planned effect: the ledger_events ids it is
+    stored as. `rows` holds every row the batch read or inserted, `ids` their ids.
+
+    The effect's own event is `rows[(bank_id, event_id)]`: an original adds itself; a
+    reversal subtracts the original it reverses. Raises JournalMismatch if the referenced
+    rows would not reproduce the effect exactly when read back (effect_from_row), so the
+    journal can never silently differ from what the aggregator applied to Redis.
+    """
+    cause = rows[(effect.bank_id, effect.event_id)]
+    if cause.reverses is None:
+        original, reversal_id = cause, None
+    else:
+        original = rows[(cause.bank_id, cause.reverses)]
+        reversal_id = ids[cause.key]
+    amount = to_minor(original.amount, original.currency)
+    expected = amount if reversal_id is None else -amount
+    if effect.amount_minor != expected or not _counts(effect, original):
+        raise JournalMismatch(
+            f"effect of {effect.bank_id}/{effect.event_id} at {effect.partition}/{effect.offset} "
+            f"is not reproduced by ledger row {original.bank_id}/{original.event_id}"
+        )
+    return ids[original.key], reversal_id
 
 
 # Column name -> attribute of LedgerRow / Effect where they differ.
 _ATTRIBUTE_OF = {"counterparty_country": "country", "kafka_partition": "partition", "kafka_offset": "offset"}
 # attrgetter of several names builds the COPY row tuple in C (this runs for every event).
 _EVENT_ROW = attrgetter(*(_ATTRIBUTE_OF.get(n, n) for n in EVENT_COPY_COLUMNS))
-_EFFECT_ROW = attrgetter(*(_ATTRIBUTE_OF.get(n, n) for n in EFFECT_COPY_COLUMNS))
 _EVENT_CATEGORIES = EVENT_COPY_COLUMNS.index("categories")
 _EVENT_STATUS = EVENT_COPY_COLUMNS.index("status")
-_EFFECT_CATEGORIES = EFFECT_COPY_COLUMNS.index("categories")
+_EVENT_BODY_HASH = EVENT_COPY_COLUMNS.index("body_hash")
+# Where an effect's own fields and its two references go in its COPY row.
+_EFFECT_ROW = attrgetter(*(_ATTRIBUTE_OF.get(n, n) for n in ("kafka_offset", "processed_at", "kafka_partition")))
+_EFFECT_SLOTS = tuple(EFFECT_COPY_COLUMNS.index(n) for n in ("kafka_offset", "processed_at", "kafka_partition"))
+_EFFECT_EVENT_ROW = EFFECT_COPY_COLUMNS.index("event_row_id")
+_EFFECT_REVERSAL_ROW = EFFECT_COPY_COLUMNS.index("reversal_row_id")
 
 
 def event_copy_row(r: LedgerRow) -> list[Any]:
@@ -186,13 +242,17 @@ def event_copy_row(r: LedgerRow) -> list[Any]:
     values[_EVENT_CATEGORIES] = list(r.categories)  # psycopg dumps lists as arrays
     # str(status): a StrEnum's value as plain str, without enum's slow `.value` descriptor.
     values[_EVENT_STATUS] = str(r.status)
+    values[_EVENT_BODY_HASH] = bytes.fromhex(r.body_hash)  # bytea: the digest's 32 bytes
     return values
 
 
-def effect_copy_row(e: Effect) -> list[Any]:
-    """The ledger_effects COPY row of an effect, in EFFECT_COPY_COLUMNS order."""
-    values = list(_EFFECT_ROW(e))
-    values[_EFFECT_CATEGORIES] = list(e.categories)
+def effect_copy_row(e: Effect, event_row_id: int, reversal_row_id: int | None) -> list[Any]:
+    """The ledger_effects COPY row of an effect and its references, in EFFECT_COPY_COLUMNS order."""
+    values: list[Any] = [None] * len(EFFECT_COPY_COLUMNS)
+    for slot, value in zip(_EFFECT_SLOTS, _EFFECT_ROW(e), strict=True):
+        values[slot] = value
+    values[_EFFECT_EVENT_ROW] = event_row_id
+    values[_EFFECT_REVERSAL_ROW] = reversal_row_id
     return values
 
 
@@ -202,7 +262,7 @@ def _row_from(r: Any) -> LedgerRow:
         row_id=r.id,
         bank_id=r.bank_id,
         event_id=r.event_id,
-        body_hash=r.body_hash,
+        body_hash=bytes(r.body_hash).hex(),  # read through text(): the raw bytea
         categories=tuple(r.categories),
         amount=r.amount,
         currency=r.currency,
@@ -286,8 +346,9 @@ class LedgerRepository:
             valid = [v for v in valid if v.partition not in fenced]
             invalid = [i for i in invalid if i.partition not in fenced]
             decided = self._dead_lettered(conn, valid, invalid)
-            plan = plan_batch(valid, invalid, self._known(conn, valid), now, decided)
-            self._write(conn, plan, now)
+            known = self._known(conn, valid)
+            plan = plan_batch(valid, invalid, known, now, decided)
+            self._write(conn, plan, known, now)
             committed = tuple(
                 PartitionCommit(p, beliefs[p], last_offsets[p] + 1) for p in partitions if p not in fenced
             )
@@ -345,7 +406,8 @@ class LedgerRepository:
             known[row.key] = row
         return known
 
-    def _write(self, conn: Connection, plan: BatchPlan, now: datetime) -> None:
+    def _write(self, conn: Connection, plan: BatchPlan, known: Mapping[Key, LedgerRow], now: datetime) -> None:
+        ids: dict[Key, int] = {}
         if plan.inserts:
             rows = plan.inserts
             cursor = _driver_cursor(conn)
@@ -360,18 +422,25 @@ class LedgerRepository:
             # partition lock); a skipped row means another writer raced us: retry the batch.
             if len(inserted) != len(rows):
                 raise ConcurrentLedgerWrite(f"{len(rows) - len(inserted)} keys were inserted concurrently")
+            # RETURNING comes in no promised order: the new ids by key, for the effects.
+            ids = {(bank_id, event_id): row_id for bank_id, event_id, row_id in inserted}
         if plan.status_updates:
             conn.execute(
                 update(_EVENTS).where(_EVENTS.c.id == bindparam("rid")).values(status=bindparam("st"), applied_at=now),
                 [{"rid": rid, "st": st.value} for rid, st in plan.status_updates],
             )
         if plan.effects:
-            effects = plan.effects
+            by_key: dict[Key, LedgerRow] = dict(known)
+            for r in plan.inserts:
+                by_key[r.key] = r
+            for key, r in known.items():
+                assert r.row_id is not None  # read from the ledger
+                ids[key] = r.row_id
             with _driver_cursor(conn).copy(_COPY_EFFECTS) as copy:
                 copy.set_types(EFFECT_COPY_TYPES)
                 write_row = copy.write_row
-                for e in effects:
-                    write_row(effect_copy_row(e))
+                for e in plan.effects:
+                    write_row(effect_copy_row(e, *effect_reference(e, by_key, ids)))
         if plan.dlq:
             conn.execute(
                 insert(_DLQ),

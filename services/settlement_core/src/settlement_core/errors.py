@@ -33,3 +33,13 @@ class LedgerUnavailable(Retryable):
 
 class ConcurrentLedgerWrite(Retryable):
     """Another writer inserted one of this batch's keys meanwhile; retry the batch."""
+
+
+class JournalMismatch(RuntimeError):
+    """A planned effect is not what the ledger rows it would be stored as reproduce; fatal:
+    writing it would make rebuild and reconcile disagree with what Redis was given."""
+
+
+class LedgerNotReproduced(RuntimeError):
+    """A schema migration found ledger rows its new form would not reproduce exactly, and
+    stopped (its transaction rolls back, the ledger stays as it was)."""

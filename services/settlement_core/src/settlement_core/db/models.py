@@ -4,6 +4,10 @@
 every signed change to the totals with the Kafka partition/offset that caused it; Redis is a
 projection of this journal and `settlementctl rebuild` recomputes it from here.
 `consumer_offsets` is committed in the same transaction as the rows (offsets outside Kafka).
+
+Since migration 0004 an effect row only references the ledger_events rows it is made of
+(the event whose attributes and amount count, and for a subtraction the reversal that
+caused it) instead of repeating them: the ledger's bytes per event are what growth costs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -23,11 +29,16 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
+    Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
@@ -40,6 +51,21 @@ def _vocabulary(enum: type[LedgerStatus] | type[DlqReason], length: int) -> Enum
     return Enum(
         enum, native_enum=False, create_constraint=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+class Sha256Digest(TypeDecorator[str]):
+    """A SHA-256 digest stored as its 32 bytes (`bytea`, 33 bytes on disk instead of 65 for
+    the hex text) and handled in Python as its 64 lowercase hex digits, the form
+    `SettlementEvent.body_hash()` returns and the API shows."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else bytes.fromhex(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else bytes(value).hex()
 
 
 class Base(DeclarativeBase):
@@ -75,14 +101,18 @@ class LedgerEvent(Base):
     __tablename__ = "ledger_events"
     __table_args__ = (
         UniqueConstraint("bank_id", "event_id", name="uq_ledger_bank_event"),
-        Index("ix_ledger_reverses", "bank_id", "reverses"),
-        Index("ix_ledger_source", "kafka_partition", "kafka_offset"),
+        CheckConstraint("octet_length(body_hash) = 32", name="ck_ledger_body_hash_sha256"),
+        # Only reversals are looked up by what they reverse; originals (nearly every row)
+        # have reverses NULL and stay out of this index.
+        Index("ix_ledger_reverses", "bank_id", "reverses", postgresql_where=text("reverses IS NOT NULL")),
+        # No (kafka_partition, kafka_offset) index: replays read ledger_effects by source,
+        # nothing reads ledger_events by it (migration 0004 dropped ix_ledger_source).
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
-    body_hash: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(Sha256Digest)
     # The categories the bank declared, sorted; rules add derived ones only when counting,
     # so a rule change is applied to history by a rebuild (settlement_core.rules).
     categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
@@ -101,22 +131,31 @@ class LedgerEvent(Base):
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class LedgerEffect(Base):
-    __tablename__ = "ledger_effects"
-    __table_args__ = (Index("ix_effects_source", "kafka_partition", "kafka_offset"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    kafka_partition: Mapped[int] = mapped_column(Integer)
-    kafka_offset: Mapped[int] = mapped_column(BigInteger)
-    bank_id: Mapped[str] = mapped_column(String(32))
-    event_id: Mapped[str] = mapped_column(String(64))
-    categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))  # the event's declared ones
-    value_date: Mapped[date] = mapped_column(Date)
-    currency: Mapped[str] = mapped_column(String(3))
-    direction: Mapped[str] = mapped_column(String(8))
-    counterparty_country: Mapped[str] = mapped_column(String(2))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# The journal Redis projects. A Core table, not a mapped class: its rows have no identity of
+# their own (no surrogate key: an 8-byte column and a primary-key index per effect, read by
+# nobody) and are only ever appended by COPY and read by source.
+#
+# One row per signed change at the Kafka (partition, offset) that caused it:
+#   event_row_id     the ledger_events row whose declared categories, value date, currency,
+#                    direction, country and amount count (always an original);
+#   reversal_row_id  NULL: the effect adds that amount; else the ledger_events row of the
+#                    applied reversal that subtracts it (the effect's event id is its event id).
+# amount_minor = ±settlement_core.money.to_minor(amount, currency) of the original, exactly what
+# the aggregator applied (the writer checks it, settlement_aggregate.ledger).
+# Columns in alignment order (8-byte ones first, smallint last, the nullable one after): the
+# row is 24 + 26 bytes, 56 with padding, whatever reversal_row_id holds for an original.
+LEDGER_EFFECTS = Table(
+    "ledger_effects",
+    Base.metadata,
+    Column("kafka_offset", BigInteger, nullable=False),
+    Column("event_row_id", BigInteger, nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+    # Kafka partition numbers of this deployment fit a smallint (12 partitions; a topic of
+    # 32,768 or more partitions would make the COPY fail loudly, never store a wrong value).
+    Column("kafka_partition", SmallInteger, nullable=False),
+    Column("reversal_row_id", BigInteger, nullable=True),
+    Index("ix_effects_source", "kafka_partition", "kafka_offset"),
+)
 
 
 class DlqEvent(Base):
