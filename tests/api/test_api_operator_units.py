@@ -187,6 +187,9 @@ def test_report_query() -> None:
     with pytest.raises(Problem) as bad:
         parse_report_query(TARGETS, period="x", fmt="pdf", as_of=date(2026, 1, 1))
     assert [e.pointer for e in bad.value.errors] == ["#/query/period", "#/query/format"]
+    with pytest.raises(Problem) as empty:  # schemathesis found ?format= answered with an xlsx
+        parse_report_query(TARGETS, period="2020", fmt="", as_of=date(2026, 1, 1))
+    assert [e.pointer for e in empty.value.errors] == ["#/query/format"]
 
 
 def test_xlsx_holds_exact_amounts() -> None:

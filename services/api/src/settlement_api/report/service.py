@@ -50,7 +50,7 @@ def parse_report_query(targets: tuple[Target, ...], *, period: str | None, fmt: 
             year = int(period)
         else:
             errors.add("period", f"{period!r} is not a year YYYY")
-    chosen = fmt or "xlsx"
+    chosen = "xlsx" if fmt is None else fmt  # an empty ?format= is a bad value, not the default
     if chosen not in FORMATS:
         errors.add("format", f"{fmt!r} is not one of: xlsx, csv")
     errors.raise_if_any()
