@@ -79,6 +79,10 @@ wait_for() { # description timeout command...
   done
 }
 
+redis_pong() { # port: the server answers PONG (not LOADING, not an auth error)
+  [ "$(redis-cli -p "$1" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null)" = PONG ]
+}
+
 secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 ensure_env() {
@@ -191,7 +195,9 @@ databases 256
 CONF
   nohup redis-server "$STACK_DIR/redis/redis.conf" > "$LOGS/redis.log" 2>&1 &
   echo $! > "$RUN/redis.pid"
-  wait_for "redis" "$READY_TIMEOUT" redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping
+  # Not until it answers PONG: while it replays its append-only file it answers LOADING,
+  # which redis-cli reports with exit status 0.
+  wait_for "redis" "$READY_TIMEOUT" redis_pong "$REDIS_PORT"
   log "redis ready on 127.0.0.1:$REDIS_PORT"
 }
 
@@ -436,7 +442,7 @@ redis_cluster_ok() {
 redis_cluster_start() {
   need redis-server "install it (apt-get install -y redis-server)"
   for i in 1 2 3 4 5 6; do redis_node_start "$i"; done
-  for i in 1 2 3 4 5 6; do wait_for "redis-$i" "$READY_TIMEOUT" rcli "$(rport "$i")" ping; done
+  for i in 1 2 3 4 5 6; do wait_for "redis-$i" "$READY_TIMEOUT" redis_pong "$(rport "$i")"; done
   if ! rcli "$(rport 1)" cluster info | grep -q "cluster_known_nodes:6"; then
     local nodes=()
     for i in 1 2 3 4 5 6; do nodes+=("127.0.0.1:$(rport "$i")"); done
@@ -511,7 +517,7 @@ cluster_start_one() {
     redis) redis_cluster_start ;;
     postgres) postgres_cluster_start ;;
     kafka-[123]) kafka_node_start "${1#kafka-}"; wait_for "$1" "$READY_TIMEOUT" kafka_node_ready "${1#kafka-}" ;;
-    redis-[1-6]) redis_node_start "${1#redis-}"; wait_for "$1" "$READY_TIMEOUT" rcli "$(rport "${1#redis-}")" ping ;;
+    redis-[1-6]) redis_node_start "${1#redis-}"; wait_for "$1" "$READY_TIMEOUT" redis_pong "$(rport "${1#redis-}")" ;;
     prometheus) prometheus_start ;;
     *) start_one "$1" ;;
   esac
