@@ -194,7 +194,7 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
     the same totals as summing per field.
     """
     # (bank, category or DISTINCT, currency) -> value day -> amount: the c| and b| fields.
-    by_group: dict[tuple[str, str, str], defaultdict[date, int]] = {}
+    by_group: defaultdict[tuple[str, str, str], defaultdict[date, int]] = defaultdict(lambda: defaultdict(int))
     # (direction, country, category, currency, year) -> amount / signed count: r|, k|, n|.
     by_year: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
     counts: defaultdict[tuple[str, str, str, str, int], int] = defaultdict(int)
@@ -209,20 +209,12 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
         day = e.value_date
         sign = (amount > 0) - (amount < 0)  # a zero effect counts nothing
         for category in counts_toward(e.categories, currency, e.country, e.direction):
-            group = (bank, category, currency)
-            days = by_group.get(group)
-            if days is None:
-                days = by_group[group] = defaultdict(int)
-            days[day] += amount
+            by_group[(bank, category, currency)][day] += amount
             year_key = (e.direction, e.country, category, currency, day.year)
             by_year[year_key] += amount
             counts[year_key] += sign
             by_hour[(category, currency, e.processed_at)] += amount
-        group = (bank, DISTINCT, currency)
-        days = by_group.get(group)
-        if days is None:
-            days = by_group[group] = defaultdict(int)
-        days[day] += amount
+        by_group[(bank, DISTINCT, currency)][day] += amount
         distinct_counts[day.year] += sign
     fields: defaultdict[str, int] = defaultdict(int)
     _add_day_fields(fields, by_group)

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any
 from uuid import UUID
@@ -215,9 +216,7 @@ def decode(raw: bytes | None, categories: Collection[str]) -> Envelope:
     """Strictly decode a topic message; raises InvalidEvent with a DLQ reason.
 
     `categories` are the catalogue's codes: an event naming another code is invalid."""
-    data = _json_object(raw)
-    common = _decode_common(data, categories)
-    return common.envelope if common is not None else _decode_strict(data, categories)
+    return decode_message(raw, categories).envelope
 
 
 def decode_message(raw: bytes | None, categories: Collection[str]) -> DecodedMessage:
@@ -253,27 +252,20 @@ def _json_object(raw: bytes | None) -> dict[str, Any]:
     return data
 
 
-# Validated value-date texts: a batch has few distinct value dates (bounded: banks send them).
-_VALUE_DATES: dict[str, date] = {}
-_VALUE_DATES_MAX = 4096
+# Validated value-date texts are memoised: a batch has few distinct value dates.
 # Whole-number digits the fast path handles; 2**63 minor units have 19 digits.
 _LONGEST_WHOLE = 24
 
 
+@lru_cache(maxsize=4096)
 def _value_date(text: str) -> date | None:
     """parse_iso_date of `text`, or None where it would raise."""
-    found = _VALUE_DATES.get(text)
-    if found is not None:
-        return found
     if not ISO_DATE_PATTERN.fullmatch(text):
         return None
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         return None
-    if len(_VALUE_DATES) < _VALUE_DATES_MAX:
-        _VALUE_DATES[text] = day
-    return day
 
 
 def _decode_common(data: dict[str, Any], known: Collection[str]) -> DecodedMessage | None:
