@@ -15,12 +15,13 @@ from sqlalchemy import create_engine, text
 from settlement_core.buckets import PARTITIONS_KEY, fence_key, totals_key
 from tests.aggregate.streams import Msg
 from tests.support.ctl import settlementctl as settlementctl  # re-exported: probe.settlementctl
+from tests.support.kafka import kafka_config
 
 
 def producer(env: dict[str, str]) -> KafkaProducer:
     # Batching producer: 50k events in a few seconds. Idempotence keeps per-key order.
     return KafkaProducer(
-        bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
+        **kafka_config(env),
         acks="all",
         enable_idempotence=True,
         linger_ms=20,
@@ -36,7 +37,7 @@ def produce(prod: KafkaProducer, topic: str, msgs: Iterable[Msg]) -> None:
 
 
 def end_offsets(env: dict[str, str]) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","))
+    consumer = KafkaConsumer(**kafka_config(env))
     try:
         topic = env["EVENTS_TOPIC"]
         parts = consumer.partitions_for_topic(topic) or set()

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ARTIFACTS, ROOT
+from tests.support.kafka import kafka_config
 
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 STACK_DIR = Path(os.environ.get("CLUSTER_STACK_DIR", os.environ.get("STACK_DIR", ROOT / ".stack-cluster")))
@@ -77,7 +78,7 @@ def signal_node(name: str, sig: int) -> None:
 
 # ---------------------------------------------------------------- kafka
 def kafka_admin(env: dict[str, str]) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","), request_timeout_ms=10_000)
+    return KafkaAdminClient(**kafka_config(env), request_timeout_ms=10_000)
 
 
 def partition_leaders(env: dict[str, str], topic: str) -> dict[int, int]:

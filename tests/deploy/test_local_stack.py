@@ -27,12 +27,12 @@ def test_redis_start_twice_and_stop_twice_are_safe(tmp_path: Path) -> None:
     port = free_port()
     first = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
     assert first.returncode == 0, first.stderr
-    pid = (tmp_path / "run" / "redis.pid").read_text().strip()
+    pid = (tmp_path / "run" / "redis.pid").read_text().split()[0]
     try:
         second = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
         assert second.returncode == 0, second.stderr
         assert "already running" in second.stderr
-        assert (tmp_path / "run" / "redis.pid").read_text().strip() == pid
+        assert (tmp_path / "run" / "redis.pid").read_text().split()[0] == pid
         status = _stack(tmp_path, "status", REDIS_PORT=port)
         assert f"redis: running (pid {pid})" in status.stdout
     finally:
