@@ -18,6 +18,7 @@ from settlement_aggregate.health import Readiness, serve
 from settlement_aggregate.ledger import LedgerRepository
 from settlement_aggregate.loop import Aggregator, translated
 from settlement_aggregate.projection import Projection
+from settlement_aggregate.registry import BankRegistry
 from settlement_aggregate.settings import AggregateSettings
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
@@ -49,7 +50,18 @@ def main() -> None:
     consumer, tracker = startup.retry(
         "kafka connect", partial(translated, "kafka connect", partial(build_consumer, settings))
     )
-    aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault, catalogue.codes)
+    aggregator = Aggregator(
+        settings,
+        consumer,
+        tracker,
+        ledger,
+        projection,
+        dlq,
+        readiness,
+        fault,
+        catalogue.codes,
+        BankRegistry.from_engine(engine),
+    )
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
     tune_after_startup()
