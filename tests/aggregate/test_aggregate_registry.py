@@ -31,6 +31,7 @@ def test_unknown_bank_goes_to_the_dlq_with_its_bytes_and_the_others_are_kept() -
     entry = unknown[0]
     assert (entry.partition, entry.offset, entry.raw, entry.reason) == (0, 2, stranger.raw, DlqReason.UNKNOWN_BANK)
     assert "ghost" in entry.detail
+    assert (entry.bank_id, entry.event_id) == ("ghost", "e2")
 
 
 def test_cache_loads_once_and_asks_only_about_misses() -> None:

@@ -45,6 +45,8 @@ def split_registered(valid: Sequence[Valid], registered: AbstractSet[str]) -> tu
                     item.raw,
                     DlqReason.UNKNOWN_BANK,
                     f"bank {bank_id!r} is not registered",
+                    bank_id,
+                    item.envelope.event.event_id,
                 )
             )
     return kept, unknown
