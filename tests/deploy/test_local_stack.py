@@ -46,8 +46,7 @@ def test_redis_start_twice_and_stop_twice_are_safe(tmp_path: Path) -> None:
         assert f"redis: running (pid {pid})" in status.stdout
     finally:
         assert _stack(tmp_path, "stop", "redis", REDIS_PORT=port).returncode == 0
-    # Dead: gone, or a zombie until its parent (PID 1 here) reaps it.
-    assert not Path(f"/proc/{pid}").exists() or _state(int(pid)) == "Z"
+    assert _dead(int(pid))
     again = _stack(tmp_path, "stop", REDIS_PORT=port)
     assert again.returncode == 0, again.stderr
     assert "redis: stopped" in _stack(tmp_path, "status").stdout
@@ -116,6 +115,14 @@ def _reap_orphans() -> None:
 def _state(pid: int) -> str:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie until its parent (PID 1 here) reaps it."""
+    try:
+        return _state(pid) == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def _pid(stack_dir: Path, name: str) -> int:
