@@ -213,3 +213,16 @@ def test_state_folder_and_secret_files_are_owner_only(tmp_path: Path) -> None:
     secrets = read_env_file(stack_dir / "secrets.env")
     assert {"PG_PASSWORD", "REDIS_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_INGEST_PASSWORD"} <= secrets.keys()
     assert read_env_file(stack_dir / "stack.env")["KAFKA_USERNAME"] == "admin"
+
+
+def test_a_kafka_folder_formatted_before_authentication_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Its metadata has no SCRAM users and cannot gain them offline: starting it would give
+    a broker nobody can log in to. The script says so instead (before starting Java)."""
+    data = tmp_path / "kafka" / "data"
+    data.mkdir(parents=True)
+    (data / "meta.properties").write_text("version=1\ncluster.id=old\nnode.id=1\n")
+    result = _stack(tmp_path, "start", "kafka", KAFKA_PORT=free_port(), KAFKA_CONTROLLER_PORT=free_port())
+    assert result.returncode != 0
+    assert "formatted before Kafka authentication" in result.stderr
+    assert f"remove {tmp_path}" in result.stderr
+    assert not (tmp_path / "run" / "kafka.pid").exists()
