@@ -58,7 +58,7 @@ def stack(*args: str, timeout: float = 400) -> None:
 
 
 def pid_of(name: str) -> int:
-    return int((STACK_DIR / "run" / f"{name}.pid").read_text().strip())
+    return int((STACK_DIR / "run" / f"{name}.pid").read_text().split()[0])  # "pid start-time"
 
 
 def signal_node(name: str, sig: int) -> None:
