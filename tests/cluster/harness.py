@@ -68,12 +68,19 @@ def signal_node(name: str, sig: int) -> None:
     if sig in (signal.SIGKILL, signal.SIGTERM):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if _dead(pid):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{name} (pid {pid}) still alive 60 s after signal {sig}")
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie its parent has not reaped yet (it holds no port and no file)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 # ---------------------------------------------------------------- kafka
