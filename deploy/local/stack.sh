@@ -532,6 +532,11 @@ num.network.threads=2
 num.io.threads=2
 background.threads=2
 log.cleaner.threads=1
+# Three JVMs start at once on a shared 2-core machine: at a load average of 50 the
+# controllers took over 60 s (the default) to let the brokers catch up, and all three
+# brokers gave up with "fatal error while waiting for the controller to acknowledge that
+# we are caught up". Five minutes, like READY_TIMEOUT's worst case.
+initial.broker.registration.timeout.ms=300000
 PROPS
   chmod 600 "$dir/server.properties"  # it holds the broker's and controller's passwords
   kafka_format "$dir" "$(cat "$STACK_DIR/kafka-cluster-id")" "$LOGS/kafka-$i.log"
