@@ -13,12 +13,12 @@ from sqlalchemy import Connection, create_engine, text
 
 from bench.config import BenchConfig, Log
 from bench.kafka_tools import consumer_performance, prefill
-from bench.namespace import delete_topics, open_namespace
+from bench.namespace import bench_access, delete_topics, open_namespace
 from bench.processes import ServiceProcess, machine_busy_percent, machine_mark
 from bench.results import AggregatorResult, ConsumerAnchor
 from bench.stats import cpu_percent, ratio, spread, steady_rate
 from settlement_core.buckets import fence_key
-from settlement_core.kafka_io import ensure_topics
+from settlement_core.kafka_io import KafkaAccess, ensure_topics
 
 PARTITIONS = 12
 PREFILL_BANKS = [f"agg-bank-{i:03d}" for i in range(50)]
@@ -37,22 +37,24 @@ class PrefilledTopic:
     ConsumerPerformance anchor and the aggregator profile; deleted at the end of the run."""
 
     def __init__(self, base: dict[str, str], events: int, log: Log) -> None:
-        self.bootstrap = base["KAFKA_BOOTSTRAP"]
+        self.admin = KafkaAccess.from_env(base)  # the harness: creates and deletes topics
+        self.bench = bench_access(base)  # the anchors and peers
+        self.bootstrap = self.admin.bootstrap
         self.topic = f"bench.prefill-{uuid.uuid4().hex[:8]}.events"
         self.events = events
-        ensure_topics(self.bootstrap, {self.topic: PARTITIONS})
+        ensure_topics(self.admin, {self.topic: PARTITIONS})
         log(f"  pre-filling {self.topic} with {events:,} events")
-        self.seconds = prefill(self.bootstrap, self.topic, events, PREFILL_BANKS)
+        self.seconds = prefill(self.bench, self.topic, events, PREFILL_BANKS)
         log(f"  pre-filled in {self.seconds:.1f} s")
 
     def delete(self) -> None:
-        delete_topics(self.bootstrap, [self.topic])
+        delete_topics(self.admin, [self.topic])
 
 
 def consumer_anchor(cfg: BenchConfig, source: PrefilledTopic, log: Log) -> ConsumerAnchor:
     fetch, total, cpu = [], [], []
     for rep in range(cfg.reps):
-        run = consumer_performance(source.bootstrap, source.topic, source.events, f"bench.cp.{uuid.uuid4().hex[:8]}")
+        run = consumer_performance(source.bench, source.topic, source.events, f"bench.cp.{uuid.uuid4().hex[:8]}")
         fetch.append(run.summary.fetch_records_per_s)
         total.append(run.summary.records_per_s)
         cpu.append(cpu_percent(run.cpu_seconds, run.wall_seconds))

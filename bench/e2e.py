@@ -16,6 +16,7 @@ from bench.namespace import Namespace, open_namespace
 from bench.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
 from bench.results import E2eCase, E2eResult
 from bench.stats import cpu_percent, is_sustained, latency, spread
+from settlement_core.kafka_io import KafkaAccess, client_config
 
 PROBE_CATEGORY = "factor_market"
 
@@ -34,8 +35,8 @@ class Stack:
         return (self.ingest, self.aggregate, self.api)
 
 
-def topic_end(bootstrap: str, topic: str) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None)
+def topic_end(access: KafkaAccess, topic: str) -> int:
+    consumer = KafkaConsumer(**client_config(access), group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         return sum(int(v) for v in consumer.end_offsets(partitions).values())
@@ -46,7 +47,7 @@ def topic_end(bootstrap: str, topic: str) -> int:
 def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
     """Wait until the aggregator has committed everything on the topic, so one repetition's
     backlog does not become the next one's latency."""
-    end = topic_end(ns.env["KAFKA_BOOTSTRAP"], ns.env["EVENTS_TOPIC"])
+    end = topic_end(KafkaAccess.from_env(ns.env), ns.env["EVENTS_TOPIC"])
     engine = create_engine(ns.database_url)
     deadline = time.monotonic() + timeout
     done = 0

@@ -9,12 +9,12 @@ from typing import Protocol
 
 from bench.config import BenchConfig, Log
 from bench.kafka_tools import producer_performance, record_size
-from bench.namespace import delete_topics, open_namespace
+from bench.namespace import bench_access, delete_topics, open_namespace
 from bench.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
 from bench.results import IntakeCase, IntakeResult, ProducerAnchor
 from bench.stats import cpu_percent, latency, rate, ratio, spread
 from bench.wrk import ensure_wrk, run_wrk
-from settlement_core.kafka_io import ensure_topics
+from settlement_core.kafka_io import KafkaAccess, ensure_topics
 
 
 class Target(Protocol):
@@ -144,16 +144,17 @@ def measure_case(
     )
 
 
-def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> ProducerAnchor:
+def producer_anchor(cfg: BenchConfig, base: dict[str, str], tag: str, log: Log) -> ProducerAnchor:
     """ProducerPerformance on a topic with the events topic's settings (12 partitions,
     replication 1, min.insync.replicas 1), our record size and producer settings."""
     size = record_size()
     topic = f"bench.{tag}.producer-perf"
-    ensure_topics(bootstrap, {topic: 12})
+    admin = KafkaAccess.from_env(base)
+    ensure_topics(admin, {topic: 12})
     rates, p50, p99, cpu = [], [], [], []
     try:
         for rep in range(cfg.reps):
-            run = producer_performance(bootstrap, topic, cfg.producer_perf_records, size)
+            run = producer_performance(bench_access(base), topic, cfg.producer_perf_records, size)
             rates.append(run.summary.records_per_s)
             p50.append(run.summary.p50_ms)
             p99.append(run.summary.p99_ms)
@@ -163,7 +164,7 @@ def producer_anchor(cfg: BenchConfig, bootstrap: str, tag: str, log: Log) -> Pro
                 f"p99 {run.summary.p99_ms:.0f} ms"
             )
     finally:
-        delete_topics(bootstrap, [topic])
+        delete_topics(admin, [topic])
     return ProducerAnchor(
         record_size=size,
         records=cfg.producer_perf_records,
@@ -212,7 +213,7 @@ def run_intake(
                     after_case(concurrency, batch)
         finally:
             ingest.stop()
-        anchor = producer_anchor(cfg, base["KAFKA_BOOTSTRAP"], ns.tag, log)
+        anchor = producer_anchor(cfg, base, ns.tag, log)
     batched = [c for c in cases if c.batch]
     singles = [c for c in cases if not c.batch]
     best_batched = max(batched, key=lambda c: c.events_per_s.median)

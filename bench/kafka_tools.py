@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +27,7 @@ from bench.tool_output import (
 )
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
-from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
+from settlement_core.kafka_io import PRODUCER_BATCH_BYTES, KafkaAccess, client_config, java_client_properties
 
 # Our EventProducer's settings (settlement_core/kafka_io.py), so the anchor pays for the
 # same guarantees and gets the same batching: acks=all, idempotence, a 2 ms linger, our
@@ -106,60 +109,78 @@ def _java(main: str, args: list[str], timeout: float) -> tuple[str, float, float
     return proc.stdout + "\n" + proc.stderr, cpu, wall
 
 
+@contextmanager
+def command_config(access: KafkaAccess) -> Iterator[str]:
+    """A 0600 properties file with the connection and SASL settings (`--command-config`):
+    a password on the command line would be readable by every local user in /proc."""
+    with tempfile.NamedTemporaryFile("w", prefix="bench-kafka-", suffix=".properties") as f:
+        os.chmod(f.name, 0o600)
+        for key, value in java_client_properties(access).items():
+            f.write(f"{key}={value}\n")
+        f.flush()
+        yield f.name
+
+
 def producer_performance(
-    bootstrap: str, topic: str, records: int, size: int, timeout: float = 600
+    access: KafkaAccess, topic: str, records: int, size: int, timeout: float = 600
 ) -> ToolRun[ProducerPerfSummary]:
-    out, cpu, wall = _java(
-        "org.apache.kafka.tools.ProducerPerformance",
-        [
-            "--bootstrap-server",
-            bootstrap,
-            "--topic",
-            topic,
-            "--num-records",
-            str(records),
-            "--record-size",
-            str(size),
-            "--throughput",
-            "-1",
-            "--command-property",
-            *PRODUCER_PROPS,
-        ],
-        timeout,
-    )
+    with command_config(access) as config:
+        out, cpu, wall = _java(
+            "org.apache.kafka.tools.ProducerPerformance",
+            [
+                "--bootstrap-server",
+                access.bootstrap,
+                "--command-config",
+                config,
+                "--topic",
+                topic,
+                "--num-records",
+                str(records),
+                "--record-size",
+                str(size),
+                "--throughput",
+                "-1",
+                "--command-property",
+                *PRODUCER_PROPS,
+            ],
+            timeout,
+        )
     return ToolRun(parse_producer_performance(out), cpu, wall)
 
 
 def consumer_performance(
-    bootstrap: str, topic: str, records: int, group: str, timeout: float = 600
+    access: KafkaAccess, topic: str, records: int, group: str, timeout: float = 600
 ) -> ToolRun[ConsumerPerfSummary]:
-    out, cpu, wall = _java(
-        "org.apache.kafka.tools.ConsumerPerformance",
-        [
-            "--bootstrap-server",
-            bootstrap,
-            "--topic",
-            topic,
-            "--num-records",
-            str(records),
-            "--group",
-            group,
-            "--timeout",
-            "30000",
-            "--command-property",
-            "auto.offset.reset=earliest",
-        ],
-        timeout,
-    )
+    with command_config(access) as config:
+        out, cpu, wall = _java(
+            "org.apache.kafka.tools.ConsumerPerformance",
+            [
+                "--bootstrap-server",
+                access.bootstrap,
+                "--command-config",
+                config,
+                "--topic",
+                topic,
+                "--num-records",
+                str(records),
+                "--group",
+                group,
+                "--timeout",
+                "30000",
+                "--command-property",
+                "auto.offset.reset=earliest",
+            ],
+            timeout,
+        )
     return ToolRun(parse_consumer_performance(out), cpu, wall)
 
 
-def prefill(bootstrap: str, topic: str, events: int, banks: list[str], seed: int = 6) -> float:
+def prefill(access: KafkaAccess, topic: str, events: int, banks: list[str], seed: int = 6) -> float:
     """Write `events` distinct valid events (encoded exactly as ingest does, keyed by bank)
     to `topic`; returns the seconds it took."""
     rng = random.Random(seed)
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap.split(","),
+        **client_config(access),
         acks="all",
         linger_ms=50,
         batch_size=256 * 1024,

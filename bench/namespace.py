@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-from kafka.admin import KafkaAdminClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.support.stack import read_env_file
 
 from settlement_core.db.models import Bank, Operator
+from settlement_core.kafka_io import KafkaAccess, admin_client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +54,10 @@ def stack_env() -> dict[str, str]:
         "DATABASE_URL",
         "REDIS_URL",
         "KAFKA_BOOTSTRAP",
+        "KAFKA_SECURITY_PROTOCOL",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_USERNAME",
+        "KAFKA_PASSWORD",
         "TARGETS_FILE",
         "FX_RATES_FILE",
         "KAFKA_LIBS",
@@ -68,6 +72,21 @@ def stack_env() -> dict[str, str]:
             "(it starts the stack) or 'deploy/local/stack.sh start'"
         )
     return values
+
+
+def bench_access(base: dict[str, str]) -> KafkaAccess:
+    """The `bench` principal, for the peers and Kafka's perf tools: it may touch only
+    topics, groups and transactional ids named `bench.*` (settlement_ctl/kafka_acls.py).
+    The harness itself (topics, namespaces, our services) runs as the stack's `admin`."""
+    access = KafkaAccess.from_env(base)
+    if not access.uses_sasl:
+        return access
+    secrets = Path(base.get("STACK_DIR", ROOT / ".stack")) / "secrets.env"
+    password = read_env_file(secrets).get("KAFKA_BENCH_PASSWORD") if secrets.exists() else None
+    password = os.environ.get("KAFKA_BENCH_PASSWORD", password)
+    if not password:
+        raise SystemExit(f"bench: no KAFKA_BENCH_PASSWORD in the environment or {secrets}")
+    return access.as_principal("bench", password)
 
 
 def hash_key(key: str) -> str:
@@ -206,15 +225,13 @@ def _claim_redis_db(base_url: str) -> int:
     raise RuntimeError(f"no empty Redis database among the server's {databases}")
 
 
-def wait_for_kafka(bootstrap: str, timeout: float = 180.0) -> None:
+def wait_for_kafka(access: KafkaAccess, timeout: float = 180.0) -> None:
     """The broker is shared: another engineer's fault-injection test may have it stopped
     for a while. Wait for it rather than fail a stage of a 45-minute run."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            KafkaAdminClient(
-                bootstrap_servers=bootstrap.split(","), client_id="bench-probe", request_timeout_ms=5000
-            ).close()
+            admin_client(access, client_id="bench-probe", request_timeout_ms=5000).close()
             return
         except Exception:  # kafka-python raises several unrelated types here
             if time.monotonic() > deadline:
@@ -225,7 +242,7 @@ def wait_for_kafka(bootstrap: str, timeout: float = 180.0) -> None:
 
 @contextmanager
 def open_namespace(base: dict[str, str], label: str, partitions: int = 12, keep: bool = False) -> Iterator[Namespace]:
-    wait_for_kafka(base["KAFKA_BOOTSTRAP"])
+    wait_for_kafka(KafkaAccess.from_env(base))
     tag = f"{label}_{uuid.uuid4().hex[:8]}"
     db_name = f"bench_{tag}"
     admin_url = base["DATABASE_URL"]
@@ -263,7 +280,7 @@ def drop_namespace(ns: Namespace) -> None:
         ns.redis().flushdb()
     except redis.RedisError as exc:
         print(f"bench: could not flush redis db {ns.redis_db}: {exc}", file=sys.stderr)
-    delete_topics(ns.env["KAFKA_BOOTSTRAP"], ns.topics)
+    delete_topics(KafkaAccess.from_env(ns.env), ns.topics)
     admin = create_engine(ns.admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -274,11 +291,11 @@ def drop_namespace(ns: Namespace) -> None:
         admin.dispose()
 
 
-def delete_topics(bootstrap: str, topics: list[str]) -> None:
+def delete_topics(access: KafkaAccess, topics: list[str]) -> None:
     if not topics:
         return
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="bench-admin")
+        admin = admin_client(access, client_id="bench-admin")
         try:
             existing = set(admin.list_topics())
             doomed = [t for t in topics if t in existing]

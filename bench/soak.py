@@ -43,6 +43,7 @@ from bench.processes import ServiceProcess, live_children
 from bench.results import _clean
 from bench.soak_stats import FlatVerdict, GrowthVerdict, flat, growth, linear_fit, rss_tolerance, steady_window
 from bench.stats import latency
+from settlement_core.kafka_io import KafkaAccess, client_config
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVICES = ("ingest", "aggregate", "api")
@@ -84,8 +85,8 @@ class EndOffsets:
     """The topic's end offsets summed, over one consumer kept for the whole soak (a new
     connection per sample costs seconds on a loaded machine)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None)
+    def __init__(self, access: KafkaAccess, topic: str) -> None:
+        self.consumer = KafkaConsumer(**client_config(access), group_id=None)
         self.partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
 
     def total(self) -> int:
@@ -334,7 +335,7 @@ def run(minutes: float, rate: float, interval: float, out_dir: Path) -> SoakRepo
         operator = ns.add_operator()
         services: dict[str, ServiceProcess] = {}
         engine = create_engine(ns.database_url)
-        ends = EndOffsets(ns.env["KAFKA_BOOTSTRAP"], ns.env["EVENTS_TOPIC"])
+        ends = EndOffsets(KafkaAccess.from_env(ns.env), ns.env["EVENTS_TOPIC"])
         try:
             for name in SERVICES:
                 services[name] = start_service(name, ns.env, f"{ns.tag}-soak")

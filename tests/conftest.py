@@ -30,6 +30,8 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.support.kafka import kafka_access
+
 # Re-exported: test modules import these from tests.conftest.
 from tests.support.stack import ARTIFACTS as ARTIFACTS
 from tests.support.stack import ROOT as ROOT
@@ -71,7 +73,7 @@ def isolated_env() -> dict[str, str]:
         "CONSUMER_GROUP": f"t{tag}.aggregate",
         "EVENTS_PARTITIONS": "6",
     }
-    ensure_topics(env["KAFKA_BOOTSTRAP"], {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
+    ensure_topics(kafka_access(env), {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
     # The database and topics stay for post-mortems; `make stop` + rm -rf .stack clears them.
     return env
 

@@ -62,7 +62,46 @@ need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# A component counts as running only when the pid in its pid file (issue 27)
+#  - exists and is not a zombie: `kill -0` succeeds on a killed process that its new parent
+#    has not reaped yet (PID 1 here took about 2 s; an init that never reaps, never), and
+#  - is the process this script started: the pid file records the start time (field 22 of
+#    /proc/<pid>/stat, clock ticks since boot), which a recycled pid cannot repeat.
+# A pid file written before this check holds the pid alone: it counts if the process had
+# started by the time the file was written, and at most 5 minutes before (a pid given to a
+# new process after the file was written is newer than the file).
+proc_state_and_start() { # pid -> "state starttime" or nothing
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  rest=${stat##*) }  # the command name may contain spaces and parentheses
+  # shellcheck disable=SC2086
+  set -- $rest
+  echo "$1 ${20}"
+}
+
+pid_alive() {
+  local file="$RUN/$1.pid" pid started now
+  [ -f "$file" ] || return 1
+  read -r pid started _ < "$file" || true
+  [ -n "${pid:-}" ] || return 1
+  now=$(proc_state_and_start "$pid") || return 1
+  case "${now%% *}" in Z|X|x) return 1 ;; esac
+  if [ -n "${started:-}" ]; then [ "${now#* }" = "$started" ]; return; fi
+  local btime hz began written
+  btime=$(awk '/^btime/ {print $2}' /proc/stat); hz=$(getconf CLK_TCK)
+  began=$((btime + ${now#* } / hz)); written=$(stat -c %Y "$file")
+  [ "$began" -le $((written + 1)) ] && [ $((written - began)) -lt 300 ]
+}
+
+pid_of() { local pid _rest; read -r pid _rest < "$RUN/$1.pid"; echo "$pid"; }
+
+record_pid() { # name pid: the pid and its start time, for pid_alive
+  local now; now=$(proc_state_and_start "$2") || now="? gone"
+  echo "$2 ${now#* }" > "$RUN/$1.pid"
+}
+
+# Waits until a pid is gone or a zombie (which holds no port, no file lock, no memory).
+pid_gone() { local now; now=$(proc_state_and_start "$1") || return 0; case "${now%% *}" in Z|X|x) return 0 ;; esac; return 1; }
 
 check_port_free() { # name port
   if port_busy "$2"; then
@@ -85,16 +124,34 @@ redis_pong() { # port: the server answers PONG (not LOADING, not an auth error)
 
 secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
+# Generated at first start, one per line, kept in $STACK_DIR/secrets.env (0600 in a 0700
+# folder). PG_PASSWORD is the PostgreSQL superuser's (`settlement`, also stack.sh's own psql);
+# KAFKA_<PRINCIPAL>_PASSWORD are the SCRAM-SHA-512 passwords the broker is formatted with
+# (admin, ingest, aggregate, bench, broker) and KAFKA_CONTROLLER_PASSWORD the PLAIN password
+# of the KRaft controller listener. A secrets file from an older checkout gains the missing
+# lines; existing ones are never changed (rotation: docs/security/kafka-and-local.md).
+SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
+# SCRAM principals written into the metadata log at format time.
+SCRAM_USERS="admin ingest aggregate bench broker"
+
 ensure_env() {
+  mkdir -p "$STACK_DIR"
+  chmod 700 "$STACK_DIR"
   mkdir -p "$RUN" "$LOGS"
-  if [ ! -f "$STACK_DIR/secrets.env" ]; then
+  local secrets="$STACK_DIR/secrets.env"
+  (
     umask 077
-    { echo "PG_PASSWORD=$(secret)"; echo "REDIS_PASSWORD=$(secret)"; } > "$STACK_DIR/secrets.env"
-    umask 022
-  fi
-  # shellcheck disable=SC1091
-  . "$STACK_DIR/secrets.env"
-  if [ "$CLUSTER" = 1 ]; then cluster_env; return; fi
+    touch "$secrets"
+    for name in $SECRET_NAMES; do
+      grep -q "^$name=" "$secrets" || echo "$name=$(secret)" >> "$secrets"
+    done
+  )
+  chmod 600 "$secrets"
+  # shellcheck disable=SC1090
+  . "$secrets"
+  # stack.env carries the admin and PostgreSQL superuser passwords: owner only, too.
+  umask 077
+  if [ "$CLUSTER" = 1 ]; then cluster_env; umask 022; return; fi
   {
     cat <<ENV
 DATABASE_URL=postgresql+psycopg://settlement:$PG_PASSWORD@127.0.0.1:$PG_PORT/settlement
@@ -103,11 +160,23 @@ KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 ENV
     common_env
   } > "$ENV_FILE"
+  chmod 600 "$ENV_FILE"
+  umask 022
 }
 
-# What the services and tests read in both modes: files, ports, where things are.
+kafka_password_of() { # principal -> its password from the secrets file
+  local var; var="KAFKA_$(echo "$1" | tr '[:lower:]' '[:upper:]')_PASSWORD"; echo "${!var}"
+}
+
+# What the services and tests read in both modes: files, ports, where things are, and the
+# Kafka `admin` principal for settlementctl and the tests. svc_start replaces the Kafka
+# credentials with the service's own principal (or none) before it starts a service.
 common_env() {
   cat <<ENV
+KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT
+KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+KAFKA_USERNAME=admin
+KAFKA_PASSWORD=$KAFKA_ADMIN_PASSWORD
 TARGETS_FILE=$ROOT/seeds/targets.yaml
 FX_RATES_FILE=$ROOT/seeds/fx_rates.csv
 INGEST_PORT=$INGEST_PORT
@@ -131,6 +200,59 @@ kafka_fetch() {
   fi
 }
 
+# Authentication and authorisation of every node (both modes). The broker listener CLIENT
+# (clients and, as inter-broker listener, the brokers themselves) takes SASL/SCRAM-SHA-512
+# only. The KRaft controller listener cannot use SCRAM: SCRAM credentials live in the
+# metadata log, which the controllers serve, so a controller could not check them before the
+# quorum is up (Kafka refuses SCRAM there). It takes SASL/PLAIN with the one user `controller`
+# whose password comes from the secrets file through this JAAS line (its server side checks
+# `user_controller`, its client side, used by brokers and the other controllers, logs in
+# as `controller`). Loopback only, so PLAIN sends that password over no network.
+# StandardAuthorizer with allow.everyone.if.no.acl.found=false: a principal may do only
+# what an ACL allows it (`settlementctl init` creates them); the super users are the
+# operator principal `admin` and the nodes' own `broker` and `controller`.
+kafka_security_props() {
+  cat <<PROPS
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$KAFKA_BROKER_PASSWORD";
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="$KAFKA_CONTROLLER_PASSWORD" user_controller="$KAFKA_CONTROLLER_PASSWORD";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:broker;User:controller
+PROPS
+}
+
+# `kafka-storage format` arguments that write the SCRAM credentials of every principal into
+# the metadata log, so the very first client already has to authenticate.
+kafka_scram_args() {
+  for user in $SCRAM_USERS; do
+    printf '%s\n' --add-scram "SCRAM-SHA-512=[name=$user,password=$(kafka_password_of "$user")]"
+  done
+}
+
+# Formats a node's log folder once. A folder formatted before authentication (no marker)
+# holds no SCRAM credentials and cannot gain them offline: stop with what to do instead of
+# starting a broker nobody can log in to.
+kafka_format() { # dir cluster-id log [extra format args]
+  local dir="$1" id="$2" logf="$3"; shift 3
+  if [ -f "$dir/data/meta.properties" ]; then
+    [ -f "$dir/data/scram-formatted" ] && return 0
+    die "$dir was formatted before Kafka authentication (no SCRAM users in its metadata). Its topics cannot be converted: stop the stack and remove $STACK_DIR (all local data; for the cluster: stack.sh --cluster wipe), then start again"
+  fi
+  local args=()
+  mapfile -t args < <(kafka_scram_args)
+  java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" "${args[@]}" "$@" \
+    >> "$logf" 2>&1 || die "kafka storage format failed (see $logf)"
+  echo "$SCRAM_USERS" > "$dir/data/scram-formatted"
+}
+
 kafka_start() {
   need java "install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
   pid_alive kafka && { log "kafka already running"; return; }
@@ -142,11 +264,9 @@ kafka_start() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listeners=CLIENT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=CLIENT://127.0.0.1:$KAFKA_PORT
+$(kafka_security_props)
 log.dirs=$dir/data
 num.partitions=12
 auto.create.topics.enable=false
@@ -160,23 +280,30 @@ default.replication.factor=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 PROPS
-  if [ ! -f "$dir/data/meta.properties" ]; then
-    local cluster_id
+  chmod 600 "$dir/server.properties"  # it holds the broker's and controller's passwords
+  local cluster_id=""
+  [ -f "$dir/data/meta.properties" ] || \
     cluster_id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" -g \
-      >> "$LOGS/kafka.log" 2>&1 || die "kafka storage format failed (see $LOGS/kafka.log)"
-  fi
+  kafka_format "$dir" "$cluster_id" "$LOGS/kafka.log" -g
   : > "$LOGS/kafka.log.start"
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP -XX:+UseG1GC -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" > "$LOGS/kafka.log.start" 2>&1 &
-  echo $! > "$RUN/kafka.pid"
+  record_pid "kafka" $!
   wait_for "kafka" "$READY_TIMEOUT" grep -q "Kafka Server started" "$LOGS/kafka.log.start"
   cat "$LOGS/kafka.log.start" >> "$LOGS/kafka.log"
   log "kafka ready on 127.0.0.1:$KAFKA_PORT"
 }
 
 # ---------------------------------------------------------------- redis
+# Bounded, and never by eviction: totals, fences and idempotency claims are state, not a
+# cache, so a full Redis must refuse writes (the services see the error and retry or answer
+# 503) rather than silently drop a key. 1 GiB: the 2026-12-03 bench measured about 426 B an
+# event all told with PostgreSQL; Redis holds per-bank-day sums and claims, a few hundred MB
+# for a year of the demo and a long soak; raise REDIS_MAXMEMORY for more.
+REDIS_MAXMEMORY="${REDIS_MAXMEMORY:-1gb}"
+redis_memory_conf() { printf 'maxmemory %s\nmaxmemory-policy noeviction\n' "$REDIS_MAXMEMORY"; }
+
 redis_start() {
   need redis-server "install it (apt-get install -y redis-server)"
   pid_alive redis && { log "redis already running"; return; }
@@ -192,9 +319,10 @@ appendfsync everysec
 requirepass $REDIS_PASSWORD
 save ""
 databases 256
+$(redis_memory_conf)
 CONF
   nohup redis-server "$STACK_DIR/redis/redis.conf" > "$LOGS/redis.log" 2>&1 &
-  echo $! > "$RUN/redis.pid"
+  record_pid "redis" $!
   # Not until it answers PONG: while it replays its append-only file it answers LOADING,
   # which redis-cli reports with exit status 0.
   wait_for "redis" "$READY_TIMEOUT" redis_pong "$REDIS_PORT"
@@ -203,6 +331,45 @@ CONF
 
 # ---------------------------------------------------------------- postgres
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# Every connection needs the password, Unix sockets included: any local OS user could
+# otherwise log in as the superuser. Written before every start, so a cluster initialised
+# with `--auth-local=trust` by an older stack.sh is closed too.
+pg_hba_write() { # data-dir
+  local hba="$1/pg_hba.conf"
+  as_pg tee "$hba" >/dev/null <<HBA
+# Written by deploy/local/stack.sh: a password (scram-sha-256) on every connection.
+local   all          all                    scram-sha-256
+host    all          all    127.0.0.1/32    scram-sha-256
+host    all          all    ::1/128         scram-sha-256
+local   replication  all                    scram-sha-256
+host    replication  all    127.0.0.1/32    scram-sha-256
+host    replication  all    ::1/128         scram-sha-256
+HBA
+}
+
+# stack.sh's own psql, as the superuser with its password from the secrets file.
+pg_psql() { as_pg env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/psql" "$@"; }
+
+pg_initdb() { # data-dir: the superuser `settlement` with PG_PASSWORD
+  local data="$1" pw; pw="$(dirname "$1")/pwfile"
+  (umask 077; echo "$PG_PASSWORD" > "$pw"); [ "$(id -u)" = 0 ] && chown postgres "$pw"
+  as_pg "$PG_BIN/initdb" -D "$data" -U settlement --pwfile="$pw" --auth-local=scram-sha-256 \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
+    || { rm -f "$pw"; die "initdb failed (see $LOGS/postgres.log)"; }
+  rm -f "$pw"
+}
+
+# The state folder became 0700: as root, a cluster that an older stack.sh kept in
+# $STACK_DIR/postgres is no longer reachable for the postgres user; move it (stopped) to
+# where pg_home now puts it.
+pg_adopt_old_home() {
+  local home old="$STACK_DIR/postgres"; home=$(pg_home)
+  if [ "$home" != "$old" ] && [ -d "$old" ] && [ ! -e "$home" ]; then
+    log "moving PostgreSQL data from $old to $home (the state folder is 0700 now)"
+    mkdir -p "$(dirname "$home")"; mv "$old" "$home"
+  fi
+}
 
 # As root the cluster runs as the postgres user, which cannot enter a checkout under a 0700
 # folder (mktemp -d, a home directory). Then the cluster lives in a folder of its own under
@@ -219,26 +386,22 @@ postgres_start() {
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server not found (apt-get install -y postgresql)"
   pid_alive postgres && { log "postgres already running"; return; }
   check_port_free postgres "$PG_PORT"
+  pg_adopt_old_home
   local home; home=$(pg_home)
   local data="$home/data" sock="$home/sock" pglog="$home/postgres.log"
   mkdir -p "$home" "$sock"
+  chmod 700 "$home"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    local pw="$home/pwfile"
-    echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
-    as_pg "$PG_BIN/initdb" -D "$data" -U settlement --pwfile="$pw" --auth-local=trust \
-      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
-      || die "initdb failed (see $LOGS/postgres.log)"
-    rm -f "$pw"
-  fi
+  [ -f "$data/PG_VERSION" ] || pg_initdb "$data"
+  pg_hba_write "$data"
   touch "$pglog"; [ "$(id -u)" = 0 ] && chown postgres "$pglog"
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t "$READY_TIMEOUT" \
     -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on" start >/dev/null \
     || die "postgres did not start (see $pglog)"
-  head -n 1 "$data/postmaster.pid" > "$RUN/postgres.pid"
-  if ! as_pg "$PG_BIN/psql" -h "$sock" -p "$PG_PORT" -U settlement -d postgres -tAc \
+  record_pid postgres "$(head -n 1 "$data/postmaster.pid")"
+  if ! pg_psql -h "$sock" -p "$PG_PORT" -U settlement -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='settlement'" | grep -q 1; then
-    as_pg "$PG_BIN/psql" -h "$sock" -p "$PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
+    pg_psql -h "$sock" -p "$PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
   fi
   log "postgres ready on 127.0.0.1:$PG_PORT"
 }
@@ -246,7 +409,7 @@ postgres_start() {
 postgres_stop() {
   local data; data="$(pg_home)/data"
   if pid_alive postgres; then
-    as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || kill "$(cat "$RUN/postgres.pid")" 2>/dev/null || true
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || kill "$(pid_of postgres)" 2>/dev/null || true
   fi
   rm -f "$RUN/postgres.pid"
 }
@@ -261,9 +424,11 @@ prometheus_start() {
   cp "$ROOT"/deploy/prometheus/*.rules.yml "$dir/" 2>/dev/null || true
   sed -e "s/127.0.0.1:8001/127.0.0.1:$INGEST_PORT/; s/127.0.0.1:8002/127.0.0.1:$API_PORT/; s/127.0.0.1:8003/127.0.0.1:$AGGREGATE_PORT/; s/127.0.0.1:9090/127.0.0.1:$PROM_PORT/" \
     "$ROOT/deploy/prometheus/prometheus.yml" > "$dir/prometheus.yml"
+  # Loopback only and no lifecycle API (no /-/reload, no /-/quit for any local user):
+  # a changed configuration takes effect with `stack.sh stop prometheus; stack.sh start prometheus`.
   nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$LOGS/prometheus.log" 2>&1 &
-  echo $! > "$RUN/prometheus.pid"
+    --web.listen-address="127.0.0.1:$PROM_PORT" > "$LOGS/prometheus.log" 2>&1 &
+  record_pid "prometheus" $!
   wait_for "prometheus" "$READY_TIMEOUT" curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
   log "prometheus ready on 127.0.0.1:$PROM_PORT"
 }
@@ -275,8 +440,14 @@ svc_start() { # name port module...
   [ -n "$port" ] && check_port_free "$name" "$port"
   [ -x "$VENV/bin/python" ] || die "virtualenv missing: run 'make install' first"
   set -a; . "$ENV_FILE"; set +a
+  # Least privilege: stack.env carries the `admin` principal (for settlementctl and the
+  # tests); a service gets its own principal, and one that does not use Kafka gets none.
+  case "$name" in
+    ingest|aggregate) KAFKA_USERNAME="$name"; KAFKA_PASSWORD="$(kafka_password_of "$name")" ;;
+    *) unset KAFKA_USERNAME KAFKA_PASSWORD ;;
+  esac
   nohup "$VENV/bin/python" -m "$@" >> "$LOGS/$name.log" 2>&1 &
-  echo $! > "$RUN/$name.pid"
+  record_pid "$name" $!
   if [ -n "$port" ]; then
     wait_for "$name" "$READY_TIMEOUT" curl -sf "http://127.0.0.1:$port/healthz"
     log "$name ready on 127.0.0.1:$port"
@@ -286,10 +457,10 @@ svc_start() { # name port module...
 generic_stop() { # name
   local name="$1"
   if pid_alive "$name"; then
-    local pid; pid=$(cat "$RUN/$name.pid")
+    local pid; pid=$(pid_of "$name")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do pid_gone "$pid" && break; sleep 0.1; done
+    pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$RUN/$name.pid"
 }
@@ -323,6 +494,7 @@ PG_HOME=$(pg_home)
 ENV
     common_env
   } > "$ENV_FILE"
+  chmod 600 "$ENV_FILE"
 }
 
 # One Kafka node; `kafka_node_start i` also restarts a node a test killed (same data).
@@ -338,11 +510,9 @@ kafka_node_start() {
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(kport "$i"),CONTROLLER://127.0.0.1:$(kcport "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(kport "$i")
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listeners=CLIENT://127.0.0.1:$(kport "$i"),CONTROLLER://127.0.0.1:$(kcport "$i")
+advertised.listeners=CLIENT://127.0.0.1:$(kport "$i")
+$(kafka_security_props)
 log.dirs=$dir/data
 num.partitions=12
 auto.create.topics.enable=false
@@ -362,26 +532,31 @@ num.network.threads=2
 num.io.threads=2
 background.threads=2
 log.cleaner.threads=1
+# Three JVMs start at once on a shared 2-core machine: at a load average of 50 the
+# controllers took over 60 s (the default) to let the brokers catch up, and all three
+# brokers gave up with "fatal error while waiting for the controller to acknowledge that
+# we are caught up". Five minutes, like READY_TIMEOUT's worst case.
+initial.broker.registration.timeout.ms=300000
 PROPS
-  if [ ! -f "$dir/data/meta.properties" ]; then
-    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$(cat "$STACK_DIR/kafka-cluster-id")" \
-      -c "$dir/server.properties" >> "$LOGS/kafka-$i.log" 2>&1 || die "kafka-$i storage format failed (see $LOGS/kafka-$i.log)"
-  fi
+  chmod 600 "$dir/server.properties"  # it holds the broker's and controller's passwords
+  kafka_format "$dir" "$(cat "$STACK_DIR/kafka-cluster-id")" "$LOGS/kafka-$i.log"
   : > "$LOGS/kafka-$i.log.start"
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP -XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" > "$LOGS/kafka-$i.log.start" 2>&1 &
-  echo $! > "$RUN/kafka-$i.pid"
+  record_pid "kafka-$i" $!
 }
 
 kafka_node_ready() { grep -q "Kafka Server started" "$LOGS/kafka-$1.log.start"; }
 
 # Every partition of every topic has its full replica set in sync (kafka-python's admin).
 kafka_isr_full() {
-  "$VENV/bin/python" - "127.0.0.1:$(kport 1),127.0.0.1:$(kport 2),127.0.0.1:$(kport 3)" <<'PY'
+  KAFKA_BOOTSTRAP="127.0.0.1:$(kport 1),127.0.0.1:$(kport 2),127.0.0.1:$(kport 3)" \
+    KAFKA_USERNAME=admin KAFKA_PASSWORD="$KAFKA_ADMIN_PASSWORD" "$VENV/bin/python" - <<'PY'
+import os
 import sys
-from kafka.admin import KafkaAdminClient
-admin = KafkaAdminClient(bootstrap_servers=sys.argv[1].split(","), request_timeout_ms=5000)
+from settlement_core.kafka_io import KafkaAccess, admin_client
+admin = admin_client(KafkaAccess.from_env(os.environ), request_timeout_ms=5000)
 try:
     topics = admin.describe_topics()
     short = [
@@ -428,9 +603,10 @@ appendfsync everysec
 requirepass $REDIS_PASSWORD
 masterauth $REDIS_PASSWORD
 save ""
+$(redis_memory_conf)
 CONF
   nohup redis-server "$dir/redis.conf" > "$LOGS/redis-$i.log" 2>&1 &
-  echo $! > "$RUN/redis-$i.pid"
+  record_pid "redis-$i" $!
 }
 
 rcli() { local port="$1"; shift; redis-cli -p "$port" -a "$REDIS_PASSWORD" --no-auth-warning "$@"; }
@@ -462,25 +638,21 @@ pg_start_node() { # name data port extra-options
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t "$READY_TIMEOUT" \
     -o "-p $port -k $home/sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c wal_level=replica -c max_wal_senders=10 -c hot_standby=on -c cluster_name=${name//-/_} $extra" start >/dev/null \
     || die "postgres $name did not start (see $pglog)"
-  head -n 1 "$data/postmaster.pid" > "$RUN/$name.pid"
+  record_pid "$name" "$(head -n 1 "$data/postmaster.pid")"
 }
 
 postgres_cluster_start() {
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL server not found (apt-get install -y postgresql)"
+  pg_adopt_old_home
   local home; home=$(pg_home)
   local primary="$home/primary" standby="$home/standby"
   mkdir -p "$home/sock"
+  chmod 700 "$home"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
   if ! pid_alive pg-primary; then
     check_port_free pg-primary "$CLUSTER_PG_PORT"
-    if [ ! -f "$primary/PG_VERSION" ]; then
-      local pw="$home/pwfile"
-      echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
-      as_pg "$PG_BIN/initdb" -D "$primary" -U settlement --pwfile="$pw" --auth-local=trust \
-        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >> "$LOGS/postgres.log" 2>&1 \
-        || die "initdb failed (see $LOGS/postgres.log)"
-      rm -f "$pw"
-    fi
+    [ -f "$primary/PG_VERSION" ] || pg_initdb "$primary"
+    pg_hba_write "$primary"
     pg_start_node pg-primary "$primary" "$CLUSTER_PG_PORT" "-c synchronous_commit=on -c synchronous_standby_names=pg_standby"
   fi
   if ! pid_alive pg-standby; then
@@ -489,24 +661,25 @@ postgres_cluster_start() {
       as_pg env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$CLUSTER_PG_PORT" -U settlement \
         -D "$standby" -R -X stream -c fast >> "$LOGS/postgres.log" 2>&1 || die "pg_basebackup failed (see $LOGS/postgres.log)"
     fi
+    pg_hba_write "$standby"
     pg_start_node pg-standby "$standby" "$CLUSTER_PG_STANDBY_PORT" ""
   fi
-  if ! as_pg "$PG_BIN/psql" -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
+  if ! pg_psql -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='settlement'" | grep -q 1; then
-    as_pg "$PG_BIN/psql" -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
+    pg_psql -h "$home/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -c "CREATE DATABASE settlement" >/dev/null
   fi
   wait_for "postgres synchronous standby" "$READY_TIMEOUT" pg_sync_ok
   log "postgres ready: primary 127.0.0.1:$CLUSTER_PG_PORT, synchronous standby 127.0.0.1:$CLUSTER_PG_STANDBY_PORT"
 }
 
 pg_sync_ok() {
-  as_pg "$PG_BIN/psql" -h "$(pg_home)/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
+  pg_psql -h "$(pg_home)/sock" -p "$CLUSTER_PG_PORT" -U settlement -d postgres -tAc \
     "SELECT sync_state FROM pg_stat_replication WHERE application_name='pg_standby'" | grep -q sync
 }
 
 pg_node_stop() { # name data
   if pid_alive "$1"; then
-    as_pg "$PG_BIN/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || kill "$(cat "$RUN/$1.pid")" 2>/dev/null || true
+    as_pg "$PG_BIN/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || kill "$(pid_of "$1")" 2>/dev/null || true
   fi
   rm -f "$RUN/$1.pid"
 }
@@ -589,7 +762,7 @@ if [ "$CLUSTER" = 1 ]; then
       for c in $(echo "$comps" | tr ' ' '\n' | tac); do cluster_stop_one "$c"; done ;;
     status)
       for c in $CLUSTER_PIDS; do
-        if pid_alive "$c"; then echo "$c: running (pid $(cat "$RUN/$c.pid"))"; else echo "$c: stopped"; fi
+        if pid_alive "$c"; then echo "$c: running (pid $(pid_of "$c"))"; else echo "$c: stopped"; fi
       done ;;
     env) ensure_env; cat "$ENV_FILE" ;;
     # Remove the cluster's data (Kafka logs, Redis nodes, both PostgreSQL data dirs) so that
@@ -600,7 +773,7 @@ if [ "$CLUSTER" = 1 ]; then
       home=$(pg_home); case "$home" in */postgres|/var/lib/postgresql/settlement-tracker/*) rm -rf "$home" ;; esac
       log "cluster data removed" ;;
     # Every partition (internal topics included, once created) has its full ISR.
-    ready) wait_for "kafka in-sync replicas" "$READY_TIMEOUT" kafka_isr_full; log "every partition has its full ISR" ;;
+    ready) . "$STACK_DIR/secrets.env"; wait_for "kafka in-sync replicas" "$READY_TIMEOUT" kafka_isr_full; log "every partition has its full ISR" ;;
     *) die "usage: stack.sh --cluster start|stop|status|env|ready|wipe [component...]" ;;
   esac
   exit 0
@@ -616,7 +789,7 @@ case "$cmd" in
     for c in $(echo "$comps" | tr ' ' '\n' | tac); do stop_one "$c"; done ;;
   status)
     for c in kafka redis postgres prometheus ingest aggregate api feed; do
-      if pid_alive "$c"; then echo "$c: running (pid $(cat "$RUN/$c.pid"))"; else echo "$c: stopped"; fi
+      if pid_alive "$c"; then echo "$c: running (pid $(pid_of "$c"))"; else echo "$c: stopped"; fi
     done ;;
   env) ensure_env; cat "$ENV_FILE" ;;
   fetch) kafka_fetch ;;

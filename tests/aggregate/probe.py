@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import redis
 from kafka import KafkaConsumer, KafkaProducer
@@ -14,29 +15,44 @@ from sqlalchemy import create_engine, text
 
 from settlement_core.buckets import PARTITIONS_KEY, fence_key, totals_key
 from tests.aggregate.streams import Msg
+from tests.support.banks import bank_ids_of, register_banks
 from tests.support.ctl import settlementctl as settlementctl  # re-exported: probe.settlementctl
+from tests.support.kafka import kafka_config
 
 
-def producer(env: dict[str, str]) -> KafkaProducer:
-    # Batching producer: 50k events in a few seconds. Idempotence keeps per-key order.
-    return KafkaProducer(
-        bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
+@dataclass(frozen=True, slots=True)
+class Producer:
+    """A batching producer (50k events in a few seconds; idempotence keeps per-key order)
+    and the test's ledger database, where `produce` registers the banks it writes for."""
+
+    kafka: KafkaProducer
+    database_url: str
+
+
+def producer(env: dict[str, str]) -> Producer:
+    kafka = KafkaProducer(
+        **kafka_config(env),
         acks="all",
         enable_idempotence=True,
         linger_ms=20,
         batch_size=512 * 1024,
         max_block_ms=60_000,
     )
+    return Producer(kafka, env["DATABASE_URL"])
 
 
-def produce(prod: KafkaProducer, topic: str, msgs: Iterable[Msg]) -> None:
+def produce(prod: Producer, topic: str, msgs: Iterable[Msg]) -> None:
+    """Register the banks the messages name (the aggregator dead-letters events of a bank
+    that was never registered), then send and flush."""
+    msgs = list(msgs)
+    register_banks(prod.database_url, bank_ids_of(m.value for m in msgs))
     for m in msgs:
-        prod.send(topic, key=m.key, value=m.value)
-    prod.flush(timeout=120)
+        prod.kafka.send(topic, key=m.key, value=m.value)
+    prod.kafka.flush(timeout=120)
 
 
 def end_offsets(env: dict[str, str]) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","))
+    consumer = KafkaConsumer(**kafka_config(env))
     try:
         topic = env["EVENTS_TOPIC"]
         parts = consumer.partitions_for_topic(topic) or set()

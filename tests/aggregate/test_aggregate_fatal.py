@@ -16,6 +16,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from tests.aggregate import probe
 from tests.conftest import ServiceRunner, free_port
+from tests.support.kafka import kafka_config
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +25,14 @@ RECORD_BYTES = 1_500_000
 
 def test_non_retriable_kafka_error_exits_non_zero(isolated_env: dict[str, str], services: ServiceRunner) -> None:
     topic = isolated_env["EVENTS_TOPIC"] + ".big"
-    admin = KafkaAdminClient(bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","))
+    admin = KafkaAdminClient(**kafka_config(isolated_env))
     try:
         admin.create_topics(
             [NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": str(4 * 1024 * 1024)})], timeout_ms=30_000
         )
     finally:
         admin.close()
-    producer = KafkaProducer(
-        bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","), acks="all", max_request_size=4 * 1024 * 1024
-    )
+    producer = KafkaProducer(**kafka_config(isolated_env), acks="all", max_request_size=4 * 1024 * 1024)
     producer.send(topic, key=b"B1", value=b"x" * RECORD_BYTES).get(timeout=30)
     producer.close()
 

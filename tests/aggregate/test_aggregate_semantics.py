@@ -20,6 +20,7 @@ from settlement_core.events import Envelope, SettlementEvent, encode
 from tests.aggregate import probe
 from tests.aggregate.streams import Msg
 from tests.conftest import ServiceRunner, free_port
+from tests.support.kafka import kafka_config
 from tests.support.ledger_checks import assert_reconciled
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
     probe.wait_caught_up(isolated_env)
     assert day_total(isolated_env, "c|cross_border_rmb|CNY|d|2020-03-01") == 1550
 
-    dlq = KafkaConsumer(bootstrap_servers=isolated_env["KAFKA_BOOTSTRAP"].split(","), auto_offset_reset="earliest")
+    dlq = KafkaConsumer(**kafka_config(isolated_env), auto_offset_reset="earliest")
     dlq.assign([TopicPartition(isolated_env["DLQ_TOPIC"], 0)])
     found: list[ConsumerRecord] = []
     deadline = time.monotonic() + 20

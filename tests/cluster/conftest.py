@@ -21,6 +21,7 @@ from settlement_ctl.init import load_fx_rates
 from tests.aggregate import probe
 from tests.cluster import harness
 from tests.conftest import ARTIFACTS, ROOT, ServiceRunner, free_port
+from tests.support.kafka import kafka_access
 
 BANKS = 4
 
@@ -141,7 +142,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     # CLUSTER_TOPIC_RF=1 shows the Kafka tests failing without replication (docs/operations.md).
     rf = int(os.environ.get("CLUSTER_TOPIC_RF", env["TOPIC_REPLICATION_FACTOR"]))
     ensure_topics(
-        env["KAFKA_BOOTSTRAP"],
+        kafka_access(env),
         {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1},
         replication_factor=rf,
         min_insync_replicas=min(rf, int(env["TOPIC_MIN_INSYNC_REPLICAS"])),

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ARTIFACTS, ROOT
+from tests.support.kafka import kafka_config
 
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 STACK_DIR = Path(os.environ.get("CLUSTER_STACK_DIR", os.environ.get("STACK_DIR", ROOT / ".stack-cluster")))
@@ -57,7 +58,7 @@ def stack(*args: str, timeout: float = 400) -> None:
 
 
 def pid_of(name: str) -> int:
-    return int((STACK_DIR / "run" / f"{name}.pid").read_text().strip())
+    return int((STACK_DIR / "run" / f"{name}.pid").read_text().split()[0])  # "pid start-time"
 
 
 def signal_node(name: str, sig: int) -> None:
@@ -67,17 +68,24 @@ def signal_node(name: str, sig: int) -> None:
     if sig in (signal.SIGKILL, signal.SIGTERM):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if _dead(pid):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{name} (pid {pid}) still alive 60 s after signal {sig}")
 
 
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie its parent has not reaped yet (it holds no port and no file)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
 # ---------------------------------------------------------------- kafka
 def kafka_admin(env: dict[str, str]) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","), request_timeout_ms=10_000)
+    return KafkaAdminClient(**kafka_config(env), request_timeout_ms=10_000)
 
 
 def partition_leaders(env: dict[str, str], topic: str) -> dict[int, int]:

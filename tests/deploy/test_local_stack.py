@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
+import stat
 import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
+from settlement_core.db.migrate import upgrade
 from tests.conftest import ROOT, free_port
+from tests.support.stack import read_env_file
 
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 
@@ -27,17 +36,17 @@ def test_redis_start_twice_and_stop_twice_are_safe(tmp_path: Path) -> None:
     port = free_port()
     first = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
     assert first.returncode == 0, first.stderr
-    pid = (tmp_path / "run" / "redis.pid").read_text().strip()
+    pid = (tmp_path / "run" / "redis.pid").read_text().split()[0]
     try:
         second = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
         assert second.returncode == 0, second.stderr
         assert "already running" in second.stderr
-        assert (tmp_path / "run" / "redis.pid").read_text().strip() == pid
+        assert (tmp_path / "run" / "redis.pid").read_text().split()[0] == pid
         status = _stack(tmp_path, "status", REDIS_PORT=port)
         assert f"redis: running (pid {pid})" in status.stdout
     finally:
         assert _stack(tmp_path, "stop", "redis", REDIS_PORT=port).returncode == 0
-    assert not Path(f"/proc/{pid}").exists()
+    assert _dead(int(pid))
     again = _stack(tmp_path, "stop", REDIS_PORT=port)
     assert again.returncode == 0, again.stderr
     assert "redis: stopped" in _stack(tmp_path, "status").stdout
@@ -71,3 +80,149 @@ def test_unknown_component_is_refused(tmp_path: Path) -> None:
     result = _stack(tmp_path, "start", "zookeeper")
     assert result.returncode != 0
     assert "unknown component 'zookeeper'" in result.stderr
+
+
+# ---------------------------------------------------------------- issue 27: who is running
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@contextmanager
+def never_reaping_parent() -> Iterator[None]:
+    """Make this test process the parent of the stack's orphans (PR_SET_CHILD_SUBREAPER)
+    that does not reap them meanwhile, like an init that never reaps (a container without
+    one): a SIGKILLed service then stays a zombie, which `kill -0` reports alive. Here PID 1
+    reaps within about 2 s, which made the issue a race; this makes it certain."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, os.strerror(ctypes.get_errno())
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        _reap_orphans()
+
+
+def _reap_orphans() -> None:
+    """Reap whatever of the stack's processes died while this process was their parent."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _state(pid: int) -> str:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie until its parent (PID 1 here) reaps it."""
+    try:
+        return _state(pid) == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _pid(stack_dir: Path, name: str) -> int:
+    return int((stack_dir / "run" / f"{name}.pid").read_text().split()[0])
+
+
+def _kill_to_zombie(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _state(pid) != "Z":
+        assert time.monotonic() < deadline, f"pid {pid} not a zombie after SIGKILL"
+        time.sleep(0.05)
+
+
+def test_a_killed_engine_and_python_service_are_started_again_at_once(tmp_path: Path) -> None:
+    """Issue 27: SIGKILL, then at once `stack.sh start <it>`: on the old script the zombie
+    counted as running ('already running') and nothing was started."""
+    ports = {"REDIS_PORT": free_port(), "PG_PORT": free_port(), "API_PORT": free_port()}
+    with never_reaping_parent():
+        try:
+            up = _stack(tmp_path, "start", "redis", "postgres", **ports)
+            assert up.returncode == 0, up.stderr
+            env = read_env_file(tmp_path / "stack.env")
+            upgrade(env["DATABASE_URL"])
+            api = _stack(tmp_path, "start", "api", **ports)
+            assert api.returncode == 0, api.stderr
+            for name in ("redis", "api"):
+                old = _pid(tmp_path, name)
+                _kill_to_zombie(old)
+                assert f"{name}: stopped" in _stack(tmp_path, "status", **ports).stdout
+                again = _stack(tmp_path, "start", name, **ports)
+                assert again.returncode == 0, again.stderr
+                assert "already running" not in again.stderr
+                new = _pid(tmp_path, name)
+                assert new != old
+                assert _state(new) != "Z"
+                assert f"{name}: running (pid {new})" in _stack(tmp_path, "status", **ports).stdout
+            assert httpx.get(f"http://127.0.0.1:{ports['API_PORT']}/healthz", timeout=5).status_code == 200
+            pong = subprocess.run(
+                [
+                    "redis-cli",
+                    "-p",
+                    str(ports["REDIS_PORT"]),
+                    "-a",
+                    read_env_file(tmp_path / "secrets.env")["REDIS_PASSWORD"],
+                    "--no-auth-warning",
+                    "ping",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert pong.stdout.strip() == "PONG"
+        finally:
+            _stack(tmp_path, "stop", **ports)
+
+
+def test_a_pid_file_naming_an_unrelated_live_process_is_not_running(tmp_path: Path) -> None:
+    """Whether its start time disagrees with the pid file's, or (a pid file of the older
+    pid-only form) it started after the file was written: not ours, not running, not killed."""
+    foreign = subprocess.Popen(["sleep", "60"])
+    try:
+        run = tmp_path / "run"
+        run.mkdir(parents=True)
+        (run / "redis.pid").write_text(f"{foreign.pid} 1\n")
+        legacy = run / "prometheus.pid"
+        legacy.write_text(f"{foreign.pid}\n")
+        hour_ago = time.time() - 3600
+        os.utime(legacy, (hour_ago, hour_ago))
+        status = _stack(tmp_path, "status").stdout
+        assert "redis: stopped" in status
+        assert "prometheus: stopped" in status
+        assert _stack(tmp_path, "stop").returncode == 0
+        assert foreign.poll() is None
+    finally:
+        foreign.kill()
+        foreign.wait()
+
+
+def test_state_folder_and_secret_files_are_owner_only(tmp_path: Path) -> None:
+    """Issue 20, M6: the secrets and the env file (it carries passwords) are 0600 in a 0700
+    folder; before, secrets.env sat in a world-readable folder and stack.env was 0644."""
+    stack_dir = tmp_path / "state"
+    assert _stack(stack_dir, "env").returncode == 0
+    assert stat.S_IMODE(stack_dir.stat().st_mode) == 0o700
+    for name in ("secrets.env", "stack.env"):
+        assert stat.S_IMODE((stack_dir / name).stat().st_mode) == 0o600, name
+    secrets = read_env_file(stack_dir / "secrets.env")
+    assert {"PG_PASSWORD", "REDIS_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_INGEST_PASSWORD"} <= secrets.keys()
+    assert read_env_file(stack_dir / "stack.env")["KAFKA_USERNAME"] == "admin"
+
+
+def test_a_kafka_folder_formatted_before_authentication_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Its metadata has no SCRAM users and cannot gain them offline: starting it would give
+    a broker nobody can log in to. The script says so instead (before starting Java)."""
+    data = tmp_path / "kafka" / "data"
+    data.mkdir(parents=True)
+    (data / "meta.properties").write_text("version=1\ncluster.id=old\nnode.id=1\n")
+    result = _stack(tmp_path, "start", "kafka", KAFKA_PORT=free_port(), KAFKA_CONTROLLER_PORT=free_port())
+    assert result.returncode != 0
+    assert "formatted before Kafka authentication" in result.stderr
+    assert f"remove {tmp_path}" in result.stderr
+    assert not (tmp_path / "run" / "kafka.pid").exists()

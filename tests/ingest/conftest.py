@@ -16,6 +16,7 @@ from kafka import KafkaConsumer, TopicPartition
 from tests.conftest import ServiceRunner, free_port
 from tests.support.ctl import printed
 from tests.support.ctl import settlementctl_ok as settlementctl
+from tests.support.kafka import kafka_config
 
 SAMPLES = Path(__file__).with_name("samples")
 
@@ -76,7 +77,7 @@ def read_topic(
     """Every record of the topic, read from the beginning to the end offsets."""
     topic = topic or env["EVENTS_TOPIC"]
     consumer = KafkaConsumer(
-        bootstrap_servers=env["KAFKA_BOOTSTRAP"].split(","),
+        **kafka_config(env),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         consumer_timeout_ms=1000,

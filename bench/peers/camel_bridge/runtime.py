@@ -19,11 +19,11 @@ import httpx
 
 from bench.config import BenchConfig, Log
 from bench.intake import measure_case
-from bench.namespace import delete_topics
+from bench.namespace import bench_access, delete_topics
 from bench.processes import LOG_DIR, free_port, tree_cpu_seconds
 from bench.results import BridgeResult, IntakeCase
 from bench.wrk import ensure_wrk
-from settlement_core.kafka_io import ensure_topics
+from settlement_core.kafka_io import KafkaAccess, ensure_topics, java_client_properties
 
 HERE = Path(__file__).resolve().parent
 CAMEL_VERSION = "4.22.0"
@@ -70,13 +70,21 @@ def ensure_built(log: Log) -> Path:
 class BridgeProcess:
     """The bridge JVM on a free loopback port; `url` and `cpu_seconds` like a ServiceProcess."""
 
-    def __init__(self, bootstrap: str, tag: str, log: Log) -> None:
+    def __init__(self, access: KafkaAccess, tag: str, log: Log) -> None:
         cache = ensure_built(log)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{tag}-bridge.log"
-        env = {**os.environ, "BRIDGE_PORT": str(self.port), "BRIDGE_KAFKA_BOOTSTRAP": bootstrap}
+        props = java_client_properties(access)  # the `bench` principal
+        env = {
+            **os.environ,
+            "BRIDGE_PORT": str(self.port),
+            "BRIDGE_KAFKA_BOOTSTRAP": access.bootstrap,
+            "BRIDGE_KAFKA_SECURITY_PROTOCOL": props["security.protocol"],
+            "BRIDGE_KAFKA_SASL_MECHANISM": props.get("sasl.mechanism", ""),
+            "BRIDGE_KAFKA_SASL_JAAS_CONFIG": props.get("sasl.jaas.config", ""),
+        }
         command = ["java", "-Xms256m", "-Xmx512m", "-cp", f"{cache / 'classes'}:{cache / 'libs'}/*", MAIN_CLASS]
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
@@ -129,7 +137,8 @@ class BridgeSession:
         self.cfg = cfg
         self.log = log
         self.wrk = ensure_wrk(log)
-        self.bootstrap = base["KAFKA_BOOTSTRAP"]
+        self.admin = KafkaAccess.from_env(base)
+        self.bootstrap = self.admin.bootstrap
         tag = f"bridge-{uuid.uuid4().hex[:8]}"
         self.topic = f"bench.{tag}.events"
         # Bank ids as record keys, as ingest keys the topic by the authenticated bank.
@@ -137,8 +146,8 @@ class BridgeSession:
         self.target = {"BENCH_TARGET": "bridge", "BENCH_PATH": f"/topics/{self.topic}"}
         self.cases: list[IntakeCase] = []
         self.error: str | None = None
-        ensure_topics(self.bootstrap, {self.topic: PARTITIONS})
-        self.bridge = BridgeProcess(self.bootstrap, tag, log)
+        ensure_topics(self.admin, {self.topic: PARTITIONS})
+        self.bridge = BridgeProcess(bench_access(base), tag, log)
         try:
             self.bridge.wait_healthy()
             warm_up(self.bridge, self.target["BENCH_PATH"], self.keys)
@@ -171,7 +180,7 @@ class BridgeSession:
 
     def close(self) -> None:
         self.bridge.stop()
-        delete_topics(self.bootstrap, [self.topic])
+        delete_topics(self.admin, [self.topic])
 
 
 def run_bridge(cfg: BenchConfig, base: dict[str, str], log: Log) -> BridgeResult:

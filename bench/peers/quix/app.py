@@ -6,6 +6,8 @@ Run by bench/peers/quix/runtime.py in the peer's own environment (quixstreams is
 dependency of the product); configuration from the environment:
 
     QUIX_BROKER        Kafka bootstrap servers
+    QUIX_KAFKA_CONFIG  JSON librdkafka connection settings (bootstrap, SASL of the `bench`
+                       principal); QUIX_BROKER alone when unset
     QUIX_TOPIC         the pre-filled topic (events encoded by ingest, keyed by bank id)
     QUIX_GROUP         consumer group (fresh per repetition)
     QUIX_STATE_DIR     state directory (fresh per repetition)
@@ -25,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from quixstreams import Application, State
+from quixstreams.kafka.configuration import ConnectionConfig
 
 MINOR_UNITS: dict[str, int] = json.loads(os.environ["QUIX_MINOR_UNITS"])
 
@@ -38,8 +41,11 @@ def add_to_day(value: dict[str, Any], state: State) -> None:
 
 
 def main() -> None:
+    connection = os.environ.get("QUIX_KAFKA_CONFIG")
     app = Application(
-        broker_address=os.environ["QUIX_BROKER"],
+        broker_address=(
+            ConnectionConfig.from_librdkafka_dict(json.loads(connection)) if connection else os.environ["QUIX_BROKER"]
+        ),
         consumer_group=os.environ["QUIX_GROUP"],
         processing_guarantee="exactly-once",
         auto_offset_reset="earliest",

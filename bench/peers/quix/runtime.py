@@ -21,14 +21,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-from kafka.admin import KafkaAdminClient
+from typing import Any
 
 from bench.aggregator import PrefilledTopic
 from bench.config import BenchConfig, Log
 from bench.processes import LOG_DIR, machine_busy_percent, machine_mark, tree_cpu_seconds
 from bench.results import QuixResult
 from bench.stats import cpu_percent, spread, steady_rate
+from settlement_core.kafka_io import admin_client, librdkafka_config
 from settlement_core.money import MINOR_UNITS
 
 HERE = Path(__file__).resolve().parent
@@ -61,7 +61,7 @@ def ensure_env(log: Log) -> Path:
     return venv / "bin" / "python"
 
 
-def committed_count(admin: KafkaAdminClient, group: str, topic: str) -> int:
+def committed_count(admin: Any, group: str, topic: str) -> int:
     """Events committed by the group: the topic was written from offset 0, so the committed
     offset of a partition is the number of its events processed for good."""
     found = admin.list_group_offsets(group)
@@ -69,7 +69,7 @@ def committed_count(admin: KafkaAdminClient, group: str, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
-def _clean_up(admin: KafkaAdminClient, group: str) -> None:
+def _clean_up(admin: Any, group: str) -> None:
     """The group and the changelog topics Quix created for it (named after the group)."""
     try:
         admin.delete_groups([group])
@@ -100,13 +100,15 @@ def _one_rep(cfg: BenchConfig, python: Path, source: PrefilledTopic, rep: int, l
     env = {
         **os.environ,
         "QUIX_BROKER": source.bootstrap,
+        # librdkafka settings of the `bench` principal (bootstrap, SASL): environ, not argv.
+        "QUIX_KAFKA_CONFIG": json.dumps(librdkafka_config(source.bench)),
         "QUIX_TOPIC": source.topic,
         "QUIX_GROUP": group,
         "QUIX_STATE_DIR": str(state_dir),
         "QUIX_MINOR_UNITS": json.dumps(MINOR_UNITS),
         "QUIX_COMMIT_SECONDS": str(COMMIT_SECONDS),
     }
-    admin = KafkaAdminClient(bootstrap_servers=source.bootstrap.split(","))
+    admin = admin_client(source.admin)
     mark0 = machine_mark()
     started = time.monotonic()
     with log_path.open("ab") as out:

@@ -21,6 +21,7 @@ from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssi
 from kafka.structs import TopicPartition
 
 from settlement_aggregate.settings import AggregateSettings
+from settlement_core.kafka_io import KafkaAccess, client_config
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class AssignmentTracker(ConsumerRebalanceListener):  # type: ignore[misc]
 
 def build_consumer(settings: AggregateSettings) -> tuple[KafkaConsumer, AssignmentTracker]:
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        **client_config(KafkaAccess.from_settings(settings)),
         group_id=settings.consumer_group,
         client_id=f"settlement-aggregate-{os.getpid()}",
         group_instance_id=settings.aggregate_instance_id,

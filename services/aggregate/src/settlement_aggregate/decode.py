@@ -60,6 +60,9 @@ class Invalid:
     raw: bytes | None
     reason: DlqReason
     detail: str
+    # Known when the message decoded but is refused for who it names (unknown_bank).
+    bank_id: str | None = None
+    event_id: str | None = None
 
 
 def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:

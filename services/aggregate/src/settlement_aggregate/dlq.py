@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from kafka import KafkaProducer
 
 from settlement_aggregate.planning import DlqEntry
-from settlement_core.kafka_io import translate_errors
+from settlement_core.kafka_io import KafkaAccess, client_config, translate_errors
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ def headers_for(entry: DlqEntry, source_topic: str) -> list[tuple[str, bytes]]:
 
 
 class DlqProducer:
-    def __init__(self, bootstrap: str, dlq_topic: str, source_topic: str, timeout_s: float = 10.0) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, access: KafkaAccess, dlq_topic: str, source_topic: str, timeout_s: float = 10.0) -> None:
+        self._access = access
         self._topic = dlq_topic
         self._source = source_topic
         self._timeout_s = timeout_s
@@ -45,7 +45,7 @@ class DlqProducer:
     def _get(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self._bootstrap.split(","),
+                **client_config(self._access),
                 client_id="settlement-aggregate-dlq",
                 acks="all",
                 enable_idempotence=True,

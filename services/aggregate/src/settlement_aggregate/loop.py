@@ -31,6 +31,7 @@ from settlement_aggregate.faults import FaultHook
 from settlement_aggregate.health import Readiness
 from settlement_aggregate.ledger import CommitResult, LedgerRepository
 from settlement_aggregate.projection import Projection
+from settlement_aggregate.registry import BankRegistry
 from settlement_aggregate.settings import AggregateSettings
 from settlement_core.buckets import Effect
 from settlement_core.db import engine as db
@@ -63,9 +64,11 @@ class Aggregator:
         readiness: Readiness,
         fault: FaultHook,
         codes: frozenset[str],
+        registry: BankRegistry,
     ) -> None:
         self._settings = settings
         self._codes = codes  # the catalogue's category codes (others are invalid events)
+        self._registry = registry  # registered bank ids (others' events are dead-lettered)
         self._consumer = consumer
         self._tracker = tracker
         self._ledger = ledger
@@ -129,6 +132,9 @@ class Aggregator:
     def _process(self, records: list[Record]) -> None:
         started = time.perf_counter()
         valid, invalid = split(records, self._codes)
+        if valid:
+            valid, unknown = self._retry("bank registry", partial(self._registry.split, valid))
+            invalid += unknown
         decoded = time.perf_counter()
         last_offsets: dict[int, int] = {}
         for r in records:

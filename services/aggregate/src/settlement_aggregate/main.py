@@ -18,9 +18,11 @@ from settlement_aggregate.health import Readiness, serve
 from settlement_aggregate.ledger import LedgerRepository
 from settlement_aggregate.loop import Aggregator, translated
 from settlement_aggregate.projection import Projection
+from settlement_aggregate.registry import BankRegistry
 from settlement_aggregate.settings import AggregateSettings
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
+from settlement_core.kafka_io import KafkaAccess
 from settlement_core.logs import configure_logging
 from settlement_core.redis_io import sync_client
 from settlement_core.targets import load_catalogue
@@ -40,7 +42,7 @@ def main() -> None:
     client = sync_client(settings.redis_url, timeout_s=30.0, mode=settings.redis_mode)
     ledger = LedgerRepository(engine, settings.consumer_group, settings.events_topic)
     projection = Projection(client, ledger, settings.aggregate_replay_chunk, catalogue.rules)
-    dlq = DlqProducer(settings.kafka_bootstrap, settings.dlq_topic, settings.events_topic)
+    dlq = DlqProducer(KafkaAccess.from_settings(settings), settings.dlq_topic, settings.events_topic)
     # kafka-python's constructor bootstraps synchronously and raises if no broker answers.
     startup = Backoff(
         settings.aggregate_backoff_initial_s, settings.aggregate_backoff_max_s, readiness, stopping=lambda: False
@@ -48,7 +50,18 @@ def main() -> None:
     consumer, tracker = startup.retry(
         "kafka connect", partial(translated, "kafka connect", partial(build_consumer, settings))
     )
-    aggregator = Aggregator(settings, consumer, tracker, ledger, projection, dlq, readiness, fault, catalogue.codes)
+    aggregator = Aggregator(
+        settings,
+        consumer,
+        tracker,
+        ledger,
+        projection,
+        dlq,
+        readiness,
+        fault,
+        catalogue.codes,
+        BankRegistry.from_engine(engine),
+    )
     signal.signal(signal.SIGTERM, aggregator.request_stop)
     signal.signal(signal.SIGINT, aggregator.request_stop)
     tune_after_startup()

@@ -191,7 +191,11 @@ class _Planner:
         if (item.partition, item.offset) in self.decided:
             self.duplicates += 1  # dead-lettered when first delivered
             return
-        self.dlq.append(DlqEntry(item.partition, item.offset, item.key, item.raw, item.reason, item.detail))
+        self.dlq.append(
+            DlqEntry(
+                item.partition, item.offset, item.key, item.raw, item.reason, item.detail, item.bank_id, item.event_id
+            )
+        )
 
     def valid(self, item: Valid) -> None:
         event = item.envelope.event

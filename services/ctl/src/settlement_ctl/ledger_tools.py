@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from settlement_aggregate.rebuild import Drift, rebuild, reconcile, rewind
 from settlement_aggregate.settings import AggregateSettings
 from settlement_core.db.engine import make_engine
+from settlement_core.kafka_io import KafkaAccess, client_config
 from settlement_core.redis_io import sync_client
 from settlement_core.targets import load_catalogue
 
@@ -112,7 +113,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     settings = _settings()
     start = datetime.combine(args.from_date, datetime.min.time(), tzinfo=UTC)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
+    consumer = KafkaConsumer(**client_config(KafkaAccess.from_settings(settings)), enable_auto_commit=False)
     try:
         partitions = consumer.partitions_for_topic(settings.events_topic) or set()
         tps = [TopicPartition(settings.events_topic, p) for p in sorted(partitions)]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
 from settlement_core.http_metrics import RequestMetricsMiddleware
-from settlement_core.kafka_io import EventProducer
+from settlement_core.kafka_io import EventProducer, KafkaAccess
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
 from settlement_ingest.deps import Resources
@@ -52,7 +52,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         redis = async_client(settings.redis_url, mode=settings.redis_mode)
         engine = make_engine(settings.database_url, pool_size=5)
         producer = EventProducer(
-            settings.kafka_bootstrap, timeout_s=settings.produce_timeout_s, client_id="settlement-ingest"
+            KafkaAccess.from_settings(settings), timeout_s=settings.produce_timeout_s, client_id="settlement-ingest"
         )
         intake = Intake(
             settings,

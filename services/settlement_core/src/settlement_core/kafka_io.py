@@ -1,5 +1,11 @@
 """Thin typed adapter around kafka-python: lazy connection, typed errors, asyncio bridge.
 
+Every Kafka client of the project (services, settlementctl, bench, tests) is configured from
+a `KafkaAccess` through `client_config` (kafka-python), `java_client_properties` (Kafka's own
+tools, the Camel bridge) or `librdkafka_config` (Quix Streams): where the brokers are and
+which principal this process authenticates as live in one place. The brokers accept
+SASL/SCRAM-SHA-512 only and authorise by ACL (docs/security/kafka-and-local.md).
+
 The producer is idempotent with acks=all; `send` resolves only once the broker has
 acknowledged the record, so callers may acknowledge their own clients after it returns.
 """
@@ -10,10 +16,10 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -24,12 +30,130 @@ from kafka.errors import (
     TopicAlreadyExistsError,
 )
 from kafka.partitioner.default import DefaultPartitioner, murmur2
+from pydantic import SecretStr
 
 from settlement_core.errors import KafkaUnavailable
 
-__all__ = ["Delivered", "EventProducer", "KafkaUnavailable", "ensure_topics", "is_retriable", "translate_errors"]
+if TYPE_CHECKING:
+    from settlement_core.settings import CoreSettings
+
+__all__ = [
+    "Delivered",
+    "EventProducer",
+    "KafkaAccess",
+    "KafkaUnavailable",
+    "admin_client",
+    "client_config",
+    "ensure_topics",
+    "is_retriable",
+    "java_client_properties",
+    "librdkafka_config",
+    "translate_errors",
+]
 
 logger = logging.getLogger(__name__)
+
+SASL_PROTOCOLS = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
+
+# kafka-python warns "Exchanging credentials in the clear" on every SCRAM login without TLS.
+# SCRAM sends a salted proof, never the password, so the line says nothing true and would
+# be repeated per connection in every service log.
+logging.getLogger("kafka.net.sasl.scram").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaAccess:
+    """Where the brokers are and who this client is. `password` never appears in a repr."""
+
+    bootstrap: str
+    security_protocol: str = "SASL_PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.security_protocol not in SASL_PROTOCOLS | {"PLAINTEXT", "SSL"}:
+            raise ValueError(f"unknown Kafka security protocol {self.security_protocol!r}")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol in SASL_PROTOCOLS
+
+    @classmethod
+    def from_settings(cls, settings: CoreSettings) -> KafkaAccess:
+        return cls(
+            bootstrap=settings.kafka_bootstrap,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_username,
+            password=settings.kafka_password,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> KafkaAccess:
+        """From the variables CoreSettings reads (KAFKA_BOOTSTRAP, KAFKA_SECURITY_PROTOCOL,
+        KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD), e.g. a stack.env."""
+        password = env.get("KAFKA_PASSWORD")
+        return cls(
+            bootstrap=env["KAFKA_BOOTSTRAP"],
+            security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+            sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+            username=env.get("KAFKA_USERNAME") or None,
+            password=SecretStr(password) if password else None,
+        )
+
+    def as_principal(self, username: str | None, password: str | None) -> KafkaAccess:
+        """The same brokers, another principal (None, None: no credentials at all)."""
+        return KafkaAccess(
+            self.bootstrap,
+            self.security_protocol,
+            self.sasl_mechanism,
+            username,
+            SecretStr(password) if password is not None else None,
+        )
+
+
+def client_config(access: KafkaAccess) -> dict[str, Any]:
+    """Connection and authentication keyword arguments of every kafka-python client
+    (KafkaProducer, KafkaConsumer, KafkaAdminClient); callers add their own tuning."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": access.bootstrap.split(","),
+        "security_protocol": access.security_protocol,
+    }
+    if access.uses_sasl:
+        config["sasl_mechanism"] = access.sasl_mechanism
+        config["sasl_plain_username"] = access.username
+        config["sasl_plain_password"] = access.password.get_secret_value() if access.password else None
+    return config
+
+
+def java_client_properties(access: KafkaAccess) -> dict[str, str]:
+    """The same as Java client properties (Kafka's perf tools, the Camel bridge)."""
+    props = {"bootstrap.servers": access.bootstrap, "security.protocol": access.security_protocol}
+    if access.uses_sasl:
+        module = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule"
+            if access.sasl_mechanism == "PLAIN"
+            else "org.apache.kafka.common.security.scram.ScramLoginModule"
+        )
+        secret = access.password.get_secret_value() if access.password else ""
+        props["sasl.mechanism"] = access.sasl_mechanism
+        props["sasl.jaas.config"] = f'{module} required username="{access.username or ""}" password="{secret}";'
+    return props
+
+
+def librdkafka_config(access: KafkaAccess) -> dict[str, str]:
+    """The same for librdkafka clients (confluent-kafka, Quix Streams)."""
+    config = {"bootstrap.servers": access.bootstrap, "security.protocol": access.security_protocol.lower()}
+    if access.uses_sasl:
+        config["sasl.mechanism"] = access.sasl_mechanism
+        config["sasl.username"] = access.username or ""
+        config["sasl.password"] = access.password.get_secret_value() if access.password else ""
+    return config
+
+
+def admin_client(access: KafkaAccess, **tuning: Any) -> KafkaAdminClient:
+    return KafkaAdminClient(**client_config(access), **tuning)
 
 
 # kafka-python's per-record cost falls steeply with bigger batches (measured here: 37 µs a
@@ -103,14 +227,14 @@ class EventProducer:
 
     def __init__(
         self,
-        bootstrap: str,
+        access: KafkaAccess,
         *,
         timeout_s: float = 5.0,
         linger_ms: int = 2,
         batch_bytes: int = PRODUCER_BATCH_BYTES,
         client_id: str = "settlement",
     ) -> None:
-        self._bootstrap = bootstrap
+        self._access = access
         self._timeout_s = timeout_s
         self._linger_ms = linger_ms
         self._batch_bytes = batch_bytes
@@ -137,7 +261,7 @@ class EventProducer:
             if self._producer is None:
                 try:
                     self._producer = KafkaProducer(
-                        bootstrap_servers=self._bootstrap.split(","),
+                        **client_config(self._access),
                         client_id=self._client_id,
                         acks="all",
                         enable_idempotence=True,
@@ -153,7 +277,7 @@ class EventProducer:
                         compression_type=None,
                     )
                 except KafkaError as exc:
-                    raise KafkaUnavailable(f"kafka unreachable at {self._bootstrap}: {exc}") from exc
+                    raise KafkaUnavailable(f"kafka unreachable at {self._access.bootstrap}: {exc}") from exc
             return self._producer
 
     async def send_many(
@@ -278,7 +402,7 @@ class _BatchOutcome:
 
 
 def ensure_topics(
-    bootstrap: str,
+    access: KafkaAccess,
     topics: dict[str, int],
     timeout_s: float = 30.0,
     *,
@@ -288,13 +412,11 @@ def ensure_topics(
     """Create topics with explicit partition counts and replication; existing topics are
     left alone."""
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","),
-            client_id="settlement-admin",
-            request_timeout_ms=int(timeout_s * 1000),
-        )
+        admin = admin_client(access, client_id="settlement-admin", request_timeout_ms=int(timeout_s * 1000))
     except KafkaError as exc:
-        raise KafkaUnavailable(f"kafka unreachable at {bootstrap}: {exc}") from exc
+        if not is_retriable(exc):
+            raise  # e.g. authentication failed: waiting will not help
+        raise KafkaUnavailable(f"kafka unreachable at {access.bootstrap}: {exc}") from exc
     try:
         existing = set(admin.list_topics())
         wanted = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from settlement_core.redis_io import RedisMode
@@ -23,6 +24,12 @@ class CoreSettings(BaseSettings):
     redis_url: str = Field(description="redis://:password@host:port/db (cluster/sentinel: host:port,host:port)")
     redis_mode: RedisMode = RedisMode.STANDALONE
     kafka_bootstrap: str = Field(description="host:port[,host:port]")
+    # Every shipped deployment authenticates to Kafka (docs/security/kafka-and-local.md);
+    # PLAINTEXT exists for a broker of someone else's that has no authentication at all.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(default=None, description="this process's Kafka principal")
+    kafka_password: SecretStr | None = None
     targets_file: Path
     fx_rates_file: Path | None = None
 

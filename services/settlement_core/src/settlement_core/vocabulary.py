@@ -29,6 +29,9 @@ class DlqReason(StrEnum):
     CONFLICTING_DUPLICATE = "conflicting_duplicate"  # an event id already used with another body
     REVERSAL_MISMATCH = "reversal_mismatch"
     ALREADY_REVERSED = "already_reversed"
+    # The event's bank_id is not a registered bank (only a writer that bypassed ingest can
+    # produce one; settlement_aggregate/registry.py). Never counted.
+    UNKNOWN_BANK = "unknown_bank"
 
 
 # Statuses whose row moves the totals (an original counted, a reversal applied or waiting).

@@ -30,7 +30,9 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  *
  * Each record's value is written as the JSON text of "value" (the bridge's "json" embedded
  * format). The producer has our ingest's settings: acks=all, idempotence, linger 2 ms, 512 KiB
- * batches, no compression. Configuration: BRIDGE_PORT, BRIDGE_KAFKA_BOOTSTRAP.
+ * batches, no compression. Configuration: BRIDGE_PORT, BRIDGE_KAFKA_BOOTSTRAP and, for a broker
+ * with authentication, BRIDGE_KAFKA_SECURITY_PROTOCOL, BRIDGE_KAFKA_SASL_MECHANISM and
+ * BRIDGE_KAFKA_SASL_JAAS_CONFIG (the `bench` principal, from bench/peers/camel_bridge/runtime.py).
  */
 public final class CamelKafkaBridge {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,11 +47,22 @@ public final class CamelKafkaBridge {
         http.setBindHost("127.0.0.1");
         http.setBindPort(port);
         context.addService(new VertxPlatformHttpServer(http));
-        context.addRoutes(new Routes(bootstrap));
+        context.addRoutes(new Routes(bootstrap + security()));
         context.start();
         Runtime.getRuntime().addShutdownHook(new Thread(context::stop));
         System.out.println("bridge listening on 127.0.0.1:" + port);
         Thread.currentThread().join();
+    }
+
+    /** Endpoint options for SASL, empty for a broker without authentication. */
+    private static String security() {
+        String protocol = System.getenv("BRIDGE_KAFKA_SECURITY_PROTOCOL");
+        if (protocol == null || protocol.isEmpty() || protocol.equals("PLAINTEXT")) {
+            return "";
+        }
+        return "&securityProtocol=" + protocol
+                + "&saslMechanism=" + required("BRIDGE_KAFKA_SASL_MECHANISM")
+                + "&saslJaasConfig=RAW(" + required("BRIDGE_KAFKA_SASL_JAAS_CONFIG") + ")";
     }
 
     private static String required(String name) {
