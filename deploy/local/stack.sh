@@ -92,6 +92,11 @@ ensure_env() {
     { echo "PG_PASSWORD=$(secret)"; echo "REDIS_PASSWORD=$(secret)"; } > "$STACK_DIR/secrets.env"
     umask 022
   fi
+  # h-api: the bearer token of the API's GET /metrics/banks (per-bank series), added to
+  # secrets files made before it existed. Only the API and Prometheus get it.
+  if ! grep -q '^METRICS_SCRAPE_TOKEN=' "$STACK_DIR/secrets.env"; then
+    (umask 077; echo "METRICS_SCRAPE_TOKEN=$(secret)" >> "$STACK_DIR/secrets.env")
+  fi
   # shellcheck disable=SC1091
   . "$STACK_DIR/secrets.env"
   if [ "$CLUSTER" = 1 ]; then cluster_env; return; fi
@@ -261,6 +266,8 @@ prometheus_start() {
   cp "$ROOT"/deploy/prometheus/*.rules.yml "$dir/" 2>/dev/null || true
   sed -e "s/127.0.0.1:8001/127.0.0.1:$INGEST_PORT/; s/127.0.0.1:8002/127.0.0.1:$API_PORT/; s/127.0.0.1:8003/127.0.0.1:$AGGREGATE_PORT/; s/127.0.0.1:9090/127.0.0.1:$PROM_PORT/" \
     "$ROOT/deploy/prometheus/prometheus.yml" > "$dir/prometheus.yml"
+  # h-api: the api-banks job reads the scrape token from this file (0600, beside the config).
+  (umask 077; printf '%s\n' "$METRICS_SCRAPE_TOKEN" > "$dir/metrics_scrape_token")
   nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$LOGS/prometheus.log" 2>&1 &
   echo $! > "$RUN/prometheus.pid"
@@ -546,7 +553,7 @@ start_one() {
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
     # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.
-    api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}"; svc_start api "$API_PORT" settlement_api) ;;
+    api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}" METRICS_SCRAPE_TOKEN; svc_start api "$API_PORT" settlement_api) ;;
     # shellcheck disable=SC2086
     feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ${FEED_ARGS:-} ;;
     *) die "unknown component '$1'" ;;

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.bucket_store import BucketStore
 from settlement_api.fx_cache import FxCache
+from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
 from settlement_core.business_days import today
 from settlement_core.targets import Catalogue, Target
@@ -30,6 +31,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: BucketStore
     fx: FxCache
+    limiter: RateLimiter
 
     def today(self) -> date:
         """Business date: the plan's figures are per calendar day in Asia/Shanghai."""
