@@ -1,8 +1,11 @@
 """Requests without a key: charged per client address, and figures computed once per TTL.
 
-`AnonymousGate` is a pure ASGI middleware in front of every route. A request with no
-Authorization header (anything but /healthz) first takes a token from its address's bucket
-(rate_limit.py; 429 problem+json with Retry-After when empty). Then, for the anonymous
+`AnonymousGate` is a pure ASGI middleware in front of every route. Every request but
+/healthz takes a token from its client address's bucket (rate_limit.py; 429 problem+json
+with Retry-After when empty), except a request with an Authorization header to a route
+that authenticates API keys (`KEYED`): deps.py charges that one to its key's bucket (or,
+when the key fails, to the address). So sending a made-up header buys nothing: /metrics,
+/metrics/banks, the docs and static files are charged per address whatever the headers. Then, for the anonymous
 figure reads in `CACHEABLE` (the status page and its JSON, /v1/targets, /v1/progress and
 the series), the response is served from an in-process cache keyed by the whole request
 (path, query string, Accept, If-None-Match) for ANONYMOUS_CACHE_SECONDS. Concurrent misses
@@ -29,6 +32,8 @@ from settlement_core.redis_io import RedisUnavailable
 
 CACHEABLE = re.compile(r"^(/|/status\.json|/status/series\.json|/v1/targets|/v1/progress|/v1/progress/[^/]+/series)$")
 UNLIMITED = frozenset({"/healthz"})
+# Routes whose dependencies authenticate an API key and charge it (deps._principal).
+KEYED = re.compile(r"^(/|/status\.json|/status/series\.json|/v1/.*)$")
 # Distinct anonymous requests kept at once; as_of variants beyond this evict the oldest.
 MAX_ENTRIES = 512
 
@@ -111,7 +116,8 @@ class AnonymousGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in UNLIMITED or _header(scope, b"authorization"):
+        keyed = bool(_header(scope, b"authorization"))
+        if scope["type"] != "http" or path in UNLIMITED or (keyed and KEYED.fullmatch(path)):
             await self.app(scope, receive, send)
             return
         runtime = getattr(scope["app"].state, "runtime", None)
@@ -131,7 +137,7 @@ class AnonymousGate:
             )
             return
         ttl = runtime.settings.anonymous_cache_seconds
-        if ttl <= 0 or scope.get("method") not in ("GET", "HEAD") or not CACHEABLE.fullmatch(path):
+        if keyed or ttl <= 0 or scope.get("method") not in ("GET", "HEAD") or not CACHEABLE.fullmatch(path):
             await self.app(scope, receive, send)
             return
         key: CacheKey = (

@@ -1,8 +1,9 @@
 """GET /metrics (public, market-wide) and GET /metrics/banks (scrape token, per bank).
 
 /metrics/banks answers only `Authorization: Bearer <METRICS_SCRAPE_TOKEN>`, compared in
-constant time; anything else is 401 problem+json (and charged to the caller's address, so
-the token cannot be guessed at speed). Without METRICS_SCRAPE_TOKEN the endpoint is off (404).
+constant time; anything else is 401 problem+json. Every request here is charged to the
+caller's address (anonymous.AnonymousGate), so the token cannot be guessed at speed.
+Without METRICS_SCRAPE_TOKEN the endpoint is off (404).
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ async def bank_metrics(request: Request, runtime: RuntimeDep) -> Response:
     if token is None or not token.get_secret_value():
         raise Problem(404, "Not found", "Per-bank metrics are off (METRICS_SCRAPE_TOKEN is not set).", "not-found")
     if not scrape_token_matches(request.headers.get("authorization"), token.get_secret_value()):
-        await runtime.limiter.charge_address(request.client.host if request.client else "unknown")
         raise Problem(
             401,
             "Unauthorized",
