@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from settlement_api.anonymous import AnonymousGate
 from settlement_api.banks.routes import router as banks_router
 from settlement_api.bucket_store import BucketStore
+from settlement_api.disclosure import ContributorReader
 from settlement_api.events.routes import router as events_router
 from settlement_api.fx_cache import FxCache
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
@@ -60,6 +61,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         redis = async_client(config.redis_url, mode=config.redis_mode)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
+        store = BucketStore(redis)
         runtime = Runtime(
             config,
             catalogue,
@@ -67,13 +69,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             redis,
             engine,
             sessions,
-            BucketStore(redis),
+            store,
             FxCache(sessions, config.fx_cache_seconds),
             RateLimiter(
                 redis,
                 Quota(config.rate_per_key, config.burst_per_key),
                 Quota(config.rate_per_address, config.burst_per_address),
             ),
+            ContributorReader(store, config.contributors_cache_seconds),
         )
         app.state.runtime = runtime
         app.state.business = BusinessReader(runtime)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.bucket_store import BucketStore
+from settlement_api.disclosure import ContributorReader
 from settlement_api.fx_cache import FxCache
 from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
@@ -32,6 +33,7 @@ class Runtime:
     store: BucketStore
     fx: FxCache
     limiter: RateLimiter
+    contributors: ContributorReader
 
     def today(self) -> date:
         """Business date: the plan's figures are per calendar day in Asia/Shanghai."""

@@ -32,7 +32,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from settlement_api.bucket_store import Seen
-from settlement_api.disclosure import Disclosure, Extent, read_contributors
+from settlement_api.disclosure import Disclosure, Extent
 from settlement_api.operator.service import completeness
 from settlement_api.progress.service import progress_report, report_queries
 from settlement_api.readmodel import Stream, evaluate, plan
@@ -284,7 +284,7 @@ class BusinessReader:
         report = await progress_report(runtime, None, seen)
         queries = report_queries(runtime.targets, report.as_of)
         extents = {code: Extent(q.category, q.start, q.end) for code, q in queries.items() if ":" not in code}
-        contributors = await read_contributors(runtime.store, seen, extents)
+        contributors = await runtime.contributors.read(seen, extents)
         rule = Disclosure(runtime.settings.min_contributors, applies=True)
         thin = frozenset(code for code, found in contributors.items() if rule.hides(found.count))
         fx = await runtime.fx.table()

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import Seen
-from settlement_api.disclosure import Contributors, Disclosure, Extent, breakdown_hidden, read_contributors
+from settlement_api.disclosure import Contributors, Disclosure, Extent, breakdown_hidden
 from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.progress.repository import Settled, SettledQuery, settled_amounts
 from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut, ReferenceOut, TargetProgressOut
@@ -224,7 +224,7 @@ async def progress_report(
     if disclosure is None or not disclosure.applies:
         return report
     extents = {key: Extent(q.category, q.start, q.end) for key, q in queries.items()}
-    contributors = await read_contributors(runtime.store, seen, extents)
+    contributors = await runtime.contributors.read(seen, extents)
     return report.model_copy(
         update={
             "targets": [

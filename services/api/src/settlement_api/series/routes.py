@@ -39,7 +39,12 @@ async def get_series(
     )
     # Market-wide like /v1/progress; thin figures suppressed for non-operators (disclosure.py).
     (series,) = await read_series(
-        runtime.store, await runtime.fx.table(), [query], runtime.settings.on_track_pace, disclosure
+        runtime.store,
+        await runtime.fx.table(),
+        [query],
+        runtime.settings.on_track_pace,
+        disclosure,
+        runtime.contributors,
     )
     if wants_csv(accept):
         return cached_response(render_series_csv(series).encode(), "text/csv; charset=utf-8", if_none_match)

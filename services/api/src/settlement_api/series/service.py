@@ -19,7 +19,15 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import BucketStore, Seen
-from settlement_api.disclosure import NOBODY, Contributors, Disclosure, Extent, breakdown_hidden, read_contributors
+from settlement_api.disclosure import (
+    NOBODY,
+    ContributorReader,
+    Contributors,
+    Disclosure,
+    Extent,
+    breakdown_hidden,
+    read_contributors,
+)
 from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.query import QueryErrors
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
@@ -273,6 +281,7 @@ async def read_series(
     queries: list[SeriesQuery],
     on_track_pace: Decimal,
     disclosure: Disclosure | None = None,
+    contributors_from: ContributorReader | None = None,
 ) -> list[SeriesOut]:
     """Several series in one pipelined read (the status page asks for all six at once).
     `disclosure` None is the operator's view (nothing suppressed)."""
@@ -282,7 +291,11 @@ async def read_series(
     result = [evaluate_target_series(p, values, on_track_pace) for p in plans]
     if disclosure is None or not disclosure.applies:
         return result
-    contributors = await read_contributors(store, seen, series_extents(plans))
+    extents = series_extents(plans)
+    if contributors_from is not None:
+        contributors = await contributors_from.read(seen, extents)
+    else:
+        contributors = await read_contributors(store, seen, extents)
     return [
         redact_series(
             out,

@@ -75,7 +75,12 @@ async def status_series(runtime: Runtime, as_of: str | None, disclosure: Disclos
                 )
             )
     series = await read_series(
-        runtime.store, await runtime.fx.table(), queries, runtime.settings.on_track_pace, disclosure
+        runtime.store,
+        await runtime.fx.table(),
+        queries,
+        runtime.settings.on_track_pace,
+        disclosure,
+        runtime.contributors,
     )
     requested = queries[0].as_of
     return StatusSeriesOut(
