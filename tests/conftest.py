@@ -72,6 +72,15 @@ def isolated_env() -> dict[str, str]:
         "DLQ_TOPIC": f"t{tag}.dlq",
         "CONSUMER_GROUP": f"t{tag}.aggregate",
         "EVENTS_PARTITIONS": "6",
+        # The API's abuse controls are tested in tests/security (test_api_*.py), which set
+        # their own values; elsewhere a module's two or three test banks and rapid reads
+        # must see exact figures: no disclosure suppression, no rate limit, no read cache.
+        "MIN_CONTRIBUTORS": "1",
+        "RATE_PER_KEY": "100000",
+        "BURST_PER_KEY": "100000",
+        "RATE_PER_ADDRESS": "100000",
+        "BURST_PER_ADDRESS": "100000",
+        "ANONYMOUS_CACHE_SECONDS": "0",
     }
     ensure_topics(kafka_access(env), {env["EVENTS_TOPIC"]: 6, env["DLQ_TOPIC"]: 1})
     # The database and topics stay for post-mortems; `make stop` + rm -rf .stack clears them.

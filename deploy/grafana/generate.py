@@ -225,7 +225,8 @@ def settlement_targets() -> Dashboard:
             bargauge.Panel()
             .title("前十银行 · Top banks (亿元)")
             .description(
-                "settlement_bank_settled_cny is exported for the top N banks per target only (TOP_BANKS, default 20)."
+                "settlement_bank_settled_cny is exported for the top N banks per target only (TOP_BANKS, default 20), "
+                "on the API's token-protected /metrics/banks (Prometheus job api-banks)."
             )
             .with_target(
                 query(

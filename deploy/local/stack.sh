@@ -130,7 +130,7 @@ secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # (admin, ingest, aggregate, bench, broker) and KAFKA_CONTROLLER_PASSWORD the PLAIN password
 # of the KRaft controller listener. A secrets file from an older checkout gains the missing
 # lines; existing ones are never changed (rotation: docs/security/kafka-and-local.md).
-SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
+SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
 # SCRAM principals written into the metadata log at format time.
 SCRAM_USERS="admin ingest aggregate bench broker"
 
@@ -426,6 +426,8 @@ prometheus_start() {
     "$ROOT/deploy/prometheus/prometheus.yml" > "$dir/prometheus.yml"
   # Loopback only and no lifecycle API (no /-/reload, no /-/quit for any local user):
   # a changed configuration takes effect with `stack.sh stop prometheus; stack.sh start prometheus`.
+  # h-api: the api-banks job reads the scrape token from this file (0600, beside the config).
+  (umask 077; printf '%s\n' "$METRICS_SCRAPE_TOKEN" > "$dir/metrics_scrape_token")
   nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" > "$LOGS/prometheus.log" 2>&1 &
   record_pid "prometheus" $!
@@ -719,7 +721,7 @@ start_one() {
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
     # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.
-    api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}"; svc_start api "$API_PORT" settlement_api) ;;
+    api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}" METRICS_SCRAPE_TOKEN; svc_start api "$API_PORT" settlement_api) ;;
     # shellcheck disable=SC2086
     feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ${FEED_ARGS:-} ;;
     *) die "unknown component '$1'" ;;

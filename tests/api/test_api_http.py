@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 USD_2020 = Decimal("6.8976")
 CENT = Decimal("0.01")
+SCRAPE_TOKEN = "scrape-token-for-tests"  # GET /metrics/banks (per-bank series)
 
 A1 = Event("bankA", "A1", "cross_border_rmb", Decimal("1000000.00"), "CNY", date(2020, 1, 15))
 A2 = Event("bankA", "A2", "cross_border_rmb", Decimal("250000.50"), "CNY", date(2020, 3, 31))
@@ -67,7 +68,7 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
     state.close()
     port, public_port = free_port(), free_port()
     fast = {"FX_CACHE_SECONDS": "0", "ROLLING_FULL_REFRESH_SECONDS": "0"}
-    services.start("api", "settlement_api", port, {"API_PORT": str(port), **fast})
+    services.start("api", "settlement_api", port, {"API_PORT": str(port), "METRICS_SCRAPE_TOKEN": SCRAPE_TOKEN, **fast})
     # Default rolling refresh here: the metrics test below relies on the live-hour re-read.
     services.start(
         "api_public",
@@ -456,7 +457,9 @@ def test_metrics_business_gauges(api: Api) -> None:
     distinct = api.get("/v1/progress", api.operator).json()["distinct_volume"]
     assert samples[("settlement_distinct_volume_cny", (p2020,))] == float(distinct["amount"])
     assert samples[("settlement_distinct_events_counted", (p2020,))] == distinct["events_counted"]
-    assert samples[("settlement_bank_settled_cny", (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
+    # Per-bank series are on /metrics/banks, behind the scrape token (tests/security covers refusals).
+    banks = _samples(httpx.get(api.url + "/metrics/banks", headers=bearer(SCRAPE_TOKEN)).text)
+    assert banks[("settlement_bank_settled_cny", (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
     # Processing-time windows: everything was applied just now (B2's 2021 value date too).
     rolling = samples[("settlement_rolling_settled_cny", (("target", "cross_border_rmb"), ("window", "24h")))]
     assert rolling == float(Decimal("4250000.50") + Decimal("777.77") + Decimal("689.76"))
@@ -465,7 +468,7 @@ def test_metrics_business_gauges(api: Api) -> None:
     assert len(build) == 1
     assert dict(build[0][1])["version"]
     assert any(k[0] == "api_http_requests_total" and ("route", "/v1/targets") in k[1] for k in samples)
-    assert not any("bankA" in str(k) for k in samples if k[0] != "settlement_bank_settled_cny")
+    assert not any("bankA" in str(k) for k in samples)
 
 
 def test_openapi_docs(api: Api) -> None:
@@ -478,10 +481,11 @@ def test_openapi_docs(api: Api) -> None:
 
 
 def test_status_json_is_public_progress(api: Api) -> None:
-    status = httpx.get(api.url + "/status.json")
+    # Public mode (the private API refuses figures without a key: tests/security).
+    status = httpx.get(api.public_url + "/status.json")
     assert status.status_code == 200
     assert status.json() == api.get("/v1/progress", api.operator).json()
-    page = httpx.get(api.url + "/")
+    page = httpx.get(api.public_url + "/")
     assert page.status_code == 200
     assert "initial-progress" in page.text
     assert httpx.get(api.url + "/static/app.js").status_code == 200

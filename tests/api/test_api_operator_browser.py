@@ -98,7 +98,11 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Api:
     state.count(Event("bank-late", "late", "offshore", Decimal("1.00"), "USD", date(2020, 12, 30), processed_at=old))
     state.close()
     port = free_port()
-    services.start("api", "settlement_api", port, {"API_PORT": str(port), "FX_CACHE_SECONDS": "0"})
+    # The status page shows figures without a key in public mode only (PUBLIC_MODE=false:
+    # tests/security/test_api_pages.py); the operator page needs its key either way.
+    services.start(
+        "api", "settlement_api", port, {"API_PORT": str(port), "FX_CACHE_SECONDS": "0", "PUBLIC_MODE": "true"}
+    )
     return Api(f"http://127.0.0.1:{port}", operator)
 
 

@@ -85,6 +85,7 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
             "PUBLIC_MODE": "false",
             "SILENT_BUSINESS_DAYS": "3",
             "COMPLETENESS_CACHE_SECONDS": "0",
+            "METRICS_SCRAPE_TOKEN": "scrape-token-for-tests",
         },
     )
     return Api(
@@ -289,7 +290,12 @@ def test_silent_bank_gauges(api: Api) -> None:
     response = httpx.get(api.url + "/metrics", timeout=30)
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     assert families["settlement_silent_banks"].samples[0].value == 2
-    flagged = {s.labels["bank"] for s in families["settlement_bank_silent"].samples}
+    assert "settlement_bank_silent" not in families  # per bank: /metrics/banks only
+    restricted = httpx.get(
+        api.url + "/metrics/banks", headers={"Authorization": "Bearer scrape-token-for-tests"}, timeout=30
+    )
+    by_bank = {f.name: f for f in text_string_to_metric_families(restricted.text)}
+    flagged = {s.labels["bank"] for s in by_bank["settlement_bank_silent"].samples}
     assert flagged == {"bankC", "bankD"}
     assert families["settlement_dlq_rate_high_banks"].samples[0].value == 1
 

@@ -14,6 +14,8 @@ from settlement_api.bucket_store import Seen
 from settlement_api.events.service import EventStatus, classify
 from settlement_api.http_cache import etag_for, matches
 from settlement_api.metrics.collector import (
+    PUBLIC,
+    RESTRICTED,
     BankGauge,
     BuildInfo,
     BusinessCollector,
@@ -316,9 +318,9 @@ def test_embedded_json_cannot_close_the_script() -> None:
 
 
 # ----------------------------------------------------------------------------- metrics
-def _scrape(snapshot: BusinessSnapshot | None) -> dict[str, list[tuple[dict[str, str], float]]]:
+def _scrape(snapshot: BusinessSnapshot | None, audience: str = PUBLIC) -> dict[str, list[tuple[dict[str, str], float]]]:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BusinessCollector(snapshot, BuildInfo("1.2.3", "abc")))
+    registry.register(BusinessCollector(snapshot, BuildInfo("1.2.3", "abc"), audience))
     found: dict[str, list[tuple[dict[str, str], float]]] = {}
     for family in text_string_to_metric_families(generate_latest(registry).decode()):
         for sample in family.samples:
@@ -347,9 +349,35 @@ def test_collector_families_and_labels() -> None:
     assert found["settlement_distinct_volume_cny"] == [({"period": "2020"}, 150.0)]
     assert found["settlement_distinct_events_counted"] == [({"period": "2020"}, 4.0)]
     assert found["settlement_rolling_settled_usd"] == [({"target": "offshore", "window": "24h"}, 1.0)]
-    assert found["settlement_bank_settled_cny"] == [({"bank": "bankA", "target": "cross_border_rmb"}, 99.0)]
+    # Per-bank series are on /metrics/banks (the restricted audience) only.
+    assert not any("bank" in labels for samples in found.values() for labels, _ in samples)
+    restricted = _scrape(snapshot, RESTRICTED)
+    assert restricted["settlement_bank_settled_cny"] == [({"bank": "bankA", "target": "cross_border_rmb"}, 99.0)]
     assert found["settlement_build_info"] == [({"version": "1.2.3", "commit": "abc"}, 1.0)]
     assert found["settlement_business_metrics_up"] == [({}, 1.0)]
+
+
+def test_collector_moves_thin_targets_to_the_restricted_audience() -> None:
+    snapshot = BusinessSnapshot(
+        targets=(
+            TargetGauges("offshore", "2020", "USD", 6e11, 12.5, 1.0, 3, ()),
+            TargetGauges("cross_border_rmb", "2020", "CNY", 6e11, 99.0, 0.5, 1, ()),
+        ),
+        rolling=(RollingGauge("cross_border_rmb", "CNY", "7d", 2.0),),
+        banks=(),
+        distinct=DistinctGauge("2020", 150.0, 4),
+        thin=frozenset({"cross_border_rmb", "*"}),
+    )
+    public, restricted = _scrape(snapshot), _scrape(snapshot, RESTRICTED)
+    assert "settlement_settled_cny" not in public
+    assert "settlement_distinct_volume_cny" not in public
+    assert "settlement_rolling_settled_cny" not in public
+    assert public["settlement_settled_usd"] == [({"target": "offshore", "period": "2020"}, 12.5)]
+    assert ({"target": "cross_border_rmb", "period": "2020"}, 1.0) in public["settlement_disclosure_suppressed"]
+    assert ({"target": "offshore", "period": "2020"}, 0.0) in public["settlement_disclosure_suppressed"]
+    assert restricted["settlement_settled_cny"] == [({"target": "cross_border_rmb", "period": "2020"}, 99.0)]
+    assert restricted["settlement_distinct_volume_cny"] == [({"period": "2020"}, 150.0)]
+    assert "settlement_settled_usd" not in restricted
 
 
 def test_collector_without_redis() -> None:

@@ -31,10 +31,18 @@ def test_rule_files_exist() -> None:
     assert TEST_FILES
 
 
-def test_check_config() -> None:
-    result = promtool("check", "config", str(PROM / "prometheus.yml"))
+def test_check_config(tmp_path: Path) -> None:
+    # The api-banks job reads its bearer token from a file beside the config, which promtool
+    # insists exists; stack.sh writes the real one (0600) where it runs Prometheus.
+    for source in (PROM / "prometheus.yml", *RULE_FILES):
+        shutil.copy(source, tmp_path / source.name)
+    (tmp_path / "metrics_scrape_token").write_text("test-token\n")
+    result = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 rule files found" in result.stdout + result.stderr  # the *.rules.yml glob
+    jobs = {job["job_name"]: job for job in yaml.safe_load((PROM / "prometheus.yml").read_text())["scrape_configs"]}
+    assert jobs["api-banks"]["metrics_path"] == "/metrics/banks"
+    assert jobs["api-banks"]["authorization"]["credentials_file"] == "metrics_scrape_token"
 
 
 def test_check_rules() -> None:

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
 from settlement_api.bucket_store import BucketStore
+from settlement_api.disclosure import Disclosure
 from settlement_api.fx_cache import FxCache
 from settlement_api.runtime import Runtime
 from settlement_api.security import REALM, Reader, unauthorized
@@ -48,14 +49,20 @@ FxDep = Annotated[FxCache, Depends(get_fx)]
 
 
 async def _principal(request: Request, runtime: Runtime) -> Principal | None:
+    """The caller's principal, charged to its key's rate bucket (rate_limit.py). Requests
+    without a key were charged per address by anonymous.AnonymousGate; a key that fails is
+    charged to the address too, so guessing keys is rate limited like anonymous reads."""
     header = request.headers.get("authorization")
     if not header:
         return None
     try:
         with translate_errors():  # a Redis outage is a 503 (problems.py), not a 500
-            return await authenticate(header, runtime.redis, runtime.sessions)
+            principal = await authenticate(header, runtime.redis, runtime.sessions)
     except AuthError as exc:
+        await runtime.limiter.charge_address(request.client.host if request.client else "unknown")
         raise auth_problem(exc, REALM, "The API key is missing, malformed, unknown or revoked.") from None
+    await runtime.limiter.charge_key(principal.kind, principal.id)
+    return principal
 
 
 async def require_reader(request: Request, runtime: RuntimeDep) -> Reader:
@@ -73,8 +80,25 @@ async def public_or_reader(request: Request, runtime: RuntimeDep) -> Reader:
     return Reader(principal)
 
 
+async def optional_reader(request: Request, runtime: RuntimeDep) -> Reader | None:
+    """For pages that render without figures: the reader who may see figures, or None in
+    private mode without a key (a bad key is still 401)."""
+    principal = await _principal(request, runtime)
+    if principal is None and not runtime.settings.public_mode:
+        return None
+    return Reader(principal)
+
+
 ReaderDep = Annotated[Reader, Depends(require_reader)]
 PublicReaderDep = Annotated[Reader, Depends(public_or_reader)]
+
+
+def get_disclosure(reader: PublicReaderDep, runtime: RuntimeDep) -> Disclosure:
+    """What the caller may see of market-wide figures (disclosure.py)."""
+    return Disclosure.for_reader(reader, runtime.settings.min_contributors)
+
+
+DisclosureDep = Annotated[Disclosure, Depends(get_disclosure)]
 
 
 async def require_operator(request: Request, runtime: RuntimeDep) -> Reader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -11,8 +12,10 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
+from settlement_api.anonymous import AnonymousGate
 from settlement_api.banks.routes import router as banks_router
 from settlement_api.bucket_store import BucketStore
+from settlement_api.disclosure import ContributorReader
 from settlement_api.events.routes import router as events_router
 from settlement_api.fx_cache import FxCache
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
@@ -21,6 +24,7 @@ from settlement_api.metrics.routes import router as metrics_router
 from settlement_api.openapi import build as build_openapi
 from settlement_api.operator.routes import router as operator_router
 from settlement_api.progress.routes import router as progress_router
+from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.report.routes import router as report_router
 from settlement_api.runtime import Runtime
 from settlement_api.series.routes import router as series_router
@@ -29,6 +33,7 @@ from settlement_api.status_page.routes import router as status_router
 from settlement_api.targets.routes import router as targets_router
 from settlement_api.totals.routes import router as totals_router
 from settlement_core.db.engine import make_engine
+from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
 from settlement_core.targets import load_catalogue
@@ -41,6 +46,12 @@ def package_version() -> str:
         return "0.0.0"
 
 
+def _docs_enabled() -> bool:
+    # The routes are fixed when the app is built, before the lifespan reads the settings;
+    # DOCS_ENABLED alone is read here (the full settings need the database URL etc.).
+    return os.environ.get("DOCS_ENABLED", "true").strip().lower() not in ("0", "false", "no", "off")
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +61,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         redis = async_client(config.redis_url, mode=config.redis_mode)
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
+        store = BucketStore(redis)
         runtime = Runtime(
             config,
             catalogue,
@@ -57,8 +69,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             redis,
             engine,
             sessions,
-            BucketStore(redis),
+            store,
             FxCache(sessions, config.fx_cache_seconds),
+            RateLimiter(
+                redis,
+                Quota(config.rate_per_key, config.burst_per_key),
+                Quota(config.rate_per_address, config.burst_per_address),
+            ),
+            ContributorReader(store, config.contributors_cache_seconds),
         )
         app.state.runtime = runtime
         app.state.business = BusinessReader(runtime)
@@ -78,6 +96,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.state.http_registry = CollectorRegistry(auto_describe=True)
     HttpMetrics(app.state.http_registry).install(app)
+    # Outermost last: security headers on everything, including the gate's 429s and the
+    # cached anonymous answers; the gate charges requests without a key per address.
+    app.add_middleware(AnonymousGate)
+    install_http_hardening(app, docs=settings.docs_enabled if settings else _docs_enabled())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -19,7 +19,7 @@ from settlement_api.settings import ApiSettings
 from settlement_core.buckets import Granularity
 from settlement_core.events import BANK_ID_PATTERN, EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
-from settlement_core.problems import install_problem_schema
+from settlement_core.problems import install_problem_schema, problem_responses
 from settlement_core.targets import Catalogue
 
 DATE: dict[str, Any] = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
@@ -119,6 +119,8 @@ def build(app: FastAPI, settings: ApiSettings | None, catalogue: Catalogue | Non
                         parameter["example"] = EXAMPLES[parameter["name"]]
             if settings is not None and settings.public_mode and path in PUBLIC_PATHS:
                 operation["security"] = [{"bearer": []}, {}]
+            # Every read is rate limited (rate_limit.py, anonymous.py).
+            operation.setdefault("responses", {}).setdefault("429", problem_responses(429)[429])
     _add_links(document)
     install_problem_schema(document)
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.bucket_store import BucketStore
+from settlement_api.disclosure import ContributorReader
 from settlement_api.fx_cache import FxCache
+from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
 from settlement_core.business_days import today
 from settlement_core.targets import Catalogue, Target
@@ -30,6 +32,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: BucketStore
     fx: FxCache
+    limiter: RateLimiter
+    contributors: ContributorReader
 
     def today(self) -> date:
         """Business date: the plan's figures are per calendar day in Asia/Shanghai."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from settlement_core.settings import CoreSettings
 
@@ -17,10 +17,12 @@ class ApiSettings(CoreSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8002, ge=1, le=65535)
 
-    # Off by default: without a key only /healthz, /metrics and the status page answer.
+    # Off by default: without a key only /healthz, the market-wide /metrics and the status
+    # page's shell (no figures) answer. On: market-wide figures to anyone, under disclosure
+    # control (MIN_CONTRIBUTORS).
     public_mode: bool = False
-    # The status page at / and its /status.json expose exactly what public-mode /v1/progress
-    # would; set STATUS_PAGE_ENABLED=false to remove both.
+    # The status page at /, /status.json and /status/series.json show what /v1/progress and
+    # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
 
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
@@ -46,6 +48,39 @@ class ApiSettings(CoreSettings):
     dlq_rate_window_days: int = Field(default=7, ge=1, le=90)
     # The completeness gauges cost one aggregate query of PostgreSQL; scrapes reuse it this long.
     completeness_cache_seconds: float = Field(default=60.0, ge=0)
+
+    # Disclosure control (docs/security/api.md): a figure shown to anyone but an operator that
+    # is computed from fewer than MIN_CONTRIBUTORS banks is suppressed (null, marked), as
+    # statistical offices publish no cell that reveals one reporter's business. With 3, a
+    # contributing bank that subtracts its own figure still learns only a sum of two others.
+    min_contributors: int = Field(default=3, ge=1, le=100)
+    # Contributor counts are shared by all readers and kept this long (disclosure.py): they
+    # cost more to read than the figures (4 s against 2 s for the demo status page on a
+    # loaded 2-core machine) and only change when a bank first reports into a cell.
+    contributors_cache_seconds: float = Field(default=30.0, ge=0, le=600)
+
+    # GET /metrics/banks (per-bank series) answers only `Authorization: Bearer <token>`;
+    # unset, the endpoint is off (404). The public /metrics is market-wide only.
+    metrics_scrape_token: SecretStr | None = None
+
+    # Rate limits (token buckets in Redis, shared by every replica): per API key, and per
+    # client address for requests without a key. A status page tab costs 0.2 requests/s
+    # (one refresh per 5 s) plus 4 on load; an operator page about the same. The bursts
+    # cover page loads and a report download; the rates keep one client far below what
+    # starved an operator read in the audit (two anonymous clients looping on
+    # /status/series.json, 0.35 s each, pushed an operator read to about 1 s).
+    rate_per_key: float = Field(default=10.0, gt=0, description="requests/s per API key")
+    burst_per_key: int = Field(default=60, ge=1)
+    rate_per_address: float = Field(default=2.0, gt=0, description="requests/s per address without a key")
+    burst_per_address: int = Field(default=30, ge=1)
+    # Anonymous pages and JSON (no Authorization header) are computed at most once per this
+    # many seconds per distinct request and served from memory in between, so N anonymous
+    # clients cost one computation per TTL. 0 turns the cache off. Figures are at most this
+    # stale for anonymous readers; keyed reads are never cached.
+    anonymous_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+
+    # /docs and /redoc (Swagger UI / ReDoc served from this process, never a CDN).
+    docs_enabled: bool = True
 
     build_version: str = ""
     build_commit: str = "unknown"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
+from settlement_core.http_hardening import install_http_hardening
 from settlement_core.http_metrics import RequestMetricsMiddleware
 from settlement_core.kafka_io import EventProducer, KafkaAccess
 from settlement_core.problems import install_problem_handlers
@@ -87,6 +88,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         description="Bank settlement event intake. See docs/ingest-contract.md.",
     )
     install_problem_handlers(app)
+    install_http_hardening(app)  # security headers; /docs assets served locally, never from a CDN
     app.add_middleware(RequestMetricsMiddleware, requests=metrics.requests, duration=metrics.duration)
     app.include_router(router)
 

@@ -4,9 +4,18 @@ Every scrape reads the buckets afresh (`BusinessReader.snapshot`) and hands the 
 `BusinessCollector` registered in a per-scrape registry. Nothing is kept in process-local
 counters, so any number of API replicas export the same values.
 
+Two audiences (docs/security/api.md, docs/architecture.md):
+- `PUBLIC` (GET /metrics, no key): market-wide series only, never a `bank` label; a
+  target's (or the distinct volume's) gauges are left out while fewer than MIN_CONTRIBUTORS
+  banks contributed to its window (disclosure.py), and settlement_disclosure_suppressed
+  says which.
+- `RESTRICTED` (GET /metrics/banks, scrape token): settlement_bank_settled_cny{bank,target},
+  settlement_bank_silent{bank}, and the market gauges that /metrics leaves out, so that
+  every series comes from exactly one of the two endpoints and Prometheus has them all.
+
 Label cardinality is bounded: `target` (6), `period` (the latest target period only: the
 gauges describe what is tracked now), `currency` (accepted currencies), `window` (3), and
-`bank` only on settlement_bank_settled_cny, capped at TOP_BANKS per target (default 20).
+`bank` (restricted only), capped at TOP_BANKS per target (default 20).
 settlement_distinct_volume_cny counts every event once across all targets; the per-target
 gauges overlap (one payment may count toward several) and must never be summed.
 """
@@ -23,11 +32,12 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from settlement_api.bucket_store import Seen
+from settlement_api.disclosure import Disclosure, Extent
 from settlement_api.operator.service import completeness
-from settlement_api.progress.service import progress_report
+from settlement_api.progress.service import progress_report, report_queries
 from settlement_api.readmodel import Stream, evaluate, plan
 from settlement_api.runtime import Runtime
-from settlement_core.buckets import hour_field
+from settlement_core.buckets import DISTINCT, hour_field
 from settlement_core.fx import BASE, FxTable, convert_minor
 from settlement_core.pace import effective_as_of
 
@@ -83,6 +93,13 @@ class BusinessSnapshot:
     banks: tuple[BankGauge, ...]
     distinct: DistinctGauge
     reporting: ReportingGauges | None = None
+    # Targets (and DISTINCT for the distinct volume) with fewer than MIN_CONTRIBUTORS
+    # contributing banks: their gauges are restricted, not public.
+    thin: frozenset[str] = frozenset()
+
+
+PUBLIC = "public"
+RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +111,16 @@ class BuildInfo:
 class BusinessCollector(Collector):
     """Turns one snapshot into metric families (pure: no I/O in collect())."""
 
-    def __init__(self, snapshot: BusinessSnapshot | None, build: BuildInfo) -> None:
+    def __init__(self, snapshot: BusinessSnapshot | None, build: BuildInfo, audience: str = PUBLIC) -> None:
         self._snapshot = snapshot
         self._build = build
+        self._audience = audience
 
     def collect(self) -> Iterable[Metric]:
+        if self._audience == RESTRICTED:
+            if self._snapshot is not None:
+                yield from _families(self._snapshot, RESTRICTED)
+            return
         info = InfoMetricFamily("settlement_build", "Build of the settlement API.", labels=["version", "commit"])
         info.add_metric([self._build.version, self._build.commit], {})
         yield info
@@ -108,10 +130,13 @@ class BusinessCollector(Collector):
         up.add_metric([], 1.0 if self._snapshot else 0.0)
         yield up
         if self._snapshot is not None:
-            yield from _families(self._snapshot)
+            yield from _families(self._snapshot, PUBLIC)
 
 
-def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
+def _families(snap: BusinessSnapshot, audience: str) -> Iterator[Metric]:
+    def shown(code: str) -> bool:
+        return (code in snap.thin) == (audience == RESTRICTED)
+
     settled = {
         cur: GaugeMetricFamily(
             f"settlement_settled_{cur.lower()}",
@@ -140,6 +165,8 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         labels=["target", "period", "currency"],
     )
     for t in snap.targets:
+        if not shown(t.target):
+            continue
         if t.currency in settled:
             settled[t.currency].add_metric([t.target, t.period], t.settled)
             targets[t.currency].add_metric([t.target, t.period], t.target_amount)
@@ -152,13 +179,15 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         "Every event once across all targets in the period's window up to today, in CNY (never a sum of targets).",
         labels=["period"],
     )
-    distinct.add_metric([snap.distinct.period], snap.distinct.amount_cny)
+    if shown(DISTINCT):
+        distinct.add_metric([snap.distinct.period], snap.distinct.amount_cny)
     distinct_events = GaugeMetricFamily(
         "settlement_distinct_events_counted",
         "Events counted once across all targets in the period's window (reversals subtract).",
         labels=["period"],
     )
-    distinct_events.add_metric([snap.distinct.period], float(snap.distinct.events_counted))
+    if shown(DISTINCT):
+        distinct_events.add_metric([snap.distinct.period], float(snap.distinct.events_counted))
     rolling = {
         cur: GaugeMetricFamily(
             f"settlement_rolling_settled_{cur.lower()}",
@@ -168,15 +197,9 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         for cur in ("CNY", "USD")
     }
     for r in snap.rolling:
-        if r.currency in rolling:
+        # No per-bank processing-hour buckets exist: the window's contributors decide.
+        if r.currency in rolling and shown(r.target):
             rolling[r.currency].add_metric([r.target, r.window], r.amount)
-    banks = GaugeMetricFamily(
-        "settlement_bank_settled_cny",
-        "Settled per bank in the target window, in CNY (top N banks per target, N = TOP_BANKS).",
-        labels=["bank", "target"],
-    )
-    for b in snap.banks:
-        banks.add_metric([b.bank, b.target], b.settled_cny)
     yield from (
         *settled.values(),
         *targets.values(),
@@ -186,28 +209,50 @@ def _families(snap: BusinessSnapshot) -> Iterator[Metric]:
         distinct,
         distinct_events,
         *rolling.values(),
-        banks,
     )
+    if audience == PUBLIC:
+        suppressed = GaugeMetricFamily(
+            "settlement_disclosure_suppressed",
+            "1 when a target's market gauges are withheld from /metrics: fewer than MIN_CONTRIBUTORS banks "
+            '(target="*": the distinct volume). They are on /metrics/banks.',
+            labels=["target", "period"],
+        )
+        for t in snap.targets:
+            suppressed.add_metric([t.target, t.period], 1.0 if t.target in snap.thin else 0.0)
+        suppressed.add_metric([DISTINCT, snap.distinct.period], 1.0 if DISTINCT in snap.thin else 0.0)
+        yield suppressed
+    else:
+        banks = GaugeMetricFamily(
+            "settlement_bank_settled_cny",
+            "Settled per bank in the target window, in CNY (top N banks per target, N = TOP_BANKS).",
+            labels=["bank", "target"],
+        )
+        for b in snap.banks:
+            banks.add_metric([b.bank, b.target], b.settled_cny)
+        yield banks
     if snap.reporting is not None:
-        yield from _reporting_families(snap.reporting)
+        yield from _reporting_families(snap.reporting, audience)
 
 
-def _reporting_families(reporting: ReportingGauges) -> Iterator[Metric]:
+def _reporting_families(reporting: ReportingGauges, audience: str) -> Iterator[Metric]:
+    if audience == RESTRICTED:
+        # One series per silent bank only (capped at TOP_BANKS by the reader): the alert names them.
+        flagged = GaugeMetricFamily(
+            "settlement_bank_silent", "1 for each silent bank (at most TOP_BANKS).", labels=["bank"]
+        )
+        for bank in reporting.silent:
+            flagged.add_metric([bank], 1.0)
+        yield flagged
+        return
     silent = GaugeMetricFamily(
         "settlement_silent_banks", "Active banks that sent nothing on the last SILENT_BUSINESS_DAYS business days."
     )
     silent.add_metric([], float(len(reporting.silent)))
-    # One series per silent bank only (capped at TOP_BANKS by the reader): the alert names them.
-    flagged = GaugeMetricFamily(
-        "settlement_bank_silent", "1 for each silent bank (at most TOP_BANKS).", labels=["bank"]
-    )
-    for bank in reporting.silent:
-        flagged.add_metric([bank], 1.0)
     dlq = GaugeMetricFamily(
         "settlement_dlq_rate_high_banks", "Active banks whose DLQ rate is above DLQ_RATE_THRESHOLD."
     )
     dlq.add_metric([], float(len(reporting.dlq_rate_high)))
-    yield from (silent, flagged, dlq)
+    yield from (silent, dlq)
 
 
 def rolling_fields(
@@ -231,10 +276,17 @@ class BusinessReader:
         self._reporting_cache: ReportingGauges | None = None
         self._reporting_at = 0.0
 
-    async def snapshot(self) -> BusinessSnapshot:
+    async def snapshot(self, with_banks: bool = False) -> BusinessSnapshot:
+        """The gauges of one scrape; the per-bank ones (costly: one plan per bank and
+        target) only when `with_banks`, for /metrics/banks."""
         runtime = self._runtime
         seen = await runtime.store.seen()
         report = await progress_report(runtime, None, seen)
+        queries = report_queries(runtime.targets, report.as_of)
+        extents = {code: Extent(q.category, q.start, q.end) for code, q in queries.items() if ":" not in code}
+        contributors = await runtime.contributors.read(seen, extents)
+        rule = Disclosure(runtime.settings.min_contributors, applies=True)
+        thin = frozenset(code for code, found in contributors.items() if rule.hides(found.count))
         fx = await runtime.fx.table()
         gauges = tuple(
             TargetGauges(
@@ -242,9 +294,10 @@ class BusinessReader:
                 period=p.period,
                 currency=p.currency,
                 target_amount=float(p.target_amount),
-                settled=float(p.settled),
+                # The operator's view (no disclosure given): every figure is present.
+                settled=float(p.settled or 0),
                 expected_ratio=float(p.expected_ratio),
-                events_counted=p.events_counted,
+                events_counted=p.events_counted or 0,
                 unconverted=tuple(
                     (cur, float(p.unconverted.get(cur, "0"))) for cur in p.settled_by_currency if cur != p.currency
                 ),
@@ -252,14 +305,15 @@ class BusinessReader:
             for p in report.targets
         )
         distinct = DistinctGauge(
-            report.period, float(report.distinct_volume.amount), report.distinct_volume.events_counted
+            report.period, float(report.distinct_volume.amount or 0), report.distinct_volume.events_counted or 0
         )
         return BusinessSnapshot(
             gauges,
             await self._rolling_gauges(seen, fx),
-            await self._bank_gauges(seen, fx),
+            await self._bank_gauges(seen, fx) if with_banks else (),
             distinct,
             await self._reporting(),
+            thin,
         )
 
     async def _reporting(self) -> ReportingGauges:

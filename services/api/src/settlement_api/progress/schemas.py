@@ -33,17 +33,18 @@ class TargetProgressOut(BaseModel):
     as_of: date = Field(description="Requested as_of capped at the window end.")
     target_amount: str
     target_amount_plan_unit: str
-    settled: str = Field(
-        description="Settled from the window start to as_of, converted into the target currency at read time."
+    settled: str | None = Field(
+        description="Settled from the window start to as_of, converted into the target currency at read time; "
+        "null when suppressed (disclosure control)."
     )
-    settled_plan_unit: str
+    settled_plan_unit: str | None
     settled_by_currency: dict[str, str] = Field(
         description="Unconverted original amounts per currency (including any unconverted)."
     )
     unconverted: dict[str, str] = Field(
         description="Amounts with no FX rate on or before their value date; not in `settled`."
     )
-    progress_ratio: str
+    progress_ratio: str | None
     expected_ratio: str = Field(description="Elapsed fraction of the window's days at as_of.")
     pace: str | None = Field(description="progress_ratio / expected_ratio; null before the window.")
     projected_total: str | None = Field(
@@ -52,9 +53,10 @@ class TargetProgressOut(BaseModel):
     projected_total_plan_unit: str | None
     status: str = Field(
         examples=["on_track"],
-        description="Inside the window: achieved | on_track | behind. After window_end: achieved | missed.",
+        description="Inside the window: achieved | on_track | behind. After window_end: achieved | missed. "
+        "suppressed when the settled figure is.",
     )
-    events_counted: int = Field(
+    events_counted: int | None = Field(
         description="Counted events (reversals subtract) in the window's years up to as_of's year."
     )
     previous_period_settled: str | None = Field(
@@ -68,6 +70,21 @@ class TargetProgressOut(BaseModel):
     references: list[ReferenceOut] = Field(
         description="The catalogue's baseline and published figures for this code, for comparison."
     )
+    suppressed: bool = Field(
+        default=False,
+        description="Disclosure control: the settled figure (and all derived from it) is withheld because fewer "
+        "than MIN_CONTRIBUTORS banks contributed to it. Never for operators.",
+    )
+    suppressed_reason: str | None = Field(default=None, examples=["fewer than 3 contributing banks"])
+    breakdown_suppressed: bool = Field(
+        default=False,
+        description="settled_by_currency and unconverted are withheld ({}): a currency in them has fewer than "
+        "MIN_CONTRIBUTORS banks.",
+    )
+    previous_suppressed: bool = Field(
+        default=False,
+        description="previous_period_settled (and change) withheld: fewer than MIN_CONTRIBUTORS banks then.",
+    )
 
 
 class DistinctVolumeOut(BaseModel):
@@ -76,11 +93,16 @@ class DistinctVolumeOut(BaseModel):
     currency: str = Field(examples=["CNY"])
     window_start: date
     as_of: date
-    amount: str = Field(description="Converted into CNY at read time, each event counted once.")
-    amount_plan_unit: str
+    amount: str | None = Field(
+        description="Converted into CNY at read time, each event counted once; null when suppressed."
+    )
+    amount_plan_unit: str | None
     by_currency: dict[str, str]
     unconverted: dict[str, str]
-    events_counted: int
+    events_counted: int | None
+    suppressed: bool = False
+    suppressed_reason: str | None = None
+    breakdown_suppressed: bool = False
 
 
 class ProgressOut(BaseModel):

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import Seen
+from settlement_api.disclosure import Contributors, Disclosure, Extent, breakdown_hidden
 from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.progress.repository import Settled, SettledQuery, settled_amounts
 from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut, ReferenceOut, TargetProgressOut
@@ -144,17 +145,106 @@ def resolve_period(catalogue: Catalogue, period: str | None) -> str | None:
     return period if period in catalogue.periods else None
 
 
+def redact_target(
+    out: TargetProgressOut, rule: Disclosure, current: Contributors, previous: Contributors
+) -> TargetProgressOut:
+    """Pure: one target's row as `rule` lets its reader see it (disclosure.py)."""
+    update: dict[str, object] = {}
+    if rule.hides(current.count):
+        update = {
+            "settled": None,
+            "settled_plan_unit": None,
+            "settled_by_currency": {},
+            "unconverted": {},
+            "progress_ratio": None,
+            "pace": None,
+            "projected_total": None,
+            "projected_total_plan_unit": None,
+            "status": "suppressed",
+            "events_counted": None,
+            "change": None,
+            "change_ratio": None,
+            "suppressed": True,
+            "suppressed_reason": rule.reason,
+        }
+    elif breakdown_hidden(rule, current, out.settled_by_currency):
+        update = {"settled_by_currency": {}, "unconverted": {}, "breakdown_suppressed": True}
+    if out.previous_period_settled is not None and rule.hides(previous.count):
+        update.update(
+            {"previous_period_settled": None, "change": None, "change_ratio": None, "previous_suppressed": True}
+        )
+    if update and "suppressed_reason" not in update:
+        update["suppressed_reason"] = rule.reason
+    return out.model_copy(update=update) if update else out
+
+
+def redact_distinct(out: DistinctVolumeOut, rule: Disclosure, current: Contributors) -> DistinctVolumeOut:
+    if rule.hides(current.count):
+        return out.model_copy(
+            update={
+                "amount": None,
+                "amount_plan_unit": None,
+                "by_currency": {},
+                "unconverted": {},
+                "events_counted": None,
+                "suppressed": True,
+                "suppressed_reason": rule.reason,
+            }
+        )
+    if breakdown_hidden(rule, current, out.by_currency):
+        return out.model_copy(
+            update={
+                "by_currency": {},
+                "unconverted": {},
+                "breakdown_suppressed": True,
+                "suppressed_reason": rule.reason,
+            }
+        )
+    return out
+
+
 async def progress_report(
-    runtime: Runtime, requested: date | None, seen: Seen | None = None, period: str | None = None
+    runtime: Runtime,
+    requested: date | None,
+    seen: Seen | None = None,
+    period: str | None = None,
+    disclosure: Disclosure | None = None,
 ) -> ProgressOut:
-    """`period` must be one of the catalogue's (the route checks); default the latest."""
+    """`period` must be one of the catalogue's (the route checks); default the latest.
+    `disclosure` None is the operator's view (nothing suppressed)."""
     catalogue = runtime.catalogue
     chosen = period or catalogue.latest_period
     targets = catalogue.targets_for(chosen)
     as_of = requested if requested is not None else runtime.today()
     queries = report_queries(targets, as_of)
     fx = await runtime.fx.table()
+    seen = seen if seen is not None else await runtime.store.seen()
     settled = await settled_amounts(runtime.store, fx, queries, seen)
+    report = shape_report(runtime, chosen, as_of, targets, queries, settled)
+    if disclosure is None or not disclosure.applies:
+        return report
+    extents = {key: Extent(q.category, q.start, q.end) for key, q in queries.items()}
+    contributors = await runtime.contributors.read(seen, extents)
+    return report.model_copy(
+        update={
+            "targets": [
+                redact_target(row, disclosure, contributors[row.code], contributors[row.code + ":previous"])
+                for row in report.targets
+            ],
+            "distinct_volume": redact_distinct(report.distinct_volume, disclosure, contributors[DISTINCT]),
+        }
+    )
+
+
+def shape_report(
+    runtime: Runtime,
+    chosen: str,
+    as_of: date,
+    targets: tuple[Target, ...],
+    queries: dict[str, SettledQuery],
+    settled: dict[str, Settled],
+) -> ProgressOut:
+    catalogue = runtime.catalogue
     # Events of the previous year exist: the history covers it.
     covered = settled[DISTINCT + ":previous"].events_counted != 0 or any(
         settled[DISTINCT + ":previous"].amounts.native_minor.values()

@@ -24,6 +24,7 @@ from settlement_api.operator.service import ratio
 from settlement_api.query import QueryErrors
 from settlement_api.series.schemas import SeriesOut
 from settlement_api.series.service import SeriesQuery, window_for
+from settlement_api.spreadsheet_cells import csv_row, safe_cell
 from settlement_core.buckets import Granularity
 from settlement_core.problems import FieldError, Problem
 from settlement_core.targets import Target
@@ -98,29 +99,30 @@ def render_xlsx(year: int, series: list[SeriesOut], league: LeagueOut) -> bytes:
         book.remove(first)
     for s in series:
         sheet = book.create_sheet(s.code[:31])
-        sheet.append([f"{s.code} {year}", f"as of {s.as_of.isoformat()}", s.currency])
+        sheet.append([safe_cell(f"{s.code} {year}"), f"as of {s.as_of.isoformat()}", s.currency])
         sheet.append(["month", "settled", "ytd", "target", "ratio"])
         for row in month_rows(s):
             sheet.append([row.month, row.settled, row.ytd, row.target, row.ratio])
             for column in (2, 3, 4):
                 sheet.cell(sheet.max_row, column).number_format = _MONEY
             sheet.cell(sheet.max_row, 5).number_format = _RATIO
-        sheet.append(
-            ["total", Decimal(s.settled), Decimal(s.settled), Decimal(s.target_amount), Decimal(s.progress_ratio)]
-        )
+        # Operator series: never suppressed, so settled and the ratio are present.
+        settled, ratio_at = Decimal(s.settled or 0), Decimal(s.progress_ratio or 0)
+        sheet.append(["total", settled, settled, Decimal(s.target_amount), ratio_at])
         _sheet_widths(sheet, [12, 22, 22, 22, 12])
     banks = book.create_sheet("banks")
     banks.append(["target", "currency", "rank", "bank_id", "name", "settled", "share", "events", "last_event_received"])
     for target in league.targets:
         for entry in target.banks:
             received = entry.last_event_received.isoformat() if entry.last_event_received else ""
+            # Bank names are typed by whoever registers a bank: never a live formula.
             banks.append(
                 [
-                    target.code,
+                    safe_cell(target.code),
                     target.currency,
                     entry.rank,
-                    entry.bank_id,
-                    entry.name,
+                    safe_cell(entry.bank_id),
+                    safe_cell(entry.name),
                     Decimal(entry.settled),
                     Decimal(entry.share),
                     entry.events,
@@ -142,5 +144,5 @@ def render_csv(series: list[SeriesOut]) -> str:
     writer.writerow(["target", "currency", "month", "settled", "ytd", "target_amount", "ratio"])
     for s in series:
         for row in month_rows(s):
-            writer.writerow([s.code, s.currency, row.month, row.settled, row.ytd, row.target, row.ratio])
+            writer.writerow(csv_row([s.code, s.currency, row.month, row.settled, row.ytd, row.target, row.ratio]))
     return buffer.getvalue()

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from settlement_api.deps import PublicReaderDep, RuntimeDep
+from settlement_api.deps import DisclosureDep, RuntimeDep
 from settlement_api.http_cache import cached_response
 from settlement_api.series.schemas import SeriesOut
 from settlement_api.series.service import parse_series_query, read_series, render_series_csv
@@ -25,7 +25,7 @@ SERIES_RESPONSES = {**TOTALS_RESPONSES, **problem_responses(401, 404, 422)}
 async def get_series(
     code: str,
     runtime: RuntimeDep,
-    reader: PublicReaderDep,
+    disclosure: DisclosureDep,
     period: Annotated[str | None, Query(description="Year of the target window, e.g. 2020")] = None,
     granularity: Annotated[str | None, Query(description="day | month (default day)")] = None,
     as_of: Annotated[
@@ -34,11 +34,18 @@ async def get_series(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    del reader  # authorisation only: the series is market-wide, like /v1/progress
     query = parse_series_query(
         runtime.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=runtime.today()
     )
-    (series,) = await read_series(runtime.store, await runtime.fx.table(), [query], runtime.settings.on_track_pace)
+    # Market-wide like /v1/progress; thin figures suppressed for non-operators (disclosure.py).
+    (series,) = await read_series(
+        runtime.store,
+        await runtime.fx.table(),
+        [query],
+        runtime.settings.on_track_pace,
+        disclosure,
+        runtime.contributors,
+    )
     if wants_csv(accept):
         return cached_response(render_series_csv(series).encode(), "text/csv; charset=utf-8", if_none_match)
     return cached_response(series.model_dump_json().encode(), "application/json", if_none_match)

@@ -19,11 +19,21 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from settlement_api.bucket_store import BucketStore, Seen
+from settlement_api.disclosure import (
+    NOBODY,
+    ContributorReader,
+    Contributors,
+    Disclosure,
+    Extent,
+    breakdown_hidden,
+    read_contributors,
+)
 from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.query import QueryErrors
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.series.repository import read_fields, read_seen
 from settlement_api.series.schemas import SeriesOut, SeriesPointOut
+from settlement_api.spreadsheet_cells import csv_row
 from settlement_core.buckets import Granularity, period_label, series_periods
 from settlement_core.fx import FxTable
 from settlement_core.money import minor_units
@@ -206,31 +216,115 @@ def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_
     )
 
 
+PointKey = tuple[int, int, str]  # (series, point, "current" | "previous")
+
+
+def series_extents(plans: list[SeriesPlan]) -> dict[PointKey, Extent]:
+    """The bucket extent of every figure of every point (pure): the point's dates up to
+    as_of, and for month points the same month a year earlier."""
+    extents: dict[PointKey, Extent] = {}
+    for s, series in enumerate(plans):
+        code, capped = series.query.target.code, series.query.capped
+        for i, point in enumerate(series.points):
+            if point.current is not None:
+                extents[(s, i, "current")] = Extent(code, point.start, min(point.end, capped))
+            if point.previous is not None:
+                extents[(s, i, "previous")] = Extent(code, *_same_month_a_year_earlier(point.start))
+    return extents
+
+
+def redact_series(
+    out: SeriesOut, rule: Disclosure, current: list[Contributors], previous: list[Contributors]
+) -> SeriesOut:
+    """Pure: the series as `rule` lets its reader see it. A point's `settled` is judged by
+    its own contributors, `cumulative` by everyone since the window start, `previous` by
+    the year-earlier month's; the figure at as_of (and its ratios) by all of the window."""
+    running = NOBODY
+    points: list[SeriesPointOut] = []
+    for point, mine, before in zip(out.points, current, previous, strict=True):
+        update: dict[str, object] = {}
+        if point.settled is not None:
+            running = running | mine
+            if rule.hides(mine.count):
+                update["settled"] = None
+            if rule.hides(running.count):
+                update.update({"cumulative": None, "cumulative_plan_unit": None})
+        if point.previous is not None and rule.hides(before.count):
+            update["previous"] = None
+        if update:
+            update.update({"suppressed": True, "suppressed_reason": rule.reason})
+        points.append(point.model_copy(update=update) if update else point)
+    top: dict[str, object] = {"points": points}
+    if rule.hides(running.count):
+        top.update(
+            {
+                "settled": None,
+                "settled_plan_unit": None,
+                "unconverted": {},
+                "progress_ratio": None,
+                "pace": None,
+                "projected_total": None,
+                "projected_total_plan_unit": None,
+                "status": "suppressed",
+                "suppressed": True,
+                "suppressed_reason": rule.reason,
+            }
+        )
+    elif breakdown_hidden(rule, running, out.unconverted):
+        top.update({"unconverted": {}, "breakdown_suppressed": True, "suppressed_reason": rule.reason})
+    return out.model_copy(update=top)
+
+
 async def read_series(
-    store: BucketStore, fx: FxTable, queries: list[SeriesQuery], on_track_pace: Decimal
+    store: BucketStore,
+    fx: FxTable,
+    queries: list[SeriesQuery],
+    on_track_pace: Decimal,
+    disclosure: Disclosure | None = None,
+    contributors_from: ContributorReader | None = None,
 ) -> list[SeriesOut]:
-    """Several series in one pipelined read (the status page asks for all six at once)."""
+    """Several series in one pipelined read (the status page asks for all six at once).
+    `disclosure` None is the operator's view (nothing suppressed)."""
     seen = await read_seen(store)
     plans = [plan_target_series(q, seen, fx) for q in queries]
     values = await read_fields(store, list(dict.fromkeys(f for p in plans for f in p.fields)))
-    return [evaluate_target_series(p, values, on_track_pace) for p in plans]
+    result = [evaluate_target_series(p, values, on_track_pace) for p in plans]
+    if disclosure is None or not disclosure.applies:
+        return result
+    extents = series_extents(plans)
+    if contributors_from is not None:
+        contributors = await contributors_from.read(seen, extents)
+    else:
+        contributors = await read_contributors(store, seen, extents)
+    return [
+        redact_series(
+            out,
+            disclosure,
+            [contributors.get((s, i, "current"), NOBODY) for i in range(len(out.points))],
+            [contributors.get((s, i, "previous"), NOBODY) for i in range(len(out.points))],
+        )
+        for s, out in enumerate(result)
+    ]
 
 
 def render_series_csv(series: SeriesOut) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["period", "from", "to", "currency", "settled", "cumulative", "expected", "previous"])
+    header = ["period", "from", "to", "currency", "settled", "cumulative", "expected", "previous"]
+    # Only a reader under disclosure control can get withheld cells: the column says why a
+    # cell is empty (disclosure.py) and is absent otherwise, as before.
+    marked = any(p.suppressed for p in series.points) or series.suppressed
+    writer.writerow([*header, "suppressed"] if marked else header)
     for p in series.points:
-        writer.writerow(
-            [
-                p.period,
-                p.start.isoformat(),
-                p.end.isoformat(),
-                series.currency,
-                p.settled or "",
-                p.cumulative or "",
-                p.expected,
-                p.previous or "",
-            ]
-        )
+        row = [
+            p.period,
+            p.start.isoformat(),
+            p.end.isoformat(),
+            series.currency,
+            p.settled or "",
+            p.cumulative or "",
+            p.expected,
+            p.previous or "",
+        ]
+        writer.writerow(csv_row([*row, p.suppressed_reason or ""] if marked else row))
     return buffer.getvalue()

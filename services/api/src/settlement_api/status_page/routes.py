@@ -1,13 +1,16 @@
 """The status page (GET /), its data (GET /status.json, GET /status/series.json) and the
 operator page (GET /operator).
 
-Decision (docs/api.md): the public page needs figures without a key, so /status.json serves
-exactly the body of /v1/progress for today, and /status/series.json the market-wide day and
-month series of /v1/progress/{code}/series for every target at one as_of — the figures
-public mode would show anyone, nothing per bank. The HTML embeds both so the page renders on
-first paint, then refreshes. The operator page is static: it holds no figures and reads the
-/v1/operator API with the key the operator types in, kept in sessionStorage only.
-Everything is served locally (no CDN). STATUS_PAGE_ENABLED=false makes all of it 404.
+Decision (docs/api.md, docs/security/api.md): the figures here are exactly those of
+/v1/progress (for /status.json) and of the day and month /v1/progress/{code}/series of every
+target at one as_of (for /status/series.json), for the same reader and under the same rules:
+a key is needed unless PUBLIC_MODE is on, and anyone but an operator gets market-wide figures
+under disclosure control (thin figures suppressed). The HTML embeds the figures only when
+the request itself may read them (public mode, or a key in the Authorization header); in
+private mode a browser gets the shell, which asks for a key (kept in sessionStorage, like
+the operator page's) and then reads /status/series.json with it. The operator page is
+static: it holds no figures and reads /v1/operator with the operator's key. Everything is
+served locally (no CDN). STATUS_PAGE_ENABLED=false makes all of it 404.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from settlement_api.deps import RuntimeDep
+from settlement_api.deps import DisclosureDep, RuntimeDep, optional_reader
+from settlement_api.disclosure import Disclosure
 from settlement_api.progress.schemas import ProgressOut
 from settlement_api.progress.service import progress_report
 from settlement_api.runtime import Runtime
+from settlement_api.security import Reader
 from settlement_api.series.service import parse_series_query, read_series
 from settlement_api.status_page.schemas import StatusSeriesOut, TargetSeriesOut
 from settlement_core.buckets import Granularity
@@ -49,11 +54,11 @@ def embed_json(template: str, placeholder: str, data: Any) -> str:
     return template.replace(placeholder, json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
 
 
-def embed(template: str, progress: ProgressOut) -> str:
-    return embed_json(template, "__INITIAL_PROGRESS__", progress.model_dump(mode="json"))
+def embed(template: str, progress: ProgressOut | None) -> str:
+    return embed_json(template, "__INITIAL_PROGRESS__", None if progress is None else progress.model_dump(mode="json"))
 
 
-async def status_series(runtime: Runtime, as_of: str | None) -> StatusSeriesOut:
+async def status_series(runtime: Runtime, as_of: str | None, disclosure: Disclosure) -> StatusSeriesOut:
     """Every target's day and month series at one as_of, in one pipelined read."""
     today = runtime.today()
     queries = []
@@ -69,7 +74,14 @@ async def status_series(runtime: Runtime, as_of: str | None) -> StatusSeriesOut:
                     today=today,
                 )
             )
-    series = await read_series(runtime.store, await runtime.fx.table(), queries, runtime.settings.on_track_pace)
+    series = await read_series(
+        runtime.store,
+        await runtime.fx.table(),
+        queries,
+        runtime.settings.on_track_pace,
+        disclosure,
+        runtime.contributors,
+    )
     requested = queries[0].as_of
     return StatusSeriesOut(
         as_of=requested,
@@ -83,25 +95,33 @@ async def status_series(runtime: Runtime, as_of: str | None) -> StatusSeriesOut:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def status_page(runtime: RuntimeDep, as_of: AsOfQ = None) -> HTMLResponse:
+async def status_page(
+    runtime: RuntimeDep, reader: Annotated[Reader | None, Depends(optional_reader)], as_of: AsOfQ = None
+) -> HTMLResponse:
     _enabled(runtime)
     template = (STATIC / "index.html").read_text(encoding="utf-8")
-    series = await status_series(runtime, as_of)
-    html = embed(template, await progress_report(runtime, None))
+    if reader is None:  # private mode, no key: the shell asks for one (app.js)
+        return HTMLResponse(
+            embed_json(embed(template, None), "__INITIAL_SERIES__", None), headers={"Cache-Control": "no-store"}
+        )
+    disclosure = Disclosure.for_reader(reader, runtime.settings.min_contributors)
+    series = await status_series(runtime, as_of, disclosure)
+    html = embed(template, await progress_report(runtime, None, disclosure=disclosure))
     html = embed_json(html, "__INITIAL_SERIES__", series.model_dump(mode="json"))
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    # A keyed view is the key holder's: never kept by a shared cache.
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Authorization"})
 
 
 @router.get("/status.json", response_model=ProgressOut)
-async def status_json(runtime: RuntimeDep) -> ProgressOut:
+async def status_json(runtime: RuntimeDep, disclosure: DisclosureDep) -> ProgressOut:
     _enabled(runtime)
-    return await progress_report(runtime, None)
+    return await progress_report(runtime, None, disclosure=disclosure)
 
 
 @router.get("/status/series.json", response_model=StatusSeriesOut)
-async def status_series_json(runtime: RuntimeDep, as_of: AsOfQ = None) -> StatusSeriesOut:
+async def status_series_json(runtime: RuntimeDep, disclosure: DisclosureDep, as_of: AsOfQ = None) -> StatusSeriesOut:
     _enabled(runtime)
-    return await status_series(runtime, as_of)
+    return await status_series(runtime, as_of, disclosure)
 
 
 @router.get("/operator", response_class=HTMLResponse)

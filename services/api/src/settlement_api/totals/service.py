@@ -14,6 +14,7 @@ from settlement_api.plan_units import amounts_by_currency, money
 from settlement_api.query import QueryErrors
 from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.settings import ApiSettings
+from settlement_api.spreadsheet_cells import csv_row
 from settlement_api.totals.repository import read_fields, read_seen
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
 from settlement_core.buckets import DISTINCT, Granularity, period_label, series_periods
@@ -187,26 +188,30 @@ def render_csv(totals: TotalsOut) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        [
-            "period",
-            "from",
-            "to",
-            "currency",
-            "amount",
-            *[f"amount_{c}" for c in originals],
-            *[f"unconverted_{c}" for c in missing],
-        ]
+        csv_row(
+            [
+                "period",
+                "from",
+                "to",
+                "currency",
+                "amount",
+                *[f"amount_{c}" for c in originals],
+                *[f"unconverted_{c}" for c in missing],
+            ]
+        )
     )
     for p in totals.points:
         writer.writerow(
-            [
-                p.period,
-                p.start.isoformat(),
-                p.end.isoformat(),
-                totals.currency,
-                p.amount,
-                *[p.by_currency.get(c, "") for c in originals],
-                *[p.unconverted.get(c, "") for c in missing],
-            ]
+            csv_row(
+                [
+                    p.period,
+                    p.start.isoformat(),
+                    p.end.isoformat(),
+                    totals.currency,
+                    p.amount,
+                    *[p.by_currency.get(c, "") for c in originals],
+                    *[p.unconverted.get(c, "") for c in missing],
+                ]
+            )
         )
     return buffer.getvalue()

@@ -4,11 +4,15 @@
 "use strict";
 
 const REFRESH_MS = 5000;
+// Only asked for when the server embeds no figures (private mode). sessionStorage only.
+const KEY = "settlement.statusKey";
+const SUPPRESSED = "已隐去 suppressed";
 const STATUS_ZH = { achieved: "已完成", on_track: "进度正常", behind: "落后", missed: "未完成" };
 
 function percent(ratio) {
   // Ratios arrive as decimal strings; two decimals of a percent are enough on screen.
-  return (Number(ratio) * 100).toFixed(2);
+  // null: withheld by disclosure control (fewer contributing banks than the minimum).
+  return ratio === null ? "—" : (Number(ratio) * 100).toFixed(2);
 }
 
 function el(tag, attrs, text) {
@@ -41,7 +45,8 @@ function renderTarget(entry) {
   const settled = el("div", { class: "figure wide" });
   settled.append(el("span", { class: "label" }, "已结算 settled / 目标 target"));
   const line = el("span", { class: "value" });
-  line.append(el("b", { "data-testid": "settled" }, t.settled_plan_unit), " / ",
+  line.append(el("b", { "data-testid": "settled", "data-suppressed": String(Boolean(t.suppressed)) },
+                 t.settled_plan_unit === null ? SUPPRESSED : t.settled_plan_unit), " / ",
               el("span", { "data-testid": "target" }, t.target_amount_plan_unit), " " + t.plan_unit);
   settled.append(line);
   numbers.append(
@@ -56,7 +61,7 @@ function renderTarget(entry) {
   const bar = el("div", { class: "bar", role: "progressbar", "aria-valuemin": "0",
                           "aria-valuemax": "100", "aria-valuenow": percent(t.progress_ratio) });
   const fill = el("div", { class: "fill", "data-testid": "fill" });
-  fill.style.width = Math.min(100, Number(t.progress_ratio) * 100) + "%";
+  fill.style.width = Math.min(100, Number(t.progress_ratio || 0) * 100) + "%";
   const marker = el("div", { class: "marker", "data-testid": "marker",
                              title: "expected " + percent(t.expected_ratio) + "%" });
   marker.style.left = Math.min(100, Number(t.expected_ratio) * 100) + "%";
@@ -101,12 +106,28 @@ function render(data) {
   document.body.setAttribute("data-as-of", data.as_of);
 }
 
+function askForKey(message) {
+  sessionStorage.removeItem(KEY);
+  document.getElementById("login").hidden = false;
+  const error = document.getElementById("login-error");
+  error.hidden = !message;
+  error.textContent = message || "";
+}
+
 async function refresh() {
   const conn = document.getElementById("conn");
+  const key = sessionStorage.getItem(KEY);
+  if (needsKey && !key) return;
   try {
     const query = asOf ? "?as_of=" + encodeURIComponent(asOf) : "";
-    const response = await fetch("/status/series.json" + query, { cache: "no-store" });
+    const headers = key ? { Authorization: "Bearer " + key } : {};
+    const response = await fetch("/status/series.json" + query, { cache: "no-store", headers });
+    if (response.status === 401) {
+      askForKey(key ? "The key was refused." : "");
+      throw new Error("HTTP 401");
+    }
     if (!response.ok) throw new Error("HTTP " + response.status);
+    document.getElementById("login").hidden = true;
     render(await response.json());
     conn.textContent = "live";
     conn.className = "ok";
@@ -119,8 +140,21 @@ async function refresh() {
 
 const initial = JSON.parse(document.getElementById("initial-series").textContent);
 const requested = new URLSearchParams(window.location.search).get("as_of");
-if (requested) asOf = initial.as_of;
-render(initial);
+// null: the server shows no figures without a key (PUBLIC_MODE=false).
+const needsKey = initial === null;
+if (requested) asOf = needsKey ? requested : initial.as_of;
+if (needsKey) {
+  if (sessionStorage.getItem(KEY)) refresh(); else askForKey("");
+} else {
+  render(initial);
+}
+document.getElementById("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = document.getElementById("key");
+  sessionStorage.setItem(KEY, input.value.trim());
+  input.value = "";
+  refresh();
+});
 document.getElementById("as-of-form").addEventListener("submit", (event) => {
   event.preventDefault();
   asOf = document.getElementById("as-of-input").value || null;

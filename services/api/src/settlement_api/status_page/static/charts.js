@@ -44,10 +44,12 @@ function lineChart(series) {
   const n = points.length;
   const x = (i) => left + (n > 1 ? i / (n - 1) : 0) * (w - left - right);
   const target = Number(series.target_amount_plan_unit);
-  const actual = points.filter((p) => p.cumulative_plan_unit !== null);
-  const top_value = Math.max(target, ...actual.map((p) => Number(p.cumulative_plan_unit)));
+  // [point, index]: a cumulative withheld by disclosure control (null, at the start of a
+  // window with few contributing banks) leaves a gap, it does not shift the curve.
+  const actual = points.map((p, i) => [p, i]).filter(([p]) => p.cumulative_plan_unit !== null);
+  const top_value = Math.max(target, ...actual.map(([p]) => Number(p.cumulative_plan_unit)));
   const ymax = niceMax(top_value * 1.04);
-  const curve = actual.map((p, i) => `${x(i).toFixed(2)},${scaleY(Number(p.cumulative_plan_unit), ymax).toFixed(2)}`);
+  const curve = actual.map(([p, i]) => `${x(i).toFixed(2)},${scaleY(Number(p.cumulative_plan_unit), ymax).toFixed(2)}`);
   const pace = points.map((p, i) => `${x(i).toFixed(2)},${scaleY(Number(p.expected_plan_unit), ymax).toFixed(2)}`);
   let ticks = "";
   points.forEach((p, i) => {
@@ -58,14 +60,14 @@ function lineChart(series) {
     }
   });
   const ty = scaleY(target, ymax);
-  const asOf = actual.length ? x(actual.length - 1) : left;
+  const asOf = actual.length ? x(actual[actual.length - 1][1]) : left;
   return `<svg class="line-chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="cumulative settled vs pace">
     ${yAxis(ymax, series.plan_unit)}${ticks}
     <line class="target-line" x1="${left}" x2="${w - right}" y1="${ty}" y2="${ty}"/>
     <text class="target-label" x="${left + 4}" y="${ty - 5}">目标 target ${Number(series.target_amount_plan_unit)}</text>
     <polyline class="pace" data-testid="pace" data-values="${points.map((p) => p.expected_plan_unit).join(" ")}"
       points="${pace.join(" ")}"/>
-    <polyline class="curve" data-testid="curve" data-values="${actual.map((p) => p.cumulative_plan_unit).join(" ")}"
+    <polyline class="curve" data-testid="curve" data-values="${actual.map(([p]) => p.cumulative_plan_unit).join(" ")}"
       points="${curve.join(" ")}"/>
     <line class="as-of-line" x1="${asOf}" x2="${asOf}" y1="${top}" y2="${h - bottom}"/>
   </svg>`;
