@@ -92,6 +92,9 @@ ensure_env() {
     { echo "PG_PASSWORD=$(secret)"; echo "REDIS_PASSWORD=$(secret)"; } > "$STACK_DIR/secrets.env"
     umask 022
   fi
+  # The key that encrypts bank HMAC secrets at rest (settlement_core.credentials), added to
+  # secrets files made before it existed.
+  grep -q '^SECRETS_ENCRYPTION_KEY=' "$STACK_DIR/secrets.env" || (umask 077; echo "SECRETS_ENCRYPTION_KEY=$(secret)$(secret)" >> "$STACK_DIR/secrets.env")
   # shellcheck disable=SC1091
   . "$STACK_DIR/secrets.env"
   if [ "$CLUSTER" = 1 ]; then cluster_env; return; fi
@@ -116,6 +119,7 @@ AGGREGATE_PORT=$AGGREGATE_PORT
 PROM_PORT=$PROM_PORT
 KAFKA_LIBS=$KAFKA_LIBS
 STACK_DIR=$STACK_DIR
+SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY
 ENV
 }
 

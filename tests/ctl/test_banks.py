@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from settlement_core.auth import cache_key, hash_key
 from settlement_core.db.models import Bank, Operator
+from settlement_core.secret_box import SecretBox, hmac_context
 from tests.support.ctl import printed
 from tests.support.ctl import settlementctl as ctl
 
@@ -53,7 +54,7 @@ def test_bank_add_prints_key_once_and_stores_only_its_hash(isolated_env: dict[st
     assert "hmac_secret" not in done.stdout
     row = bank_row(db, "cq-bank-1")
     assert row.key_hash == hash_key(key)
-    assert (row.name, row.bic, row.rate_per_second, row.burst, row.active, row.hmac_secret) == (
+    assert (row.name, row.bic, row.rate_per_second, row.burst, row.active, row.hmac_secret_enc) == (
         "Chongqing Bank One",
         "CQRCCNBJXXX",
         250,
@@ -70,7 +71,11 @@ def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str],
     assert done.returncode == 0, done.stderr
     secret = printed(done.stdout, "hmac_secret")
     assert re.fullmatch(r"[0-9a-f]{64}", secret)
-    assert bank_row(db, "cq-bank-hmac").hmac_secret == secret
+    sealed = bank_row(db, "cq-bank-hmac").hmac_secret_enc
+    assert sealed is not None
+    assert secret.encode() not in sealed
+    box = SecretBox.from_env(isolated_env)
+    assert box.open(sealed, hmac_context("cq-bank-hmac")) == secret
     row = bank_row(db, "cq-bank-hmac")
     assert (row.rate_per_second, row.burst) == (5000, 20000)
 
