@@ -173,7 +173,7 @@ def hmac_rotate(args: argparse.Namespace) -> int:
             audit.cli_actor(),
             "bank.hmac.rotate",
             args.bank_id,
-            {"overlap_s": int(overlap.total_seconds()) if keep_old else 0, "first_secret": not had_secret},
+            {"overlap_s": int(overlap.total_seconds()) if keep_old else 0, "previous_kept": keep_old},
         )
     print(f"HMAC secret of bank {args.bank_id} rotated. Store this now; it is not shown again.")
     if keep_old:
