@@ -72,6 +72,21 @@ def test_replay_with_another_query_string_is_refused(stack: Stack) -> None:
     assert other.status_code == 401
 
 
+def test_v1_signed_request_replayed_with_another_query_is_refused(stack: Stack) -> None:
+    """The audit's exact request: a v1 signature (timestamp and body) that a bank made for
+    `?category=offshore`, sent with `?category=cross_border_rmb`. Measured on 2026-12-07: the
+    starting main's ingest (3a2fe90) answered this exact replay 200 with "accepted": 3 (all
+    three transfers, under the attacker's category); now v1 is refused by default."""
+    bank = stack.bank("M2V1", "--hmac", "--bic", BIC)
+    assert bank.hmac_secret is not None
+    body = iso_body()
+    legacy = sign_v1(bank.hmac_secret, int(time.time()), body)
+    replay = post(
+        stack, bank.key, "/v1/iso20022", "category=cross_border_rmb", body, {"X-Signature": legacy}, "application/xml"
+    )
+    assert replay.status_code == 401, replay.text
+
+
 def test_v1_signatures_are_refused_by_default(stack: Stack) -> None:
     bank = stack.bank("V1BANK", "--hmac")
     assert bank.hmac_secret is not None
