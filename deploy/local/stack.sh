@@ -92,7 +92,7 @@ ensure_env() {
     { echo "PG_PASSWORD=$(secret)"; echo "REDIS_PASSWORD=$(secret)"; } > "$STACK_DIR/secrets.env"
     umask 022
   fi
-  # The key that encrypts bank HMAC secrets at rest (settlement_core.credentials), added to
+  # The key that encrypts bank HMAC secrets at rest (settlement_core.secret_box), added to
   # secrets files made before it existed.
   grep -q '^SECRETS_ENCRYPTION_KEY=' "$STACK_DIR/secrets.env" || (umask 077; echo "SECRETS_ENCRYPTION_KEY=$(secret)$(secret)" >> "$STACK_DIR/secrets.env")
   # shellcheck disable=SC1091
