@@ -1,11 +1,11 @@
-"""API keys and request signatures, shared by ingest (writes) and api (reads).
+"""API keys, shared by ingest (writes) and api (reads).
 
 Keys are random bearer tokens issued by `settlementctl`; PostgreSQL stores only their SHA-256
 (`banks.key_hash`, `operators.key_hash`), so a database dump cannot be replayed as keys.
 
 Looking a key up in PostgreSQL on every request would put a query on the hot path, so the
 resolved principal is cached in Redis under its key hash for a short TTL. Revocation must take
-effect at once: `settlementctl key revoke|rotate` overwrites the cache entry with a revocation
+effect at once: `settlementctl key|operator revoke|rotate` overwrites the cache entry with a revocation
 marker (`forget_key`). Positive entries are written with SET NX, so a request that read the
 database just before the revocation cannot put the revoked principal back over the marker.
 
