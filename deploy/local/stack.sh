@@ -128,9 +128,11 @@ secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # folder). PG_PASSWORD is the PostgreSQL superuser's (`settlement`, also stack.sh's own psql);
 # KAFKA_<PRINCIPAL>_PASSWORD are the SCRAM-SHA-512 passwords the broker is formatted with
 # (admin, ingest, aggregate, bench, broker) and KAFKA_CONTROLLER_PASSWORD the PLAIN password
-# of the KRaft controller listener. A secrets file from an older checkout gains the missing
+# of the KRaft controller listener. METRICS_SCRAPE_TOKEN is the bearer token of the API's
+# GET /metrics/banks (the API and Prometheus read it); SECRETS_ENCRYPTION_KEY encrypts bank
+# HMAC secrets at rest (settlement_core.secret_box). A secrets file from an older checkout gains the missing
 # lines; existing ones are never changed (rotation: docs/security/kafka-and-local.md).
-SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
+SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN SECRETS_ENCRYPTION_KEY KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
 # SCRAM principals written into the metadata log at format time.
 SCRAM_USERS="admin ingest aggregate bench broker"
 
@@ -185,6 +187,7 @@ AGGREGATE_PORT=$AGGREGATE_PORT
 PROM_PORT=$PROM_PORT
 KAFKA_LIBS=$KAFKA_LIBS
 STACK_DIR=$STACK_DIR
+SECRETS_ENCRYPTION_KEY=$SECRETS_ENCRYPTION_KEY
 ENV
 }
 

@@ -30,7 +30,7 @@ from settlement_api.progress.repository import Settled
 from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut
 from settlement_api.progress.service import report_queries, target_progress, year_earlier
 from settlement_api.readmodel import Amounts, Stream, evaluate, plan
-from settlement_api.security import Reader, scoped_bank
+from settlement_api.security import Reader, is_per_bank_read, scoped_bank
 from settlement_api.settings import ApiSettings
 from settlement_api.status_page.routes import embed
 from settlement_api.totals.service import (
@@ -255,7 +255,7 @@ def test_if_none_match() -> None:
 
 
 def _reader(kind: str, ident: str) -> Reader:
-    return Reader(Principal(kind, ident, None, 1, 1))  # type: ignore[arg-type]
+    return Reader(Principal(kind, ident, 1, 1))  # type: ignore[arg-type]
 
 
 def test_bank_scope_matrix() -> None:
@@ -270,6 +270,24 @@ def test_bank_scope_matrix() -> None:
     with pytest.raises(Problem) as anonymous:
         scoped_bank(Reader(None), None)
     assert anonymous.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "audited"),
+    [
+        ("/v1/banks/B1/totals", [], True),
+        ("/v1/events/E1", ["bank_id"], True),
+        ("/v1/operator/league", [], True),
+        ("/v1/operator/completeness", [], True),
+        ("/v1/report", ["period", "format"], True),
+        ("/v1/totals", ["bank_id", "category"], True),
+        ("/v1/totals", ["category"], False),
+        ("/v1/progress", [], False),
+        ("/v1/audit", [], False),
+    ],
+)
+def test_operator_reads_of_per_bank_data_are_the_audited_ones(path: str, query: list[str], audited: bool) -> None:
+    assert is_per_bank_read(path, query) is audited
 
 
 def _ledger(status: str) -> LedgerEvent:

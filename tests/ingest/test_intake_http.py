@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from settlement_core.auth import sign
+from settlement_core.request_signing import RequestParts, sign_v2
 
 from .conftest import SAMPLES, Bank, IngestService, event, read_topic, settlementctl
 
@@ -88,6 +88,14 @@ def test_operator_key_cannot_post(ingest: IngestService, client: httpx.Client) -
     headers = {"Authorization": f"Bearer {key}"}
     assert_problem(client.post("/v1/events", json=event(), headers=headers), 403)
     assert_problem(client.post("/v1/events/batch", json={"events": [event()]}, headers=headers), 403)
+
+
+EVENTS_POST = RequestParts("POST", "/v1/events", "")
+
+
+def sign(secret: str, timestamp: int, raw: bytes) -> str:
+    """An HMAC v2 signature of a POST /v1/events (settlement_core.request_signing)."""
+    return sign_v2(secret, EVENTS_POST, timestamp, raw)
 
 
 class TestHmac:

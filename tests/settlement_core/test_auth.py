@@ -1,11 +1,12 @@
-"""settlement_core.auth: keys, signatures (pure) and `authenticate` against the real
-PostgreSQL and Redis (principal cache, immediate revocation)."""
+"""settlement_core.auth: keys (pure) and `authenticate` against the real PostgreSQL and
+Redis (principal cache, immediate revocation, no secret in the cache). Signatures:
+test_request_signing.py, test_http_signatures.py."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
+import json
 import time
 from collections.abc import Iterator
 
@@ -23,15 +24,10 @@ from settlement_core.auth import (
     forget_key,
     generate_key,
     hash_key,
-    sign,
-    verify_signature,
 )
 from settlement_core.db.models import Bank, Operator
 from settlement_core.redis_io import async_client
-
-SECRET = "a3" * 32
-BODY = b'{"event_id":"E1","amount":"10.00"}'
-
+from settlement_core.secret_box import SecretBox, hmac_context
 
 # ---------------------------------------------------------------- keys
 
@@ -59,59 +55,6 @@ def test_bearer_token_rejects(header: str | None) -> None:
     assert caught.value.status == 401
 
 
-# ---------------------------------------------------------------- signatures
-
-
-def test_signature_format_and_value() -> None:
-    header = sign(SECRET, 1_700_000_000, BODY)
-    expected = hmac.new(SECRET.encode(), b"1700000000." + BODY, hashlib.sha256).hexdigest()
-    assert header == f"t=1700000000,v1={expected}"
-    verify_signature(SECRET, header, BODY, now=1_700_000_000)
-
-
-@pytest.mark.parametrize("skew", [-300, 0, 300])
-def test_signature_inside_window_passes(skew: int) -> None:
-    verify_signature(SECRET, sign(SECRET, 1_700_000_000, BODY), BODY, now=1_700_000_000 + skew)
-
-
-@pytest.mark.parametrize("skew", [-301, 301, 100_000])
-def test_signature_outside_window_is_401(skew: int) -> None:
-    with pytest.raises(AuthError, match="window") as caught:
-        verify_signature(SECRET, sign(SECRET, 1_700_000_000, BODY), BODY, now=1_700_000_000 + skew)
-    assert caught.value.status == 401
-
-
-@pytest.mark.parametrize(
-    "header",
-    [
-        None,
-        "",
-        "garbage",
-        "t=abc,v1=00",
-        "t=1700000000",
-        "v1=00",
-        sign("b4" * 32, 1_700_000_000, BODY),
-        sign(SECRET, 1_700_000_000, BODY + b" "),
-        sign(SECRET, 1_700_000_001, BODY).replace("t=1700000001", "t=1700000000"),
-    ],
-)
-def test_bad_signatures_are_401(header: str | None) -> None:
-    with pytest.raises(AuthError) as caught:
-        verify_signature(SECRET, header, BODY, now=1_700_000_000)
-    assert caught.value.status == 401
-
-
-def test_one_matching_v1_among_several_passes_and_hex_case_is_ignored() -> None:
-    good = sign(SECRET, 1_700_000_000, BODY).split("v1=")[1].upper()
-    verify_signature(SECRET, f"t=1700000000,v1={'0' * 64},v1={good}", BODY, now=1_700_000_000)
-
-
-def test_custom_window() -> None:
-    header = sign(SECRET, 1_700_000_000, BODY)
-    with pytest.raises(AuthError):
-        verify_signature(SECRET, header, BODY, now=1_700_000_061, window_s=60)
-
-
 # ---------------------------------------------------------------- authenticate
 
 
@@ -122,7 +65,7 @@ def stores(isolated_env: dict[str, str]) -> Iterator[tuple[sessionmaker[Session]
     engine.dispose()
 
 
-def add_bank(sessions: sessionmaker[Session], bank_id: str, *, secret: str | None = None, active: bool = True) -> str:
+def add_bank(sessions: sessionmaker[Session], bank_id: str, *, sealed: bytes | None = None, active: bool = True) -> str:
     key = generate_key()
     with sessions() as session, session.begin():
         session.add(
@@ -131,7 +74,7 @@ def add_bank(sessions: sessionmaker[Session], bank_id: str, *, secret: str | Non
                 name=bank_id,
                 bic="CQRCCNBJ",
                 key_hash=hash_key(key),
-                hmac_secret=secret,
+                hmac_secret_enc=sealed,
                 active=active,
                 rate_per_second=7,
                 burst=70,
@@ -154,9 +97,15 @@ def run_auth(header: str | None, sessions: sessionmaker[Session], redis_url: str
 @pytest.mark.integration
 def test_bank_key_resolves_to_its_principal(stores: tuple[sessionmaker[Session], str]) -> None:
     sessions, redis_url = stores
-    key = add_bank(sessions, "AUTHBANK1", secret=SECRET)
+    sealed = SecretBox("k" * 32).seal("a3" * 32, hmac_context("AUTHBANK1"))
+    key = add_bank(sessions, "AUTHBANK1", sealed=sealed)
     principal = run_auth(f"Bearer {key}", sessions, redis_url)
-    assert principal == Principal("bank", "AUTHBANK1", SECRET, 7, 70, "CQRCCNBJ")
+    assert principal == Principal("bank", "AUTHBANK1", 7, 70, "CQRCCNBJ")
+    # The cache holds who the key is and its limits, never a secret (audit M5).
+    cached = redis.Redis.from_url(redis_url, decode_responses=True).get(cache_key(hash_key(key)))
+    assert cached is not None
+    assert set(json.loads(cached)) == {"kind", "id", "rate_per_second", "burst", "bic"}
+    assert "a3a3" not in cached
 
 
 @pytest.mark.integration
@@ -166,7 +115,7 @@ def test_operator_key_resolves_to_operator(stores: tuple[sessionmaker[Session], 
     with sessions() as session, session.begin():
         session.add(Operator(name="ops1", key_hash=hash_key(key), active=True))
     principal = run_auth(f"Bearer {key}", sessions, redis_url)
-    assert (principal.kind, principal.id, principal.hmac_secret) == ("operator", "ops1", None)
+    assert (principal.kind, principal.id) == ("operator", "ops1")
 
 
 @pytest.mark.integration

@@ -210,3 +210,51 @@ def test_0004_refuses_a_journal_its_references_would_not_reproduce() -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
         assert len(_wide_effects(engine)) == len(EFFECTS_0003)
     engine.dispose()
+
+
+# -- 0005: sealed HMAC secrets, public keys, audit log ---------------------------------------
+
+
+def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from settlement_core.secret_box import SecretBox, SecretsKeyMissing, hmac_context
+
+    key = "migration-test-key-" + "0" * 32
+    secret = "c5" * 32
+    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig_{uuid.uuid4().hex[:8]}")
+    config = alembic_config(url)
+    command.upgrade(config, "0004")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO banks (bank_id, name, key_hash, hmac_secret, active, rate_per_second, burst) "
+                "VALUES ('SEALED', 'S', :h, :s, true, 1, 1), ('PLAIN', 'P', :h2, NULL, true, 1, 1)"
+            ),
+            {"h": "ab" * 32, "h2": "cd" * 32, "s": secret},
+        )
+    # Without the key the upgrade stops and changes nothing (the secret is not lost).
+    monkeypatch.delenv("SECRETS_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(SecretsKeyMissing):
+        command.upgrade(config, "0005")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT hmac_secret FROM banks WHERE bank_id = 'SEALED'")).scalar_one() == secret
+
+    monkeypatch.setenv("SECRETS_ENCRYPTION_KEY", key)
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        columns = set(
+            conn.execute(
+                text("SELECT column_name FROM information_schema.columns WHERE table_name = 'banks'")
+            ).scalars()
+        )
+        assert "hmac_secret" not in columns
+        sealed, plain = conn.execute(text("SELECT hmac_secret_enc FROM banks ORDER BY bank_id DESC")).scalars().all()
+        assert plain is None
+        assert secret.encode() not in bytes(sealed)
+        assert SecretBox(key).open(bytes(sealed), hmac_context("SEALED")) == secret
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    command.downgrade(config, "0004")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT hmac_secret FROM banks WHERE bank_id = 'SEALED'")).scalar_one() == secret
+        assert conn.execute(text("SELECT to_regclass('audit_log')")).scalar_one() is None
+    engine.dispose()

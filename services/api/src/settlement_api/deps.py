@@ -7,11 +7,12 @@ from typing import Annotated
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
+from settlement_api.audit.service import record_operator_read
 from settlement_api.bucket_store import BucketStore
 from settlement_api.disclosure import Disclosure
 from settlement_api.fx_cache import FxCache
 from settlement_api.runtime import Runtime
-from settlement_api.security import REALM, Reader, unauthorized
+from settlement_api.security import REALM, Reader, is_per_bank_read, unauthorized
 from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.problems import Problem
@@ -69,6 +70,8 @@ async def require_reader(request: Request, runtime: RuntimeDep) -> Reader:
     principal = await _principal(request, runtime)
     if principal is None:
         raise unauthorized()
+    if principal.kind == "operator" and is_per_bank_read(request.url.path, request.query_params.keys()):
+        await record_operator_read(runtime, principal.id, request.url.path, request.query_params)
     return Reader(principal)
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
+from settlement_api.audit.routes import router as audit_router
 from settlement_api.banks.routes import router as banks_router
 from settlement_api.bucket_store import BucketStore
 from settlement_api.disclosure import ContributorReader
@@ -128,6 +129,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         totals_router,
         banks_router,
         events_router,
+        audit_router,
         metrics_router,
         status_router,
     ):

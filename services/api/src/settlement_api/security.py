@@ -6,10 +6,14 @@
 - without a key: 401, except /v1/targets, /v1/progress and /v1/progress/{code}/series when
   PUBLIC_MODE is on.
 A bank asking for another bank gets 404, not 403, so bank ids cannot be probed.
+
+Operator reads of per-bank data (`is_per_bank_read`) are written to the audit log before
+they are served (settlement_api.audit).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from settlement_core.auth import Principal
@@ -35,6 +39,14 @@ class Reader:
 
 
 REALM = "settlement-api"
+
+# Paths whose answers name banks: the per-bank totals, events, the operator views (league
+# table, completeness) and the xlsx report. Any read with a bank_id parameter is one too.
+PER_BANK_PREFIXES = ("/v1/banks/", "/v1/events/", "/v1/operator/", "/v1/report")
+
+
+def is_per_bank_read(path: str, query_names: Iterable[str]) -> bool:
+    return path.startswith(PER_BANK_PREFIXES) or "bank_id" in query_names
 
 
 def unauthorized(detail: str = "An API key is required: 'Authorization: Bearer <key>'.") -> Problem:

@@ -5,7 +5,10 @@
     with Client("https://ingest.example", api_key, hmac_secret=None) as client:
         client.submit({"event_id": "E1", "category": "offshore", "amount": "10.00", ...})
 
-See `Client` and docs/ingest-contract.md. Depends on httpx only.
+Banks registered with an Ed25519 public key sign with
+`Client(url, api_key, signer=Ed25519Signer.from_file(Path("bank.pem"), "my-key-1"))`.
+
+See `Client` and docs/ingest-contract.md. Depends on httpx and cryptography (Ed25519).
 """
 
 from settlement_client.client import Client
@@ -30,16 +33,19 @@ from settlement_client.errors import (
 from settlement_client.results import BatchResult, EventStatus, ItemResult, SkippedEntry, Submitted
 from settlement_client.retry import RetryPolicy
 from settlement_client.rules import EventRules
+from settlement_client.signing import Ed25519Signer, HmacSigner, Signer
 
 __all__ = [
     "BadRequest",
     "BatchResult",
     "Client",
     "Conflict",
+    "Ed25519Signer",
     "EventRules",
     "EventStatus",
     "FieldError",
     "Forbidden",
+    "HmacSigner",
     "InvalidRequest",
     "ItemResult",
     "NotFound",
@@ -51,6 +57,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailable",
     "SettlementError",
+    "Signer",
     "SkippedEntry",
     "Submitted",
     "TransportError",

@@ -26,6 +26,7 @@ from settlement_client.errors import Problem, SettlementError
 from settlement_client.results import ItemResult
 from settlement_client.retry import RetryPolicy
 from settlement_client.rules import EventRules
+from settlement_client.signing import Ed25519Signer, HmacSigner, Signer
 from settlement_client.sources import Row, SourceError, guess_format, read_rows, unreadable_reason
 
 logger = logging.getLogger(__name__)
@@ -125,8 +126,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--api-key", default=os.environ.get("SETTLEMENT_API_KEY"), help="default: $SETTLEMENT_API_KEY (preferred)"
     )
+    signing = parser.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--hmac-secret",
+        default=os.environ.get("SETTLEMENT_HMAC_SECRET"),
+        help="sign with HMAC v2 (banks added with --hmac); default: $SETTLEMENT_HMAC_SECRET",
+    )
+    signing.add_argument(
+        "--private-key",
+        type=Path,
+        default=os.environ.get("SETTLEMENT_PRIVATE_KEY"),
+        help="sign with Ed25519 (RFC 9421): PEM private key file; default: $SETTLEMENT_PRIVATE_KEY",
+    )
     parser.add_argument(
-        "--hmac-secret", default=os.environ.get("SETTLEMENT_HMAC_SECRET"), help="default: $SETTLEMENT_HMAC_SECRET"
+        "--key-id",
+        default=os.environ.get("SETTLEMENT_KEY_ID"),
+        help="the keyid registered with 'settlementctl bank key add-public'; default: $SETTLEMENT_KEY_ID",
     )
     parser.add_argument("--dry-run", action="store_true", help="validate offline with the server's rules; send nothing")
     parser.add_argument("--currencies", help="comma-separated currencies the service accepts (dry run)")
@@ -160,7 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.api_key:
         print("settlement-submit: an API key is required: set SETTLEMENT_API_KEY or pass --api-key", file=sys.stderr)
         return EXIT_FAILED
-    status = _send(args, rows, summary, bar)
+    try:
+        signer = _signer(args)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"settlement-submit: --private-key: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    status = _send(args, rows, summary, bar, signer)
     summary.write(sys.stdout, dry_run=False)
     if status != EXIT_OK:
         return status
@@ -181,9 +201,26 @@ def _dry_run(rows: Iterator[Row], rules: EventRules, summary: Summary, bar: Prog
         bar.advance(1)
 
 
-def _send(args: argparse.Namespace, rows: Iterator[Row], summary: Summary, bar: ProgressBar) -> int:
+def _signer(args: argparse.Namespace) -> Signer | None:
+    """HMAC v2 with --hmac-secret, Ed25519 with --private-key (and --key-id), else none."""
+    if args.private_key is not None and args.hmac_secret:
+        # The environment may carry one and the command line the other: the key wins.
+        args.hmac_secret = None
+    if args.private_key is not None:
+        if not args.key_id:
+            raise ValueError("--key-id (or $SETTLEMENT_KEY_ID) names the registered key")
+        password = os.environ.get("SETTLEMENT_PRIVATE_KEY_PASSWORD")
+        return Ed25519Signer.from_file(Path(args.private_key), args.key_id, password.encode() if password else None)
+    if args.hmac_secret:
+        return HmacSigner(args.hmac_secret)
+    return None
+
+
+def _send(
+    args: argparse.Namespace, rows: Iterator[Row], summary: Summary, bar: ProgressBar, signer: Signer | None
+) -> int:
     policy = RetryPolicy(max_elapsed_s=args.retry_for)
-    with Client(args.url, args.api_key, args.hmac_secret, retry=policy) as client:
+    with Client(args.url, args.api_key, signer=signer, retry=policy) as client:
         for window in _windows(rows):
             sendable: list[Row] = []
             for row in window:

@@ -26,7 +26,7 @@ from settlement_client.errors import (
 )
 from settlement_client.results import BatchResult, EventStatus, ItemResult, SkippedEntry, Submitted, item_from_wire
 from settlement_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from settlement_client.signing import SIGNATURE_HEADER, signature
+from settlement_client.signing import HmacSigner, OutgoingRequest, Signer
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ class Client:
 
     `base_url` is the ingest service; `api_url` the read API that `status` asks (the same
     host when both sit behind one gateway, the default). `hmac_secret` is set for banks
-    registered with `--hmac`. Use as a context manager, or call `close()`.
+    registered with `--hmac` (HMAC v2); `signer` for any other scheme, e.g.
+    `Ed25519Signer.from_file(path, key_id)` for banks with a registered public key (RFC 9421).
+    Use as a context manager, or call `close()`.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Client:
         hmac_secret: str | None = None,
         *,
         api_url: str | None = None,
+        signer: Signer | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 30.0,
         max_batch_events: int = MAX_BATCH_EVENTS,
@@ -74,7 +77,9 @@ class Client:
         self.retry = retry or RetryPolicy()
         self.max_batch_events = max_batch_events
         self.max_batch_bytes = max_batch_bytes
-        self._hmac_secret = hmac_secret
+        if hmac_secret is not None and signer is not None:
+            raise ValueError("pass hmac_secret or signer, not both")
+        self._signer: Signer | None = HmacSigner(hmac_secret) if hmac_secret is not None else signer
         headers = {"Authorization": f"Bearer {api_key}", "User-Agent": "settlement-client/0.1"}
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout_s, transport=transport)
         self._api = (
@@ -104,9 +109,13 @@ class Client:
         headers: dict[str, str] = {}
         if content_type is not None:
             headers["Content-Type"] = content_type
-        if body is not None and self._hmac_secret is not None:
-            headers[SIGNATURE_HEADER] = signature(self._hmac_secret, int(time.time()), body)
-        return http.request(method, path, content=body, headers=headers, params=params)
+        request = http.build_request(method, path, content=body, headers=headers, params=params)
+        if body is not None and self._signer is not None:
+            # Signed as it goes on the wire: the path and query httpx built, not the caller's.
+            raw_path, _, query = request.url.raw_path.decode("ascii").partition("?")
+            outgoing = OutgoingRequest(request.method, raw_path, query, body)
+            request.headers.update(self._signer.headers(outgoing, int(time.time())))
+        return http.send(request)
 
     def _request(
         self,

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from settlement_core.logs import configure_logging
-from settlement_ctl import banks, init, ledger_tools
+from settlement_ctl import audit_log, banks, init, ledger_tools, operators
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     init.register(commands)
     banks.register(commands)
+    operators.register(commands)
+    audit_log.register(commands)
     ledger_tools.register(commands)
     return parser
 

@@ -6,6 +6,7 @@ so importing this module opens no connection.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,18 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from settlement_core.auth import AuthError, Principal, auth_problem, authenticate, verify_signature
+from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
+from settlement_core.bank_credentials import CredentialCache
 from settlement_core.kafka_io import EventProducer
 from settlement_core.problems import Problem
 from settlement_core.redis_io import RedisUnavailable, translate_errors
+from settlement_core.request_signing import RequestParts, SignatureRejected
+from settlement_core.secret_box import SecretsKeyMissing, SecretUnreadable
 from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.service import Intake
 from settlement_ingest.settings import IngestSettings
+
+logger = logging.getLogger(__name__)
 
 JSON_TYPES = frozenset({"application/json"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -37,6 +43,7 @@ class Resources:
     producer: EventProducer
     intake: Intake
     metrics: IngestMetrics
+    credentials: CredentialCache
 
 
 async def get_resources(request: Request) -> Resources:
@@ -115,14 +122,34 @@ class SignedBody:
                 "unsupported-media-type",
             )
         body = await _read_limited(request, limit)
-        if bank.hmac_secret is not None:
-            try:
-                verify_signature(
-                    bank.hmac_secret, request.headers.get("x-signature"), body, time.time(), settings.signature_window_s
-                )
-            except AuthError as exc:
-                raise _auth_problem(exc) from None
+        await check_signature(request, bank, resources.credentials, body)
         return body
+
+
+def request_parts(request: Request) -> RequestParts:
+    """The request as received, for signature checks: path and query string raw (as sent)."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return RequestParts(
+        method=request.method,
+        path=raw_path.decode("latin-1").split("?", 1)[0],
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        authority=request.headers.get("host", ""),
+        headers=headers,
+    )
+
+
+async def check_signature(request: Request, bank: Principal, credentials: CredentialCache, body: bytes) -> None:
+    """401 unless the request is signed as this bank must sign (settlement_core.bank_credentials)."""
+    try:
+        await credentials.check(bank.id, request_parts(request), body, time.time())
+    except SignatureRejected as exc:
+        raise _auth_problem(AuthError(401, exc.detail)) from None
+    except (SecretsKeyMissing, SecretUnreadable) as exc:
+        logger.error("cannot open the bank's HMAC secret", extra={"bank_id": bank.id, "error": str(exc)})
+        raise Problem(503, "Service unavailable", "Signatures cannot be checked right now.", "unavailable") from None
 
 
 def _too_large(limit: int) -> Problem:

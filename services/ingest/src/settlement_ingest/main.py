@@ -4,6 +4,7 @@ the package (tests, OpenAPI export) touches no network."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
+from settlement_core.bank_credentials import CredentialCache
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
 from settlement_core.http_hardening import install_http_hardening
@@ -21,6 +23,7 @@ from settlement_core.http_metrics import RequestMetricsMiddleware
 from settlement_core.kafka_io import EventProducer, KafkaAccess
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
+from settlement_core.secret_box import SecretBox
 from settlement_ingest.deps import Resources
 from settlement_ingest.idempotency import IdempotencyStore
 from settlement_ingest.metrics import IngestMetrics
@@ -44,6 +47,12 @@ async def _watch_kafka(settings: IngestSettings, intake: Intake, metrics: Ingest
         await asyncio.sleep(KAFKA_WATCH_INTERVAL_S)
 
 
+@functools.cache
+def _secret_box() -> SecretBox:
+    # Read once, on the first signed request: a service whose banks never sign needs no key.
+    return SecretBox.from_env()
+
+
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()  # from the environment
     metrics = IngestMetrics()
@@ -64,7 +73,14 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             RateLimiter(redis),
             metrics,
         )
-        app.state.resources = Resources(settings, redis, engine, sessionmaker(engine), producer, intake, metrics)
+        sessions = sessionmaker(engine)
+        credentials = CredentialCache(
+            sessions,
+            _secret_box,
+            window_s=settings.signature_window_s,
+            hmac_v1_allowed=settings.hmac_v1_allowed,
+        )
+        app.state.resources = Resources(settings, redis, engine, sessions, producer, intake, metrics, credentials)
         logger.info("ingest started", extra={"topic": settings.events_topic, "kafka": settings.kafka_bootstrap})
         watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics))
         tune_after_startup()

@@ -43,3 +43,6 @@ class IngestSettings(CoreSettings, IntakeRules):
 
     auth_cache_ttl_s: int = Field(default=30, ge=1, le=300)
     signature_window_s: int = Field(default=300, ge=1)
+    # HMAC v1 signs only the timestamp and body, so a captured request can be replayed to
+    # another path or query string (audit M2); accept it only while banks migrate to v2.
+    hmac_v1_allowed: bool = False

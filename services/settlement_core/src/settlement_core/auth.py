@@ -1,23 +1,23 @@
-"""API keys and request signatures, shared by ingest (writes) and api (reads).
+"""API keys, shared by ingest (writes) and api (reads).
 
 Keys are random bearer tokens issued by `settlementctl`; PostgreSQL stores only their SHA-256
 (`banks.key_hash`, `operators.key_hash`), so a database dump cannot be replayed as keys.
 
 Looking a key up in PostgreSQL on every request would put a query on the hot path, so the
 resolved principal is cached in Redis under its key hash for a short TTL. Revocation must take
-effect at once: `settlementctl key revoke|rotate` overwrites the cache entry with a revocation
+effect at once: `settlementctl key|operator revoke|rotate` overwrites the cache entry with a revocation
 marker (`forget_key`). Positive entries are written with SET NX, so a request that read the
 database just before the revocation cannot put the revoked principal back over the marker.
 
-HMAC (`X-Signature: t=<unix seconds>,v1=<hex>`) binds the body and a timestamp to the
-bank's secret for banks registered with `--hmac`; it is checked by `verify_signature`.
+The cache holds only what identifies and limits a principal (kind, id, rates, BIC): never a
+secret. Request signatures (HMAC v2, RFC 9421 Ed25519) are checked by ingest against the
+bank's verification material, loaded by settlement_core.bank_credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -44,7 +44,6 @@ _REVOKED = "revoked"
 _UNKNOWN = "unknown"
 # Unknown keys are cached briefly too, so guessing keys cannot turn into a database load test.
 UNKNOWN_TTL_S = 5
-SIGNATURE_WINDOW_S = 300
 
 
 class AuthError(Exception):
@@ -75,7 +74,6 @@ def auth_problem(exc: AuthError, realm: str, unauthorized_detail: str | None = N
 class Principal:
     kind: Literal["bank", "operator"]
     id: str
-    hmac_secret: str | None
     rate_per_second: int
     burst: int
     # The bank's BIC lets ISO 20022 intake tell which side of a transfer the bank is on.
@@ -119,20 +117,18 @@ def _lookup(session_factory: Callable[[], Session], key_hash: str) -> Principal 
             select(Bank).where(Bank.key_hash == key_hash, Bank.active.is_(True))
         ).scalar_one_or_none()
         if bank is not None:
-            return Principal("bank", bank.bank_id, bank.hmac_secret, bank.rate_per_second, bank.burst, bank.bic)
+            return Principal("bank", bank.bank_id, bank.rate_per_second, bank.burst, bank.bic)
         operator = session.execute(
             select(Operator).where(Operator.key_hash == key_hash, Operator.active.is_(True))
         ).scalar_one_or_none()
         if operator is not None:
-            return Principal("operator", operator.name, None, 0, 0, None)
+            return Principal("operator", operator.name, 0, 0, None)
     return None
 
 
 def _decode(cached: str) -> Principal:
     data = json.loads(cached)
-    return Principal(
-        data["kind"], data["id"], data["hmac_secret"], int(data["rate_per_second"]), int(data["burst"]), data.get("bic")
-    )
+    return Principal(data["kind"], data["id"], int(data["rate_per_second"]), int(data["burst"]), data.get("bic"))
 
 
 async def authenticate(
@@ -157,36 +153,3 @@ async def authenticate(
         raise AuthError(401, "The API key is unknown or has been revoked.")
     await redis.set(slot, json.dumps(asdict(principal)), ex=cache_ttl_s, nx=True)
     return principal
-
-
-def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
-    """The `X-Signature` header value a client sends (also used by tests and tooling)."""
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + raw_body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def verify_signature(
-    secret: str, header: str | None, raw_body: bytes, now: float, window_s: int = SIGNATURE_WINDOW_S
-) -> None:
-    """Check `X-Signature: t=<unix>,v1=<hex>`; raises AuthError(401) when bad or expired."""
-    if not header:
-        raise AuthError(401, "Missing X-Signature header; this bank must sign its requests.")
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1":
-            candidates.append(value.strip().lower())
-    if timestamp is None or not candidates:
-        raise AuthError(401, "X-Signature must look like 't=<unix seconds>,v1=<hex hmac>'.")
-    if abs(now - timestamp) > window_s:
-        raise AuthError(401, f"X-Signature timestamp is outside the {window_s} s window.")
-    expected = sign(secret, timestamp, raw_body).rsplit("v1=", 1)[1]
-    # Compare every candidate (no early exit) so timing reveals nothing about which matched.
-    matched = False
-    for candidate in candidates:
-        matched |= hmac.compare_digest(expected.encode(), candidate.encode())
-    if not matched:
-        raise AuthError(401, "X-Signature does not match the request body.")

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
@@ -79,8 +81,12 @@ class Bank(Base):
     name: Mapped[str] = mapped_column(Text)
     bic: Mapped[str | None] = mapped_column(String(11))
     key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    # The HMAC secret must be readable to verify signatures; the bearer key is hash-only.
-    hmac_secret: Mapped[str | None] = mapped_column(String(64))
+    # The HMAC secret must be readable to verify signatures, so it is stored sealed
+    # (settlement_core.secret_box, AES-256-GCM under SECRETS_ENCRYPTION_KEY), never in plain.
+    # During a rotation's overlap the previous secret stays valid until hmac_previous_until.
+    hmac_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hmac_previous_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hmac_previous_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rate_per_second: Mapped[int] = mapped_column(Integer, default=5000)
     burst: Mapped[int] = mapped_column(Integer, default=20000)
@@ -95,6 +101,36 @@ class Operator(Base):
     key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    key_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BankPublicKey(Base):
+    """An Ed25519 public key a bank signs its requests with (RFC 9421); public material only.
+    A bank with at least one must sign every request with one of them."""
+
+    __tablename__ = "bank_public_keys"
+
+    bank_id: Mapped[str] = mapped_column(String(32), ForeignKey("banks.bank_id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16), default="ed25519")
+    # The raw 32-byte Ed25519 public key (RFC 8032).
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditEntry(Base):
+    """Who did what, when: administrative actions (settlementctl) and operator reads of
+    per-bank data (the API). Never a secret or a key, only names and ids."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
 
 class LedgerEvent(Base):
