@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from settlement_core.auth import cache_key, hash_key
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.models import Bank, Operator
 from tests.support.ctl import printed
 from tests.support.ctl import settlementctl as ctl
@@ -72,7 +73,7 @@ def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str],
     assert re.fullmatch(r"[0-9a-f]{64}", secret)
     assert bank_row(db, "cq-bank-hmac").hmac_secret == secret
     row = bank_row(db, "cq-bank-hmac")
-    assert (row.rate_per_second, row.burst) == (5000, 20000)
+    assert (row.rate_per_second, row.burst) == (DEFAULT_RATE_PER_SECOND, DEFAULT_BURST)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from settlement_core.auth import forget_key, generate_hmac_secret, generate_key, hash_key
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.engine import make_engine
 from settlement_core.db.models import Bank, Operator
 from settlement_core.events import BANK_ID_PATTERN
@@ -151,8 +152,8 @@ def register(commands: Any) -> None:
     add.add_argument(
         "--hmac", action="store_true", help="require signed requests (X-Signature); prints the secret once"
     )
-    add.add_argument("--rate-limit", type=int, default=5000, help="events per second")
-    add.add_argument("--burst", type=int, default=20000, help="token bucket size (events)")
+    add.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_PER_SECOND, help="events per second")
+    add.add_argument("--burst", type=int, default=DEFAULT_BURST, help="token bucket size (events)")
     add.set_defaults(handler=bank_add)
 
     key = commands.add_parser("key", help="rotate or revoke a bank's API key").add_subparsers(

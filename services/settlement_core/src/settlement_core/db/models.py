@@ -42,6 +42,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
@@ -82,8 +83,8 @@ class Bank(Base):
     # The HMAC secret must be readable to verify signatures; the bearer key is hash-only.
     hmac_secret: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    rate_per_second: Mapped[int] = mapped_column(Integer, default=5000)
-    burst: Mapped[int] = mapped_column(Integer, default=20000)
+    rate_per_second: Mapped[int] = mapped_column(Integer, default=DEFAULT_RATE_PER_SECOND)
+    burst: Mapped[int] = mapped_column(Integer, default=DEFAULT_BURST)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     key_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
