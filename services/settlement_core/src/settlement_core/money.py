@@ -38,8 +38,13 @@ MINOR_UNITS: dict[str, int] = {
     "BHD": 3,
 }
 
-# Matched with fullmatch: `$` alone would also accept a trailing newline ("10\n").
+# Matched with fullmatch: `$` alone would also accept a trailing newline ("10\n"). The
+# class is spelled [0-9], never \d: \d also matches Arabic-Indic (١٢٣), fullwidth (１２３)
+# and every other Unicode digit, which Decimal() would then happily read as 123.
 AMOUNT_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+# The longest valid amount is 16 integer digits (10^15) plus a point and 3 decimals (KWD);
+# anything longer is refused before any conversion, so a 5,000-digit string costs nothing.
+MAX_AMOUNT_CHARS = 40
 
 # Scaling by a power of ten must never round, whatever the thread's decimal context is.
 _UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -60,7 +65,13 @@ def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
     """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
     if not isinstance(text, str):
         raise AmountError('amount must be a decimal string such as "1234.56", not a JSON number')
+    if len(text) > MAX_AMOUNT_CHARS:
+        raise AmountError(f"amount has more than {MAX_AMOUNT_CHARS} characters; the maximum is {max_units:f}")
     if not AMOUNT_PATTERN.fullmatch(text):
+        if any(c.isdigit() and not "0" <= c <= "9" for c in text):
+            raise AmountError("amount digits must be ASCII 0-9 (no Arabic-Indic, fullwidth or other digits)")
+        if "e" in text.lower():
+            raise AmountError('amount must be a plain decimal string like "1234.56", without an exponent')
         raise AmountError('amount must be a plain decimal string like "1234.56" (no sign, exponent or spaces)')
     try:
         value = Decimal(text)
