@@ -12,6 +12,7 @@ from settlement_core.money import (
     AmountError,
     format_amount,
     from_minor,
+    max_amount_chars,
     minor_units,
     parse_amount,
     to_minor,
@@ -176,6 +177,26 @@ class TestParseAmountRejects:
     def test_unknown_currency(self) -> None:
         with pytest.raises(AmountError, match="unknown currency"):
             parse_amount("10", "XYZ", MAX)
+
+    @pytest.mark.parametrize("text", ["1" + "0" * 5000, "9" * 41, "0." + "0" * 39 + "1", "1" * 10**6])
+    def test_overlong_text_is_refused_before_any_conversion(self, text: str) -> None:
+        with pytest.raises(AmountError, match=f"more than {max_amount_chars(MAX)} characters"):
+            parse_amount(text, "CNY", MAX)
+
+    def test_the_length_bound_follows_the_maximum(self) -> None:
+        assert max_amount_chars(Decimal(10) ** 15) == 20
+        assert parse_amount("1" + "0" * 15, "CNY", Decimal(10) ** 15) == Decimal(10) ** 15
+        assert parse_amount("0.001", "KWD", Decimal(10) ** 15) == Decimal("0.001")
+
+    @pytest.mark.parametrize("text", ["١٢٣", "１２３", "１２３.００", "१२.३०", "12٣", "٠.٥"])
+    def test_non_ascii_digits_are_named(self, text: str) -> None:
+        with pytest.raises(AmountError, match="ASCII digits"):
+            parse_amount(text, "CNY", MAX)
+
+    @pytest.mark.parametrize("text", ["1e3", "1E+3", "1.5E-2", "2e0"])
+    def test_exponents_are_named(self, text: str) -> None:
+        with pytest.raises(AmountError, match="without an exponent"):
+            parse_amount(text, "CNY", MAX)
 
 
 class TestMinorConversion:

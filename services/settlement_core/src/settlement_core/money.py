@@ -42,9 +42,17 @@ MINOR_UNITS: dict[str, int] = {
 # class is spelled [0-9], never \d: \d also matches Arabic-Indic (١٢٣), fullwidth (１２３)
 # and every other Unicode digit, which Decimal() would then happily read as 123.
 AMOUNT_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
-# The longest valid amount is 16 integer digits (10^15) plus a point and 3 decimals (KWD);
-# anything longer is refused before any conversion, so a 5,000-digit string costs nothing.
-MAX_AMOUNT_CHARS = 40
+_MOST_MINOR_DIGITS = 3  # KWD, BHD: the most decimals any currency here has
+
+
+def max_amount_chars(max_units: Decimal) -> int:
+    """The longest text a valid amount up to `max_units` can have (20 for 10^15: 16 digits,
+    a point, 3 decimals). Longer text is refused before any conversion, so a 5,000-digit
+    string costs nothing; an unbounded maximum (trusted re-decoding) has no length bound."""
+    if not max_units.is_finite():
+        return MAX_PREC
+    return len(f"{max_units:f}".split(".", 1)[0]) + 1 + _MOST_MINOR_DIGITS
+
 
 # Scaling by a power of ten must never round, whatever the thread's decimal context is.
 _UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -65,11 +73,14 @@ def parse_amount(text: str, currency: str, max_units: Decimal) -> Decimal:
     """Parse a bank-supplied amount string; reject anything ambiguous rather than round it."""
     if not isinstance(text, str):
         raise AmountError('amount must be a decimal string such as "1234.56", not a JSON number')
-    if len(text) > MAX_AMOUNT_CHARS:
-        raise AmountError(f"amount has more than {MAX_AMOUNT_CHARS} characters; the maximum is {max_units:f}")
+    longest = max_amount_chars(max_units)
+    if len(text) > longest:
+        raise AmountError(f"amount exceeds the maximum of {max_units:f} (it has more than {longest} characters)")
     if not AMOUNT_PATTERN.fullmatch(text):
         if any(c.isdigit() and not "0" <= c <= "9" for c in text):
-            raise AmountError("amount digits must be ASCII 0-9 (no Arabic-Indic, fullwidth or other digits)")
+            raise AmountError(
+                "amount must be a plain decimal string of ASCII digits 0-9 (no Arabic-Indic, fullwidth or other digits)"
+            )
         if "e" in text.lower():
             raise AmountError('amount must be a plain decimal string like "1234.56", without an exponent')
         raise AmountError('amount must be a plain decimal string like "1234.56" (no sign, exponent or spaces)')

@@ -42,8 +42,7 @@ class IntakeRules(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    # Capped at 10^30 so a valid amount always fits money.MAX_AMOUNT_CHARS (40 characters).
-    max_amount: Decimal = Field(default=Decimal(10) ** 15, gt=0, le=Decimal(10) ** 30)
+    max_amount: Decimal = Decimal(10) ** 15
     accepted_currencies: frozenset[str] = frozenset({"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD"})
     earliest_value_date: str = "2010-01-01"
     value_date_future_days: int = 1
