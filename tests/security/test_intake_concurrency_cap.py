@@ -8,7 +8,6 @@ third request below is accepted (202), so the test fails there.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 
@@ -16,8 +15,6 @@ import httpx
 import pytest
 import redis
 
-from settlement_core.redis_io import async_client
-from settlement_ingest.ratelimit import ByteBudget, RateLimiter, lease_key
 from tests.conftest import ServiceRunner
 from tests.ingest.conftest import IngestService, event, start_ingest
 from tests.security.intake_support import connect, head, post_retrying
@@ -34,7 +31,9 @@ def ingest(isolated_env: dict[str, str], services: ServiceRunner) -> IngestServi
 
 
 def _in_flight(env: dict[str, str], bank_id: str) -> int:
-    return int(redis.Redis.from_url(env["REDIS_URL"]).zcard(lease_key(bank_id)))
+    # The lease set of ratelimit.py, spelled out so this module imports nothing the starting
+    # code lacks (there it fails on the 202, not on an import).
+    return int(redis.Redis.from_url(env["REDIS_URL"]).zcard(f"inflight:{{{bank_id}}}"))
 
 
 def _wait_for(predicate: object, what: str, limit_s: float = 20.0) -> None:
@@ -74,32 +73,3 @@ def test_requests_over_the_cap_are_429_and_slots_come_back(ingest: IngestService
     _wait_for(lambda: _in_flight(isolated_env, bank.bank_id) == 0, "leases released after the clients left")
     with httpx.Client(base_url=ingest.url, timeout=30) as client:
         assert post_retrying(client, "/v1/events", json=event(), headers=bank.auth).status_code == 202
-
-
-def test_a_dead_workers_lease_expires(isolated_env: dict[str, str]) -> None:
-    """A lease never released (its worker was killed) stops counting after its expiry."""
-
-    async def scenario() -> None:
-        client = async_client(isolated_env["REDIS_URL"])
-        try:
-            limiter = RateLimiter(client)
-            budget = ByteBudget(bytes_per_second=10**6, burst_bytes=10**6, max_in_flight=1, lease_ms=500)
-            decision, lease = await limiter.admit("SECDEAD", budget, 10)
-            assert decision.allowed
-            assert lease is not None
-            refused, none = await limiter.admit("SECDEAD", budget, 10)
-            assert not refused.allowed
-            assert none is None
-            await asyncio.sleep(0.6)  # Redis's own clock decides the expiry
-            again, lease2 = await limiter.admit("SECDEAD", budget, 10)
-            assert again.allowed
-            assert lease2 is not None
-            # Releasing the stale token does not free the new owner's lease.
-            await limiter.release(lease)
-            assert await client.zcard(lease_key("SECDEAD")) == 1
-            await limiter.release(lease2)
-            assert await client.zcard(lease_key("SECDEAD")) == 0
-        finally:
-            await client.aclose()
-
-    asyncio.run(scenario())
