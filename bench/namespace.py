@@ -263,6 +263,11 @@ def open_namespace(base: dict[str, str], label: str, partitions: int = 12, keep:
         "CONSUMER_GROUP": f"bench.{tag}.aggregate",
         "EVENTS_PARTITIONS": str(partitions),
         "LOG_LEVEL": "WARNING",
+        # Like the banks' event limits (UNLIMITED below): the byte bucket and the in-flight
+        # cap are lifted, so the benchmark measures the pipe, not the per-bank limits.
+        "BANK_BYTES_PER_SECOND": str(UNLIMITED),
+        "BANK_BYTES_BURST": str(UNLIMITED),
+        "BANK_MAX_IN_FLIGHT": "100000",
     }
     ns = Namespace(
         tag=tag, env=env, db_name=db_name, redis_db=redis_db, admin_url=admin_url, topics=[topic, env["DLQ_TOPIC"]]

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from settlement_core.auth import cache_key, hash_key
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.models import Bank, Operator
 from settlement_core.secret_box import SecretBox, hmac_context
 from settlement_ctl.banks import parse_duration, read_public_key
@@ -82,7 +83,7 @@ def test_bank_add_with_hmac_prints_the_secret_once(isolated_env: dict[str, str],
     box = SecretBox.from_env(isolated_env)
     assert box.open(sealed, hmac_context("cq-bank-hmac")) == secret
     row = bank_row(db, "cq-bank-hmac")
-    assert (row.rate_per_second, row.burst) == (5000, 20000)
+    assert (row.rate_per_second, row.burst) == (DEFAULT_RATE_PER_SECOND, DEFAULT_BURST)
 
 
 @pytest.mark.parametrize(

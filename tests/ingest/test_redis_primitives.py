@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from settlement_core.redis_io import async_client
 from settlement_ingest.idempotency import Claim, ClaimState, IdempotencyStore, new_token
-from settlement_ingest.ratelimit import RateLimiter
+from settlement_ingest.ratelimit import ByteBudget, RateLimiter, lease_key
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +120,46 @@ def test_buckets_are_per_bank(isolated_env: dict[str, str]) -> None:
         return a.allowed, b.allowed
 
     assert with_redis(isolated_env, body) == (False, True)
+
+
+def test_a_dead_workers_lease_expires(isolated_env: dict[str, str]) -> None:
+    """A lease never released (its worker was killed) stops counting after its expiry, and
+    releasing a stale token never frees another request's lease."""
+
+    async def body(client: aioredis.Redis) -> None:
+        limiter = RateLimiter(client)
+        budget = ByteBudget(bytes_per_second=10**6, burst_bytes=10**6, max_in_flight=1, lease_ms=500)
+        decision, lease = await limiter.admit("DEADWORKER", budget, 10)
+        assert decision.allowed
+        assert lease is not None  # and never released
+        refused, none = await limiter.admit("DEADWORKER", budget, 10)
+        assert not refused.allowed
+        assert none is None
+        await asyncio.sleep(0.6)  # Redis's own clock decides the expiry
+        again, lease2 = await limiter.admit("DEADWORKER", budget, 10)
+        assert again.allowed
+        assert lease2 is not None
+        await limiter.release(lease)
+        assert await client.zcard(lease_key("DEADWORKER")) == 1
+        await limiter.release(lease2)
+        assert await client.zcard(lease_key("DEADWORKER")) == 0
+
+    with_redis(isolated_env, body)
+
+
+def test_a_refused_admission_charges_nothing(isolated_env: dict[str, str]) -> None:
+    """Bytes and lease are taken together or not at all (one Lua call)."""
+
+    async def body(client: aioredis.Redis) -> tuple[bool, bool, bool]:
+        limiter = RateLimiter(client)
+        budget = ByteBudget(bytes_per_second=1, burst_bytes=1000, max_in_flight=5, lease_ms=60_000)
+        first, _ = await limiter.admit("BYTEBANK", budget, 900)
+        over, none = await limiter.admit("BYTEBANK", budget, 200)  # 100 left: refused
+        small, _ = await limiter.admit("BYTEBANK", budget, 90)  # still there to take
+        leases = await client.zcard(lease_key("BYTEBANK"))
+        assert none is None
+        assert leases == 2  # the refused request took no slot
+        assert over.retry_after_s >= 100
+        return first.allowed, over.allowed, small.allowed
+
+    assert with_redis(isolated_env, body) == (True, False, True)

@@ -12,6 +12,7 @@ from settlement_core.money import (
     AmountError,
     format_amount,
     from_minor,
+    max_amount_chars,
     minor_units,
     parse_amount,
     to_minor,
@@ -176,6 +177,33 @@ class TestParseAmountRejects:
     def test_unknown_currency(self) -> None:
         with pytest.raises(AmountError, match="unknown currency"):
             parse_amount("10", "XYZ", MAX)
+
+    @pytest.mark.parametrize("text", ["1" + "0" * 5000, "9" * 41, "1" * 10**6, "1" * 10**6 + ".25"])
+    def test_overlong_text_exceeds_the_maximum(self, text: str) -> None:
+        with pytest.raises(AmountError, match="exceeds the maximum"):
+            parse_amount(text, "CNY", MAX)
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("0." + "0" * 5000 + "1", "CNY allows at most 2"),
+            ("0." + "0" * 5000, "greater than 0"),
+            ("1" * 5000 + "e3", "plain decimal string"),
+        ],
+    )
+    def test_overlong_text_answers_as_the_conversion_would(self, text: str, message: str) -> None:
+        with pytest.raises(AmountError, match=message):
+            parse_amount(text, "CNY", MAX)
+
+    def test_the_length_bound_follows_the_maximum(self) -> None:
+        assert max_amount_chars(Decimal(10) ** 15) == 20
+        assert parse_amount("1" + "0" * 15, "CNY", Decimal(10) ** 15) == Decimal(10) ** 15
+        assert parse_amount("0.001", "KWD", Decimal(10) ** 15) == Decimal("0.001")
+
+    @pytest.mark.parametrize("text", ["١٢٣", "１２３", "１２３.００", "१२.३०", "12٣", "٠.٥", "1E+3", "1.5E-2", "2e0"])
+    def test_unicode_digits_and_exponents(self, text: str) -> None:
+        with pytest.raises(AmountError, match="plain decimal string"):
+            parse_amount(text, "CNY", MAX)
 
 
 class TestMinorConversion:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from settlement_core import audit
 from settlement_core.auth import generate_hmac_secret, generate_key, hash_key
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.models import Bank, BankPublicKey
 from settlement_core.events import BANK_ID_PATTERN
 from settlement_core.secret_box import SecretBox, SecretsKeyMissing, hmac_context
@@ -273,8 +274,8 @@ def register(commands: Any) -> None:
     add.add_argument(
         "--hmac", action="store_true", help="require signed requests (X-Signature v2); prints the secret once"
     )
-    add.add_argument("--rate-limit", type=int, default=5000, help="events per second")
-    add.add_argument("--burst", type=int, default=20000, help="token bucket size (events)")
+    add.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_PER_SECOND, help="events per second")
+    add.add_argument("--burst", type=int, default=DEFAULT_BURST, help="token bucket size (events)")
     add.set_defaults(handler=bank_add)
 
     hmac_group = bank.add_parser("hmac", help="the bank's HMAC signing secret").add_subparsers(

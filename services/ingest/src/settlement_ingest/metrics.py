@@ -60,6 +60,14 @@ class IngestMetrics:
             registry=r,
         )
         self.events = Counter("ingest_events", "Events by outcome and reason", ["outcome", "reason"], registry=r)
+        # Requests refused before their body was read: by the byte bucket ("bytes") or the
+        # per-bank in-flight cap ("in_flight").
+        self.refusals = Counter(
+            "ingest_requests_refused", "Requests refused before reading the body", ["reason"], registry=r
+        )
+        self.body_bytes_charged = Counter(
+            "ingest_body_bytes_charged", "Body bytes charged to banks' byte buckets before reading", registry=r
+        )
         self.produce_latency = Histogram(
             "ingest_produce_latency_seconds",
             "Time from send to Kafka acknowledgement (acks=all)",
@@ -75,6 +83,9 @@ class IngestMetrics:
     def event(self, outcome: str, reason: str = "", count: int = 1) -> None:
         if count:
             self.events.labels(outcome, reason if reason in REASONS else "other").inc(count)
+
+    def refused(self, reason: str) -> None:
+        self.refusals.labels(reason if reason in ("bytes", "in_flight") else "other").inc()
 
     def render(self) -> bytes:
         return generate_latest(self._exposed)

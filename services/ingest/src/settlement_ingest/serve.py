@@ -31,6 +31,7 @@ from types import FrameType
 import uvicorn
 from prometheus_client import disable_created_metrics
 
+from settlement_core.http_timeouts import HttpTimeouts, timed_protocol
 from settlement_core.logs import configure_logging
 from settlement_ingest.main import create_app
 from settlement_ingest.metrics import MULTIPROC_ENV
@@ -41,6 +42,13 @@ logger = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 _METRICS_DIR_PREFIX = "settlement-ingest-metrics-"
 _UVICORN_OPTIONS = {"log_config": None, "access_log": False, "proxy_headers": False}
+
+
+def _uvicorn_options() -> dict[str, object]:
+    # Header and body read deadlines (settlement_core.http_timeouts, HTTP_*_TIMEOUT_S).
+    return {**_UVICORN_OPTIONS, "http": timed_protocol(HttpTimeouts())}
+
+
 # A worker that dies this soon after its start, this many times in a row, is not a crash to
 # recover from but a configuration error: the supervisor gives up.
 _EARLY_EXIT_S = 10.0
@@ -82,7 +90,7 @@ def _worker(supervisor_pid: int) -> None:
     settings = IngestSettings()
     _prepare(settings)
     sock = _reuseport_socket(settings.ingest_host, settings.ingest_port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **_UVICORN_OPTIONS))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **_uvicorn_options()))  # type: ignore[arg-type]
     server.run(sockets=[sock])
 
 
@@ -158,7 +166,7 @@ def main() -> None:
     settings = IngestSettings()  # values from the environment
     _prepare(settings)
     if settings.ingest_workers == 1:
-        uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port, **_UVICORN_OPTIONS)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port, **_uvicorn_options())  # type: ignore[arg-type]
         return
     if _port_taken(settings.ingest_host, settings.ingest_port):
         logger.error("port already in use", extra={"port": settings.ingest_port})

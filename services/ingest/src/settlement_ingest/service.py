@@ -3,6 +3,8 @@
 The HTTP layer turns request bodies into candidates (`SettlementEvent` or `Invalid`); this
 module decides each candidate's outcome. The order is what makes acknowledgements safe:
 
+0. before the body is read: charge its bytes and take an in-flight lease (`admit_request`),
+   or refuse with 429, so parsing is paid for before it is done;
 1. take tokens from the bank's bucket (one per event) or refuse the request with 429;
 2. claim every valid (bank, event_id) atomically in Redis; duplicates and conflicts are
    answered from the claim, copies in flight are waited for;
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -41,7 +44,7 @@ from settlement_ingest.idempotency import (
     new_token,
 )
 from settlement_ingest.metrics import IngestMetrics
-from settlement_ingest.ratelimit import RateLimiter
+from settlement_ingest.ratelimit import ByteBudget, Lease, RateLimiter, Refusal
 from settlement_ingest.settings import IngestSettings
 from settlement_ingest.validation import Invalid, Rules
 
@@ -122,6 +125,56 @@ class Intake:
         return unavailable(
             "The idempotency store is unavailable; nothing was accepted.", self.settings.unavailable_retry_after_s
         )
+
+    @property
+    def byte_budget(self) -> ByteBudget:
+        s = self.settings
+        return ByteBudget(
+            s.bank_bytes_per_second, s.bank_bytes_burst, s.bank_max_in_flight, math.ceil(s.in_flight_lease_s * 1000)
+        )
+
+    async def admit_request(self, principal: Principal, cost_bytes: int) -> Lease:
+        """Charge the body's bytes and take an in-flight lease before the body is read.
+
+        Raises 429 (Retry-After) when the bank's byte bucket is short or the bank already has
+        `bank_max_in_flight` requests in flight. 429 rather than 503: the limit is the bank's
+        own, the service is not overloaded and other banks are served.
+        """
+        try:
+            decision, lease = await self._limiter.admit(principal.id, self.byte_budget, cost_bytes)
+        except RedisUnavailable as exc:
+            raise self.redis_down(exc) from exc
+        if lease is not None:
+            self.metrics.body_bytes_charged.inc(cost_bytes)
+            return lease
+        headers = {"Retry-After": str(decision.retry_after_s)}
+        if decision.refusal is Refusal.IN_FLIGHT:
+            self.metrics.refused("in_flight")
+            raise Problem(
+                429,
+                "Too many requests",
+                f"{self.settings.bank_max_in_flight} requests of this bank are already in flight; "
+                "wait for one to finish.",
+                "too-many-in-flight",
+                headers=headers,
+            )
+        self.metrics.refused("bytes")
+        raise Problem(
+            429,
+            "Too many requests",
+            f"Byte rate limit of {self.settings.bank_bytes_per_second} bytes/s (burst "
+            f"{self.settings.bank_bytes_burst}) exceeded by this {cost_bytes}-byte request; retry after "
+            f"{decision.retry_after_s} s. The body was not read.",
+            "rate-limited",
+            headers=headers,
+        )
+
+    async def release(self, lease: Lease) -> None:
+        try:
+            await self._limiter.release(lease)
+        except RedisUnavailable as exc:
+            # The lease expires by itself (in_flight_lease_s).
+            logger.error("could not release an in-flight lease", extra={"error": str(exc)})
 
     async def admit(self, principal: Principal, cost: int) -> None:
         """Charge the bank's bucket; raises 429 with Retry-After when it is empty."""

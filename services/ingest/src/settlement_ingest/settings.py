@@ -7,7 +7,7 @@ point intake at someone else's broker. Every bound below is what the contract pr
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from settlement_core.settings import CoreSettings, IntakeRules
@@ -46,3 +46,36 @@ class IngestSettings(CoreSettings, IntakeRules):
     # HMAC v1 signs only the timestamp and body, so a captured request can be replayed to
     # another path or query string (audit M2); accept it only while banks migrate to v2.
     hmac_v1_allowed: bool = False
+
+    # Per-bank byte bucket, charged before a body is read or parsed (ratelimit.py). Bytes
+    # are what parsing costs: the ISO 20022 reader parses ~5 MB/s per core (measured here:
+    # a 3.9 MB pacs.008 of 12,000 transactions, 0.67 s of CPU; the audit saw 2 s for 4 MB of
+    # 40,000), JSON intake ran at 28,122 events/s x ~290 B = ~8 MB/s on the 2 cores
+    # (bench/README.md). 1 MiB/s per bank is ~20 % of one core of ISO parsing: a bank
+    # streaming maximal messages without pause slows nobody else much, and it is twice what
+    # a bank at the default event rate needs (500 events/s x ~330 B per lean pacs.008
+    # transaction, or ~1 KB with names and addresses). The burst holds two 4 MiB messages.
+    bank_bytes_per_second: int = Field(default=1024 * 1024, ge=1024)
+    bank_bytes_burst: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Requests of one bank being read or worked on at once, across all workers; more answer
+    # 429. Memory is bounded by the byte bucket already (a body is charged before it is
+    # read, so one bank never has more than burst + rate x body timeout = ~38 MiB of bodies
+    # in flight); this cap bounds the connections and tasks one bank can hold (each slow
+    # one for at most the 10 s + 30 s read deadlines). The benchmark needed 64 connections
+    # for the machine's 2,023 single POSTs/s (bench/README.md); 128 is twice that, so a
+    # bank's client that opens a connection per request (120 at once in
+    # tests/ingest/test_workers.py) is not refused for it.
+    bank_max_in_flight: int = Field(default=128, ge=1)
+    # A lease outlives any request (header 10 s + body 30 s + produce 4 s + claim wait 4.5 s
+    # by default); one whose worker died frees its slot after this long.
+    in_flight_lease_s: float = Field(default=60.0, ge=1)
+
+    @model_validator(mode="after")
+    def _burst_holds_a_whole_body(self) -> IngestSettings:
+        largest = max(self.max_body_bytes, self.max_xml_bytes)
+        if self.bank_bytes_burst < largest:
+            raise ValueError(
+                f"bank_bytes_burst ({self.bank_bytes_burst}) must hold the largest body ({largest} bytes),"
+                " or such a body could never be accepted"
+            )
+        return self

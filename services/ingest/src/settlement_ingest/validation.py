@@ -24,6 +24,7 @@ from settlement_core.events import EVENT_ID_PATTERN, SettlementEvent
 from settlement_core.money import MINOR_UNITS, AmountError, parse_amount
 from settlement_core.problems import FieldError
 from settlement_core.rules import CountingRules
+from settlement_ingest.json_body import JsonNumber
 
 # ISO 3166-1 alpha-2 as published (pycountry ships the iso-codes data set).
 COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
@@ -56,7 +57,9 @@ class Invalid:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    # Bodies decoded by json_body carry JsonNumber; callers that pass Python objects
+    # (tests, the ISO reader) may pass int/float/Decimal.
+    return isinstance(value, JsonNumber | int | float | Decimal) and not isinstance(value, bool)
 
 
 def _event_id(value: object) -> str | None:

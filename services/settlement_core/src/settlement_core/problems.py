@@ -4,6 +4,11 @@
 validation errors and unhandled errors as `application/problem+json`. Validation errors carry
 `errors: [{pointer, message}]` with JSON Pointers (RFC 6901) into the request body or to
 `#/query/<name>` for query parameters.
+
+A problem document is bounded whatever the input: at most `MAX_ERRORS` entries (with
+`error_count`, the total, and `errors_truncated`), and every pointer, message and detail is
+cut to a fixed length, so a request never gets its own input echoed back at scale (a 1 MB
+batch of unknown fields answered 6.3 MB before these bounds; see docs/security/intake.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from settlement_core.errors import Retryable
 
@@ -24,6 +30,20 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://settlement-tracker.invalid/problems/"
+
+# 50 entries cover every field of an event several times over (an event has 10 fields);
+# beyond that a client needs the count, not more of the same.
+MAX_ERRORS = 50
+# Pointers carry field names the client chose and messages may quote values: both are cut
+# to these many characters (plus an ellipsis), so one entry stays under ~0.6 KB.
+MAX_POINTER_CHARS = 160
+MAX_MESSAGE_CHARS = 300
+MAX_DETAIL_CHARS = 600
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit] + "\u2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +62,24 @@ class Problem(Exception):
     headers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
+    def body(self, instance: str | None = None, max_errors: int = MAX_ERRORS) -> dict[str, Any]:
+        """The problem+json document; at most `max_errors` entries of `errors`."""
         body: dict[str, Any] = {
             "type": self.slug if self.slug == "about:blank" else TYPE_BASE + self.slug,
             "title": self.title,
             "status": self.status,
-            "detail": self.detail,
+            "detail": clip(self.detail, MAX_DETAIL_CHARS),
         }
         if instance:
-            body["instance"] = instance
+            body["instance"] = clip(instance, MAX_POINTER_CHARS)
         if self.errors:
-            body["errors"] = [{"pointer": e.pointer, "message": e.message} for e in self.errors]
+            shown = self.errors[: max(0, max_errors)]
+            body["errors"] = [
+                {"pointer": clip(e.pointer, MAX_POINTER_CHARS), "message": clip(e.message, MAX_MESSAGE_CHARS)}
+                for e in shown
+            ]
+            body["error_count"] = len(self.errors)
+            body["errors_truncated"] = len(shown) < len(self.errors)
         body.update(self.extra)
         return body
 
@@ -100,6 +127,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left, or the server closed a body that stalled (http_timeouts): nobody
+        # reads this answer; 499 (nginx's "client closed request") keeps it apart in metrics.
+        logger.info("client disconnected before the request was read", extra={"path": request.url.path})
+        return problem_response(Problem(499, "Client closed request", "The request body did not arrive."))
+
     @app.exception_handler(Retryable)
     async def _unavailable(request: Request, exc: Retryable) -> JSONResponse:
         # A dependency outage that reached no route-specific answer: the client may retry.
@@ -138,7 +172,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                     "message": {"type": "string"},
                 },
             },
+            "maxItems": MAX_ERRORS,
         },
+        "error_count": {"type": "integer", "minimum": 1, "description": "How many errors there were in all"},
+        "errors_truncated": {"type": "boolean", "description": "True when `errors` lists only the first ones"},
     },
     # Some problems carry more members (readiness `checks`, `max_points`).
     "additionalProperties": True,

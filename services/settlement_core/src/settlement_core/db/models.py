@@ -44,6 +44,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
+from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
@@ -88,8 +89,8 @@ class Bank(Base):
     hmac_previous_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     hmac_previous_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    rate_per_second: Mapped[int] = mapped_column(Integer, default=5000)
-    burst: Mapped[int] = mapped_column(Integer, default=20000)
+    rate_per_second: Mapped[int] = mapped_column(Integer, default=DEFAULT_RATE_PER_SECOND)
+    burst: Mapped[int] = mapped_column(Integer, default=DEFAULT_BURST)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     key_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
