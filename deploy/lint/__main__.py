@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-from deploy.lint import chart_policy, compose, crd_schemas, manifests
+from deploy.lint import chart_policy, chart_security, compose, crd_schemas, manifests
 from deploy.lint.examples import EXAMPLES, lint_examples
 from deploy.lint.findings import Finding
 from deploy.lint.helm import Helm, HelmUnavailable, ensure_helm
@@ -32,6 +32,8 @@ REQUIRED_KINDS = {
     "ServiceMonitor": 1,
     "PrometheusRule": 1,
     "Job": 1,
+    "NetworkPolicy": 15,
+    "Ingress": 1,
 }
 
 
@@ -82,6 +84,7 @@ def lint_chart(root: Path, helm: Helm, values_files: list[Path], *, coverage: bo
         findings += render_findings
         findings += manifests.validate(docs, values.name, helm.kube_version)
         findings += [Finding(f"{values.name}: {f.where}", f.message) for f in chart_policy.check(docs, repo)]
+        findings += [Finding(f"{values.name}: {f.where}", f.message) for f in chart_security.check(docs)]
         kinds.update(doc["kind"] for doc in docs)
         print(f"  {values.relative_to(root) if values.is_relative_to(root) else values}: {len(docs)} objects rendered")
     for kind, least in REQUIRED_KINDS.items() if coverage else ():

@@ -4,7 +4,7 @@ References: every `depends_on`, named volume, network, secret and config a servi
 exists; every bind-mount source exists. Environment: each of our services (recognised by
 its command, or the image's CMD) has what its settings require, sets no name its settings do
 not read, and keeps credentials in `${...}` interpolation. Health checks probe the same
-endpoints as the chart's probes.
+endpoints as the chart's probes. Then the security rules of compose_security.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from deploy.lint import chart_policy, settings_env
+from deploy.lint import chart_policy, compose_security, settings_env
 from deploy.lint.findings import Finding
 from deploy.lint.image_env import dockerfile_cmd, dockerfile_env
 
@@ -157,4 +157,6 @@ def reference_findings(path: Path, readiness_paths: dict[str, str]) -> list[Find
 
 
 def check(path: Path, readiness_paths: dict[str, str]) -> list[Finding]:
-    return schema_findings(path) + reference_findings(path, readiness_paths)
+    top = yaml.safe_load(path.read_text()) or {}
+    commands = {name: _command(service, path.parent) for name, service in (top.get("services") or {}).items()}
+    return schema_findings(path) + reference_findings(path, readiness_paths) + compose_security.check(path, commands)

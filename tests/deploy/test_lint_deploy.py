@@ -89,7 +89,10 @@ def _rename_key(old: str, new: str) -> Callable[[str], str]:
 
 COMPOSE_PLANTS = [
     pytest.param(
-        _rename_key("    environment: {<<: *service-env, API_HOST", "    enviroment: {<<: *service-env, API_HOST"),
+        _rename_key(
+            "    environment:\n      <<: *service-env\n      API_HOST",
+            "    enviroment:\n      <<: *service-env\n      API_HOST",
+        ),
         "enviroment",
         id="misspelt-key",
     ),

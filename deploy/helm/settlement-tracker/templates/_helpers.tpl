@@ -56,6 +56,19 @@ a message rather than reaching the cluster.
 {{- if not .Values.secrets.existingSecret -}}
 {{- fail "secrets.existingSecret is required: create a Secret with DATABASE_URL and REDIS_URL (docs/deploy-kubernetes.md)" -}}
 {{- end -}}
+{{- range $principal := list "ingest" "aggregate" "admin" -}}
+{{- if not (index $.Values.kafka.credentials $principal).existingSecret -}}
+{{- fail (printf "kafka.credentials.%s.existingSecret is required: the Secret with the %s principal's Kafka password (docs/deploy-kubernetes.md)" $principal $principal) -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled (not .Values.metrics.scrapeToken.existingSecret) -}}
+{{- fail "monitoring.serviceMonitor.enabled needs metrics.scrapeToken.existingSecret: per-bank series are scraped from /metrics/banks with that token" -}}
+{{- end -}}
+{{- if .Values.ingress.enabled -}}
+{{- if or (not .Values.ingress.ingest.host) (not .Values.ingress.api.host) -}}
+{{- fail "ingress.ingest.host and ingress.api.host are required: both services serve /v1 and /docs, so each needs its own host" -}}
+{{- end -}}
+{{- end -}}
 {{- if not .Values.kafka.bootstrapServers -}}
 {{- fail "kafka.bootstrapServers is required, e.g. [settlement-kafka-bootstrap.kafka.svc:9092]" -}}
 {{- end -}}
@@ -109,6 +122,32 @@ service's settings.py); deploy/lint checks that each required one is set.
 {{- end }}
 {{- end -}}
 
+{{/*
+One Kafka principal's credentials; dict "root" $ "principal" "ingest". The password only by
+reference. ingest and aggregate get their own, the migration hook admin, the api none.
+*/}}
+{{- define "st.kafkaCredentialsEnv" -}}
+{{- $c := index .root.Values.kafka.credentials .principal -}}
+- name: KAFKA_USERNAME
+  value: {{ $c.username | quote }}
+- name: KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $c.existingSecret }}
+      key: {{ $c.passwordKey }}
+{{- end -}}
+
+{{/* The api's scrape token for GET /metrics/banks, when one is configured. */}}
+{{- define "st.scrapeTokenEnv" -}}
+{{- with .Values.metrics.scrapeToken.existingSecret }}
+- name: METRICS_SCRAPE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.metrics.scrapeToken.key }}
+{{- end }}
+{{- end -}}
+
 {{- define "st.envFrom" -}}
 - configMapRef:
     name: {{ include "st.fullname" . }}-config
@@ -121,6 +160,8 @@ EVENTS_TOPIC: {{ .Values.kafka.eventsTopic | quote }}
 DLQ_TOPIC: {{ .Values.kafka.dlqTopic | quote }}
 EVENTS_PARTITIONS: {{ .Values.kafka.partitions | quote }}
 CONSUMER_GROUP: {{ .Values.kafka.consumerGroup | quote }}
+KAFKA_SECURITY_PROTOCOL: {{ .Values.kafka.securityProtocol | quote }}
+KAFKA_SASL_MECHANISM: {{ .Values.kafka.saslMechanism | quote }}
 REDIS_MODE: {{ .Values.redis.mode | quote }}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 BUSINESS_TIMEZONE: {{ .Values.config.businessTimezone | quote }}
