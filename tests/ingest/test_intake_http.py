@@ -139,7 +139,7 @@ def _tomorrow_plus(days: int) -> str:
     ("overrides", "pointer"),
     [
         ({"event_id": ""}, "#/event_id"),
-        ({"event_id": "e" * 65}, "#/event_id"),
+        ({"event_id": "e" * 426}, "#/event_id"),
         ({"event_id": "bad id/1"}, "#/event_id"),
         ({"event_id": ...}, "#/event_id"),
         ({"category": "retail_payments"}, "#/category"),
