@@ -1,26 +1,18 @@
-"""Event ids from ISO 20022 references: one injective, reversible rule.
+"""Which ISO 20022 reference a transaction's event id is made from.
 
-ISO references are Max35Text: 1 to 35 characters of any kind ("ABC/ABC-13679/2015-09-15",
-spaces, non-Latin letters). The event id is the reference percent-encoded: every character
-outside the event-id alphabet `A-Z a-z 0-9 . _ : -` (and `%` itself) is written as `%XX` per
-byte of its UTF-8 form, upper-case hex. A reference already in the alphabet is its own id,
-as before this rule existed, so ids of messages accepted earlier do not change. Injective
-(percent-encoding with a fixed safe set is) and reversible (`reference_of`); the longest id
-is 35 four-byte characters, 35 * 4 * 3 = 420 characters, plus the reversal suffix.
-
-Which reference: `UETR`, else `EndToEndId` (unless `NOTPROVIDED`), else `TxId`, else
-`InstrId`, else (camt.054) the transaction's `AcctSvcrRef`, the entry's `NtryRef`, the
-entry's `AcctSvcrRef`. A retried message has the same references, hence the same ids.
+`UETR`, else `EndToEndId` (unless `NOTPROVIDED`), else `TxId`, else `InstrId`, else
+(camt.054) the transaction's `AcctSvcrRef`, the entry's `NtryRef`, the entry's `AcctSvcrRef`.
+The id is settlement_core.references.encode_reference of it (percent-encoding outside the
+id alphabet), so a retried message has the same references, hence the same ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
 
-# The id alphabet minus nothing: quote() keeps A-Z a-z 0-9 and `safe`; `_.-~` are always
-# safe in quote(), so "~" is passed through unless we exclude it, see encode_reference.
-_SAFE = ":"
+from settlement_core.references import encode_reference, reference_of
+
+__all__ = ["NOT_PROVIDED", "REVERSAL_SUFFIX", "Reference", "encode_reference", "first_reference", "reference_of"]
 NOT_PROVIDED = "NOTPROVIDED"
 REVERSAL_SUFFIX = ":RVSL"
 
@@ -29,17 +21,6 @@ REVERSAL_SUFFIX = ":RVSL"
 class Reference:
     kind: str  # the ISO element it came from: UETR, EndToEndId, TxId, InstrId, AcctSvcrRef, NtryRef
     value: str  # as the message has it (whitespace at the ends stripped by the reader)
-
-
-def encode_reference(value: str) -> str:
-    """The event id of an ISO reference (see the module doc)."""
-    # quote() leaves "~" unescaped (RFC 3986 unreserved); the id alphabet has no "~".
-    return quote(value, safe=_SAFE, encoding="utf-8", errors="strict").replace("~", "%7E")
-
-
-def reference_of(event_id: str) -> str:
-    """The inverse of encode_reference (for an id made by it)."""
-    return unquote(event_id, encoding="utf-8", errors="strict")
 
 
 def first_reference(*candidates: tuple[str, str | None]) -> Reference | None:
