@@ -70,9 +70,7 @@ SAMPLES: dict[str, Sample] = {
     # CdtrAgt UOVBSGSG -> SG.
     "cbpr_c53_pacs008v08_SGD.xml": Sample((Counted(CBPR_17, D("500000"), "SGD", "2020-08-05", "outbound", "SG"),)),
     # Booked DBIT entry, ValDt/Dt 2020-08-06, TxDtls without RltdAgts: country unknown.
-    "cbpr_c5431_camt054v12_JPY.xml": Sample(
-        (Counted(CBPR_8A, D("165486600"), "JPY", "2020-08-06", "outbound", "ZZ"),)
-    ),
+    "cbpr_c5431_camt054v12_JPY.xml": Sample((Counted(CBPR_8A, D("165486600"), "JPY", "2020-08-06", "outbound", "ZZ"),)),
     # CAD is not a configured currency.
     "cbpr_c5641_camt054v12_CAD_noValDt.xml": Sample(rejected=(Rejected(CBPR_7A, "#/currency", "AM03"),)),
     # CdtrAgt HELSFIHHXXX -> FI.

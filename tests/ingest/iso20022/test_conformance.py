@@ -46,14 +46,18 @@ def test_the_reader_reads_each_sample_as_stated(name: str) -> None:
         assert caught.value.reason.replace("_", "-") == expected.refused
         return
     message = reader.read(raw, Classification((CATEGORY,), "CN"), None)
-    read = [(t.event_id, t.fields().get("counterparty_country")) for t in message.items]
-    assert read == [(c.event_id, c.country) for c in expected.counted] + [
-        (r.event_id, read_country) for r, (_, read_country) in zip(expected.rejected, read, strict=False)
+    assert [t.event_id for t in message.items] == [c.event_id for c in expected.counted] + [
+        r.event_id for r in expected.rejected
     ]
+    counted = message.items[: len(expected.counted)]
+    assert [
+        (t.amount and Decimal(t.amount), t.currency, t.value_date, t.direction, t.fields()["counterparty_country"])
+        for t in counted
+    ] == [(c.amount, c.currency, c.value_date, c.direction, c.country) for c in expected.counted]
 
 
 def test_every_reason_code_the_service_uses_is_in_isos_list() -> None:
-    assert ALL_CODES <= status_reason_codes()
+    assert status_reason_codes() >= ALL_CODES
 
 
 def _post(client: httpx.Client, bank: Bank, name: str, xml: bool = False) -> httpx.Response:
@@ -77,8 +81,24 @@ def _ledger(api: httpx.Client, bank: Bank, event_id: str) -> dict[str, Any]:
     pytest.fail(f"{event_id} not counted: {body}")
 
 
-def _check_sample(pipeline: Pipeline, client: httpx.Client, api: httpx.Client, name: str, expected: Sample) -> None:
-    bank = pipeline.bank("iso-" + name.split(".")[0][:24].replace("_", "-") + "-" + str(len(pipeline.ingest.banks)))
+def _groups() -> list[list[str]]:
+    """The files in as few banks as keep every event id unique within a bank (several
+    samples share a UETR; registering a bank takes seconds)."""
+    groups: list[tuple[set[str], list[str]]] = []
+    for name in FILES:
+        sample = SAMPLES[name]
+        ids = {c.event_id for c in sample.counted} | {r.event_id for r in sample.rejected}
+        for taken, names in groups:
+            if not taken & ids:
+                taken.update(ids)
+                names.append(name)
+                break
+        else:
+            groups.append((set(ids), [name]))
+    return [names for _, names in groups]
+
+
+def _check_sample(client: httpx.Client, api: httpx.Client, bank: Bank, name: str, expected: Sample) -> None:
     response = _post(client, bank, name)
     if expected.refused is not None:
         assert response.status_code == 400, (name, response.text)
@@ -100,7 +120,7 @@ def _check_sample(pipeline: Pipeline, client: httpx.Client, api: httpx.Client, n
     assert again.status_code == 200, again.text
     assert again.headers["content-type"].startswith("application/xml")
     report = parse_report(again.content)
-    assert report.original_type.startswith(name.split("_")[1][:4]) or report.original_type[:4] in ("pacs", "camt")
+    assert report.original_type[:8] in ("pacs.008", "pacs.009", "camt.054"), report
     assert [(t.status, t.reasons) for t in report.transactions] == [("ACTC", ("DUPL",))] * len(expected.counted) + [
         ("RJCT", (r.reason_code,)) for r in expected.rejected
     ], name
@@ -108,7 +128,6 @@ def _check_sample(pipeline: Pipeline, client: httpx.Client, api: httpx.Client, n
         assert any(line.startswith(rejected.pointer) for line in tx.info), tx
     assert report.group_status == ("ACTC" if not expected.rejected else "RJCT" if not expected.counted else "PART")
 
-    sums: dict[str, Decimal] = {}
     for tx in expected.counted:
         ledger = _ledger(api, bank, tx.event_id)["ledger"]
         assert (
@@ -119,7 +138,13 @@ def _check_sample(pipeline: Pipeline, client: httpx.Client, api: httpx.Client, n
             ledger["counterparty_country"],
             ledger["categories"],
         ) == (tx.amount, tx.currency, tx.value_date, tx.direction, tx.country, [CATEGORY]), (name, ledger)
-        sums[tx.currency] = sums.get(tx.currency, Decimal(0)) + tx.amount
+
+
+def _check_totals(api: httpx.Client, bank: Bank, names: list[str]) -> None:
+    sums: dict[str, Decimal] = {}
+    for name in names:
+        for tx in SAMPLES[name].counted:
+            sums[tx.currency] = sums.get(tx.currency, Decimal(0)) + tx.amount
     totals = api.get(
         "/v1/totals",
         params={"category": CATEGORY, "granularity": "year", "from": "2015-01-01", "to": "2026-12-31"},
@@ -127,7 +152,7 @@ def _check_sample(pipeline: Pipeline, client: httpx.Client, api: httpx.Client, n
     )
     assert totals.status_code == 200, totals.text
     by_currency = totals.json()["total"]["by_currency"]
-    assert {c: Decimal(v) for c, v in by_currency.items() if Decimal(v)} == sums, (name, by_currency)
+    assert {c: Decimal(v) for c, v in by_currency.items() if Decimal(v)} == sums, (names, by_currency)
 
 
 @pytest.mark.integration
@@ -136,5 +161,8 @@ def test_every_sample_against_the_real_stack(pipeline: Pipeline) -> None:
         httpx.Client(base_url=pipeline.ingest.url, timeout=30) as client,
         httpx.Client(base_url=pipeline.api_url, timeout=30) as api,
     ):
-        for name in FILES:
-            _check_sample(pipeline, client, api, name, SAMPLES[name])
+        for n, names in enumerate(_groups()):
+            bank = pipeline.bank(f"iso-corpus-{n}")
+            for name in names:
+                _check_sample(client, api, bank, name, SAMPLES[name])
+            _check_totals(api, bank, names)

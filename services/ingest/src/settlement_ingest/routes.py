@@ -285,14 +285,16 @@ async def post_iso20022(
         raise validation_problem(errors)
     classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country)
     reader = _iso_reader(intake.settings.targets_file.resolve().parent)
+    limit = intake.settings.max_batch_events
     try:
-        message = reader.read(body, classification, bank.bic)
+        message = reader.read(body, classification, bank.bic, limit)
     except iso20022.IsoDocumentError as exc:
         intake.metrics.event("rejected", "malformed")
         raise Problem(400, "Unusable XML document", exc.detail, exc.reason.replace("_", "-")) from None
-    limit = intake.settings.max_batch_events
-    if len(message.items) > limit:
-        raise validation_problem([FieldError("#", f"at most {limit} transactions per message")])
+    except iso20022.TooManyTransactions as exc:
+        raise validation_problem(
+            [FieldError("#", f"at most {limit} transactions per message ({exc.count} sent)")]
+        ) from None
     outcomes: list[Outcome] = []
     if message.items:
         await intake.admit(bank, len(message.items))

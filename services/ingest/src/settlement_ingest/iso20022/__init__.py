@@ -9,7 +9,7 @@ docs/ingest-contract.md.
 
 from settlement_ingest.iso20022.classification import Classification, Facts, classify
 from settlement_ingest.iso20022.envelope import IsoDocumentError
-from settlement_ingest.iso20022.message import Reader
+from settlement_ingest.iso20022.message import Reader, TooManyTransactions
 from settlement_ingest.iso20022.references import REVERSAL_SUFFIX, encode_reference, reference_of
 from settlement_ingest.iso20022.transaction import IsoMessage, Skipped, Transaction
 
@@ -21,6 +21,7 @@ __all__ = [
     "IsoMessage",
     "Reader",
     "Skipped",
+    "TooManyTransactions",
     "Transaction",
     "classify",
     "encode_reference",

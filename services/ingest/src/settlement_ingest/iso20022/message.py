@@ -8,10 +8,24 @@ from pathlib import Path
 
 from settlement_ingest.iso20022.camt import read_camt
 from settlement_ingest.iso20022.classification import Classification
-from settlement_ingest.iso20022.envelope import read_envelope
+from settlement_ingest.iso20022.envelope import Envelope, read_envelope
 from settlement_ingest.iso20022.pacs import read_pacs
 from settlement_ingest.iso20022.parties import load_clearing_systems
 from settlement_ingest.iso20022.transaction import IsoMessage
+
+
+class TooManyTransactions(ValueError):
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} transactions")
+        self.count = count
+
+
+def count_transactions(envelope: Envelope) -> int:
+    """Transactions the readers would return, counted cheaply (an upper bound for camt.054:
+    entries not booked are counted too)."""
+    if envelope.kind != "camt.054":
+        return len(envelope.body.findall("CdtTrfTxInf"))
+    return sum(max(1, len(entry.findall("NtryDtls/TxDtls"))) for entry in envelope.body.iterfind("Ntfctn/Ntry"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +40,16 @@ class Reader:
     def from_seeds(cls, seeds_dir: Path, countries: frozenset[str]) -> Reader:
         return cls(countries, load_clearing_systems(seeds_dir / "clearing_systems.csv"))
 
-    def read(self, raw: bytes, classification: Classification, bank_bic: str | None) -> IsoMessage:
-        """Raises IsoDocumentError for the whole-document 400s."""
+    def read(
+        self, raw: bytes, classification: Classification, bank_bic: str | None, max_transactions: int | None = None
+    ) -> IsoMessage:
+        """Raises IsoDocumentError for the whole-document 400s, TooManyTransactions (before
+        reading any transaction) when the message has more than `max_transactions`."""
         envelope = read_envelope(raw)
+        if max_transactions is not None:
+            count = count_transactions(envelope)
+            if count > max_transactions:
+                raise TooManyTransactions(count)
         if envelope.kind == "camt.054":
             items, skipped = read_camt(envelope.body, classification, self.countries, self.clearing_systems)
             return IsoMessage(envelope.message_type, envelope.message_id, items, skipped)
