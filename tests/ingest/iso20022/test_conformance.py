@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from settlement_core.targets import load_catalogue
 from settlement_ingest.iso20022 import Classification, IsoDocumentError, Reader
 from settlement_ingest.iso20022.status_report import ALL_CODES
 from settlement_ingest.validation import COUNTRY_CODES
@@ -25,6 +26,7 @@ from tests.support.shared import SAMPLES_DIR
 pytest_plugins = ["tests.client.conftest"]
 
 ROOT = Path(__file__).resolve().parents[3]
+SIGNALS = load_catalogue(ROOT / "seeds" / "targets.yaml").iso_signals
 CATEGORY = "factor_market"  # no derivation rule reads it: the totals are the messages' own
 FILES = sorted(p.name for p in SAMPLES_DIR.glob("*.xml"))
 
@@ -38,14 +40,14 @@ def test_every_file_of_the_corpus_has_a_stated_outcome() -> None:
 def test_the_reader_reads_each_sample_as_stated(name: str) -> None:
     """Pure: the reader's transactions (before the intake's checks) against the table."""
     expected = SAMPLES[name]
-    reader = Reader.from_seeds(ROOT / "seeds", COUNTRY_CODES)
+    reader = Reader.from_seeds(ROOT / "seeds" / "targets.yaml", COUNTRY_CODES)
     raw = (SAMPLES_DIR / name).read_bytes()
     if expected.refused is not None:
         with pytest.raises(IsoDocumentError) as caught:
-            reader.read(raw, Classification((CATEGORY,), "CN"), None)
+            reader.read(raw, Classification((CATEGORY,), "CN", SIGNALS), None)
         assert caught.value.reason.replace("_", "-") == expected.refused
         return
-    message = reader.read(raw, Classification((CATEGORY,), "CN"), None)
+    message = reader.read(raw, Classification((CATEGORY,), "CN", SIGNALS), None)
     assert [t.event_id for t in message.items] == [c.event_id for c in expected.counted] + [
         r.event_id for r in expected.rejected
     ]

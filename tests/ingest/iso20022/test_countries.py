@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from settlement_core.targets import load_catalogue
 from settlement_ingest.iso20022 import Classification, Reader
 from settlement_ingest.iso20022.parties import load_clearing_systems
 from settlement_ingest.validation import COUNTRY_CODES
 from tests.support.shared import CODES_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
+SIGNALS = load_catalogue(ROOT / "seeds" / "targets.yaml").iso_signals
 TABLE = load_clearing_systems(ROOT / "seeds" / "clearing_systems.csv")
-READER = Reader.from_seeds(ROOT / "seeds", COUNTRY_CODES)
+READER = Reader.from_seeds(ROOT / "seeds" / "targets.yaml", COUNTRY_CODES)
 
 
 def test_the_table_has_every_code_of_isos_list_with_the_country_it_begins_with() -> None:
@@ -75,7 +77,7 @@ def test_cips_and_cnaps_shapes_follow_the_same_order(
     creditor_agent: str, creditor: str, account: str, country: str | None, how: str | None
 ) -> None:
     raw = _pacs008(creditor_agent, CNAPS, creditor, account)
-    [tx] = READER.read(raw, Classification((), "CN"), None).items
+    [tx] = READER.read(raw, Classification((), "CN", SIGNALS), None).items
     assert tx.counterparty_country == country
     if how is not None:
         assert tx.country_source == how
@@ -94,7 +96,7 @@ def test_cips_and_cnaps_shapes_follow_the_same_order(
 def test_a_bank_known_by_its_bic_is_matched_against_agents_known_only_by_member_id() -> None:
     # Agents with only CNAPS/CIPS ids cannot be matched to the bank's registered BIC.
     raw = _pacs008(CIPS, CNAPS)
-    [tx] = READER.read(raw, Classification(("factor_market",), "CN"), "CQRCCNBJ").items
+    [tx] = READER.read(raw, Classification(("factor_market",), "CN", SIGNALS), "CQRCCNBJ").items
     assert [e.pointer for e in tx.errors] == ["#/direction"]
-    [tx] = READER.read(raw, Classification(("factor_market",), "CN"), None).items
+    [tx] = READER.read(raw, Classification(("factor_market",), "CN", SIGNALS), None).items
     assert (tx.errors, tx.counterparty_country) == ((), "CN")

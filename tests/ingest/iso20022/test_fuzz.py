@@ -12,17 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from settlement_core.problems import PROBLEM_JSON
+from settlement_core.targets import load_catalogue
 from settlement_ingest.iso20022 import Classification, IsoDocumentError, IsoMessage, Reader, TooManyTransactions
 from settlement_ingest.validation import COUNTRY_CODES
 from tests.ingest.conftest import IngestService
 from tests.support.shared import SAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
-READER = Reader.from_seeds(ROOT / "seeds", COUNTRY_CODES)
+SIGNALS = load_catalogue(ROOT / "seeds" / "targets.yaml").iso_signals
+READER = Reader.from_seeds(ROOT / "seeds" / "targets.yaml", COUNTRY_CODES)
 SEEDS = [p.read_bytes() for p in sorted(SAMPLES_DIR.glob("*.xml"))] + [
     p.read_bytes() for p in sorted((ROOT / "tests" / "ingest" / "samples").glob("*.xml"))
 ]
-CLASSIFY = Classification((), "CN")
+CLASSIFY = Classification((), "CN", SIGNALS)
 
 
 @st.composite

@@ -6,18 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from settlement_core.targets import load_catalogue
 from settlement_ingest.iso20022 import Classification, Facts, IsoDocumentError, Reader, classify
 from settlement_ingest.validation import COUNTRY_CODES
 
 ROOT = Path(__file__).resolve().parents[3]
+SIGNALS = load_catalogue(ROOT / "seeds" / "targets.yaml").iso_signals
 SAMPLES = ROOT / "tests" / "ingest" / "samples"
 BANK_BIC = "CQRCCNBJ"
-read_message = Reader.from_seeds(ROOT / "seeds", COUNTRY_CODES).read
+read_message = Reader.from_seeds(ROOT / "seeds" / "targets.yaml", COUNTRY_CODES).read
 
 
 def given(*codes: str) -> Classification:
     """The ?category= query of the request (empty: classify from the message)."""
-    return Classification(tuple(sorted(codes)), "CN")
+    return Classification(tuple(sorted(codes)), "CN", SIGNALS)
 
 
 def sample(name: str) -> bytes:
@@ -219,4 +221,4 @@ def test_classification_of_a_camt054() -> None:
     ],
 )
 def test_classify(facts: Facts, expected: tuple[str, ...]) -> None:
-    assert classify(facts, "CN") == expected
+    assert classify(facts, "CN", SIGNALS) == expected

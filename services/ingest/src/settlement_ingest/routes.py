@@ -198,9 +198,9 @@ async def post_batch(bank: BankDep, body: JsonBody, intake: IntakeDep) -> JSONRe
 
 
 @functools.cache
-def _iso_reader(seeds_dir: Path) -> iso20022.Reader:
-    """The clearing-system table lives beside the catalogue (seeds/clearing_systems.csv)."""
-    return iso20022.Reader.from_seeds(seeds_dir, COUNTRY_CODES)
+def _iso_reader(targets_file: Path) -> iso20022.Reader:
+    """The catalogue's signals; the clearing-system table lives beside it (seeds/)."""
+    return iso20022.Reader.from_seeds(targets_file, COUNTRY_CODES)
 
 
 def _iso_candidate(item: iso20022.Transaction, bank_id: str, intake: Intake, today: date) -> Candidate:
@@ -283,8 +283,8 @@ async def post_iso20022(
         errors.append(FieldError("#/query/category", f"at most {MAX_CATEGORIES} categories"))
     if errors:
         raise validation_problem(errors)
-    classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country)
-    reader = _iso_reader(intake.settings.targets_file.resolve().parent)
+    reader = _iso_reader(intake.settings.targets_file.resolve())
+    classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country, reader.signals)
     limit = intake.settings.max_batch_events
     try:
         message = reader.read(body, classification, bank.bic, limit)

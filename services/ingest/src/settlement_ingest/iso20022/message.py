@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from settlement_core.targets import IsoSignal, load_catalogue
 from settlement_ingest.iso20022.camt import read_camt
 from settlement_ingest.iso20022.classification import Classification
 from settlement_ingest.iso20022.envelope import Envelope, read_envelope
@@ -31,14 +32,17 @@ def count_transactions(envelope: Envelope) -> int:
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What reading needs besides the message: the ISO 3166-1 codes a country may be, and
-    the clearing-system table (seeds/clearing_systems.csv)."""
+    the clearing-system table (seeds/clearing_systems.csv), the classification signals."""
 
     countries: frozenset[str]
     clearing_systems: Mapping[str, str]
+    signals: tuple[IsoSignal, ...]  # the catalogue's classification signals
 
     @classmethod
-    def from_seeds(cls, seeds_dir: Path, countries: frozenset[str]) -> Reader:
-        return cls(countries, load_clearing_systems(seeds_dir / "clearing_systems.csv"))
+    def from_seeds(cls, targets_file: Path, countries: frozenset[str]) -> Reader:
+        """The catalogue's signals, and the clearing-system table beside it."""
+        signals = load_catalogue(targets_file).iso_signals
+        return cls(countries, load_clearing_systems(targets_file.parent / "clearing_systems.csv"), signals)
 
     def read(
         self, raw: bytes, classification: Classification, bank_bic: str | None, max_transactions: int | None = None
