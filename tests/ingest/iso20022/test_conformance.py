@@ -18,12 +18,26 @@ from settlement_ingest.iso20022 import Classification, IsoDocumentError, Reader
 from settlement_ingest.iso20022.status_report import ALL_CODES
 from settlement_ingest.validation import COUNTRY_CODES
 from tests.client.conftest import Pipeline
-from tests.ingest.conftest import Bank
+from tests.conftest import ServiceRunner, free_port
+from tests.ingest.conftest import Bank, IngestService
 from tests.ingest.iso20022.conformance import SAMPLES, Sample
 from tests.ingest.iso20022.pacs002 import parse_report, status_reason_codes
 from tests.support.shared import SAMPLES_DIR
 
-pytest_plugins = ["tests.client.conftest"]
+
+@pytest.fixture(scope="module")
+def pipeline(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
+    """Ingest, aggregator and API against this module's own database, Redis db and topics."""
+    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
+    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
+    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
+    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
+    return Pipeline(
+        IngestService(f"http://127.0.0.1:{ports['ingest']}", isolated_env),
+        f"http://127.0.0.1:{ports['api']}",
+        f"http://127.0.0.1:{ports['aggregate']}",
+    )
+
 
 ROOT = Path(__file__).resolve().parents[3]
 SIGNALS = load_catalogue(ROOT / "seeds" / "targets.yaml").iso_signals
