@@ -157,7 +157,7 @@ def _tomorrow_plus(days: int) -> str:
         ({"value_date": "2026-13-01"}, "#/value_date"),
         ({"value_date": "02/11/2026"}, "#/value_date"),
         ({"direction": "both"}, "#/direction"),
-        ({"counterparty_country": "ZZ"}, "#/counterparty_country"),
+        ({"counterparty_country": "XX"}, "#/counterparty_country"),
         ({"counterparty_country": "sg"}, "#/counterparty_country"),
         ({"reverses": "no spaces allowed"}, "#/reverses"),
         ({"uetr": "1234"}, "#/uetr"),
