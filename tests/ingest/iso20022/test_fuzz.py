@@ -61,7 +61,8 @@ def _read(raw: bytes) -> IsoMessage | IsoDocumentError:
         return exc
 
 
-@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# No per-example deadline: a loaded CI machine would make it flaky; time per MiB is its own test.
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(BODIES)
 def test_any_bytes_are_a_message_or_a_document_error(raw: bytes) -> None:
     result = _read(raw)
