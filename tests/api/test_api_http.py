@@ -408,6 +408,13 @@ def test_event_status(api: Api, event_id: str, status: str) -> None:
     assert body["status"] == status
     assert body["bank_id"] == "bankA"
     assert body["event_id"] == event_id
+    assert body["reference"] == event_id  # no percent-escapes: the id is the reference
+
+
+def test_an_iso_reference_id_shows_the_reference_it_stands_for(api: Api) -> None:
+    # EndToEndId "ABC/ABC-13679/2015-09-15" of an ISO 20022 message, never sent by bankA.
+    body = api.get("/v1/events/ABC%252FABC-13679%252F2015-09-15", api.bank_a).json()
+    assert (body["event_id"], body["reference"]) == ("ABC%2FABC-13679%2F2015-09-15", "ABC/ABC-13679/2015-09-15")
 
 
 def test_event_ledger_record(api: Api) -> None:

@@ -35,7 +35,8 @@ EVENTS = (
     Event("bankB", "B3", "mnc_headquarters", Decimal("5000.00"), "USD", date(2020, 6, 1)),
     Event("bankB", "B4", "offshore", Decimal("77.77"), "EUR", date(2020, 7, 7)),
     Event("bankC", "C1", "cross_border_rmb", Decimal("42.00"), "CNY", date(2020, 5, 5), processed_at=LONG_AGO),
-    Event("bankE", "E1", "corporate_account", Decimal("10.00"), "CNY", date(2020, 8, 8)),
+    # Counterparty country unknown (an ISO 20022 message naming no other side).
+    Event("bankE", "E1", "corporate_account", Decimal("10.00"), "CNY", date(2020, 8, 8), country="ZZ"),
 )
 REVERSED = (("bankB", "B2"),)
 POSTED = oracle.Posted(EVENTS, frozenset(REVERSED))
@@ -277,6 +278,13 @@ def test_completeness_equals_posted_events(api: Api) -> None:
     rows = {r["bank_id"]: r for r in body["banks"]}  # type: ignore[union-attr]
     assert rows["bankE"]["dlq_rate"] == "0.500000"
     assert rows["bankE"]["dlq_in_window"] == 1
+    assert {b: r["unknown_country_in_window"] for b, r in rows.items()} == {
+        "bankA": 0,
+        "bankB": 0,
+        "bankC": 0,
+        "bankD": 0,
+        "bankE": 1,
+    }
     assert rows["bankD"]["business_days_silent"] is None
     assert rows["bankD"]["last_event_received"] is None
     assert rows["bankC"]["business_days_silent"] == oracle.business_days_after(

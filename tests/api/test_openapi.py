@@ -9,6 +9,7 @@ import pytest
 from settlement_api.main import create_app
 from settlement_api.openapi import build
 from settlement_api.settings import ApiSettings
+from settlement_core.events import EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
 from settlement_core.targets import load_catalogue
 from tests.conftest import ROOT
@@ -32,7 +33,7 @@ def test_query_parameters_carry_the_parsers_sets() -> None:
     assert parameter(doc, "/v1/totals", "currency")["schema"]["enum"] == sorted(MINOR_UNITS)
     assert parameter(doc, "/v1/totals", "from")["schema"]["format"] == "date"
     assert parameter(doc, "/v1/progress", "as_of")["schema"]["format"] == "date"
-    assert parameter(doc, "/v1/events/{event_id}", "event_id")["schema"]["pattern"] == "^[A-Za-z0-9._:-]{1,64}$"
+    assert parameter(doc, "/v1/events/{event_id}", "event_id")["schema"]["pattern"] == EVENT_ID_PATTERN.pattern
 
 
 @pytest.mark.parametrize(

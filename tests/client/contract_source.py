@@ -38,7 +38,7 @@ def expected() -> dict[str, Any]:
         "earliest_value_date": rules.earliest_value_date,
         "value_date_future_days": rules.value_date_future_days,
         "business_timezone": IngestSettings.model_fields["business_timezone"].default,
-        "countries": sorted(validation.COUNTRY_CODES),
+        "countries": sorted(validation.COUNTERPARTY_COUNTRIES),
         "max_batch_events": limits["max_batch_events"].default,
         "max_body_bytes": limits["max_body_bytes"].default,
     }

@@ -147,7 +147,7 @@ def _tomorrow_plus(days: int) -> str:
     ("overrides", "pointer"),
     [
         ({"event_id": ""}, "#/event_id"),
-        ({"event_id": "e" * 65}, "#/event_id"),
+        ({"event_id": "e" * 426}, "#/event_id"),
         ({"event_id": "bad id/1"}, "#/event_id"),
         ({"event_id": ...}, "#/event_id"),
         ({"category": "retail_payments"}, "#/category"),
@@ -165,7 +165,7 @@ def _tomorrow_plus(days: int) -> str:
         ({"value_date": "2026-13-01"}, "#/value_date"),
         ({"value_date": "02/11/2026"}, "#/value_date"),
         ({"direction": "both"}, "#/direction"),
-        ({"counterparty_country": "ZZ"}, "#/counterparty_country"),
+        ({"counterparty_country": "XX"}, "#/counterparty_country"),
         ({"counterparty_country": "sg"}, "#/counterparty_country"),
         ({"reverses": "no spaces allowed"}, "#/reverses"),
         ({"uetr": "1234"}, "#/uetr"),

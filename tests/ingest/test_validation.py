@@ -70,7 +70,8 @@ def test_valid_event_becomes_a_settlement_event() -> None:
     ("overrides", "pointer"),
     [
         ({"event_id": ""}, "#/event_id"),
-        ({"event_id": "x" * 65}, "#/event_id"),
+        ({"event_id": "x" * 426}, "#/event_id"),
+        ({"event_id": "a/b"}, "#/event_id"),
         ({"event_id": "has space"}, "#/event_id"),
         ({"event_id": 42}, "#/event_id"),
         ({"event_id": ...}, "#/event_id"),

@@ -16,7 +16,9 @@ import pytest
 
 from settlement_core.categories import Direction
 from settlement_core.events import (
+    MAX_EVENT_ID_LENGTH,
     SCHEMA_VERSION,
+    UNKNOWN_COUNTRY,
     DecodedMessage,
     Envelope,
     InvalidEvent,
@@ -191,10 +193,12 @@ def random_event(rng: random.Random) -> SettlementEvent:
     currency = rng.choice(sorted(MINOR_UNITS))
     exponent = MINOR_UNITS[currency]
     units = rng.choice([1, 10**exponent, rng.randrange(1, 10**18)])
-    event_chars = string.ascii_letters + string.digits + "._:-"
+    # "%": ids made from ISO 20022 references (percent-encoded), up to MAX_EVENT_ID_LENGTH.
+    event_chars = string.ascii_letters + string.digits + "._:-%"
+    id_length = rng.choice([64, MAX_EVENT_ID_LENGTH])
     return SettlementEvent(
         bank_id=rng.choice(["b", "bank-01", "BANK.X_9"]),
-        event_id="".join(rng.choices(event_chars, k=rng.randint(1, 64))),
+        event_id="".join(rng.choices(event_chars, k=rng.randint(1, id_length))),
         categories=tuple(sorted(rng.sample(CODES, rng.randint(1, len(CODES))))),
         # Several textual forms of the same amount (trailing zeros, exponent form).
         amount=rng.choice(
@@ -207,8 +211,8 @@ def random_event(rng: random.Random) -> SettlementEvent:
         currency=currency,
         value_date=date(2015, 1, 1) + timedelta(days=rng.randrange(0, 5000)),
         direction=rng.choice(list(Direction)),
-        counterparty_country=rng.choice(["HK", "SG", "US", "CN", "GB"]),
-        reverses=rng.choice([None, "".join(rng.choices(event_chars, k=rng.randint(1, 64)))]),
+        counterparty_country=rng.choice(["HK", "SG", "US", "CN", "GB", UNKNOWN_COUNTRY]),
+        reverses=rng.choice([None, "".join(rng.choices(event_chars, k=rng.randint(1, id_length)))]),
         uetr=rng.choice([None, UUID(int=rng.getrandbits(128))]),
     )
 
@@ -335,7 +339,8 @@ class TestDecodeSchema:
             ("bank_id", 123),
             ("bank_id", None),
             ("event_id", ""),
-            ("event_id", "e" * 65),
+            ("event_id", "e" * (MAX_EVENT_ID_LENGTH + 1)),
+            ("event_id", "ABC/ABC-13679"),  # an ISO reference must arrive percent-encoded
             ("event_id", "ev/1"),
             ("event_id", "ev\n"),
             ("event_id", "é"),
@@ -503,6 +508,10 @@ MUTATIONS: list[Any] = [
     "EV-1",
     "bad id",
     "x" * 65,
+    "x" * MAX_EVENT_ID_LENGTH,
+    "x" * (MAX_EVENT_ID_LENGTH + 1),
+    "ABC%2FABC-13679%2F2015-09-15",
+    "ZZ",
     str(UETR),
     "{" + str(UETR) + "}",
     "2020-03-04T05:06:07+08:00",

@@ -258,3 +258,47 @@ def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(monkeypatch: pyte
         assert conn.execute(text("SELECT hmac_secret FROM banks WHERE bank_id = 'SEALED'")).scalar_one() == secret
         assert conn.execute(text("SELECT to_regclass('audit_log')")).scalar_one() is None
     engine.dispose()
+
+
+def test_0006_widens_event_ids_for_iso_references_and_the_way_back_refuses_what_would_not_fit() -> None:
+    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig6_{uuid.uuid4().hex[:8]}")
+    config = alembic_config(url)
+    command.upgrade(config, "0004")
+    engine = create_engine(url)
+    long_id = "%E4%B8%AD" * 35 + ":RVSL"  # 35 CJK characters percent-encoded, reversal suffix: 320
+
+    def insert(event_id: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_events (bank_id, event_id, body_hash, categories, amount, currency,"
+                    " value_date, direction, counterparty_country, reverses, status, kafka_partition, kafka_offset,"
+                    " ingested_at, applied_at)"
+                    " VALUES ('b', :id, decode(:h, 'hex'), ARRAY['offshore'], 1, 'USD', '2020-01-01', 'inbound',"
+                    " 'ZZ', :id, 'applied', 0, 0, now(), now())"
+                ),
+                {"id": event_id, "h": HASH},
+            )
+
+    with pytest.raises(Exception, match="value too long"):
+        insert(long_id)  # at 0004 such an id cannot be stored
+    command.upgrade(config, "0006")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    insert(long_id)
+    with pytest.raises(RuntimeError, match="nothing was changed"):
+        command.downgrade(config, "0004")
+    with engine.begin() as conn:
+        width = conn.execute(
+            text(
+                "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'ledger_events'"
+                " AND column_name = 'event_id'"
+            )
+        ).scalar()
+        assert width == 425
+        conn.execute(text("DELETE FROM ledger_events"))
+    command.downgrade(config, "0004")
+    with pytest.raises(Exception, match="value too long"):
+        insert(long_id)
+    insert("short-id")
+    engine.dispose()

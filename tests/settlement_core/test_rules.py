@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settlement_core.categories import Direction
+from settlement_core.events import UNKNOWN_COUNTRY
 from settlement_core.rules import Action, Counterparty, CountingRules, Rule
 from tests.plan_catalogue import RULES
 
@@ -101,3 +102,25 @@ def test_memoised_results_are_the_computed_ones() -> None:
     first = rules.derive(("cross_border_ecommerce",), "CNY", "SG", "inbound")
     assert rules.derive(("cross_border_ecommerce",), "CNY", "SG", "inbound") is first
     assert rules.derive(("cross_border_ecommerce",), "CNY", "CN", "inbound") != first
+
+
+def test_a_rule_needing_a_foreign_or_domestic_counterparty_never_fires_on_an_unknown_country() -> None:
+    # RMB e-commerce with an unknown counterparty: counted as declared, never as
+    # cross-border RMB (that needs a foreign counterparty, which is not known).
+    assert RULES.counts_toward(("cross_border_ecommerce",), "CNY", UNKNOWN_COUNTRY, "inbound") == (
+        "cross_border_ecommerce",
+    )
+    domestic = CountingRules([rule(counterparty=Counterparty.DOMESTIC)], "CN")
+    assert domestic.counts_toward(("cross_border_ecommerce",), "CNY", UNKNOWN_COUNTRY, "inbound") == (
+        "cross_border_ecommerce",
+    )
+    # A rule without a counterparty condition still applies.
+    anywhere = CountingRules([rule(counterparty=None)], "CN")
+    assert anywhere.counts_toward(("cross_border_ecommerce",), "CNY", UNKNOWN_COUNTRY, "inbound") == (
+        "cross_border_ecommerce",
+        "cross_border_rmb",
+    )
+    # The refuse rule has no counterparty condition: offshore in CNY is refused whatever the country.
+    assert [r.rule_id for r in RULES.derive(("offshore",), "CNY", UNKNOWN_COUNTRY, "inbound").refused_by] == [
+        "offshore_is_foreign_currency"
+    ]

@@ -14,6 +14,7 @@ from settlement_core.rules import Action, Counterparty
 from settlement_core.targets import (
     PLAN_UNIT_LABEL,
     YI,
+    IsoSignal,
     ReferenceKind,
     Target,
     TargetsFileError,
@@ -423,3 +424,35 @@ class TestLoadTargets:
         path.write_text("targets: !!python/object/apply:os.getcwd []\n", encoding="utf-8")
         with pytest.raises(TargetsFileError, match="not valid YAML"):
             load_targets(path)
+
+
+def test_iso20022_signals_name_each_category_code_once() -> None:
+    signals = {s.category: s for s in load_catalogue(SEED).iso_signals}
+    assert signals == {
+        "cross_border_rmb": IsoSignal("cross_border_rmb", None, None, frozenset({"CNY"}), Counterparty.FOREIGN),
+        "cross_border_ecommerce": IsoSignal(
+            "cross_border_ecommerce", frozenset({"ECPG", "ECPU", "RETL"}), None, None, Counterparty.FOREIGN
+        ),
+        "mnc_headquarters": IsoSignal(
+            "mnc_headquarters", frozenset({"INTC", "CASH", "SWEP", "LIMA"}), None, None, None
+        ),
+        "offshore": IsoSignal("offshore", None, "OSA", None, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("signal", "message"),
+    [
+        ({"counterparty": "foreign"}, r"categories\[0\]\.iso20022: needs purposes, account_prefix or currencies"),
+        ({"purposes": ["intc"]}, r"iso20022\.purposes: not an ISO 20022 purpose code 'intc'"),
+        ({"currencies": ["RMB"]}, r"iso20022\.currencies: unknown currency 'RMB'"),
+        ({"purposes": ["INTC"], "counterparty": "abroad"}, r"iso20022\.counterparty: must be foreign or domestic"),
+        ({"account_prefix": ""}, r"iso20022\.account_prefix: must be a non-empty string"),
+        ({"purposes": ["INTC"], "when": 1}, r"iso20022\.when: unknown field"),
+    ],
+)
+def test_a_bad_iso20022_signal_names_its_field(signal: dict[str, Any], message: str) -> None:
+    document = yaml.safe_load(SEED.read_text())
+    document["categories"][0]["iso20022"] = signal
+    with pytest.raises(TargetsFileError, match=message):
+        parse_catalogue(document)

@@ -95,7 +95,7 @@ class EventRules:
         event_id = event.get("event_id")
         id_ok = isinstance(event_id, str) and self.event_id_pattern.fullmatch(event_id) is not None
         if event_id is not None and not id_ok:
-            fail("event_id", "event_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+            fail("event_id", "event_id must be 1-425 characters of A-Z a-z 0-9 . _ : - %")
         category = event.get("category")
         if category is not None and category not in self.categories:
             fail("category", "category must be one of " + ", ".join(self.categories))
@@ -123,7 +123,8 @@ class EventRules:
         if country is not None and (not isinstance(country, str) or country not in self.countries):
             fail(
                 "counterparty_country",
-                'counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. "HK"',
+                'counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. "HK", '
+                'or "ZZ" when it is unknown',
             )
         reverses = event.get("reverses")
         if reverses is not None:

@@ -22,12 +22,12 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from settlement_core.categories import MAX_CATEGORIES
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.events import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import install_problem_schema
 from settlement_core.rules import Action, Counterparty
 from settlement_ingest.schemas import BatchIn, EventIn
-from settlement_ingest.validation import COUNTRY_CODES, DIRECTIONS, Rules
+from settlement_ingest.validation import COUNTERPARTY_COUNTRIES, DIRECTIONS, Rules
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -112,15 +112,15 @@ def event_schema(base: dict[str, Any], rules: Rules, today: date) -> dict[str, A
                 branch.update(type="string", **constraints)
                 break
 
-    constrain("event_id", pattern=EVENT_ID_PATTERN.pattern, maxLength=64, minLength=1)
+    constrain("event_id", pattern=EVENT_ID_PATTERN.pattern, maxLength=MAX_EVENT_ID_LENGTH, minLength=1)
     constrain("category", enum=codes)
     constrain("currency", enum=currencies)
     constrain("amount", pattern=amount_pattern(rules.max_amount, most))
     latest = today + timedelta(days=rules.future_days)
     constrain("value_date", pattern=date_range_pattern(rules.earliest_value_date, latest), format="date")
     constrain("direction", enum=list(DIRECTIONS))
-    constrain("counterparty_country", enum=sorted(COUNTRY_CODES))
-    constrain("reverses", pattern=EVENT_ID_PATTERN.pattern, maxLength=64, minLength=1)
+    constrain("counterparty_country", enum=sorted(COUNTERPARTY_COUNTRIES))
+    constrain("reverses", pattern=EVENT_ID_PATTERN.pattern, maxLength=MAX_EVENT_ID_LENGTH, minLength=1)
     constrain("uetr", pattern=UUID_PATTERN)
     # Fewer decimals for some currencies (JPY 0): one if/then per minor-unit group.
     groups: dict[int, list[str]] = {}

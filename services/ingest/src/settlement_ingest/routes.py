@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -17,11 +19,12 @@ from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, problem_
 from settlement_ingest import iso20022
 from settlement_ingest.admission import AdmittedJson, AdmittedXml
 from settlement_ingest.deps import BankDep, IntakeDep, JsonBody, ResourcesDep, XmlBody
+from settlement_ingest.iso20022 import status_report
 from settlement_ingest.json_body import parse_json
 from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.schemas import Accepted, BatchOut, Health
 from settlement_ingest.service import Candidate, Intake, Outcome
-from settlement_ingest.validation import Invalid, validate_event
+from settlement_ingest.validation import COUNTRY_CODES, Invalid, validate_event
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +207,14 @@ async def post_batch(bank: BankDep, _admitted: AdmittedJson, body: JsonBody, int
     return JSONResponse(_batch_body(outcomes))
 
 
-def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake, today: date) -> Candidate:
-    checked = validate_event(item.fields, bank_id, intake.rules, today)
+@functools.cache
+def _iso_reader(targets_file: Path) -> iso20022.Reader:
+    """The catalogue's signals; the clearing-system table lives beside it (seeds/)."""
+    return iso20022.Reader.from_seeds(targets_file, COUNTRY_CODES)
+
+
+def _iso_candidate(item: iso20022.Transaction, bank_id: str, intake: Intake, today: date) -> Candidate:
+    checked = validate_event(item.fields(), bank_id, intake.rules, today)
     if not item.errors:
         return checked
     # Extraction errors explain a missing field better than "field required"; keep the
@@ -215,21 +224,47 @@ def _iso_candidate(item: iso20022.IsoItem, bank_id: str, intake: Intake, today: 
         covered.add("#/currency")
     if "#/categories" in covered:  # unclassified: "category" is missing for the same reason
         covered.add("#/category")
+    if "#/direction" in covered:  # no direction: no side, so no counterparty either
+        covered.add("#/counterparty_country")
     more = [e for e in checked.errors if e.pointer not in covered] if isinstance(checked, Invalid) else []
-    event_id = item.fields.get("event_id")
-    return Invalid(event_id if isinstance(event_id, str) else None, (*item.errors, *more))
+    return Invalid(item.event_id, (*item.errors, *more))
+
+
+def _wants_xml(accept: str | None) -> bool:
+    """`Accept: application/xml` (or text/xml) without JSON asks for a pacs.002 answer."""
+    if not accept:
+        return False
+    types = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    return bool(types & {"application/xml", "text/xml"}) and not types & {"application/json", "*/*"}
+
+
+def _tx_status(outcome: Outcome) -> status_report.TxStatus:
+    problem = outcome.problem
+    findings: tuple[status_report.Finding, ...] = ()
+    if problem is not None:
+        findings = tuple(status_report.Finding(e.pointer, e.message) for e in problem.errors) or (
+            status_report.Finding("#", problem.detail),
+        )
+    return status_report.TxStatus(outcome.status, problem.slug if problem else None, findings)
 
 
 _ISO_CATEGORY_DOC = (
     "Category codes for every transaction (repeat for several: ?category=a&category=b); "
     "without it each transaction is classified from the message (docs/ingest-contract.md)."
 )
+_PACS002 = "application/xml"
 
 
 @router.post(
     "/v1/iso20022",
     tags=["intake"],
-    responses={200: {"model": BatchOut}, **_BATCH_ERRORS},
+    responses={
+        200: {
+            "model": BatchOut,
+            "content": {_PACS002: {"schema": {"type": "string", "description": "pacs.002.001.11 FIToFIPmtStsRpt"}}},
+        },
+        **_BATCH_ERRORS,
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
 async def post_iso20022(
@@ -238,9 +273,10 @@ async def post_iso20022(
     body: XmlBody,
     intake: IntakeDep,
     category: Annotated[list[str] | None, Query(description=_ISO_CATEGORY_DOC)] = None,
-) -> JSONResponse:
+    accept: Annotated[str | None, Header(description="application/xml for a pacs.002.001.11 answer")] = None,
+) -> Response:
     """pacs.008 / pacs.009 / camt.054 (001.08+); one event per transaction or booked entry,
-    results as for the batch endpoint."""
+    results as for the batch endpoint, or as a pacs.002 status report."""
     codes = intake.rules.categories
     given = tuple(category or ())
     # One pointer for the (repeatable) parameter; the message names the offending value.
@@ -258,22 +294,27 @@ async def post_iso20022(
         errors.append(FieldError("#/query/category", f"at most {MAX_CATEGORIES} categories"))
     if errors:
         raise validation_problem(errors)
-    classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country)
+    reader = _iso_reader(intake.settings.targets_file.resolve())
+    classification = iso20022.Classification(tuple(sorted(given)), intake.rules.counting.home_country, reader.signals)
+    limit = intake.settings.max_batch_events
     try:
-        message = iso20022.read_message(body, classification, bank.bic)
+        message = reader.read(body, classification, bank.bic, limit)
     except iso20022.IsoDocumentError as exc:
         intake.metrics.event("rejected", "malformed")
         raise Problem(400, "Unusable XML document", exc.detail, exc.reason.replace("_", "-")) from None
-    limit = intake.settings.max_batch_events
-    if len(message.items) > limit:
-        raise validation_problem([FieldError("#", f"at most {limit} transactions per message")])
-    response: dict[str, Any] = {"message_type": message.message_type}
+    except iso20022.TooManyTransactions as exc:
+        raise validation_problem(
+            [FieldError("#", f"at most {limit} transactions per message ({exc.count} sent)")]
+        ) from None
+    outcomes: list[Outcome] = []
     if message.items:
         await intake.admit(bank, len(message.items))
         today = intake.today()
         outcomes = await intake.submit(bank, [_iso_candidate(item, bank.id, intake, today) for item in message.items])
-        response.update(_batch_body(outcomes, [item.source for item in message.items]))
-    else:
-        response.update(_batch_body([]))
+    if _wants_xml(accept):
+        report = status_report.write_report(message, [_tx_status(o) for o in outcomes], datetime.now(UTC))
+        return Response(report, media_type=_PACS002)
+    response: dict[str, Any] = {"message_type": message.message_type}
+    response.update(_batch_body(outcomes, [item.source for item in message.items]))
     response["skipped"] = [{"source": s.source, "reason": s.reason} for s in message.skipped]
     return JSONResponse(response)

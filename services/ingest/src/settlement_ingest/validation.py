@@ -20,7 +20,13 @@ import pycountry
 
 from settlement_core.categories import DIRECTION_BY_VALUE, Direction, check_categories
 from settlement_core.dates import DateFormatError, parse_iso_date
-from settlement_core.events import EVENT_ID_PATTERN, SettlementEvent
+from settlement_core.events import (
+    EVENT_ID_ALPHABET,
+    EVENT_ID_PATTERN,
+    MAX_EVENT_ID_LENGTH,
+    UNKNOWN_COUNTRY,
+    SettlementEvent,
+)
 from settlement_core.money import MINOR_UNITS, AmountError, parse_amount
 from settlement_core.problems import FieldError
 from settlement_core.rules import CountingRules
@@ -28,6 +34,8 @@ from settlement_ingest.json_body import JsonNumber
 
 # ISO 3166-1 alpha-2 as published (pycountry ships the iso-codes data set).
 COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
+# What counterparty_country may be: a country, or "ZZ" when the bank's message names none.
+COUNTERPARTY_COUNTRIES = COUNTRY_CODES | {UNKNOWN_COUNTRY}
 
 # `category` stands for "category or categories" (exactly one of them; see _check_categories).
 REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "direction", "counterparty_country")
@@ -76,7 +84,7 @@ Fail = Callable[..., None]
 def _check_event_id(value: object, fail: Fail) -> str | None:
     event_id = _event_id(value)
     if value is not None and event_id is None:
-        fail("event_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+        fail(f"event_id must be 1-{MAX_EVENT_ID_LENGTH} characters of {EVENT_ID_ALPHABET}")
     return event_id
 
 
@@ -153,9 +161,12 @@ def _check_direction(value: object, fail: Fail) -> Direction | None:
 def _check_country(value: object, fail: Fail) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str) and value in COUNTRY_CODES:
+    if isinstance(value, str) and value in COUNTERPARTY_COUNTRIES:
         return value
-    fail('counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. "HK"')
+    fail(
+        'counterparty_country must be an ISO 3166-1 alpha-2 code in upper case, e.g. "HK", '
+        f'or "{UNKNOWN_COUNTRY}" when it is unknown'
+    )
     return None
 
 

@@ -11,7 +11,9 @@ A rule, declared under a target in `seeds/targets.yaml`:
   - `refuse`: an event that matches is rejected at intake (422, pointer at `field`).
 An event matches when every condition given holds: it declares one of `categories`, its
 currency is one of `currencies`, its counterparty is foreign/domestic to `home_country`,
-its direction is `direction`. Disabled rules are shown but never applied.
+its direction is `direction`. Disabled rules are shown but never applied. An event whose
+counterparty country is unknown (events.UNKNOWN_COUNTRY) is neither foreign nor domestic:
+a rule with a `counterparty` condition never matches it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from settlement_core.categories import Direction
+from settlement_core.events import UNKNOWN_COUNTRY
 
 
 class Action(StrEnum):
@@ -52,6 +55,8 @@ class Rule:
         if not self.categories.intersection(categories):
             return False
         if self.currencies is not None and currency not in self.currencies:
+            return False
+        if self.counterparty is not None and country == UNKNOWN_COUNTRY:
             return False
         if self.counterparty is Counterparty.FOREIGN and country == home:
             return False

@@ -1,7 +1,10 @@
 """The catalogue (`seeds/targets.yaml`): categories, targets per period, reference figures
 and derivation rules, validated strictly at start-up.
 
-- A category is a statistic of a plan (code, names) with the rules that add it to events.
+- A category is a statistic of a plan (code, names) with the rules that add it to events,
+  and optionally the ISO 20022 facts that classify a transaction into it (`iso20022`:
+  purpose codes, the customer's account prefix, currencies, a foreign or domestic
+  counterparty), so that each code is named once, here.
 - A target is (code, period, amount, currency, window, source); a code may have targets for
   several periods (a successor plan's), whose windows must not overlap.
 - A reference is a labelled figure that is not a target: a plan's own baseline
@@ -84,11 +87,26 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class IsoSignal:
+    """What classifies an ISO 20022 transaction into `category`: every condition given holds
+    (`purposes`: any of the CtgyPurp/Purp codes; `account_prefix`: the bank's customer's
+    account starts with it; `currencies`; `counterparty`: foreign or domestic, never an
+    unknown country)."""
+
+    category: str
+    purposes: frozenset[str] | None
+    account_prefix: str | None
+    currencies: frozenset[str] | None
+    counterparty: Counterparty | None
+
+
+@dataclass(frozen=True, slots=True)
 class Catalogue:
     categories: tuple[Category, ...]
     targets: tuple[Target, ...]  # every period, in file order
     references: tuple[Reference, ...]
     rules: CountingRules
+    iso_signals: tuple[IsoSignal, ...] = ()
 
     @property
     def codes(self) -> frozenset[str]:
@@ -117,6 +135,8 @@ _CATEGORY_FIELDS = frozenset({"code", "name_zh", "name_en", "rules"})
 _TARGET_FIELDS = ("code", "period", "amount", "currency", "display", "window", "source")
 _REFERENCE_FIELDS = ("code", "period", "kind", "amount", "currency", "display", "window", "source")
 _RULE_FIELDS = ("id", "action", "when", "enabled", "source")
+_SIGNAL_FIELDS = ("purposes", "account_prefix", "currencies", "counterparty")
+_ISO_CODE = re.compile(r"[A-Z0-9]{1,4}")
 _WINDOW_FIELDS = ("start", "end")
 
 
@@ -201,6 +221,34 @@ def _codes(value: Any, where: str, known: set[str]) -> frozenset[str]:
     return frozenset(items)
 
 
+def _signal(value: Any, where: str, category: str) -> IsoSignal:
+    entry = _mapping(value, where, (), _SIGNAL_FIELDS)
+    if not {"purposes", "account_prefix", "currencies"} & set(entry):
+        raise TargetsFileError(f"{where}: needs purposes, account_prefix or currencies")
+    purposes = None
+    if "purposes" in entry:
+        purposes = frozenset(str(c) for c in _list(entry["purposes"], f"{where}.purposes"))
+        bad = sorted(c for c in purposes if not _ISO_CODE.fullmatch(c))
+        if bad or not purposes:
+            raise TargetsFileError(f"{where}.purposes: not an ISO 20022 purpose code {bad[0] if bad else None!r}")
+    prefix = entry.get("account_prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
+        raise TargetsFileError(f"{where}.account_prefix: must be a non-empty string")
+    currencies = None
+    if "currencies" in entry:
+        currencies = frozenset(str(c) for c in _list(entry["currencies"], f"{where}.currencies"))
+        bad = sorted(c for c in currencies if c not in MINOR_UNITS)
+        if bad or not currencies:
+            raise TargetsFileError(f"{where}.currencies: unknown currency {bad[0] if bad else None!r}")
+    counterparty = None
+    if "counterparty" in entry:
+        try:
+            counterparty = Counterparty(entry["counterparty"])
+        except ValueError:
+            raise TargetsFileError(f"{where}.counterparty: must be foreign or domestic") from None
+    return IsoSignal(category, purposes, prefix.upper() if prefix else None, currencies, counterparty)
+
+
 def _rule(value: Any, where: str, target: str, known: set[str]) -> Rule:
     entry = _mapping(value, where, _RULE_FIELDS, ("field", "message"))
     rule_id = _text(entry, "id", where)
@@ -276,9 +324,10 @@ def parse_catalogue(document: Any) -> Catalogue:
 
     known: dict[str, Category] = {}
     raw_rules: list[tuple[str, str, Any]] = []
+    signals: list[IsoSignal] = []
     for index, value in enumerate(_list(doc["categories"], "categories")):
         where = f"categories[{index}]"
-        entry = _mapping(value, where, ("code", "name_zh", "name_en"), ("rules",))
+        entry = _mapping(value, where, ("code", "name_zh", "name_en"), ("rules", "iso20022"))
         code = entry["code"]
         if not isinstance(code, str) or not CATEGORY_CODE_PATTERN.fullmatch(code):
             raise TargetsFileError(f"{where}.code: must be lower-case letters, digits and _ (max 32)")
@@ -287,6 +336,8 @@ def parse_catalogue(document: Any) -> Catalogue:
         known[code] = Category(code, _text(entry, "name_zh", where), _text(entry, "name_en", where))
         for rule_index, rule in enumerate(_list(entry.get("rules", []), f"{where}.rules")):
             raw_rules.append((f"{where}.rules[{rule_index}]", code, rule))
+        if "iso20022" in entry:
+            signals.append(_signal(entry["iso20022"], f"{where}.iso20022", code))
     if not known:
         raise TargetsFileError("categories: must not be empty")
     rules = [_rule(value, where, code, set(known)) for where, code, value in raw_rules]
@@ -349,7 +400,9 @@ def parse_catalogue(document: Any) -> Catalogue:
                 note,
             )
         )
-    return Catalogue(tuple(known.values()), tuple(targets), tuple(references), CountingRules(rules, home))
+    return Catalogue(
+        tuple(known.values()), tuple(targets), tuple(references), CountingRules(rules, home), tuple(signals)
+    )
 
 
 def _read(path: Path, parse: Callable[[Any], Catalogue]) -> Catalogue:

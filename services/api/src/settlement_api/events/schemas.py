@@ -41,6 +41,10 @@ class DlqRecordOut(BaseModel):
 class EventStatusOut(BaseModel):
     bank_id: str
     event_id: str
+    reference: str = Field(
+        description="The bank's own reference the id stands for: the id with its percent-escapes decoded "
+        "(an ISO 20022 EndToEndId 'ABC/1' has the event id 'ABC%2F1'; docs/ingest-contract.md)."
+    )
     status: str = Field(description="counted | duplicate | reversed | dlq | unknown")
     ledger: LedgerRecordOut | None
     reversed_by: str | None = Field(description="event_id of the reversal, when reversed")

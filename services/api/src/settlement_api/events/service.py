@@ -7,6 +7,7 @@ from enum import StrEnum
 from settlement_api.events.schemas import DlqRecordOut, EventStatusOut, LedgerRecordOut
 from settlement_core.db.models import DlqEvent, LedgerEvent
 from settlement_core.money import format_amount
+from settlement_core.references import reference_of
 from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
 
 
@@ -67,6 +68,7 @@ def event_status(
     return EventStatusOut(
         bank_id=bank_id,
         event_id=event_id,
+        reference=reference_of(event_id),
         status=classify(ledger, dlq).value,
         ledger=ledger_out(ledger) if ledger else None,
         reversed_by=reversal.event_id if reversal else None,

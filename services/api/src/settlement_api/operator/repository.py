@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
+from settlement_core.events import UNKNOWN_COUNTRY
 from settlement_core.rules import CountingRules
 from settlement_core.vocabulary import LedgerStatus
 
@@ -35,6 +36,9 @@ class Activity:
     last_dlq: datetime | None
     ledger_since: int
     dlq_since: int
+    # Data quality: ledger rows in the window whose counterparty country the bank's message
+    # did not name (settlement_core.events.UNKNOWN_COUNTRY).
+    unknown_country_since: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,9 @@ def _activity(sessions: sessionmaker[Session], since: datetime) -> dict[str, Act
                 LedgerEvent.bank_id,
                 func.max(LedgerEvent.ingested_at),
                 func.count().filter(LedgerEvent.ingested_at >= since),
+                func.count().filter(
+                    LedgerEvent.ingested_at >= since, LedgerEvent.counterparty_country == UNKNOWN_COUNTRY
+                ),
             ).group_by(LedgerEvent.bank_id)
         ).all()
         dlq = session.execute(
@@ -66,6 +73,7 @@ def _activity(sessions: sessionmaker[Session], since: datetime) -> dict[str, Act
             ).group_by(DlqEvent.bank_id)
         ).all()
     by_ledger = {r[0]: (r[1], int(r[2])) for r in ledger}
+    unknown = {r[0]: int(r[3]) for r in ledger}
     by_dlq = {r[0]: (r[1], int(r[2])) for r in dlq if r[0] is not None}
     return {
         bank: Activity(
@@ -73,6 +81,7 @@ def _activity(sessions: sessionmaker[Session], since: datetime) -> dict[str, Act
             by_dlq.get(bank, (None, 0))[0],
             by_ledger.get(bank, (None, 0))[1],
             by_dlq.get(bank, (None, 0))[1],
+            unknown.get(bank, 0),
         )
         for bank in by_ledger.keys() | by_dlq.keys()
     }

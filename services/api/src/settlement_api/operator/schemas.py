@@ -44,6 +44,10 @@ class BankCompletenessOut(BaseModel):
     silent: bool
     events_in_window: int = Field(description="Ledger rows received in the DLQ-rate window.")
     dlq_in_window: int = Field(description="DLQ entries created in the DLQ-rate window.")
+    unknown_country_in_window: int = Field(
+        description="Ledger rows received in the window whose counterparty country the message did not name "
+        '(counterparty_country "ZZ"): a data-quality signal; such events count only toward declared categories.'
+    )
     dlq_rate: str = Field(description="dlq / (events + dlq) in the window, 6 decimals.")
     dlq_rate_high: bool
 

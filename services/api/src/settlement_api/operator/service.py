@@ -147,6 +147,7 @@ def assess_bank(
         silent=bank.active and (days is None or days >= silent_days),
         events_in_window=ledger,
         dlq_in_window=dlq,
+        unknown_country_in_window=activity.unknown_country_since if activity else 0,
         dlq_rate=str(rate),
         dlq_rate_high=bank.active and rate > threshold,
     )

@@ -45,6 +45,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
+from settlement_core.events import MAX_EVENT_ID_LENGTH
 from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
@@ -148,7 +149,7 @@ class LedgerEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str] = mapped_column(String(32))
-    event_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID_LENGTH))
     body_hash: Mapped[str] = mapped_column(Sha256Digest)
     # The categories the bank declared, sorted; rules add derived ones only when counting,
     # so a rule change is applied to history by a rebuild (settlement_core.rules).
@@ -158,7 +159,7 @@ class LedgerEvent(Base):
     value_date: Mapped[date] = mapped_column(Date)
     direction: Mapped[str] = mapped_column(String(8))
     counterparty_country: Mapped[str] = mapped_column(String(2))
-    reverses: Mapped[str | None] = mapped_column(String(64))
+    reverses: Mapped[str | None] = mapped_column(String(MAX_EVENT_ID_LENGTH))
     uetr: Mapped[UUID | None] = mapped_column(Uuid)
     # settlement_core.vocabulary.LedgerStatus, stored as its value.
     status: Mapped[LedgerStatus] = mapped_column(_vocabulary(LedgerStatus, 20))
@@ -204,7 +205,7 @@ class DlqEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     bank_id: Mapped[str | None] = mapped_column(String(32))
-    event_id: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(MAX_EVENT_ID_LENGTH))
     reason: Mapped[DlqReason] = mapped_column(_vocabulary(DlqReason, 40))
     detail: Mapped[str] = mapped_column(Text)
     kafka_partition: Mapped[int] = mapped_column(Integer)
