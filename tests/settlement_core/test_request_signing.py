@@ -73,6 +73,12 @@ def test_v2_refuses_the_same_signature_on_another_request(replayed: RequestParts
         sign_v2(SECRET, ISO, NOW + 1, BODY).replace(f"t={NOW + 1}", f"t={NOW}"),
         sign_v2(SECRET, ISO, NOW - 301, BODY),
         sign_v2(SECRET, ISO, NOW + 301, BODY),
+        # The timestamp in Arabic-Indic digits: int() reads it as the same number, so only
+        # an ASCII check refuses it (a header is text; only ASCII digits are a timestamp).
+        sign_v2(SECRET, ISO, NOW, BODY).replace(
+            f"t={NOW}", "t=" + str(NOW).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+        ),
+        "t=" + "9" * 5000 + ",v2=00",
     ],
 )
 def test_bad_v2_signatures_are_refused(header: str | None) -> None:

@@ -161,7 +161,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     # lying clients have no trustworthy Content-Length.
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
             raise Problem(400, "Bad request", "Content-Length is not a number.", "bad-request")
         if int(declared) > limit:
             raise _too_large(limit)

@@ -98,7 +98,7 @@ class _Reader:
                 raise StructuredFieldError("a boolean is ?0 or ?1")
             self.pos += 1
             return flag == "1"
-        if char == "-" or char.isdigit():
+        if char == "-" or (char.isascii() and char.isdigit()):
             number = self.match(_INTEGER)
             if self.peek() == ".":
                 raise StructuredFieldError("decimals are not supported here")
