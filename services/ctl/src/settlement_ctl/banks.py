@@ -29,7 +29,8 @@ from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.models import Bank, BankPublicKey
 from settlement_core.events import BANK_ID_PATTERN
 from settlement_core.secret_box import SecretBox, SecretsKeyMissing, hmac_context
-from settlement_ctl.context import fail, forget, settings, transaction
+from settlement_ctl import api_keys
+from settlement_ctl.context import fail, settings, transaction
 
 BIC_PATTERN = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -116,36 +117,12 @@ def bank_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _set_key(bank_id: str, new_key: str | None) -> bool:
-    """Replace a bank's key hash (None: revoke); False when there is no such bank."""
-    config = settings()
-    with transaction(config) as session:
-        bank = session.execute(select(Bank).where(Bank.bank_id == bank_id).with_for_update()).scalar_one_or_none()
-        if bank is None:
-            return False
-        old = bank.key_hash
-        bank.key_hash = hash_key(new_key) if new_key is not None else None
-        bank.active = new_key is not None
-        bank.key_rotated_at = datetime.now(UTC)
-        audit.record(session, audit.cli_actor(), "bank.key.rotate" if new_key else "bank.key.revoke", bank_id)
-    forget(config, old)
-    return True
-
-
 def key_rotate(args: argparse.Namespace) -> int:
-    key = generate_key()
-    if not _set_key(args.bank_id, key):
-        return fail(f"no bank {args.bank_id!r}")
-    print(f"key of bank {args.bank_id} rotated; the old key no longer works. Store this now; it is not shown again.")
-    print(f"api_key: {key}")
-    return 0
+    return api_keys.rotate("bank", args.bank_id)
 
 
 def key_revoke(args: argparse.Namespace) -> int:
-    if not _set_key(args.bank_id, None):
-        return fail(f"no bank {args.bank_id!r}")
-    print(f"key of bank {args.bank_id} revoked; 'key rotate' issues a new one")
-    return 0
+    return api_keys.revoke("bank", args.bank_id, "key rotate")
 
 
 def hmac_rotate(args: argparse.Namespace) -> int:

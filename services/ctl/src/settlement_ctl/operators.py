@@ -1,23 +1,20 @@
 """`settlementctl operator add|rotate|revoke`: read-only operator keys with a lifecycle.
 
-A key is printed once and stored as its SHA-256. Rotating or revoking marks the old hash
-revoked in Redis after the commit, so the API answers 401 to it from the next request on
-(not after its 30 s principal cache). Each change writes an audit_log entry.
+A key is printed once and stored as its SHA-256; rotation and revocation are
+`settlement_ctl.api_keys`, shared with banks' keys. Each change writes an audit_log entry.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from settlement_core import audit
 from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.models import Operator
-from settlement_ctl.context import fail, forget, settings, transaction
+from settlement_ctl import api_keys
+from settlement_ctl.context import fail, settings, transaction
 
 OPERATOR_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -36,35 +33,12 @@ def operator_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _set_key(name: str, new_key: str | None) -> bool:
-    config = settings()
-    with transaction(config) as session:
-        operator = session.execute(select(Operator).where(Operator.name == name).with_for_update()).scalar_one_or_none()
-        if operator is None:
-            return False
-        old = operator.key_hash
-        operator.key_hash = hash_key(new_key) if new_key is not None else None
-        operator.active = new_key is not None
-        operator.key_rotated_at = datetime.now(UTC)
-        audit.record(session, audit.cli_actor(), "operator.key.rotate" if new_key else "operator.key.revoke", name)
-    forget(config, old)
-    return True
-
-
 def operator_rotate(args: argparse.Namespace) -> int:
-    key = generate_key()
-    if not _set_key(args.name, key):
-        return fail(f"no operator {args.name!r}")
-    print(f"key of operator {args.name} rotated; the old key no longer works. Store this now; it is not shown again.")
-    print(f"api_key: {key}")
-    return 0
+    return api_keys.rotate("operator", args.name)
 
 
 def operator_revoke(args: argparse.Namespace) -> int:
-    if not _set_key(args.name, None):
-        return fail(f"no operator {args.name!r}")
-    print(f"key of operator {args.name} revoked; 'operator rotate' issues a new one")
-    return 0
+    return api_keys.revoke("operator", args.name, "operator rotate")
 
 
 def register(commands: Any) -> None:
