@@ -2,14 +2,15 @@
 
 NetworkPolicies (network_policy), no metrics path on an Ingress and the per-bank scrape with
 a token from a Secret (metrics_exposure), and each Kafka client's SASL settings and own
-principal, the API with none (kafka_auth).
+principal, the API with none (kafka_auth); SECRETS_ENCRYPTION_KEY from a Secret for ingest
+and the migration hook, never for the api or aggregate (secrets_key).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deploy.lint import kafka_auth, metrics_exposure, network_policy, settings_env
+from deploy.lint import kafka_auth, metrics_exposure, network_policy, secrets_key, settings_env
 from deploy.lint.findings import Finding
 
 _POD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job"})
@@ -45,6 +46,8 @@ def kafka_client_findings(docs: list[dict[str, Any]]) -> list[Finding]:
             findings += kafka_auth.client_findings(where, package, env)
             if "KAFKA_PASSWORD" in env and env["KAFKA_PASSWORD"] is not None:
                 findings.append(Finding(where, "KAFKA_PASSWORD is a literal: take it from a Secret"))
+            findings += secrets_key.client_findings(where, package, env)
+            findings += secrets_key.reference_findings(where, env)
     return findings
 
 

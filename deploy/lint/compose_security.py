@@ -6,6 +6,8 @@
   read from the server.properties it mounts plus its KAFKA_* environment (kafka_auth);
 - every Kafka client service uses SASL/SCRAM as its own principal; the API has no Kafka
   credentials; every credential-like variable comes from `${...}` interpolation;
+- ingest and settlementctl have SECRETS_ENCRYPTION_KEY, the api and aggregate do not
+  (secrets_key);
 - Prometheus has no lifecycle or admin API and scrapes /metrics/banks with a token file
   from a compose secret (metrics_exposure);
 - Redis has maxmemory with noeviction (redis_memory).
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from deploy.lint import kafka_auth, metrics_exposure, redis_memory, settings_env
+from deploy.lint import kafka_auth, metrics_exposure, redis_memory, secrets_key, settings_env
 from deploy.lint.findings import Finding
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
@@ -153,6 +155,7 @@ def check(path: Path, commands: dict[str, list[str]]) -> list[Finding]:
         package = settings_env.entrypoint_package(commands.get(name, []))
         if package is not None:
             findings += kafka_auth.client_findings(where, package, dict(env))
+            findings += secrets_key.client_findings(where, package, dict(env))
     if not brokers:
         findings.append(Finding(path.name, f"no health-checked {KAFKA_IMAGE} broker service to check"))
     return findings

@@ -6,6 +6,8 @@
 - a Strimzi `Kafka` (deploy/helm/examples): every listener has authentication, `simple`
   authorization with admin among the superUsers;
 - Strimzi `KafkaUser`s: exactly the principals and ACLs of `expected_acls`, nothing else;
+  `expected_acls` is read from settlementctl's own list (settlement_ctl.kafka_acls), so the
+  ACLs `settlementctl init` creates and the ones Strimzi's User Operator owns are one set;
 - Kafka clients (compose services and chart containers): SASL with SCRAM-SHA-512 and their
   own principal; the API has no Kafka credentials at all.
 """
@@ -17,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploy.lint.findings import Finding
+from kafka.admin import ACLOperation, ResourceType
+
+from settlement_ctl.kafka_acls import Grant, Principal, service_grants
 
 SASL_PROTOCOLS = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
 SCRAM = "SCRAM-SHA-512"
@@ -48,21 +53,39 @@ class Acl:
         return f"{self.permission} {self.operation} on {self.resource_type} {self.name} ({self.pattern_type})"
 
 
+# Strimzi's spelling of Kafka's resource types and operations (KafkaUser spec.authorization).
+_STRIMZI_RESOURCE = {
+    ResourceType.TOPIC: "topic",
+    ResourceType.GROUP: "group",
+    ResourceType.CLUSTER: "cluster",
+    ResourceType.TRANSACTIONAL_ID: "transactionalId",
+}
+# The principals the deployments run; `bench` exists on the local stacks only (make bench)
+# and has no KafkaUser, so its grants are no part of a deployment.
+DEPLOYED_PRINCIPALS = frozenset({Principal.INGEST, Principal.AGGREGATE})
+
+
+def strimzi_acl(grant: Grant) -> Acl:
+    """One settlementctl grant as a Strimzi KafkaUser would list it."""
+    operation = "".join(part.capitalize() for part in grant.operation.name.split("_"))  # IDEMPOTENT_WRITE
+    return Acl(
+        _STRIMZI_RESOURCE[grant.resource],
+        CLUSTER if grant.resource == ResourceType.CLUSTER else grant.name,
+        "prefix" if grant.prefixed else "literal",
+        "All" if grant.operation == ACLOperation.ALL else operation,
+    )
+
+
 def expected_acls(events_topic: str, dlq_topic: str, consumer_group: str) -> dict[str, frozenset[Acl]]:
-    """The only grants there are. Write and Read imply Describe in Kafka, so none is listed."""
-    return {
-        "ingest": frozenset(
-            {Acl("topic", events_topic, "literal", "Write"), Acl("cluster", CLUSTER, "literal", "IdempotentWrite")}
-        ),
-        "aggregate": frozenset(
-            {
-                Acl("topic", events_topic, "literal", "Read"),
-                Acl("group", consumer_group, "literal", "Read"),
-                Acl("topic", dlq_topic, "literal", "Write"),
-            }
-        ),
-        ADMIN: frozenset(),  # a super user: ACLs would be meaningless
+    """The only grants there are: settlementctl's (`service_grants`) of the deployed principals,
+    so the Strimzi KafkaUsers and `settlementctl init` cannot drift apart."""
+    grants = service_grants(events_topic, dlq_topic, consumer_group)
+    expected: dict[str, frozenset[Acl]] = {
+        str(principal): frozenset(strimzi_acl(g) for g in grants if g.principal == principal)
+        for principal in sorted(DEPLOYED_PRINCIPALS)
     }
+    expected[ADMIN] = frozenset()  # a super user: ACLs would be meaningless
+    return expected
 
 
 # --- broker properties -------------------------------------------------------------------------

@@ -14,20 +14,31 @@ from pydantic.aliases import AliasChoices, AliasPath
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from settlement_core import secret_box
+
 # What each entry point of the image loads its settings from: `python -m <package>` reads the
-# classes of <package>.settings; `settlementctl init` reads settlement_core's CoreSettings.
+# classes of <package>.settings; `settlementctl` reads settlement_core's CoreSettings and
+# `settlementctl init` its InitSettings (settlement_ctl.init).
 SERVICE_PACKAGES = ("settlement_ingest", "settlement_aggregate", "settlement_api")
 CTL_PACKAGE = "settlement_core"
+_SETTINGS_MODULES = {CTL_PACKAGE: ("settlement_core.settings", "settlement_ctl.init")}
+# Read from the environment directly, not through a settings class (secret_box.from_env);
+# deploy/lint/secrets_key.py decides who must and must not have them.
+DIRECT_ENV = frozenset({secret_box.KEY_ENV, secret_box.PREVIOUS_KEY_ENV})
 
 
 def settings_classes(package: str) -> list[type[BaseSettings]]:
-    """The BaseSettings subclasses defined in `<package>.settings`."""
-    module = importlib.import_module(f"{package}.settings")
-    return [
-        obj
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == module.__name__
-    ]
+    """The BaseSettings subclasses defined in `<package>.settings` (for settlementctl also
+    those of settlement_ctl.init)."""
+    classes: list[type[BaseSettings]] = []
+    for name in _SETTINGS_MODULES.get(package, (f"{package}.settings",)):
+        module = importlib.import_module(name)
+        classes += [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == module.__name__
+        ]
+    return classes
 
 
 def _env_names(cls: type[BaseSettings], name: str, field: FieldInfo) -> tuple[str, ...]:
@@ -53,8 +64,9 @@ def required_env(classes: Iterable[type[BaseSettings]]) -> set[frozenset[str]]:
 
 
 def known_env(classes: Iterable[type[BaseSettings]]) -> set[str]:
-    """Every name any of the classes reads."""
-    return {env for cls in classes for name, field in cls.model_fields.items() for env in _env_names(cls, name, field)}
+    """Every name any of the classes reads, and the names read directly (DIRECT_ENV)."""
+    names = {env for cls in classes for name, field in cls.model_fields.items() for env in _env_names(cls, name, field)}
+    return names | DIRECT_ENV
 
 
 def entrypoint_package(command: list[str]) -> str | None:

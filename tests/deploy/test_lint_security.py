@@ -5,6 +5,10 @@ On the starting main every one of these plants passed unnoticed: compose publish
 0.0.0.0 ports, ran Prometheus with --web.enable-lifecycle and Kafka on PLAINTEXT, Redis had no
 maxmemory, the chart had no NetworkPolicy, and there were no kafka_auth, network_policy,
 metrics_exposure, redis_memory or compose_security checks to report any of it.
+The SECRETS_ENCRYPTION_KEY plants (a key for the api or aggregate, none for ingest or
+settlementctl, a literal key) passed unnoticed before deploy/lint/secrets_key.py: the lint did
+not know the name at all, and the chart and compose did not pass it. Before the ACL list was
+read from settlement_ctl.kafka_acls, a grant added there was never compared with the KafkaUsers.
 
 Offline: helm (deploy/lint/ensure-helm.sh) renders the chart; no cluster, Docker or stack.
 """
@@ -167,6 +171,42 @@ COMPOSE_PLANTS = [
         id="literal-kafka-password",
     ),
     pytest.param(
+        "docker-compose.yml",
+        '      API_PORT: "8002"\n',
+        '      API_PORT: "8002"\n      SECRETS_ENCRYPTION_KEY: ${SECRETS_ENCRYPTION_KEY}\n',
+        "services.api: settlement_api never reads a bank's secret, yet has SECRETS_ENCRYPTION_KEY",
+        id="api-with-secrets-key",
+    ),
+    pytest.param(
+        "docker-compose.yml",
+        '      AGGREGATE_PORT: "8003"\n',
+        '      AGGREGATE_PORT: "8003"\n      SECRETS_ENCRYPTION_KEY_PREVIOUS: ${SECRETS_ENCRYPTION_KEY_PREVIOUS:-}\n',
+        "services.aggregate: settlement_aggregate never reads a bank's secret, yet has SECRETS_ENCRYPTION_KEY_PREVIOUS",
+        id="aggregate-with-previous-secrets-key",
+    ),
+    pytest.param(
+        "docker-compose.yml",
+        "      # Only ingest and init have it: the api and aggregate never read a bank's secret.\n"
+        "      SECRETS_ENCRYPTION_KEY: ${SECRETS_ENCRYPTION_KEY:?set SECRETS_ENCRYPTION_KEY}\n",
+        "",
+        "services.ingest: settlement_ingest needs SECRETS_ENCRYPTION_KEY",
+        id="ingest-without-secrets-key",
+    ),
+    pytest.param(
+        "docker-compose.yml",
+        "      SECRETS_ENCRYPTION_KEY: ${SECRETS_ENCRYPTION_KEY:?set SECRETS_ENCRYPTION_KEY}\n",
+        "",
+        "services.init: settlement_core needs SECRETS_ENCRYPTION_KEY",
+        id="init-without-secrets-key",
+    ),
+    pytest.param(
+        "docker-compose.yml",
+        "SECRETS_ENCRYPTION_KEY: ${SECRETS_ENCRYPTION_KEY:?set SECRETS_ENCRYPTION_KEY}",
+        "SECRETS_ENCRYPTION_KEY: 0123456789abcdef0123456789abcdef",
+        "services.init: SECRETS_ENCRYPTION_KEY must come from ${...} interpolation",
+        id="literal-secrets-key",
+    ),
+    pytest.param(
         str(DOCKER_PROMETHEUS),
         "credentials_file: /run/secrets/metrics_scrape_token",
         "credentials: 0123456789abcdef",
@@ -321,6 +361,46 @@ def _migration_as_ingest(docs: list[dict[str, Any]]) -> None:
     next(e for e in env if e["name"] == "KAFKA_USERNAME")["value"] = "ingest"
 
 
+def _env_of(docs: list[dict[str, Any]], kind: str, suffix: str) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = _one(docs, kind, suffix)["spec"]["template"]["spec"]["containers"][0]["env"]
+    return env
+
+
+def _secrets_key_entry(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    return copy.deepcopy(
+        next(e for e in _env_of(docs, "Deployment", "-ingest") if e["name"] == "SECRETS_ENCRYPTION_KEY")
+    )
+
+
+def _aggregate_gets_secrets_key(docs: list[dict[str, Any]]) -> None:
+    _env_of(docs, "Deployment", "-aggregate").append(_secrets_key_entry(docs))
+
+
+def _api_gets_previous_secrets_key(docs: list[dict[str, Any]]) -> None:
+    _env_of(docs, "Deployment", "-api").append({**_secrets_key_entry(docs), "name": "SECRETS_ENCRYPTION_KEY_PREVIOUS"})
+
+
+def _ingest_without_secrets_key(docs: list[dict[str, Any]]) -> None:
+    env = _env_of(docs, "Deployment", "-ingest")
+    env[:] = [e for e in env if not e["name"].startswith("SECRETS_ENCRYPTION_KEY")]
+
+
+def _migration_without_secrets_key(docs: list[dict[str, Any]]) -> None:
+    env = _env_of(docs, "Job", "-migration")
+    env[:] = [e for e in env if not e["name"].startswith("SECRETS_ENCRYPTION_KEY")]
+
+
+def _migration_secrets_key_literal(docs: list[dict[str, Any]]) -> None:
+    entry = next(e for e in _env_of(docs, "Job", "-migration") if e["name"] == "SECRETS_ENCRYPTION_KEY")
+    entry.pop("valueFrom")
+    entry["value"] = "0123456789abcdef0123456789abcdef"
+
+
+def _secrets_key_in_config_map(docs: list[dict[str, Any]]) -> None:
+    _ingest_without_secrets_key(docs)
+    _one(docs, "ConfigMap", "-config")["data"]["SECRETS_ENCRYPTION_KEY"] = "0123456789abcdef0123456789abcdef"
+
+
 CHART_PLANTS = [
     pytest.param(_no_policies, "renders no NetworkPolicy", id="no-network-policy"),
     pytest.param(_drop_default_deny, "no default-deny NetworkPolicy", id="no-default-deny"),
@@ -336,6 +416,37 @@ CHART_PLANTS = [
     pytest.param(_plaintext_client, "KAFKA_SECURITY_PROTOCOL is PLAINTEXT", id="plaintext-client"),
     pytest.param(_api_gets_kafka_password, "never talks to Kafka, yet has KAFKA_PASSWORD", id="api-kafka-password"),
     pytest.param(_migration_as_ingest, "KAFKA_USERNAME is ingest, want its own: admin", id="migration-principal"),
+    pytest.param(
+        _aggregate_gets_secrets_key,
+        "Deployment/lint-settlement-tracker-aggregate container aggregate: settlement_aggregate never reads a bank's"
+        " secret, yet has SECRETS_ENCRYPTION_KEY",
+        id="aggregate-secrets-key",
+    ),
+    pytest.param(
+        _api_gets_previous_secrets_key,
+        "settlement_api never reads a bank's secret, yet has SECRETS_ENCRYPTION_KEY_PREVIOUS",
+        id="api-previous-secrets-key",
+    ),
+    pytest.param(
+        _ingest_without_secrets_key,
+        "container ingest: settlement_ingest needs SECRETS_ENCRYPTION_KEY",
+        id="ingest-no-secrets-key",
+    ),
+    pytest.param(
+        _migration_without_secrets_key,
+        "container migration: settlement_core needs SECRETS_ENCRYPTION_KEY",
+        id="migration-no-secrets-key",
+    ),
+    pytest.param(
+        _migration_secrets_key_literal,
+        "container migration: SECRETS_ENCRYPTION_KEY is a literal: take it from a Secret",
+        id="migration-secrets-key-literal",
+    ),
+    pytest.param(
+        _secrets_key_in_config_map,
+        "container ingest: SECRETS_ENCRYPTION_KEY is a literal: take it from a Secret",
+        id="secrets-key-in-config-map",
+    ),
 ]
 
 
@@ -368,6 +479,7 @@ def test_values_schema_refuses_insecure_settings(helm: Helm, flags: list[str], p
     [
         (["--set", "kafka.credentials.ingest.existingSecret="], "kafka.credentials.ingest.existingSecret is required"),
         (["--set", "monitoring.serviceMonitor.enabled=true"], "needs metrics.scrapeToken.existingSecret"),
+        (["--set", "secretsEncryption.existingSecret="], "secretsEncryption.existingSecret is required"),
         (["--set", "ingress.enabled=true"], "ingress.ingest.host and ingress.api.host are required"),
     ],
 )
@@ -394,6 +506,34 @@ def test_each_component_gets_only_its_own_kafka_principal(all_values: list[dict[
     assert "KAFKA_PASSWORD" not in api
     assert "KAFKA_USERNAME" not in api
     assert api["METRICS_SCRAPE_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "settlement-metrics-scrape"
+
+
+def test_only_ingest_and_the_migration_hook_get_the_secrets_key(helm: Helm, all_values: list[dict[str, Any]]) -> None:
+    """all-values.yaml names a previous key too (rotation); both come from the one Secret."""
+
+    def env(docs: list[dict[str, Any]], kind: str, suffix: str) -> dict[str, Any]:
+        return {e["name"]: e for e in _env_of(docs, kind, suffix)}
+
+    for kind, suffix in (("Deployment", "-ingest"), ("Job", "-migration")):
+        variables = env(all_values, kind, suffix)
+        for name, key in (("SECRETS_ENCRYPTION_KEY", "current"), ("SECRETS_ENCRYPTION_KEY_PREVIOUS", "previous")):
+            assert variables[name]["valueFrom"]["secretKeyRef"] == {"name": "settlement-secrets-key", "key": key}
+    for suffix in ("-api", "-aggregate"):
+        assert not {n for n in env(all_values, "Deployment", suffix) if n.startswith("SECRETS_ENCRYPTION_KEY")}
+    minimal, findings = helm.template(CHART, CI_VALUES / "minimal-values.yaml")
+    assert findings == []
+    ingest = env(minimal, "Deployment", "-ingest")
+    assert ingest["SECRETS_ENCRYPTION_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "SECRETS_ENCRYPTION_KEY"
+    assert "SECRETS_ENCRYPTION_KEY_PREVIOUS" not in ingest  # no rotation under way
+
+
+@pytest.mark.parametrize(("values", "manage"), [("all-values.yaml", "true"), ("ha-keda-values.yaml", "false")])
+def test_migration_hook_leaves_acls_to_strimzi_when_told(helm: Helm, values: str, manage: str) -> None:
+    """kafka.manageAcls=false (the Strimzi shape) reaches settlementctl init as KAFKA_MANAGE_ACLS."""
+    docs, findings = helm.template(CHART, CI_VALUES / values)
+    assert findings == []
+    env = {e["name"]: e for e in _env_of(docs, "Job", "-migration")}
+    assert env["KAFKA_MANAGE_ACLS"]["value"] == manage
 
 
 def test_ingress_path_matching() -> None:
@@ -426,8 +566,8 @@ EXAMPLE_PLANTS = [
     ),
     pytest.param(
         STRIMZI,
-        "        operations: [Write]\n",
-        "        operations: [Write, Read]\n",
+        "        operations: [Write, Describe]\n",
+        "        operations: [Write, Describe, Read]\n",
         "KafkaUser/ingest: ACL not in the specification: allow Read on topic settlement.events (literal)",
         id="ingest-may-read",
     ),
@@ -453,6 +593,15 @@ EXAMPLE_PLANTS = [
         id="missing-principal",
     ),
     pytest.param(
+        STRIMZI,
+        "      - resource: {type: group, name: settlement-aggregate, patternType: literal}\n"
+        "        operations: [Read, Describe]\n",
+        "      - resource: {type: group, name: settlement-aggregate, patternType: literal}\n"
+        "        operations: [Read]\n",
+        "KafkaUser/aggregate: ACL missing: allow Describe on group settlement-aggregate (literal)",
+        id="aggregate-differs-from-settlementctl",
+    ),
+    pytest.param(
         "valkey.yaml",
         "            - noeviction\n",
         "            - volatile-lru\n",
@@ -476,3 +625,24 @@ def test_kafka_user_acls_are_exactly_the_specification() -> None:
     docs = list(yaml.safe_load_all((ROOT / "deploy/helm/examples" / STRIMZI).read_text()))
     users = {d["metadata"]["name"]: kafka_auth.kafka_user_acls(d) for d in docs if d["kind"] == "KafkaUser"}
     assert users == kafka_auth.expected_acls("settlement.events", "settlement.events.dlq", "settlement-aggregate")
+
+
+def test_kafka_user_acls_are_settlementctls_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One source of truth: the lint's expectation is settlement_ctl.kafka_acls.service_grants
+    itself, so a grant added to settlementctl's list and not to the KafkaUsers is reported."""
+    from kafka.admin import ACLOperation, ResourceType
+
+    from settlement_ctl import kafka_acls
+
+    expected = kafka_auth.expected_acls("settlement.events", "settlement.events.dlq", "settlement-aggregate")
+    grants = kafka_acls.service_grants("settlement.events", "settlement.events.dlq", "settlement-aggregate")
+    deployed = [g for g in grants if g.principal in kafka_auth.DEPLOYED_PRINCIPALS]
+    assert sum(len(acls) for acls in expected.values()) == len(deployed) == 10
+
+    def one_more(events_topic: str, dlq_topic: str, consumer_group: str) -> tuple[kafka_acls.Grant, ...]:
+        extra = kafka_acls.Grant(kafka_acls.Principal.INGEST, ACLOperation.READ, ResourceType.TOPIC, dlq_topic)
+        return (*kafka_acls.service_grants(events_topic, dlq_topic, consumer_group), extra)
+
+    monkeypatch.setattr(kafka_auth, "service_grants", one_more)
+    findings = "\n".join(str(f) for f in lint_examples(checkout_copy(tmp_path), manifests.KUBERNETES_VERSION))
+    assert "KafkaUser/ingest: ACL missing: allow Read on topic settlement.events.dlq (literal)" in findings, findings

@@ -61,6 +61,9 @@ a message rather than reaching the cluster.
 {{- fail (printf "kafka.credentials.%s.existingSecret is required: the Secret with the %s principal's Kafka password (docs/deploy-kubernetes.md)" $principal $principal) -}}
 {{- end -}}
 {{- end -}}
+{{- if not .Values.secretsEncryption.existingSecret -}}
+{{- fail "secretsEncryption.existingSecret is required: the Secret with SECRETS_ENCRYPTION_KEY, which seals banks' HMAC secrets (docs/deploy-kubernetes.md)" -}}
+{{- end -}}
 {{- if and .Values.monitoring.serviceMonitor.enabled (not .Values.metrics.scrapeToken.existingSecret) -}}
 {{- fail "monitoring.serviceMonitor.enabled needs metrics.scrapeToken.existingSecret: per-bank series are scraped from /metrics/banks with that token" -}}
 {{- end -}}
@@ -145,6 +148,26 @@ reference. ingest and aggregate get their own, the migration hook admin, the api
     secretKeyRef:
       name: {{ . }}
       key: {{ $.Values.metrics.scrapeToken.key }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The key sealing banks' HMAC secrets in PostgreSQL: ingest opens them, the migration hook
+(migration 0005, settlementctl) seals them. Only by reference; the api and aggregate never.
+*/}}
+{{- define "st.secretsKeyEnv" -}}
+{{- $s := .Values.secretsEncryption -}}
+- name: SECRETS_ENCRYPTION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.existingSecret }}
+      key: {{ $s.key }}
+{{- with $s.previousKey }}
+- name: SECRETS_ENCRYPTION_KEY_PREVIOUS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.existingSecret }}
+      key: {{ . }}
 {{- end }}
 {{- end -}}
 

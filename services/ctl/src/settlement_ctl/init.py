@@ -1,5 +1,10 @@
 """`settlementctl init`: migrate the ledger, create topics and their ACLs, load FX seeds,
-check targets. Runs as the Kafka `admin` principal (KAFKA_USERNAME/KAFKA_PASSWORD)."""
+check targets. Runs as the Kafka `admin` principal (KAFKA_USERNAME/KAFKA_PASSWORD).
+
+KAFKA_MANAGE_ACLS=false leaves the ACLs to whoever owns them instead: under Strimzi the User
+Operator reconciles each KafkaUser's ACLs back to its resource, so a second writer (init as
+admin) would only make two sets to keep equal (docs/security/deploy.md).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,22 @@ from settlement_core.db.models import FxRateRow
 from settlement_core.fx import load_fx_csv
 from settlement_core.kafka_io import KafkaAccess, ensure_topics
 from settlement_core.targets import load_targets
-from settlement_ctl.kafka_acls import apply_grants, service_grants
+from settlement_ctl.kafka_acls import Grant, apply_grants, service_grants
+
+
+class InitSettings(AggregateSettings):
+    """The aggregator's settings (its consumer group is named in the ACLs) plus init's own."""
+
+    # False when an operator (Strimzi's User Operator) owns the principals' ACLs.
+    kafka_manage_acls: bool = True
+
+
+def grants_to_apply(settings: InitSettings, uses_sasl: bool) -> tuple[Grant, ...]:
+    """Pure: the ACLs init creates; none on a broker without authentication (no principals
+    to authorise) or when KAFKA_MANAGE_ACLS=false."""
+    if not (uses_sasl and settings.kafka_manage_acls):
+        return ()
+    return service_grants(settings.events_topic, settings.dlq_topic, settings.consumer_group)
 
 
 def load_fx_rates(database_url: str, path: Path) -> int:
@@ -42,8 +62,7 @@ def load_fx_rates(database_url: str, path: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The aggregator's settings: its consumer group is named in the ACLs.
-    settings = AggregateSettings()
+    settings = InitSettings()
     targets = load_targets(settings.targets_file)
     upgrade(settings.database_url)
     access = KafkaAccess.from_settings(settings)
@@ -56,12 +75,11 @@ def run(args: argparse.Namespace) -> int:
     loaded = 0
     if settings.fx_rates_file is not None:
         loaded = load_fx_rates(settings.database_url, settings.fx_rates_file)
-    acls = 0
-    if access.uses_sasl:  # a broker without authentication has no principals to authorise
-        acls = apply_grants(access, service_grants(settings.events_topic, settings.dlq_topic, settings.consumer_group))
+    grants = grants_to_apply(settings, access.uses_sasl)
+    acls = apply_grants(access, grants) if grants else 0
+    acl_note = f"{acls} Kafka ACLs in place" if settings.kafka_manage_acls else "Kafka ACLs left to their operator"
     print(
-        f"initialised: {len(targets)} targets valid, schema at head, topics ready, {acls} Kafka ACLs in place, "
-        f"{loaded} FX rates loaded"
+        f"initialised: {len(targets)} targets valid, schema at head, topics ready, {acl_note}, {loaded} FX rates loaded"
     )
     return 0
 
