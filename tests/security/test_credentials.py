@@ -159,7 +159,8 @@ def test_audit_log_records_admin_actions_and_operator_reads(stack: Stack, tmp_pa
     start = min(e["id"] for e in entries if (e["action"], e["subject"]) == ("bank.add", "AUDITED"))
     mine = [e for e in entries if e["id"] >= start]
     reads = [e for e in mine if e["action"] == "operator.read"]
-    assert reads and all(e["actor"] == "operator:auditor" for e in reads)
+    assert reads
+    assert all(e["actor"] == "operator:auditor" for e in reads)
     assert all(e["actor"].startswith("cli:") for e in mine if e["action"] != "operator.read")
     assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
     assert bank.hmac_secret not in page.text
