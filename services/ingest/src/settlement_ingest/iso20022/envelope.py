@@ -60,7 +60,9 @@ def parse(raw: bytes) -> StdET.Element:
         ) from None
     except StdET.ParseError as exc:
         raise IsoDocumentError("malformed_xml", f"not well-formed XML: {exc}") from None
-    except (ValueError, RecursionError) as exc:  # e.g. an encoding declaration Python cannot decode
+    except (ValueError, LookupError, RecursionError) as exc:
+        # ValueError: an encoding Python knows but cannot decode this with; LookupError: an
+        # encoding it does not know at all (`encoding="TF-8"`, found by the fuzz test in CI).
         raise IsoDocumentError("malformed_xml", f"not well-formed XML: {type(exc).__name__}") from None
     return root
 
