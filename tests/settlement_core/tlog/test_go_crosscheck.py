@@ -105,12 +105,13 @@ def test_we_verify_gos_note_signed_with_our_key_encoding(binary: Path) -> None:
     """Go parses our PRIVATE+KEY line and signs; our verifier (key ID included) accepts it, and
     Go's signature line is byte for byte the one we produce for the same text (Ed25519 is
     deterministic)."""
-    key = SigningKey.generate("settlement.example/log")
-    checkpoint = Checkpoint("settlement.example/log", 7, bytes(range(32, 64)))
-    go = gocheck.ask(binary, {"op": "note-sign", "skey": key.encode(), "text": checkpoint.text()})
-    assert "error" not in go, go
-    assert open_checkpoint(go["note"], "settlement.example/log", [key.verifier]) == checkpoint
-    assert go["note"] == sign_checkpoint_with(key, checkpoint)
+    for size in range(16):  # 16 keys: their base64 forms include '+' and '/' several times
+        key = SigningKey.generate("settlement.example/log")
+        checkpoint = Checkpoint("settlement.example/log", size, bytes(range(32, 64)))
+        go = gocheck.ask(binary, {"op": "note-sign", "skey": key.encode(), "text": checkpoint.text()})
+        assert "error" not in go, go
+        assert open_checkpoint(go["note"], "settlement.example/log", [key.verifier]) == checkpoint
+        assert go["note"] == sign_checkpoint_with(key, checkpoint)
     with pytest.raises(NoteError):
         open_note(go["note"], [VerifierKey("settlement.example/log", SigningKey.generate("x").verifier.public_key)])
 

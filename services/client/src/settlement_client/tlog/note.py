@@ -81,7 +81,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may contain "+"
         if len(parts) != 3:
             raise NoteError("a verifier key is name+hash+base64")
         name, hash_text, data = parts

@@ -50,7 +50,7 @@ class SigningKey:
         text = text.strip()
         if not text.startswith(_PREFIX):
             raise LogKeyError("a signing key starts with PRIVATE+KEY+")
-        parts = text[len(_PREFIX) :].split("+")
+        parts = text[len(_PREFIX) :].split("+", 2)  # base64 may contain "+"
         if len(parts) != 3:
             raise LogKeyError("a signing key is PRIVATE+KEY+name+hash+base64")
         name, hash_text, data = parts
