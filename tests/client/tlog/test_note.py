@@ -22,8 +22,10 @@ def test_key_id_is_the_spec_hash() -> None:
 def test_verifier_key_round_trip_and_tamper() -> None:
     key = SigningKey.generate(NAME).verifier
     text = key.encode()
-    name, hash_text, data = text.split("+")
-    assert name == NAME and len(hash_text) == 8 and base64.b64decode(data)[0] == 1
+    name, hash_text, data = text.split("+", 2)
+    assert name == NAME
+    assert len(hash_text) == 8
+    assert base64.b64decode(data)[0] == 1
     assert VerifierKey.parse(text) == key
     with pytest.raises(NoteError, match="hash does not match"):
         VerifierKey.parse(f"{name}+{int(hash_text, 16) ^ 1:08x}+{data}")

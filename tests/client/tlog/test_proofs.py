@@ -63,8 +63,8 @@ def test_inclusion_verifies_and_any_change_fails(data: st.DataObject) -> None:
     with pytest.raises(ProofError):  # another leaf at this index
         verify_inclusion(proof, leaf_hash(b"forged"), root)
     if size > 1:
+        other = data.draw(st.integers(min_value=0, max_value=size - 1).filter(lambda i: i != index))
         with pytest.raises(ProofError):  # the same proof claimed for another index
-            other = data.draw(st.integers(min_value=0, max_value=size - 1).filter(lambda i: i != index))
             verify_inclusion(InclusionProof(other, size, proof.hashes), leaves[index], root)
     if proof.hashes:
         position = data.draw(st.integers(min_value=0, max_value=len(proof.hashes) - 1))

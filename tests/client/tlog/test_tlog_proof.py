@@ -36,7 +36,7 @@ def test_text_form_matches_the_spec_layout() -> None:
     assert lines[1] == "extra " + base64.b64encode(leaves[2].canonical_json()).decode()
     assert lines[2] == "index 2"
     hashes = lines[3 : lines.index("")]
-    assert len(hashes) == 3 and all(len(base64.b64decode(h)) == 32 for h in hashes)
+    assert [len(base64.b64decode(h)) for h in hashes] == [32, 32, 32]
     assert lines[lines.index("") + 1 : lines.index("") + 3] == [ORIGIN, "5"]
     assert TlogProof.parse(text).encode() == text
 
