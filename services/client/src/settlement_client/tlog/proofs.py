@@ -130,4 +130,7 @@ def verify_consistency(proof: ConsistencyProof, old_root: bytes, new_root: bytes
     if not _equal(fr, old_root):
         raise ProofError(f"the tree of {new} does not contain the tree of {old} with this root: history was rewritten")
     if not _equal(sr, new_root):
-        raise ProofError(f"the consistency proof does not lead to the root of the tree of {new}")
+        raise ProofError(
+            f"the consistency proof does not lead to the root of the tree of {new}: "
+            f"not proven to extend the tree of {old} (history rewritten, or a wrong proof)"
+        )
