@@ -26,6 +26,7 @@ from settlement_core.tlog.tree import MemorySubtrees, Tree
 ORIGIN = "settlement.example/log"
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 MMD_S = 3600
+SALT_KEY = b"k" * 32
 
 
 class LogScenario:
@@ -46,6 +47,7 @@ class LogScenario:
     def accept(self, event_id: str, at: datetime = T0, bank_id: str = "BANK1") -> Receipt:
         receipt = issue_receipt(
             self.keys,
+            SALT_KEY,
             bank_id=bank_id,
             event_id=event_id,
             body_sha256=Leaf.__name__.encode().hex().ljust(64, "0"),
@@ -181,6 +183,7 @@ def test_altered_and_forged_receipts_fail(log: LogScenario) -> None:
 
     forged = issue_receipt(
         LogKeys(ORIGIN, SigningKey.generate(ORIGIN)),
+        SALT_KEY,
         bank_id="BANK1",
         event_id="E0",
         body_sha256="00" * 32,

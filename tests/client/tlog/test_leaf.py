@@ -61,3 +61,15 @@ def test_from_json_wants_exactly_the_five_members() -> None:
         Leaf.from_json({**LEAF.as_json(), "amount": "1"})
     with pytest.raises(LeafError):
         Leaf.from_json({**LEAF.as_json(), "received_at": 5})
+
+
+def test_received_at_text_is_one_text_per_instant() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from settlement_client.tlog.leaf import received_at_text
+
+    at = datetime(2026, 12, 7, 12, 0, 0, 5, tzinfo=UTC)
+    shanghai = at.astimezone(timezone(timedelta(hours=8)))
+    assert received_at_text(at) == received_at_text(shanghai) == "2026-12-07T12:00:00.000005Z"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        received_at_text(datetime(2026, 12, 7))

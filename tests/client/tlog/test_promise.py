@@ -18,9 +18,18 @@ ORIGIN = "settlement.example/log"
 AT = datetime(2026, 12, 7, 12, 0, 0, 123456, tzinfo=UTC)
 
 
-def _receipt(keys: LogKeys) -> Receipt:
+SALT_KEY = bytes(range(32))
+
+
+def _receipt(keys: LogKeys, event_id: str = "E-1") -> Receipt:
     return issue_receipt(
-        keys, bank_id="BANK1", event_id="E-1", body_sha256="ab" * 32, received_at=AT, max_merge_delay_s=3600
+        keys,
+        SALT_KEY,
+        bank_id="BANK1",
+        event_id=event_id,
+        body_sha256="ab" * 32,
+        received_at=AT,
+        max_merge_delay_s=3600,
     )
 
 
@@ -30,12 +39,13 @@ def test_promise_text_and_verification() -> None:
     text = receipt.promise.split("\n\n")[0] + "\n"
     assert text == (
         f"{HEADER}\n{ORIGIN}\n{base64.b64encode(receipt.leaf.leaf_hash()).decode()}\n"
-        f"{receipt.leaf.salt}\n2026-12-07T12:00:00.123456+00:00\n3600\n"
+        f"{receipt.leaf.salt}\n2026-12-07T12:00:00.123456Z\n3600\n"
     )
     promise = verify_receipt(Receipt.from_json(receipt.to_json()), ORIGIN, keys.published)
     assert promise.merge_deadline == AT + timedelta(hours=1)
     assert len(receipt.leaf.salt) == 32
-    assert _receipt(keys).leaf.salt != receipt.leaf.salt  # a fresh salt per receipt
+    assert _receipt(keys).leaf.salt == receipt.leaf.salt  # derived: ingest and integrator agree
+    assert _receipt(keys, "E-2").leaf.salt != receipt.leaf.salt  # and distinct per event
 
 
 def test_a_receipt_for_another_leaf_fails() -> None:

@@ -60,3 +60,18 @@ def test_key_strings_whose_base64_contains_plus() -> None:
         key = SigningKey.generate(ORIGIN)
         assert SigningKey.parse(key.encode()).verifier == key.verifier
         assert VerifierKey.parse(key.verifier.encode()) == key.verifier
+
+
+def test_salts_are_derived_per_event_and_keyed() -> None:
+    from settlement_core.tlog.signing import derive_salt
+
+    key = bytes(range(32))
+    salt = derive_salt(key, "BANK1", "E-1")
+    assert len(salt) == 32
+    assert salt == derive_salt(key, "BANK1", "E-1")
+    assert salt != derive_salt(key, "BANK2", "E-1")
+    assert salt != derive_salt(key, "BANK1", "E-2")
+    assert derive_salt(key, "BANK1", "E-1\x00") != derive_salt(key, "BANK1\x00E", "-1\x00")
+    assert salt != derive_salt(bytes(32), "BANK1", "E-1")
+    with pytest.raises(ValueError, match="32 bytes"):
+        derive_salt(b"short", "BANK1", "E-1")

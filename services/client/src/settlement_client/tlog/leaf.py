@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 import rfc8785
 
@@ -26,15 +27,25 @@ _SALT = re.compile(f"[0-9a-f]{{{2 * SALT_BYTES}}}")
 FIELDS = ("bank_id", "body_sha256", "event_id", "received_at", "salt")
 
 
+def received_at_text(received_at: datetime) -> str:
+    """The leaf's `received_at`: UTC, microseconds, `Z` (2026-12-07T12:00:00.123456Z), one
+    text per instant whatever zone the time was read in (PostgreSQL returns timestamptz in
+    the session's zone)."""
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware")
+    return received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class LeafError(ValueError):
     """Leaf data that is not the documented five-member shape."""
 
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """One log entry. `body_sha256` is lowercase hex SHA-256 of the event's body;
-    `received_at` is the RFC 3339 time ingest stamped, as text; `salt` is 32 lowercase hex
-    digits (16 random bytes)."""
+    """One log entry. `body_sha256` is the event's body hash as the ledger keeps it
+    (SettlementEvent.body_hash(): SHA-256 of its canonical fields, lowercase hex);
+    `received_at` is the time ingest stamped, as `received_at_text` writes it; `salt` is 32
+    lowercase hex digits (16 bytes, secret to everyone but the bank)."""
 
     bank_id: str
     event_id: str
