@@ -6,13 +6,15 @@ id, bank_id, event_id, body_hash and ingested_at; the others just have to be val
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
+from settlement_core.categories import DIRECTION_BY_VALUE
 from settlement_core.db.migrate import upgrade
+from settlement_core.events import SettlementEvent
 from settlement_core.tlog.keys import LogKeys, SigningKey
 from tests.conftest import _create_database, stack_env
 
@@ -44,7 +46,17 @@ def new_keys() -> LogKeys:
 def insert_rows(conn: Connection, bank_id: str, first: int, count: int, applied_at: datetime = LONG_AGO) -> list[int]:
     ids = []
     for n in range(first, first + count):
-        body = hashlib.sha256(f"{bank_id}/{n}".encode()).digest()
+        event = SettlementEvent(
+            bank_id=bank_id,
+            event_id=f"E-{n}",
+            categories=("offshore",),
+            amount=Decimal(f"{n}.25"),
+            currency="USD",
+            value_date=date(2020, 3, 1),
+            direction=DIRECTION_BY_VALUE["inbound"],
+            counterparty_country="HK",
+        )
+        body = bytes.fromhex(event.body_hash())  # as the aggregator stores it
         ids.append(
             conn.execute(
                 _INSERT,
@@ -52,7 +64,7 @@ def insert_rows(conn: Connection, bank_id: str, first: int, count: int, applied_
                     "bank_id": bank_id,
                     "event_id": f"E-{n}",
                     "body_hash": body,
-                    "amount": f"{n}.25",
+                    "amount": event.amount,
                     "value_date": date(2020, 3, 1),
                     "offset": n,
                     "ingested_at": applied_at - timedelta(milliseconds=5),
