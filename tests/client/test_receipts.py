@@ -261,3 +261,10 @@ def test_cli_exit_codes(log: LogScenario, capsys: pytest.CaptureFixture[str]) ->
     (log.folder / "log-keys.txt").unlink()
     assert main([str(log.folder)], StringIO()) == 2
     assert "cannot read the log's keys" in capsys.readouterr().err
+
+
+def test_cli_cannot_fetch_from_an_unreachable_api(log: LogScenario, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import free_port
+
+    assert main([str(log.folder), "--url", f"http://127.0.0.1:{free_port()}"], StringIO()) == 2
+    assert "GET /v1/log/checkpoint" in capsys.readouterr().err

@@ -23,6 +23,7 @@ from settlement_client.tlog.note import VerifierKey
 from settlement_client.tlog.proofs import ConsistencyProof, verify_consistency
 from settlement_core.tlog.integrate import integrate_once
 from settlement_core.tlog.keys import LogKeys, SigningKey
+from settlement_core.tlog.signing import issue_receipt
 from tests.api.ledger_state import Event, LedgerState
 from tests.conftest import ServiceRunner, free_port
 
@@ -108,6 +109,41 @@ def test_log_endpoints_and_offline_verification(
     result = subprocess.run(verify, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "proofs: 5" in result.stdout
+
+    # the same with receipts, as ingest will hand them out, fetched by the installed CLI
+    bank_folder = tmp_path / "bank-a"
+    bank_folder.mkdir()
+    engine = create_engine(isolated_env["DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT event_id, body_hash, ingested_at FROM ledger_events WHERE bank_id = 'bankA' ORDER BY id")
+        ).all()
+    engine.dispose()
+    for row in rows:
+        receipt = issue_receipt(
+            keys,
+            SALT_KEY,
+            bank_id="bankA",
+            event_id=row.event_id,
+            body_sha256=bytes(row.body_hash).hex(),
+            received_at=row.ingested_at,
+            max_merge_delay_s=3600,
+        )
+        (bank_folder / f"{row.event_id}.receipt.json").write_text(receipt.to_json())
+    cli = Path(sys.executable).with_name("settlement-verify")
+    command = [str(cli), str(bank_folder), "--url", url, "--fetch-keys"]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={"SETTLEMENT_API_KEY": bank_a, "PATH": ""}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fetched: 5 proofs (0 not in the log yet)" in result.stdout
+    assert "receipts: 5 (included 5, pending 0)" in result.stdout
+    # and again later: nothing new to fetch, the seen checkpoint is the newest
+    result = subprocess.run(
+        command[:-1], capture_output=True, text=True, timeout=120, env={"SETTLEMENT_API_KEY": bank_a, "PATH": ""}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "previous checkpoint: size 6" in result.stdout
 
     # who may read a proof
     assert httpx.get(url + "/v1/receipts/A1/proof", timeout=10).status_code == 401

@@ -91,7 +91,7 @@ def read_keys(path: Path) -> tuple[str, tuple[VerifierKey, ...]]:
     return names.pop(), tuple(keys)
 
 
-def _consistency_file(folder: Path, old: int, new: int) -> Path:
+def consistency_file(folder: Path, old: int, new: int) -> Path:
     return folder / f"consistency-{old}-{new}.json"
 
 
@@ -110,7 +110,7 @@ def _relate(folder: Path, a: Checkpoint, b: Checkpoint) -> str | None:
     old, new = (a, b) if a.size <= b.size else (b, a)
     if old.size == new.size:
         return None if old.root_hash == new.root_hash else f"two different trees of size {old.size}: a forked log"
-    path = _consistency_file(folder, old.size, new.size)
+    path = consistency_file(folder, old.size, new.size)
     if not path.exists():
         return (
             f"no consistency proof from {old.size} to {new.size} saved ({path.name}; "
