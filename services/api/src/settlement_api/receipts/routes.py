@@ -1,6 +1,10 @@
-"""GET /v1/log/checkpoint, /v1/log/keys, /v1/log/consistency (public: they carry hashes and
-public keys only) and GET /v1/receipts/{event_id}/proof (the bank's own key, or an
-operator's with ?bank_id=: the proof carries the bank's leaf and salt).
+"""GET /v1/log/checkpoint, /v1/log/keys, /v1/log/consistency (public in any mode: they carry
+hashes and public keys only, and the document says so with an empty `security`) and
+GET /v1/receipts/{event_id}/proof (the bank's own key, or an operator's with ?bank_id=: the
+proof carries the bank's leaf and salt).
+
+The consistency sizes are `first` and `second`, as RFC 6962's get-sth-consistency names
+them: in this API `from` and `to` are dates (openapi.py documents every `from`/`to` so).
 
 Formats: docs/receipts.md. The checkpoint is a C2SP signed note, the keys are verifier key
 lines, the proof is a C2SP tlog-proof; all text/plain, as the specs write them.
@@ -23,6 +27,7 @@ from settlement_core.problems import FieldError, Problem, problem_responses
 from settlement_core.tlog.store import LedgerRowChanged
 
 router = APIRouter(tags=["receipts"])
+_PUBLIC: dict[str, Any] = {"security": []}
 
 
 def _text(description: str, *errors: int) -> dict[int | str, dict[str, Any]]:
@@ -42,6 +47,7 @@ def _no_log() -> Problem:
     response_class=PlainTextResponse,
     responses=_text("The newest signed checkpoint (C2SP tlog-checkpoint)", 404),
     summary="The log's newest signed checkpoint (public)",
+    openapi_extra=_PUBLIC,
 )
 async def get_checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
     latest = await latest_checkpoint(runtime.engine)
@@ -55,6 +61,7 @@ async def get_checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
     response_class=PlainTextResponse,
     responses=_text("Every key that signed, one verifier key line each"),
     summary="The log's public keys, current and retired (public)",
+    openapi_extra=_PUBLIC,
 )
 async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
     keys = await published_keys(runtime.engine)
@@ -66,32 +73,32 @@ async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
     response_model=ConsistencyOut,
     responses=problem_responses(404, 422),
     summary="A consistency proof between two tree sizes (public)",
+    openapi_extra=_PUBLIC,
 )
 async def get_consistency(
     runtime: RuntimeDep,
-    from_size: Annotated[int, Query(alias="from", description="the older tree size")],
-    to_size: Annotated[int, Query(alias="to", description="the newer tree size, at most the newest checkpoint's")],
+    first: Annotated[int, Query(description="the older tree size")],
+    second: Annotated[int, Query(description="the newer tree size, at most the newest checkpoint's")],
 ) -> ConsistencyOut:
     errors = []
-    if from_size < 0:
-        errors.append(FieldError("#/query/from", "must not be negative"))
-    if to_size < from_size:
-        errors.append(FieldError("#/query/to", "must not be smaller than from"))
+    if first < 0:
+        errors.append(FieldError("#/query/first", "must not be negative"))
+    if second < first:
+        errors.append(FieldError("#/query/second", "must not be smaller than first"))
     if errors:
-        raise Problem(
-            422, "Invalid query parameters", "from and to are tree sizes, from <= to.", "invalid-query", errors
-        )
-    size, proof = await consistency(runtime.engine, from_size, to_size)
+        detail = "first and second are tree sizes, first <= second."
+        raise Problem(422, "Invalid query parameters", detail, "invalid-query", errors)
+    size, proof = await consistency(runtime.engine, first, second)
     if proof is None:
         raise Problem(
             422,
             "Invalid query parameters",
             f"The log's newest checkpoint has {size} leaves.",
             "invalid-query",
-            [FieldError("#/query/to", f"beyond the newest checkpoint ({size})")],
+            [FieldError("#/query/second", f"beyond the newest checkpoint ({size})")],
         )
     return ConsistencyOut(
-        from_size=proof.old_size, to_size=proof.new_size, hashes=[base64.b64encode(h).decode() for h in proof.hashes]
+        first=proof.old_size, second=proof.new_size, hashes=[base64.b64encode(h).decode() for h in proof.hashes]
     )
 
 
