@@ -81,16 +81,16 @@ def test_log_endpoints_and_offline_verification(
     proof = ConsistencyProof(3, 6, tuple(base64.b64decode(h) for h in body["hashes"]))
     verify_consistency(proof, old_cp.root_hash, new_cp.root_hash)
 
-    for params, pointer in (
-        ({"first": -1, "second": 3}, "#/query/first"),
-        ({"first": 4, "second": 3}, "#/query/second"),
-        ({"first": 3, "second": 7}, "#/query/second"),
-        ({"first": "x", "second": 3}, None),
+    for params, status, pointer in (
+        ({"first": -1, "second": 3}, 422, "#/query/first"),
+        ({"first": "x", "second": 3}, 422, "#/query/first"),
+        ({"first": 4, "second": 3}, 404, "#/query/first"),
+        ({"first": 3, "second": 7}, 404, "#/query/second"),
     ):
         bad = httpx.get(url + "/v1/log/consistency", params=params, timeout=10)
-        assert bad.status_code == 422, params
-        if pointer:
-            assert [e["pointer"] for e in bad.json()["errors"]] == [pointer]
+        assert bad.status_code == status, params
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert [e["pointer"] for e in bad.json()["errors"]] == [pointer]
 
     # the bank's folder: keys, the first checkpoint as seen, the newest, its proofs
     folder = tmp_path / "receipts"

@@ -77,26 +77,20 @@ async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
 )
 async def get_consistency(
     runtime: RuntimeDep,
-    first: Annotated[int, Query(description="the older tree size")],
-    second: Annotated[int, Query(description="the newer tree size, at most the newest checkpoint's")],
+    first: Annotated[int, Query(ge=0, description="the older tree size")],
+    second: Annotated[int, Query(ge=0, description="the newer tree size: first <= second <= the newest checkpoint's")],
 ) -> ConsistencyOut:
-    errors = []
-    if first < 0:
-        errors.append(FieldError("#/query/first", "must not be negative"))
-    if second < first:
-        errors.append(FieldError("#/query/second", "must not be smaller than first"))
-    if errors:
-        detail = "first and second are tree sizes, first <= second."
-        raise Problem(422, "Invalid query parameters", detail, "invalid-query", errors)
-    size, proof = await consistency(runtime.engine, first, second)
+    # Sizes the schema allows but no proof exists for are 404 (no such proof), not 422:
+    # whether a size is too large depends on the log's state, not on the request's form.
+    size, proof = await consistency(runtime.engine, first, second) if first <= second else (-1, None)
     if proof is None:
-        raise Problem(
-            422,
-            "Invalid query parameters",
-            f"The log's newest checkpoint has {size} leaves.",
-            "invalid-query",
-            [FieldError("#/query/second", f"beyond the newest checkpoint ({size})")],
+        pointer, reason = (
+            ("#/query/first", "larger than second") if first > second else ("#/query/second", f"beyond {size}")
         )
+        detail = (
+            "No tree extends a larger one." if first > second else f"The log's newest checkpoint has {size} leaves."
+        )
+        raise Problem(404, "No such proof", detail, "no-such-proof", [FieldError(pointer, reason)])
     return ConsistencyOut(
         first=proof.old_size, second=proof.new_size, hashes=[base64.b64encode(h).decode() for h in proof.hashes]
     )
