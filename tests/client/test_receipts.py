@@ -84,7 +84,7 @@ class LogScenario:
 
     def save_consistency(self, old: int, new: int, leaves: list[Leaf] | None = None) -> None:
         proof = self.tree(new, leaves).consistency(old)
-        body = {"first": old, "second": new, "hashes": [base64.b64encode(h).decode() for h in proof.hashes]}
+        body = {"from": old, "to": new, "hashes": [base64.b64encode(h).decode() for h in proof.hashes]}
         (self.folder / f"consistency-{old}-{new}.json").write_text(json.dumps(body))
 
 
@@ -169,7 +169,7 @@ def test_a_missing_consistency_proof_says_which_to_fetch(log: LogScenario) -> No
     log.accept("E1")
     log.integrate("E1")
     log.publish()
-    assert "fetch GET /v1/log/consistency?first=1&second=2" in _reasons(log.folder)[0]
+    assert "fetch GET /v1/log/consistency?from=1&to=2" in _reasons(log.folder)[0]
 
 
 def test_altered_and_forged_receipts_fail(log: LogScenario) -> None:

@@ -76,16 +76,17 @@ def test_log_endpoints_and_offline_verification(
     latest = httpx.get(url + "/v1/log/checkpoint", timeout=10).text
     old_cp, new_cp = open_checkpoint(first.text, ORIGIN, published), open_checkpoint(latest, ORIGIN, published)
     assert new_cp.size == 6
-    body = httpx.get(url + "/v1/log/consistency", params={"first": 3, "second": 6}, timeout=10).json()
-    assert (body["first"], body["second"]) == (3, 6)
+    body = httpx.get(url + "/v1/log/consistency", params={"from": 3, "to": 6}, timeout=10).json()
+    assert (body["from"], body["to"]) == (3, 6)
     proof = ConsistencyProof(3, 6, tuple(base64.b64decode(h) for h in body["hashes"]))
     verify_consistency(proof, old_cp.root_hash, new_cp.root_hash)
 
     for params, status, pointer in (
-        ({"first": -1, "second": 3}, 422, "#/query/first"),
-        ({"first": "x", "second": 3}, 422, "#/query/first"),
-        ({"first": 4, "second": 3}, 404, "#/query/first"),
-        ({"first": 3, "second": 7}, 404, "#/query/second"),
+        ({"from": -1, "to": 3}, 422, "#/query/from"),
+        ({"from": "x", "to": 3}, 422, "#/query/from"),
+        ({"from": 3}, 422, "#/query/to"),
+        ({"from": 4, "to": 3}, 404, "#/query/from"),
+        ({"from": 3, "to": 7}, 404, "#/query/to"),
     ):
         bad = httpx.get(url + "/v1/log/consistency", params=params, timeout=10)
         assert bad.status_code == status, params
@@ -99,7 +100,7 @@ def test_log_endpoints_and_offline_verification(
     (folder / "checkpoint.seen").write_text(first.text)
     (folder / "checkpoint").write_text(latest)
     (folder / "consistency-3-6.json").write_text(
-        httpx.get(url + "/v1/log/consistency", params={"first": 3, "second": 6}).text
+        httpx.get(url + "/v1/log/consistency", params={"from": 3, "to": 6}).text
     )
     for event in EVENTS[:5]:
         got = httpx.get(url + f"/v1/receipts/{event.event_id}/proof", headers=bearer(bank_a), timeout=10)

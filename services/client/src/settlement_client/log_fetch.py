@@ -119,9 +119,9 @@ def refresh_folder(folder: Path, client: httpx.Client, fetch_keys: bool = False)
     for old in sorted(older):
         if old >= current or consistency_file(folder, old, current).exists():
             continue
-        got = _get(client, "/v1/log/consistency", params={"first": old, "second": current})
+        got = _get(client, "/v1/log/consistency", params={"from": old, "to": current})
         if got.status_code != 200:
-            raise FetchError(f"GET /v1/log/consistency?first={old}&second={current}: HTTP {got.status_code}")
+            raise FetchError(f"GET /v1/log/consistency?from={old}&to={current}: HTTP {got.status_code}")
         _write(consistency_file(folder, old, current), got.text)
         fetched.consistency += 1
     return fetched

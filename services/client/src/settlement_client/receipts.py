@@ -7,7 +7,7 @@ The folder (docs/receipts.md):
     checkpoint             the newest signed checkpoint the bank fetched
     checkpoint.seen        the last checkpoint this check accepted (written here, never by hand)
     consistency-N-M.json   consistency proofs fetched from the log:
-                           {"first": N, "second": M, "hashes": ["<base64>", ...]}
+                           {"from": N, "to": M, "hashes": ["<base64>", ...]}
     **/*.receipt.json      receipts kept when events were accepted (leaf + signed promise)
     **/*.tlog-proof        inclusion proofs fetched later (C2SP tlog-proof)
 
@@ -97,11 +97,11 @@ def consistency_file(folder: Path, old: int, new: int) -> Path:
 
 def read_consistency(path: Path) -> ConsistencyProof:
     value = json.loads(path.read_text())
-    if not isinstance(value, dict) or set(value) != {"first", "second", "hashes"}:
-        raise ValueError('a consistency proof is {"first": N, "second": M, "hashes": [...]}')
-    old, new, hashes = value["first"], value["second"], value["hashes"]
+    if not isinstance(value, dict) or set(value) != {"from", "to", "hashes"}:
+        raise ValueError('a consistency proof is {"from": N, "to": M, "hashes": [...]}')
+    old, new, hashes = value["from"], value["to"], value["hashes"]
     if not isinstance(old, int) or not isinstance(new, int) or not isinstance(hashes, list):
-        raise ValueError("first and second are integers, hashes a list")
+        raise ValueError("from and to are integers, hashes a list")
     return ConsistencyProof(old, new, tuple(base64.b64decode(h, validate=True) for h in hashes))
 
 
@@ -114,7 +114,7 @@ def _relate(folder: Path, a: Checkpoint, b: Checkpoint) -> str | None:
     if not path.exists():
         return (
             f"no consistency proof from {old.size} to {new.size} saved ({path.name}; "
-            f"fetch GET /v1/log/consistency?first={old.size}&second={new.size})"
+            f"fetch GET /v1/log/consistency?from={old.size}&to={new.size})"
         )
     try:
         proof = read_consistency(path)

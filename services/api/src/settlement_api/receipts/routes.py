@@ -3,8 +3,8 @@ hashes and public keys only, and the document says so with an empty `security`) 
 GET /v1/receipts/{event_id}/proof (the bank's own key, or an operator's with ?bank_id=: the
 proof carries the bank's leaf and salt).
 
-The consistency sizes are `first` and `second`, as RFC 6962's get-sth-consistency names
-them: in this API `from` and `to` are dates (openapi.py documents every `from`/`to` so).
+The consistency sizes are `from` and `to` (tree sizes, integers), as issue 29's contract
+names them; openapi.py types `from`/`to` as dates only where the route parses them as dates.
 
 Formats: docs/receipts.md. The checkpoint is a C2SP signed note, the keys are verifier key
 lines, the proof is a C2SP tlog-proof; all text/plain, as the specs write them.
@@ -77,22 +77,22 @@ async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
 )
 async def get_consistency(
     runtime: RuntimeDep,
-    first: Annotated[int, Query(ge=0, description="the older tree size")],
-    second: Annotated[int, Query(ge=0, description="the newer tree size: first <= second <= the newest checkpoint's")],
+    first: Annotated[int, Query(alias="from", ge=0, description="the older tree size")],
+    second: Annotated[
+        int, Query(alias="to", ge=0, description="the newer tree size: from <= to <= the newest checkpoint's")
+    ],
 ) -> ConsistencyOut:
     # Sizes the schema allows but no proof exists for are 404 (no such proof), not 422:
     # whether a size is too large depends on the log's state, not on the request's form.
     size, proof = await consistency(runtime.engine, first, second) if first <= second else (-1, None)
     if proof is None:
-        pointer, reason = (
-            ("#/query/first", "larger than second") if first > second else ("#/query/second", f"beyond {size}")
-        )
+        pointer, reason = ("#/query/from", "larger than to") if first > second else ("#/query/to", f"beyond {size}")
         detail = (
             "No tree extends a larger one." if first > second else f"The log's newest checkpoint has {size} leaves."
         )
         raise Problem(404, "No such proof", detail, "no-such-proof", [FieldError(pointer, reason)])
     return ConsistencyOut(
-        first=proof.old_size, second=proof.new_size, hashes=[base64.b64encode(h).decode() for h in proof.hashes]
+        from_=proof.old_size, to=proof.new_size, hashes=[base64.b64encode(h).decode() for h in proof.hashes]
     )
 
 
