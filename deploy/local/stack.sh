@@ -138,8 +138,8 @@ secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # lines; existing ones are never changed (rotation: docs/security/kafka-and-local.md).
 # TLOG_SALT_KEY (32 bytes, the HMAC key of the receipts' leaf salts) and TLOG_SIGNING_KEY (the
 # log's Ed25519 key, `PRIVATE+KEY+<origin>+...`, made by the project's own generator in the
-# virtualenv) go to the integrator only (docs/receipts.md): the API reads the public keys from
-# the log's tables.
+# virtualenv) go to the integrator and to ingest, which signs receipt promises, only
+# (docs/receipts.md): the API reads the public keys from the log's tables.
 SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN SECRETS_ENCRYPTION_KEY KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
 # SCRAM principals written into the metadata log at format time.
 SCRAM_USERS="admin ingest aggregate bench broker"
@@ -755,7 +755,8 @@ start_one() {
     postgres) postgres_start ;;
     prometheus) prometheus_start ;;
     # Two intake processes: intake is CPU-bound Python and this lets it use both cores.
-    ingest) (export INGEST_WORKERS="${INGEST_WORKERS:-2}"; svc_start ingest "$INGEST_PORT" settlement_ingest) ;;
+    # Ingest signs the receipt promise of every accepted event (docs/receipts.md): the log's keys.
+    ingest) (export INGEST_WORKERS="${INGEST_WORKERS:-2}" TLOG_ORIGIN TLOG_SIGNING_KEY TLOG_SALT_KEY; svc_start ingest "$INGEST_PORT" settlement_ingest) ;;
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
     # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.

@@ -239,8 +239,9 @@ def _environ(pid: int) -> dict[str, str]:
 def test_the_integrator_runs_with_keys_generated_at_first_start_and_only_it_holds_them(tmp_path: Path) -> None:
     """Issue 29 on the local stack: `start integrator` generates the log's signing key (the
     project's generator, named by the origin) and salt key into the 0600 secrets file, the
-    integrator alone gets them, and the API then serves a checkpoint that verifies with the
-    published key. A second start keeps both keys (the log stays one log)."""
+    integrator gets them (so does ingest, which signs receipt promises; it needs Kafka, so it
+    is not started here) and the API does not, and the API then serves a checkpoint that
+    verifies with the published key. A second start keeps both keys (the log stays one log)."""
     ports = {"REDIS_PORT": free_port(), "PG_PORT": free_port(), "API_PORT": free_port()}
     try:
         up = _stack(tmp_path, "start", "redis", "postgres", **ports)

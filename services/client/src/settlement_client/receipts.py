@@ -132,6 +132,17 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def save_receipt(folder: Path, receipt: Receipt) -> Path:
+    """Keep a receipt as `<event_id>.receipt.json` in `folder` (what settlement-submit
+    --receipts writes), atomically: a crash leaves the old file or the new, never half."""
+    name = receipt.leaf.event_id + RECEIPT_SUFFIX
+    if Path(name).name != name or name.startswith("."):
+        raise ValueError(f"event_id {receipt.leaf.event_id!r} cannot name a file")
+    path = folder / name
+    _write_atomically(path, receipt.to_json())
+    return path
+
+
 def _files(folder: Path, suffix: str) -> Iterable[Path]:
     return sorted(p for p in folder.rglob("*" + suffix) if p.is_file())
 

@@ -16,21 +16,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from settlement_core.tlog.keys import LogKeys
 
 
-class TlogSettings(BaseSettings):
+class ReceiptSettings(BaseSettings):
+    """What signs promises: ingest needs these (and no database); the integrator all of them."""
+
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    database_url: str
     tlog_origin: str = "settlement-tracker.example/log"
     tlog_signing_key: SecretStr
     tlog_retired_keys: str = ""
     tlog_salt_key: SecretStr
     tlog_max_merge_delay_s: int = Field(default=3600, ge=1)
-    tlog_batch_size: int = Field(default=5000, ge=1)
-    tlog_interval_s: float = Field(default=1.0, gt=0)
-    tlog_lag_s: float = Field(default=30.0, ge=0)
-    # Test-only: hold each step's transaction open this long after writing, before commit,
-    # so a crash test can kill the integrator in the middle of a batch for certain.
-    tlog_fault_pause_s: float = Field(default=0.0, ge=0)
 
     def keys(self) -> LogKeys:
         return LogKeys.load(self.tlog_origin, self.tlog_signing_key.get_secret_value(), self.tlog_retired_keys.split())
@@ -40,3 +35,15 @@ class TlogSettings(BaseSettings):
         if len(key) < 32:
             raise ValueError("TLOG_SALT_KEY must be at least 64 hex digits (32 bytes)")
         return key
+
+
+class TlogSettings(ReceiptSettings):
+    """The integrator's: the receipt settings, the ledger and the pacing."""
+
+    database_url: str
+    tlog_batch_size: int = Field(default=5000, ge=1)
+    tlog_interval_s: float = Field(default=1.0, gt=0)
+    tlog_lag_s: float = Field(default=30.0, ge=0)
+    # Test-only: hold each step's transaction open this long after writing, before commit,
+    # so a crash test can kill the integrator in the middle of a batch for certain.
+    tlog_fault_pause_s: float = Field(default=0.0, ge=0)
