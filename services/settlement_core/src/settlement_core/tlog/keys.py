@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -34,8 +35,9 @@ class SigningKey:
     name: str
     _private: Ed25519PrivateKey = field(repr=False, compare=False)
 
-    @property
+    @functools.cached_property
     def verifier(self) -> VerifierKey:
+        # Cached: ingest signs one promise per accepted event with the same key.
         public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return VerifierKey(self.name, public)
 
