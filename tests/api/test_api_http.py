@@ -148,6 +148,15 @@ def test_operator_reads_everything(api: Api) -> None:
     problem(api.get("/v1/banks/nobank/totals", api.operator), 404)
 
 
+def test_an_operator_read_with_a_nul_in_its_query_is_audited_not_refused(api: Api) -> None:
+    """Found by schemathesis: PostgreSQL cannot store U+0000, so the audit write of a query
+    holding one failed and the operator read answered 503 (on the code before the fix)."""
+    answer = httpx.get(api.url + "/v1/operator/league?x%00y=a%00b", headers=api.operator, timeout=10)
+    assert answer.status_code == 200, answer.text
+    entries = api.get("/v1/audit", api.operator).json()["entries"]
+    assert {"x\\u0000y": "a\\u0000b"} in [e["detail"].get("query") for e in entries]
+
+
 def test_bank_key_reads_market_wide_progress(api: Api) -> None:
     assert api.get("/v1/progress", api.bank_b).json() == api.get("/v1/progress", api.operator).json()
 
