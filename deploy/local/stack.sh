@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the project's own local stack: Kafka (KRaft), Redis, PostgreSQL,
-# Prometheus, and the three services plus the demo feed. Idempotent; stop touches only the
+# Prometheus, the three services, the transparency-log integrator and the demo feed. Idempotent; stop touches only the
 # pids this script started (recorded under $STACK_DIR/run).
 #
 #   deploy/local/stack.sh start   [component...]   (default: infra)
@@ -8,8 +8,8 @@
 #   deploy/local/stack.sh status
 #   deploy/local/stack.sh env                      print the generated environment
 #
-# Components: kafka redis postgres prometheus ingest aggregate api feed
-# Groups: infra = kafka redis postgres prometheus; services = ingest aggregate api; all.
+# Components: kafka redis postgres prometheus ingest aggregate api integrator feed
+# Groups: infra = kafka redis postgres prometheus; services = ingest aggregate api integrator; all.
 #
 #   deploy/local/stack.sh --cluster start|stop|status|env [component...]
 # Cluster mode (docs/operations.md): three combined KRaft Kafka nodes (RF 3, min ISR 2), a
@@ -50,6 +50,10 @@ INGEST_PORT="${INGEST_PORT:-8001}"
 API_PORT="${API_PORT:-8002}"
 AGGREGATE_PORT="${AGGREGATE_PORT:-8003}"
 READY_TIMEOUT="${READY_TIMEOUT:-90}"
+# The transparency log's name (docs/receipts.md): first line of every checkpoint and the name
+# of its signing key, which is generated with it at first start (a changed origin needs a new
+# key: remove TLOG_SIGNING_KEY from the secrets file).
+TLOG_ORIGIN="${TLOG_ORIGIN:-settlement-tracker.local/log}"
 PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 VENV="${VENV:-$ROOT/.venv}"
 RUN="$STACK_DIR/run"
@@ -132,6 +136,10 @@ secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # GET /metrics/banks (the API and Prometheus read it); SECRETS_ENCRYPTION_KEY encrypts bank
 # HMAC secrets at rest (settlement_core.secret_box). A secrets file from an older checkout gains the missing
 # lines; existing ones are never changed (rotation: docs/security/kafka-and-local.md).
+# TLOG_SALT_KEY (32 bytes, the HMAC key of the receipts' leaf salts) and TLOG_SIGNING_KEY (the
+# log's Ed25519 key, `PRIVATE+KEY+<origin>+...`, made by the project's own generator in the
+# virtualenv) go to the integrator and to ingest, which signs receipt promises, only
+# (docs/receipts.md): the API reads the public keys from the log's tables.
 SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN SECRETS_ENCRYPTION_KEY KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
 # SCRAM principals written into the metadata log at format time.
 SCRAM_USERS="admin ingest aggregate bench broker"
@@ -147,6 +155,10 @@ ensure_env() {
     for name in $SECRET_NAMES; do
       grep -q "^$name=" "$secrets" || echo "$name=$(secret)" >> "$secrets"
     done
+    grep -q "^TLOG_SALT_KEY=" "$secrets" || echo "TLOG_SALT_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$secrets"
+    if ! grep -q "^TLOG_SIGNING_KEY=" "$secrets" && [ -x "$VENV/bin/python" ]; then
+      echo "TLOG_SIGNING_KEY=$(tlog_signing_key)" >> "$secrets"
+    fi
   )
   chmod 600 "$secrets"
   # shellcheck disable=SC1090
@@ -164,6 +176,12 @@ ENV
   } > "$ENV_FILE"
   chmod 600 "$ENV_FILE"
   umask 022
+}
+
+tlog_signing_key() { # a new log signing key named $TLOG_ORIGIN, in its one-line secret form
+  TLOG_ORIGIN="$TLOG_ORIGIN" "$VENV/bin/python" -c \
+    'import os; from settlement_core.tlog.keys import SigningKey; print(SigningKey.generate(os.environ["TLOG_ORIGIN"]).encode())' \
+    || die "could not generate the log signing key (run 'make install' first)"
 }
 
 kafka_password_of() { # principal -> its password from the secrets file
@@ -459,6 +477,23 @@ svc_start() { # name port module...
   fi
 }
 
+# The integrator has no port: it is ready once it has logged its start (after it parsed its
+# keys; a bad key makes it exit, which wait_for reports with its log).
+integrator_start() {
+  pid_alive integrator && { log "integrator already running"; return; }
+  [ -n "${TLOG_SIGNING_KEY:-}" ] || die "no TLOG_SIGNING_KEY in $STACK_DIR/secrets.env (run 'make install', then start again)"
+  local logfile="$LOGS/integrator.log" offset=0
+  [ -f "$logfile" ] && offset=$(stat -c %s "$logfile")
+  (export TLOG_ORIGIN TLOG_SIGNING_KEY TLOG_SALT_KEY; svc_start integrator "" settlement_aggregate.integrator)
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until tail -c "+$((offset + 1))" "$logfile" 2>/dev/null | grep -q "integrator started"; do
+    pid_alive integrator || die "integrator exited (log: $logfile)"
+    [ $SECONDS -ge $deadline ] && die "integrator not ready after ${READY_TIMEOUT}s (log: $logfile)"
+    sleep 0.3
+  done
+  log "integrator running (log $TLOG_ORIGIN)"
+}
+
 generic_stop() { # name
   local name="$1"
   if pid_alive "$name"; then
@@ -711,7 +746,7 @@ cluster_stop_one() {
   esac
 }
 
-CLUSTER_PIDS="kafka-1 kafka-2 kafka-3 redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 pg-primary pg-standby prometheus ingest aggregate api feed"
+CLUSTER_PIDS="kafka-1 kafka-2 kafka-3 redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 pg-primary pg-standby prometheus ingest aggregate api integrator feed"
 
 start_one() {
   case "$1" in
@@ -720,11 +755,13 @@ start_one() {
     postgres) postgres_start ;;
     prometheus) prometheus_start ;;
     # Two intake processes: intake is CPU-bound Python and this lets it use both cores.
-    ingest) (export INGEST_WORKERS="${INGEST_WORKERS:-2}"; svc_start ingest "$INGEST_PORT" settlement_ingest) ;;
+    # Ingest signs the receipt promise of every accepted event (docs/receipts.md): the log's keys.
+    ingest) (export INGEST_WORKERS="${INGEST_WORKERS:-2}" TLOG_ORIGIN TLOG_SIGNING_KEY TLOG_SALT_KEY; svc_start ingest "$INGEST_PORT" settlement_ingest) ;;
     aggregate) svc_start aggregate "$AGGREGATE_PORT" settlement_aggregate ;;
     # The local demo stack answers /v1/targets and /v1/progress without a key (public mode);
     # the product default is off. Set PUBLIC_MODE=false to try the authenticated setup.
     api) (export PUBLIC_MODE="${PUBLIC_MODE:-true}" METRICS_SCRAPE_TOKEN; svc_start api "$API_PORT" settlement_api) ;;
+    integrator) integrator_start ;;
     # shellcheck disable=SC2086
     feed) svc_start feed "" settlement_ctl.demo_feed --ingest "http://127.0.0.1:$INGEST_PORT" ${FEED_ARGS:-} ;;
     *) die "unknown component '$1'" ;;
@@ -734,7 +771,7 @@ start_one() {
 stop_one() {
   case "$1" in
     postgres) postgres_stop ;;
-    kafka|redis|prometheus|ingest|aggregate|api|feed) generic_stop "$1" ;;
+    kafka|redis|prometheus|ingest|aggregate|api|integrator|feed) generic_stop "$1" ;;
     *) die "unknown component '$1'" ;;
   esac
 }
@@ -744,8 +781,8 @@ expand() {
   for c in "$@"; do
     case "$c" in
       infra) out+=(kafka redis postgres prometheus) ;;
-      services) out+=(ingest aggregate api) ;;
-      all) out+=(kafka redis postgres prometheus ingest aggregate api feed) ;;
+      services) out+=(ingest aggregate api integrator) ;;
+      all) out+=(kafka redis postgres prometheus ingest aggregate api integrator feed) ;;
       *) out+=("$c") ;;
     esac
   done
@@ -793,7 +830,7 @@ case "$cmd" in
     # Reverse order: feed and services before the infrastructure they use.
     for c in $(echo "$comps" | tr ' ' '\n' | tac); do stop_one "$c"; done ;;
   status)
-    for c in kafka redis postgres prometheus ingest aggregate api feed; do
+    for c in kafka redis postgres prometheus ingest aggregate api integrator feed; do
       if pid_alive "$c"; then echo "$c: running (pid $(pid_of "$c"))"; else echo "$c: stopped"; fi
     done ;;
   env) ensure_env; cat "$ENV_FILE" ;;

@@ -148,6 +148,23 @@ def test_operator_reads_everything(api: Api) -> None:
     problem(api.get("/v1/banks/nobank/totals", api.operator), 404)
 
 
+def test_an_operator_read_with_a_nul_in_its_query_is_audited_not_refused(api: Api) -> None:
+    """Found by schemathesis: PostgreSQL cannot store U+0000, so the audit write of a query
+    holding one failed and the operator read answered 503 (on the code before the fix)."""
+    answer = httpx.get(api.url + "/v1/operator/league?x%00y=a%00b", headers=api.operator, timeout=10)
+    assert answer.status_code == 200, answer.text
+    entries = api.get("/v1/audit", api.operator).json()["entries"]
+    assert {"x\\u0000y": "a\\u0000b"} in [e["detail"].get("query") for e in entries]
+
+
+def test_an_audit_page_before_an_id_beyond_bigint_is_malformed_not_a_server_error(api: Api) -> None:
+    """Found by schemathesis: ?before=2**63 overflowed the BIGINT comparison and answered 503."""
+    assert api.get("/v1/audit", api.operator, before=str(2**63 - 1)).status_code == 200
+    answer = api.get("/v1/audit", api.operator, before=str(2**63))
+    assert answer.status_code == 422, answer.text
+    assert [e["pointer"] for e in answer.json()["errors"]] == ["#/query/before"]
+
+
 def test_bank_key_reads_market_wide_progress(api: Api) -> None:
     assert api.get("/v1/progress", api.bank_b).json() == api.get("/v1/progress", api.operator).json()
 

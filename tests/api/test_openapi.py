@@ -36,6 +36,17 @@ def test_query_parameters_carry_the_parsers_sets() -> None:
     assert parameter(doc, "/v1/events/{event_id}", "event_id")["schema"]["pattern"] == EVENT_ID_PATTERN.pattern
 
 
+def test_from_and_to_are_dates_only_where_the_route_parses_dates() -> None:
+    """The log's consistency proof takes tree sizes named from/to (issue 29's contract)."""
+    doc = document(public_mode=False)
+    for name in ("from", "to"):
+        assert parameter(doc, "/v1/totals", name)["schema"]["format"] == "date"
+        sizes = parameter(doc, "/v1/log/consistency", name)
+        assert (sizes["required"], sizes["schema"]["type"], sizes["schema"]["minimum"]) == (True, "integer", 0)
+    answer = doc["components"]["schemas"]["ConsistencyOut"]
+    assert answer["required"] == ["from", "to", "hashes"]
+
+
 @pytest.mark.parametrize(
     ("path", "statuses"),
     [

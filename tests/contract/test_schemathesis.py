@@ -27,7 +27,7 @@ PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
 
 # Operator-only operations, run with an operator key; everything else with a bank key (an
 # operator must name the bank on some reads, which a document cannot tie to the key).
-OPERATOR_PATHS = "^/v1/(operator|report)"
+OPERATOR_PATHS = "^/v1/(operator|report|audit)"
 
 
 def run_schemathesis(

@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from settlement_client.tlog.checkpoint import open_checkpoint
+from settlement_client.tlog.note import VerifierKey
 from settlement_core.db.migrate import upgrade
+from settlement_core.tlog.keys import SigningKey
 from tests.conftest import ROOT, free_port
 from tests.support.stack import read_env_file
 
@@ -226,3 +229,55 @@ def test_a_kafka_folder_formatted_before_authentication_is_refused_with_what_to_
     assert "formatted before Kafka authentication" in result.stderr
     assert f"remove {tmp_path}" in result.stderr
     assert not (tmp_path / "run" / "kafka.pid").exists()
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def test_the_integrator_runs_with_keys_generated_at_first_start_and_only_it_holds_them(tmp_path: Path) -> None:
+    """Issue 29 on the local stack: `start integrator` generates the log's signing key (the
+    project's generator, named by the origin) and salt key into the 0600 secrets file, the
+    integrator gets them (so does ingest, which signs receipt promises; it needs Kafka, so it
+    is not started here) and the API does not, and the API then serves a checkpoint that
+    verifies with the published key. A second start keeps both keys (the log stays one log)."""
+    ports = {"REDIS_PORT": free_port(), "PG_PORT": free_port(), "API_PORT": free_port()}
+    try:
+        up = _stack(tmp_path, "start", "redis", "postgres", **ports)
+        assert up.returncode == 0, up.stderr
+        env = read_env_file(tmp_path / "stack.env")
+        upgrade(env["DATABASE_URL"])
+        started = _stack(tmp_path, "start", "api", "integrator", **ports)
+        assert started.returncode == 0, started.stderr
+        secrets = read_env_file(tmp_path / "secrets.env")
+        assert stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode) == 0o600
+        signing = SigningKey.parse(secrets["TLOG_SIGNING_KEY"])
+        assert signing.name == "settlement-tracker.local/log"
+        assert len(bytes.fromhex(secrets["TLOG_SALT_KEY"])) == 32
+        assert not [name for name in env if name.startswith("TLOG_")]
+        held = _environ(_pid(tmp_path, "integrator"))
+        assert (held["TLOG_SIGNING_KEY"], held["TLOG_SALT_KEY"]) == (
+            secrets["TLOG_SIGNING_KEY"],
+            secrets["TLOG_SALT_KEY"],
+        )
+        assert not [name for name in _environ(_pid(tmp_path, "api")) if name.startswith("TLOG_")]
+        assert "integrator: running" in _stack(tmp_path, "status", **ports).stdout
+
+        api = f"http://127.0.0.1:{ports['API_PORT']}"
+        deadline = time.monotonic() + 60
+        while (checkpoint := httpx.get(f"{api}/v1/log/checkpoint", timeout=10)).status_code == 404:
+            assert time.monotonic() < deadline, "no checkpoint signed within 60 s"
+            time.sleep(0.5)
+        assert checkpoint.status_code == 200, checkpoint.text
+        keys = [VerifierKey.parse(line) for line in httpx.get(f"{api}/v1/log/keys", timeout=10).text.splitlines()]
+        assert keys == [signing.verifier]
+        assert open_checkpoint(checkpoint.text, signing.name, keys).size == 0
+
+        assert _stack(tmp_path, "stop", "integrator", **ports).returncode == 0
+        assert "integrator: stopped" in _stack(tmp_path, "status", **ports).stdout
+        again = _stack(tmp_path, "start", "integrator", **ports)
+        assert again.returncode == 0, again.stderr
+        assert read_env_file(tmp_path / "secrets.env")["TLOG_SIGNING_KEY"] == secrets["TLOG_SIGNING_KEY"]
+    finally:
+        _stack(tmp_path, "stop", **ports)

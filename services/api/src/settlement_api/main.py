@@ -26,6 +26,7 @@ from settlement_api.openapi import build as build_openapi
 from settlement_api.operator.routes import router as operator_router
 from settlement_api.progress.routes import router as progress_router
 from settlement_api.rate_limit import Quota, RateLimiter
+from settlement_api.receipts.routes import router as receipts_router
 from settlement_api.report.routes import router as report_router
 from settlement_api.runtime import Runtime
 from settlement_api.series.routes import router as series_router
@@ -134,4 +135,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         status_router,
     ):
         app.include_router(router)
+    app.include_router(receipts_router)
     return app

@@ -6,6 +6,10 @@ strings. This module publishes what the parsers accept: enums for category, gran
 currency, RFC 3339 dates, the id patterns. Rules between parameters (`from` not after `to`,
 at most N points per granularity) cannot be said in OpenAPI; the descriptions state them.
 In public mode the market-wide reads accept anonymous callers, and the document says so.
+
+The rules below replace only the schema of a hand-parsed parameter (one FastAPI knows as a
+string). A parameter a route declares with a type of its own keeps that schema: the log's
+`GET /v1/log/consistency?from=N&to=M` takes tree sizes (integers), not dates.
 """
 
 from __future__ import annotations
@@ -101,6 +105,12 @@ def catalogue_rules(catalogue: Catalogue) -> dict[tuple[str, str], dict[str, dic
     }
 
 
+def _hand_parsed(schema: dict[str, Any]) -> bool:
+    """True for FastAPI's schema of `str` or `str | None`: the route parses the value itself."""
+    types = {s.get("type") for s in schema.get("anyOf", [schema])}
+    return types <= {"string", "null"}
+
+
 def build(app: FastAPI, settings: ApiSettings | None, catalogue: Catalogue | None = None) -> dict[str, Any]:
     document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     from_catalogue = catalogue_rules(catalogue) if catalogue is not None else {}
@@ -113,7 +123,7 @@ def build(app: FastAPI, settings: ApiSettings | None, catalogue: Catalogue | Non
                     **from_catalogue.get(("*", where), {}),
                     **from_catalogue.get((path, where), {}),
                 }
-                if parameter["name"] in rules:
+                if parameter["name"] in rules and _hand_parsed(parameter.get("schema", {})):
                     parameter["schema"] = dict(rules[parameter["name"]])
                     if parameter["name"] in EXAMPLES:
                         parameter["example"] = EXAMPLES[parameter["name"]]

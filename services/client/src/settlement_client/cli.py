@@ -2,6 +2,11 @@
 
     SETTLEMENT_API_KEY=stk_... settlement-submit events.csv --url https://ingest.example
     settlement-submit events.jsonl --dry-run          # offline: the server's rules, no key
+    settlement-submit events.csv --receipts receipts/ # keep each accepted event's receipt
+
+With --receipts DIR every accepted event's signed receipt (the log's promise, when the
+service runs a log) is saved as DIR/<event_id>.receipt.json, the folder `settlement-verify`
+checks (docs/receipts.md). Duplicates carry none: their receipt came with the first answer.
 
 Prints a summary (accepted, duplicates, rejected with the line and reasons of each reject).
 Exit status: 0 all accepted or duplicates, 1 some rows rejected, 2 the run could not finish
@@ -23,6 +28,7 @@ from typing import TextIO
 
 from settlement_client.client import Client
 from settlement_client.errors import Problem, SettlementError
+from settlement_client.receipts import save_receipt
 from settlement_client.results import ItemResult
 from settlement_client.retry import RetryPolicy
 from settlement_client.rules import EventRules
@@ -49,6 +55,7 @@ class Summary:
     accepted: int = 0
     duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    receipts: int | None = None  # kept with --receipts (fewer than accepted: the service runs no log)
 
     def add(self, row: Row, result: ItemResult) -> None:
         if result.status == "accepted":
@@ -69,6 +76,8 @@ class Summary:
             out.write(f"valid: {self.accepted}\n")
         else:
             out.write(f"accepted: {self.accepted}\nduplicates: {self.duplicates}\n")
+            if self.receipts is not None:
+                out.write(f"receipts kept: {self.receipts}\n")
         out.write(f"rejected: {len(self.rejections)}\n")
         for r in sorted(self.rejections, key=lambda r: r.line):
             out.write(f"  line {r.line} (event_id {r.event_id or '?'}): {r.reason}\n")
@@ -143,6 +152,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=os.environ.get("SETTLEMENT_KEY_ID"),
         help="the keyid registered with 'settlementctl bank key add-public'; default: $SETTLEMENT_KEY_ID",
     )
+    parser.add_argument("--receipts", type=Path, help="folder to keep each accepted event's receipt in")
     parser.add_argument("--dry-run", action="store_true", help="validate offline with the server's rules; send nothing")
     parser.add_argument("--currencies", help="comma-separated currencies the service accepts (dry run)")
     parser.add_argument(
@@ -172,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _dry_run(rows, EventRules.shipped(currencies), summary, bar)
         summary.write(sys.stdout, dry_run=True)
         return EXIT_REJECTED if summary.rejections else EXIT_OK
+    if args.receipts is not None:
+        try:
+            args.receipts.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"settlement-submit: --receipts: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     if not args.api_key:
         print("settlement-submit: an API key is required: set SETTLEMENT_API_KEY or pass --api-key", file=sys.stderr)
         return EXIT_FAILED
@@ -180,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"settlement-submit: --private-key: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if args.receipts is not None:
+        summary.receipts = 0
     status = _send(args, rows, summary, bar, signer)
     summary.write(sys.stdout, dry_run=False)
     if status != EXIT_OK:
@@ -243,6 +261,9 @@ def _send(
                 return EXIT_FAILED
             for row, item in zip(sendable, result.results, strict=True):
                 summary.add(row, item)
+                if args.receipts is not None and item.receipt is not None:
+                    save_receipt(args.receipts, item.receipt)
+                    summary.receipts = (summary.receipts or 0) + 1
     return EXIT_OK
 
 

@@ -24,7 +24,15 @@ from settlement_client.errors import (
     TransportError,
     error_for,
 )
-from settlement_client.results import BatchResult, EventStatus, ItemResult, SkippedEntry, Submitted, item_from_wire
+from settlement_client.results import (
+    BatchResult,
+    EventStatus,
+    ItemResult,
+    SkippedEntry,
+    Submitted,
+    item_from_wire,
+    receipt_from_wire,
+)
 from settlement_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from settlement_client.signing import HmacSigner, OutgoingRequest, Signer
 
@@ -166,7 +174,7 @@ class Client:
         event_id = str(data.get("event_id", event.get("event_id")))
         if data.get("duplicate") or data.get("status") == "duplicate":
             return Submitted(event_id, "duplicate")
-        return Submitted(event_id, "accepted")
+        return Submitted(event_id, "accepted", receipt_from_wire(data.get("receipt")))
 
     def submit_batch(self, events: Sequence[Mapping[str, Any]], progress: Progress | None = None) -> BatchResult:
         """Any number of events, sent in chunks within the server's limits (1000 events, 1 MiB).

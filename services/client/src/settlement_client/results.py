@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from settlement_client.errors import Problem
+from settlement_client.tlog.promise import PromiseError, Receipt
+
+logger = logging.getLogger(__name__)
 
 Status = Literal["accepted", "duplicate", "rejected"]
 
@@ -17,6 +22,8 @@ class Submitted:
 
     event_id: str
     status: Literal["accepted", "duplicate"]
+    # The log's signed promise (accepted events, when the service runs a log): keep it.
+    receipt: Receipt | None = None
 
     @property
     def duplicate(self) -> bool:
@@ -36,6 +43,7 @@ class ItemResult:
     status: Status
     problem: Problem | None = None
     source: str | None = None
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +119,17 @@ def item_from_wire(raw: Mapping[str, Any], index: int, position: int | None = No
         status=status if status in ("accepted", "duplicate") else "rejected",
         problem=Problem.from_document(problem) if isinstance(problem, Mapping) else None,
         source=raw.get("source") if isinstance(raw.get("source"), str) else None,
+        receipt=receipt_from_wire(raw.get("receipt")),
     )
+
+
+def receipt_from_wire(raw: Any) -> Receipt | None:
+    """The `receipt` member of an answer, or None when absent. A malformed one is logged and
+    dropped: the event was accepted all the same, and settlement-verify checks what is kept."""
+    if raw is None:
+        return None
+    try:
+        return Receipt.from_json(json.dumps(raw))
+    except (PromiseError, TypeError) as exc:
+        logger.warning("the answer's receipt is malformed and was not kept: %s", exc)
+        return None

@@ -24,6 +24,7 @@ from settlement_core.kafka_io import EventProducer, KafkaAccess
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
 from settlement_core.secret_box import SecretBox
+from settlement_core.tlog.issuer import ReceiptIssuer
 from settlement_ingest.deps import Resources
 from settlement_ingest.idempotency import IdempotencyStore
 from settlement_ingest.metrics import IngestMetrics
@@ -72,6 +73,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             ),
             RateLimiter(redis),
             metrics,
+            ReceiptIssuer.from_env(),
         )
         sessions = sessionmaker(engine)
         credentials = CredentialCache(

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from settlement_core.categories import MAX_CATEGORIES
 from settlement_core.problems import PROBLEM_JSON, FieldError, Problem, problem_responses, validation_problem
+from settlement_core.tlog.issuer import receipt_json
 from settlement_ingest import iso20022
 from settlement_ingest.admission import AdmittedJson, AdmittedXml
 from settlement_ingest.deps import BankDep, IntakeDep, JsonBody, ResourcesDep, XmlBody
@@ -60,6 +61,8 @@ def _item(index: int, outcome: Outcome, source: str | None, max_errors: int) -> 
         item["problem"] = outcome.problem.body(max_errors=max_errors)
     if source is not None:
         item["source"] = source
+    if outcome.receipt is not None:
+        item["receipt"] = receipt_json(outcome.receipt)
     return item
 
 
@@ -163,7 +166,10 @@ async def post_event(bank: BankDep, _admitted: AdmittedJson, body: JsonBody, int
         raise outcome.problem
     if outcome.status == "duplicate":
         return JSONResponse({"event_id": outcome.event_id, "status": "duplicate", "duplicate": True}, status_code=200)
-    return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, status_code=202)
+    answer: dict[str, Any] = {"event_id": outcome.event_id, "status": "accepted"}
+    if outcome.receipt is not None:
+        answer["receipt"] = receipt_json(outcome.receipt)
+    return JSONResponse(answer, status_code=202)
 
 
 @router.post(

@@ -91,10 +91,31 @@ class BatchIn(BaseModel):
     events: list[EventIn] = Field(min_length=1, max_length=1000)
 
 
+class LeafOut(BaseModel):
+    """The log leaf the receipt commits to (docs/receipts.md)."""
+
+    bank_id: str
+    event_id: str
+    body_sha256: str
+    received_at: str
+    salt: str
+
+
+class ReceiptOut(BaseModel):
+    """The log's signed promise to include the event (docs/receipts.md); keep it."""
+
+    leaf: LeafOut
+    promise: str = Field(description="signed note: the log will include the leaf within the maximum merge delay")
+
+
+_RECEIPT = "accepted only, when the log is configured: the signed receipt promise (a repeat has none)"
+
+
 class Accepted(BaseModel):
     event_id: str
     status: Literal["accepted", "duplicate"]
     duplicate: bool = Field(default=False, description="true when this is a repeat")
+    receipt: ReceiptOut | None = Field(default=None, description=_RECEIPT)
 
 
 class ItemResult(BaseModel):
@@ -104,6 +125,7 @@ class ItemResult(BaseModel):
     duplicate: bool | None = None
     problem: dict[str, Any] | None = Field(default=None, description="RFC 9457 problem when rejected")
     source: str | None = Field(default=None, description="ISO 20022: element path of the item")
+    receipt: ReceiptOut | None = Field(default=None, description=_RECEIPT)
 
 
 class SkippedEntry(BaseModel):

@@ -9,7 +9,8 @@ module decides each candidate's outcome. The order is what makes acknowledgement
 2. claim every valid (bank, event_id) atomically in Redis; duplicates and conflicts are
    answered from the claim, copies in flight are waited for;
 3. produce the claimed events and wait for the broker's acks=all acknowledgement;
-4. only then mark the claims done and answer accepted. If the produce fails the request
+4. only then mark the claims done and answer accepted, each accepted event with the log's
+   signed receipt promise when a ReceiptIssuer is configured (docs/receipts.md). If the produce fails the request
    answers 503: claims of records the broker did acknowledge are marked done (a retry is a
    duplicate), the others are released (a retry produces them). Records still queued when
    the bound expires keep their claims pending until their final outcome is known, so a
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from settlement_client.tlog.promise import Receipt
 from settlement_core.auth import Principal
 from settlement_core.business_days import today as business_today
 from settlement_core.dates import parse_iso_date
@@ -36,6 +38,7 @@ from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
 from settlement_core.redis_io import RedisUnavailable
 from settlement_core.targets import load_catalogue
+from settlement_core.tlog.issuer import ReceiptIssuer
 from settlement_ingest.idempotency import (
     Claim,
     ClaimState,
@@ -60,6 +63,8 @@ class Outcome:
     status: Status
     problem: Problem | None = None
     reason: str = ""
+    # The log's promise, for "accepted" only: a duplicate's receipt came with its first answer.
+    receipt: Receipt | None = None
 
 
 def unavailable(detail: str, retry_after_s: int) -> Problem:
@@ -96,8 +101,10 @@ class Intake:
         idempotency: IdempotencyStore,
         limiter: RateLimiter,
         metrics: IngestMetrics,
+        issuer: ReceiptIssuer | None = None,
     ) -> None:
         self.settings = settings
+        self._issuer = issuer
         self.rules = rules_from(settings)
         self._timezone = settings.business_timezone
         self._producer = producer
@@ -211,7 +218,8 @@ class Intake:
                 firsts.append((i, candidate))
         # Payload and body hash come from one canonical text per event; the payload is only
         # produced if the claim is won.
-        encoded = encode_many([event for _, event in firsts], datetime.now(UTC))
+        received_at = datetime.now(UTC)
+        encoded = encode_many([event for _, event in firsts], received_at)
         unique = [
             (i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
             for (i, event), (_, digest) in zip(firsts, encoded, strict=True)
@@ -234,7 +242,7 @@ class Intake:
         for (i, event, claim), state in zip(unique, states, strict=True):
             hashes[event.event_id] = claim.body_hash
             if state is ClaimState.CLAIMED:
-                outcomes[i] = Outcome(event.event_id, "accepted")
+                outcomes[i] = Outcome(event.event_id, "accepted", receipt=self._receipt(event, claim, received_at))
             elif state is ClaimState.DUPLICATE:
                 outcomes[i] = Outcome(event.event_id, "duplicate")
             elif state is ClaimState.CONFLICT:
@@ -262,6 +270,13 @@ class Intake:
         for (status, reason), count in Counter((o.status, o.reason) for o in final).items():
             self.metrics.event(status, reason, count)
         return final
+
+    def _receipt(self, event: SettlementEvent, claim: Claim, received_at: datetime) -> Receipt | None:
+        if self._issuer is None:
+            return None
+        return self._issuer.issue(
+            bank_id=event.bank_id, event_id=event.event_id, body_sha256=claim.body_hash, received_at=received_at
+        )
 
     async def _produce(self, principal: Principal, payloads: list[bytes], claims: list[Claim], token: str) -> None:
         key = principal.id.encode()

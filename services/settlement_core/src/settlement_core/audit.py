@@ -55,6 +55,22 @@ def cli_actor() -> str:
     return "cli:" + (os.environ.get("SETTLEMENTCTL_ACTOR") or getpass.getuser())
 
 
+# PostgreSQL text and jsonb cannot hold U+0000: a query parameter with a NUL (a fuzzer's, an
+# attacker's) made the operator read's audit write fail, so the read answered 503. It is kept
+# visible as the six characters `\u0000` instead.
+_NUL, _NUL_SHOWN = "\x00", "\\u0000"
+
+
+def _storable(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace(_NUL, _NUL_SHOWN)
+    if isinstance(value, Mapping):
+        return {str(_storable(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def record(session: Session, actor: str, action: str, subject: str, detail: Mapping[str, object] | None = None) -> None:
     """Adds an entry to the session's transaction: it commits with the change it describes."""
     if action not in ACTIONS:
@@ -63,7 +79,14 @@ def record(session: Session, actor: str, action: str, subject: str, detail: Mapp
     for name in clean:
         if any(word in name.lower() for word in _FORBIDDEN_DETAIL):
             raise ValueError(f"audit detail {name!r} looks like a secret; it is never logged")
-    session.add(AuditEntry(actor=actor[:128], action=action, subject=subject[:256], detail=clean))
+    session.add(
+        AuditEntry(
+            actor=str(_storable(actor))[:128],
+            action=action,
+            subject=str(_storable(subject))[:256],
+            detail=_storable(clean),
+        )
+    )
 
 
 def page(session: Session, *, before_id: int | None, limit: int) -> list[AuditRecord]:

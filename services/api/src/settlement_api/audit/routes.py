@@ -10,6 +10,8 @@ from settlement_api.deps import OperatorDep, RuntimeDep
 from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["operator"])
+# audit_log.id is a PostgreSQL BIGINT: a larger `before` is malformed (422), not a failed read.
+MAX_ID = 2**63 - 1
 
 
 @router.get(
@@ -21,7 +23,9 @@ router = APIRouter(prefix="/v1", tags=["operator"])
 async def get_audit(
     runtime: RuntimeDep,
     operator: OperatorDep,
-    before: Annotated[int | None, Query(ge=1, description="Only entries older than this id (paging)")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only entries older than this id (paging)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 100,
 ) -> AuditPageOut:
     del operator  # authorisation only

@@ -232,3 +232,8 @@ class FxRateRow(Base):
     cny_per_unit: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     source: Mapped[str] = mapped_column(Text)
     sample: Mapped[bool] = mapped_column(Boolean)
+
+
+# The transparency log's tables live in their own module (settlement_core.tlog); importing it
+# here registers them on Base.metadata so the migration test compares the whole schema.
+from settlement_core.tlog import schema as _tlog_schema  # noqa: E402, F401

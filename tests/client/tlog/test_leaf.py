@@ -1,0 +1,75 @@
+"""The receipt leaf: RFC 8785 bytes, one encoding per leaf, the documented shape only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from settlement_client.tlog.leaf import Leaf, LeafError
+
+LEAF = Leaf("BANK1", "E-1", "ab" * 32, "2026-12-07T12:00:00.123456+00:00", "0f" * 16)
+
+
+def test_canonical_json_is_sorted_compact_and_hashed_with_the_leaf_prefix() -> None:
+    expected = (
+        '{"bank_id":"BANK1","body_sha256":"' + "ab" * 32 + '","event_id":"E-1",'
+        '"received_at":"2026-12-07T12:00:00.123456+00:00","salt":"' + "0f" * 16 + '"}'
+    ).encode()
+    assert LEAF.canonical_json() == expected
+    assert LEAF.leaf_hash() == hashlib.sha256(b"\x00" + expected).digest()
+
+
+def test_non_ascii_is_utf8_not_escaped_and_controls_are_escaped() -> None:
+    """RFC 8785 3.2.2.2: only the JSON-mandatory escapes; U+2028 stays literal."""
+    leaf = Leaf("银行\u2028", "E\x01", "00" * 32, "2026-12-07T12:00:00+00:00", "00" * 16)
+    assert '"bank_id":"银行\u2028"'.encode() in leaf.canonical_json()
+    assert b'"event_id":"E\\u0001"' in leaf.canonical_json()
+
+
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_round_trip_through_canonical_json(bank_id: str, event_id: str) -> None:
+    leaf = Leaf(bank_id, event_id, "12" * 32, "2026-12-07T12:00:00+00:00", "34" * 16)
+    assert Leaf.from_canonical_json(leaf.canonical_json()) == leaf
+
+
+def test_a_non_canonical_encoding_of_the_same_leaf_is_refused() -> None:
+    loose = json.dumps(LEAF.as_json(), indent=1).encode()
+    with pytest.raises(LeafError, match="canonical"):
+        Leaf.from_canonical_json(loose)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"body_sha256": "AB" * 32}, "body_sha256"),
+        ({"body_sha256": "ab" * 31}, "body_sha256"),
+        ({"salt": "0f" * 15}, "salt"),
+        ({"bank_id": ""}, "bank_id"),
+    ],
+)
+def test_bad_fields_are_refused(change: dict[str, str], message: str) -> None:
+    with pytest.raises(LeafError, match=message):
+        Leaf(**{**LEAF.as_json(), **change})
+
+
+def test_from_json_wants_exactly_the_five_members() -> None:
+    with pytest.raises(LeafError):
+        Leaf.from_json({**LEAF.as_json(), "amount": "1"})
+    with pytest.raises(LeafError):
+        Leaf.from_json({**LEAF.as_json(), "received_at": 5})
+
+
+def test_received_at_text_is_one_text_per_instant() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from settlement_client.tlog.leaf import received_at_text
+
+    at = datetime(2026, 12, 7, 12, 0, 0, 5, tzinfo=UTC)
+    shanghai = at.astimezone(timezone(timedelta(hours=8)))
+    assert received_at_text(at) == received_at_text(shanghai) == "2026-12-07T12:00:00.000005Z"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        received_at_text(datetime(2026, 12, 7))
