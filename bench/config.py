@@ -5,11 +5,27 @@ event counts of either, so a mid-sized run needs no code change.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+# Service logs and raw profiles of a run (git-ignored).
+LOG_DIR = RESULTS_DIR / "logs"
+# The catalogue the bench stack runs with: its category codes are the ones events carry.
+SEED_CATALOGUE = ROOT / "seeds" / "targets.yaml"
 
 # Progress lines go to stderr as the run goes; the summary goes to stdout at the end.
 Log = Callable[[str], None]
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
 
 STAGES = ("intake", "bridge", "aggregator", "quix", "e2e", "reads", "growth", "profile")
 # `--only peers` runs both peers of issue 16: the intake peer and the aggregation peer.

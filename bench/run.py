@@ -25,23 +25,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.aggregator import PrefilledTopic, run_aggregator
-from bench.config import ALIASES, FULL, QUICK, STAGES, BenchConfig
-from bench.e2e import run_e2e
-from bench.intake import run_intake
-from bench.namespace import stack_env
+from bench.config import ALIASES, FULL, QUICK, RESULTS_DIR, STAGES, BenchConfig, log
+from bench.harness.namespace import stack_env
+from bench.load.prefill import PrefilledTopic
 from bench.peers.camel_bridge.runtime import BridgeSession, run_bridge
 from bench.peers.quix.runtime import run_quix
-from bench.profiling import profile_service
-from bench.reads import run_reads_and_growth
-from bench.report import markdown, peer_ratios, slowest, verdicts
-from bench.results import BenchReport, to_json
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+from bench.reporting.markdown import markdown
+from bench.reporting.results import BenchReport, to_json
+from bench.reporting.verdicts import peer_ratios, slowest, verdicts
+from bench.stages.aggregator import run_aggregator
+from bench.stages.e2e import run_e2e
+from bench.stages.intake import run_intake
+from bench.stages.profile import profile_service
+from bench.stages.reads import run_reads_and_growth
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,7 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--aggregators", type=int, help="aggregator processes for the scale-out measurement (default 2; 1 skips it)"
     )
     parser.add_argument("--keep", action="store_true", help="keep namespaces for inspection")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
     return parser.parse_args(argv)
 
 
@@ -120,14 +116,14 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
 def host_info() -> dict[str, Any]:
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=RESULTS.parent
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=RESULTS_DIR.parent
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "services"],
             capture_output=True,
             text=True,
             check=False,
-            cwd=RESULTS.parent,
+            cwd=RESULTS_DIR.parent,
         ).stdout.strip()
     except OSError:
         commit, dirty = "unknown", ""

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.config import BenchConfig, Log
-from bench.intake import measure_case
-from bench.namespace import bench_access, delete_topics
-from bench.processes import LOG_DIR, free_port, tree_cpu_seconds
-from bench.results import BridgeResult, IntakeCase
-from bench.wrk import ensure_wrk
+from bench.config import LOG_DIR, BenchConfig, Log
+from bench.harness.kafka import EVENTS_PARTITIONS, bench_access, delete_topics
+from bench.harness.processes import free_port, tree_cpu_seconds
+from bench.load.wrk import ensure_wrk
+from bench.reporting.results import BridgeResult, IntakeCase
+from bench.stages.intake import measure_case
 from settlement_core.kafka_io import KafkaAccess, ensure_topics, java_client_properties
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +30,6 @@ CAMEL_VERSION = "4.22.0"
 PEER = f"Apache Camel {CAMEL_VERSION} (platform-http-vertx + kafka), Strimzi bridge produce API"
 MAIN_CLASS = "bridge.CamelKafkaBridge"
 SOURCE = HERE / "src" / "bridge" / "CamelKafkaBridge.java"
-PARTITIONS = 12
 
 
 def cache_dir() -> Path:
@@ -146,7 +145,7 @@ class BridgeSession:
         self.target = {"BENCH_TARGET": "bridge", "BENCH_PATH": f"/topics/{self.topic}"}
         self.cases: list[IntakeCase] = []
         self.error: str | None = None
-        ensure_topics(self.admin, {self.topic: PARTITIONS})
+        ensure_topics(self.admin, {self.topic: EVENTS_PARTITIONS})
         self.bridge = BridgeProcess(bench_access(base), tag, log)
         try:
             self.bridge.wait_healthy()

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.aggregator import PrefilledTopic
-from bench.config import BenchConfig, Log
-from bench.processes import LOG_DIR, machine_busy_percent, machine_mark, tree_cpu_seconds
-from bench.results import QuixResult
-from bench.stats import cpu_percent, spread, steady_rate
+from bench.config import LOG_DIR, BenchConfig, Log
+from bench.harness.processes import machine_busy_percent, machine_mark, tree_cpu_seconds
+from bench.load.prefill import PrefilledTopic
+from bench.reporting.results import QuixResult
+from bench.reporting.stats import cpu_percent, spread, steady_rate
 from settlement_core.kafka_io import admin_client, librdkafka_config
 from settlement_core.money import MINOR_UNITS
 

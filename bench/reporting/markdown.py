@@ -1,122 +1,13 @@
-"""Pure rendering and judging of a BenchReport: goal verdicts, the choice of what to
-profile, and the markdown summary printed at the end of `make bench`."""
+"""The markdown summary printed at the end of `make bench` and written next to the JSON."""
 
 from __future__ import annotations
 
 import math
 
-from bench.results import BenchReport, IntakeCase
-from bench.stats import Spread, Verdict, ratio
+from bench.reporting.results import BenchReport
+from bench.reporting.stats import Spread, Verdict
+from bench.reporting.verdicts import COMPARISON_GOAL, peer_ratios
 from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
-
-# Which service to profile when a goal is missed: the stage's own hot path.
-SERVICE_OF_GOAL = {"intake": "ingest", "aggregator": "aggregate", "e2e": "aggregate", "reads": "api"}
-
-
-# Issue 16's goal for the ledger: fewer bytes per event in PostgreSQL than on 2026-12-02.
-LEDGER_BYTES_PER_EVENT_BEFORE = 561.0
-ISSUE_16 = " (issue 16)"
-
-
-def _case(cases: tuple[IntakeCase, ...], label: str) -> IntakeCase:
-    return next(c for c in cases if c.label == label)
-
-
-def peer_ratios(report: BenchReport) -> dict[str, Spread]:
-    """Issue 16's ratios that need two measurements of one run: ours ÷ the intake peer (best
-    single-POST req/s, best batched ev/s), one aggregator ÷ Quix Streams, two aggregator
-    processes ÷ one. A ratio whose two sides did not both run is absent."""
-    found: dict[str, Spread] = {}
-    if report.intake and report.bridge:
-        ours, peer = report.intake.cases, report.bridge.cases
-        found["single POSTs ÷ bridge"] = ratio(
-            _case(ours, report.intake.best_single).requests_per_s,
-            _case(peer, report.bridge.best_single).requests_per_s,
-        )
-        found["batched ÷ bridge"] = ratio(
-            _case(ours, report.intake.best_batched).events_per_s,
-            _case(peer, report.bridge.best_batched).events_per_s,
-        )
-    if report.aggregator and report.quix:
-        found["aggregator ÷ Quix Streams"] = ratio(report.aggregator.events_per_s, report.quix.events_per_s)
-    if report.aggregator and report.aggregator_scaled:
-        found[f"aggregator {report.aggregator_scaled.instances} processes ÷ 1"] = ratio(
-            report.aggregator_scaled.events_per_s, report.aggregator.events_per_s
-        )
-    return found
-
-
-def issue16_verdicts(report: BenchReport) -> list[Verdict]:
-    """Every goal of issue 16, from one run; a goal whose stages did not run is left out."""
-    found: list[Verdict] = []
-    ratios = peer_ratios(report)
-    if "single POSTs ÷ bridge" in ratios:
-        found.append(
-            Verdict("intake: single POSTs ÷ bridge" + ISSUE_16, ratios["single POSTs ÷ bridge"].median, 1.0, True, "×")
-        )
-        found.append(Verdict("intake: batched ÷ bridge" + ISSUE_16, ratios["batched ÷ bridge"].median, 1.0, True, "×"))
-    if report.intake:
-        found.append(
-            Verdict(
-                "intake: batched ÷ ProducerPerformance" + ISSUE_16,
-                report.intake.batched_vs_producer_perf.median,
-                0.15,
-                True,
-                "×",
-            )
-        )
-    if "aggregator ÷ Quix Streams" in ratios:
-        found.append(
-            Verdict(
-                "aggregator (1 process): ÷ Quix Streams" + ISSUE_16,
-                ratios["aggregator ÷ Quix Streams"].median,
-                1.5,
-                True,
-                "×",
-            )
-        )
-    if report.aggregator:
-        found.append(
-            Verdict(
-                "aggregator (1 process): ÷ ConsumerPerformance" + ISSUE_16,
-                report.aggregator.vs_consumer_perf.median,
-                0.03,
-                True,
-                "×",
-            )
-        )
-    if report.aggregator and report.aggregator_scaled:
-        n = report.aggregator_scaled.instances
-        found.append(
-            Verdict(
-                f"aggregator: {n} processes ÷ 1" + ISSUE_16,
-                ratios[f"aggregator {n} processes ÷ 1"].median,
-                1.8,
-                True,
-                "×",
-            )
-        )
-    if report.e2e:
-        found.append(
-            Verdict(
-                "e2e: highest sustained rate" + ISSUE_16, report.e2e.highest_sustained_rate or 0.0, 6_000, True, "ev/s"
-            )
-        )
-        at_1k = next((c for c in report.e2e.cases if c.target_rate == 1000), None)
-        if at_1k is not None:
-            found.append(Verdict("e2e: p99 at 1,000 ev/s" + ISSUE_16, at_1k.p99_ms.median, 500, False, "ms"))
-    if report.growth:
-        found.append(
-            Verdict(
-                "growth: PostgreSQL bytes per event" + ISSUE_16,
-                report.growth.pg_bytes_per_million / 1e6,
-                LEDGER_BYTES_PER_EVENT_BEFORE,
-                False,
-                "B",
-            )
-        )
-    return found
-
 
 # Below this share of one core a service is not what limits the rate.
 SATURATED_CPU_PCT = 80.0
@@ -141,56 +32,6 @@ def saturated_stage(report: BenchReport) -> str | None:
             f"machine busy {fmt(case.machine_busy_pct.median)} %): the machine was the limit"
         )
     return f"{name} ({fmt(cpu.median)} % of a core {where})"
-
-
-def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
-    """Issue 6's goals, then issue 16's."""
-    found: list[Verdict] = []
-    if report.intake:
-        intake = report.intake
-        batched = next(c for c in intake.cases if c.label == intake.best_batched)
-        single = next(c for c in intake.cases if c.label == intake.best_single)
-        found += [
-            Verdict("intake: batched events/s", batched.events_per_s.median, 20_000, True, "ev/s"),
-            Verdict("intake: batched ÷ ProducerPerformance", intake.batched_vs_producer_perf.median, 0.25, True, "×"),
-            Verdict("intake: single POST req/s", single.requests_per_s.median, 2_000, True, "req/s"),
-        ]
-    for agg in (report.aggregator, report.aggregator_scaled):
-        if agg is None:
-            continue
-        label = "1 process" if agg.instances == 1 else f"{agg.instances} processes"
-        found += [
-            Verdict(f"aggregator ({label}): events/s", agg.events_per_s.median, 30_000, True, "ev/s"),
-            Verdict(f"aggregator ({label}): ÷ ConsumerPerformance", agg.vs_consumer_perf.median, 0.3, True, "×"),
-        ]
-    if report.e2e:
-        at_1k = next((c for c in report.e2e.cases if c.target_rate == 1000), None)
-        if at_1k is not None:
-            found.append(Verdict("e2e: p99 at 1,000 ev/s", at_1k.p99_ms.median, 500, False, "ms"))
-        found.append(
-            Verdict("e2e: highest sustained rate", report.e2e.highest_sustained_rate or 0.0, 6_000, True, "ev/s")
-        )
-    if report.reads:
-        for r in report.reads.ratios:
-            found.append(
-                Verdict(f"reads: {r.endpoint} p50 at {r.largest:,} ÷ at {r.smallest:,}", r.p50.median, 1.5, False, "×")
-            )
-    return (*found, *issue16_verdicts(report))
-
-
-def stage_of(goal: str) -> str:
-    """ "aggregator (2 processes): events/s" -> "aggregator"."""
-    return goal.split(":", 1)[0].split(" (", 1)[0]
-
-
-def slowest(found: tuple[Verdict, ...]) -> tuple[str, str] | None:
-    """(goal, service) of the goal missed by the widest margin; the lowest attainment if all
-    are met (there is always a slowest stage). The goal names the load to profile under."""
-    ranked = [v for v in found if not math.isnan(v.attainment) and stage_of(v.goal) in SERVICE_OF_GOAL]
-    if not ranked:
-        return None
-    worst = min(ranked, key=lambda v: v.attainment)
-    return worst.goal, SERVICE_OF_GOAL[stage_of(worst.goal)]
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -218,7 +59,7 @@ def _goal_table(title: str, found: list[Verdict]) -> list[str]:
     for v in found:
         sign = "≥" if v.higher_is_better else "≤"
         digits = 3 if v.unit == "×" else 0
-        goal = v.goal.removesuffix(ISSUE_16)
+        goal = v.goal.removesuffix(COMPARISON_GOAL)
         out.append(
             f"| {goal} | {fmt(v.measured, digits)} {v.unit} | {sign} {fmt(v.threshold, digits)} {v.unit} | {_met(v)} |"
         )
@@ -226,7 +67,7 @@ def _goal_table(title: str, found: list[Verdict]) -> list[str]:
     return out
 
 
-def _missing_issue16(report: BenchReport) -> list[str]:
+def _missing_comparisons(report: BenchReport) -> list[str]:
     needs = {
         "ours ÷ bridge": report.intake and report.bridge,
         "ours ÷ ProducerPerformance": report.intake,
@@ -285,16 +126,16 @@ def markdown(report: BenchReport) -> str:
     )
     out.append("")
     if report.verdicts:
-        issue6 = [v for v in report.verdicts if not v.goal.endswith(ISSUE_16)]
-        issue16 = [v for v in report.verdicts if v.goal.endswith(ISSUE_16)]
+        absolute = [v for v in report.verdicts if not v.goal.endswith(COMPARISON_GOAL)]
+        comparisons = [v for v in report.verdicts if v.goal.endswith(COMPARISON_GOAL)]
         ratios = peer_ratios(report)
-        out += _goal_table("Goals of issue 6 (reported, not asserted)", issue6)
-        out += _goal_table("Goals of issue 16: against the peers, one run (reported, not asserted)", issue16)
+        out += _goal_table("Goals of issue 6 (reported, not asserted)", absolute)
+        out += _goal_table("Goals of issue 16: against the peers, one run (reported, not asserted)", comparisons)
         if ratios:
             out += ["Peer ratios, median (min–max over the repetitions):", ""]
             out += [f"- {name}: **{fmt_spread(value, 3)}**" for name, value in ratios.items()]
             out.append("")
-        missing = _missing_issue16(report)
+        missing = _missing_comparisons(report)
         if missing:
             out += [f"Not measured in this run (stage not run or failed): {', '.join(missing)}.", ""]
     if report.intake:

@@ -5,12 +5,9 @@ demo stack or the test suite that other engineers run at the same time.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +20,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.support.stack import read_env_file
 
+from bench.config import ROOT
+from bench.harness.kafka import EVENTS_PARTITIONS, delete_topics, wait_for_kafka
+from settlement_core.auth import generate_key, hash_key
 from settlement_core.db.models import Bank, Operator
-from settlement_core.kafka_io import KafkaAccess, admin_client
-
-ROOT = Path(__file__).resolve().parents[1]
+from settlement_core.kafka_io import KafkaAccess
 
 # One SCAN page of the current database and the summed MEMORY USAGE of its keys (a
 # standalone server: the keys are not declared, which Redis Cluster would refuse).
@@ -74,38 +72,6 @@ def stack_env() -> dict[str, str]:
     return values
 
 
-def bench_access(base: dict[str, str]) -> KafkaAccess:
-    """The `bench` principal, for the peers and Kafka's perf tools: it may touch only
-    topics, groups and transactional ids named `bench.*` (settlement_ctl/kafka_acls.py).
-    The harness itself (topics, namespaces, our services) runs as the stack's `admin`."""
-    access = KafkaAccess.from_env(base)
-    if not access.uses_sasl:
-        return access
-    secrets = Path(base.get("STACK_DIR", ROOT / ".stack")) / "secrets.env"
-    password = read_env_file(secrets).get("KAFKA_BENCH_PASSWORD") if secrets.exists() else None
-    password = os.environ.get("KAFKA_BENCH_PASSWORD", password)
-    if not password:
-        raise SystemExit(f"bench: no KAFKA_BENCH_PASSWORD in the environment or {secrets}")
-    return access.as_principal("bench", password)
-
-
-def hash_key(key: str) -> str:
-    """The ingest service's key hash; sha256 hex is the documented storage format."""
-    try:
-        from settlement_core.auth import hash_key as core_hash_key
-    except ImportError:
-        return hashlib.sha256(key.encode()).hexdigest()
-    return str(core_hash_key(key))
-
-
-def new_key() -> str:
-    try:
-        from settlement_core.auth import generate_key
-    except ImportError:
-        return "stk_" + secrets.token_urlsafe(32)
-    return str(generate_key())
-
-
 @dataclass(frozen=True, slots=True)
 class BankKey:
     bank_id: str
@@ -131,7 +97,7 @@ class Namespace:
         return redis.Redis.from_url(self.env["REDIS_URL"], decode_responses=True)
 
     def add_banks(self, count: int, prefix: str = "bench-bank") -> list[BankKey]:
-        banks = [BankKey(f"{prefix}-{i:03d}", new_key()) for i in range(count)]
+        banks = [BankKey(f"{prefix}-{i:03d}", generate_key()) for i in range(count)]
         engine = create_engine(self.database_url)
         with Session(engine) as session, session.begin():
             for bank in banks:
@@ -149,7 +115,7 @@ class Namespace:
         return banks
 
     def add_operator(self, name: str = "bench-operator") -> str:
-        key = new_key()
+        key = generate_key()
         engine = create_engine(self.database_url)
         with Session(engine) as session, session.begin():
             session.add(Operator(name=name, key_hash=hash_key(key), active=True))
@@ -225,23 +191,10 @@ def _claim_redis_db(base_url: str) -> int:
     raise RuntimeError(f"no empty Redis database among the server's {databases}")
 
 
-def wait_for_kafka(access: KafkaAccess, timeout: float = 180.0) -> None:
-    """The broker is shared: another engineer's fault-injection test may have it stopped
-    for a while. Wait for it rather than fail a stage of a 45-minute run."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            admin_client(access, client_id="bench-probe", request_timeout_ms=5000).close()
-            return
-        except Exception:  # kafka-python raises several unrelated types here
-            if time.monotonic() > deadline:
-                raise
-            print("bench: waiting for the Kafka broker", file=sys.stderr)
-            time.sleep(3)
-
-
 @contextmanager
-def open_namespace(base: dict[str, str], label: str, partitions: int = 12, keep: bool = False) -> Iterator[Namespace]:
+def open_namespace(
+    base: dict[str, str], label: str, partitions: int = EVENTS_PARTITIONS, keep: bool = False
+) -> Iterator[Namespace]:
     wait_for_kafka(KafkaAccess.from_env(base))
     tag = f"{label}_{uuid.uuid4().hex[:8]}"
     db_name = f"bench_{tag}"
@@ -294,19 +247,3 @@ def drop_namespace(ns: Namespace) -> None:
         print(f"bench: could not drop database {ns.db_name}: {exc}", file=sys.stderr)
     finally:
         admin.dispose()
-
-
-def delete_topics(access: KafkaAccess, topics: list[str]) -> None:
-    if not topics:
-        return
-    try:
-        admin = admin_client(access, client_id="bench-admin")
-        try:
-            existing = set(admin.list_topics())
-            doomed = [t for t in topics if t in existing]
-            if doomed:
-                admin.delete_topics(doomed, timeout_ms=30_000)
-        finally:
-            admin.close()
-    except Exception as exc:  # cleanup must not hide the result
-        print(f"bench: could not delete topics {topics}: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The load generator: a separate asyncio process, so that its CPU is measured
 apart from the services' (the parent reports it).
 
-    echo '<json spec>' | python -m bench.loadgen      -> one JSON report on stdout
+    echo '<json spec>' | python -m bench.load.generator      -> one JSON report on stdout
 
 Modes:
   closed  `concurrency` workers each POST back to back for `duration` seconds after a
@@ -29,16 +29,8 @@ from typing import Any
 
 import httpx
 
-from bench.raw_http import RawHttpClient, RawHttpError
+from bench.load.raw_http import RawHttpClient, RawHttpError
 
-CATEGORIES = (
-    "cross_border_rmb",
-    "cross_border_ecommerce",
-    "mnc_headquarters",
-    "offshore",
-    "factor_market",
-    "corporate_account",
-)
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN")
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -118,6 +110,7 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     batch = int(spec["batch"])
     concurrency = int(spec["concurrency"])
     path = "/v1/events/batch" if batch else "/v1/events"
+    categories: list[str] = spec["categories"]
     prefix = spec["id_prefix"]
     tally = Tally()
     start = time.perf_counter()
@@ -135,11 +128,11 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
                 events = []
                 for _ in range(batch):
                     seq += 1
-                    events.append(event_json(f"{prefix}-{n}-{seq}", CATEGORIES[seq % 6], rng))
+                    events.append(event_json(f"{prefix}-{n}-{seq}", categories[seq % len(categories)], rng))
                 body = '{"events":[' + ",".join(events) + "]}"
             else:
                 seq += 1
-                body = event_json(f"{prefix}-{n}-{seq}", CATEGORIES[seq % 6], rng)
+                body = event_json(f"{prefix}-{n}-{seq}", categories[seq % len(categories)], rng)
             sent_at = time.perf_counter()
             elapsed, status, accepted = await _post(client, path, key, body, batch, timeout)
             # Only requests that both start and finish inside the window are counted.
@@ -177,7 +170,7 @@ async def open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     batch = int(spec["batch"])
     duration = float(spec["duration"])
     probe_category = spec["probe_category"]
-    background_categories = [c for c in CATEGORIES if c != probe_category]
+    background_categories = [c for c in spec["categories"] if c != probe_category]
     prefix = spec["id_prefix"]
     ingest = spec["ingest_url"]
     progress_path = "/v1/progress?as_of=2020-12-31"

@@ -13,11 +13,13 @@ import time
 from urllib.parse import urlencode
 
 from bench.config import BenchConfig, Log
-from bench.history import HistoryLoader, compare, snapshot
-from bench.namespace import VENV_BIN, Namespace, open_namespace
-from bench.processes import ServiceProcess, run_loadgen
-from bench.results import GrowthPoint, GrowthResult, ReadCase, ReadRatio, ReadsResult, RebuildCheck
-from bench.stats import cpu_percent, latency, ratio, spread
+from bench.harness.kafka import EVENTS_PARTITIONS
+from bench.harness.namespace import VENV_BIN, Namespace, open_namespace
+from bench.harness.processes import ServiceProcess, run_loadgen
+from bench.load.history import HistoryLoader, compare, snapshot
+from bench.reporting.results import GrowthPoint, GrowthResult, ReadCase, ReadRatio, ReadsResult, RebuildCheck
+from bench.reporting.stats import cpu_percent, latency, ratio, spread
+from settlement_core.buckets import totals_key
 
 TOTALS_QUERY = urlencode(
     {"category": "cross_border_rmb", "granularity": "day", "from": "2020-01-01", "to": "2020-12-31"}
@@ -44,7 +46,8 @@ def _ctl(ns: Namespace, *args: str) -> tuple[int, float, str]:
 
 def _redis_fields(ns: Namespace) -> int:
     client = ns.redis()
-    total = sum(int(client.hlen(key)) for key in client.scan_iter(match="stl:*:t", count=1000))
+    partitions = int(ns.env.get("EVENTS_PARTITIONS", EVENTS_PARTITIONS))
+    total = sum(int(client.hlen(totals_key(p))) for p in range(partitions))
     client.close()
     return total
 
@@ -76,7 +79,7 @@ def _measure_reads(cfg: BenchConfig, api: ServiceProcess, operator_key: str, eve
 
 
 def _rebuild(cfg: BenchConfig, ns: Namespace, log: Log) -> tuple[list[float], RebuildCheck | None]:
-    partitions = int(ns.env.get("EVENTS_PARTITIONS", "12"))
+    partitions = int(ns.env.get("EVENTS_PARTITIONS", EVENTS_PARTITIONS))
     before = snapshot(ns.env["REDIS_URL"], partitions)
     seconds: list[float] = []
     check: RebuildCheck | None = None
@@ -108,7 +111,7 @@ def run_reads_and_growth(
             ns.env["REDIS_URL"],
             ns.env["EVENTS_TOPIC"],
             ns.env["CONSUMER_GROUP"],
-            partitions=int(ns.env.get("EVENTS_PARTITIONS", "12")),
+            partitions=int(ns.env.get("EVENTS_PARTITIONS", EVENTS_PARTITIONS)),
         )
         points: list[GrowthPoint] = []
         cases: list[ReadCase] = []

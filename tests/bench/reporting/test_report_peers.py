@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from bench.report import issue16_verdicts, markdown, peer_ratios, saturated_stage, verdicts
-from bench.results import (
+from bench.reporting.markdown import markdown, saturated_stage
+from bench.reporting.results import (
     AggregatorResult,
     BenchReport,
     BridgeResult,
@@ -20,7 +20,8 @@ from bench.results import (
     QuixResult,
     to_json,
 )
-from bench.stats import Spread, ratio, spread
+from bench.reporting.stats import Spread, ratio, spread
+from bench.reporting.verdicts import comparison_verdicts, peer_ratios, verdicts
 
 
 def _case(label: str, batch: int, events: list[float], requests: list[float]) -> IntakeCase:
@@ -87,8 +88,8 @@ def test_peer_ratios_are_best_against_best_with_the_widest_spread() -> None:
     assert ratios["aggregator 2 processes ÷ 1"].median == pytest.approx(16_000 / 9000)
 
 
-def test_every_issue16_goal_is_judged() -> None:
-    found = {v.goal.removesuffix(" (issue 16)"): v for v in issue16_verdicts(_report())}
+def test_every_comparison_goal_is_judged() -> None:
+    found = {v.goal.removesuffix(" (issue 16)"): v for v in comparison_verdicts(_report())}
     expected = {
         "intake: single POSTs ÷ bridge": False,  # 0.5 < 1.0
         "intake: batched ÷ bridge": True,  # 2.0
@@ -106,7 +107,7 @@ def test_every_issue16_goal_is_judged() -> None:
 
 def test_a_peer_ratio_is_absent_when_one_side_did_not_run() -> None:
     report = dataclasses.replace(_report(), bridge=None, quix=None)
-    goals = [v.goal for v in issue16_verdicts(report)]
+    goals = [v.goal for v in comparison_verdicts(report)]
     assert not any("bridge" in g or "Quix" in g for g in goals)
     text = markdown(dataclasses.replace(report, verdicts=verdicts(report)))
     assert "Not measured in this run (stage not run or failed): ours ÷ bridge, aggregator ÷ Quix Streams." in text
@@ -122,7 +123,7 @@ def test_the_saturating_stage_is_named() -> None:
     assert saturated_stage(dataclasses.replace(_report(), e2e=None)) is None
 
 
-def test_summary_and_json_carry_the_issue16_goals() -> None:
+def test_summary_and_json_carry_the_comparison_goals() -> None:
     report = _report()
     report = dataclasses.replace(report, verdicts=verdicts(report), peer_ratios=peer_ratios(report))
     text = markdown(report)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config import Log
-from bench.tool_output import WrkSummary, parse_wrk
+from bench.harness.processes import run_measured
+from bench.load.catalogue import CATEGORY_CODES
+from bench.reporting.tool_output import WrkSummary, parse_wrk
 
 SCRIPT = Path(__file__).with_name("wrk_intake.lua")
 
@@ -69,14 +70,14 @@ def run_wrk(
     env = {
         **os.environ,
         "BENCH_KEYS": ",".join(keys),
+        "BENCH_CATEGORIES": ",".join(CATEGORY_CODES),
         "BENCH_BATCH": str(batch),
         "BENCH_PREFIX": prefix,
         "BENCH_TARGET": "ingest",
         **(target or {}),
     }
-    before = os.times()
-    started = time.monotonic()
-    proc = subprocess.run(
+    run = run_measured(
+        "wrk",
         [
             wrk,
             "-t",
@@ -91,15 +92,8 @@ def run_wrk(
             str(SCRIPT),
             url,
         ],
+        seconds + 120,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-        check=False,
+        error_tail=1500,
     )
-    wall = time.monotonic() - started
-    after = os.times()
-    if proc.returncode != 0:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr[-1500:]}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return WrkRun(parse_wrk(proc.stdout), cpu, wall)
+    return WrkRun(parse_wrk(run.stdout), run.cpu_seconds, run.wall_seconds)

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bench.config import BenchConfig, Log
-from bench.kafka_tools import producer_performance, record_size
-from bench.namespace import bench_access, delete_topics, open_namespace
-from bench.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
-from bench.results import IntakeCase, IntakeResult, ProducerAnchor
-from bench.stats import cpu_percent, latency, rate, ratio, spread
-from bench.wrk import ensure_wrk, run_wrk
+from bench.harness.kafka import EVENTS_PARTITIONS, bench_access, delete_topics
+from bench.harness.namespace import open_namespace
+from bench.harness.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
+from bench.load.prefill import record_size
+from bench.load.wrk import ensure_wrk, run_wrk
+from bench.peers.kafka_tools import producer_performance
+from bench.reporting.results import IntakeCase, IntakeResult, ProducerAnchor
+from bench.reporting.stats import cpu_percent, latency, rate, ratio, spread
 from settlement_core.kafka_io import KafkaAccess, ensure_topics
 
 
@@ -150,7 +152,7 @@ def producer_anchor(cfg: BenchConfig, base: dict[str, str], tag: str, log: Log) 
     size = record_size()
     topic = f"bench.{tag}.producer-perf"
     admin = KafkaAccess.from_env(base)
-    ensure_topics(admin, {topic: 12})
+    ensure_topics(admin, {topic: EVENTS_PARTITIONS})
     rates, p50, p99, cpu = [], [], [], []
     try:
         for rep in range(cfg.reps):

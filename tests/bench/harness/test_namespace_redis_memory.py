@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import redis
-from bench.namespace import Namespace
+from bench.harness.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

@@ -9,46 +9,26 @@ import uuid
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import create_engine
 
 from bench.config import BenchConfig, Log
-from bench.kafka_tools import consumer_performance, prefill
-from bench.namespace import bench_access, delete_topics, open_namespace
-from bench.processes import ServiceProcess, machine_busy_percent, machine_mark
-from bench.results import AggregatorResult, ConsumerAnchor
-from bench.stats import cpu_percent, ratio, spread, steady_rate
+from bench.harness.kafka import EVENTS_PARTITIONS
+from bench.harness.ledger import committed_events, ledger_rows
+from bench.harness.namespace import open_namespace
+from bench.harness.processes import ServiceProcess, machine_busy_percent, machine_mark
+from bench.load.prefill import PrefilledTopic
+from bench.peers.kafka_tools import consumer_performance
+from bench.reporting.results import AggregatorResult, ConsumerAnchor
+from bench.reporting.stats import cpu_percent, ratio, spread, steady_rate
 from settlement_core.buckets import fence_key
-from settlement_core.kafka_io import KafkaAccess, ensure_topics
-
-PARTITIONS = 12
-PREFILL_BANKS = [f"agg-bank-{i:03d}" for i in range(50)]
 
 
-def applied_count(client: redis.Redis, partitions: int = PARTITIONS) -> int:
+def applied_count(client: redis.Redis, partitions: int = EVENTS_PARTITIONS) -> int:
     """Events whose effects are in Redis: the fences hold the last applied offset of each
     partition and the topic was written from offset 0, so fence + 1 events per partition.
     The fence moves only after the ledger commit, so this counts ledger + Redis."""
     values = client.mget([fence_key(p) for p in range(partitions)])
     return sum(int(v) + 1 for v in values if v is not None)
-
-
-class PrefilledTopic:
-    """A topic with N real encoded events, shared by the aggregator repetitions, the
-    ConsumerPerformance anchor and the aggregator profile; deleted at the end of the run."""
-
-    def __init__(self, base: dict[str, str], events: int, log: Log) -> None:
-        self.admin = KafkaAccess.from_env(base)  # the harness: creates and deletes topics
-        self.bench = bench_access(base)  # the anchors and peers
-        self.bootstrap = self.admin.bootstrap
-        self.topic = f"bench.prefill-{uuid.uuid4().hex[:8]}.events"
-        self.events = events
-        ensure_topics(self.admin, {self.topic: PARTITIONS})
-        log(f"  pre-filling {self.topic} with {events:,} events")
-        self.seconds = prefill(self.bench, self.topic, events, PREFILL_BANKS)
-        log(f"  pre-filled in {self.seconds:.1f} s")
-
-    def delete(self) -> None:
-        delete_topics(self.admin, [self.topic])
 
 
 def consumer_anchor(cfg: BenchConfig, source: PrefilledTopic, log: Log) -> ConsumerAnchor:
@@ -76,12 +56,6 @@ class AggregatorRep:
     capped: bool
     cpu_pct: float
     busy_pct: float
-
-
-def ledger_committed(conn: Connection) -> int:
-    """Events whose offsets the ledger has committed (the namespace has one group and one
-    topic, written from offset 0): the sum of consumer_offsets.next_offset."""
-    return int(conn.execute(text("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets")).scalar_one())
 
 
 class ProjectionGap:
@@ -148,7 +122,7 @@ def _one_rep(
                     now = time.monotonic()
                     # Ledger first, Redis second: a fence never passes the ledger, so a
                     # positive gap here is real, never an artefact of the sampling order.
-                    ledger = ledger_committed(conn)
+                    ledger = committed_events(conn)
                     conn.commit()  # a fresh snapshot for the next sample
                     count = applied_count(client)
                     samples.append((now, float(count)))
@@ -164,7 +138,7 @@ def _one_rep(
                     time.sleep(0.25)
                 # Counted while the services still run, at the same moment as the fences:
                 # counting after the stop compared the ledger of a later moment with them.
-                rows = int(conn.execute(text("SELECT count(*) FROM ledger_events")).scalar_one())
+                rows = ledger_rows(conn)
             cpu = sum(service.cpu_seconds() for service in services)
         finally:
             _stop_all(services)

@@ -8,7 +8,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.stats import Spread, Verdict
+from bench.reporting.stats import Spread, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +16,7 @@ class IntakeCase:
     label: str
     concurrency: int
     batch: int  # 0 = one event per POST
-    loadgen: str  # "wrk" (preferred) or "python" (bench.loadgen)
+    loadgen: str  # "wrk" (preferred) or "python" (bench.load.generator)
     events_per_s: Spread  # acknowledged (202 / per-item "accepted") events per second
     requests_per_s: Spread
     p50_ms: Spread  # per request (a batch request counts once)
@@ -213,18 +213,18 @@ class BenchReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     # Strict JSON has no NaN: a figure that could not be measured is null.
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def to_json(report: BenchReport) -> dict[str, Any]:
     data = asdict(report)
     data["verdicts"] = [{**asdict(v), "met": v.met, "attainment": v.attainment} for v in report.verdicts]
-    return _clean(data)  # type: ignore[no-any-return]
+    return json_safe(data)  # type: ignore[no-any-return]

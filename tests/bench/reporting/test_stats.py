@@ -7,8 +7,8 @@ import math
 
 import pytest
 from bench.config import FULL
-from bench.report import fmt_spread, markdown, slowest, verdicts
-from bench.results import (
+from bench.reporting.markdown import fmt_spread, markdown
+from bench.reporting.results import (
     AggregatorResult,
     BenchReport,
     ConsumerAnchor,
@@ -17,7 +17,7 @@ from bench.results import (
     ProducerAnchor,
     to_json,
 )
-from bench.stats import (
+from bench.reporting.stats import (
     Verdict,
     cpu_percent,
     is_sustained,
@@ -27,7 +27,7 @@ from bench.stats import (
     spread,
     steady_rate,
 )
-from bench.tool_output import (
+from bench.reporting.tool_output import (
     hot_functions,
     machine_cpu_ticks,
     parse_consumer_performance,
@@ -35,6 +35,7 @@ from bench.tool_output import (
     parse_wrk,
     proc_cpu_ticks,
 )
+from bench.reporting.verdicts import slowest, verdicts
 
 
 def test_percentile_interpolates_like_numpy() -> None:

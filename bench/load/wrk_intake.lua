@@ -1,6 +1,7 @@
--- wrk script for the intake benchmark (bench/wrk.py runs it). Every request carries new,
+-- wrk script for the intake benchmark (bench/load/wrk.py runs it). Every request carries new,
 -- unique event ids, so ingest acknowledges real work instead of answering "duplicate".
 -- Configuration comes from the environment: BENCH_KEYS (comma-separated bank keys),
+-- BENCH_CATEGORIES (comma-separated category codes, the seed catalogue's),
 -- BENCH_BATCH (0 = one event per POST), BENCH_PREFIX (unique per run), and BENCH_TARGET:
 -- "ingest" (default) or "bridge", the intake peer (bench/peers/camel_bridge), which gets the
 -- same events in the Strimzi bridge's {"records":[{"key","value"}]} body, keyed by the names in
@@ -10,8 +11,8 @@ local keys = {}
 for key in string.gmatch(os.getenv("BENCH_KEYS") or "", "[^,]+") do keys[#keys + 1] = key end
 local batch = tonumber(os.getenv("BENCH_BATCH") or "0")
 local prefix = os.getenv("BENCH_PREFIX") or "wrk"
-local categories = {"cross_border_rmb", "cross_border_ecommerce", "mnc_headquarters",
-                    "offshore", "factor_market", "corporate_account"}
+local categories = {}
+for code in string.gmatch(os.getenv("BENCH_CATEGORIES") or "", "[^,]+") do categories[#categories + 1] = code end
 local countries = {"SG", "HK", "US", "DE", "GB", "JP", "KR", "VN"}
 local target = os.getenv("BENCH_TARGET") or "ingest"
 local path = batch > 0 and "/v1/events/batch" or "/v1/events"

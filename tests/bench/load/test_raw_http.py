@@ -1,4 +1,4 @@
-"""bench.raw_http: the generator's HTTP client reads answers exactly, reuses connections,
+"""bench.load.raw_http: the generator's HTTP client reads answers exactly, reuses connections,
 and refuses what it does not support rather than misread it (loopback server, no I/O
 beyond it)."""
 
@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from bench.raw_http import RawHttpClient, RawHttpError
+from bench.load.raw_http import RawHttpClient, RawHttpError
 
 Handler = Callable[[bytes, bytes], bytes]
 

@@ -12,17 +12,16 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.aggregator import PrefilledTopic, applied_count
-from bench.config import BenchConfig, Log
-from bench.history import HistoryLoader
-from bench.namespace import VENV_BIN, open_namespace
-from bench.processes import LOG_DIR, ServiceProcess, run_loadgen
-from bench.reads import ENDPOINTS
-from bench.results import ProfileLine, ProfileResult
-from bench.tool_output import HotFunction, hot_functions
-from bench.wrk import ensure_wrk, run_wrk
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.config import LOG_DIR, BenchConfig, Log
+from bench.harness.namespace import VENV_BIN, open_namespace
+from bench.harness.processes import ServiceProcess, run_loadgen
+from bench.load.history import HistoryLoader
+from bench.load.prefill import PrefilledTopic
+from bench.load.wrk import ensure_wrk, run_wrk
+from bench.reporting.results import ProfileLine, ProfileResult
+from bench.reporting.tool_output import HotFunction, hot_functions
+from bench.stages.aggregator import applied_count
+from bench.stages.reads import ENDPOINTS
 
 
 def _py_spy(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:

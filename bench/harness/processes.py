@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 from tests.support.stack import free_port
 
-from bench.tool_output import machine_cpu_ticks, proc_cpu_ticks
+from bench.config import LOG_DIR
+from bench.load.catalogue import CATEGORY_CODES
+from bench.reporting.tool_output import machine_cpu_ticks, proc_cpu_ticks
 
 __all__ = ["free_port"]  # bench stages take their ports from here
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
 
 SERVICES = {
     "ingest": ("settlement_ingest", "INGEST_PORT"),
@@ -132,22 +133,53 @@ class LoadgenRun:
     wall_seconds: float
 
 
-def run_loadgen(spec: dict[str, Any], timeout: float) -> LoadgenRun:
-    """Run `python -m bench.loadgen` as its own process: its CPU must not be confused with
-    the services' and is reported separately."""
-    started = time.monotonic()
+@dataclass(frozen=True, slots=True)
+class MeasuredRun:
+    """A tool run to completion as a child process, measured from outside."""
+
+    stdout: str
+    stderr: str
+    cpu_seconds: float
+    wall_seconds: float
+
+
+def run_measured(
+    name: str,
+    command: list[str],
+    timeout: float,
+    input_text: str | None = None,
+    env: dict[str, str] | None = None,
+    error_tail: int = 2000,
+) -> MeasuredRun:
+    """Run a load generator or one of Kafka's tools to the end and take its CPU seconds from
+    the children's rusage (the harness runs one such child at a time) and its wall time; a
+    non-zero exit raises with the tail of its stderr."""
     before = os.times()
+    started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.loadgen"],
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        command, input=input_text, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    after = os.times()
     wall = time.monotonic() - started
+    after = os.times()
     if proc.returncode != 0:
-        raise RuntimeError(f"loadgen failed ({proc.returncode}): {proc.stderr[-3000:]}")
+        raise RuntimeError(f"{name} failed ({proc.returncode}): {proc.stderr[-error_tail:]}")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return LoadgenRun(json.loads(proc.stdout), cpu, wall)
+    return MeasuredRun(proc.stdout, proc.stderr, cpu, wall)
+
+
+def generator_input(spec: dict[str, Any]) -> str:
+    """The generator's JSON spec, with the seed catalogue's category codes."""
+    return json.dumps({"categories": list(CATEGORY_CODES), **spec})
+
+
+def run_loadgen(spec: dict[str, Any], timeout: float) -> LoadgenRun:
+    """Run `python -m bench.load.generator` as its own process: its CPU must not be confused with
+    the services' and is reported separately."""
+    run = run_measured(
+        "loadgen",
+        [sys.executable, "-m", "bench.load.generator"],
+        timeout,
+        input_text=generator_input(spec),
+        error_tail=3000,
+    )
+    return LoadgenRun(json.loads(run.stdout), run.cpu_seconds, run.wall_seconds)

@@ -7,18 +7,22 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer
-from kafka.structs import TopicPartition
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from bench.config import BenchConfig, Log
-from bench.namespace import Namespace, open_namespace
-from bench.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
-from bench.results import E2eCase, E2eResult
-from bench.stats import cpu_percent, is_sustained, latency, spread
-from settlement_core.kafka_io import KafkaAccess, client_config
+from bench.harness.kafka import EndOffsets
+from bench.harness.ledger import committed_events
+from bench.harness.namespace import Namespace, open_namespace
+from bench.harness.processes import ServiceProcess, machine_busy_percent, machine_mark, run_loadgen
+from bench.load.catalogue import CATEGORY_CODES
+from bench.reporting.results import E2eCase, E2eResult
+from bench.reporting.stats import cpu_percent, is_sustained, latency, spread
+from settlement_core.kafka_io import KafkaAccess
 
+# The probes' category, which the background load leaves out: its total grows by the probes only.
 PROBE_CATEGORY = "factor_market"
+if PROBE_CATEGORY not in CATEGORY_CODES:
+    raise RuntimeError(f"the probe category {PROBE_CATEGORY} is not in the seed catalogue {CATEGORY_CODES}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,33 +39,25 @@ class Stack:
         return (self.ingest, self.aggregate, self.api)
 
 
-def topic_end(access: KafkaAccess, topic: str) -> int:
-    consumer = KafkaConsumer(**client_config(access), group_id=None)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum(int(v) for v in consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
-
-
 def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
     """Wait until the aggregator has committed everything on the topic, so one repetition's
     backlog does not become the next one's latency."""
-    end = topic_end(KafkaAccess.from_env(ns.env), ns.env["EVENTS_TOPIC"])
+    ends = EndOffsets(KafkaAccess.from_env(ns.env), ns.env["EVENTS_TOPIC"])
+    try:
+        end = ends.total()
+    finally:
+        ends.close()
     engine = create_engine(ns.database_url)
     deadline = time.monotonic() + timeout
     done = 0
     try:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                done = conn.execute(
-                    text("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE topic = :t"),
-                    {"t": ns.env["EVENTS_TOPIC"]},
-                ).scalar_one()
-            if int(done) >= end:
+                done = committed_events(conn, ns.env["EVENTS_TOPIC"])
+            if done >= end:
                 return
             time.sleep(0.5)
-        log(f"  warning: backlog not drained after {timeout:.0f} s ({int(done):,} of {end:,})")
+        log(f"  warning: backlog not drained after {timeout:.0f} s ({done:,} of {end:,})")
     finally:
         engine.dispose()
 

@@ -7,7 +7,7 @@ import math
 import random
 
 import pytest
-from bench.soak_stats import (
+from bench.soak.stats import (
     RSS_TOLERANCE_FLOOR,
     flat,
     growth,

@@ -26,13 +26,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from hashlib import sha256
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import redis
-from kafka.partitioner.default import murmur2
+from sqlalchemy import Table
 
+from bench.load.catalogue import seed_catalogue
 from settlement_core.buckets import (
     PARTITIONS_KEY,
     Effect,
@@ -42,8 +42,11 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
+from settlement_core.categories import Direction
+from settlement_core.db.models import LEDGER_EFFECTS, LedgerEvent
+from settlement_core.kafka_io import KeyHashCachingPartitioner
 from settlement_core.rules import CountingRules
-from settlement_core.targets import load_catalogue
+from settlement_core.vocabulary import LedgerStatus
 
 CHUNK = 50_000
 HISTORY_START = date(2016, 1, 1)
@@ -59,17 +62,47 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "corporate_account": ("CNY", "CNY", "CNY", "USD"),
 }
 COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
-EVENT_COLUMNS = (
-    "id, bank_id, event_id, body_hash, categories, amount, currency, value_date, "
-    "direction, counterparty_country, status, kafka_partition, kafka_offset, "
-    "ingested_at, applied_at"
-)
-EFFECT_COLUMNS = "kafka_offset, event_row_id, processed_at, kafka_partition, reversal_row_id"
+
+
+def copy_row_template(table: Table) -> str:
+    """A COPY text row of `table` in its own column order: a `{name}` slot for every NOT NULL
+    column and NULL (`\\N`) for the nullable ones (a reversal's links, which history, made
+    of originals only, never has). A column added or renamed in the model is then a KeyError
+    at the first row, never a value in the wrong column."""
+    cells = ["\\N" if column.nullable else "{" + column.name + "}" for column in table.columns]
+    return "\t".join(cells) + "\n"
+
+
+_EVENTS: Table = LedgerEvent.__table__  # type: ignore[assignment]
+EVENT_COLUMNS = ", ".join(c.name for c in _EVENTS.columns)
+EVENT_ROW = copy_row_template(_EVENTS)
+EFFECT_COLUMNS = ", ".join(c.name for c in LEDGER_EFFECTS.columns)
+EFFECT_ROW = copy_row_template(LEDGER_EFFECTS)
+COUNTED = LedgerStatus.COUNTED.value
+
+
+class _OneTopic:
+    """The two questions the producer's partitioner asks of the cluster metadata, answered
+    for one topic of `partitions` partitions."""
+
+    def __init__(self, partitions: int) -> None:
+        self._partitions = set(range(partitions))
+
+    def topics(self) -> set[str]:
+        return {_HISTORY_TOPIC}
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return self._partitions
+
+
+_HISTORY_TOPIC = "history"
 
 
 def partition_of(bank_id: str, partitions: int) -> int:
-    """kafka-python's default partitioner, which ingest uses with key = bank id."""
-    return int(murmur2(bank_id.encode()) & 0x7FFFFFFF) % partitions
+    """The partition ingest's producer sends a bank's events to (key = bank id), computed by
+    the producer's own partitioner (settlement_core.kafka_io)."""
+    key = bank_id.encode()
+    return KeyHashCachingPartitioner().partition(_HISTORY_TOPIC, bank_id, key, None, None, _OneTopic(partitions))
 
 
 def psycopg_url(sqlalchemy_url: str) -> str:
@@ -101,7 +134,7 @@ class HistoryLoader:
         self._bank_ids = [f"hist-bank-{i:03d}" for i in range(self.banks)]
         self._bank_partition = {b: partition_of(b, self.partitions) for b in self._bank_ids}
         self._next_offset = [0] * self.partitions
-        catalogue = load_catalogue(Path(__file__).resolve().parents[1] / "seeds" / "targets.yaml")
+        catalogue = seed_catalogue()
         self._categories = [c.code for c in catalogue.categories]
         # The shipped rules, as the aggregator counts, so reconcile finds the loaded totals exact.
         self._rules = catalogue.rules
@@ -158,6 +191,7 @@ class HistoryLoader:
 
     def _chunk(self, size: int, ids: list[int], now: datetime, stamp: str) -> tuple[str, str, list[Effect]]:
         rng = self._rng
+        event_row, effect_row = EVENT_ROW.format, EFFECT_ROW.format
         ev_lines: list[str] = []
         ef_lines: list[str] = []
         effects: list[Effect] = []
@@ -166,12 +200,12 @@ class HistoryLoader:
             partition = self._bank_partition[bank]
             offset = self._next_offset[partition]
             self._next_offset[partition] = offset + 1
-            category = self._categories[rng.randrange(6)]
+            category = self._categories[rng.randrange(len(self._categories))]
             options = CURRENCIES[category]
             currency = options[rng.randrange(len(options))]
             minor = rng.randrange(100, 10_000_000_000)
             day = HISTORY_START + timedelta(days=rng.randrange(HISTORY_DAYS))
-            direction = "inbound" if rng.random() < 0.5 else "outbound"
+            direction = Direction.INBOUND.value if rng.random() < 0.5 else Direction.OUTBOUND.value
             country = COUNTRIES[rng.randrange(len(COUNTRIES))]
             event_id = f"h{self.loaded + len(effects):011d}"
             amount = f"{minor // 100}.{minor % 100:02d}"
@@ -182,13 +216,29 @@ class HistoryLoader:
             body_hash = sha256(
                 f"{bank}|{event_id}|{category}|{amount}|{currency}|{iso_day}|{direction}|{country}".encode()
             ).hexdigest()
-            # bytea in COPY text: \x and the hex digits, the backslash escaped for COPY.
             ev_lines.append(
-                f"{row_id}\t{bank}\t{event_id}\t\\\\x{body_hash}\t{{{category}}}\t{amount}\t{currency}\t"
-                f"{iso_day}\t{direction}\t{country}\tcounted\t{partition}\t{offset}\t"
-                f"{stamp}\t{stamp}\n"
+                event_row(
+                    id=row_id,
+                    bank_id=bank,
+                    event_id=event_id,
+                    # bytea in COPY text: \x and the hex digits, the backslash escaped for COPY.
+                    body_hash="\\\\x" + body_hash,
+                    categories="{" + category + "}",
+                    amount=amount,
+                    currency=currency,
+                    value_date=iso_day,
+                    direction=direction,
+                    counterparty_country=country,
+                    status=COUNTED,
+                    kafka_partition=partition,
+                    kafka_offset=offset,
+                    ingested_at=stamp,
+                    applied_at=stamp,
+                )
             )
-            ef_lines.append(f"{offset}\t{row_id}\t{stamp}\t{partition}\t\\N\n")
+            ef_lines.append(
+                effect_row(kafka_offset=offset, event_row_id=row_id, processed_at=stamp, kafka_partition=partition)
+            )
             effects.append(
                 Effect(
                     partition=partition,
