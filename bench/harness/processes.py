@@ -26,6 +26,7 @@ from bench.reporting.tool_output import machine_cpu_ticks, proc_cpu_ticks
 __all__ = ["free_port"]  # bench stages take their ports from here
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 SERVICES = {
     "ingest": ("settlement_ingest", "INGEST_PORT"),
@@ -56,6 +57,15 @@ def live_children(pid: int) -> list[int]:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of a process and every descendant, live or reaped."""
     return process_cpu_seconds(pid) + sum(tree_cpu_seconds(c) for c in live_children(pid))
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and its live descendants (ingest runs workers)."""
+    try:
+        resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
+    return resident + sum(tree_rss_bytes(c) for c in live_children(pid))
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,7 @@ class WrkSummary:
 
 
 def parse_wrk(output: str) -> WrkSummary:
-    """The `BENCH {...}` line that bench/wrk_intake.lua's done() prints."""
+    """The `BENCH {...}` line that bench/load/wrk_intake.lua's done() prints."""
     line = next((ln for ln in output.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise ValueError(f"no BENCH line in wrk output: {output[-500:]!r}")

@@ -16,31 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from bench.config import BENCH_DIR, log
 from bench.harness.kafka import EndOffsets
 from bench.harness.ledger import committed_events
 from bench.harness.namespace import Namespace, open_namespace, stack_env
-from bench.harness.processes import ServiceProcess, generator_input, live_children
+from bench.harness.processes import ServiceProcess, generator_input, tree_rss_bytes
 from bench.reporting.stats import latency
 from bench.soak.report import SERVICES, Sample, SoakReport, plot, verdicts
 from bench.stages.e2e import PROBE_CATEGORY
 from settlement_core.kafka_io import KafkaAccess
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
-
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and its live descendants (ingest runs workers)."""
-    try:
-        resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return 0
-    return resident + sum(tree_rss_bytes(c) for c in live_children(pid))
-
-
-def take_sample(ns: Namespace, services: dict[str, ServiceProcess], engine: Any, ends: EndOffsets, t: float) -> Sample:
+def take_sample(
+    ns: Namespace, services: dict[str, ServiceProcess], engine: Engine, ends: EndOffsets, t: float
+) -> Sample:
     # End offsets before the committed count, so lag is never understated by the read order.
     end = ends.total()
     with engine.connect() as conn:

@@ -1,7 +1,7 @@
 """Stages 5 + 6: read latency as history grows (10^4 -> 10^6 -> 10^7 events), Redis and
 PostgreSQL growth per million events, and `settlementctl rebuild` time at 10^6.
 
-History is loaded through the bulk path in bench/history.py; the rebuild doubles as the
+History is loaded through the bulk path in bench/load/history.py; the rebuild doubles as the
 check that this path produced the same Redis state the ledger implies.
 """
 

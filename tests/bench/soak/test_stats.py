@@ -1,4 +1,4 @@
-"""The soak's verdicts (bench/soak_stats.py) on made-up series: flat, drifting, noisy,
+"""The soak's verdicts (bench/soak/stats.py) on made-up series: flat, drifting, noisy,
 linear, saturating and accelerating growth."""
 
 from __future__ import annotations
