@@ -47,21 +47,17 @@ from settlement_core.db.models import LEDGER_EFFECTS, LedgerEvent
 from settlement_core.kafka_io import KeyHashCachingPartitioner
 from settlement_core.rules import CountingRules
 from settlement_core.vocabulary import LedgerStatus
+from settlement_ctl.demo_feed import COUNTRIES, CURRENCY_MIX
 
 CHUNK = 50_000
 HISTORY_START = date(2016, 1, 1)
 HISTORY_DAYS = (date(2020, 12, 31) - HISTORY_START).days + 1
-# Currency mix per category, as in the demo feed: realistic enough that the Redis layout
-# has the same shape (a few currencies per category).
+# The demo feed's currency mix per category (settlement_ctl.demo_feed), each currency
+# repeated by its weight so that one draw picks one: the Redis layout has the shape the demo
+# and a real feed give it (a few currencies per category).
 CURRENCIES: dict[str, tuple[str, ...]] = {
-    "cross_border_rmb": ("CNY",),
-    "cross_border_ecommerce": ("CNY", "CNY", "USD", "EUR"),
-    "mnc_headquarters": ("CNY", "CNY", "CNY", "USD", "HKD"),
-    "offshore": ("USD", "USD", "USD", "HKD", "EUR"),
-    "factor_market": ("CNY",),
-    "corporate_account": ("CNY", "CNY", "CNY", "USD"),
+    code: tuple(currency for currency, weight in mix for _ in range(weight)) for code, mix in CURRENCY_MIX.items()
 }
-COUNTRIES = ("SG", "HK", "US", "DE", "GB", "JP", "KR", "VN", "TH", "MY", "AU", "FR", "NL")
 
 
 def copy_row_template(table: Table) -> str:

@@ -19,7 +19,7 @@ from bench.reporting.stats import cpu_percent, latency, rate, ratio, spread
 from settlement_core.kafka_io import KafkaAccess, ensure_topics
 
 
-class Target(Protocol):
+class Endpoint(Protocol):
     """What an intake case is measured against: ingest, or the intake peer."""
 
     @property
@@ -90,7 +90,7 @@ def _rep_python(cfg: BenchConfig, url: str, keys: list[str], concurrency: int, b
 
 def measure_case(
     cfg: BenchConfig,
-    ingest: Target,
+    ingest: Endpoint,
     keys: list[str],
     concurrency: int,
     batch: int,
