@@ -97,7 +97,13 @@ class Namespace:
         return redis.Redis.from_url(self.env["REDIS_URL"], decode_responses=True)
 
     def add_banks(self, count: int, prefix: str = "bench-bank") -> list[BankKey]:
-        banks = [BankKey(f"{prefix}-{i:03d}", generate_key()) for i in range(count)]
+        return self.register_banks([f"{prefix}-{i:03d}" for i in range(count)])
+
+    def register_banks(self, bank_ids: list[str]) -> list[BankKey]:
+        """Banks with fresh keys and no rate limit. The aggregator dead-letters the events of
+        a bank that is not registered (unknown_bank), so events written to Kafka directly
+        need their banks here too."""
+        banks = [BankKey(bank_id, generate_key()) for bank_id in bank_ids]
         engine = create_engine(self.database_url)
         with Session(engine) as session, session.begin():
             for bank in banks:

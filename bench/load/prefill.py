@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 
 from bench.config import Log
 from bench.harness.kafka import EVENTS_PARTITIONS, bench_access, delete_topics
+from bench.harness.namespace import Namespace
 from bench.load.catalogue import CATEGORY_CODES
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
@@ -85,6 +86,13 @@ class PrefilledTopic:
         log(f"  pre-filling {self.topic} with {events:,} events")
         self.seconds = prefill(self.bench, self.topic, events, PREFILL_BANKS)
         log(f"  pre-filled in {self.seconds:.1f} s")
+
+    def environment(self, ns: Namespace) -> dict[str, str]:
+        """`ns`'s environment pointed at this topic, with the topic's banks registered in it:
+        without them the aggregator would dead-letter every event as unknown_bank and the
+        stage would time the DLQ path, not the ledger (as it did from commit 97c069c on)."""
+        ns.register_banks(PREFILL_BANKS)
+        return ns.with_topic(self.topic)
 
     def delete(self) -> None:
         delete_topics(self.admin, [self.topic])

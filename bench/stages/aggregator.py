@@ -99,7 +99,7 @@ def _one_rep(
     cfg: BenchConfig, base: dict[str, str], source: PrefilledTopic, rep: int, log: Log, keep: bool, instances: int = 1
 ) -> AggregatorRep:
     with open_namespace(base, "agg", keep=keep) as ns:
-        env = ns.with_topic(source.topic)
+        env = source.environment(ns)
         client = ns.redis()
         engine = create_engine(ns.database_url)
         mark0 = machine_mark()

@@ -75,7 +75,7 @@ def profile_service(
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     output = LOG_DIR / f"profile-{service_name}-{uuid.uuid4().hex[:6]}.txt"
     with open_namespace(base, f"prof{service_name[:3]}") as ns:
-        env = ns.with_topic(source.topic) if service_name == "aggregate" and source else ns.env
+        env = source.environment(ns) if service_name == "aggregate" and source else ns.env
         banks = ns.add_banks(8) if service_name == "ingest" else []
         operator = ns.add_operator() if service_name == "api" else ""
         if service_name == "api":
