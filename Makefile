@@ -40,10 +40,12 @@ test-unit: ## pure unit tests only (no servers)
 	@$(VENV)/bin/pytest -m "not integration" -q
 
 test: infra ## the whole suite against the real stack; stops the stack afterwards
+	@# When the suite fails: which process died (status) and the end of each service's log.
 	@# Schemathesis sends thousands of keyed reads: lift the API's rate limits for this stack.
 	@RATE_PER_KEY=100000 BURST_PER_KEY=100000 RATE_PER_ADDRESS=100000 BURST_PER_ADDRESS=100000 \
 	 $(STACK) start services && FEED_ARGS="--limit 3000 --rate 600 --seed 7" $(STACK) start feed; \
 	 $(VENV)/bin/pytest; rc=$$?; \
+	 if [ $$rc -ne 0 ]; then $(STACK) status; $(STACK) logs services feed; fi; \
 	 if [ "$${KEEP_STACK:-0}" != 1 ]; then $(STACK) stop; fi; exit $$rc
 
 CLUSTER_ENV = set -a && . $${STACK_DIR:-.stack-cluster}/stack.env && set +a &&
@@ -60,7 +62,8 @@ test-cluster: install ## fault tests on a fresh cluster stack of their own (star
 	 $(STACK) --cluster stop && $(STACK) --cluster wipe && \
 	 trap '$(STACK) --cluster stop' EXIT && \
 	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
-	 $(VENV)/bin/pytest -m cluster tests/cluster $(CLUSTER_TEST_ARGS)
+	 { $(VENV)/bin/pytest -m cluster tests/cluster $(CLUSTER_TEST_ARGS) || \
+	   { rc=$$?; $(STACK) --cluster status; $(STACK) --cluster logs services; exit $$rc; }; }
 
 lint: ## ruff check and ruff format --check
 	@$(VENV)/bin/ruff check services tests bench deploy

@@ -281,3 +281,62 @@ def test_the_integrator_runs_with_keys_generated_at_first_start_and_only_it_hold
         assert read_env_file(tmp_path / "secrets.env")["TLOG_SIGNING_KEY"] == secrets["TLOG_SIGNING_KEY"]
     finally:
         _stack(tmp_path, "stop", **ports)
+
+
+def test_status_names_a_process_that_died_and_logs_prints_its_log(tmp_path: Path) -> None:
+    """CI saw a service listed in run/*.pid die during the suite and reported only a
+    FileNotFoundError on /proc/<pid>/environ. `status` now tells a process that died (its pid
+    file still there, nobody ran `stop`) from one that was stopped, and names its log, which
+    `logs` prints; on the old script both read `redis: stopped`. `start` starts it again."""
+    port = free_port()
+    try:
+        up = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
+        assert up.returncode == 0, up.stderr
+        pid = _pid(tmp_path, "redis")
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not _dead(pid):
+            assert time.monotonic() < deadline, f"redis pid {pid} alive 10 s after SIGKILL"
+            time.sleep(0.05)
+        status = _stack(tmp_path, "status", REDIS_PORT=port).stdout
+        log_path = tmp_path / "logs" / "redis.log"
+        assert f"redis: stopped (DIED: pid {pid} exited without 'stack.sh stop'; log: {log_path})" in status
+        assert "kafka: stopped\n" in status  # never started: no pid file, nothing died
+        logs = _stack(tmp_path, "logs", "redis", REDIS_PORT=port)
+        assert logs.returncode == 0, logs.stderr
+        assert f"==> {log_path} (last 40 lines) <==" in logs.stdout
+        assert "Ready to accept connections" in logs.stdout
+        again = _stack(tmp_path, "start", "redis", REDIS_PORT=port)
+        assert again.returncode == 0, again.stderr
+        assert f"redis: running (pid {_pid(tmp_path, 'redis')})" in _stack(tmp_path, "status").stdout
+    finally:
+        assert _stack(tmp_path, "stop", REDIS_PORT=port).returncode == 0
+    assert "redis: stopped\n" in _stack(tmp_path, "status").stdout
+
+
+def test_wipe_refuses_while_running_and_then_removes_the_data_but_not_the_secrets(tmp_path: Path) -> None:
+    """`stack.sh wipe` (both topologies): the next start is fresh; the secrets stay."""
+    port = free_port()
+    try:
+        assert _stack(tmp_path, "start", "redis", REDIS_PORT=port).returncode == 0
+        refused = _stack(tmp_path, "wipe")
+        assert refused.returncode != 0
+        assert "redis is still running: stack.sh stop first" in refused.stderr
+        assert (tmp_path / "redis" / "redis.conf").exists()
+    finally:
+        assert _stack(tmp_path, "stop", REDIS_PORT=port).returncode == 0
+    secrets = (tmp_path / "secrets.env").read_text()
+    wiped = _stack(tmp_path, "wipe")
+    assert wiped.returncode == 0, wiped.stderr
+    assert not (tmp_path / "redis").exists()
+    assert (tmp_path / "secrets.env").read_text() == secrets
+
+
+def test_engine_config_files_holding_passwords_are_owner_only(tmp_path: Path) -> None:
+    """redis.conf carries requirepass: 0600 like the secrets (it was 0644 in the 0700 folder)."""
+    port = free_port()
+    try:
+        assert _stack(tmp_path, "start", "redis", REDIS_PORT=port).returncode == 0
+        assert stat.S_IMODE((tmp_path / "redis" / "redis.conf").stat().st_mode) == 0o600
+    finally:
+        _stack(tmp_path, "stop", REDIS_PORT=port)
