@@ -1,25 +1,26 @@
-"""Process-wide resources of one app instance, created in the lifespan (never at import)."""
+"""Process-wide resources of one app instance, created in the lifespan (never at import).
+
+The same kind of container as settlement_ingest's `Resources`: routes take the pieces they
+use through deps.py, services take those pieces, never the container."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.bucket_store import BucketStore
-from settlement_api.disclosure import ContributorReader
-from settlement_api.fx_cache import FxCache
+from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.disclosure import ContributorReader
+from settlement_api.kit.fx_cache import FxCache
 from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
-from settlement_core.business_days import today
 from settlement_core.targets import Catalogue, Target
 
 
 @dataclass(frozen=True, slots=True)
-class Runtime:
+class Resources:
     settings: ApiSettings
     catalogue: Catalogue
     # The catalogue's latest target period, one target per code (what "the targets" means
@@ -34,10 +35,3 @@ class Runtime:
     fx: FxCache
     limiter: RateLimiter
     contributors: ContributorReader
-
-    def today(self) -> date:
-        """Business date: the plan's figures are per calendar day in Asia/Shanghai."""
-        return today(self.settings.business_timezone)
-
-    def target(self, code: str) -> Target | None:
-        return next((t for t in self.targets if t.code == code), None)
