@@ -1,29 +1,27 @@
 """FastAPI dependencies as Annotated aliases (the full-stack-fastapi-template style).
 
-Routes declare the narrow resources they use (the store, the FX cache, the catalogue, ...)
-and hand exactly those to their services; only the dependencies here see `Resources`."""
+Routes declare the resources they use (`FiguresDep` for the figure reads, the sessions, the
+settings, ...) and hand exactly those to their services; only the dependencies here see
+`Resources`."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.kit.bucket_store import BucketStore
-from settlement_api.kit.disclosure import ContributorReader, Disclosure
-from settlement_api.kit.fx_cache import FxCache
+from settlement_api.kit.disclosure import Disclosure
 from settlement_api.ledger.audit import record_operator_read
-from settlement_api.resources import Resources
+from settlement_api.resources import Figures, Resources
 from settlement_api.security import REALM, Reader, is_per_bank_read, unauthorized
 from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.business_days import today
 from settlement_core.problems import Problem
 from settlement_core.redis_io import translate_errors
-from settlement_core.targets import Catalogue, Target
+from settlement_core.targets import Catalogue
 
 
 def get_resources(request: Request) -> Resources:
@@ -42,22 +40,6 @@ def get_catalogue(resources: ResourcesDep) -> Catalogue:
     return resources.catalogue
 
 
-def get_targets(resources: ResourcesDep) -> tuple[Target, ...]:
-    return resources.targets
-
-
-def get_store(resources: ResourcesDep) -> BucketStore:
-    return resources.store
-
-
-def get_fx(resources: ResourcesDep) -> FxCache:
-    return resources.fx
-
-
-def get_contributors(resources: ResourcesDep) -> ContributorReader:
-    return resources.contributors
-
-
 def get_sessions(resources: ResourcesDep) -> sessionmaker[Session]:
     return resources.sessions
 
@@ -66,21 +48,23 @@ def get_engine(resources: ResourcesDep) -> Engine:
     return resources.engine
 
 
-def get_today(resources: ResourcesDep) -> date:
-    """Business date: the plan's figures are per calendar day in Asia/Shanghai."""
-    return today(resources.settings.business_timezone)
+def get_figures(resources: ResourcesDep) -> Figures:
+    return Figures(
+        resources.store,
+        resources.fx,
+        resources.contributors,
+        resources.catalogue,
+        resources.targets,
+        resources.settings,
+        today(resources.settings.business_timezone),
+    )
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
-# The latest period's targets (Resources.targets).
-TargetsDep = Annotated[tuple[Target, ...], Depends(get_targets)]
-StoreDep = Annotated[BucketStore, Depends(get_store)]
-FxDep = Annotated[FxCache, Depends(get_fx)]
-ContributorsDep = Annotated[ContributorReader, Depends(get_contributors)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-TodayDep = Annotated[date, Depends(get_today)]
+FiguresDep = Annotated[Figures, Depends(get_figures)]
 
 
 async def _principal(request: Request, resources: Resources) -> Principal | None:

@@ -1,11 +1,13 @@
 """Process-wide resources of one app instance, created in the lifespan (never at import).
 
 The same kind of container as settlement_ingest's `Resources`: routes take the pieces they
-use through deps.py, services take those pieces, never the container."""
+use through deps.py (`Figures` for the reads of figures), services take those pieces,
+never the container."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
@@ -35,3 +37,18 @@ class Resources:
     fx: FxCache
     limiter: RateLimiter
     contributors: ContributorReader
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What every read of figures uses: the Redis buckets, the FX table's cache, the shared
+    contributor counts, the catalogue with its latest targets, the settings, and today."""
+
+    store: BucketStore
+    fx: FxCache
+    contributors: ContributorReader
+    catalogue: Catalogue
+    # The catalogue's latest target period (Resources.targets).
+    targets: tuple[Target, ...]
+    settings: ApiSettings
+    today: date  # the business date: the plan's figures are per calendar day in Asia/Shanghai

@@ -8,17 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from settlement_api.deps import (
-    CatalogueDep,
-    FxDep,
-    OperatorDep,
-    ReaderDep,
-    SessionsDep,
-    SettingsDep,
-    StoreDep,
-    TargetsDep,
-    TodayDep,
-)
+from settlement_api.deps import FiguresDep, OperatorDep, ReaderDep, SessionsDep, SettingsDep
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.audit import read_page
 from settlement_api.ledger.events import event_status
@@ -78,12 +68,8 @@ async def get_event(
     tags=["operator"],
 )
 async def get_league(
-    store: StoreDep,
-    fx: FxDep,
+    figures: FiguresDep,
     sessions: SessionsDep,
-    catalogue: CatalogueDep,
-    targets: TargetsDep,
-    today: TodayDep,
     operator: OperatorDep,
     as_of: Annotated[str | None, Query(description="YYYY-MM-DD; default today; capped at each window end")] = None,
 ) -> LeagueOut:
@@ -91,7 +77,9 @@ async def get_league(
     errors = QueryErrors()
     day = errors.parse_date("as_of", as_of)
     errors.raise_if_any()
-    return await league(store, await fx.table(), sessions, targets, catalogue.rules, day if day is not None else today)
+    as_of_day = day if day is not None else figures.today
+    fx = await figures.fx.table()
+    return await league(figures.store, fx, sessions, figures.targets, figures.catalogue.rules, as_of_day)
 
 
 @router.get(

@@ -8,19 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from settlement_api.deps import (
-    CatalogueDep,
-    ContributorsDep,
-    DisclosureDep,
-    FxDep,
-    OperatorDep,
-    PublicReaderDep,
-    SessionsDep,
-    SettingsDep,
-    StoreDep,
-    TargetsDep,
-    TodayDep,
-)
+from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, OperatorDep, PublicReaderDep, SessionsDep
 from settlement_api.kit.http_cache import CSV_OR_JSON, cached_response, wants_csv
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.operator import league
@@ -28,8 +16,8 @@ from settlement_api.progress.catalogue import list_targets
 from settlement_api.progress.period_report import XLSX_MEDIA, parse_report_query, render_csv, render_xlsx
 from settlement_api.progress.schemas import ProgressOut, SeriesOut, StatusSeriesOut, TargetsOut
 from settlement_api.progress.series import parse_series_query, read_series, render_series_csv
-from settlement_api.progress.service import progress_report, resolve_period
-from settlement_api.progress.status import require_status_page, status_series
+from settlement_api.progress.service import resolve_period
+from settlement_api.progress.status import figures_progress, require_status_page, status_series
 from settlement_core.problems import problem_responses
 
 router = APIRouter()
@@ -58,12 +46,7 @@ async def get_targets(catalogue: CatalogueDep, reader: PublicReaderDep) -> Targe
     tags=["progress"],
 )
 async def get_progress(
-    store: StoreDep,
-    fx: FxDep,
-    contributors: ContributorsDep,
-    catalogue: CatalogueDep,
-    settings: SettingsDep,
-    today: TodayDep,
+    figures: FiguresDep,
     disclosure: DisclosureDep,
     as_of: Annotated[
         str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); capped at each target's window end")
@@ -74,21 +57,12 @@ async def get_progress(
 ) -> ProgressOut:
     errors = QueryErrors()
     day = errors.parse_date("as_of", as_of)
-    chosen = resolve_period(catalogue, period)
+    chosen = resolve_period(figures.catalogue, period)
     if chosen is None:
-        errors.add("period", f"unknown period {period!r}; one of: " + ", ".join(catalogue.periods))
+        errors.add("period", f"unknown period {period!r}; one of: " + ", ".join(figures.catalogue.periods))
     errors.raise_if_any()
     # Market-wide, never per bank; thin figures suppressed for non-operators (kit/disclosure.py).
-    return await progress_report(
-        store,
-        await fx.table(),
-        contributors,
-        catalogue,
-        settings,
-        day if day is not None else today,
-        disclosure,
-        period=chosen,
-    )
+    return await figures_progress(figures, day if day is not None else figures.today, disclosure, chosen)
 
 
 @router.get(
@@ -100,12 +74,7 @@ async def get_progress(
 )
 async def get_series(
     code: str,
-    store: StoreDep,
-    fx: FxDep,
-    contributors: ContributorsDep,
-    catalogue: CatalogueDep,
-    settings: SettingsDep,
-    today: TodayDep,
+    figures: FiguresDep,
     disclosure: DisclosureDep,
     period: Annotated[str | None, Query(description="Year of the target window, e.g. 2020")] = None,
     granularity: Annotated[str | None, Query(description="day | month (default day)")] = None,
@@ -116,10 +85,11 @@ async def get_series(
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     query = parse_series_query(
-        catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=today
+        figures.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=figures.today
     )
     # Market-wide like /v1/progress; thin figures suppressed for non-operators (kit/disclosure.py).
-    (series,) = await read_series(store, await fx.table(), [query], settings.on_track_pace, disclosure, contributors)
+    fx, pace = await figures.fx.table(), figures.settings.on_track_pace
+    (series,) = await read_series(figures.store, fx, [query], pace, disclosure, figures.contributors)
     if wants_csv(accept):
         return cached_response(render_series_csv(series).encode(), "text/csv; charset=utf-8", if_none_match)
     return cached_response(series.model_dump_json().encode(), "application/json", if_none_match)
@@ -135,21 +105,16 @@ async def get_series(
     tags=["operator"],
 )
 async def get_report(
-    store: StoreDep,
-    fx: FxDep,
+    figures: FiguresDep,
     sessions: SessionsDep,
-    catalogue: CatalogueDep,
-    targets: TargetsDep,
-    settings: SettingsDep,
-    today: TodayDep,
     operator: OperatorDep,
     period: Annotated[str | None, Query(description="Year of the target windows, e.g. 2020")] = None,
     format: Annotated[str | None, Query(description="xlsx (default) | csv")] = None,
 ) -> Response:
     del operator
-    query = parse_report_query(catalogue.targets, period=period, fmt=format, as_of=today)
-    table = await fx.table()
-    series = await read_series(store, table, list(query.series), settings.on_track_pace)
+    query = parse_report_query(figures.catalogue.targets, period=period, fmt=format, as_of=figures.today)
+    table = await figures.fx.table()
+    series = await read_series(figures.store, table, list(query.series), figures.settings.on_track_pace)
     name = f"settlement-report-{query.year}"
     if query.format == "csv":
         return Response(
@@ -157,35 +122,19 @@ async def get_report(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    figures = await league(store, table, sessions, targets, catalogue.rules, today)
-    body = render_xlsx(query.year, series, figures)
+    rules = figures.catalogue.rules
+    banks = await league(figures.store, table, sessions, figures.targets, rules, figures.today)
+    body = render_xlsx(query.year, series, banks)
     return Response(body, media_type=XLSX_MEDIA, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
 @router.get("/status.json", response_model=ProgressOut, include_in_schema=False)
-async def status_json(
-    store: StoreDep,
-    fx: FxDep,
-    contributors: ContributorsDep,
-    catalogue: CatalogueDep,
-    settings: SettingsDep,
-    today: TodayDep,
-    disclosure: DisclosureDep,
-) -> ProgressOut:
-    require_status_page(settings)
-    return await progress_report(store, await fx.table(), contributors, catalogue, settings, today, disclosure)
+async def status_json(figures: FiguresDep, disclosure: DisclosureDep) -> ProgressOut:
+    require_status_page(figures.settings)
+    return await figures_progress(figures, figures.today, disclosure)
 
 
 @router.get("/status/series.json", response_model=StatusSeriesOut, include_in_schema=False)
-async def status_series_json(
-    store: StoreDep,
-    fx: FxDep,
-    contributors: ContributorsDep,
-    targets: TargetsDep,
-    settings: SettingsDep,
-    today: TodayDep,
-    disclosure: DisclosureDep,
-    as_of: AsOfQ = None,
-) -> StatusSeriesOut:
-    require_status_page(settings)
-    return await status_series(store, await fx.table(), contributors, targets, settings, today, as_of, disclosure)
+async def status_series_json(figures: FiguresDep, disclosure: DisclosureDep, as_of: AsOfQ = None) -> StatusSeriesOut:
+    require_status_page(figures.settings)
+    return await status_series(figures, as_of, disclosure)

@@ -3,23 +3,19 @@ series, as JSON or CSV, with strong ETags. A bank key is pinned to its own bank.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.deps import FxDep, ReaderDep, SessionsDep, SettingsDep, StoreDep, TargetsDep
-from settlement_api.kit.bucket_store import BucketStore
-from settlement_api.kit.fx_cache import FxCache
+from settlement_api.deps import FiguresDep, ReaderDep, SessionsDep
 from settlement_api.kit.http_cache import CSV_OR_JSON, cached_response, wants_csv
 from settlement_api.ledger.repository import bank_exists
+from settlement_api.resources import Figures
 from settlement_api.security import Reader, bank_not_found, scoped_bank
-from settlement_api.settings import ApiSettings
 from settlement_api.totals.schemas import TotalsOut
 from settlement_api.totals.service import parse_totals_query, read_totals, render_csv
 from settlement_core.problems import problem_responses
-from settlement_core.targets import Target
 
 router = APIRouter(prefix="/v1")
 
@@ -42,29 +38,9 @@ IfNoneMatchH = Annotated[str | None, Header(include_in_schema=False)]
 TOTALS_RESPONSES = {**CSV_OR_JSON, **problem_responses(401, 404, 422)}
 
 
-@dataclass(frozen=True, slots=True)
-class TotalsReads:
-    """What a totals read uses: the buckets, the FX table, the bank register (for a 404),
-    the latest targets (defaults) and the point caps."""
-
-    store: BucketStore
-    fx: FxCache
-    sessions: sessionmaker[Session]
-    targets: tuple[Target, ...]
-    settings: ApiSettings
-
-
-def totals_reads(
-    store: StoreDep, fx: FxDep, sessions: SessionsDep, targets: TargetsDep, settings: SettingsDep
-) -> TotalsReads:
-    return TotalsReads(store, fx, sessions, targets, settings)
-
-
-TotalsReadsDep = Annotated[TotalsReads, Depends(totals_reads)]
-
-
 async def _respond(
-    resources: TotalsReads,
+    figures: Figures,
+    sessions: sessionmaker[Session],
     reader: Reader,
     bank_id: str | None,
     *,
@@ -78,8 +54,8 @@ async def _respond(
 ) -> Response:
     bank = scoped_bank(reader, bank_id)
     query = parse_totals_query(
-        resources.targets,
-        resources.settings,
+        figures.targets,
+        figures.settings,
         category=category,
         granularity=granularity,
         start=start,
@@ -87,9 +63,9 @@ async def _respond(
         currency=currency,
         bank_id=bank,
     )
-    if bank is not None and bank != reader.bank_id and not await bank_exists(resources.sessions, bank):
+    if bank is not None and bank != reader.bank_id and not await bank_exists(sessions, bank):
         raise bank_not_found(bank)
-    totals = await read_totals(resources.store, await resources.fx.table(), query)
+    totals = await read_totals(figures.store, await figures.fx.table(), query)
     if wants_csv(accept):
         return cached_response(render_csv(totals).encode(), "text/csv; charset=utf-8", if_none_match)
     return cached_response(totals.model_dump_json().encode(), "application/json", if_none_match)
@@ -103,7 +79,8 @@ async def _respond(
     tags=["totals"],
 )
 async def get_totals(
-    resources: TotalsReadsDep,
+    figures: FiguresDep,
+    sessions: SessionsDep,
     reader: ReaderDep,
     category: CategoryQ = None,
     granularity: GranularityQ = None,
@@ -115,7 +92,8 @@ async def get_totals(
     if_none_match: IfNoneMatchH = None,
 ) -> Response:
     return await _respond(
-        resources,
+        figures,
+        sessions,
         reader,
         bank_id,
         category=category,
@@ -137,7 +115,8 @@ async def get_totals(
 )
 async def get_bank_totals(
     bank_id: str,
-    resources: TotalsReadsDep,
+    figures: FiguresDep,
+    sessions: SessionsDep,
     reader: ReaderDep,
     category: CategoryQ = None,
     granularity: GranularityQ = None,
@@ -148,7 +127,8 @@ async def get_bank_totals(
     if_none_match: IfNoneMatchH = None,
 ) -> Response:
     return await _respond(
-        resources,
+        figures,
+        sessions,
         reader,
         bank_id,
         category=category,

@@ -22,20 +22,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from settlement_api.deps import (
-    CatalogueDep,
-    ContributorsDep,
-    FxDep,
-    OptionalReaderDep,
-    SettingsDep,
-    StoreDep,
-    TargetsDep,
-    TodayDep,
-)
+from settlement_api.deps import FiguresDep, OptionalReaderDep, SettingsDep
 from settlement_api.kit.disclosure import Disclosure
 from settlement_api.progress.schemas import ProgressOut
-from settlement_api.progress.service import progress_report
-from settlement_api.progress.status import require_status_page, status_series
+from settlement_api.progress.status import figures_progress, require_status_page, status_series
 from settlement_core.problems import Problem
 
 STATIC = Path(__file__).with_name("static")
@@ -59,27 +49,16 @@ def embed(template: str, progress: ProgressOut | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def status_page(
-    store: StoreDep,
-    fx: FxDep,
-    contributors: ContributorsDep,
-    catalogue: CatalogueDep,
-    targets: TargetsDep,
-    settings: SettingsDep,
-    today: TodayDep,
-    reader: OptionalReaderDep,
-    as_of: AsOfQ = None,
-) -> HTMLResponse:
-    require_status_page(settings)
+async def status_page(figures: FiguresDep, reader: OptionalReaderDep, as_of: AsOfQ = None) -> HTMLResponse:
+    require_status_page(figures.settings)
     template = (STATIC / "index.html").read_text(encoding="utf-8")
     if reader is None:  # private mode, no key: the shell asks for one (app.js)
         return HTMLResponse(
             embed_json(embed(template, None), "__INITIAL_SERIES__", None), headers={"Cache-Control": "no-store"}
         )
-    disclosure = Disclosure.for_reader(reader, settings.min_contributors)
-    table = await fx.table()
-    series = await status_series(store, table, contributors, targets, settings, today, as_of, disclosure)
-    html = embed(template, await progress_report(store, table, contributors, catalogue, settings, today, disclosure))
+    disclosure = Disclosure.for_reader(reader, figures.settings.min_contributors)
+    series = await status_series(figures, as_of, disclosure)
+    html = embed(template, await figures_progress(figures, figures.today, disclosure))
     html = embed_json(html, "__INITIAL_SERIES__", series.model_dump(mode="json"))
     # A keyed view is the key holder's: never kept by a shared cache.
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Authorization"})
