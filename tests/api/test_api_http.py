@@ -1,21 +1,24 @@
-"""The API process against real PostgreSQL and Redis, with state written as the aggregator
-writes it (tests/api/ledger_state.py). Covers every endpoint and the authorisation matrix."""
+"""The API app against real PostgreSQL and Redis, with state written as the aggregator
+writes it (tests/api/ledger_state.py). Covers every endpoint and the authorisation matrix.
+The app runs in this process (tests/api/inprocess.py): nothing here needs a process of its own."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.inprocess import api_client
 from tests.api.ledger_state import Event, LedgerState
-from tests.conftest import ServiceRunner, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +43,15 @@ OFFSHORE_2020 = (Decimal("5000000.00") + Decimal("1000000.00") / USD_2020).quant
 
 @dataclass(frozen=True, slots=True)
 class Api:
-    url: str
-    public_url: str
+    client: httpx.Client  # PUBLIC_MODE off (the product default)
+    public: httpx.Client  # PUBLIC_MODE on
     operator: dict[str, str]
     bank_a: dict[str, str]
     bank_b: dict[str, str]
     env: dict[str, str]
 
     def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
-        return httpx.get(self.url + path, params=params, headers=headers or {}, timeout=10)
+        return self.client.get(path, params=params, headers=headers or {})
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -56,7 +59,7 @@ def bearer(key: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
+def api(isolated_env: dict[str, str]) -> Iterator[Api]:
     state = LedgerState(isolated_env)
     state.load_fx_seeds()
     keys = {"op": state.add_operator("ops"), "a": state.add_bank("bankA"), "b": state.add_bank("bankB")}
@@ -66,41 +69,30 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
     state.dead_letter("bankA", "A8", "schema")
     state.dead_letter("bankA", "A9", "conflicting_duplicate")
     state.close()
-    port, public_port = free_port(), free_port()
     fast = {"FX_CACHE_SECONDS": "0", "ROLLING_FULL_REFRESH_SECONDS": "0"}
-    services.start("api", "settlement_api", port, {"API_PORT": str(port), "METRICS_SCRAPE_TOKEN": SCRAPE_TOKEN, **fast})
-    # Default rolling refresh here: the metrics test below relies on the live-hour re-read.
-    services.start(
-        "api_public",
-        "settlement_api",
-        public_port,
-        {"API_PORT": str(public_port), "PUBLIC_MODE": "true", "FX_CACHE_SECONDS": "0"},
-    )
-    return Api(
-        f"http://127.0.0.1:{port}",
-        f"http://127.0.0.1:{public_port}",
-        bearer(keys["op"]),
-        bearer(keys["a"]),
-        bearer(keys["b"]),
-        isolated_env,
-    )
+    with ExitStack() as apps:
+        client = apps.enter_context(api_client({**isolated_env, "METRICS_SCRAPE_TOKEN": SCRAPE_TOKEN, **fast}))
+        # Default rolling refresh here: the metrics test below relies on the live-hour re-read.
+        public = apps.enter_context(api_client({**isolated_env, "PUBLIC_MODE": "true", "FX_CACHE_SECONDS": "0"}))
+        yield Api(client, public, bearer(keys["op"]), bearer(keys["a"]), bearer(keys["b"]), isolated_env)
 
 
-def problem(response: httpx.Response, status: int) -> dict[str, object]:
+# JSON bodies are `Any`: the assertions below are what checks their shape.
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     return body
 
 
-def pointers(body: dict[str, object]) -> set[str]:
+def pointers(body: dict[str, Any]) -> set[str]:
     errors = body["errors"]
     assert isinstance(errors, list)
     return {e["pointer"] for e in errors}
 
 
-def by_code(progress: dict[str, object]) -> dict[str, dict[str, object]]:
+def by_code(progress: dict[str, Any]) -> dict[str, dict[str, Any]]:
     targets = progress["targets"]
     assert isinstance(targets, list)
     return {t["code"]: t for t in targets}
@@ -151,7 +143,7 @@ def test_operator_reads_everything(api: Api) -> None:
 def test_an_operator_read_with_a_nul_in_its_query_is_audited_not_refused(api: Api) -> None:
     """Found by schemathesis: PostgreSQL cannot store U+0000, so the audit write of a query
     holding one failed and the operator read answered 503 (on the code before the fix)."""
-    answer = httpx.get(api.url + "/v1/operator/league?x%00y=a%00b", headers=api.operator, timeout=10)
+    answer = api.client.get("/v1/operator/league?x%00y=a%00b", headers=api.operator)
     assert answer.status_code == 200, answer.text
     entries = api.get("/v1/audit", api.operator).json()["entries"]
     assert {"x\\u0000y": "a\\u0000b"} in [e["detail"].get("query") for e in entries]
@@ -170,12 +162,12 @@ def test_bank_key_reads_market_wide_progress(api: Api) -> None:
 
 
 def test_public_mode_exposes_only_targets_and_progress(api: Api) -> None:
-    assert httpx.get(api.public_url + "/v1/targets").status_code == 200
-    assert httpx.get(api.public_url + "/v1/progress").status_code == 200
+    assert api.public.get("/v1/targets").status_code == 200
+    assert api.public.get("/v1/progress").status_code == 200
     for path in ("/v1/totals", "/v1/banks/bankA/totals", "/v1/events/A1"):
-        problem(httpx.get(api.public_url + path), 401)
+        problem(api.public.get(path), 401)
     # A bad key is still refused in public mode.
-    problem(httpx.get(api.public_url + "/v1/progress", headers=bearer("stk_bad")), 401)
+    problem(api.public.get("/v1/progress", headers=bearer("stk_bad")), 401)
 
 
 # ----------------------------------------------------------------------------- targets/progress
@@ -467,7 +459,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def test_metrics_business_gauges(api: Api) -> None:
     api.get("/v1/targets", api.operator)
-    samples = _samples(httpx.get(api.url + "/metrics").text)
+    samples = _samples(api.client.get("/metrics").text)
     p2020 = ("period", "2020")  # the target gauges carry the (latest) target period
     assert samples[("settlement_settled_cny", (p2020, ("target", "cross_border_rmb")))] == float(RMB_2020)
     assert samples[("settlement_settled_usd", (p2020, ("target", "offshore")))] == float(OFFSHORE_2020)
@@ -482,7 +474,7 @@ def test_metrics_business_gauges(api: Api) -> None:
     assert samples[("settlement_distinct_volume_cny", (p2020,))] == float(distinct["amount"])
     assert samples[("settlement_distinct_events_counted", (p2020,))] == distinct["events_counted"]
     # Per-bank series are on /metrics/banks, behind the scrape token (tests/security covers refusals).
-    banks = _samples(httpx.get(api.url + "/metrics/banks", headers=bearer(SCRAPE_TOKEN)).text)
+    banks = _samples(api.client.get("/metrics/banks", headers=bearer(SCRAPE_TOKEN)).text)
     assert banks[("settlement_bank_settled_cny", (("bank", "bankB"), ("target", "cross_border_rmb")))] == 3000000.0
     # Processing-time windows: everything was applied just now (B2's 2021 value date too).
     rolling = samples[("settlement_rolling_settled_cny", (("target", "cross_border_rmb"), ("window", "24h")))]
@@ -496,8 +488,8 @@ def test_metrics_business_gauges(api: Api) -> None:
 
 
 def test_openapi_docs(api: Api) -> None:
-    assert httpx.get(api.url + "/docs").status_code == 200
-    paths = httpx.get(api.url + "/openapi.json").json()["paths"]
+    assert api.client.get("/docs").status_code == 200
+    paths = api.client.get("/openapi.json").json()["paths"]
     assert {"/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/{bank_id}/totals", "/v1/events/{event_id}"} <= set(
         paths
     )
@@ -506,23 +498,23 @@ def test_openapi_docs(api: Api) -> None:
 
 def test_status_json_is_public_progress(api: Api) -> None:
     # Public mode (the private API refuses figures without a key: tests/security).
-    status = httpx.get(api.public_url + "/status.json")
+    status = api.public.get("/status.json")
     assert status.status_code == 200
     assert status.json() == api.get("/v1/progress", api.operator).json()
-    page = httpx.get(api.public_url + "/")
+    page = api.public.get("/")
     assert page.status_code == 200
     assert "initial-progress" in page.text
-    assert httpx.get(api.url + "/static/app.js").status_code == 200
-    assert httpx.get(api.url + "/static/../main.py").status_code == 404
+    assert api.client.get("/static/app.js").status_code == 200
+    assert api.client.get("/static/../app.py").status_code == 404
 
 
 def test_rolling_gauges_follow_the_current_hour(api: Api) -> None:
     """Closed hours are kept between scrapes, the current hour is re-read on every scrape."""
     key = ("settlement_rolling_settled_cny", (("target", "factor_market"), ("window", "24h")))
-    before = _samples(httpx.get(api.public_url + "/metrics").text)[key]
+    before = _samples(api.public.get("/metrics").text)[key]
     state = LedgerState(api.env)
     # Value date outside every range asserted above, so no other test sees it.
     state.count(Event("bankC", "C1", "factor_market", Decimal("12.34"), "CNY", date(2023, 1, 1)))
     state.close()
-    after = _samples(httpx.get(api.public_url + "/metrics").text)[key]
+    after = _samples(api.public.get("/metrics").text)[key]
     assert after == pytest.approx(before + 12.34)

@@ -1,14 +1,16 @@
-"""Series, league table, reporting completeness and the period report against the real API
-process, Redis and PostgreSQL, checked against an independent computation from the posted
-events (tests/api/operator_oracle.py)."""
+"""Series, league table, reporting completeness and the period report against the API app
+(in this process, tests/api/inprocess.py) on the real Redis and PostgreSQL, checked against
+an independent computation from the posted events (tests/api/operator_oracle.py)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -16,8 +18,8 @@ from openpyxl import load_workbook
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api import operator_oracle as oracle
+from tests.api.inprocess import api_client
 from tests.api.ledger_state import Event, LedgerState
-from tests.conftest import ServiceRunner, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -45,23 +47,27 @@ AS_OF_DATES = ("2020-03-15", "2020-07-31", "2020-12-31")
 
 @dataclass(frozen=True, slots=True)
 class Api:
-    url: str
+    client: httpx.Client
     operator: dict[str, str]
     bank: dict[str, str]
 
-    def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
-        sent = self.operator if headers is None else headers
-        return httpx.get(self.url + path, params=params, headers=sent, timeout=30)
+    def get(self, path: str, *, headers: Mapping[str, str] | None = None, **params: str) -> httpx.Response:
+        return self.send(path, params, headers)
 
-    def json(self, path: str, **params: str) -> dict[str, object]:
-        response = self.get(path, **params)
+    def send(self, path: str, params: Mapping[str, str], headers: Mapping[str, str] | None = None) -> httpx.Response:
+        sent = self.operator if headers is None else headers
+        return self.client.get(path, params=params, headers=sent)
+
+    # JSON bodies are `Any`: the assertions of the tests are what checks their shape.
+    def json(self, path: str, **params: str) -> dict[str, Any]:
+        response = self.send(path, params)
         assert response.status_code == 200, response.text
-        body: dict[str, object] = response.json()
+        body: dict[str, Any] = response.json()
         return body
 
 
 @pytest.fixture(scope="module")
-def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
+def api(isolated_env: dict[str, str]) -> Iterator[Api]:
     state = LedgerState(isolated_env)
     operator = state.add_operator("ops")
     bank_key = ""
@@ -75,29 +81,21 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[Api]:
         state.reverse(by_id[(bank, event_id)], f"{event_id}-R")
     state.dead_letter("bankE", "E2", "schema")
     state.close()
-    port = free_port()
-    services.start(
-        "api",
-        "settlement_api",
-        port,
-        {
-            "API_PORT": str(port),
-            "FX_CACHE_SECONDS": "0",
-            "PUBLIC_MODE": "false",
-            "SILENT_BUSINESS_DAYS": "3",
-            "COMPLETENESS_CACHE_SECONDS": "0",
-            "METRICS_SCRAPE_TOKEN": "scrape-token-for-tests",
-        },
-    )
-    return Api(
-        f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {operator}"}, {"Authorization": f"Bearer {bank_key}"}
-    )
+    settings = {
+        "FX_CACHE_SECONDS": "0",
+        "PUBLIC_MODE": "false",
+        "SILENT_BUSINESS_DAYS": "3",
+        "COMPLETENESS_CACHE_SECONDS": "0",
+        "METRICS_SCRAPE_TOKEN": "scrape-token-for-tests",
+    }
+    with api_client({**isolated_env, **settings}) as client:
+        yield Api(client, {"Authorization": f"Bearer {operator}"}, {"Authorization": f"Bearer {bank_key}"})
 
 
-def problem(response: httpx.Response, status: int) -> dict[str, object]:
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text[:500]
     assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -211,7 +209,7 @@ def test_series_csv_and_etag(api: Api) -> None:
     ],
 )
 def test_series_problems(api: Api, path: str, params: dict[str, str], status: int, pointers: set[str]) -> None:
-    body = problem(api.get(path, **params), status)
+    body = problem(api.send(path, params), status)
     errors = body["errors"]
     assert isinstance(errors, list)
     assert {e["pointer"] for e in errors} == pointers
@@ -260,7 +258,7 @@ def test_league_excludes_reversed_events(api: Api) -> None:
 def test_operator_pages_need_an_operator_key(api: Api) -> None:
     for path in ("/v1/operator/league", "/v1/operator/completeness", "/v1/report"):
         problem(api.get(path, headers={}), 401)
-        assert problem(api.get(path, headers=api.bank), 403)["type"].endswith("/forbidden")  # type: ignore[union-attr]
+        assert problem(api.get(path, headers=api.bank), 403)["type"].endswith("/forbidden")
 
 
 # ----------------------------------------------------------------------------- completeness
@@ -272,10 +270,10 @@ def test_completeness_equals_posted_events(api: Api) -> None:
         last[e.bank_id] = e.processed_at if stamp is None else max(stamp, e.processed_at)
     expected_silent = oracle.silent_banks(last, datetime.now(UTC), 3, "Asia/Shanghai")
     assert expected_silent == {"bankC", "bankD"}  # the scenario itself is what the test means
-    assert set(body["silent"]) == expected_silent  # type: ignore[arg-type]
+    assert set(body["silent"]) == expected_silent
     # bankE: one ledger row and one DLQ entry in the window, 50 % > 5 %.
     assert body["dlq_rate_high"] == ["bankE"]
-    rows = {r["bank_id"]: r for r in body["banks"]}  # type: ignore[union-attr]
+    rows = {r["bank_id"]: r for r in body["banks"]}
     assert rows["bankE"]["dlq_rate"] == "0.500000"
     assert rows["bankE"]["dlq_in_window"] == 1
     assert {b: r["unknown_country_in_window"] for b, r in rows.items()} == {
@@ -288,20 +286,18 @@ def test_completeness_equals_posted_events(api: Api) -> None:
     assert rows["bankD"]["business_days_silent"] is None
     assert rows["bankD"]["last_event_received"] is None
     assert rows["bankC"]["business_days_silent"] == oracle.business_days_after(
-        LONG_AGO.astimezone(oracle.ZoneInfo("Asia/Shanghai")).date(),
-        datetime.now(UTC).astimezone(oracle.ZoneInfo("Asia/Shanghai")).date(),
+        LONG_AGO.astimezone(ZoneInfo("Asia/Shanghai")).date(),
+        datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date(),
     )
     assert rows["bankC"]["events_in_window"] == 0  # 12 days ago is outside the 7-day window
 
 
 def test_silent_bank_gauges(api: Api) -> None:
-    response = httpx.get(api.url + "/metrics", timeout=30)
+    response = api.client.get("/metrics")
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     assert families["settlement_silent_banks"].samples[0].value == 2
     assert "settlement_bank_silent" not in families  # per bank: /metrics/banks only
-    restricted = httpx.get(
-        api.url + "/metrics/banks", headers={"Authorization": "Bearer scrape-token-for-tests"}, timeout=30
-    )
+    restricted = api.client.get("/metrics/banks", headers={"Authorization": "Bearer scrape-token-for-tests"})
     by_bank = {f.name: f for f in text_string_to_metric_families(restricted.text)}
     flagged = {s.labels["bank"] for s in by_bank["settlement_bank_silent"].samples}
     assert flagged == {"bankC", "bankD"}
@@ -335,12 +331,10 @@ def test_report_xlsx_matches_the_api_to_the_cent(api: Api) -> None:
             ).quantize(Decimal("0.000001"))
         total = rows[-1]
         assert total[0] == "total"
-        assert Decimal(str(total[1])).quantize(oracle.CENT) == Decimal(series["settled"])  # type: ignore[arg-type]
+        assert Decimal(str(total[1])).quantize(oracle.CENT) == Decimal(series["settled"])
     league = api.json("/v1/operator/league")
     league_rows = [
-        (t["code"], r["bank_id"], Decimal(r["settled"]), r["events"])
-        for t in league["targets"]  # type: ignore[union-attr]
-        for r in t["banks"]
+        (t["code"], r["bank_id"], Decimal(r["settled"]), r["events"]) for t in league["targets"] for r in t["banks"]
     ]
     sheet_rows = [
         (row[0], row[3], Decimal(str(row[5])).quantize(oracle.CENT), row[7])
@@ -358,4 +352,4 @@ def test_report_csv_and_problems(api: Api) -> None:
     assert "cross_border_rmb,CNY,2020-03,3734568.44,4734568.44,600000000000.00,0.000008" in lines
     problem(api.get("/v1/report", period="2019"), 404)
     body = problem(api.get("/v1/report", period="x", format="pdf"), 422)
-    assert {e["pointer"] for e in body["errors"]} == {"#/query/period", "#/query/format"}  # type: ignore[union-attr]
+    assert {e["pointer"] for e in body["errors"]} == {"#/query/period", "#/query/format"}

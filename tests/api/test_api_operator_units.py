@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from settlement_api.bucket_store import Seen
-from settlement_api.operator.repository import Activity, BankRow, TargetCounts
-from settlement_api.operator.schemas import LeagueOut, LeagueTargetOut
-from settlement_api.operator.service import assess_bank, league_rows
-from settlement_api.report.service import month_rows, parse_report_query, render_csv, render_xlsx
-from settlement_api.series.service import (
+from settlement_api.kit.bucket_store import Seen
+from settlement_api.ledger.operator import assess_bank, league_rows
+from settlement_api.ledger.repository import Activity, BankRow, TargetCounts
+from settlement_api.ledger.schemas import LeagueOut, LeagueTargetOut
+from settlement_api.progress.period_report import month_rows, parse_report_query, render_csv, render_xlsx
+from settlement_api.progress.series import (
     SeriesQuery,
     evaluate_target_series,
     expected_at,
@@ -102,9 +102,15 @@ def test_a_closed_window_below_target_reads_missed_after_it() -> None:
     ],
 )
 def test_series_query_problems(code: str, params: dict[str, str], status: int, pointer: str) -> None:
-    arguments: dict[str, str | None] = {"period": None, "granularity": None, "as_of": None, **params}
     with pytest.raises(Problem) as caught:
-        parse_series_query(TARGETS, code, today=date(2026, 1, 1), **arguments)  # type: ignore[arg-type]
+        parse_series_query(
+            TARGETS,
+            code,
+            period=params.get("period"),
+            granularity=params.get("granularity"),
+            as_of=params.get("as_of"),
+            today=date(2026, 1, 1),
+        )
     assert caught.value.status == status
     assert [e.pointer for e in caught.value.errors] == [pointer]
 

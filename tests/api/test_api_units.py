@@ -10,9 +10,12 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from settlement_api.bucket_store import Seen
-from settlement_api.events.service import EventStatus, classify
-from settlement_api.http_cache import etag_for, matches
+from settlement_api.kit.bucket_store import Seen
+from settlement_api.kit.http_cache import etag_for, matches
+from settlement_api.kit.plan_units import in_plan_unit
+from settlement_api.kit.readmodel import Amounts, Stream, evaluate, plan
+from settlement_api.ledger.events import classify
+from settlement_api.ledger.schemas import EventStatus
 from settlement_api.metrics.collector import (
     PUBLIC,
     RESTRICTED,
@@ -25,14 +28,11 @@ from settlement_api.metrics.collector import (
     TargetGauges,
     rolling_fields,
 )
-from settlement_api.plan_units import in_plan_unit
-from settlement_api.progress.repository import Settled
 from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut
 from settlement_api.progress.service import report_queries, target_progress, year_earlier
-from settlement_api.readmodel import Amounts, Stream, evaluate, plan
+from settlement_api.progress.settled import Settled
 from settlement_api.security import Reader, is_per_bank_read, scoped_bank
 from settlement_api.settings import ApiSettings
-from settlement_api.status_page.routes import embed
 from settlement_api.totals.service import (
     evaluate_series,
     parse_totals_query,
@@ -40,6 +40,7 @@ from settlement_api.totals.service import (
     point_count,
     render_csv,
 )
+from settlement_api.web.routes import embed
 from settlement_core.auth import Principal
 from settlement_core.buckets import Granularity, series_periods
 from settlement_core.db.models import DlqEvent, LedgerEvent

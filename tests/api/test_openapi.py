@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from settlement_api.main import create_app
+from settlement_api.app import create_app
 from settlement_api.openapi import build
 from settlement_api.settings import ApiSettings
 from settlement_core.events import EVENT_ID_PATTERN
@@ -22,7 +22,8 @@ def document(public_mode: bool) -> dict[str, Any]:
 
 
 def parameter(doc: dict[str, Any], path: str, name: str) -> dict[str, Any]:
-    [found] = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == name]
+    matching: list[dict[str, Any]] = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == name]
+    [found] = matching
     return found
 
 

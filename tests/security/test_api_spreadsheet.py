@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, update
 
-from settlement_api.spreadsheet_cells import csv_row, neutralise
+from settlement_api.kit.spreadsheet_cells import csv_row, neutralise
 from settlement_core.db.models import Bank
 from tests.api.ledger_state import Event, LedgerState
 from tests.conftest import ServiceRunner

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from settlement_aggregate.reversals import Verdict
-from settlement_api.events.service import DUPLICATE_REASONS
+from settlement_api.ledger.events import DUPLICATE_REASONS
 from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"

@@ -81,13 +81,14 @@ def test_log_endpoints_and_offline_verification(
     proof = ConsistencyProof(3, 6, tuple(base64.b64decode(h) for h in body["hashes"]))
     verify_consistency(proof, old_cp.root_hash, new_cp.root_hash)
 
-    for params, status, pointer in (
+    cases: tuple[tuple[dict[str, int | str], int, str], ...] = (
         ({"from": -1, "to": 3}, 422, "#/query/from"),
         ({"from": "x", "to": 3}, 422, "#/query/from"),
         ({"from": 3}, 422, "#/query/to"),
         ({"from": 4, "to": 3}, 404, "#/query/from"),
         ({"from": 3, "to": 7}, 404, "#/query/to"),
-    ):
+    )
+    for params, status, pointer in cases:
         bad = httpx.get(url + "/v1/log/consistency", params=params, timeout=10)
         assert bad.status_code == status, params
         assert bad.headers["content-type"].startswith("application/problem+json")

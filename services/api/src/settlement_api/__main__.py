@@ -5,7 +5,7 @@ from __future__ import annotations
 import uvicorn
 from prometheus_client import disable_created_metrics
 
-from settlement_api.main import create_app
+from settlement_api.app import create_app
 from settlement_api.settings import ApiSettings
 from settlement_core.http_timeouts import HttpTimeouts, timed_protocol
 from settlement_core.logs import configure_logging

@@ -120,11 +120,11 @@ class AnonymousGate:
         if scope["type"] != "http" or path in UNLIMITED or (keyed and KEYED.fullmatch(path)):
             await self.app(scope, receive, send)
             return
-        runtime = getattr(scope["app"].state, "runtime", None)
-        if runtime is None:  # before the lifespan ran: nothing to charge against yet
+        resources = getattr(scope["app"].state, "resources", None)
+        if resources is None:  # before the lifespan ran: nothing to charge against yet
             await self.app(scope, receive, send)
             return
-        limiter: RateLimiter = runtime.limiter
+        limiter: RateLimiter = resources.limiter
         client = scope.get("client")
         try:
             await limiter.charge_address(client[0] if client else "unknown")
@@ -136,7 +136,7 @@ class AnonymousGate:
                 send, Problem(503, "Service unavailable", "Retry shortly.", headers={"Retry-After": "1"}), path
             )
             return
-        ttl = runtime.settings.anonymous_cache_seconds
+        ttl = resources.settings.anonymous_cache_seconds
         if keyed or ttl <= 0 or scope.get("method") not in ("GET", "HEAD") or not CACHEABLE.fullmatch(path):
             await self.app(scope, receive, send)
             return

@@ -1,6 +1,6 @@
 """The API's OpenAPI document, with parameter rules from the constants the parsers use.
 
-Query parameters are parsed by hand (`query.py`, `totals/service.py`) so that every bad
+Query parameters are parsed by hand (`kit/query.py`, `totals/service.py`) so that every bad
 parameter is reported at once with a pointer; FastAPI therefore only knows them as optional
 strings. This module publishes what the parsers accept: enums for category, granularity and
 currency, RFC 3339 dates, the id patterns. Rules between parameters (`from` not after `to`,

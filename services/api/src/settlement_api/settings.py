@@ -54,7 +54,7 @@ class ApiSettings(CoreSettings):
     # statistical offices publish no cell that reveals one reporter's business. With 3, a
     # contributing bank that subtracts its own figure still learns only a sum of two others.
     min_contributors: int = Field(default=3, ge=1, le=100)
-    # Contributor counts are shared by all readers and kept this long (disclosure.py): they
+    # Contributor counts are shared by all readers and kept this long (kit/disclosure.py): they
     # cost more to read than the figures (4 s against 2 s for the demo status page on a
     # loaded 2-core machine) and only change when a bank first reports into a cell.
     contributors_cache_seconds: float = Field(default=30.0, ge=0, le=600)

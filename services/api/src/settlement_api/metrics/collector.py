@@ -7,7 +7,7 @@ counters, so any number of API replicas export the same values.
 Two audiences (docs/security/api.md, docs/architecture.md):
 - `PUBLIC` (GET /metrics, no key): market-wide series only, never a `bank` label; a
   target's (or the distinct volume's) gauges are left out while fewer than MIN_CONTRIBUTORS
-  banks contributed to its window (disclosure.py), and settlement_disclosure_suppressed
+  banks contributed to its window (kit/disclosure.py), and settlement_disclosure_suppressed
   says which.
 - `RESTRICTED` (GET /metrics/banks, scrape token): settlement_bank_settled_cny{bank,target},
   settlement_bank_silent{bank}, and the market gauges that /metrics leaves out, so that
@@ -25,21 +25,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.bucket_store import Seen
-from settlement_api.disclosure import Disclosure, Extent
-from settlement_api.operator.service import completeness
-from settlement_api.progress.service import progress_report, report_queries
-from settlement_api.readmodel import Stream, evaluate, plan
-from settlement_api.runtime import Runtime
+from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.disclosure import ContributorReader, Disclosure, Extent
+from settlement_api.kit.fx_cache import FxCache
+from settlement_api.kit.readmodel import Stream, evaluate, plan
+from settlement_api.ledger.operator import completeness
+from settlement_api.progress.service import ReportFigures, read_report
+from settlement_api.settings import ApiSettings
 from settlement_core.buckets import DISTINCT, hour_field
+from settlement_core.business_days import today as business_today
 from settlement_core.fx import BASE, FxTable, convert_minor
-from settlement_core.pace import effective_as_of
+from settlement_core.pace import effective_as_of, progress
+from settlement_core.targets import Catalogue, Target
 
 ROLLING_WINDOWS: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}  # in hours
 
@@ -80,7 +84,7 @@ class DistinctGauge:
 
 @dataclass(frozen=True, slots=True)
 class ReportingGauges:
-    """Reporting completeness (operator/service.py): silent banks and high DLQ rates."""
+    """Reporting completeness (ledger/operator.py): silent banks and high DLQ rates."""
 
     silent: tuple[str, ...]
     dlq_rate_high: tuple[str, ...]
@@ -265,53 +269,83 @@ def rolling_fields(
     }
 
 
+def target_gauges(figures: ReportFigures, on_track_pace: Decimal) -> tuple[TargetGauges, ...]:
+    """Pure: the per-target gauges from the report's figures (the operator's view: every
+    figure present; disclosure decides per audience in `_families`)."""
+    gauges: list[TargetGauges] = []
+    for target in figures.targets:
+        settled = figures.settled[target.code]
+        amount = settled.amounts.converted
+        unconverted = settled.amounts.unconverted()
+        gauges.append(
+            TargetGauges(
+                target=target.code,
+                period=target.period,
+                currency=target.currency,
+                target_amount=float(Decimal(target.amount)),
+                settled=float(amount),
+                expected_ratio=float(progress(target, amount, figures.as_of, on_track_pace).expected_ratio),
+                events_counted=settled.events_counted,
+                unconverted=tuple(
+                    (cur, float(unconverted.get(cur, Decimal(0))))
+                    for cur in sorted(settled.amounts.native_minor)
+                    if cur != target.currency
+                ),
+            )
+        )
+    return tuple(gauges)
+
+
+def distinct_gauge(figures: ReportFigures) -> DistinctGauge:
+    settled = figures.settled[DISTINCT]
+    return DistinctGauge(figures.period, float(settled.amounts.converted), settled.events_counted)
+
+
 class BusinessReader:
     """Reads the snapshot at scrape time; keeps closed processing hours between scrapes."""
 
-    def __init__(self, runtime: Runtime, clock: Callable[[], float] = time.monotonic) -> None:
-        self._runtime = runtime
+    def __init__(
+        self,
+        store: BucketStore,
+        fx: FxCache,
+        contributors: ContributorReader,
+        sessions: sessionmaker[Session],
+        catalogue: Catalogue,
+        targets: tuple[Target, ...],
+        settings: ApiSettings,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._fx = fx
+        self._contributors = contributors
+        self._sessions = sessions
+        self._catalogue = catalogue
+        self._targets = targets
+        self._settings = settings
         self._clock = clock
         self._hours: dict[str, int] = {}
         self._hours_loaded_at: float | None = None
         self._reporting_cache: ReportingGauges | None = None
         self._reporting_at = 0.0
 
+    def _today(self) -> date:
+        return business_today(self._settings.business_timezone)
+
     async def snapshot(self, with_banks: bool = False) -> BusinessSnapshot:
         """The gauges of one scrape; the per-bank ones (costly: one plan per bank and
         target) only when `with_banks`, for /metrics/banks."""
-        runtime = self._runtime
-        seen = await runtime.store.seen()
-        report = await progress_report(runtime, None, seen)
-        queries = report_queries(runtime.targets, report.as_of)
-        extents = {code: Extent(q.category, q.start, q.end) for code, q in queries.items() if ":" not in code}
-        contributors = await runtime.contributors.read(seen, extents)
-        rule = Disclosure(runtime.settings.min_contributors, applies=True)
+        fx = await self._fx.table()
+        figures = await read_report(self._store, fx, self._catalogue, self._today())
+        seen = figures.seen
+        extents = {code: Extent(q.category, q.start, q.end) for code, q in figures.queries.items() if ":" not in code}
+        contributors = await self._contributors.read(seen, extents)
+        rule = Disclosure(self._settings.min_contributors, applies=True)
         thin = frozenset(code for code, found in contributors.items() if rule.hides(found.count))
-        fx = await runtime.fx.table()
-        gauges = tuple(
-            TargetGauges(
-                target=p.code,
-                period=p.period,
-                currency=p.currency,
-                target_amount=float(p.target_amount),
-                # The operator's view (no disclosure given): every figure is present.
-                settled=float(p.settled or 0),
-                expected_ratio=float(p.expected_ratio),
-                events_counted=p.events_counted or 0,
-                unconverted=tuple(
-                    (cur, float(p.unconverted.get(cur, "0"))) for cur in p.settled_by_currency if cur != p.currency
-                ),
-            )
-            for p in report.targets
-        )
-        distinct = DistinctGauge(
-            report.period, float(report.distinct_volume.amount or 0), report.distinct_volume.events_counted or 0
-        )
         return BusinessSnapshot(
-            gauges,
+            target_gauges(figures, self._settings.on_track_pace),
             await self._rolling_gauges(seen, fx),
             await self._bank_gauges(seen, fx) if with_banks else (),
-            distinct,
+            distinct_gauge(figures),
             await self._reporting(),
             thin,
         )
@@ -319,10 +353,10 @@ class BusinessReader:
     async def _reporting(self) -> ReportingGauges:
         """Completeness costs aggregate queries of PostgreSQL: reuse it for a while."""
         now = self._clock()
-        ttl = self._runtime.settings.completeness_cache_seconds
+        ttl = self._settings.completeness_cache_seconds
         if self._reporting_cache is None or now - self._reporting_at >= ttl:
-            report = await completeness(self._runtime, datetime.now(UTC))
-            cap = self._runtime.settings.top_banks
+            report = await completeness(self._sessions, self._settings, datetime.now(UTC))
+            cap = self._settings.top_banks
             self._reporting_cache = ReportingGauges(tuple(report.silent[:cap]), tuple(report.dlq_rate_high))
             self._reporting_at = now
         return self._reporting_cache
@@ -333,11 +367,10 @@ class BusinessReader:
         live = {f for names in fields.values() for f in names[:2]}
         now = self._clock()
         full = (
-            self._hours_loaded_at is None
-            or now - self._hours_loaded_at >= self._runtime.settings.rolling_full_refresh_seconds
+            self._hours_loaded_at is None or now - self._hours_loaded_at >= self._settings.rolling_full_refresh_seconds
         )
         fetch = wanted if full else [f for f in wanted if f in live or f not in self._hours]
-        values = await self._runtime.store.sum_fields(fetch)
+        values = await self._store.sum_fields(fetch)
         known = {} if full else self._hours
         known.update({f: values.get(f, 0) for f in fetch})
         self._hours = {f: known[f] for f in wanted}  # drop hours that left the 30-day window
@@ -346,13 +379,12 @@ class BusinessReader:
         return self._hours
 
     async def _rolling_gauges(self, seen: Seen, fx: FxTable) -> tuple[RollingGauge, ...]:
-        runtime = self._runtime
-        today = runtime.today()
+        today = self._today()
         longest = max(ROLLING_WINDOWS.values())
-        fields = rolling_fields(seen, (t.code for t in runtime.targets), datetime.now(UTC), longest)
+        fields = rolling_fields(seen, (t.code for t in self._targets), datetime.now(UTC), longest)
         values = await self._hour_values(fields)
         gauges: list[RollingGauge] = []
-        for target in runtime.targets:
+        for target in self._targets:
             code = target.code
             for window, hours in ROLLING_WINDOWS.items():
                 total = Decimal(0)
@@ -369,19 +401,18 @@ class BusinessReader:
         return tuple(gauges)
 
     async def _bank_gauges(self, seen: Seen, fx: FxTable) -> tuple[BankGauge, ...]:
-        runtime = self._runtime
-        today = runtime.today()
+        today = self._today()
         plans = {}
-        for target in runtime.targets:
+        for target in self._targets:
             code = target.code
             end = effective_as_of(target, today)
             for bank in seen.banks:
                 streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
                 plans[(bank, code)] = plan(streams, target.window_start, end, BASE, fx)
-        values = await runtime.store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
-        top = runtime.settings.top_banks
+        values = await self._store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
+        top = self._settings.top_banks
         gauges: list[BankGauge] = []
-        for target in runtime.targets:
+        for target in self._targets:
             code = target.code
             ranked = sorted(
                 ((evaluate(plans[(bank, code)], values, BASE).converted, bank) for bank in seen.banks),

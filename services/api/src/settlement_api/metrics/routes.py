@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from settlement_api.deps import RuntimeDep
+from settlement_api.deps import SettingsDep
 from settlement_api.metrics.collector import RESTRICTED, BuildInfo, BusinessCollector, BusinessReader
 from settlement_core.problems import Problem
 from settlement_core.redis_io import RedisUnavailable
@@ -48,8 +48,8 @@ def scrape_token_matches(header: str | None, token: str) -> bool:
 
 
 @router.get("/metrics/banks", include_in_schema=False)
-async def bank_metrics(request: Request, runtime: RuntimeDep) -> Response:
-    token = runtime.settings.metrics_scrape_token
+async def bank_metrics(request: Request, settings: SettingsDep) -> Response:
+    token = settings.metrics_scrape_token
     if token is None or not token.get_secret_value():
         raise Problem(404, "Not found", "Per-bank metrics are off (METRICS_SCRAPE_TOKEN is not set).", "not-found")
     if not scrape_token_matches(request.headers.get("authorization"), token.get_secret_value()):

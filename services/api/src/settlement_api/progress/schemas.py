@@ -1,8 +1,26 @@
+"""Response shapes of the progress slice: the catalogue, progress, the series and the status
+page's JSON. Figures are decimal strings; `status` is settlement_core.pace's Status, or
+"suppressed" when disclosure control withholds the figure it is judged on."""
+
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from settlement_core.pace import Status
+
+SUPPRESSED: Final = "suppressed"
+# One string enum in the document (pace's values and "suppressed"), not an anyOf.
+FigureStatus = Annotated[
+    Status | Literal["suppressed"],
+    WithJsonSchema({"type": "string", "enum": [*(s.value for s in Status), SUPPRESSED]}),
+]
+STATUS_DESCRIPTION = (
+    "Inside the window: achieved | on_track | behind. After window_end: achieved | missed. "
+    "suppressed when the settled figure is."
+)
 
 
 class ReferenceOut(BaseModel):
@@ -51,11 +69,7 @@ class TargetProgressOut(BaseModel):
         description="Settled / expected_ratio: the window total at the current run rate."
     )
     projected_total_plan_unit: str | None
-    status: str = Field(
-        examples=["on_track"],
-        description="Inside the window: achieved | on_track | behind. After window_end: achieved | missed. "
-        "suppressed when the settled figure is.",
-    )
+    status: FigureStatus = Field(examples=["on_track"], description=STATUS_DESCRIPTION)
     events_counted: int | None = Field(
         description="Counted events (reversals subtract) in the window's years up to as_of's year."
     )
@@ -113,3 +127,128 @@ class ProgressOut(BaseModel):
     on_track_pace: str
     targets: list[TargetProgressOut]
     distinct_volume: DistinctVolumeOut
+
+
+class SeriesPointOut(BaseModel):
+    period: str = Field(examples=["2020-03"])
+    start: date
+    end: date
+    settled: str | None = Field(
+        description="Settled in this point (clipped at as_of), in the target currency; null after as_of."
+    )
+    cumulative: str | None = Field(description="Settled from the window start to the point's end (or as_of).")
+    cumulative_plan_unit: str | None
+    expected: str = Field(description="Pace line: target x elapsed fraction of the window at the point's end.")
+    expected_plan_unit: str
+    previous: str | None = Field(
+        description="Month granularity: the same month one year earlier (null for day points)."
+    )
+    suppressed: bool = Field(
+        default=False,
+        description="Disclosure control: a figure of this point (settled, cumulative or previous) is null because "
+        "fewer than MIN_CONTRIBUTORS banks contributed to it. Never for operators.",
+    )
+    suppressed_reason: str | None = None
+
+
+class SeriesOut(BaseModel):
+    code: str
+    period: str = Field(examples=["2020"], description="The year of the target window.")
+    granularity: str
+    currency: str
+    plan_unit: str = Field(examples=["亿元"])
+    window_start: date
+    window_end: date
+    as_of: date = Field(description="The requested as_of (default today), capped at the window end.")
+    target_amount: str
+    target_amount_plan_unit: str
+    settled: str | None = Field(
+        description="Cumulative at as_of: the exact sum of the points' `settled`; null when suppressed."
+    )
+    settled_plan_unit: str | None
+    unconverted: dict[str, str] = Field(
+        description="Original amounts up to as_of with no FX rate on or before their value date; not in `settled`."
+    )
+    progress_ratio: str | None
+    expected_ratio: str
+    pace: str | None
+    projected_total: str | None
+    projected_total_plan_unit: str | None
+    status: FigureStatus = Field(description=STATUS_DESCRIPTION)
+    points: list[SeriesPointOut]
+    suppressed: bool = Field(
+        default=False, description="The figure at as_of (and what derives from it) is withheld (disclosure control)."
+    )
+    suppressed_reason: str | None = None
+    breakdown_suppressed: bool = Field(
+        default=False, description="`unconverted` withheld ({}): a currency in it has few contributing banks."
+    )
+
+
+class Window(BaseModel):
+    start: date
+    end: date
+    days: int
+
+
+class TargetOut(BaseModel):
+    code: str = Field(examples=["cross_border_rmb"])
+    period: str = Field(examples=["2020"])
+    name_zh: str
+    name_en: str
+    currency: str = Field(examples=["CNY"])
+    amount: str = Field(description="Target in the currency's units, a decimal string.", examples=["600000000000.00"])
+    amount_plan_unit: str = Field(examples=["6000.0000"])
+    plan_unit: str = Field(examples=["亿元"])
+    display: str = Field(examples=["6000亿元"])
+    window: Window
+    source: str
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class RuleWhenOut(BaseModel):
+    categories: list[str] = Field(description="The event declares any of these.")
+    currencies: list[str] | None = Field(description="The event's currency is one of these (null: any).")
+    counterparty: str | None = Field(description="foreign | domestic relative to home_country (null: any).")
+    direction: str | None
+
+
+class RuleOut(BaseModel):
+    id: str
+    target: str = Field(description="The category the rule adds to matching events (or guards, for refuse).")
+    action: str = Field(description="add: also counts toward target | refuse: rejected at intake (422)")
+    when: RuleWhenOut
+    enabled: bool
+    source: str
+    field: str | None = Field(description="refuse: the event field the 422 points at")
+    message: str | None = Field(description="refuse: what the bank is told")
+
+
+class TargetsOut(BaseModel):
+    targets: list[TargetOut] = Field(description="Every target of every period. Never add them up across codes.")
+    periods: list[str] = Field(description="Target periods, oldest first.")
+    latest_period: str
+    home_country: str
+    categories: list[CategoryOut]
+    rules: list[RuleOut]
+    references: list[ReferenceOut] = Field(description="Labelled baseline and published figures; not targets.")
+
+
+class TargetSeriesOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    day: SeriesOut
+    month: SeriesOut
+
+
+class StatusSeriesOut(BaseModel):
+    as_of: date
+    today: date
+    timezone: str
+    targets: list[TargetSeriesOut]

@@ -1,4 +1,5 @@
-"""Progress of one target period: the pure shaping of the figures (I/O in repository.py).
+"""Progress of one target period: the figures read (`read_report`, through settled.py) and
+their pure shaping into the response (`shape_report`), redacted per reader (`redact_report`).
 
 The figures of a report come from one Redis read: each target's window up to as_of, the
 same dates one year earlier (`previous_period_settled`), and the distinct volume (every
@@ -7,17 +8,24 @@ event once, CNY) over the period's window. The targets' totals overlap and are n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from settlement_api.bucket_store import Seen
-from settlement_api.disclosure import Contributors, Disclosure, Extent, breakdown_hidden
-from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
-from settlement_api.progress.repository import Settled, SettledQuery, settled_amounts
-from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut, ReferenceOut, TargetProgressOut
-from settlement_api.runtime import Runtime
+from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.disclosure import ContributorReader, Contributors, Disclosure, Extent, breakdown_hidden
+from settlement_api.kit.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
+from settlement_api.progress.schemas import (
+    SUPPRESSED,
+    DistinctVolumeOut,
+    ProgressOut,
+    ReferenceOut,
+    TargetProgressOut,
+)
+from settlement_api.progress.settled import Settled, SettledQuery, settled_amounts
+from settlement_api.settings import ApiSettings
 from settlement_core.buckets import DISTINCT
-from settlement_core.fx import BASE
+from settlement_core.fx import BASE, FxTable
 from settlement_core.pace import RATIO_QUANTUM, effective_as_of, progress
 from settlement_core.targets import Catalogue, Reference, Target
 
@@ -97,7 +105,7 @@ def target_progress(
         pace=None if result.pace is None else str(result.pace),
         projected_total=None if result.projected_total is None else money(result.projected_total, currency),
         projected_total_plan_unit=None if result.projected_total is None else in_plan_unit(result.projected_total),
-        status=result.status.value,
+        status=result.status,
         events_counted=settled.events_counted,
         previous_period_settled=previous_settled,
         change=change,
@@ -148,7 +156,7 @@ def resolve_period(catalogue: Catalogue, period: str | None) -> str | None:
 def redact_target(
     out: TargetProgressOut, rule: Disclosure, current: Contributors, previous: Contributors
 ) -> TargetProgressOut:
-    """Pure: one target's row as `rule` lets its reader see it (disclosure.py)."""
+    """Pure: one target's row as `rule` lets its reader see it (kit/disclosure.py)."""
     update: dict[str, object] = {}
     if rule.hides(current.count):
         update = {
@@ -160,7 +168,7 @@ def redact_target(
             "pace": None,
             "projected_total": None,
             "projected_total_plan_unit": None,
-            "status": "suppressed",
+            "status": SUPPRESSED,
             "events_counted": None,
             "change": None,
             "change_ratio": None,
@@ -203,69 +211,90 @@ def redact_distinct(out: DistinctVolumeOut, rule: Disclosure, current: Contribut
     return out
 
 
-async def progress_report(
-    runtime: Runtime,
-    requested: date | None,
-    seen: Seen | None = None,
-    period: str | None = None,
-    disclosure: Disclosure | None = None,
-) -> ProgressOut:
-    """`period` must be one of the catalogue's (the route checks); default the latest.
-    `disclosure` None is the operator's view (nothing suppressed)."""
-    catalogue = runtime.catalogue
+@dataclass(frozen=True, slots=True)
+class ReportFigures:
+    """Every figure of one report as domain values, before any shaping: what /v1/progress
+    shows and what the metrics collector exports."""
+
+    period: str
+    as_of: date  # as requested: each target caps it at its window end
+    targets: tuple[Target, ...]
+    queries: dict[str, SettledQuery]
+    settled: dict[str, Settled]
+    seen: Seen
+
+    @property
+    def covers_previous_year(self) -> bool:
+        """Events of the previous year exist: the history covers it."""
+        before = self.settled[DISTINCT + ":previous"]
+        return before.events_counted != 0 or any(before.amounts.native_minor.values())
+
+
+async def read_report(
+    store: BucketStore, fx: FxTable, catalogue: Catalogue, as_of: date, period: str | None = None
+) -> ReportFigures:
+    """`period` must be one of the catalogue's (the route checks); default the latest."""
     chosen = period or catalogue.latest_period
     targets = catalogue.targets_for(chosen)
-    as_of = requested if requested is not None else runtime.today()
     queries = report_queries(targets, as_of)
-    fx = await runtime.fx.table()
-    seen = seen if seen is not None else await runtime.store.seen()
-    settled = await settled_amounts(runtime.store, fx, queries, seen)
-    report = shape_report(runtime, chosen, as_of, targets, queries, settled)
-    if disclosure is None or not disclosure.applies:
-        return report
-    extents = {key: Extent(q.category, q.start, q.end) for key, q in queries.items()}
-    contributors = await runtime.contributors.read(seen, extents)
-    return report.model_copy(
-        update={
-            "targets": [
-                redact_target(row, disclosure, contributors[row.code], contributors[row.code + ":previous"])
-                for row in report.targets
-            ],
-            "distinct_volume": redact_distinct(report.distinct_volume, disclosure, contributors[DISTINCT]),
-        }
-    )
+    seen = await store.seen()
+    return ReportFigures(chosen, as_of, targets, queries, await settled_amounts(store, fx, queries, seen), seen)
 
 
-def shape_report(
-    runtime: Runtime,
-    chosen: str,
-    as_of: date,
-    targets: tuple[Target, ...],
-    queries: dict[str, SettledQuery],
-    settled: dict[str, Settled],
-) -> ProgressOut:
-    catalogue = runtime.catalogue
-    # Events of the previous year exist: the history covers it.
-    covered = settled[DISTINCT + ":previous"].events_counted != 0 or any(
-        settled[DISTINCT + ":previous"].amounts.native_minor.values()
-    )
-    pace = runtime.settings.on_track_pace
+def shape_report(figures: ReportFigures, catalogue: Catalogue, on_track_pace: Decimal, timezone: str) -> ProgressOut:
+    """Pure: the figures as the operator sees them (nothing suppressed)."""
+    settled = figures.settled
+    covered = figures.covers_previous_year
     return ProgressOut(
-        as_of=as_of,
-        period=chosen,
+        as_of=figures.as_of,
+        period=figures.period,
         periods=list(catalogue.periods),
-        timezone=runtime.settings.business_timezone,
-        on_track_pace=str(pace),
+        timezone=timezone,
+        on_track_pace=str(on_track_pace),
         targets=[
             target_progress(
                 t,
                 settled[t.code],
-                as_of,
-                pace,
+                figures.as_of,
+                on_track_pace,
                 settled[t.code + ":previous"] if covered else None,
                 catalogue.references_for(t.code),
             )
-            for t in targets
+            for t in figures.targets
         ],
-        distinct_volume=distinct_out(settled[DISTINCT], queries[DISTINCT]),
+        distinct_volume=distinct_out(settled[DISTINCT], figures.queries[DISTINCT]),
     )
+
+
+async def redact_report(
+    report: ProgressOut, figures: ReportFigures, disclosure: Disclosure, contributors: ContributorReader
+) -> ProgressOut:
+    """The report as `disclosure` lets its reader see it (kit/disclosure.py)."""
+    if not disclosure.applies:
+        return report
+    extents = {key: Extent(q.category, q.start, q.end) for key, q in figures.queries.items()}
+    found = await contributors.read(figures.seen, extents)
+    return report.model_copy(
+        update={
+            "targets": [
+                redact_target(row, disclosure, found[row.code], found[row.code + ":previous"]) for row in report.targets
+            ],
+            "distinct_volume": redact_distinct(report.distinct_volume, disclosure, found[DISTINCT]),
+        }
+    )
+
+
+async def progress_report(
+    store: BucketStore,
+    fx: FxTable,
+    contributors: ContributorReader,
+    catalogue: Catalogue,
+    settings: ApiSettings,
+    as_of: date,
+    disclosure: Disclosure,
+    period: str | None = None,
+) -> ProgressOut:
+    """/v1/progress (and /status.json, the status page) for one reader."""
+    figures = await read_report(store, fx, catalogue, as_of, period)
+    report = shape_report(figures, catalogue, settings.on_track_pace, settings.business_timezone)
+    return await redact_report(report, figures, disclosure, contributors)

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from settlement_api.deps import ReaderDep, RuntimeDep
-from settlement_api.receipts.repository import consistency, inclusion_proof, latest_checkpoint, published_keys
+from settlement_api.deps import EngineDep, ReaderDep
+from settlement_api.receipts.reads import consistency, inclusion_proof, latest_checkpoint, published_keys
 from settlement_api.receipts.schemas import ConsistencyOut
 from settlement_api.security import scoped_bank
 from settlement_core.events import EVENT_ID_PATTERN
@@ -49,8 +49,8 @@ def _no_log() -> Problem:
     summary="The log's newest signed checkpoint (public)",
     openapi_extra=_PUBLIC,
 )
-async def get_checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
-    latest = await latest_checkpoint(runtime.engine)
+async def get_checkpoint(engine: EngineDep) -> PlainTextResponse:
+    latest = await latest_checkpoint(engine)
     if latest is None:
         raise _no_log()
     return PlainTextResponse(latest.note, headers={"Cache-Control": "no-cache"})
@@ -63,8 +63,8 @@ async def get_checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
     summary="The log's public keys, current and retired (public)",
     openapi_extra=_PUBLIC,
 )
-async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
-    keys = await published_keys(runtime.engine)
+async def get_keys(engine: EngineDep) -> PlainTextResponse:
+    keys = await published_keys(engine)
     return PlainTextResponse("".join(k + "\n" for k in keys))
 
 
@@ -76,7 +76,7 @@ async def get_keys(runtime: RuntimeDep) -> PlainTextResponse:
     openapi_extra=_PUBLIC,
 )
 async def get_consistency(
-    runtime: RuntimeDep,
+    engine: EngineDep,
     first: Annotated[int, Query(alias="from", ge=0, description="the older tree size")],
     second: Annotated[
         int, Query(alias="to", ge=0, description="the newer tree size: from <= to <= the newest checkpoint's")
@@ -84,7 +84,7 @@ async def get_consistency(
 ) -> ConsistencyOut:
     # Sizes the schema allows but no proof exists for are 404 (no such proof), not 422:
     # whether a size is too large depends on the log's state, not on the request's form.
-    size, proof = await consistency(runtime.engine, first, second) if first <= second else (-1, None)
+    size, proof = await consistency(engine, first, second) if first <= second else (-1, None)
     if proof is None:
         pointer, reason = ("#/query/from", "larger than to") if first > second else ("#/query/to", f"beyond {size}")
         detail = (
@@ -104,7 +104,7 @@ async def get_consistency(
 )
 async def get_proof(
     event_id: str,
-    runtime: RuntimeDep,
+    engine: EngineDep,
     reader: ReaderDep,
     bank_id: Annotated[str | None, Query(description="Operators: whose event (required for operator keys)")] = None,
 ) -> PlainTextResponse:
@@ -117,7 +117,7 @@ async def get_proof(
     if errors or bank is None:
         raise Problem(422, "Invalid parameters", "See errors.", "invalid-query", errors)
     try:
-        proof = await inclusion_proof(runtime.engine, bank, event_id)
+        proof = await inclusion_proof(engine, bank, event_id)
     except LedgerRowChanged as exc:
         # Evidence that the ledger was edited after the event was logged: never a 500.
         raise Problem(

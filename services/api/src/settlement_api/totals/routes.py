@@ -1,19 +1,23 @@
+"""GET /v1/totals and GET /v1/banks/{bank_id}/totals: one bank's (or the market's) time
+series, as JSON or CSV, with strong ETags. A bank key is pinned to its own bank."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.deps import ReaderDep, RuntimeDep
-from settlement_api.http_cache import cached_response
-from settlement_api.runtime import Runtime
+from settlement_api.deps import FiguresDep, ReaderDep, SessionsDep
+from settlement_api.kit.http_cache import CSV_OR_JSON, cached_response, wants_csv
+from settlement_api.ledger.repository import bank_exists
+from settlement_api.resources import Figures
 from settlement_api.security import Reader, bank_not_found, scoped_bank
-from settlement_api.totals.repository import bank_exists
 from settlement_api.totals.schemas import TotalsOut
 from settlement_api.totals.service import parse_totals_query, read_totals, render_csv
 from settlement_core.problems import problem_responses
 
-router = APIRouter(prefix="/v1", tags=["totals"])
+router = APIRouter(prefix="/v1")
 
 CategoryQ = Annotated[str | None, Query(description="One of the six category codes; omitted: all categories")]
 GranularityQ = Annotated[str | None, Query(description="day | month | year (default month)")]
@@ -31,19 +35,12 @@ CurrencyQ = Annotated[
 AcceptH = Annotated[str | None, Header(include_in_schema=False)]
 IfNoneMatchH = Annotated[str | None, Header(include_in_schema=False)]
 
-TOTALS_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"},
-    304: {"description": "If-None-Match matched the ETag"},
-    **problem_responses(401, 404, 422),
-}
+TOTALS_RESPONSES = {**CSV_OR_JSON, **problem_responses(401, 404, 422)}
 
 
-def wants_csv(accept: str | None) -> bool:
-    return accept is not None and "text/csv" in accept.lower()
-
-
-async def respond_totals(
-    runtime: Runtime,
+async def _respond(
+    figures: Figures,
+    sessions: sessionmaker[Session],
     reader: Reader,
     bank_id: str | None,
     *,
@@ -57,8 +54,8 @@ async def respond_totals(
 ) -> Response:
     bank = scoped_bank(reader, bank_id)
     query = parse_totals_query(
-        runtime.targets,
-        runtime.settings,
+        figures.targets,
+        figures.settings,
         category=category,
         granularity=granularity,
         start=start,
@@ -66,9 +63,9 @@ async def respond_totals(
         currency=currency,
         bank_id=bank,
     )
-    if bank is not None and bank != reader.bank_id and not await bank_exists(runtime.sessions, bank):
+    if bank is not None and bank != reader.bank_id and not await bank_exists(sessions, bank):
         raise bank_not_found(bank)
-    totals = await read_totals(runtime.store, await runtime.fx.table(), query)
+    totals = await read_totals(figures.store, await figures.fx.table(), query)
     if wants_csv(accept):
         return cached_response(render_csv(totals).encode(), "text/csv; charset=utf-8", if_none_match)
     return cached_response(totals.model_dump_json().encode(), "application/json", if_none_match)
@@ -79,9 +76,11 @@ async def respond_totals(
     response_model=TotalsOut,
     responses=TOTALS_RESPONSES,
     summary="Time series of settled amounts (a bank key sees only its own bank)",
+    tags=["totals"],
 )
 async def get_totals(
-    runtime: RuntimeDep,
+    figures: FiguresDep,
+    sessions: SessionsDep,
     reader: ReaderDep,
     category: CategoryQ = None,
     granularity: GranularityQ = None,
@@ -92,8 +91,44 @@ async def get_totals(
     accept: AcceptH = None,
     if_none_match: IfNoneMatchH = None,
 ) -> Response:
-    return await respond_totals(
-        runtime,
+    return await _respond(
+        figures,
+        sessions,
+        reader,
+        bank_id,
+        category=category,
+        granularity=granularity,
+        start=start,
+        end=to,
+        currency=currency,
+        accept=accept,
+        if_none_match=if_none_match,
+    )
+
+
+@router.get(
+    "/banks/{bank_id}/totals",
+    response_model=TotalsOut,
+    responses=TOTALS_RESPONSES,
+    summary="One bank's time series (another bank's key gets 404)",
+    tags=["banks"],
+)
+async def get_bank_totals(
+    bank_id: str,
+    figures: FiguresDep,
+    sessions: SessionsDep,
+    reader: ReaderDep,
+    category: CategoryQ = None,
+    granularity: GranularityQ = None,
+    start: FromQ = None,
+    to: ToQ = None,
+    currency: CurrencyQ = None,
+    accept: AcceptH = None,
+    if_none_match: IfNoneMatchH = None,
+) -> Response:
+    return await _respond(
+        figures,
+        sessions,
         reader,
         bank_id,
         category=category,

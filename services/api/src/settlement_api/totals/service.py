@@ -1,5 +1,5 @@
 """Totals time series: validation, planning and evaluation are pure; `read_totals` runs one
-plan through the repository's reads."""
+plan through one pipelined read of the bucket store."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from settlement_api.bucket_store import BucketStore, Seen
-from settlement_api.plan_units import amounts_by_currency, money
-from settlement_api.query import QueryErrors
-from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.plan_units import amounts_by_currency, money
+from settlement_api.kit.query import QueryErrors
+from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.spreadsheet_cells import csv_row
 from settlement_api.settings import ApiSettings
-from settlement_api.spreadsheet_cells import csv_row
-from settlement_api.totals.repository import read_fields, read_seen
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
 from settlement_core.buckets import DISTINCT, Granularity, period_label, series_periods
 from settlement_core.fx import FxTable
@@ -177,8 +176,8 @@ def evaluate_series(series: SeriesPlan, values: dict[str, int]) -> TotalsOut:
 
 
 async def read_totals(store: BucketStore, fx: FxTable, query: TotalsQuery) -> TotalsOut:
-    series = plan_series(query, await read_seen(store), fx)
-    return evaluate_series(series, await read_fields(store, series.fields))
+    series = plan_series(query, await store.seen(), fx)
+    return evaluate_series(series, await store.sum_fields(series.fields))
 
 
 def render_csv(totals: TotalsOut) -> str:

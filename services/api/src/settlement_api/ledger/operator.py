@@ -1,7 +1,7 @@
 """Operator views: the per-bank league table per target and reporting completeness.
 
 The rules are pure functions (`league_rows`, `assess_bank`); `league` and `completeness`
-fetch through the repository and the bucket store and apply them. Settled amounts come from
+fetch through the repository (PostgreSQL) and the bucket store (Redis) and apply them. Settled amounts come from
 the per-bank Redis buckets (`b|<bank>|...`), converted into the target currency at read time
 exactly like /v1/progress; counts and receipt times come from PostgreSQL.
 """
@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from settlement_api.operator.repository import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.plan_units import in_plan_unit, money, plan_unit_label
+from settlement_api.kit.readmodel import Plan, Stream, evaluate, plan
+from settlement_api.ledger.repository import (
     Activity,
     BankRow,
     TargetCounts,
@@ -20,18 +25,18 @@ from settlement_api.operator.repository import (
     registered_banks,
     target_counts,
 )
-from settlement_api.operator.schemas import (
+from settlement_api.ledger.schemas import (
     BankCompletenessOut,
     CompletenessOut,
     LeagueOut,
     LeagueRowOut,
     LeagueTargetOut,
 )
-from settlement_api.plan_units import in_plan_unit, money, plan_unit_label
-from settlement_api.readmodel import Plan, Stream, evaluate, plan
-from settlement_api.runtime import Runtime
+from settlement_api.settings import ApiSettings
 from settlement_core.business_days import business_date, business_days_between
+from settlement_core.fx import FxTable
 from settlement_core.pace import effective_as_of
+from settlement_core.rules import CountingRules
 from settlement_core.targets import Target
 
 RATIO_QUANTUM = Decimal("0.000001")
@@ -72,41 +77,47 @@ def league_rows(
     return total, rows
 
 
-async def league(runtime: Runtime, as_of: date) -> LeagueOut:
-    seen = await runtime.store.seen()
-    fx = await runtime.fx.table()
+async def league(
+    store: BucketStore,
+    fx: FxTable,
+    sessions: sessionmaker[Session],
+    targets: tuple[Target, ...],
+    rules: CountingRules,
+    as_of: date,
+) -> LeagueOut:
+    seen = await store.seen()
     plans: dict[tuple[str, str], Plan] = {}
-    for target in runtime.targets:
+    for target in targets:
         code = target.code
         end = effective_as_of(target, as_of)
         for bank in seen.banks:
             streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
             plans[(code, bank)] = plan(streams, target.window_start, end, target.currency, fx)
-    values = await runtime.store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
-    names = {b.bank_id: b.name for b in await registered_banks(runtime.sessions)}
+    values = await store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
+    names = {b.bank_id: b.name for b in await registered_banks(sessions)}
     out: list[LeagueTargetOut] = []
-    for target in runtime.targets:
-        out.append(await _league_target(runtime, target, as_of, plans, values, names, seen.banks))
+    for target in targets:
+        end = effective_as_of(target, as_of)
+        counts = (
+            await target_counts(sessions, target.code, target.window_start, end, rules)
+            if end >= target.window_start
+            else {}
+        )
+        out.append(_league_target(target, end, plans, values, counts, names, seen.banks))
     return LeagueOut(as_of=as_of, targets=out)
 
 
-async def _league_target(
-    runtime: Runtime,
+def _league_target(
     target: Target,
-    as_of: date,
+    end: date,
     plans: Mapping[tuple[str, str], Plan],
     values: Mapping[str, int],
+    counts: Mapping[str, TargetCounts],
     names: Mapping[str, str],
     banks: frozenset[str],
 ) -> LeagueTargetOut:
     code = target.code
-    end = effective_as_of(target, as_of)
     settled = {bank: evaluate(plans[(code, bank)], values, target.currency).converted for bank in banks}
-    counts = (
-        await target_counts(runtime.sessions, code, target.window_start, end, runtime.catalogue.rules)
-        if end >= target.window_start
-        else {}
-    )
     total, rows = league_rows(target.currency, settled, counts, names)
     return LeagueTargetOut(
         code=code,
@@ -153,11 +164,10 @@ def assess_bank(
     )
 
 
-async def completeness(runtime: Runtime, now: datetime) -> CompletenessOut:
-    settings = runtime.settings
+async def completeness(sessions: sessionmaker[Session], settings: ApiSettings, now: datetime) -> CompletenessOut:
     timezone = settings.business_timezone
-    banks = await registered_banks(runtime.sessions)
-    activity = await bank_activity(runtime.sessions, now - timedelta(days=settings.dlq_rate_window_days))
+    banks = await registered_banks(sessions)
+    activity = await bank_activity(sessions, now - timedelta(days=settings.dlq_rate_window_days))
     today = business_date(now, timezone)
     rows = [
         assess_bank(

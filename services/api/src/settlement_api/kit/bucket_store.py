@@ -63,7 +63,7 @@ class BucketStore:
     async def sum_bank_fields(self, seen: Seen, fields: Mapping[str, Sequence[str]]) -> dict[str, int]:
         """Per-bank fields (bank -> its field names), each read only from the partitions
         where that bank's events were applied: the same sums as `sum_fields` at 1/P of the
-        Redis work (disclosure.py reads tens of thousands of these per status page)."""
+        Redis work (kit/disclosure.py reads tens of thousands of these per status page)."""
         if not seen.bank_partitions:
             return await self.sum_fields([name for names in fields.values() for name in names])
         requests: list[tuple[int, list[str]]] = []

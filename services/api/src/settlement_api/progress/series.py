@@ -1,7 +1,7 @@
 """Cumulative settled per point against the pace line, for one target's window.
 
-Validation, planning and evaluation are pure; `read_series` runs the plan through the
-repository. Every point is read from the Redis buckets with the same `cover` as /v1/totals
+Validation, planning and evaluation are pure; `read_series` runs the plans through one
+pipelined read of the bucket store. Every point is read from the Redis buckets with the same `cover` as /v1/totals
 (a day point is one day field, a month point one month field, clipped at as_of), never from
 the ledger. Each point is rounded once and the cumulative curve is the running exact sum of
 the rounded points, so the last cumulative value equals the sum of the points' `settled`.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from settlement_api.bucket_store import BucketStore, Seen
-from settlement_api.disclosure import (
+from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.disclosure import (
     NOBODY,
     ContributorReader,
     Contributors,
@@ -28,12 +28,11 @@ from settlement_api.disclosure import (
     breakdown_hidden,
     read_contributors,
 )
-from settlement_api.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
-from settlement_api.query import QueryErrors
-from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
-from settlement_api.series.repository import read_fields, read_seen
-from settlement_api.series.schemas import SeriesOut, SeriesPointOut
-from settlement_api.spreadsheet_cells import csv_row
+from settlement_api.kit.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
+from settlement_api.kit.query import QueryErrors
+from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.spreadsheet_cells import csv_row
+from settlement_api.progress.schemas import SUPPRESSED, SeriesOut, SeriesPointOut
 from settlement_core.buckets import Granularity, period_label, series_periods
 from settlement_core.fx import FxTable
 from settlement_core.money import minor_units
@@ -211,7 +210,7 @@ def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_
         pace=None if result.pace is None else str(result.pace),
         projected_total=None if result.projected_total is None else money(result.projected_total, currency),
         projected_total_plan_unit=None if result.projected_total is None else in_plan_unit(result.projected_total),
-        status=result.status.value,
+        status=result.status,
         points=points,
     )
 
@@ -265,7 +264,7 @@ def redact_series(
                 "pace": None,
                 "projected_total": None,
                 "projected_total_plan_unit": None,
-                "status": "suppressed",
+                "status": SUPPRESSED,
                 "suppressed": True,
                 "suppressed_reason": rule.reason,
             }
@@ -285,9 +284,9 @@ async def read_series(
 ) -> list[SeriesOut]:
     """Several series in one pipelined read (the status page asks for all six at once).
     `disclosure` None is the operator's view (nothing suppressed)."""
-    seen = await read_seen(store)
+    seen = await store.seen()
     plans = [plan_target_series(q, seen, fx) for q in queries]
-    values = await read_fields(store, list(dict.fromkeys(f for p in plans for f in p.fields)))
+    values = await store.sum_fields(list(dict.fromkeys(f for p in plans for f in p.fields)))
     result = [evaluate_target_series(p, values, on_track_pace) for p in plans]
     if disclosure is None or not disclosure.applies:
         return result
@@ -312,7 +311,7 @@ def render_series_csv(series: SeriesOut) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["period", "from", "to", "currency", "settled", "cumulative", "expected", "previous"]
     # Only a reader under disclosure control can get withheld cells: the column says why a
-    # cell is empty (disclosure.py) and is absent otherwise, as before.
+    # cell is empty (kit/disclosure.py) and is absent otherwise, as before.
     marked = any(p.suppressed for p in series.points) or series.suppressed
     writer.writerow([*header, "suppressed"] if marked else header)
     for p in series.points:

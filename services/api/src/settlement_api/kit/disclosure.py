@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from settlement_api.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import BucketStore, Seen
 from settlement_api.security import Reader
 from settlement_core.buckets import bank_field, cover
 

@@ -1,8 +1,13 @@
-"""Operator reads from PostgreSQL: registered banks, their latest receipts and DLQ counts.
+"""Every SQL statement of the API (the ledger of record, the bank register, the DLQ).
 
-These are aggregate queries over `ledger_events` / `dlq_events` grouped by bank, run only
-for operator pages and (cached) for the completeness gauges; the figures themselves
-(settled amounts) come from the Redis buckets like every other read.
+- Point lookups by (bank_id, event_id) and by bank id: indexed, so their cost does not grow
+  with the ledger.
+- Operator aggregates over `ledger_events` / `dlq_events` grouped by bank, run only for
+  operator pages and (cached) for the completeness gauges; the figures themselves (settled
+  amounts) come from the Redis buckets like every other read.
+
+Sessions are synchronous (settlement_core.auth uses them too): every query runs in a worker
+thread through `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,51 @@ from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
 from settlement_core.events import UNKNOWN_COUNTRY
 from settlement_core.rules import CountingRules
 from settlement_core.vocabulary import LedgerStatus
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecords:
+    ledger: LedgerEvent | None
+    reversal: LedgerEvent | None
+    dlq: list[DlqEvent]
+
+
+def _find_event(sessions: sessionmaker[Session], bank_id: str, event_id: str) -> EventRecords:
+    with sessions() as session:
+        ledger = session.scalar(
+            select(LedgerEvent).where(LedgerEvent.bank_id == bank_id, LedgerEvent.event_id == event_id)
+        )
+        reversal = None
+        if ledger is not None and ledger.status == LedgerStatus.REVERSED:
+            reversal = session.scalar(
+                select(LedgerEvent)
+                .where(LedgerEvent.bank_id == bank_id, LedgerEvent.reverses == event_id)
+                .order_by(LedgerEvent.kafka_offset)
+                .limit(1)
+            )
+        dlq = list(
+            session.scalars(
+                select(DlqEvent)
+                .where(DlqEvent.bank_id == bank_id, DlqEvent.event_id == event_id)
+                .order_by(DlqEvent.id)
+                .limit(20)
+            ).all()
+        )
+    return EventRecords(ledger, reversal, dlq)
+
+
+async def find_event(sessions: sessionmaker[Session], bank_id: str, event_id: str) -> EventRecords:
+    return await asyncio.to_thread(_find_event, sessions, bank_id, event_id)
+
+
+def _bank_exists(sessions: sessionmaker[Session], bank_id: str) -> bool:
+    with sessions() as session:
+        found = session.scalar(select(Bank.bank_id).where(Bank.bank_id == bank_id))
+    return found is not None
+
+
+async def bank_exists(sessions: sessionmaker[Session], bank_id: str) -> bool:
+    return await asyncio.to_thread(_bank_exists, sessions, bank_id)
 
 
 @dataclass(frozen=True, slots=True)

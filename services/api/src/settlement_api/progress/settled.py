@@ -1,12 +1,13 @@
-"""Settled amounts from the Redis buckets: one pipelined read for every figure of a report."""
+"""Settled amounts from the Redis buckets: every figure of a report planned at once
+(kit/readmodel.py) and read in one pipeline of the bucket store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from settlement_api.bucket_store import BucketStore, Seen
-from settlement_api.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_core.buckets import count_field
 from settlement_core.fx import FxTable
 

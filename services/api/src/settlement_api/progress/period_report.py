@@ -19,12 +19,12 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from settlement_api.operator.schemas import LeagueOut
-from settlement_api.operator.service import ratio
-from settlement_api.query import QueryErrors
-from settlement_api.series.schemas import SeriesOut
-from settlement_api.series.service import SeriesQuery, window_for
-from settlement_api.spreadsheet_cells import csv_row, safe_cell
+from settlement_api.kit.query import QueryErrors
+from settlement_api.kit.spreadsheet_cells import csv_row, safe_cell
+from settlement_api.ledger.operator import ratio
+from settlement_api.ledger.schemas import LeagueOut
+from settlement_api.progress.schemas import SeriesOut
+from settlement_api.progress.series import SeriesQuery, window_for
 from settlement_core.buckets import Granularity
 from settlement_core.problems import FieldError, Problem
 from settlement_core.targets import Target

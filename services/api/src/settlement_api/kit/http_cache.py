@@ -1,10 +1,17 @@
-"""Strong ETags over the exact representation, and If-None-Match (RFC 9110 §13.1.2)."""
+"""Strong ETags over the exact representation, If-None-Match (RFC 9110 §13.1.2), and the
+CSV-or-JSON choice of the series reads."""
 
 from __future__ import annotations
 
 import hashlib
 
 from fastapi import Response
+
+# `responses=` of a read that answers JSON or, with Accept: text/csv, CSV, under an ETag.
+CSV_OR_JSON: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"},
+    304: {"description": "If-None-Match matched the ETag"},
+}
 
 
 def etag_for(body: bytes) -> str:
@@ -17,6 +24,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     candidates = [c.strip() for c in if_none_match.split(",")]
     # Weak comparison is what If-None-Match specifies: W/"x" matches "x".
     return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
+
+
+def wants_csv(accept: str | None) -> bool:
+    return accept is not None and "text/csv" in accept.lower()
 
 
 def cached_response(body: bytes, media_type: str, if_none_match: str | None) -> Response:

@@ -1,10 +1,12 @@
+"""GET /v1/targets: the catalogue as published (every period, categories, rules, references)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
-from settlement_api.plan_units import in_plan_unit, money, plan_unit_label
+from settlement_api.kit.plan_units import in_plan_unit, money, plan_unit_label
+from settlement_api.progress.schemas import CategoryOut, RuleOut, RuleWhenOut, TargetOut, TargetsOut, Window
 from settlement_api.progress.service import reference_out
-from settlement_api.targets.schemas import CategoryOut, RuleOut, RuleWhenOut, TargetOut, TargetsOut, Window
 from settlement_core.rules import Rule
 from settlement_core.targets import Catalogue, Target
 

@@ -8,9 +8,9 @@ import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.audit.schemas import AuditEntryOut, AuditPageOut
-from settlement_api.runtime import Runtime
+from settlement_api.ledger.schemas import AuditEntryOut, AuditPageOut
 from settlement_core import audit
 from settlement_core.problems import Problem
 
@@ -19,9 +19,11 @@ def _unavailable() -> Problem:
     return Problem(503, "Service unavailable", "The audit log cannot be written or read right now.", "unavailable")
 
 
-async def record_operator_read(runtime: Runtime, operator: str, path: str, query: Mapping[str, str]) -> None:
+async def record_operator_read(
+    sessions: sessionmaker[Session], operator: str, path: str, query: Mapping[str, str]
+) -> None:
     def write() -> None:
-        with runtime.sessions() as session, session.begin():
+        with sessions() as session, session.begin():
             audit.record(session, f"operator:{operator}", "operator.read", path, {"query": dict(query)})
 
     try:
@@ -30,9 +32,9 @@ async def record_operator_read(runtime: Runtime, operator: str, path: str, query
         raise _unavailable() from None
 
 
-async def read_page(runtime: Runtime, before: int | None, limit: int) -> AuditPageOut:
+async def read_page(sessions: sessionmaker[Session], before: int | None, limit: int) -> AuditPageOut:
     def read() -> list[audit.AuditRecord]:
-        with runtime.sessions() as session:
+        with sessions() as session:
             return audit.page(session, before_id=before, limit=limit)
 
     try:

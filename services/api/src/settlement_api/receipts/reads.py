@@ -1,5 +1,5 @@
-"""settlement_core.tlog.store.LogReader run in worker threads (the API's PostgreSQL access
-is synchronous, runtime.py)."""
+"""settlement_core.tlog.store.LogReader (which holds the log's SQL) run in worker threads:
+the API's PostgreSQL access is synchronous (resources.py)."""
 
 from __future__ import annotations
 

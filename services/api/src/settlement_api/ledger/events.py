@@ -1,23 +1,12 @@
-"""Status of one event from the ledger of record (pure mapping; I/O in repository.py)."""
+"""Status of one event from the ledger of record (pure mapping; the reads are in repository.py)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from settlement_api.events.schemas import DlqRecordOut, EventStatusOut, LedgerRecordOut
+from settlement_api.ledger.schemas import DlqRecordOut, EventStatus, EventStatusOut, LedgerRecordOut
 from settlement_core.db.models import DlqEvent, LedgerEvent
 from settlement_core.money import format_amount
 from settlement_core.references import reference_of
 from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
-
-
-class EventStatus(StrEnum):
-    COUNTED = "counted"
-    DUPLICATE = "duplicate"
-    REVERSED = "reversed"
-    DLQ = "dlq"
-    UNKNOWN = "unknown"
-
 
 # DLQ reasons that mean "this id was already used": the bank resent an event id with another
 # body, so the message was not counted again.
@@ -69,7 +58,7 @@ def event_status(
         bank_id=bank_id,
         event_id=event_id,
         reference=reference_of(event_id),
-        status=classify(ledger, dlq).value,
+        status=classify(ledger, dlq),
         ledger=ledger_out(ledger) if ledger else None,
         reversed_by=reversal.event_id if reversal else None,
         dlq=[

@@ -13,27 +13,21 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
-from settlement_api.audit.routes import router as audit_router
-from settlement_api.banks.routes import router as banks_router
-from settlement_api.bucket_store import BucketStore
-from settlement_api.disclosure import ContributorReader
-from settlement_api.events.routes import router as events_router
-from settlement_api.fx_cache import FxCache
+from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.disclosure import ContributorReader
+from settlement_api.kit.fx_cache import FxCache
+from settlement_api.ledger.routes import router as ledger_router
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
 from settlement_api.metrics.http import HttpMetrics
 from settlement_api.metrics.routes import router as metrics_router
 from settlement_api.openapi import build as build_openapi
-from settlement_api.operator.routes import router as operator_router
 from settlement_api.progress.routes import router as progress_router
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
-from settlement_api.report.routes import router as report_router
-from settlement_api.runtime import Runtime
-from settlement_api.series.routes import router as series_router
+from settlement_api.resources import Resources
 from settlement_api.settings import ApiSettings
-from settlement_api.status_page.routes import router as status_router
-from settlement_api.targets.routes import router as targets_router
 from settlement_api.totals.routes import router as totals_router
+from settlement_api.web.routes import router as web_router
 from settlement_core.db.engine import make_engine
 from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
@@ -64,7 +58,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         engine = make_engine(config.database_url, pool_size=5)
         sessions = sessionmaker(engine, expire_on_commit=False)
         store = BucketStore(redis)
-        runtime = Runtime(
+        fx = FxCache(sessions, config.fx_cache_seconds)
+        contributors = ContributorReader(store, config.contributors_cache_seconds)
+        app.state.resources = Resources(
             config,
             catalogue,
             targets,
@@ -72,16 +68,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             engine,
             sessions,
             store,
-            FxCache(sessions, config.fx_cache_seconds),
+            fx,
             RateLimiter(
                 redis,
                 Quota(config.rate_per_key, config.burst_per_key),
                 Quota(config.rate_per_address, config.burst_per_address),
             ),
-            ContributorReader(store, config.contributors_cache_seconds),
+            contributors,
         )
-        app.state.runtime = runtime
-        app.state.business = BusinessReader(runtime)
+        app.state.business = BusinessReader(store, fx, contributors, sessions, catalogue, targets, config)
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
         try:
             yield
@@ -109,31 +104,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         # Built once the lifespan has read the settings: public mode changes the security.
-        runtime = getattr(app.state, "runtime", None)
-        if app.openapi_schema is None or runtime is None:
+        resources: Resources | None = getattr(app.state, "resources", None)
+        if app.openapi_schema is None or resources is None:
             document = build_openapi(
-                app, runtime.settings if runtime else settings, runtime.catalogue if runtime else None
+                app, resources.settings if resources else settings, resources.catalogue if resources else None
             )
-            if runtime is None:
+            if resources is None:
                 return document
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    for router in (
-        targets_router,
-        progress_router,
-        series_router,
-        operator_router,
-        report_router,
-        totals_router,
-        banks_router,
-        events_router,
-        audit_router,
-        metrics_router,
-        status_router,
-    ):
+    # In the order of the published document: figures, the ledger and operator views,
+    # operations, pages, the transparency log.
+    for router in (progress_router, totals_router, ledger_router, metrics_router, web_router, receipts_router):
         app.include_router(router)
-    app.include_router(receipts_router)
     return app
