@@ -267,13 +267,16 @@ def test_vendored_crds_match_their_recorded_sources(tmp_path: Path) -> None:
 def test_ha_render_has_the_workloads_autoscalers_and_hook(helm: Helm) -> None:
     docs = render(helm, CI_VALUES / "ha-keda-values.yaml")
     kinds = Counter(d["kind"] for d in docs)
-    assert kinds["Deployment"] == 3
+    assert kinds["Deployment"] == 4
     assert kinds["Service"] == 3
     assert kinds["PodDisruptionBudget"] == 3
     assert kinds["Secret"] == 0
     components = {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in docs if d["kind"] == "Deployment"}
-    assert components == {"ingest", "aggregate", "api"}
-    names = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    assert components == {"ingest", "aggregate", "api", "integrator"}
+    # the transparency-log integrator: one writer at a time (an advisory lock), never autoscaled
+    (integrator,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-integrator")]
+    assert integrator["spec"]["replicas"] == 1
+    names = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} - {integrator["metadata"]["name"]}
     targets = Counter(
         (d["kind"], d["spec"]["scaleTargetRef"]["name"])
         for d in docs
@@ -392,6 +395,7 @@ SCHEMA_ERRORS = [
     pytest.param(["--set", "aggregate.pdb.minAvailable=1"], "/aggregate/pdb", id="pdb-both-budgets"),
     pytest.param(["--set", "aggregate.autoscaling.mode=both"], "/aggregate/autoscaling/mode", id="both-autoscalers"),
     pytest.param(["--set", "secrets.existingSecret="], "/secrets/existingSecret", id="no-secret-name"),
+    pytest.param(["--set", "tlog.existingSecret="], "/tlog/existingSecret", id="no-tlog-secret-name"),
     pytest.param(
         ["--set", "securityContext.readOnlyRootFilesystem=false"], "readOnlyRootFilesystem", id="writable-root"
     ),
