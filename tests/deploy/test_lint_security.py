@@ -144,8 +144,8 @@ COMPOSE_PLANTS = [
     ),
     pytest.param(
         "docker-compose.yml",
-        "<<: [*service-env, *kafka-client]\n      KAFKA_USERNAME: ingest",
-        "<<: *service-env\n      KAFKA_USERNAME: ingest",
+        "<<: [*service-env, *kafka-client, *tlog-env]\n      KAFKA_USERNAME: ingest",
+        "<<: [*service-env, *tlog-env]\n      KAFKA_USERNAME: ingest",
         "services.ingest: KAFKA_SECURITY_PROTOCOL is None, want one of ['SASL_PLAINTEXT', 'SASL_SSL']",
         id="ingest-without-sasl",
     ),
