@@ -54,9 +54,11 @@ class Repo:
 
 
 def secret_settings() -> frozenset[str]:
-    """Settings that carry credentials: the connection URLs (`*_url` fields)."""
+    """Settings that carry credentials: the connection URLs (`*_url` fields) and every field
+    typed SecretStr (e.g. the transparency log's TLOG_SIGNING_KEY and TLOG_SALT_KEY)."""
     classes = [c for p in settings_env.all_packages() for c in settings_env.settings_classes(p)]
-    return frozenset(name for name in settings_env.known_env(classes) if name.endswith("_URL"))
+    urls = {name for name in settings_env.known_env(classes) if name.endswith("_URL")}
+    return frozenset(urls | settings_env.secret_env(classes))
 
 
 def _name(doc: dict[str, Any]) -> str:
@@ -108,7 +110,7 @@ def _container_env(
         if "value" in entry:
             findings += credential_findings(where, entry["name"], entry["value"])
             if entry["name"] in secrets:
-                findings.append(Finding(where, f"{entry['name']} is a connection URL: use valueFrom.secretKeyRef"))
+                findings.append(Finding(where, f"{entry['name']} is a credential: use valueFrom.secretKeyRef"))
         elif entry["name"] in secrets and "secretKeyRef" not in entry.get("valueFrom", {}):
             findings.append(Finding(where, f"{entry['name']} must come from valueFrom.secretKeyRef"))
     for source in container.get("envFrom", []):
@@ -148,7 +150,7 @@ def _workload_findings(
             continue
         findings += required_findings(at, package, names | image_env)
         findings += env_name_findings(at, names, known)
-        if doc["kind"] == "Deployment":
+        if doc["kind"] == "Deployment" and package in settings_env.SERVICE_PACKAGES:  # the others have no port
             for probe in ("readinessProbe", "livenessProbe"):
                 if "httpGet" not in container.get(probe, {}):
                     findings.append(Finding(at, f"{probe} is not an HTTP probe"))

@@ -33,6 +33,7 @@ PRINCIPAL_OF_PACKAGE: Mapping[str, str | None] = {
     "settlement_aggregate": "aggregate",
     "settlement_core": ADMIN,  # settlementctl
     "settlement_api": None,
+    "settlement_aggregate.integrator": None,  # the transparency log: PostgreSQL only
 }
 # Kafka calls the one cluster resource this; Strimzi takes no name for it.
 CLUSTER = "kafka-cluster"

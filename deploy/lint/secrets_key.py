@@ -23,7 +23,7 @@ PREVIOUS = "SECRETS_ENCRYPTION_KEY_PREVIOUS"
 # Entry-point packages (settings_env.entrypoint_package) that seal or open the secrets;
 # settlement_core stands for settlementctl.
 HOLDERS = frozenset({"settlement_ingest", "settlement_core"})
-NON_HOLDERS = frozenset({"settlement_aggregate", "settlement_api"})
+NON_HOLDERS = frozenset({"settlement_aggregate", "settlement_api", "settlement_aggregate.integrator"})
 
 
 def client_findings(where: str, package: str, env: Mapping[str, str | None]) -> list[Finding]:

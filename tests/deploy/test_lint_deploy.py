@@ -196,6 +196,10 @@ def test_required_settings_are_derived_from_the_settings_classes(
 def test_every_service_requires_the_connection_settings() -> None:
     for package in settings_env.all_packages():
         required = {n for choice in settings_env.required_env(settings_env.settings_classes(package)) for n in choice}
+        if package in settings_env.WORKER_MODULES:
+            # the transparency-log integrator: the ledger and the log's keys, nothing else
+            assert required == {"DATABASE_URL", "TLOG_SIGNING_KEY", "TLOG_SALT_KEY"}, package
+            continue
         assert {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP", "TARGETS_FILE"} <= required, package
 
 
@@ -267,13 +271,16 @@ def test_vendored_crds_match_their_recorded_sources(tmp_path: Path) -> None:
 def test_ha_render_has_the_workloads_autoscalers_and_hook(helm: Helm) -> None:
     docs = render(helm, CI_VALUES / "ha-keda-values.yaml")
     kinds = Counter(d["kind"] for d in docs)
-    assert kinds["Deployment"] == 3
+    assert kinds["Deployment"] == 4
     assert kinds["Service"] == 3
     assert kinds["PodDisruptionBudget"] == 3
     assert kinds["Secret"] == 0
     components = {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in docs if d["kind"] == "Deployment"}
-    assert components == {"ingest", "aggregate", "api"}
-    names = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    assert components == {"ingest", "aggregate", "api", "integrator"}
+    # the transparency-log integrator: one writer at a time (an advisory lock), never autoscaled
+    (integrator,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-integrator")]
+    assert integrator["spec"]["replicas"] == 1
+    names = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} - {integrator["metadata"]["name"]}
     targets = Counter(
         (d["kind"], d["spec"]["scaleTargetRef"]["name"])
         for d in docs
@@ -297,9 +304,12 @@ def test_no_secret_in_plain_values(helm: Helm) -> None:
         if spec is None:
             continue
         env = {e["name"]: e for e in spec["containers"][0]["env"]}
-        for name in ("DATABASE_URL", "REDIS_URL"):
+        # the integrator reads the ledger only: it has no Redis URL at all
+        integrator = doc["metadata"]["name"].endswith("-integrator")
+        for name in ("DATABASE_URL",) if integrator else ("DATABASE_URL", "REDIS_URL"):
             assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "settlement-tracker-connections"
             assert "value" not in env[name]
+        assert not integrator or "REDIS_URL" not in env
     for path in [CHART / "values.yaml", *CI_VALUES.glob("*.yaml")]:
         scalars = list(_scalars(yaml.safe_load(path.read_text())))
         assert scalars, path
@@ -392,6 +402,7 @@ SCHEMA_ERRORS = [
     pytest.param(["--set", "aggregate.pdb.minAvailable=1"], "/aggregate/pdb", id="pdb-both-budgets"),
     pytest.param(["--set", "aggregate.autoscaling.mode=both"], "/aggregate/autoscaling/mode", id="both-autoscalers"),
     pytest.param(["--set", "secrets.existingSecret="], "/secrets/existingSecret", id="no-secret-name"),
+    pytest.param(["--set", "tlog.existingSecret="], "/tlog/existingSecret", id="no-tlog-secret-name"),
     pytest.param(
         ["--set", "securityContext.readOnlyRootFilesystem=false"], "readOnlyRootFilesystem", id="writable-root"
     ),

@@ -144,8 +144,8 @@ COMPOSE_PLANTS = [
     ),
     pytest.param(
         "docker-compose.yml",
-        "<<: [*service-env, *kafka-client]\n      KAFKA_USERNAME: ingest",
-        "<<: *service-env\n      KAFKA_USERNAME: ingest",
+        "<<: [*service-env, *kafka-client, *tlog-env]\n      KAFKA_USERNAME: ingest",
+        "<<: [*service-env, *tlog-env]\n      KAFKA_USERNAME: ingest",
         "services.ingest: KAFKA_SECURITY_PROTOCOL is None, want one of ['SASL_PLAINTEXT', 'SASL_SSL']",
         id="ingest-without-sasl",
     ),
@@ -293,7 +293,7 @@ def test_chart_security_passes_on_every_ci_render(helm: Helm, values: str) -> No
     assert findings == []
     assert chart_security.check(docs) == []
     kinds = [d["kind"] for d in docs]
-    assert kinds.count("NetworkPolicy") == 5  # default deny + ingest, aggregate, api, migration
+    assert kinds.count("NetworkPolicy") == 6  # default deny + ingest, aggregate, api, migration, integrator
 
 
 def _drop_default_deny(docs: list[dict[str, Any]]) -> None:

@@ -4,24 +4,30 @@ inserted below the low-water mark, and the log's own table rewritten with its tr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from settlement_core.tlog.audit import AuditReport, audit_log
+from settlement_client.tlog.note import VerifierKey
+from settlement_core.tlog.audit import AuditReport, Difference, FindingKind, audit_log, row_body_hash
 from settlement_core.tlog.integrate import integrate_once
-from tests.settlement_core.tlog.ledger_rows import SALT_KEY, insert_rows, new_database, new_keys
+from settlement_core.tlog.keys import LogKeys, SigningKey
+from tests.settlement_core.tlog.ledger_rows import ORIGIN, SALT_KEY, insert_rows, new_database, new_keys
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
+def keys() -> LogKeys:
+    return new_keys()
+
+
+@pytest.fixture
+def engine(keys: LogKeys) -> Iterator[Engine]:
     engine = create_engine(new_database())
-    keys = new_keys()
     with engine.begin() as conn:
         insert_rows(conn, "BANK1", 0, 10)
     with engine.begin() as conn:
@@ -32,9 +38,13 @@ def engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _audit(engine: Engine, chunk: int = 3) -> AuditReport:
+def _audit(engine: Engine, chunk: int = 3, trusted: Sequence[VerifierKey] | None = None) -> AuditReport:
+    """Audited with the log's own published key unless `trusted` says otherwise."""
+    if trusted is None:
+        with engine.connect() as conn:
+            trusted = [VerifierKey.parse(k) for k in conn.execute(text("SELECT vkey FROM tlog_keys")).scalars()]
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-        return audit_log(conn, SALT_KEY, chunk=chunk)
+        return audit_log(conn, SALT_KEY, ORIGIN, trusted, chunk=chunk)
 
 
 def _leaf_of(engine: Engine, event_id: str) -> int:
@@ -57,14 +67,25 @@ def test_an_untouched_log_audits_clean(engine: Engine) -> None:
     report = _audit(engine)
     assert report.findings == []
     assert (report.leaves, report.checkpoint_size) == (10, 10)
+    # the tree recomputed from the ledger is the signed one
+    assert (report.ledger_size, report.ledger_root) == (10, report.checkpoint_root) == (10, report.log_root)
+    assert report.ok
 
 
 def test_an_edited_amount_is_named(engine: Engine) -> None:
     index = _leaf_of(engine, "E-6")
     _edit(engine, "UPDATE ledger_events SET amount = amount + 1 WHERE event_id = 'E-6'")
-    [finding] = _audit(engine).findings
+    report = _audit(engine)
+    [finding] = report.findings
     assert finding.index == index
     assert "fields no longer give its body hash" in finding.reason
+    assert (finding.kind, finding.bank_id, finding.event_id) == (FindingKind.CHANGED, "BANK1", "E-6")
+    # what differs: the stored body hash against the fields', and the leaf's body_sha256
+    assert [d.member for d in finding.differs] == ["ledger_events.body_hash", "body_sha256"]
+    assert finding.differs[0].logged == finding.differs[1].logged != finding.differs[1].ledger
+    assert report.ledger_size == report.checkpoint_size
+    assert report.ledger_root != report.checkpoint_root
+    assert not report.ok
 
 
 def test_an_edited_body_hash_is_named(engine: Engine) -> None:
@@ -77,17 +98,24 @@ def test_an_edited_body_hash_is_named(engine: Engine) -> None:
 def test_a_deleted_row_is_named(engine: Engine) -> None:
     index = _leaf_of(engine, "E-3")
     _edit(engine, "DELETE FROM ledger_events WHERE event_id = 'E-3'")
-    [finding] = _audit(engine).findings
+    report = _audit(engine)
+    [finding] = report.findings
     assert (finding.index, finding.reason) == (index, "the ledger row of this leaf was deleted")
+    # who it was comes from the log's own copy of the leaf (migration 0008)
+    assert (finding.kind, finding.bank_id, finding.event_id) == (FindingKind.DELETED, "BANK1", "E-3")
+    assert (report.ledger_size, report.checkpoint_size) == (9, 10)
 
 
 def test_a_row_slipped_in_below_the_low_water_mark_is_named(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE tlog_state SET low_water = low_water + 1000"))
         [row_id] = insert_rows(conn, "BANK2", 0, 1)
-    [finding] = _audit(engine).findings
+    report = _audit(engine)
+    [finding] = report.findings
     assert finding.ledger_row_id == row_id
     assert "not in the log" in finding.reason
+    assert (finding.kind, finding.bank_id, finding.event_id) == (FindingKind.EXTRA, "BANK2", "E-0")
+    assert (report.ledger_size, report.checkpoint_size) == (11, 10)
 
 
 def test_a_rewritten_log_table_is_named(engine: Engine) -> None:
@@ -96,3 +124,55 @@ def test_a_rewritten_log_table_is_named(engine: Engine) -> None:
     reasons = [(f.index, f.reason) for f in _audit(engine).findings]
     assert (5, "the ledger row no longer gives the logged leaf") in reasons
     assert (None, "the logged leaf hashes do not give the newest checkpoint's root") in reasons
+
+
+def test_a_consistently_rewritten_row_names_what_differs(engine: Engine) -> None:
+    """Amount and stored body hash changed together (a careful forger): the row is
+    self-consistent, but its leaf is not the logged one, and the difference is named."""
+    index = _leaf_of(engine, "E-4")
+    _edit(engine, "UPDATE ledger_events SET amount = 5000.25 WHERE event_id = 'E-4'")
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM ledger_events WHERE event_id = 'E-4'")).one()
+        fields_hash = row_body_hash(row)
+        conn.execute(
+            text("UPDATE ledger_events SET body_hash = :h WHERE event_id = 'E-4'"), {"h": bytes.fromhex(fields_hash)}
+        )
+    [finding] = _audit(engine).findings
+    assert (finding.kind, finding.index, finding.event_id) == (FindingKind.CHANGED, index, "E-4")
+    assert finding.reason == "the ledger row no longer gives the logged leaf"
+    [difference] = finding.differs
+    assert difference == Difference("body_sha256", difference.logged, fields_hash)
+    assert difference.logged != fields_hash
+
+
+def test_the_first_finding_is_the_first_leaf_that_no_longer_matches(engine: Engine) -> None:
+    later, earlier = _leaf_of(engine, "E-8"), _leaf_of(engine, "E-1")
+    _edit(engine, "DELETE FROM ledger_events WHERE event_id = 'E-8'")
+    _edit(engine, "UPDATE ledger_events SET amount = amount * 2 WHERE event_id = 'E-1'")
+    findings = _audit(engine).findings
+    assert [(f.index, f.kind) for f in findings] == [(earlier, FindingKind.CHANGED), (later, FindingKind.DELETED)]
+    assert earlier < later
+
+
+def test_a_checkpoint_signed_by_another_key_fails(engine: Engine, keys: LogKeys) -> None:
+    stranger = SigningKey.generate(ORIGIN)
+    report = _audit(engine, trusted=[stranger.verifier])
+    [finding] = report.findings
+    assert finding.kind == FindingKind.CHECKPOINT
+    assert finding.reason.startswith("the newest checkpoint does not verify")
+    assert _audit(engine, trusted=[keys.active.verifier]).ok
+
+
+def test_a_checkpoint_whose_stored_root_is_not_the_signed_one_fails(engine: Engine) -> None:
+    _edit(engine, "ALTER TABLE tlog_checkpoints DISABLE TRIGGER tlog_checkpoints_append_only")
+    _edit(engine, "UPDATE tlog_checkpoints SET root_hash = decode(repeat('cd', 32), 'hex') WHERE size = 10")
+    reasons = [(f.kind, f.reason) for f in _audit(engine).findings]
+    assert (FindingKind.CHECKPOINT, "the newest checkpoint's signed size or root is not the stored one") in reasons
+
+
+def test_leaf_data_that_is_not_the_logged_leaf_is_named(engine: Engine) -> None:
+    _edit(engine, "ALTER TABLE tlog_leaves DISABLE TRIGGER tlog_leaves_append_only")
+    _edit(engine, "UPDATE tlog_leaves SET leaf_data = convert_to('{}', 'UTF8') WHERE idx = 2")
+    [finding] = _audit(engine).findings
+    assert (finding.kind, finding.index) == (FindingKind.LOG, 2)
+    assert "leaf data does not hash to its leaf hash" in finding.reason

@@ -61,6 +61,9 @@ a message rather than reaching the cluster.
 {{- fail (printf "kafka.credentials.%s.existingSecret is required: the Secret with the %s principal's Kafka password (docs/deploy-kubernetes.md)" $principal $principal) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.tlog.enabled (not .Values.tlog.existingSecret) -}}
+{{- fail "tlog.existingSecret is required while tlog.enabled: the Secret with TLOG_SIGNING_KEY and TLOG_SALT_KEY (docs/receipts.md)" -}}
+{{- end -}}
 {{- if not .Values.secretsEncryption.existingSecret -}}
 {{- fail "secretsEncryption.existingSecret is required: the Secret with SECRETS_ENCRYPTION_KEY, which seals banks' HMAC secrets (docs/deploy-kubernetes.md)" -}}
 {{- end -}}
@@ -169,6 +172,32 @@ The key sealing banks' HMAC secrets in PostgreSQL: ingest opens them, the migrat
       name: {{ $s.existingSecret }}
       key: {{ . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The transparency log's keys and settings (docs/receipts.md): the integrator signs
+checkpoints, ingest signs receipt promises. Keys only by reference; never the api or aggregate.
+*/}}
+{{- define "st.tlogEnv" -}}
+{{- $t := .Values.tlog -}}
+- name: TLOG_ORIGIN
+  value: {{ $t.origin | quote }}
+- name: TLOG_SIGNING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $t.existingSecret }}
+      key: {{ $t.signingKeyKey }}
+- name: TLOG_SALT_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $t.existingSecret }}
+      key: {{ $t.saltKeyKey }}
+{{- with $t.retiredKeys }}
+- name: TLOG_RETIRED_KEYS
+  value: {{ . | quote }}
+{{- end }}
+- name: TLOG_MAX_MERGE_DELAY_S
+  value: {{ $t.maxMergeDelaySeconds | quote }}
 {{- end -}}
 
 {{- define "st.envFrom" -}}

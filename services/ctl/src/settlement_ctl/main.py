@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from settlement_core.logs import configure_logging
-from settlement_ctl import audit_log, banks, init, ledger_tools, operators
+from settlement_ctl import audit_log, banks, init, ledger_tools, log_verify, operators
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     operators.register(commands)
     audit_log.register(commands)
     ledger_tools.register(commands)
+    log_verify.register(commands)
     return parser
 
 

@@ -13,7 +13,7 @@ commits, so a row with a smaller id can become visible after a larger one. The s
 therefore looks for rows *not in the log* (an anti-join) above `low_water`, and raises
 `low_water` only to ids whose rows were applied more than `lag_s` ago: a ledger transaction
 open longer than that (the aggregator's take milliseconds to seconds) could leave a row
-below the mark, which `settlementctl log verify` (not yet written) is meant to catch.
+below the mark, which `settlementctl log verify` reports.
 
 The step reads ledger_events without locks: it never blocks the aggregator's transaction.
 """
@@ -27,9 +27,9 @@ from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from settlement_client.tlog.checkpoint import Checkpoint
-from settlement_client.tlog.leaf import Leaf, received_at_text
 from settlement_core.tlog.compact import CompactRange
 from settlement_core.tlog.keys import LogKeys
+from settlement_core.tlog.ledger_leaf import ledger_leaf
 from settlement_core.tlog.schema import TLOG_CHECKPOINTS, TLOG_KEYS, TLOG_LEAVES, TLOG_NODES, TLOG_STATE
 from settlement_core.tlog.signing import derive_salt, sign_checkpoint
 from settlement_core.tlog.store import read_edge
@@ -75,11 +75,17 @@ def integrate_once(
     leaves, nodes = [], []
     for row in rows:
         salt = derive_salt(salt_key, row.bank_id, row.event_id)
-        leaf = Leaf(row.bank_id, row.event_id, bytes(row.body_hash).hex(), received_at_text(row.ingested_at), salt)
+        leaf = ledger_leaf(row.bank_id, row.event_id, bytes(row.body_hash), row.ingested_at, salt)
         index = compact.size
         nodes.extend(compact.append(leaf.leaf_hash()))
         leaves.append(
-            {"idx": index, "ledger_row_id": row.id, "leaf_hash": leaf.leaf_hash(), "salt": bytes.fromhex(salt)}
+            {
+                "idx": index,
+                "ledger_row_id": row.id,
+                "leaf_hash": leaf.leaf_hash(),
+                "salt": bytes.fromhex(salt),
+                "leaf_data": leaf.canonical_json(),
+            }
         )
     if leaves:
         conn.execute(insert(TLOG_LEAVES), leaves)

@@ -1,10 +1,12 @@
-"""The log's tables (migration 0007). Core tables on the models' metadata: rows are written
+"""The log's tables (migrations 0007, 0008). Core tables on the models' metadata: rows are written
 by the integrator in bulk and read by index, never as objects.
 
 - tlog_state: one row, the log's size and the ledger id below which every committed row is
   in the log (`low_water`, so the integrator's search for new rows starts there).
 - tlog_leaves: leaf `idx` (0, 1, 2, ... with no gap) -> the ledger_events row it commits to,
-  its leaf hash and salt. 16 + 8 + 33 + 17 bytes of data per event.
+  its leaf hash, salt and (migration 0008) leaf data, the leaf's canonical JSON, so the
+  log says whose event a leaf is even when the ledger row is gone. About 8 + 8 + 33 + 17 +
+  190 bytes of data per event.
 - tlog_nodes: every perfect subtree of level >= 1 (about one per leaf), so any root or proof
   is O(log n) index reads.
 - tlog_checkpoints: every signed checkpoint, by tree size.
@@ -45,6 +47,7 @@ TLOG_LEAVES = Table(
     Column("ledger_row_id", BigInteger, nullable=False),
     Column("leaf_hash", LargeBinary, nullable=False),
     Column("salt", LargeBinary, nullable=False),
+    Column("leaf_data", LargeBinary, nullable=True),  # migration 0008; NULL only for leaves it could not fill
     UniqueConstraint("ledger_row_id", name="uq_tlog_leaves_ledger_row"),
     CheckConstraint("octet_length(leaf_hash) = 32", name="ck_tlog_leaves_hash"),
     CheckConstraint("octet_length(salt) = 16", name="ck_tlog_leaves_salt"),

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, text
 
-from settlement_client.tlog.leaf import Leaf, received_at_text
 from settlement_client.tlog.proofs import ConsistencyProof
 from settlement_client.tlog.tlog_proof import TlogProof
 from settlement_core.tlog.compact import edge_positions
+from settlement_core.tlog.ledger_leaf import ledger_leaf
 from settlement_core.tlog.schema import TLOG_CHECKPOINTS, TLOG_KEYS, TLOG_LEAVES, TLOG_NODES
 from settlement_core.tlog.tree import Tree
 
@@ -100,13 +100,7 @@ class LogReader:
         ).first()
         if row is None or checkpoint is None or row.idx >= checkpoint.size:
             return None
-        leaf = Leaf(
-            row.bank_id,
-            row.event_id,
-            bytes(row.body_hash).hex(),
-            received_at_text(row.ingested_at),
-            bytes(row.salt).hex(),
-        )
+        leaf = ledger_leaf(row.bank_id, row.event_id, bytes(row.body_hash), row.ingested_at, bytes(row.salt).hex())
         if leaf.leaf_hash() != bytes(row.leaf_hash):
             raise LedgerRowChanged(row.idx)
         path = Tree(StoredSubtrees(self._conn), checkpoint.size).inclusion(row.idx)
