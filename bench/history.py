@@ -42,8 +42,8 @@ from settlement_core.buckets import (
     seen_key,
     totals_key,
 )
+from settlement_core.catalogue import load_catalogue
 from settlement_core.rules import CountingRules
-from settlement_core.targets import load_catalogue
 
 CHUNK = 50_000
 HISTORY_START = date(2016, 1, 1)

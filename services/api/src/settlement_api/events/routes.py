@@ -9,7 +9,7 @@ from settlement_api.events.repository import find_event
 from settlement_api.events.schemas import EventStatusOut
 from settlement_api.events.service import event_status
 from settlement_api.security import scoped_bank
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.problems import FieldError, Problem, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["events"])

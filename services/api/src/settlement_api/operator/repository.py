@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
-from settlement_core.events import UNKNOWN_COUNTRY
+from settlement_core.identifiers import UNKNOWN_COUNTRY
 from settlement_core.rules import CountingRules
 from settlement_core.vocabulary import LedgerStatus
 

@@ -31,8 +31,8 @@ from settlement_api.plan_units import in_plan_unit, money, plan_unit_label
 from settlement_api.readmodel import Plan, Stream, evaluate, plan
 from settlement_api.runtime import Runtime
 from settlement_core.business_days import business_date, business_days_between
+from settlement_core.catalogue import Target
 from settlement_core.pace import effective_as_of
-from settlement_core.targets import Target
 
 RATIO_QUANTUM = Decimal("0.000001")
 

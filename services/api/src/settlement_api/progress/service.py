@@ -17,9 +17,9 @@ from settlement_api.progress.repository import Settled, SettledQuery, settled_am
 from settlement_api.progress.schemas import DistinctVolumeOut, ProgressOut, ReferenceOut, TargetProgressOut
 from settlement_api.runtime import Runtime
 from settlement_core.buckets import DISTINCT
+from settlement_core.catalogue import Catalogue, Reference, Target
 from settlement_core.fx import BASE
 from settlement_core.pace import RATIO_QUANTUM, effective_as_of, progress
-from settlement_core.targets import Catalogue, Reference, Target
 
 
 def year_earlier(day: date) -> date:

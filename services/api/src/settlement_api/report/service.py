@@ -26,8 +26,8 @@ from settlement_api.series.schemas import SeriesOut
 from settlement_api.series.service import SeriesQuery, window_for
 from settlement_api.spreadsheet_cells import csv_row, safe_cell
 from settlement_core.buckets import Granularity
+from settlement_core.catalogue import Target
 from settlement_core.problems import FieldError, Problem
-from settlement_core.targets import Target
 
 FORMATS = ("xlsx", "csv")
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -35,11 +35,11 @@ from settlement_api.series.repository import read_fields, read_seen
 from settlement_api.series.schemas import SeriesOut, SeriesPointOut
 from settlement_api.spreadsheet_cells import csv_row
 from settlement_core.buckets import Granularity, period_label, series_periods
+from settlement_core.catalogue import Target
 from settlement_core.fx import FxTable
 from settlement_core.money import minor_units
 from settlement_core.pace import effective_as_of, elapsed_days, progress
 from settlement_core.problems import FieldError, Problem
-from settlement_core.targets import Target
 
 SERIES_GRAINS = (Granularity.DAY, Granularity.MONTH)
 _YEAR = re.compile(r"[0-9]{4}")
