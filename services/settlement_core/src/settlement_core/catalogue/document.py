@@ -82,7 +82,7 @@ class TargetEntry(FigureEntry):
 
 class ReferenceEntry(FigureEntry):
     kind: Kind
-    note: OptionalText = None
+    note: Text | None = None  # null: no note, as before
 
     def to_reference(self) -> Reference:
         return Reference(
@@ -136,7 +136,7 @@ class RuleEntry(_Entry):
 
 class IsoEntry(_Entry):
     purposes: OptionalPurposes = None
-    account_prefix: OptionalText = None
+    account_prefix: Text | None = None  # null: no prefix condition, as before
     currencies: OptionalCurrencies = None
     counterparty: OptionalCounterparty = None
 
