@@ -9,7 +9,7 @@ services use (`model`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -35,12 +35,13 @@ from settlement_core.catalogue.fields import (
     not_null,
     problem,
 )
-from settlement_core.catalogue.model import Catalogue, IsoSignal, Reference, Target
+from settlement_core.catalogue.model import Catalogue, Figure, IsoSignal, Reference, Target
 from settlement_core.categories import Category
 from settlement_core.rules import Action, CountingRules, Rule
 
 # A field's place in the document: ("targets", 6, "window").
 Location = tuple[str | int, ...]
+F = TypeVar("F", bound=Figure)
 
 
 class _Entry(BaseModel):
@@ -63,21 +64,24 @@ class FigureEntry(_Entry):
     window: WindowEntry
     source: Text
 
-
-class TargetEntry(FigureEntry):
-    def to_target(self, category: Category) -> Target:
-        return Target(
+    def to_figure(self, figure_type: type[F], **own: Any) -> F:
+        """A `figure_type` (Target, Reference) of these shared fields and its `own` ones."""
+        return figure_type(
             code=self.code,
             period=self.period,
-            name_zh=category.name_zh,
-            name_en=category.name_en,
             amount=self.amount,
             currency=self.currency,
             display=self.display,
             window_start=self.window.start,
             window_end=self.window.end,
             source=self.source,
+            **own,
         )
+
+
+class TargetEntry(FigureEntry):
+    def to_target(self, category: Category) -> Target:
+        return self.to_figure(Target, name_zh=category.name_zh, name_en=category.name_en)
 
 
 class ReferenceEntry(FigureEntry):
@@ -85,18 +89,7 @@ class ReferenceEntry(FigureEntry):
     note: Text | None = None  # null: no note, as before
 
     def to_reference(self) -> Reference:
-        return Reference(
-            code=self.code,
-            period=self.period,
-            kind=self.kind,
-            amount=self.amount,
-            currency=self.currency,
-            display=self.display,
-            window_start=self.window.start,
-            window_end=self.window.end,
-            source=self.source,
-            note=self.note,
-        )
+        return self.to_figure(Reference, kind=self.kind, note=self.note)
 
 
 class ConditionEntry(_Entry):
