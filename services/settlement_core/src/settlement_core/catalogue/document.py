@@ -157,7 +157,9 @@ class CatalogueDocument(_Entry):
         """The checks across fields and entries (unique codes, periods and rule ids, known
         category codes, windows in order and one code's target windows disjoint), in file
         order; the first problem is raised at its field's location."""
-        for location, message in _problems(self):
+        first = next(_problems(self), None)
+        if first is not None:
+            location, message = first
             raise ValidationError.from_exception_data(
                 type(self).__name__, [{"type": problem(message), "loc": location, "input": None}]
             )
