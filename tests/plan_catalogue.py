@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from settlement_core.catalogue import Catalogue, load_catalogue
 from settlement_core.rules import NO_RULES, CountingRules
-from settlement_core.targets import Catalogue, load_catalogue
 
 SEED_FILE = Path(__file__).resolve().parents[1] / "seeds" / "targets.yaml"
 SEED: Catalogue = load_catalogue(SEED_FILE)

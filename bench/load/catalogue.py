@@ -5,7 +5,7 @@ the pre-filled topic and the history send exactly the categories ingest accepts.
 from __future__ import annotations
 
 from bench.config import SEED_CATALOGUE
-from settlement_core.targets import Catalogue, load_catalogue
+from settlement_core.catalogue import Catalogue, load_catalogue
 
 
 def seed_catalogue() -> Catalogue:

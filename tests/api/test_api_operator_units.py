@@ -24,9 +24,9 @@ from settlement_api.progress.series import (
     window_for,
 )
 from settlement_core.buckets import Granularity
+from settlement_core.catalogue import load_targets
 from settlement_core.fx import FxRate, FxTable
 from settlement_core.problems import Problem
-from settlement_core.targets import load_targets
 from tests.conftest import ROOT
 
 TARGETS = load_targets(ROOT / "seeds" / "targets.yaml")

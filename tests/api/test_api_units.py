@@ -43,10 +43,10 @@ from settlement_api.totals.service import (
 from settlement_api.web.routes import embed
 from settlement_core.auth import Principal
 from settlement_core.buckets import Granularity, series_periods
+from settlement_core.catalogue import load_targets
 from settlement_core.db.models import DlqEvent, LedgerEvent
 from settlement_core.fx import FxRate, FxTable
 from settlement_core.problems import Problem
-from settlement_core.targets import load_targets
 from tests.conftest import ROOT
 
 TARGETS = load_targets(ROOT / "seeds" / "targets.yaml")

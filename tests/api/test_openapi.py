@@ -9,9 +9,9 @@ import pytest
 from settlement_api.app import create_app
 from settlement_api.openapi import build
 from settlement_api.settings import ApiSettings
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.catalogue import load_catalogue
+from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
-from settlement_core.targets import load_catalogue
 from tests.conftest import ROOT
 
 CATALOGUE = load_catalogue(ROOT / "seeds" / "targets.yaml")

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from settlement_core.catalogue import load_catalogue
 from settlement_core.categories import Direction
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
 from settlement_core.settings import IntakeRules
-from settlement_core.targets import load_catalogue
 from settlement_ingest import validation
 from settlement_ingest.settings import IngestSettings
 

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.service import parse_totals_query
+from settlement_core.catalogue import load_targets
 from settlement_core.problems import Problem
-from settlement_core.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = load_targets(ROOT / "seeds" / "targets.yaml")

@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from settlement_core.catalogue import load_catalogue
 from settlement_core.fx import FxTable, load_fx_csv
-from settlement_core.targets import load_catalogue
 from settlement_ctl.demo_feed import DEMO_BANKS, OUTCOMES, REPORTING_BANKS, replay_events
 from tests.conftest import ROOT
 

@@ -7,6 +7,7 @@ from decimal import Decimal, localcontext
 
 import pytest
 
+from settlement_core.catalogue import Target
 from settlement_core.pace import (
     RATIO_QUANTUM,
     Progress,
@@ -15,7 +16,6 @@ from settlement_core.pace import (
     elapsed_days,
     progress,
 )
-from settlement_core.targets import Target
 
 PACE = Decimal("0.9")
 
@@ -24,16 +24,16 @@ def target(
     amount: int = 600_000_000_000, start: date = date(2020, 1, 1), end: date = date(2020, 12, 31), currency: str = "USD"
 ) -> Target:
     return Target(
-        "offshore",
-        "2020",
-        "离岸金融结算",
-        "Offshore",
-        amount,
-        currency,
-        "6000亿美元",
-        start,
-        end,
-        "到 2020年，力争离岸金融结算规模达到 6000亿美元。",
+        code="offshore",
+        period="2020",
+        name_zh="离岸金融结算",
+        name_en="Offshore",
+        amount=amount,
+        currency=currency,
+        display="6000亿美元",
+        window_start=start,
+        window_end=end,
+        source="到 2020年，力争离岸金融结算规模达到 6000亿美元。",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settlement_core.categories import Direction
-from settlement_core.events import UNKNOWN_COUNTRY
+from settlement_core.identifiers import UNKNOWN_COUNTRY
 from settlement_core.rules import Action, Counterparty, CountingRules, Rule
 from tests.plan_catalogue import RULES
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from settlement_core.catalogue import PLAN_UNIT_LABEL, ReferenceKind, Target, load_catalogue, load_targets
 from settlement_core.fx import FxTable, load_fx_csv
 from settlement_core.money import to_minor
-from settlement_core.targets import PLAN_UNIT_LABEL, ReferenceKind, Target, load_catalogue, load_targets
 from tests.plan_catalogue import CODES
 
 ROOT = Path(__file__).resolve().parents[2]

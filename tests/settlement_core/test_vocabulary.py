@@ -23,10 +23,11 @@ def reasons_the_aggregator_writes() -> set[str]:
                 named.add(DlqReason[node.attr].value)
     named |= {v.reason.value for v in Verdict if v is not Verdict.APPLY}
     # decode() in core writes the decoder's reasons for the aggregator.
-    core_events = SERVICES / "settlement_core" / "src" / "settlement_core" / "events.py"
-    for node in ast.walk(ast.parse(core_events.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "DlqReason":
-            named.add(DlqReason[node.attr].value)
+    core_events = SERVICES / "settlement_core" / "src" / "settlement_core" / "events"
+    for path in core_events.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "DlqReason":
+                named.add(DlqReason[node.attr].value)
     return named
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from settlement_core.targets import load_catalogue
+from settlement_core.catalogue import load_catalogue
 from settlement_ingest.iso20022 import Classification, IsoDocumentError, Reader
 from settlement_ingest.iso20022.status_report import ALL_CODES
 from settlement_ingest.validation import COUNTRY_CODES

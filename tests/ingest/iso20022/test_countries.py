@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from settlement_core.targets import load_catalogue
+from settlement_core.catalogue import load_catalogue
 from settlement_ingest.iso20022 import Classification, Reader
 from settlement_ingest.iso20022.parties import load_clearing_systems
 from settlement_ingest.validation import COUNTRY_CODES

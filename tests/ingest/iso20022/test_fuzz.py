@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from settlement_core.catalogue import load_catalogue
 from settlement_core.problems import PROBLEM_JSON
-from settlement_core.targets import load_catalogue
 from settlement_ingest.iso20022 import Classification, IsoDocumentError, IsoMessage, Reader, TooManyTransactions
 from settlement_ingest.validation import COUNTRY_CODES
 from tests.ingest.conftest import IngestService

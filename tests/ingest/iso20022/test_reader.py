@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from settlement_core.targets import load_catalogue
+from settlement_core.catalogue import load_catalogue
 from settlement_ingest.iso20022 import Classification, Facts, IsoDocumentError, Reader, classify
 from settlement_ingest.validation import COUNTRY_CODES
 

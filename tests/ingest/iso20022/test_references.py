@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from settlement_core.events import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
+from settlement_core.identifiers import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
 from settlement_core.references import encode_reference, reference_of
 from settlement_ingest.iso20022.references import REVERSAL_SUFFIX, first_reference
 

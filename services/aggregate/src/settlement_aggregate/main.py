@@ -20,12 +20,12 @@ from settlement_aggregate.loop import Aggregator, translated
 from settlement_aggregate.projection import Projection
 from settlement_aggregate.registry import BankRegistry
 from settlement_aggregate.settings import AggregateSettings
+from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
 from settlement_core.gc_tuning import tune_after_startup
 from settlement_core.kafka_io import KafkaAccess
 from settlement_core.logs import configure_logging
 from settlement_core.redis_io import sync_client
-from settlement_core.targets import load_catalogue
 
 logger = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from settlement_api.resources import Resources
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
+from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
 from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
-from settlement_core.targets import load_catalogue
 
 
 def package_version() -> str:

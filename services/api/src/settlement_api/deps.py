@@ -19,9 +19,9 @@ from settlement_api.security import REALM, Reader, is_per_bank_read, unauthorize
 from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.business_days import today
+from settlement_core.catalogue import Catalogue
 from settlement_core.problems import Problem
 from settlement_core.redis_io import translate_errors
-from settlement_core.targets import Catalogue
 
 
 def get_resources(request: Request) -> Resources:

@@ -21,10 +21,10 @@ from fastapi.openapi.utils import get_openapi
 
 from settlement_api.settings import ApiSettings
 from settlement_core.buckets import Granularity
-from settlement_core.events import BANK_ID_PATTERN, EVENT_ID_PATTERN
+from settlement_core.catalogue import Catalogue
+from settlement_core.identifiers import BANK_ID_PATTERN, EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import install_problem_schema, problem_responses
-from settlement_core.targets import Catalogue
 
 DATE: dict[str, Any] = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 QUERY: dict[str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
 from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
-from settlement_core.targets import Catalogue, Target
+from settlement_core.catalogue import Catalogue, Target
 
 
 @dataclass(frozen=True, slots=True)

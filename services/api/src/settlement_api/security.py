@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from settlement_core.auth import Principal
-from settlement_core.events import BANK_ID_PATTERN
+from settlement_core.identifiers import BANK_ID_PATTERN
 from settlement_core.problems import FieldError, Problem
 
 

@@ -27,7 +27,7 @@ from settlement_core import audit
 from settlement_core.auth import generate_hmac_secret, generate_key, hash_key
 from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
 from settlement_core.db.models import Bank, BankPublicKey
-from settlement_core.events import BANK_ID_PATTERN
+from settlement_core.identifiers import BANK_ID_PATTERN
 from settlement_core.secret_box import SecretBox, SecretsKeyMissing, hmac_context
 from settlement_ctl import api_keys
 from settlement_ctl.context import fail, settings, transaction

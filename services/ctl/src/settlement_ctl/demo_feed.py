@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from settlement_core.auth import generate_key, hash_key
+from settlement_core.catalogue import Target, load_catalogue
 from settlement_core.db.engine import make_engine
 from settlement_core.db.models import Bank, Operator
 from settlement_core.fx import FxTable, load_fx_csv
@@ -46,7 +47,6 @@ from settlement_core.logs import configure_logging
 from settlement_core.money import minor_units
 from settlement_core.rules import NO_RULES, CountingRules
 from settlement_core.settings import CoreSettings
-from settlement_core.targets import Target, load_catalogue
 
 logger = logging.getLogger(__name__)
 

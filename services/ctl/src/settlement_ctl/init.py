@@ -16,12 +16,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from settlement_aggregate.settings import AggregateSettings
+from settlement_core.catalogue import load_targets
 from settlement_core.db.engine import make_engine
 from settlement_core.db.migrate import upgrade
 from settlement_core.db.models import FxRateRow
 from settlement_core.fx import load_fx_csv
 from settlement_core.kafka_io import KafkaAccess, ensure_topics
-from settlement_core.targets import load_targets
 from settlement_ctl.kafka_acls import Grant, apply_grants, service_grants
 
 

@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 
 from settlement_aggregate.rebuild import Drift, rebuild, reconcile, rewind
 from settlement_aggregate.settings import AggregateSettings
+from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
 from settlement_core.kafka_io import KafkaAccess, client_config
 from settlement_core.redis_io import sync_client
-from settlement_core.targets import load_catalogue
 
 REPLAY_HELP = """\
 Re-read the events topic from a point in time, through the normal aggregator.

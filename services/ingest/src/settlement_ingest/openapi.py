@@ -22,7 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from settlement_core.categories import MAX_CATEGORIES
-from settlement_core.events import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
+from settlement_core.identifiers import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import install_problem_schema
 from settlement_core.rules import Action, Counterparty

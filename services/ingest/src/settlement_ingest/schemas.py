@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from settlement_core.categories import CATEGORY_CODE_PATTERN, MAX_CATEGORIES, Direction
 from settlement_core.dates import ISO_DATE_PATTERN
-from settlement_core.events import COUNTRY_PATTERN, EVENT_ID_PATTERN
+from settlement_core.identifiers import COUNTRY_PATTERN, EVENT_ID_PATTERN
 from settlement_core.money import AMOUNT_PATTERN
 
 

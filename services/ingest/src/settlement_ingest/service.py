@@ -32,12 +32,12 @@ from typing import Literal
 from settlement_client.tlog.promise import Receipt
 from settlement_core.auth import Principal
 from settlement_core.business_days import today as business_today
+from settlement_core.catalogue import load_catalogue
 from settlement_core.dates import parse_iso_date
 from settlement_core.events import SettlementEvent, encode_many
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
 from settlement_core.redis_io import RedisUnavailable
-from settlement_core.targets import load_catalogue
 from settlement_core.tlog.issuer import ReceiptIssuer
 from settlement_ingest.idempotency import (
     Claim,

@@ -20,13 +20,8 @@ import pycountry
 
 from settlement_core.categories import DIRECTION_BY_VALUE, Direction, check_categories
 from settlement_core.dates import DateFormatError, parse_iso_date
-from settlement_core.events import (
-    EVENT_ID_ALPHABET,
-    EVENT_ID_PATTERN,
-    MAX_EVENT_ID_LENGTH,
-    UNKNOWN_COUNTRY,
-    SettlementEvent,
-)
+from settlement_core.events import SettlementEvent
+from settlement_core.identifiers import EVENT_ID_ALPHABET, EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, UNKNOWN_COUNTRY
 from settlement_core.money import MINOR_UNITS, AmountError, parse_amount
 from settlement_core.problems import FieldError
 from settlement_core.rules import CountingRules

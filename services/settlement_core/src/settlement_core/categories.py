@@ -1,6 +1,6 @@
 """Settlement categories and event directions.
 
-Categories are catalogue data (`seeds/targets.yaml`, loaded by `settlement_core.targets`),
+Categories are catalogue data (`seeds/targets.yaml`, loaded by `settlement_core.catalogue`),
 not code: a successor plan may add one without a release. This module holds what every
 category shares: the code syntax, the bound on how many one event may carry, and the pure
 check of an event's `categories` list used by intake (with pointers) and the decoder.

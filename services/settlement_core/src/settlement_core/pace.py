@@ -7,8 +7,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from enum import StrEnum
 
+from settlement_core.catalogue import Target
 from settlement_core.money import minor_units
-from settlement_core.targets import Target
 
 RATIO_QUANTUM = Decimal("0.000001")
 _EXACT = Context(prec=38, rounding=ROUND_HALF_EVEN)

@@ -12,7 +12,7 @@ A rule, declared under a target in `seeds/targets.yaml`:
 An event matches when every condition given holds: it declares one of `categories`, its
 currency is one of `currencies`, its counterparty is foreign/domestic to `home_country`,
 its direction is `direction`. Disabled rules are shown but never applied. An event whose
-counterparty country is unknown (events.UNKNOWN_COUNTRY) is neither foreign nor domestic:
+counterparty country is unknown (identifiers.UNKNOWN_COUNTRY) is neither foreign nor domestic:
 a rule with a `counterparty` condition never matches it.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from settlement_core.categories import Direction
-from settlement_core.events import UNKNOWN_COUNTRY
+from settlement_core.identifiers import UNKNOWN_COUNTRY
 
 
 class Action(StrEnum):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from settlement_core.catalogue import PLAN_UNIT_LABEL, YI
 from settlement_core.money import format_amount
-from settlement_core.targets import PLAN_UNIT_LABEL, YI
 
 # 0.0001 亿 = 10,000 units: fine enough to see daily movement against 200亿 .. 5万亿.
 PLAN_UNIT_QUANTUM = Decimal("0.0001")

@@ -34,10 +34,10 @@ from settlement_api.ledger.schemas import (
 )
 from settlement_api.settings import ApiSettings
 from settlement_core.business_days import business_date, business_days_between
+from settlement_core.catalogue import Target
 from settlement_core.fx import FxTable
 from settlement_core.pace import effective_as_of
 from settlement_core.rules import CountingRules
-from settlement_core.targets import Target
 
 RATIO_QUANTUM = Decimal("0.000001")
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
-from settlement_core.events import UNKNOWN_COUNTRY
+from settlement_core.identifiers import UNKNOWN_COUNTRY
 from settlement_core.rules import CountingRules
 from settlement_core.vocabulary import LedgerStatus
 
@@ -87,7 +87,7 @@ class Activity:
     ledger_since: int
     dlq_since: int
     # Data quality: ledger rows in the window whose counterparty country the bank's message
-    # did not name (settlement_core.events.UNKNOWN_COUNTRY).
+    # did not name (settlement_core.identifiers.UNKNOWN_COUNTRY).
     unknown_country_since: int = 0
 
 

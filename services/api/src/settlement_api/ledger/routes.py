@@ -16,7 +16,7 @@ from settlement_api.ledger.operator import completeness, league
 from settlement_api.ledger.repository import find_event
 from settlement_api.ledger.schemas import AuditPageOut, CompletenessOut, EventStatusOut, LeagueOut
 from settlement_api.security import scoped_bank
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.problems import FieldError, Problem, problem_responses
 
 router = APIRouter(prefix="/v1")

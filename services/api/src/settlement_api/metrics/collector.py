@@ -41,9 +41,9 @@ from settlement_api.progress.service import ReportFigures, read_report
 from settlement_api.settings import ApiSettings
 from settlement_core.buckets import DISTINCT, hour_field
 from settlement_core.business_days import today as business_today
+from settlement_core.catalogue import Catalogue, Target
 from settlement_core.fx import BASE, FxTable, convert_minor
 from settlement_core.pace import effective_as_of, progress
-from settlement_core.targets import Catalogue, Target
 
 ROLLING_WINDOWS: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}  # in hours
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from settlement_api.kit.plan_units import in_plan_unit, money, plan_unit_label
 from settlement_api.progress.schemas import CategoryOut, RuleOut, RuleWhenOut, TargetOut, TargetsOut, Window
 from settlement_api.progress.service import reference_out
+from settlement_core.catalogue import Catalogue, Target
 from settlement_core.rules import Rule
-from settlement_core.targets import Catalogue, Target
 
 
 def target_out(target: Target) -> TargetOut:

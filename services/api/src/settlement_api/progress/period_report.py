@@ -26,8 +26,8 @@ from settlement_api.ledger.schemas import LeagueOut
 from settlement_api.progress.schemas import SeriesOut
 from settlement_api.progress.series import SeriesQuery, window_for
 from settlement_core.buckets import Granularity
+from settlement_core.catalogue import Target
 from settlement_core.problems import FieldError, Problem
-from settlement_core.targets import Target
 
 FORMATS = ("xlsx", "csv")
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -34,11 +34,11 @@ from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
 from settlement_api.kit.spreadsheet_cells import csv_row
 from settlement_api.progress.schemas import SUPPRESSED, SeriesOut, SeriesPointOut
 from settlement_core.buckets import Granularity, period_label, series_periods
+from settlement_core.catalogue import Target
 from settlement_core.fx import FxTable
 from settlement_core.money import minor_units
 from settlement_core.pace import effective_as_of, elapsed_days, progress
 from settlement_core.problems import FieldError, Problem
-from settlement_core.targets import Target
 
 SERIES_GRAINS = (Granularity.DAY, Granularity.MONTH)
 _YEAR = re.compile(r"[0-9]{4}")

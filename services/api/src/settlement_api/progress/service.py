@@ -25,9 +25,9 @@ from settlement_api.progress.schemas import (
 from settlement_api.progress.settled import Settled, SettledQuery, settled_amounts
 from settlement_api.settings import ApiSettings
 from settlement_core.buckets import DISTINCT
+from settlement_core.catalogue import Catalogue, Reference, Target
 from settlement_core.fx import BASE, FxTable
 from settlement_core.pace import RATIO_QUANTUM, effective_as_of, progress
-from settlement_core.targets import Catalogue, Reference, Target
 
 
 def year_earlier(day: date) -> date:

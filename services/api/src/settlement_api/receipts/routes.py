@@ -22,7 +22,7 @@ from settlement_api.deps import EngineDep, ReaderDep
 from settlement_api.receipts.reads import consistency, inclusion_proof, latest_checkpoint, published_keys
 from settlement_api.receipts.schemas import ConsistencyOut
 from settlement_api.security import scoped_bank
-from settlement_core.events import EVENT_ID_PATTERN
+from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.problems import FieldError, Problem, problem_responses
 from settlement_core.tlog.store import LedgerRowChanged
 

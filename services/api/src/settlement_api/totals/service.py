@@ -17,10 +17,10 @@ from settlement_api.kit.spreadsheet_cells import csv_row
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
 from settlement_core.buckets import DISTINCT, Granularity, period_label, series_periods
+from settlement_core.catalogue import Target
 from settlement_core.fx import FxTable
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import FieldError, Problem
-from settlement_core.targets import Target
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from settlement_core.catalogue import IsoSignal
 from settlement_core.problems import FieldError
 from settlement_core.rules import Counterparty
-from settlement_core.targets import IsoSignal
 
 UNCLASSIFIED = (
     "the transaction could not be classified from CtgyPurp/Purp, the account, the currency and the "

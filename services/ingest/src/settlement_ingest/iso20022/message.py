@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from settlement_core.targets import IsoSignal, load_catalogue
+from settlement_core.catalogue import IsoSignal, load_catalogue
 from settlement_ingest.iso20022.camt import read_camt
 from settlement_ingest.iso20022.classification import Classification
 from settlement_ingest.iso20022.envelope import Envelope, read_envelope

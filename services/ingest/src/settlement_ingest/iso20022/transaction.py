@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from settlement_core.events import UNKNOWN_COUNTRY
+from settlement_core.identifiers import UNKNOWN_COUNTRY
 from settlement_core.problems import FieldError
 from settlement_ingest.iso20022.references import Reference
 

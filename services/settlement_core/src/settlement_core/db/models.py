@@ -45,7 +45,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
-from settlement_core.events import MAX_EVENT_ID_LENGTH
+from settlement_core.identifiers import MAX_EVENT_ID_LENGTH
 from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
