@@ -31,6 +31,7 @@ from settlement_core.events import (
     encode_many,
 )
 from settlement_core.money import MINOR_UNITS, AmountError, to_minor
+from settlement_core.vocabulary import DlqReason
 from tests.plan_catalogue import CODES, KNOWN
 
 UETR = UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d")
@@ -453,7 +454,7 @@ class TestDecodeSchema:
         assert "category" not in data
 
     def test_invalid_event_is_a_value_error_with_reason_and_detail(self) -> None:
-        error = InvalidEvent("schema", "bad x")
+        error = InvalidEvent(DlqReason.SCHEMA, "bad x")
         assert isinstance(error, ValueError)
         assert (error.reason, error.detail, str(error)) == ("schema", "bad x", "schema: bad x")
 

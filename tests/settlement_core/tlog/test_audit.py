@@ -13,14 +13,15 @@ from sqlalchemy import Engine, create_engine, text
 from settlement_core.tlog.audit import AuditReport, audit_log
 from settlement_core.tlog.integrate import integrate_once
 from tests.settlement_core.tlog.ledger_rows import SALT_KEY, insert_rows, new_database, new_keys
+from tests.support.databases import TestDatabases
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    engine = create_engine(new_database())
+def engine(test_databases: TestDatabases) -> Iterator[Engine]:
+    engine = create_engine(new_database(test_databases))
     keys = new_keys()
     with engine.begin() as conn:
         insert_rows(conn, "BANK1", 0, 10)
