@@ -114,7 +114,8 @@ def summed_fields(env: dict[str, str]) -> dict[str, int]:
     total: dict[str, int] = defaultdict(int)
     for member in client.smembers(PARTITIONS_KEY):
         for name, value in client.hgetall(totals_key(int(member))).items():
-            total[name] += int(value)
+            # decode_responses=True: names are str; redis-py types them bytes | str.
+            total[name if isinstance(name, str) else name.decode()] += int(value)
     return dict(total)
 
 

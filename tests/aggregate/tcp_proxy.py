@@ -8,6 +8,8 @@ import contextlib
 import socket
 import threading
 
+from tests.support.ports import LOOPBACK, free_port
+
 
 class TcpProxy:
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
@@ -15,14 +17,12 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()  # kept across cut() and start(): the aggregator's URL names it
 
     def start(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener.bind((LOOPBACK, self.port))
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()

@@ -13,8 +13,8 @@ import pytest
 
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
-from tests.conftest import ServiceRunner, free_port, wait_http
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import ServiceRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,10 +32,9 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     assert len(msgs) >= 50_000
     expected = oracle(msgs)
     rng = random.Random(SEED)
-    port = free_port()
     # A static member id lets each restart take the partitions back without waiting for
     # the killed member's session to expire (the fence does not depend on it).
-    base_env = {"AGGREGATE_PORT": str(port), "AGGREGATE_INSTANCE_ID": "crash-test", "AGGREGATE_BATCH_SIZE": "1000"}
+    base_env = {"AGGREGATE_INSTANCE_ID": "crash-test", "AGGREGATE_BATCH_SIZE": "1000"}
 
     prod = probe.producer(isolated_env)
     chunks = [msgs[i : i + CHUNK] for i in range(0, len(msgs), CHUNK)]
@@ -64,14 +63,13 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             assert time.monotonic() < release_deadline, "the feeder is stuck"
             time.sleep(0.05)
         if kill == FAULT_AT_KILL:
-            proc = services.start(
+            faulty = services.serve(
                 "aggregate",
                 "settlement_aggregate",
-                port,
+                {**base_env, "AGGREGATE_FAULT": "crash_after_ledger_commit:3"},
                 wait=False,
-                extra_env={**base_env, "AGGREGATE_FAULT": "crash_after_ledger_commit:3"},
             )
-            assert proc.wait(timeout=60) == 137, "the fault hook did not fire"
+            assert faulty.proc.wait(timeout=60) == 137, "the fault hook did not fire"
             services.procs.pop("aggregate", None)
             # The crash left the ledger ahead of the Redis fence on some partition.
             positions = probe.ledger_positions(isolated_env)
@@ -79,8 +77,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             window_seen = any(fences[p] < positions[p] - 1 for p in positions)
         else:
             before = sum(probe.ledger_positions(isolated_env).values())
-            proc = services.start("aggregate", "settlement_aggregate", port, extra_env=base_env)
-            wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+            services.serve("aggregate", "settlement_aggregate", base_env)
             # Kill while it is busy: once it has committed something, at a random moment.
             deadline = time.monotonic() + 30
             while sum(probe.ledger_positions(isolated_env).values()) == before and time.monotonic() < deadline:
@@ -97,7 +94,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         allowance.release()
     feeder.join(timeout=120)
     assert not feeder.is_alive()
-    services.start("aggregate", "settlement_aggregate", port, extra_env=base_env)
+    services.serve("aggregate", "settlement_aggregate", base_env)
     probe.wait_caught_up(isolated_env, timeout=180)
 
     actual = totals_from_fields(probe.summed_fields(isolated_env))

@@ -15,8 +15,8 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from tests.aggregate import probe
-from tests.conftest import ServiceRunner, free_port
 from tests.support.kafka import kafka_config
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +36,12 @@ def test_non_retriable_kafka_error_exits_non_zero(isolated_env: dict[str, str], 
     producer.send(topic, key=b"B1", value=b"x" * RECORD_BYTES).get(timeout=30)
     producer.close()
 
-    port = free_port()
-    proc = services.start(
+    proc = services.serve(
         "aggregate",
         "settlement_aggregate",
-        port,
-        extra_env={"EVENTS_TOPIC": topic, "AGGREGATE_PORT": str(port), "AGGREGATE_BACKOFF_MAX_S": "1"},
+        {"EVENTS_TOPIC": topic, "AGGREGATE_BACKOFF_MAX_S": "1"},
         wait=False,  # it may well be gone before /healthz is polled
-    )
+    ).proc
     try:
         rc = proc.wait(timeout=90)
     except subprocess.TimeoutExpired:

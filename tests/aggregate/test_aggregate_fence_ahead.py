@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from tests.aggregate import probe
 from tests.aggregate.test_aggregate_semantics import event
-from tests.conftest import ServiceRunner, free_port
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +24,7 @@ def test_fence_ahead_of_the_ledger_skips_and_never_double_applies(
 ) -> None:
     prod = probe.producer(isolated_env)
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], [event(f"fa{n}", f"{n}.25", bank="bankFA") for n in range(300)])
-    port = free_port()
-    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
+    services.serve("aggregate", "settlement_aggregate")
     probe.wait_caught_up(isolated_env)
     before = probe.summed_fields(isolated_env)
     ends = probe.end_offsets(isolated_env)
@@ -48,7 +47,7 @@ def test_fence_ahead_of_the_ledger_skips_and_never_double_applies(
     assert lost == LOST
     assert probe.fences(isolated_env, [partition])[partition] == ends[partition] - 1  # Redis ahead
 
-    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
+    services.serve("aggregate", "settlement_aggregate")
     probe.wait_caught_up(isolated_env)
     assert probe.scalar(isolated_env, "SELECT count(*) FROM ledger_events") == 300
     assert probe.summed_fields(isolated_env) == before  # re-recorded, not re-applied

@@ -21,8 +21,8 @@ from settlement_core.db.models import Operator
 from tests.aggregate import probe
 from tests.aggregate.fx_oracle import converted_by_year
 from tests.aggregate.streams import CATEGORIES, generate, no_rule, oracle, totals_from_fields
-from tests.conftest import ServiceRunner, free_port
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -48,14 +48,8 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
         )
         assert expected.totals[grain_key] < per_category
 
-    port = free_port()
     # Small batches so that a reversal and its original often land in different batches.
-    services.start(
-        "aggregate",
-        "settlement_aggregate",
-        port,
-        extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"},
-    )
+    services.serve("aggregate", "settlement_aggregate", {"AGGREGATE_BATCH_SIZE": "500"})
     probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], msgs)
     probe.wait_caught_up(isolated_env)
 
@@ -73,8 +67,7 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
     assert_reconciled(isolated_env, max_lag=None)
 
     # Converted totals, read through the real API, equal the independent FX computation.
-    api_port = free_port()
-    services.start("api", "settlement_api", api_port, extra_env={"API_PORT": str(api_port)})
+    api = services.serve("api", "settlement_api")
     operator_key = generate_key()
     engine = create_engine(isolated_env["DATABASE_URL"])
     with Session(engine) as session, session.begin():
@@ -85,7 +78,7 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
         target = "USD" if category == "offshore" else "CNY"
         want_converted, want_unconverted = converted_by_year(expected.totals, category, target)
         response = httpx.get(
-            f"http://127.0.0.1:{api_port}/v1/totals",
+            f"{api.url}/v1/totals",
             timeout=30,
             params={"category": category, "granularity": "year", "from": "2018-01-01", "to": "2021-12-31"},
             headers={"Authorization": f"Bearer {operator_key}"},
@@ -101,7 +94,7 @@ def test_random_stream_totals_equal_the_oracle(isolated_env: dict[str, str], ser
     # Without a category: the distinct volume in CNY, each event once.
     want_distinct, want_distinct_unconverted = converted_by_year(expected.totals, "*", "CNY")
     response = httpx.get(
-        f"http://127.0.0.1:{api_port}/v1/totals",
+        f"{api.url}/v1/totals",
         timeout=30,
         params={"granularity": "year", "from": "2018-01-01", "to": "2021-12-31", "currency": "CNY"},
         headers={"Authorization": f"Bearer {operator_key}"},

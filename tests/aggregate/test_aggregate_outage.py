@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
 from tests.aggregate.tcp_proxy import TcpProxy
-from tests.conftest import ServiceRunner, free_port
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import Served, ServiceRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,13 +33,13 @@ def proxies(isolated_env: dict[str, str]) -> Iterator[tuple[TcpProxy, TcpProxy]]
     redis_proxy.cut()
 
 
-def readiness(port: int) -> int:
-    return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code
+def readiness(aggregator: Served) -> int:
+    return httpx.get(f"{aggregator.url}/readyz", timeout=5).status_code
 
 
-def wait_status(port: int, status: int, timeout: float = 30) -> None:
+def wait_status(aggregator: Served, status: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while readiness(port) != status:
+    while readiness(aggregator) != status:
         assert time.monotonic() < deadline, f"/readyz never returned {status}"
         time.sleep(0.1)
 
@@ -55,38 +55,35 @@ def test_outages_pause_and_lose_nothing(
     msgs = generate(31, originals=6000, tag="o")
     expected = oracle(msgs)
     third = len(msgs) // 3
-    port = free_port()
-    services.start(
+    aggregator = services.serve(
         "aggregate",
         "settlement_aggregate",
-        port,
-        extra_env={
-            "AGGREGATE_PORT": str(port),
+        {
             "AGGREGATE_BATCH_SIZE": "300",
             "DATABASE_URL": pg_url.render_as_string(hide_password=False),
             "REDIS_URL": redis_url,
             "AGGREGATE_BACKOFF_MAX_S": "1",
         },
     )
-    wait_status(port, 200)
+    wait_status(aggregator, 200)
     prod = probe.producer(isolated_env)
 
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[:third])
     pg_proxy.cut()
-    wait_status(port, 503)
+    wait_status(aggregator, 503)
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[third : 2 * third])
     time.sleep(1.5)
-    assert readiness(port) == 503
+    assert readiness(aggregator) == 503
     pg_proxy.start()
-    wait_status(port, 200)
+    wait_status(aggregator, 200)
 
     redis_proxy.cut()
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[2 * third :])
-    wait_status(port, 503)
+    wait_status(aggregator, 503)
     time.sleep(1.5)
     redis_proxy.start()
     probe.wait_caught_up(isolated_env)
-    assert readiness(port) == 200
+    assert readiness(aggregator) == 200
 
     actual = totals_from_fields(probe.summed_fields(isolated_env))
     assert actual.totals == expected.totals

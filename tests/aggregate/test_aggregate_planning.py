@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from settlement_aggregate.reversals import Claim, Verdict, match
 from settlement_aggregate.rows import Key, LedgerRow, Status
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
+from settlement_core.vocabulary import DlqReason
 from tests.plan_catalogue import KNOWN
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -261,7 +263,7 @@ def test_known_reversed_original_rejects_a_new_reversal() -> None:
 
 
 def test_invalid_messages_are_planned_as_dlq_entries_in_offset_order() -> None:
-    bad = Invalid(0, 1, b"k", b"junk", "undecodable", "not JSON")
+    bad = Invalid(0, 1, b"k", b"junk", DlqReason.UNDECODABLE, "not JSON")
     p = plan(valid(0, raw("e1")), valid(2, raw("e2")), invalid=(bad,))
     assert [(d.offset, d.reason, d.raw) for d in p.dlq] == [(1, "undecodable", b"junk")]
     assert net(p) == 2000
@@ -319,6 +321,7 @@ def test_planned_rows_and_effects_hold_plain_strings_and_exact_minor_units() -> 
 
 
 def test_binary_copy_types_match_the_table_columns() -> None:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.dialects import postgresql
 
     from settlement_aggregate import ledger
@@ -333,8 +336,9 @@ def test_binary_copy_types_match_the_table_columns() -> None:
         "TIMESTAMP WITH TIME ZONE": "timestamptz",
     }
 
-    def copy_type(column: object) -> str:
-        compiled = column.type.compile(dialect=postgresql.dialect())  # type: ignore[attr-defined]
+    def copy_type(column: ColumnElement[Any]) -> str:
+        # SQLAlchemy's psycopg dialect class has an unannotated __init__ (as in ledger.py).
+        compiled = column.type.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
         if compiled.endswith("[]"):
             return copy_type_of(compiled.removesuffix("[]")) + "[]"
         return copy_type_of(compiled)

@@ -11,8 +11,8 @@ import pytest
 
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
-from tests.conftest import ServiceRunner, free_port
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import ServiceRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -22,15 +22,9 @@ def test_instance_stopped_mid_stream_loses_and_doubles_nothing(
 ) -> None:
     msgs = generate(99, originals=12_000, tag="b")
     expected = oracle(msgs)
-    ports = {name: free_port() for name in ("a", "b", "c")}
 
     def start(name: str) -> None:
-        services.start(
-            name,
-            "settlement_aggregate",
-            ports[name],
-            extra_env={"AGGREGATE_PORT": str(ports[name]), "AGGREGATE_BATCH_SIZE": "500"},
-        )
+        services.serve(name, "settlement_aggregate", {"AGGREGATE_BATCH_SIZE": "500"})
 
     start("a")
     start("b")

@@ -10,8 +10,8 @@ import pytest
 
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
-from tests.conftest import ServiceRunner, free_port
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import ServiceRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -27,13 +27,7 @@ def test_flushdb_mid_stream_then_rebuild_is_exact(isolated_env: dict[str, str], 
     msgs = generate(77, originals=9000, tag="l")
     expected = oracle(msgs)
     half = len(msgs) // 2
-    port = free_port()
-    services.start(
-        "aggregate",
-        "settlement_aggregate",
-        port,
-        extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "500"},
-    )
+    services.serve("aggregate", "settlement_aggregate", {"AGGREGATE_BATCH_SIZE": "500"})
     prod = probe.producer(isolated_env)
     probe.produce(prod, isolated_env["EVENTS_TOPIC"], msgs[:half])
     wait_progress(isolated_env, half // 3)

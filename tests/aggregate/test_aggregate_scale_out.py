@@ -16,8 +16,8 @@ import pytest
 
 from tests.aggregate import probe
 from tests.aggregate.streams import generate, oracle, totals_from_fields
-from tests.conftest import ServiceRunner, free_port, wait_http
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import Served, ServiceRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,16 +57,8 @@ class Staleness:
             time.sleep(0.2)
 
 
-def _start(services: ServiceRunner, name: str, extra: dict[str, str] | None = None) -> int:
-    port = free_port()
-    services.start(
-        name,
-        "settlement_aggregate",
-        port,
-        wait=False,
-        extra_env={"AGGREGATE_PORT": str(port), "AGGREGATE_BATCH_SIZE": "2000", **(extra or {})},
-    )
-    return port
+def _start(services: ServiceRunner, name: str, extra: dict[str, str] | None = None) -> Served:
+    return services.serve(name, "settlement_aggregate", {"AGGREGATE_BATCH_SIZE": "2000", **(extra or {})}, wait=False)
 
 
 def test_two_processes_on_a_prefilled_topic_keep_redis_with_the_ledger(
@@ -78,12 +70,12 @@ def test_two_processes_on_a_prefilled_topic_keep_redis_with_the_ledger(
 
     # Both at once, like bench stage 3; one will crash on its 4th committed batch, after
     # the ledger commit and before the Redis apply.
-    ports = {
-        "a": _start(services, "a"),
-        "b": _start(services, "b", {"AGGREGATE_FAULT": "crash_after_ledger_commit:4"}),
-    }
-    for name, port in ports.items():
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc=services.procs[name], name=name, logdir=services.logdir)
+    members = [
+        _start(services, "a"),
+        _start(services, "b", {"AGGREGATE_FAULT": "crash_after_ledger_commit:4"}),
+    ]
+    for member in members:
+        services.wait_healthy(member)
     started = Staleness(isolated_env)  # both members joining and sharing the topic
     crash_deadline = time.monotonic() + 120
     while services.procs["b"].poll() is None:

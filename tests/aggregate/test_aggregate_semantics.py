@@ -19,9 +19,9 @@ from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 from tests.aggregate import probe
 from tests.aggregate.streams import Msg
-from tests.conftest import ServiceRunner, free_port
 from tests.support.kafka import kafka_config
 from tests.support.ledger_checks import assert_reconciled
+from tests.support.services import Served, ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -51,18 +51,16 @@ def event(
 
 
 @pytest.fixture(scope="module")
-def aggregator(isolated_env: dict[str, str], services: ServiceRunner) -> int:
-    port = free_port()
-    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
-    return port
+def aggregator(isolated_env: dict[str, str], services: ServiceRunner) -> Served:
+    return services.serve("aggregate", "settlement_aggregate")
 
 
 def day_total(env: dict[str, str], field: str) -> int:
     return probe.summed_fields(env).get(field, 0)
 
 
-def metric_values(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+def metric_values(service: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = httpx.get(f"{service.url}/metrics", timeout=5).text
     out = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -71,7 +69,7 @@ def metric_values(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
-    isolated_env: dict[str, str], aggregator: int
+    isolated_env: dict[str, str], aggregator: Served
 ) -> None:
     prod = probe.producer(isolated_env)
     poison = b'{"v": 1, "bank_id": "bankP", "event_id": "p1"'  # truncated JSON
@@ -112,7 +110,7 @@ def test_poison_message_goes_to_dlq_and_the_next_valid_event_counts(
     assert metric_values(aggregator)[("aggregate_dlq_total", (("reason", "undecodable"),))] >= 1
 
 
-def test_duplicates_count_once_and_conflicts_go_to_the_dlq(isolated_env: dict[str, str], aggregator: int) -> None:
+def test_duplicates_count_once_and_conflicts_go_to_the_dlq(isolated_env: dict[str, str], aggregator: Served) -> None:
     day = date(2020, 4, 2)
     probe.produce(
         probe.producer(isolated_env),
@@ -135,7 +133,7 @@ def test_duplicates_count_once_and_conflicts_go_to_the_dlq(isolated_env: dict[st
     assert values[("aggregate_duplicates_total", ())] >= 1
 
 
-def test_reversals_before_after_mismatched_and_twice(isolated_env: dict[str, str], aggregator: int) -> None:
+def test_reversals_before_after_mismatched_and_twice(isolated_env: dict[str, str], aggregator: Served) -> None:
     day = date(2020, 5, 3)
     bank = "bankR"
     probe.produce(
@@ -182,8 +180,8 @@ def test_reversals_before_after_mismatched_and_twice(isolated_env: dict[str, str
     assert values[("aggregate_reversals_total", (("outcome", "applied"),))] >= 2
 
 
-def test_health_readiness_and_metric_names(isolated_env: dict[str, str], aggregator: int) -> None:
-    base = f"http://127.0.0.1:{aggregator}"
+def test_health_readiness_and_metric_names(isolated_env: dict[str, str], aggregator: Served) -> None:
+    base = aggregator.url
     assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
     ready = httpx.get(f"{base}/readyz", timeout=5)
     assert ready.status_code == 200, ready.text

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from settlement_core.tlog.store import LogReader
 from settlement_core.tlog.tree import MemorySubtrees, Tree
 from tests.conftest import ARTIFACTS, ServiceRunner
 from tests.settlement_core.tlog.ledger_rows import ORIGIN, SALT_KEY, insert_rows, new_database, new_keys
+from tests.support.databases import TestDatabases
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 8
@@ -48,14 +50,18 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.01)
 
 
+def _log_says(path: Path, text: str) -> bool:
+    return text in path.read_text()
+
+
 def _truncate(path: Path) -> None:
     if path.exists():
         path.write_text("")
 
 
 @pytest.fixture
-def engine_and_url() -> Iterator[tuple[Engine, str]]:
-    url = new_database()
+def engine_and_url(test_databases: TestDatabases) -> Iterator[tuple[Engine, str]]:
+    url = new_database(test_databases)
     engine = create_engine(url)
     yield engine, url
     engine.dispose()
@@ -127,7 +133,7 @@ def test_sigkill_at_any_point_leaves_no_gap_and_no_duplicate(engine_and_url: tup
                     runner.start(name, "settlement_aggregate.integrator", wait=False)
             else:
                 name = NAMES[kill % 4 // 2]
-                _wait(lambda name=name: "integrator started" in (logs / f"{name}.log").read_text(), f"{name} started")
+                _wait(partial(_log_says, logs / f"{name}.log", "integrator started"), f"{name} started")
                 time.sleep(rng.uniform(0.0, 1.0))
                 runner.kill(name)
                 _truncate(logs / f"{name}.log")

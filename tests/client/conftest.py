@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import Bank, IngestService, printed, settlementctl
+from tests.support.ctl import printed, settlementctl_ok
+from tests.support.intake import Bank, IngestService
+from tests.support.services import ServiceRunner
 
 
 @dataclass
@@ -25,17 +26,17 @@ class Pipeline:
         return self.ingest.add_bank(bank_id, *extra)
 
     def operator_key(self, name: str) -> str:
-        return printed(settlementctl(self.env, "operator", "add", name), "api_key")
+        return printed(settlementctl_ok(self.env, "operator", "add", name), "api_key")
 
 
 @pytest.fixture(scope="module")
 def pipeline(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
-    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
-    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
-    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
-    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
-    return Pipeline(
-        IngestService(f"http://127.0.0.1:{ports['ingest']}", isolated_env),
-        f"http://127.0.0.1:{ports['api']}",
-        f"http://127.0.0.1:{ports['aggregate']}",
-    )
+    return start_pipeline(isolated_env, services)
+
+
+def start_pipeline(env: dict[str, str], services: ServiceRunner, ingest_env: dict[str, str] | None = None) -> Pipeline:
+    """Ingest, aggregator and API processes on the namespace, each on a free port."""
+    ingest = services.serve("ingest", "settlement_ingest", ingest_env)
+    aggregate = services.serve("aggregate", "settlement_aggregate")
+    api = services.serve("api", "settlement_api")
+    return Pipeline(IngestService(ingest.url, env), api.url, aggregate.url)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.client.conftest import Pipeline
-from tests.ingest.conftest import Bank, read_topic
+from tests.support.intake import Bank, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from settlement_client import (
     Unauthorized,
 )
 from tests.client.conftest import Pipeline
-from tests.ingest.conftest import SAMPLES, event, read_topic
+from tests.support.intake import SAMPLES, event, read_topic
 
 pytestmark = pytest.mark.integration
 

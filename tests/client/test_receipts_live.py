@@ -24,11 +24,11 @@ from settlement_client.client import Client
 from settlement_client.tlog.note import VerifierKey
 from settlement_client.tlog.promise import Receipt, verify_receipt
 from settlement_core.tlog.keys import LogKeys, SigningKey
-from tests.client.conftest import Pipeline
+from tests.client.conftest import Pipeline, start_pipeline
 from tests.client.test_cli_live import write_csv
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import Bank, IngestService
 from tests.security.intake_support import pacs008
+from tests.support.intake import Bank
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -53,16 +53,9 @@ def logged_pipeline(isolated_env: dict[str, str], services: ServiceRunner, keys:
         "TLOG_SALT_KEY": os.urandom(32).hex(),
         "TLOG_MAX_MERGE_DELAY_S": "600",
     }
-    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
-    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"]), **tlog})
-    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
-    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
+    pipeline = start_pipeline(isolated_env, services, tlog)
     services.start("integrator", "settlement_aggregate.integrator", extra_env={**tlog, "TLOG_INTERVAL_S": "0.2"})
-    return Pipeline(
-        IngestService(f"http://127.0.0.1:{ports['ingest']}", isolated_env),
-        f"http://127.0.0.1:{ports['api']}",
-        f"http://127.0.0.1:{ports['aggregate']}",
-    )
+    return pipeline
 
 
 def _tool(name: str, bank: Bank, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import httpx
@@ -20,8 +20,10 @@ from settlement_core.kafka_io import ensure_topics
 from settlement_ctl.init import load_fx_rates
 from tests.aggregate import probe
 from tests.cluster import harness
-from tests.conftest import ARTIFACTS, ROOT, ServiceRunner, free_port
+from tests.support.databases import TestDatabases
 from tests.support.kafka import kafka_access
+from tests.support.services import ServiceRunner
+from tests.support.stack import ARTIFACTS, ROOT
 
 BANKS = 4
 
@@ -32,25 +34,20 @@ class Cluster:
     services: ServiceRunner
     bank_keys: dict[str, str]
     operator_key: str
-    ports: dict[str, int]
+    urls: dict[str, str] = field(default_factory=dict)  # by service name, once started
 
     @property
     def ingest_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['ingest']}"
+        return self.urls["ingest"]
 
     def start_services(self, aggregators: int = 1) -> None:
-        self.services.start(
-            "ingest", "settlement_ingest", self.ports["ingest"], {"INGEST_PORT": str(self.ports["ingest"])}
-        )
+        self.urls["ingest"] = self.services.serve("ingest", "settlement_ingest").url
         for n in range(aggregators):
             self.start_aggregator(f"aggregate-{n}")
-        self.services.start("api", "settlement_api", self.ports["api"], {"API_PORT": str(self.ports["api"])})
+        self.urls["api"] = self.services.serve("api", "settlement_api").url
 
-    def start_aggregator(self, name: str) -> int:
-        port = free_port()
-        self.ports[name] = port
-        self.services.start(name, "settlement_aggregate", port, {"AGGREGATE_PORT": str(port)})
-        return port
+    def start_aggregator(self, name: str) -> None:
+        self.urls[name] = self.services.serve(name, "settlement_aggregate").url
 
     def intake(self, rate_per_s: float = 120.0, seed: int = 7) -> harness.Intake:
         return harness.Intake(self.ingest_url, self.bank_keys, rate_per_s=rate_per_s, seed=seed)
@@ -70,7 +67,7 @@ class Cluster:
 
     def api_settled(self) -> dict[str, Decimal]:
         body = httpx.get(
-            f"http://127.0.0.1:{self.ports['api']}/v1/progress",
+            f"{self.urls['api']}/v1/progress",
             params={"as_of": "2020-12-31"},
             headers={"Authorization": f"Bearer {self.operator_key}"},
             timeout=30,
@@ -78,7 +75,7 @@ class Cluster:
         return {t["code"]: Decimal(t["settled"]) for t in body["targets"] if t["code"] in harness.CATEGORIES}
 
     def aggregator_metrics(self, name: str) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.ports[name]}/metrics", timeout=10).text
+        return httpx.get(f"{self.urls[name]}/metrics", timeout=10).text
 
     def finish(self, test: str, intake: harness.Intake, fault_at: float, note: str = "") -> harness.Outcome:
         """Stop intake, wait until the ledger holds every acknowledged event and Redis
@@ -118,10 +115,10 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+def cluster(request: pytest.FixtureRequest, test_databases: TestDatabases) -> Iterator[Cluster]:
     base = harness.cluster_env()
     tag = harness.new_tag()
-    db_url = harness.create_database(base, tag)
+    db_url = test_databases.create(base["DATABASE_URL"], f"c_{tag}")  # dropped when the session ends
     upgrade(db_url)
     load_fx_rates(db_url, ROOT / "seeds" / "fx_rates.csv")
     client = harness.redis_cluster(base)
@@ -160,7 +157,6 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     engine.dispose()
     logdir = ARTIFACTS / "logs" / f"cluster_{request.node.name}"
     runner = ServiceRunner(env, logdir)
-    ports = {"ingest": free_port(), "api": free_port()}
-    yield Cluster(env, runner, bank_keys, operator_key, ports)
+    yield Cluster(env, runner, bank_keys, operator_key)
     runner.stop_all()
     harness.delete_topics(env, [env["EVENTS_TOPIC"], env["DLQ_TOPIC"]])

@@ -30,7 +30,7 @@ def _node(cluster: Cluster, port: int) -> redis.Redis:
 
 def _is_master(cluster: Cluster, port: int) -> bool:
     try:
-        return str(_node(cluster, port).execute_command("ROLE")[0]) == "master"
+        return str(_node(cluster, port).role()[0]) == "master"
     except redis.RedisError:
         return False
 
@@ -66,7 +66,7 @@ def test_sigkill_master_during_applies_is_repaired_without_an_operator(cluster: 
     # let the master apply batches alone, then kill the master.
     harness.signal_node(replica_name, signal.SIGSTOP)
     try:
-        _node(cluster, master).execute_command("CLIENT KILL TYPE replica")
+        _node(cluster, master).client_kill_filter(_type="replica")
         time.sleep(REPLICA_STALL_S)
         harness.signal_node(master_name, signal.SIGKILL)
     finally:
@@ -92,7 +92,7 @@ def test_planned_cluster_failover_needs_no_repair(cluster: Cluster) -> None:
     partition = _busiest_partition(cluster)
     _, replica = harness.master_and_replica_of(cluster.env, fence_key(partition))
     fault_at = time.monotonic()
-    _node(cluster, replica).execute_command("CLUSTER FAILOVER")
+    _node(cluster, replica).cluster("FAILOVER")
     harness.wait_until("replica took over", lambda: _is_master(cluster, replica), timeout=60)
     time.sleep(8)
     cluster.finish("redis: planned CLUSTER FAILOVER", intake, fault_at)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.ctl import printed, settlementctl_ok
+from tests.support.ports import stack_url
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class LiveStack:
 @pytest.fixture(scope="session")
 def live(stack_environment: dict[str, str]) -> LiveStack:
     env = stack_environment
-    ingest_url = f"http://127.0.0.1:{env['INGEST_PORT']}"
-    api_url = f"http://127.0.0.1:{env['API_PORT']}"
+    ingest_url = stack_url(env, "INGEST_PORT")
+    api_url = stack_url(env, "API_PORT")
     for url in (ingest_url, api_url):
         try:
             httpx.get(f"{url}/healthz", timeout=5).raise_for_status()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SEED = 20161231
 MAX_EXAMPLES = 30
-PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
+PHASES: tuple[str, ...] = ("Examples", "Coverage", "Fuzzing", "Stateful")
 
 
 # Operator-only operations, run with an operator key; everything else with a bank key (an

@@ -4,6 +4,7 @@ PostgreSQL, plus the documented help text."""
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import httpx
 import pytest
@@ -56,7 +57,8 @@ def test_reconcile_rebuild_and_replay(isolated_env: dict[str, str], services: Se
     client = probe.redis_client(isolated_env)
     partition = int(sorted(client.smembers("stl:partitions"))[0])
     key = f"stl:{{stl:p{partition}}}:t"
-    field = next(f for f in client.hkeys(key) if f.startswith("c|") and "|d|" in f)
+    fields = cast(list[str], client.hkeys(key))  # the probe's client decodes responses
+    field = next(f for f in fields if f.startswith("c|") and "|d|" in f)
     client.hincrby(key, field, 7)
     _, category, currency, _, day = field.split("|")
     drift = probe.settlementctl(isolated_env, "reconcile")

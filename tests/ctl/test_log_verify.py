@@ -46,8 +46,8 @@ from settlement_core.tlog.signing import sign_checkpoint
 from tests.client.conftest import Pipeline
 from tests.client.test_cli_live import write_csv
 from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import Bank, IngestService
 from tests.support.ctl import settlementctl
+from tests.support.intake import Bank, IngestService
 
 pytestmark = pytest.mark.integration
 

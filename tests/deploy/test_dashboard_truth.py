@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, STACK_DIR, stack_env
+from tests.support.ports import stack_url
+from tests.support.stack import ROOT, STACK_DIR, stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +89,7 @@ def prometheus() -> str:
             "`deploy/local/stack.sh start infra services feed` (make run) and rerun"
         )
     env = stack_env()
-    url = f"http://127.0.0.1:{env['PROM_PORT']}"
+    url = stack_url(env, "PROM_PORT")
     deadline = time.monotonic() + 120
     problems = "not checked"
     # Wait for Prometheus to scrape all three services and for the feed's data to show up.

@@ -238,7 +238,7 @@ def test_unknown_kind_fails_instead_of_warning() -> None:
 
 
 def test_custom_resources_are_checked_against_the_vendored_crd() -> None:
-    monitor = {
+    monitor: dict[str, Any] = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
         "metadata": {"name": "m"},

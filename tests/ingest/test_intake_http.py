@@ -1,6 +1,6 @@
-"""The intake contract over HTTP against a real `python -m settlement_ingest` with the real
-Kafka, Redis and PostgreSQL: auth, every validation rule's status and pointer, limits,
-idempotency, batches, ISO 20022 and the operational endpoints."""
+"""The intake contract over HTTP against the intake app (in this process: tests/support/asgi.py)
+with the real Kafka, Redis and PostgreSQL: auth, every validation rule's status and pointer,
+limits, idempotency, batches, ISO 20022 and the operational endpoints."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from settlement_core.request_signing import RequestParts, sign_v2
-
-from .conftest import SAMPLES, Bank, IngestService, event, read_topic, settlementctl
+from tests.support.ctl import settlementctl_ok
+from tests.support.intake import SAMPLES, Bank, IngestService, event, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -68,9 +68,9 @@ def test_revoked_key_is_401_at_once_and_rotation_issues_a_working_key(
     victim = ingest.add_bank("REVOKE1")
     # The first request caches the principal in Redis; revocation must still bite at once.
     assert client.post("/v1/events", json=event(), headers=victim.auth).status_code == 202
-    settlementctl(ingest.env, "key", "revoke", "REVOKE1")
+    settlementctl_ok(ingest.env, "key", "revoke", "REVOKE1")
     assert_problem(client.post("/v1/events", json=event(), headers=victim.auth), 401)
-    out = settlementctl(ingest.env, "key", "rotate", "REVOKE1")
+    out = settlementctl_ok(ingest.env, "key", "rotate", "REVOKE1")
     new_key = out.strip().splitlines()[-1].split(": ", 1)[1]
     assert client.post("/v1/events", json=event(), headers={"Authorization": f"Bearer {new_key}"}).status_code == 202
     assert_problem(client.post("/v1/events", json=event(), headers=victim.auth), 401)
@@ -83,7 +83,7 @@ def test_body_claiming_another_bank_is_422(client: httpx.Client, bank: Bank, ing
 
 
 def test_operator_key_cannot_post(ingest: IngestService, client: httpx.Client) -> None:
-    out = settlementctl(ingest.env, "operator", "add", "auditor")
+    out = settlementctl_ok(ingest.env, "operator", "add", "auditor")
     key = out.strip().splitlines()[-1].split(": ", 1)[1]
     headers = {"Authorization": f"Bearer {key}"}
     assert_problem(client.post("/v1/events", json=event(), headers=headers), 403)

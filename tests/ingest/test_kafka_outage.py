@@ -2,7 +2,8 @@
 resumes by itself when it returns, and everything it acknowledged is on the topic.
 
 Stops the shared broker with deploy/local/stack.sh for a few seconds (restarted in a
-`finally`), so it runs against the real Kafka, Redis and PostgreSQL.
+`finally`), so it runs against the real Kafka, Redis and PostgreSQL; the intake app runs in
+this process (tests/ingest/conftest.py), with its own real producer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import IngestService, event, read_topic
+from tests.support.intake import IngestService, event, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ class Load:
         self.lock = threading.Lock()
 
     def run(self, worker: int) -> None:
-        with httpx.Client(base_url=self.service.url, timeout=20.0) as client:
+        with self.service.client(timeout=20.0) as client:
             n = 0
             while not self.stop.is_set():
                 n += 1

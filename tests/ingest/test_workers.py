@@ -15,10 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServiceRunner
-
-from .conftest import Bank, IngestService, event, read_topic, start_ingest
-from .test_exactly_once import post_many
+from tests.support.intake import Bank, IngestService, event, post_concurrently, read_topic, start_ingest
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +82,7 @@ def test_identical_posts_across_workers_produce_one_message(
     ingest2: IngestService, bank: Bank, isolated_env: dict[str, str]
 ) -> None:
     body = event(event_id="WK-SAME")
-    responses = asyncio.run(post_many(ingest2.url, "/v1/events", [body] * 30, bank.auth))
+    responses = post_concurrently(ingest2, "/v1/events", [body] * 30, bank.auth)
     assert sorted(r.status_code for r in responses) == [200] * 29 + [202]
     assert sum(json.loads(v)["event_id"] == "WK-SAME" for _, v in read_topic(isolated_env)) == 1
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 import httpx
 
 from tests.api.ledger_state import Event, LedgerState
-from tests.conftest import ServiceRunner, free_port
+from tests.conftest import ServiceRunner
 
 RMB_BANKS = ("sec-a", "sec-b", "sec-c", "sec-d")
 EVENTS = (
@@ -78,10 +78,8 @@ def start_apis(isolated_env: dict[str, str], services: ServiceRunner, **override
     token = secrets.token_urlsafe(24)
     urls = {}
     for name, mode in (("api_private", "false"), ("api_public", "true")):
-        port = free_port()
-        env = product_settings(API_PORT=str(port), PUBLIC_MODE=mode, METRICS_SCRAPE_TOKEN=token, **overrides)
-        services.start(name, "settlement_api", port, env)
-        urls[name] = f"http://127.0.0.1:{port}"
+        env = product_settings(PUBLIC_MODE=mode, METRICS_SCRAPE_TOKEN=token, **overrides)
+        urls[name] = services.serve(name, "settlement_api", env).url
     return Apis(urls["api_private"], urls["api_public"], bearer(operator), banks, token, isolated_env)
 
 

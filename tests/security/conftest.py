@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import Bank, IngestService, printed, settlementctl
+from tests.support.ctl import printed, settlementctl_ok
+from tests.support.intake import Bank, IngestService
+from tests.support.services import ServiceRunner
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Stack:
         return self.ingest.add_bank(bank_id, *extra)
 
     def ctl(self, *args: str) -> str:
-        return settlementctl(self.env, *args)
+        return settlementctl_ok(self.env, *args)
 
     def operator_key(self, name: str) -> str:
         return printed(self.ctl("operator", "add", name), "api_key")
@@ -36,7 +37,6 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
-    ingest_port, api_port = free_port(), free_port()
-    services.start("ingest", "settlement_ingest", ingest_port, {"INGEST_PORT": str(ingest_port)})
-    services.start("api", "settlement_api", api_port, {"API_PORT": str(api_port)})
-    return Stack(IngestService(f"http://127.0.0.1:{ingest_port}", isolated_env), f"http://127.0.0.1:{api_port}")
+    ingest = services.serve("ingest", "settlement_ingest")
+    api = services.serve("api", "settlement_api")
+    return Stack(IngestService(ingest.url, isolated_env), api.url)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.api.cdp import Browser
-from tests.conftest import ServiceRunner, free_port
+from tests.conftest import ServiceRunner
 from tests.security.api_stack import Apis, bearer, get, start_apis
 
 pytestmark = pytest.mark.integration
@@ -36,9 +36,7 @@ class Services:
 @pytest.fixture(scope="module")
 def services_up(isolated_env: dict[str, str], services: ServiceRunner) -> Services:
     apis = start_apis(isolated_env, services)
-    port = free_port()
-    services.start("ingest", "settlement_ingest", port, {"INGEST_PORT": str(port)})
-    return Services(apis, f"http://127.0.0.1:{port}")
+    return Services(apis, services.serve("ingest", "settlement_ingest").url)
 
 
 def directives(csp: str) -> dict[str, list[str]]:

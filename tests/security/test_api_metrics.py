@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import ServiceRunner, free_port
+from tests.conftest import ServiceRunner
 from tests.security.api_stack import (
     RMB_BANKS,
     SINGLE_BANK_FIGURES,
@@ -77,7 +77,6 @@ def test_bank_metrics_need_the_scrape_token(apis: Apis) -> None:
 
 
 def test_bank_metrics_are_off_without_a_token(isolated_env: dict[str, str], services: ServiceRunner) -> None:
-    port = free_port()
-    services.start("api_no_token", "settlement_api", port, product_settings(API_PORT=str(port), PUBLIC_MODE="true"))
-    assert httpx.get(f"http://127.0.0.1:{port}/metrics/banks", timeout=30).status_code == 404
-    assert httpx.get(f"http://127.0.0.1:{port}/metrics/banks", headers=bearer("guess"), timeout=30).status_code == 404
+    api = services.serve("api_no_token", "settlement_api", product_settings(PUBLIC_MODE="true"))
+    assert httpx.get(f"{api.url}/metrics/banks", timeout=30).status_code == 404
+    assert httpx.get(f"{api.url}/metrics/banks", headers=bearer("guess"), timeout=30).status_code == 404

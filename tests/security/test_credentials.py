@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -17,8 +18,9 @@ import redis
 from sqlalchemy import create_engine, text
 
 from settlement_core.request_signing import RequestParts, sign_v2
-from tests.ingest.conftest import Bank, event, printed
 from tests.security.conftest import Stack
+from tests.support.ctl import printed
+from tests.support.intake import Bank, event
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +71,29 @@ def test_hmac_rotation_overlap_both_valid_then_old_refused(stack: Stack) -> None
     assert signed_post(stack, bank, new).status_code == 401
 
 
+def _raw(value: bytes | str) -> bytes:
+    """A reply of a client without decode_responses is bytes; redis-py types it bytes | str."""
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _stored_values(cache: redis.Redis, name: bytes) -> list[bytes]:
+    """Every value Redis holds under the key, whatever its type (hash entries as key=value)."""
+    kind = _raw(cache.type(name)).decode()
+    if kind == "string":
+        return [_raw(cache.get(name) or b"")]
+    if kind == "hash":
+        return [_raw(k) + b"=" + _raw(v) for k, v in cache.hgetall(name).items()]
+    if kind == "list":
+        return [_raw(v) for v in cache.lrange(name, 0, -1)]
+    if kind == "set":
+        return [_raw(v) for v in cache.smembers(name)]
+    if kind == "zset":
+        # Without WITHSCORES the reply is the members alone; redis-py's return type also
+        # covers the scored shapes.
+        return [_raw(m) for m in cast(list[bytes | str], cache.zrange(name, 0, -1))]
+    return []
+
+
 def test_no_plaintext_secret_in_postgresql_or_redis(stack: Stack) -> None:
     bank = stack.bank("ATREST", "--hmac")
     assert bank.hmac_secret is not None
@@ -91,21 +116,10 @@ def test_no_plaintext_secret_in_postgresql_or_redis(stack: Stack) -> None:
 
     cache = redis.Redis.from_url(stack.env["REDIS_URL"])
     scanned = 0
-    for name in cache.scan_iter(count=1000):
+    for key in cache.scan_iter(count=1000):
         scanned += 1
-        kind = cache.type(name).decode()
-        if kind == "string":
-            values = [cache.get(name) or b""]
-        elif kind == "hash":
-            values = [k + b"=" + v for k, v in cache.hgetall(name).items()]
-        elif kind in ("list",):
-            values = cache.lrange(name, 0, -1)
-        elif kind == "set":
-            values = list(cache.smembers(name))
-        elif kind == "zset":
-            values = [m for m, _ in cache.zrange(name, 0, -1, withscores=True)]
-        else:
-            values = []
+        name = _raw(key)
+        values = _stored_values(cache, name)
         for needle in needles:
             assert needle.encode() not in name
             assert all(needle.encode() not in v for v in values), f"Redis {name!r} holds a secret"

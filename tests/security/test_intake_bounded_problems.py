@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceRunner
-from tests.ingest.conftest import Bank, IngestService, start_ingest
+from tests.support.intake import Bank, IngestService, start_ingest
 
 pytestmark = pytest.mark.integration
 

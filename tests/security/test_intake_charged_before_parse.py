@@ -22,8 +22,8 @@ import pytest
 import redis
 
 from tests.conftest import ServiceRunner
-from tests.ingest.conftest import IngestService, start_ingest
 from tests.security.intake_support import connect, head, metric, pacs008, post_retrying, read_response
+from tests.support.intake import IngestService, start_ingest
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import IngestService, event, start_ingest
+from tests.conftest import ServiceRunner
 from tests.security.intake_support import connect, head, post_retrying
+from tests.support.intake import IngestService, event, start_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +35,7 @@ def second_ingest(isolated_env: dict[str, str], services: ServiceRunner, ingest:
     must hold across processes. (Two separate processes rather than INGEST_WORKERS=2, whose
     spawned workers re-import everything and missed the 60 s start bound on the loaded
     shared machine; tests/ingest/test_workers.py covers the supervisor itself.)"""
-    port = free_port()
-    services.start(
-        "ingest-b", "settlement_ingest", port=port, extra_env={"INGEST_PORT": str(port), "BANK_MAX_IN_FLIGHT": str(CAP)}
-    )
-    return f"http://127.0.0.1:{port}"
+    return services.serve("ingest-b", "settlement_ingest", {"BANK_MAX_IN_FLIGHT": str(CAP)}).url
 
 
 def _in_flight(env: dict[str, str], bank_id: str) -> int:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceRunner
-from tests.ingest.conftest import Bank, IngestService, event, start_ingest
 from tests.security.intake_support import pacs008, post_retrying
+from tests.support.intake import Bank, IngestService, event, start_ingest
 
 pytestmark = pytest.mark.integration
 

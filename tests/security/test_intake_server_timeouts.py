@@ -14,9 +14,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import IngestService, start_ingest
+from tests.conftest import ServiceRunner
 from tests.security.intake_support import connect, head, trickle_until_closed
+from tests.support.intake import IngestService, start_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +31,7 @@ def ingest(isolated_env: dict[str, str], services: ServiceRunner) -> IngestServi
 
 @pytest.fixture(scope="module")
 def api_url(services: ServiceRunner) -> str:
-    port = free_port()
-    services.start("api", "settlement_api", port, {"API_PORT": str(port), **TIMEOUTS})
-    return f"http://127.0.0.1:{port}"
+    return services.serve("api", "settlement_api", TIMEOUTS).url
 
 
 def _slowloris(url: str, path: str) -> tuple[bool, bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy import create_engine, text
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
 from settlement_core.kafka_io import client_config
-from tests.conftest import ServiceRunner, free_port
+from tests.conftest import ServiceRunner
 from tests.support.banks import register_banks
 from tests.support.ctl import settlementctl_ok
 from tests.support.kafka import kafka_access, kafka_config
@@ -63,7 +64,7 @@ def _end_offsets(topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def _write(config: dict[str, object], topic: str) -> None:
+def _write(config: Mapping[str, object], topic: str) -> None:
     producer = KafkaProducer(**config, bootstrap_timeout_ms=BOOTSTRAP_MS, max_block_ms=BOOTSTRAP_MS)
     try:
         producer.send(topic, key=b"intruder", value=_event("intruder", uuid.uuid4().hex)).get(timeout=10)
@@ -134,15 +135,32 @@ def test_the_aggregate_principal_can_read_the_events_topic() -> None:
         consumer.close()
 
 
-def _stack_pid(name: str) -> int:
-    pid_file = Path(stack_env().get("STACK_DIR", STACK_DIR)) / "run" / f"{name}.pid"
+def _live_environ(pid: int, started: str | None) -> bytes | None:
+    """/proc/<pid>/environ of the process, or None when it is gone, a zombie, or the pid has
+    been recycled (the start time, field 22 of /proc/<pid>/stat, differs from the one the
+    pid file recorded)."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if after_name[0] in ("Z", "X") or (started is not None and after_name[19] != started):
+            return None
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):  # it exited meanwhile
+        return None
+
+
+def _service_environ(name: str) -> dict[str, str]:
+    """The environment of the service stack.sh started as `name`. A service that has died
+    fails the test by its name, with the end of its log (not as a missing /proc file)."""
+    stack_dir = Path(stack_env().get("STACK_DIR", STACK_DIR))
+    pid_file = stack_dir / "run" / f"{name}.pid"
     assert pid_file.exists(), f"{name} is not running: deploy/local/stack.sh start services (make test does)"
-    return int(pid_file.read_text().split()[0])
-
-
-def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+    pid_text, *started = pid_file.read_text().split()
+    raw = _live_environ(int(pid_text), started[0] if started else None)
+    if raw is None:
+        log = stack_dir / "logs" / f"{name}.log"
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else f"({log} missing)"
+        pytest.fail(f"stack service {name} (pid {pid_text} in {pid_file}) has died; the end of {log}:\n{tail}")
+    return dict(item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item)
 
 
 def test_each_stack_service_holds_only_its_own_kafka_principal() -> None:
@@ -150,10 +168,10 @@ def test_each_stack_service_holds_only_its_own_kafka_principal() -> None:
     started by stack.sh gets its own principal, and the API, which uses no Kafka, none."""
     admin_password = stack_env()["KAFKA_PASSWORD"]
     for name in ("ingest", "aggregate"):
-        env = _environ(_stack_pid(name))
+        env = _service_environ(name)
         assert env["KAFKA_USERNAME"] == name
         assert env["KAFKA_PASSWORD"] != admin_password
-    api = _environ(_stack_pid("api"))
+    api = _service_environ("api")
     assert "KAFKA_PASSWORD" not in api
     assert "KAFKA_USERNAME" not in api
 
@@ -209,8 +227,7 @@ def test_an_event_of_an_unregistered_bank_is_dead_lettered_not_counted(
     """Defence in depth: even a writer with the right to the topic (here `admin`) cannot
     book volume for a bank id that was never registered. A registered bank whose key was
     revoked keeps its row, so its events are still counted."""
-    port = free_port()
-    services.start("aggregate", "settlement_aggregate", port, extra_env={"AGGREGATE_PORT": str(port)})
+    services.serve("aggregate", "settlement_aggregate")
     ghost = f"ghost-{uuid.uuid4().hex[:8]}"
     revoked = f"rev-{uuid.uuid4().hex[:8]}"
     register_banks(isolated_env["DATABASE_URL"], [revoked])

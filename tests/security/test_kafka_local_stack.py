@@ -17,6 +17,7 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
+from tests.support.ports import stack_url
 from tests.support.stack import STACK_DIR, stack_env
 
 pytestmark = pytest.mark.integration
@@ -63,16 +64,18 @@ def test_secrets_are_owner_only() -> None:
 
 
 def test_prometheus_lifecycle_api_is_off() -> None:
-    port = stack_env()["PROM_PORT"]
-    reply = httpx.post(f"http://127.0.0.1:{port}/-/reload", timeout=5)
+    prometheus = stack_url(stack_env(), "PROM_PORT")
+    reply = httpx.post(f"{prometheus}/-/reload", timeout=5)
     assert reply.status_code == 403, reply.text  # "Lifecycle API is not enabled."
-    assert httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=5).status_code == 200
+    assert httpx.get(f"{prometheus}/-/ready", timeout=5).status_code == 200
 
 
 def test_redis_is_bounded_and_never_evicts() -> None:
     client = redis.Redis.from_url(stack_env()["REDIS_URL"])
     try:
         assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
-        assert int(client.config_get("maxmemory")["maxmemory"]) > 0
+        maxmemory = client.config_get("maxmemory")["maxmemory"]
+        assert maxmemory is not None
+        assert int(maxmemory) > 0
     finally:
         client.close()

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from settlement_client import Client, Ed25519Signer, Unauthorized
 from settlement_client.signing import OutgoingRequest
 from settlement_core.request_signing import RequestParts, sign_v1, sign_v2
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import SAMPLES, IngestService, event
+from tests.conftest import ServiceRunner
 from tests.security.conftest import Stack
+from tests.support.intake import SAMPLES, IngestService, event
 
 pytestmark = pytest.mark.integration
 
@@ -107,9 +107,8 @@ def test_v1_signatures_are_refused_by_default(stack: Stack) -> None:
 
 
 def test_v1_is_accepted_only_where_the_setting_allows_it(stack: Stack, services: ServiceRunner) -> None:
-    port = free_port()
-    services.start("ingest-v1", "settlement_ingest", port, {"INGEST_PORT": str(port), "HMAC_V1_ALLOWED": "true"})
-    legacy = IngestService(f"http://127.0.0.1:{port}", stack.env)
+    served = services.serve("ingest-v1", "settlement_ingest", {"HMAC_V1_ALLOWED": "true"})
+    legacy = IngestService(served.url, stack.env)
     bank = legacy.add_bank("V1LEGACY", "--hmac")
     assert bank.hmac_secret is not None
     raw = json.dumps(event()).encode()

@@ -23,7 +23,8 @@ from settlement_core.db.migrate import alembic_config
 from settlement_core.db.models import Base, LedgerEvent
 from settlement_core.errors import LedgerNotReproduced
 from settlement_core.tlog import schema as tlog_schema
-from tests.conftest import _create_database, stack_env
+from tests.support.databases import TestDatabases
+from tests.support.stack import stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +32,8 @@ NOW = datetime(2020, 3, 1, tzinfo=UTC)
 HASH = "ab" * 32
 
 
-def test_existing_rows_become_one_category_lists() -> None:
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig_{uuid.uuid4().hex[:8]}")
+def test_existing_rows_become_one_category_lists(test_databases: TestDatabases) -> None:
+    url = test_databases.create(stack_env()["DATABASE_URL"], f"t_mig_{uuid.uuid4().hex[:8]}")
     config = alembic_config(url)
     command.upgrade(config, "0001")
     engine = create_engine(url)
@@ -168,8 +169,8 @@ def _hashes(engine: Engine) -> list[str]:
         return [str(h) for h in conn.execute(text("SELECT body_hash FROM ledger_events ORDER BY id")).scalars()]
 
 
-def test_0004_effects_read_back_exactly_and_the_way_back_restores_them() -> None:
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
+def test_0004_effects_read_back_exactly_and_the_way_back_restores_them(test_databases: TestDatabases) -> None:
+    url = test_databases.create(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
     config = alembic_config(url)
     engine = _ledger_at_0003(url)
     hashes = _hashes(engine)
@@ -199,8 +200,8 @@ def test_0004_effects_read_back_exactly_and_the_way_back_restores_them() -> None
     engine.dispose()
 
 
-def test_0004_refuses_a_journal_its_references_would_not_reproduce() -> None:
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
+def test_0004_refuses_a_journal_its_references_would_not_reproduce(test_databases: TestDatabases) -> None:
+    url = test_databases.create(stack_env()["DATABASE_URL"], f"t_mig4_{uuid.uuid4().hex[:8]}")
     engine = _ledger_at_0003(url)
     with engine.begin() as conn:
         # An effect whose amount is not its event's: a compact row could not say so.
@@ -216,12 +217,14 @@ def test_0004_refuses_a_journal_its_references_would_not_reproduce() -> None:
 # -- 0005: sealed HMAC secrets, public keys, audit log ---------------------------------------
 
 
-def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(
+    monkeypatch: pytest.MonkeyPatch, test_databases: TestDatabases
+) -> None:
     from settlement_core.secret_box import SecretBox, SecretsKeyMissing, hmac_context
 
     key = "migration-test-key-" + "0" * 32
     secret = "c5" * 32
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig_{uuid.uuid4().hex[:8]}")
+    url = test_databases.create(stack_env()["DATABASE_URL"], f"t_mig_{uuid.uuid4().hex[:8]}")
     config = alembic_config(url)
     command.upgrade(config, "0004")
     engine = create_engine(url)
@@ -261,8 +264,10 @@ def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(monkeypatch: pyte
     engine.dispose()
 
 
-def test_0006_widens_event_ids_for_iso_references_and_the_way_back_refuses_what_would_not_fit() -> None:
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_mig6_{uuid.uuid4().hex[:8]}")
+def test_0006_widens_event_ids_for_iso_references_and_the_way_back_refuses_what_would_not_fit(
+    test_databases: TestDatabases,
+) -> None:
+    url = test_databases.create(stack_env()["DATABASE_URL"], f"t_mig6_{uuid.uuid4().hex[:8]}")
     config = alembic_config(url)
     command.upgrade(config, "0004")
     engine = create_engine(url)

@@ -1,9 +1,8 @@
-"""Where the local stack (deploy/local/stack.sh) keeps its environment, and free ports."""
+"""Where the local stack (deploy/local/stack.sh) keeps its environment."""
 
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +31,3 @@ def stack_env(stack_dir: Path = STACK_DIR) -> dict[str, str]:
             f"{env_file} missing: start the stack with 'deploy/local/stack.sh start' (make test does)"
         )
     return read_env_file(env_file)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -18,8 +18,10 @@ import pytest
 import yaml
 
 from tests.aggregate import probe
-from tests.conftest import ROOT, ServiceRunner, free_port
+from tests.support.ports import PORT_VARIABLES, free_port, port_env
 from tests.support.principals import add_bank_and_operator
+from tests.support.services import ServiceRunner
+from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -48,20 +50,18 @@ def stack(
     bank_key, operator_key = add_bank_and_operator(
         isolated_env["DATABASE_URL"], "rules-bank", "Rules Bank", "rules-operator"
     )
-    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
     on = {"TARGETS_FILE": str(files["on"])}
-    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"]), **on})
-    services.start(
-        "aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"]), **on}
-    )
-    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"]), **on})
-    return {"ports": ports, "bank_key": bank_key, "operator_key": operator_key, "files": files}
+    ingest = services.serve("ingest", "settlement_ingest", on)
+    services.serve("aggregate", "settlement_aggregate", on)
+    api = services.serve("api", "settlement_api", on)
+    urls = {"ingest": ingest.url, "api": api.url}
+    return {"urls": urls, "bank_key": bank_key, "operator_key": operator_key, "files": files}
 
 
 class Client:
     def __init__(self, stack: dict[str, Any]) -> None:
-        self.ingest = f"http://127.0.0.1:{stack['ports']['ingest']}"
-        self.api = f"http://127.0.0.1:{stack['ports']['api']}"
+        self.ingest = stack["urls"]["ingest"]
+        self.api = stack["urls"]["api"]
         self.bank = {"Authorization": f"Bearer {stack['bank_key']}"}
         self.operator = {"Authorization": f"Bearer {stack['operator_key']}"}
 
@@ -167,11 +167,8 @@ def test_a_rule_adds_a_target_and_a_rebuild_without_it_removes_exactly_that(
     # The rule is switched off: the services restart with the new catalogue, the rebuild
     # applies it to history.
     off = {"TARGETS_FILE": str(stack["files"]["off"])}
-    ports = stack["ports"]
     services.kill("aggregate")
-    services.start(
-        "aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"]), **off}
-    )
+    services.serve("aggregate", "settlement_aggregate", off)
     rebuilt = probe.settlementctl({**isolated_env, **off}, "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stdout[-2000:] + rebuilt.stderr[-2000:]
     without = client.figures()
@@ -194,18 +191,15 @@ def test_a_closed_window_is_achieved_or_missed(stack: dict[str, Any]) -> None:
     assert statuses[RMB] == "missed"  # a few hundred yuan against 6000亿元
 
 
-@pytest.mark.parametrize(
-    ("module", "port_variable"),
-    [("settlement_ingest", "INGEST_PORT"), ("settlement_aggregate", "AGGREGATE_PORT"), ("settlement_api", "API_PORT")],
-)
+@pytest.mark.parametrize("module", sorted(PORT_VARIABLES))
 def test_a_bad_catalogue_stops_start_up_naming_the_field(
-    isolated_env: dict[str, str], tmp_path: Path, module: str, port_variable: str
+    isolated_env: dict[str, str], tmp_path: Path, module: str
 ) -> None:
     document: dict[str, Any] = yaml.safe_load((ROOT / "seeds" / "targets.yaml").read_text(encoding="utf-8"))
     document["categories"][0]["rules"][0]["when"]["categories"] = ["cross_border_ecommerce", "retail"]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    env = {**os.environ, **isolated_env, "TARGETS_FILE": str(bad), port_variable: str(free_port())}
+    env = {**os.environ, **isolated_env, "TARGETS_FILE": str(bad), **port_env(module, free_port())}
     done = subprocess.run([sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "categories[0].rules[0].when.categories[1]: unknown category 'retail'" in done.stdout + done.stderr

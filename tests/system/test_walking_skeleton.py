@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from settlement_core.db.models import LedgerEvent
-from tests.conftest import ServiceRunner, free_port
 from tests.support.principals import add_bank_and_operator
+from tests.support.services import ServiceRunner
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +24,11 @@ pytestmark = pytest.mark.integration
 def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Iterator[dict[str, Any]]:
     bank_key, operator_key = add_bank_and_operator(isolated_env["DATABASE_URL"], "e2e-bank", "E2E Bank", "e2e-operator")
     engine = create_engine(isolated_env["DATABASE_URL"])  # the test reads the ledger through it
-    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
-    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
-    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
-    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
-    yield {"ports": ports, "bank_key": bank_key, "operator_key": operator_key, "engine": engine}
+    ingest = services.serve("ingest", "settlement_ingest")
+    services.serve("aggregate", "settlement_aggregate")
+    api = services.serve("api", "settlement_api")
+    urls = {"ingest": ingest.url, "api": api.url}
+    yield {"urls": urls, "bank_key": bank_key, "operator_key": operator_key, "engine": engine}
     engine.dispose()
 
 
@@ -45,8 +45,8 @@ def _event(n: int, category: str, amount: str, currency: str = "CNY") -> dict[st
 
 
 def test_posted_events_reach_progress_and_metrics(stack: dict[str, Any]) -> None:
-    ingest = f"http://127.0.0.1:{stack['ports']['ingest']}"
-    api = f"http://127.0.0.1:{stack['ports']['api']}"
+    ingest = stack["urls"]["ingest"]
+    api = stack["urls"]["api"]
     bank_auth = {"Authorization": f"Bearer {stack['bank_key']}"}
     events = [
         _event(1, "cross_border_rmb", "1000000.00"),

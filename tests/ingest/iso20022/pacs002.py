@@ -32,7 +32,7 @@ def transaction_status_codes() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class TxReport:
-    ids: dict[str, str]  # OrgnlEndToEndId, OrgnlUETR, ...
+    ids: dict[str, str | None]  # OrgnlEndToEndId, OrgnlUETR, ...; None: an element without text
     status: str
     reasons: tuple[str, ...]
     info: tuple[str, ...]

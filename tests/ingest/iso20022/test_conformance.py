@@ -18,25 +18,20 @@ from settlement_ingest.iso20022 import Classification, IsoDocumentError, Reader
 from settlement_ingest.iso20022.status_report import ALL_CODES
 from settlement_ingest.validation import COUNTRY_CODES
 from tests.client.conftest import Pipeline
-from tests.conftest import ServiceRunner, free_port
-from tests.ingest.conftest import Bank, IngestService
 from tests.ingest.iso20022.conformance import SAMPLES, Sample
 from tests.ingest.iso20022.pacs002 import parse_report, status_reason_codes
+from tests.support.intake import Bank, IngestService
+from tests.support.services import ServiceRunner
 from tests.support.shared import SAMPLES_DIR
 
 
 @pytest.fixture(scope="module")
-def pipeline(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
-    """Ingest, aggregator and API against this module's own database, Redis db and topics."""
-    ports = {"ingest": free_port(), "api": free_port(), "aggregate": free_port()}
-    services.start("ingest", "settlement_ingest", ports["ingest"], {"INGEST_PORT": str(ports["ingest"])})
-    services.start("aggregate", "settlement_aggregate", ports["aggregate"], {"AGGREGATE_PORT": str(ports["aggregate"])})
-    services.start("api", "settlement_api", ports["api"], {"API_PORT": str(ports["api"])})
-    return Pipeline(
-        IngestService(f"http://127.0.0.1:{ports['ingest']}", isolated_env),
-        f"http://127.0.0.1:{ports['api']}",
-        f"http://127.0.0.1:{ports['aggregate']}",
-    )
+def pipeline(ingest: IngestService, services: ServiceRunner) -> Pipeline:
+    """Ingest (in this process), aggregator and API (processes) against this module's own
+    database, Redis db and topics."""
+    aggregate = services.serve("aggregate", "settlement_aggregate")
+    api = services.serve("api", "settlement_api")
+    return Pipeline(ingest, api.url, aggregate.url)
 
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -144,8 +139,8 @@ def _check_sample(client: httpx.Client, api: httpx.Client, bank: Bank, name: str
         assert any(line.startswith(rejected.pointer) for line in tx.info), tx
     assert report.group_status == ("ACTC" if not expected.rejected else "RJCT" if not expected.counted else "PART")
 
-    for tx in expected.counted:
-        ledger = _ledger(api, bank, tx.event_id)["ledger"]
+    for counted in expected.counted:
+        ledger = _ledger(api, bank, counted.event_id)["ledger"]
         assert (
             Decimal(ledger["amount"]),
             ledger["currency"],
@@ -153,7 +148,14 @@ def _check_sample(client: httpx.Client, api: httpx.Client, bank: Bank, name: str
             ledger["direction"],
             ledger["counterparty_country"],
             ledger["categories"],
-        ) == (tx.amount, tx.currency, tx.value_date, tx.direction, tx.country, [CATEGORY]), (name, ledger)
+        ) == (
+            counted.amount,
+            counted.currency,
+            counted.value_date,
+            counted.direction,
+            counted.country,
+            [CATEGORY],
+        ), (name, ledger)
 
 
 def _check_totals(api: httpx.Client, bank: Bank, names: list[str]) -> None:
@@ -174,7 +176,7 @@ def _check_totals(api: httpx.Client, bank: Bank, names: list[str]) -> None:
 @pytest.mark.integration
 def test_every_sample_against_the_real_stack(pipeline: Pipeline) -> None:
     with (
-        httpx.Client(base_url=pipeline.ingest.url, timeout=30) as client,
+        pipeline.ingest.client(timeout=30) as client,
         httpx.Client(base_url=pipeline.api_url, timeout=30) as api,
     ):
         for n, names in enumerate(_groups()):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -15,7 +14,7 @@ from settlement_core.catalogue import load_catalogue
 from settlement_core.problems import PROBLEM_JSON
 from settlement_ingest.iso20022 import Classification, IsoDocumentError, IsoMessage, Reader, TooManyTransactions
 from settlement_ingest.validation import COUNTRY_CODES
-from tests.ingest.conftest import IngestService
+from tests.support.intake import IngestService
 from tests.support.shared import SAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -127,9 +126,8 @@ def test_any_bytes_over_http_give_2xx_or_a_4xx_problem_never_500(
     headers = {**fuzz_bank, "Content-Type": "application/xml"}
     if xml_answer:
         headers["Accept"] = "application/xml"
-    response = httpx.post(
-        f"{ingest.url}/v1/iso20022", params={"category": "factor_market"}, content=raw, headers=headers, timeout=30
-    )
+    with ingest.client() as client:
+        response = client.post("/v1/iso20022", params={"category": "factor_market"}, content=raw, headers=headers)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith(PROBLEM_JSON)

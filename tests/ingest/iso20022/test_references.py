@@ -10,9 +10,7 @@ from settlement_core.references import encode_reference, reference_of
 from settlement_ingest.iso20022.references import REVERSAL_SUFFIX, first_reference
 
 # Max35Text: 1-35 characters XML can carry (no surrogates, no C0 controls but tab/LF/CR).
-MAX35 = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=35
-)
+MAX35 = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=35)
 
 
 @given(MAX35)

@@ -16,7 +16,8 @@ from settlement_core.categories import DIRECTION_BY_VALUE
 from settlement_core.db.migrate import upgrade
 from settlement_core.events import SettlementEvent
 from settlement_core.tlog.keys import LogKeys, SigningKey
-from tests.conftest import _create_database, stack_env
+from tests.support.databases import TestDatabases
+from tests.support.stack import stack_env
 
 ORIGIN = "settlement.test/log"
 SALT_KEY = bytes(range(32))
@@ -31,10 +32,11 @@ _INSERT = text("""
 """)
 
 
-def new_database() -> str:
+def new_database(databases: TestDatabases) -> str:
+    """A migrated database of its own, dropped when the session ends."""
     import settlement_core.tlog.schema  # noqa: F401  (the log's tables on the models' metadata)
 
-    url = _create_database(stack_env()["DATABASE_URL"], f"t_tlog_{uuid.uuid4().hex[:10]}")
+    url = databases.create(stack_env()["DATABASE_URL"], f"t_tlog_{uuid.uuid4().hex[:10]}")
     upgrade(url)
     return url
 

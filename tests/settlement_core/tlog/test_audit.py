@@ -15,6 +15,7 @@ from settlement_core.tlog.audit import AuditReport, Difference, FindingKind, aud
 from settlement_core.tlog.integrate import integrate_once
 from settlement_core.tlog.keys import LogKeys, SigningKey
 from tests.settlement_core.tlog.ledger_rows import ORIGIN, SALT_KEY, insert_rows, new_database, new_keys
+from tests.support.databases import TestDatabases
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -26,8 +27,8 @@ def keys() -> LogKeys:
 
 
 @pytest.fixture
-def engine(keys: LogKeys) -> Iterator[Engine]:
-    engine = create_engine(new_database())
+def engine(keys: LogKeys, test_databases: TestDatabases) -> Iterator[Engine]:
+    engine = create_engine(new_database(test_databases))
     with engine.begin() as conn:
         insert_rows(conn, "BANK1", 0, 10)
     with engine.begin() as conn:

@@ -23,14 +23,15 @@ from settlement_core.tlog.signing import derive_salt
 from settlement_core.tlog.store import LedgerRowChanged, LogReader
 from settlement_core.tlog.tree import MemorySubtrees, Tree
 from tests.settlement_core.tlog.ledger_rows import ORIGIN, SALT_KEY, insert_rows, new_database, new_keys
+from tests.support.databases import TestDatabases
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    engine = create_engine(new_database())
+def engine(test_databases: TestDatabases) -> Iterator[Engine]:
+    engine = create_engine(new_database(test_databases))
     yield engine
     engine.dispose()
 

@@ -14,12 +14,13 @@ from settlement_client.tlog.hashing import leaf_hash
 from settlement_core.db.migrate import alembic_config
 from settlement_core.tlog.integrate import integrate_once
 from tests.settlement_core.tlog.ledger_rows import SALT_KEY, insert_rows, new_database, new_keys
+from tests.support.databases import TestDatabases
 
 pytestmark = pytest.mark.integration
 
 
-def test_0008_fills_the_leaf_data_of_unedited_rows_only() -> None:
-    url = new_database()
+def test_0008_fills_the_leaf_data_of_unedited_rows_only(test_databases: TestDatabases) -> None:
+    url = new_database(test_databases)
     engine = create_engine(url)
     with engine.begin() as conn:
         insert_rows(conn, "BANK1", 0, 6)
