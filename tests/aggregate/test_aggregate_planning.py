@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from settlement_aggregate.decode import Invalid, Received, Valid, classify, split
+from settlement_aggregate.decode import InvalidRecord, Received, Valid, classify, split
 from settlement_aggregate.faults import FaultHook
 from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
-from settlement_aggregate.reversals import Claim, Verdict, match
-from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_aggregate.reversals import ReversalClaim, Verdict, match
+from settlement_aggregate.rows import Key, LedgerRow
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
-from settlement_core.vocabulary import DlqReason
+from settlement_core.vocabulary import DlqReason, LedgerStatus
 from tests.plan_catalogue import KNOWN
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -53,7 +53,7 @@ def valid(offset: int, value: bytes, partition: int = 0) -> Valid:
     return item
 
 
-def stored(item: Valid, status: Status, row_id: int) -> LedgerRow:
+def stored(item: Valid, status: LedgerStatus, row_id: int) -> LedgerRow:
     ev = item.envelope.event
     return LedgerRow(
         row_id=row_id,
@@ -75,7 +75,9 @@ def stored(item: Valid, status: Status, row_id: int) -> LedgerRow:
     )
 
 
-def plan(*items: Valid, known: dict[Key, LedgerRow] | None = None, invalid: tuple[Invalid, ...] = ()) -> BatchPlan:
+def plan(
+    *items: Valid, known: dict[Key, LedgerRow] | None = None, invalid: tuple[InvalidRecord, ...] = ()
+) -> BatchPlan:
     return plan_batch(list(items), list(invalid), known or {}, NOW)
 
 
@@ -107,34 +109,34 @@ def test_classify_splits_poison_from_valid_with_reasons() -> None:
 # -- reversal matching ----------------------------------------------------------------
 
 
-def original_row(status: Status = Status.COUNTED, reverses: str | None = None) -> LedgerRow:
+def original_row(status: LedgerStatus = LedgerStatus.COUNTED, reverses: str | None = None) -> LedgerRow:
     return stored(valid(0, raw("o1", "25.00", reverses=reverses)), status, 1)
 
 
 @pytest.mark.parametrize(
     ("row", "claim", "by", "verdict"),
     [
-        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.APPLY),
-        (original_row(), Claim("b1", "r1", "o1", Decimal("25"), "CNY"), None, Verdict.APPLY),
-        (original_row(), Claim("b1", "r1", "o1", Decimal("25.01"), "CNY"), None, Verdict.MISMATCH),
-        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "USD"), None, Verdict.MISMATCH),
-        (original_row(), Claim("b2", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
+        (original_row(), ReversalClaim("b1", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.APPLY),
+        (original_row(), ReversalClaim("b1", "r1", "o1", Decimal("25"), "CNY"), None, Verdict.APPLY),
+        (original_row(), ReversalClaim("b1", "r1", "o1", Decimal("25.01"), "CNY"), None, Verdict.MISMATCH),
+        (original_row(), ReversalClaim("b1", "r1", "o1", Decimal("25.00"), "USD"), None, Verdict.MISMATCH),
+        (original_row(), ReversalClaim("b2", "r1", "o1", Decimal("25.00"), "CNY"), None, Verdict.MISMATCH),
         (
-            original_row(Status.REVERSED),
-            Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
+            original_row(LedgerStatus.REVERSED),
+            ReversalClaim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
             "r0",
             Verdict.ALREADY_REVERSED,
         ),
-        (original_row(), Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0", Verdict.ALREADY_REVERSED),
+        (original_row(), ReversalClaim("b1", "r1", "o1", Decimal("25.00"), "CNY"), "r0", Verdict.ALREADY_REVERSED),
         (
-            original_row(Status.REVERSAL_APPLIED, reverses="x"),
-            Claim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
+            original_row(LedgerStatus.REVERSAL_APPLIED, reverses="x"),
+            ReversalClaim("b1", "r1", "o1", Decimal("25.00"), "CNY"),
             None,
             Verdict.MISMATCH,
         ),
     ],
 )
-def test_match(row: LedgerRow, claim: Claim, by: str | None, verdict: Verdict) -> None:
+def test_match(row: LedgerRow, claim: ReversalClaim, by: str | None, verdict: Verdict) -> None:
     assert match(row, claim, already_reversed_by=by).verdict is verdict
 
 
@@ -154,7 +156,7 @@ def test_conflicting_copy_goes_to_dlq_in_batch_and_against_the_ledger() -> None:
     first = valid(0, raw("e1", "10.00"))
     p = plan(first, valid(1, raw("e1", "11.00")))
     assert [(d.offset, d.reason) for d in p.dlq] == [(1, "conflicting_duplicate")]
-    later = plan(valid(7, raw("e1", "12.00")), known={("b1", "e1"): stored(first, Status.COUNTED, 5)})
+    later = plan(valid(7, raw("e1", "12.00")), known={("b1", "e1"): stored(first, LedgerStatus.COUNTED, 5)})
     assert [d.reason for d in later.dlq] == ["conflicting_duplicate"]
     assert later.dlq[0].raw == raw("e1", "12.00")
     assert not later.effects
@@ -169,28 +171,31 @@ def test_reversal_after_original_subtracts_with_the_originals_attributes() -> No
     assert [e.amount_minor for e in p.effects] == [1000, -1000]
     reversal_effect = p.effects[1]
     assert (reversal_effect.categories, reversal_effect.offset, reversal_effect.event_id) == (("offshore",), 1, "r1")
-    assert {r.event_id: r.status for r in p.inserts} == {"o1": Status.REVERSED, "r1": Status.REVERSAL_APPLIED}
+    assert {r.event_id: r.status for r in p.inserts} == {
+        "o1": LedgerStatus.REVERSED,
+        "r1": LedgerStatus.REVERSAL_APPLIED,
+    }
     assert p.reversals_applied == 1
 
 
 def test_reversal_before_original_waits_then_applies_in_a_later_batch() -> None:
     r1 = valid(0, raw("r1", "10.00", reverses="o1"))
     first = plan(r1)
-    assert [(r.event_id, r.status) for r in first.inserts] == [("r1", Status.REVERSAL_PENDING)]
+    assert [(r.event_id, r.status) for r in first.inserts] == [("r1", LedgerStatus.REVERSAL_PENDING)]
     assert not first.effects
     assert first.reversals_pending == 1
-    second = plan(valid(5, raw("o1", "10.00")), known={("b1", "r1"): stored(r1, Status.REVERSAL_PENDING, 9)})
+    second = plan(valid(5, raw("o1", "10.00")), known={("b1", "r1"): stored(r1, LedgerStatus.REVERSAL_PENDING, 9)})
     assert [(e.offset, e.amount_minor) for e in second.effects] == [(5, 1000), (5, -1000)]
-    assert second.status_updates == ((9, Status.REVERSAL_APPLIED),)
-    assert [(r.event_id, r.status) for r in second.inserts] == [("o1", Status.REVERSED)]
+    assert second.status_updates == ((9, LedgerStatus.REVERSAL_APPLIED),)
+    assert [(r.event_id, r.status) for r in second.inserts] == [("o1", LedgerStatus.REVERSED)]
     assert second.reversals_applied == 1
 
 
 def test_pending_reversal_that_does_not_match_is_rejected_to_the_dlq() -> None:
     r1 = valid(0, raw("r1", "10.00", reverses="o1"))
-    p = plan(valid(3, raw("o1", "10.50")), known={("b1", "r1"): stored(r1, Status.REVERSAL_PENDING, 9)})
+    p = plan(valid(3, raw("o1", "10.50")), known={("b1", "r1"): stored(r1, LedgerStatus.REVERSAL_PENDING, 9)})
     assert [e.amount_minor for e in p.effects] == [1050]
-    assert p.status_updates == ((9, Status.REVERSAL_REJECTED),)
+    assert p.status_updates == ((9, LedgerStatus.REVERSAL_REJECTED),)
     assert [(d.partition, d.offset, d.reason, d.event_id) for d in p.dlq] == [(0, 0, "reversal_mismatch", "r1")]
     assert p.dlq[0].raw is not None
     assert json.loads(p.dlq[0].raw)["reverses"] == "o1"
@@ -223,8 +228,8 @@ def test_a_redelivered_dead_lettered_record_keeps_its_first_decision() -> None:
     assert net(first) == 1000
     assert sorted((d.offset, d.reason) for d in first.dlq) == [(0, "reversal_mismatch"), (1, "already_reversed")]
     ledger = {
-        ("b1", "r1"): stored(r1, Status.REVERSAL_REJECTED, 1),
-        ("b1", "o1"): stored(o1, Status.COUNTED, 2),
+        ("b1", "r1"): stored(r1, LedgerStatus.REVERSAL_REJECTED, 1),
+        ("b1", "o1"): stored(o1, LedgerStatus.COUNTED, 2),
     }
     decided = frozenset((d.partition, d.offset) for d in first.dlq)
     again = plan_batch([r1, r2, o1], [], ledger, NOW, decided)
@@ -236,7 +241,7 @@ def test_a_redelivered_dead_lettered_record_keeps_its_first_decision() -> None:
 
 def test_a_redelivered_poison_record_is_not_dead_lettered_twice() -> None:
     poison = classify(Received(0, 7, b"b1", b"{not json"), KNOWN)
-    assert isinstance(poison, Invalid)
+    assert isinstance(poison, InvalidRecord)
     assert len(plan(invalid=(poison,)).dlq) == 1
     again = plan_batch([], [poison], {}, NOW, frozenset({(0, 7)}))
     assert (again.dlq, again.duplicates) == ((), 1)
@@ -256,14 +261,17 @@ def test_reversal_mismatch_and_self_reversal_are_not_counted() -> None:
 def test_known_reversed_original_rejects_a_new_reversal() -> None:
     o1 = valid(0, raw("o1"))
     r1 = valid(1, raw("r1", reverses="o1"))
-    known = {("b1", "o1"): stored(o1, Status.REVERSED, 1), ("b1", "r1"): stored(r1, Status.REVERSAL_APPLIED, 2)}
+    known = {
+        ("b1", "o1"): stored(o1, LedgerStatus.REVERSED, 1),
+        ("b1", "r1"): stored(r1, LedgerStatus.REVERSAL_APPLIED, 2),
+    }
     p = plan(valid(9, raw("r2", reverses="o1")), known=known)
     assert [d.reason for d in p.dlq] == ["already_reversed"]
     assert not p.effects
 
 
 def test_invalid_messages_are_planned_as_dlq_entries_in_offset_order() -> None:
-    bad = Invalid(0, 1, b"k", b"junk", DlqReason.UNDECODABLE, "not JSON")
+    bad = InvalidRecord(0, 1, b"k", b"junk", DlqReason.UNDECODABLE, "not JSON")
     p = plan(valid(0, raw("e1")), valid(2, raw("e2")), invalid=(bad,))
     assert [(d.offset, d.reason, d.raw) for d in p.dlq] == [(1, "undecodable", b"junk")]
     assert net(p) == 2000
@@ -375,14 +383,14 @@ def test_an_event_with_two_categories_is_one_row_and_one_effect() -> None:
 def test_a_retry_with_the_categories_in_another_order_is_a_duplicate() -> None:
     first = valid(0, raw("m1", "100.00", categories=BOTH))
     again = valid(1, raw("m1", "100.00", categories=BOTH[::-1]))
-    p = plan(again, known={("b1", "m1"): stored(first, Status.COUNTED, 1)})
+    p = plan(again, known={("b1", "m1"): stored(first, LedgerStatus.COUNTED, 1)})
     assert (p.duplicates, p.effects, p.dlq) == (1, (), ())
 
 
 def test_other_categories_under_the_same_id_are_a_conflict() -> None:
     first = valid(0, raw("m1", "100.00", categories=BOTH))
     other = valid(1, raw("m1", "100.00", category="cross_border_rmb"))
-    p = plan(other, known={("b1", "m1"): stored(first, Status.COUNTED, 1)})
+    p = plan(other, known={("b1", "m1"): stored(first, LedgerStatus.COUNTED, 1)})
     assert [d.reason for d in p.dlq] == ["conflicting_duplicate"]
     assert p.effects == ()
 
@@ -391,6 +399,6 @@ def test_a_reversal_takes_the_amount_off_every_category_of_the_original() -> Non
     original = valid(0, raw("m1", "100.00", categories=BOTH))
     # The reversal's own categories do not matter: it negates the original as recorded.
     reversal = valid(1, raw("r1", "100.00", reverses="m1", category="factor_market"))
-    p = plan(reversal, known={("b1", "m1"): stored(original, Status.COUNTED, 1)})
+    p = plan(reversal, known={("b1", "m1"): stored(original, LedgerStatus.COUNTED, 1)})
     [effect] = p.effects
     assert (effect.categories, effect.amount_minor, effect.event_id) == (BOTH, -10000, "r1")

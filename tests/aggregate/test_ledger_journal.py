@@ -16,9 +16,10 @@ from settlement_aggregate.ledger import (
     event_copy_row,
 )
 from settlement_aggregate.planning import BatchPlan
-from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_aggregate.rows import Key, LedgerRow
 from settlement_core.buckets import Effect
 from settlement_core.errors import JournalMismatch
+from settlement_core.vocabulary import LedgerStatus
 from tests.aggregate.test_aggregate_planning import plan, raw, stored, valid
 
 
@@ -72,7 +73,7 @@ def test_an_original_is_stored_as_a_reference_to_itself() -> None:
 
 
 def test_a_reversal_after_its_original_subtracts_the_original() -> None:
-    original = stored(valid(0, raw("o1", "25.00")), Status.COUNTED, 7)
+    original = stored(valid(0, raw("o1", "25.00")), LedgerStatus.COUNTED, 7)
     p = plan(valid(5, raw("r1", "25.00", reverses="o1")), known={original.key: original})
     rows, ids = _ids(p, {original.key: original})
     [effect] = p.effects
@@ -82,7 +83,7 @@ def test_a_reversal_after_its_original_subtracts_the_original() -> None:
 
 
 def test_a_pending_reversal_applied_when_its_original_arrives_later() -> None:
-    pending = stored(valid(0, raw("r1", "3.00", reverses="o1")), Status.REVERSAL_PENDING, 3)
+    pending = stored(valid(0, raw("r1", "3.00", reverses="o1")), LedgerStatus.REVERSAL_PENDING, 3)
     p = plan(valid(9, raw("o1", "3.00")), known={pending.key: pending})
     rows, ids = _ids(p, {pending.key: pending})
     assert [effect_reference(e, rows, ids) for e in p.effects] == [(100, None), (100, 3)]

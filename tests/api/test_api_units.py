@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from settlement_api.kit.bucket_store import Seen
 from settlement_api.kit.http_cache import etag_for, matches
 from settlement_api.kit.plan_units import in_plan_unit
-from settlement_api.kit.readmodel import Amounts, Stream, evaluate, plan
+from settlement_api.kit.readmodel import Amounts, Stream, evaluate, plan_reads
 from settlement_api.ledger.events import classify
 from settlement_api.ledger.schemas import EventStatus
 from settlement_api.metrics.collector import (
@@ -70,7 +70,7 @@ def settings(**overrides: object) -> ApiSettings:
 
 # ----------------------------------------------------------------------------- read planning
 def test_a_whole_year_reads_one_field_per_stream() -> None:
-    planned = plan(
+    planned = plan_reads(
         [Stream("offshore", "CNY"), Stream("offshore", "USD")], date(2020, 1, 1), date(2020, 12, 31), "USD", FX
     )
     assert sorted(planned.fields) == ["c|offshore|CNY|y|2020", "c|offshore|USD|y|2020"]
@@ -78,13 +78,13 @@ def test_a_whole_year_reads_one_field_per_stream() -> None:
 
 def test_field_count_depends_on_the_range_not_the_history() -> None:
     # A long range costs at most ~ (years + 2*11 months + 2*30 days) fields per stream.
-    planned = plan([Stream("offshore", "USD")], date(2011, 1, 15), date(2026, 11, 20), "USD", FX)
+    planned = plan_reads([Stream("offshore", "USD")], date(2011, 1, 15), date(2026, 11, 20), "USD", FX)
     assert len(planned.fields) < 16 + 22 + 60
 
 
 def test_fx_change_splits_the_cover_and_missing_rates_are_unconverted() -> None:
     stream = Stream("offshore", "USD")
-    planned = plan([stream, Stream("offshore", "CHF")], date(2019, 12, 1), date(2020, 1, 31), "CNY", FX)
+    planned = plan_reads([stream, Stream("offshore", "CHF")], date(2019, 12, 1), date(2020, 1, 31), "CNY", FX)
     factors = [(p.stream.currency, p.factor, p.fields) for p in planned.pieces]
     assert factors[0] == ("USD", Decimal("6.8985"), ("c|offshore|USD|m|2019-12",))
     assert factors[1] == ("USD", Decimal("6.8976"), ("c|offshore|USD|m|2020-01",))
@@ -99,7 +99,7 @@ def test_fx_change_splits_the_cover_and_missing_rates_are_unconverted() -> None:
 
 
 def test_conversion_rounds_once_half_even() -> None:
-    planned = plan([Stream("offshore", "CNY")], date(2020, 1, 1), date(2020, 1, 2), "USD", FX)
+    planned = plan_reads([Stream("offshore", "CNY")], date(2020, 1, 1), date(2020, 1, 2), "USD", FX)
     assert len(planned.fields) == 2
     values = {name: 4 for name in planned.fields}  # 0.04 CNY on each of two days
     amounts = evaluate(planned, values, "USD")
@@ -109,7 +109,7 @@ def test_conversion_rounds_once_half_even() -> None:
 
 
 def test_bank_streams_read_bank_fields() -> None:
-    planned = plan([Stream("offshore", "USD", "bankA")], date(2020, 3, 1), date(2020, 3, 31), "USD", FX)
+    planned = plan_reads([Stream("offshore", "USD", "bankA")], date(2020, 3, 1), date(2020, 3, 31), "USD", FX)
     assert planned.fields == ["b|bankA|offshore|USD|m|2020-03"]
 
 

@@ -16,7 +16,7 @@ import pytest
 from settlement_client.rules import EventRules
 from settlement_ingest.service import rules_from
 from settlement_ingest.settings import IngestSettings
-from settlement_ingest.validation import Invalid, validate_event
+from settlement_ingest.validation import ValidationFailure, validate_event
 from tests.client.contract_source import SHIPPED, expected
 from tests.conftest import ROOT
 
@@ -105,12 +105,12 @@ CORPUS: list[Any] = [
 def test_client_and_server_find_the_same_fields(event: Any) -> None:
     server = validate_event(event, "bank", SERVER_RULES, TODAY)
     client = CLIENT_RULES.check(event, TODAY)
-    server_errors = {(e.pointer, e.message) for e in server.errors} if isinstance(server, Invalid) else set()
+    server_errors = {(e.pointer, e.message) for e in server.errors} if isinstance(server, ValidationFailure) else set()
     assert {(e.pointer, e.message) for e in client} == server_errors
 
 
 def test_the_corpus_has_both_kinds() -> None:
-    verdicts = [isinstance(validate_event(e, "bank", SERVER_RULES, TODAY), Invalid) for e in CORPUS]
+    verdicts = [isinstance(validate_event(e, "bank", SERVER_RULES, TODAY), ValidationFailure) for e in CORPUS]
     assert verdicts.count(False) >= 5
     assert verdicts.count(True) >= 40
 

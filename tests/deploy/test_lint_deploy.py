@@ -27,7 +27,7 @@ from deploy.lint.helm import Helm, ensure_helm
 from settlement_aggregate.health import Readiness, serve
 from settlement_api.app import create_app as api_app
 from settlement_api.settings import ApiSettings
-from settlement_ingest.main import create_app as ingest_app
+from settlement_ingest.app import create_app as ingest_app
 from settlement_ingest.settings import IngestSettings
 from tests.conftest import ROOT
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from settlement_ingest.main import create_app
+from settlement_ingest.app import create_app
 from settlement_ingest.settings import IngestSettings
 from tests.support.asgi import IN_PROCESS_URL, serve_in_process
 from tests.support.intake import IngestService

@@ -13,7 +13,7 @@ from settlement_ingest.openapi import amount_pattern, build, date_range_pattern,
 from settlement_ingest.routes import router
 from settlement_ingest.service import rules_from
 from settlement_ingest.settings import IngestSettings
-from settlement_ingest.validation import Invalid, validate_event
+from settlement_ingest.validation import ValidationFailure, validate_event
 from tests.conftest import ROOT
 
 RULES = rules_from(IngestSettings.model_construct(targets_file=ROOT / "seeds" / "targets.yaml"))
@@ -67,7 +67,7 @@ def test_amount_pattern_agrees_with_the_validator(text: str, currency: str) -> N
         "direction": "inbound",
         "counterparty_country": "SG",
     }
-    valid = not isinstance(validate_event({**base, "amount": text}, "b", RULES, TODAY), Invalid)
+    valid = not isinstance(validate_event({**base, "amount": text}, "b", RULES, TODAY), ValidationFailure)
     assert bool(re.fullmatch(amount_pattern(Decimal(10) ** 15, digits), text)) == valid
 
 

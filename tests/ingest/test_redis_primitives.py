@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from settlement_core.redis_io import async_client
-from settlement_ingest.idempotency import Claim, ClaimState, IdempotencyStore, new_token
+from settlement_ingest.idempotency import ClaimState, IdempotencyClaim, IdempotencyStore, new_token
 from settlement_ingest.ratelimit import ByteBudget, RateLimiter, lease_key
 
 pytestmark = pytest.mark.integration
@@ -39,17 +39,17 @@ def test_claim_states_and_token_guarded_release(isolated_env: dict[str, str]) ->
         s = store(client)
         one, other = new_token(), new_token()
         assert one != other
-        claim = Claim("idem:T:e1", H1)
+        claim = IdempotencyClaim("idem:T:e1", H1)
         assert await s.claim([claim], one) == [ClaimState.CLAIMED]
         assert await s.claim([claim], other) == [ClaimState.PENDING]
-        assert await s.claim([Claim("idem:T:e1", H2)], other) == [ClaimState.CONFLICT]
+        assert await s.claim([IdempotencyClaim("idem:T:e1", H2)], other) == [ClaimState.CONFLICT]
         await s.release([claim], other)  # not its claim: nothing happens
         assert await s.claim([claim], other) == [ClaimState.PENDING]
         await s.release([claim], one)
         assert await s.claim([claim], other) == [ClaimState.CLAIMED]
         await s.mark_done([claim])
         assert await s.claim([claim], one) == [ClaimState.DUPLICATE]
-        assert await s.claim([Claim("idem:T:e1", H2)], one) == [ClaimState.CONFLICT]
+        assert await s.claim([IdempotencyClaim("idem:T:e1", H2)], one) == [ClaimState.CONFLICT]
         await s.release([claim], other)  # done claims are never released
         assert await s.claim([claim], one) == [ClaimState.DUPLICATE]
         assert 3000 < await client.ttl("idem:T:e1") <= 3600
@@ -61,8 +61,12 @@ def test_batch_claim_is_per_key(isolated_env: dict[str, str]) -> None:
     async def body(client: aioredis.Redis) -> None:
         s = store(client)
         token = new_token()
-        await s.mark_done([Claim("idem:T:b-done", H1)])
-        claims = [Claim("idem:T:b-new", H1), Claim("idem:T:b-done", H1), Claim("idem:T:b-done", H2)]
+        await s.mark_done([IdempotencyClaim("idem:T:b-done", H1)])
+        claims = [
+            IdempotencyClaim("idem:T:b-new", H1),
+            IdempotencyClaim("idem:T:b-done", H1),
+            IdempotencyClaim("idem:T:b-done", H2),
+        ]
         assert await s.claim(claims, token) == [ClaimState.CLAIMED, ClaimState.DUPLICATE, ClaimState.CONFLICT]
 
     with_redis(isolated_env, body)
@@ -71,7 +75,7 @@ def test_batch_claim_is_per_key(isolated_env: dict[str, str]) -> None:
 def test_settle_waits_for_the_holder_to_finish(isolated_env: dict[str, str]) -> None:
     async def body(client: aioredis.Redis) -> tuple[list[ClaimState], list[ClaimState], list[ClaimState]]:
         s = store(client)
-        done, released, stuck = (Claim(f"idem:T:s-{n}", H1) for n in ("done", "rel", "stuck"))
+        done, released, stuck = (IdempotencyClaim(f"idem:T:s-{n}", H1) for n in ("done", "rel", "stuck"))
         holder = new_token()
         await s.claim([done, released, stuck], holder)
 

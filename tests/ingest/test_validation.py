@@ -11,7 +11,7 @@ import pytest
 
 from settlement_core.categories import Direction
 from settlement_core.events import SettlementEvent
-from settlement_ingest.validation import COUNTRY_CODES, Invalid, Rules, validate_event
+from settlement_ingest.validation import COUNTRY_CODES, Rules, ValidationFailure, validate_event
 from tests.plan_catalogue import CODES, KNOWN
 from tests.plan_catalogue import RULES as COUNTING
 
@@ -42,7 +42,7 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 def errors_of(raw: object, pointer: str = "#") -> list[tuple[str, str]]:
     result = validate_event(raw, "BANK1", RULES, TODAY, pointer)
-    assert isinstance(result, Invalid), result
+    assert isinstance(result, ValidationFailure), result
     return [(e.pointer, e.message) for e in result.errors]
 
 
@@ -168,7 +168,7 @@ def test_non_object_is_rejected_at_its_pointer() -> None:
 
 def test_invalid_keeps_the_event_id_when_readable() -> None:
     result = validate_event(body(amount="0"), "B", RULES, TODAY)
-    assert isinstance(result, Invalid)
+    assert isinstance(result, ValidationFailure)
     assert result.event_id == "EV-1"
 
 

@@ -10,8 +10,8 @@ import pytest
 from settlement_core.catalogue import Target
 from settlement_core.pace import (
     RATIO_QUANTUM,
+    PaceStatus,
     Progress,
-    Status,
     effective_as_of,
     elapsed_days,
     progress,
@@ -105,7 +105,7 @@ class TestProgress:
             expected_ratio=Decimal("0.500000"),
             pace=Decimal("1.000000"),
             projected_total=Decimal("600000000000.00"),
-            status=Status.ON_TRACK,
+            status=PaceStatus.ON_TRACK,
         )
         assert_decimals(result)
 
@@ -115,7 +115,7 @@ class TestProgress:
         assert result.projected_total == Decimal("366000003.66")
         assert result.pace == Decimal("0.000610")  # 1000000.01 * 366 / 6e11
         assert result.progress_ratio == Decimal("0.000002")
-        assert result.status is Status.BEHIND
+        assert result.status is PaceStatus.BEHIND
 
     def test_projection_is_rounded_half_even_to_cents(self) -> None:
         # 0.005 * 366 / 183 = 0.01 exactly; 0.00125 * 2 = 0.0025 -> 0.00 (half-even).
@@ -128,11 +128,11 @@ class TestProgress:
         assert result.pace is None
         assert result.projected_total is None
         assert result.expected_ratio == 0
-        assert result.status is Status.ON_TRACK
+        assert result.status is PaceStatus.ON_TRACK
 
     def test_before_the_window_with_early_volume(self) -> None:
         result = progress(T2020, Decimal(6 * 10**11), date(2019, 6, 1), PACE)
-        assert result.status is Status.ACHIEVED
+        assert result.status is PaceStatus.ACHIEVED
         assert result.progress_ratio == 1
 
     def test_after_the_window_as_of_is_capped(self) -> None:
@@ -141,31 +141,31 @@ class TestProgress:
         assert result.expected_ratio == 1
         assert result.pace == Decimal("0.750000")
         assert result.projected_total == Decimal("450000000000.00")  # the final figure
-        assert result.status is Status.MISSED
+        assert result.status is PaceStatus.MISSED
 
     def test_a_closed_window_short_of_the_target_is_missed_even_above_the_pace(self) -> None:
         settled = Decimal(580_000_000_000)  # 96.7% of the target, pace 0.967 >= 0.9
-        assert progress(T2020, settled, date(2020, 12, 31), PACE).status is Status.ON_TRACK
-        assert progress(T2020, settled, date(2021, 1, 1), PACE).status is Status.MISSED
+        assert progress(T2020, settled, date(2020, 12, 31), PACE).status is PaceStatus.ON_TRACK
+        assert progress(T2020, settled, date(2021, 1, 1), PACE).status is PaceStatus.MISSED
 
     @pytest.mark.parametrize("settled", [Decimal(0), Decimal(-5), Decimal("599999999999.99"), Decimal(6 * 10**11)])
     def test_a_closed_window_is_achieved_or_missed_never_behind_or_on_track(self, settled: Decimal) -> None:
         status = progress(T2020, settled, date(2021, 1, 5), PACE).status
-        assert status is (Status.ACHIEVED if settled >= 6 * 10**11 else Status.MISSED)
+        assert status is (PaceStatus.ACHIEVED if settled >= 6 * 10**11 else PaceStatus.MISSED)
 
     @pytest.mark.parametrize(
         ("settled", "status"),
         [
-            (Decimal(600_000_000_000), Status.ACHIEVED),  # exactly the target
-            (Decimal("600000000000.01"), Status.ACHIEVED),
-            (Decimal("599999999999.99"), Status.ON_TRACK),
-            (Decimal(270_000_000_000), Status.ON_TRACK),  # pace exactly 0.9 at mid-year
-            (Decimal("269999999999.99"), Status.BEHIND),  # pace just under 0.9
-            (Decimal(0), Status.BEHIND),
-            (Decimal(-5), Status.BEHIND),  # reversals exceeding volume
+            (Decimal(600_000_000_000), PaceStatus.ACHIEVED),  # exactly the target
+            (Decimal("600000000000.01"), PaceStatus.ACHIEVED),
+            (Decimal("599999999999.99"), PaceStatus.ON_TRACK),
+            (Decimal(270_000_000_000), PaceStatus.ON_TRACK),  # pace exactly 0.9 at mid-year
+            (Decimal("269999999999.99"), PaceStatus.BEHIND),  # pace just under 0.9
+            (Decimal(0), PaceStatus.BEHIND),
+            (Decimal(-5), PaceStatus.BEHIND),  # reversals exceeding volume
         ],
     )
-    def test_status_thresholds(self, settled: Decimal, status: Status) -> None:
+    def test_status_thresholds(self, settled: Decimal, status: PaceStatus) -> None:
         assert progress(T2020, settled, date(2020, 7, 1), PACE).status is status
 
     def test_threshold_is_compared_exactly_not_after_rounding(self) -> None:
@@ -173,12 +173,12 @@ class TestProgress:
         settled = Decimal("269999999999.99")
         result = progress(T2020, settled, date(2020, 7, 1), PACE)
         assert result.pace == Decimal("0.900000")
-        assert result.status is Status.BEHIND
+        assert result.status is PaceStatus.BEHIND
 
     @pytest.mark.parametrize("threshold", ["0", "0.5", "1", "1.2"])
     def test_configurable_threshold(self, threshold: str) -> None:
         result = progress(T2020, Decimal(300_000_000_000), date(2020, 7, 1), Decimal(threshold))
-        expected = Status.ON_TRACK if Decimal(threshold) <= 1 else Status.BEHIND
+        expected = PaceStatus.ON_TRACK if Decimal(threshold) <= 1 else PaceStatus.BEHIND
         assert result.status is expected
 
     def test_ratio_rounding_half_even(self) -> None:
@@ -202,7 +202,7 @@ class TestProgress:
             Decimal("0.500000"),
             Decimal("50.00"),
         )
-        assert result.status is Status.BEHIND
+        assert result.status is PaceStatus.BEHIND
 
     def test_projection_uses_the_target_currency_minor_unit(self) -> None:
         # A JPY target projects whole yen (format_amount refuses sub-minor digits).

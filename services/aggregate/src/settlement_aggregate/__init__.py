@@ -9,5 +9,5 @@ One processing step per module (see docs/aggregator.md):
   dlq.py        DLQ topic producer (flushed before the ledger commit)
   projection.py Redis apply: compare-and-set on the partition fence, replay from the ledger
   rebuild.py    rebuild / reconcile of the projection (shared with settlementctl)
-  metrics.py, health.py, main.py (the loop), settings.py, faults.py (test-only fault hook)
+  metrics.py, health.py, app.py (process wiring), loop.py (the loop), settings.py, faults.py (test-only fault hook)
 """

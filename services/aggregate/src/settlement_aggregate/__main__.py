@@ -1,5 +1,5 @@
 """`python -m settlement_aggregate`."""
 
-from settlement_aggregate.main import main
+from settlement_aggregate.app import main
 
 main()

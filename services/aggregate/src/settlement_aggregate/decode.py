@@ -53,7 +53,7 @@ class Valid:
 
 
 @dataclass(frozen=True, slots=True)
-class Invalid:
+class InvalidRecord:
     partition: int
     offset: int
     key: bytes | None
@@ -65,18 +65,20 @@ class Invalid:
     event_id: str | None = None
 
 
-def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:
+def classify(record: Record, categories: Collection[str]) -> Valid | InvalidRecord:
     """`categories`: the catalogue's codes (an event naming another is invalid)."""
     try:
         # decode_message() checks the amount's decimals against the currency (an amount
         # with sub-minor digits is refused, never rounded) and gives its exact minor units.
         decoded = decode_message(record.value, categories)
     except InvalidEvent as exc:
-        return Invalid(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
+        return InvalidRecord(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
     except AmountError as exc:
-        return Invalid(record.partition, record.offset, record.key, record.value, DlqReason.SCHEMA, str(exc)[:500])
+        return InvalidRecord(
+            record.partition, record.offset, record.key, record.value, DlqReason.SCHEMA, str(exc)[:500]
+        )
     if decoded.amount_minor > _MAX_MINOR:
-        return Invalid(
+        return InvalidRecord(
             record.partition,
             record.offset,
             record.key,
@@ -96,9 +98,9 @@ def classify(record: Record, categories: Collection[str]) -> Valid | Invalid:
     )
 
 
-def split(records: Iterable[Record], categories: Collection[str]) -> tuple[list[Valid], list[Invalid]]:
+def split(records: Iterable[Record], categories: Collection[str]) -> tuple[list[Valid], list[InvalidRecord]]:
     valid: list[Valid] = []
-    invalid: list[Invalid] = []
+    invalid: list[InvalidRecord] = []
     for record in records:
         item = classify(record, categories)
         if isinstance(item, Valid):

@@ -23,13 +23,14 @@ from sqlalchemy import Column, Connection, Engine, Table, bindparam, insert, tex
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from settlement_aggregate.decode import Invalid, Valid
+from settlement_aggregate.decode import InvalidRecord, Valid
 from settlement_aggregate.planning import BatchPlan, plan_batch, referenced_keys
-from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_aggregate.rows import Key, LedgerRow
 from settlement_core.buckets import Effect
 from settlement_core.db.models import LEDGER_EFFECTS, ConsumerOffset, DlqEvent, LedgerEvent
 from settlement_core.errors import ConcurrentLedgerWrite, JournalMismatch
 from settlement_core.money import to_minor
+from settlement_core.vocabulary import LedgerStatus
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ _KNOWN_SQL = text(f"""
     FROM ledger_events l
     JOIN unnest(CAST(:rbanks AS varchar[]), CAST(:revents AS varchar[])) AS k(bank_id, event_id)
       ON l.bank_id = k.bank_id AND l.reverses = k.event_id
-    WHERE l.reverses IS NOT NULL AND l.status IN ('{Status.REVERSAL_PENDING}', '{Status.REVERSAL_APPLIED}')
+    WHERE l.reverses IS NOT NULL AND l.status IN ('{LedgerStatus.REVERSAL_PENDING}', '{LedgerStatus.REVERSAL_APPLIED}')
 """)  # noqa: S608
 # Records of the batch that were dead-lettered before (ix_dlq_source): a replay or a
 # re-delivery must not decide them again (a rejected reversal could otherwise apply later).
@@ -271,7 +272,7 @@ def _row_from(r: Any) -> LedgerRow:
         country=r.counterparty_country,
         reverses=r.reverses,
         uetr=r.uetr,
-        status=Status(r.status),
+        status=LedgerStatus(r.status),
         partition=r.kafka_partition,
         offset=r.kafka_offset,
         ingested_at=r.ingested_at,
@@ -324,7 +325,7 @@ class LedgerRepository:
     def commit_batch(
         self,
         valid: Sequence[Valid],
-        invalid: Sequence[Invalid],
+        invalid: Sequence[InvalidRecord],
         beliefs: Mapping[int, int],
         last_offsets: Mapping[int, int],
         now: datetime,
@@ -372,7 +373,7 @@ class LedgerRepository:
         return CommitResult(plan=plan, committed=committed, fenced=fenced)
 
     def _dead_lettered(
-        self, conn: Connection, valid: Sequence[Valid], invalid: Sequence[Invalid]
+        self, conn: Connection, valid: Sequence[Valid], invalid: Sequence[InvalidRecord]
     ) -> set[tuple[int, int]]:
         spans: dict[int, tuple[int, int]] = {}
         sources = [(v.partition, v.offset) for v in valid] + [(i.partition, i.offset) for i in invalid]

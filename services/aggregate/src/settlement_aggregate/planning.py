@@ -29,14 +29,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from settlement_aggregate.decode import Invalid, Valid
-from settlement_aggregate.reversals import Claim, Verdict, match
-from settlement_aggregate.rows import Key, LedgerRow, Status
+from settlement_aggregate.decode import InvalidRecord, Valid
+from settlement_aggregate.reversals import ReversalClaim, Verdict, match
+from settlement_aggregate.rows import Key, LedgerRow
 from settlement_core.buckets import Effect
 from settlement_core.categories import DIRECTION_BY_VALUE
 from settlement_core.events import Envelope, SettlementEvent, encode
 from settlement_core.money import to_minor
-from settlement_core.vocabulary import DlqReason
+from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class DlqEntry:
 @dataclass(frozen=True, slots=True)
 class BatchPlan:
     inserts: tuple[LedgerRow, ...]
-    status_updates: tuple[tuple[int, Status], ...]
+    status_updates: tuple[tuple[int, LedgerStatus], ...]
     effects: tuple[Effect, ...]
     dlq: tuple[DlqEntry, ...]
     duplicates: int = 0
@@ -88,7 +88,7 @@ def referenced_keys(valid: Sequence[Valid]) -> tuple[set[Key], set[Key]]:
 _SOURCE_ORDER = attrgetter("partition", "offset")
 
 
-def _row(item: Valid, status: Status) -> LedgerRow:
+def _row(item: Valid, status: LedgerStatus) -> LedgerRow:
     event = item.envelope.event
     # str() of a StrEnum member is its value as a plain str; `.value` goes through enum's
     # Python-level descriptor, which is several times slower on this per-event path.
@@ -160,10 +160,10 @@ class _Planner:
         self.active: dict[Key, str] = {
             (row.bank_id, row.reverses): row.event_id
             for row in known.values()
-            if row.reverses is not None and row.status in (Status.REVERSAL_PENDING, Status.REVERSAL_APPLIED)
+            if row.reverses is not None and row.status in (LedgerStatus.REVERSAL_PENDING, LedgerStatus.REVERSAL_APPLIED)
         }
         self.new_keys: list[Key] = []
-        self.updates: dict[int, Status] = {}
+        self.updates: dict[int, LedgerStatus] = {}
         self.effects: list[Effect] = []
         self.dlq: list[DlqEntry] = []
         self.duplicates = 0
@@ -171,7 +171,7 @@ class _Planner:
         self.reversals_applied = 0
         self.reversals_pending = 0
 
-    def set_status(self, key: Key, status: Status) -> None:
+    def set_status(self, key: Key, status: LedgerStatus) -> None:
         row = replace(self.rows[key], status=status)
         self.rows[key] = row
         if row.row_id is not None:
@@ -187,7 +187,7 @@ class _Planner:
             DlqEntry(item.partition, item.offset, item.key, item.raw, reason, detail, event.bank_id, event.event_id)
         )
 
-    def invalid(self, item: Invalid) -> None:
+    def invalid(self, item: InvalidRecord) -> None:
         if (item.partition, item.offset) in self.decided:
             self.duplicates += 1  # dead-lettered when first delivered
             return
@@ -222,7 +222,7 @@ class _Planner:
             self.reversal(item, key, event.reverses)
 
     def original(self, item: Valid, key: Key) -> None:
-        row = _row(item, Status.COUNTED)
+        row = _row(item, LedgerStatus.COUNTED)
         self.add(key, row)
         self.effects.append(_effect(row, item.amount_minor, item.partition, item.offset, row.event_id, self.now))
         for category in row.categories:
@@ -231,24 +231,24 @@ class _Planner:
         if waiting is None:
             return
         reversal = self.rows[(row.bank_id, waiting)]
-        if reversal.status is not Status.REVERSAL_PENDING:
+        if reversal.status is not LedgerStatus.REVERSAL_PENDING:
             return
         assert reversal.reverses is not None
         decision = match(
             row,
-            Claim(reversal.bank_id, reversal.event_id, reversal.reverses, reversal.amount, reversal.currency),
+            ReversalClaim(reversal.bank_id, reversal.event_id, reversal.reverses, reversal.amount, reversal.currency),
             already_reversed_by=None,
         )
         if decision.verdict is Verdict.APPLY:
-            self.set_status(reversal.key, Status.REVERSAL_APPLIED)
-            self.set_status(key, Status.REVERSED)
+            self.set_status(reversal.key, LedgerStatus.REVERSAL_APPLIED)
+            self.set_status(key, LedgerStatus.REVERSED)
             # Caused by the original's arrival, so journalled at the original's offset.
             self.effects.append(
                 _effect(row, -item.amount_minor, item.partition, item.offset, reversal.event_id, self.now)
             )
             self.reversals_applied += 1
             return
-        self.set_status(reversal.key, Status.REVERSAL_REJECTED)
+        self.set_status(reversal.key, LedgerStatus.REVERSAL_REJECTED)
         del self.active[key]
         self.dlq.append(
             DlqEntry(
@@ -278,20 +278,20 @@ class _Planner:
                     f"{reverses} already has pending reversal {self.active[target_key]}",
                 )
                 return
-            self.add(key, _row(item, Status.REVERSAL_PENDING))
+            self.add(key, _row(item, LedgerStatus.REVERSAL_PENDING))
             self.active[target_key] = event.event_id
             self.reversals_pending += 1
             return
         decision = match(
             target,
-            Claim(event.bank_id, event.event_id, reverses, event.amount, event.currency),
+            ReversalClaim(event.bank_id, event.event_id, reverses, event.amount, event.currency),
             already_reversed_by=self.active.get(target_key),
         )
         if decision.verdict is not Verdict.APPLY:
             self.reject(item, decision.verdict.reason, decision.detail)
             return
-        self.add(key, _row(item, Status.REVERSAL_APPLIED))
-        self.set_status(target_key, Status.REVERSED)
+        self.add(key, _row(item, LedgerStatus.REVERSAL_APPLIED))
+        self.set_status(target_key, LedgerStatus.REVERSED)
         self.active[target_key] = event.event_id
         # The target may come from the ledger (no decoded amount at hand): convert its own.
         self.effects.append(
@@ -304,7 +304,7 @@ class _Planner:
 
 def plan_batch(
     valid: Sequence[Valid],
-    invalid: Sequence[Invalid],
+    invalid: Sequence[InvalidRecord],
     known: Mapping[Key, LedgerRow],
     now: datetime,
     decided: AbstractSet[Source] = frozenset(),
@@ -313,7 +313,7 @@ def plan_batch(
     order (a bank's events share one partition, so order across partitions is irrelevant).
     `decided`: (partition, offset) of the batch's records already in the DLQ (re-delivered)."""
     planner = _Planner(known, now, decided)
-    items: list[Valid | Invalid] = [*valid, *invalid]
+    items: list[Valid | InvalidRecord] = [*valid, *invalid]
     items.sort(key=_SOURCE_ORDER)
     for item in items:
         if isinstance(item, Valid):

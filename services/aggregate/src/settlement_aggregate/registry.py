@@ -20,7 +20,7 @@ from collections.abc import Set as AbstractSet
 
 from sqlalchemy import Engine, select
 
-from settlement_aggregate.decode import Invalid, Valid
+from settlement_aggregate.decode import InvalidRecord, Valid
 from settlement_core.db.models import Bank
 from settlement_core.vocabulary import DlqReason
 
@@ -28,17 +28,17 @@ from settlement_core.vocabulary import DlqReason
 _LOOKUP_CHUNK = 1000
 
 
-def split_registered(valid: Sequence[Valid], registered: AbstractSet[str]) -> tuple[list[Valid], list[Invalid]]:
+def split_registered(valid: Sequence[Valid], registered: AbstractSet[str]) -> tuple[list[Valid], list[InvalidRecord]]:
     """Valid events of registered banks, and the others as `unknown_bank` DLQ entries."""
     kept: list[Valid] = []
-    unknown: list[Invalid] = []
+    unknown: list[InvalidRecord] = []
     for item in valid:
         bank_id = item.envelope.event.bank_id
         if bank_id in registered:
             kept.append(item)
         else:
             unknown.append(
-                Invalid(
+                InvalidRecord(
                     item.partition,
                     item.offset,
                     item.key,
@@ -84,5 +84,5 @@ class BankRegistry:
             self._known |= self._lookup(missing)
         return bank_ids & self._known
 
-    def split(self, valid: Sequence[Valid]) -> tuple[list[Valid], list[Invalid]]:
+    def split(self, valid: Sequence[Valid]) -> tuple[list[Valid], list[InvalidRecord]]:
         return split_registered(valid, self.registered({v.envelope.event.bank_id for v in valid}))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from settlement_aggregate.rows import LedgerRow, Status
-from settlement_core.vocabulary import DlqReason
+from settlement_aggregate.rows import LedgerRow
+from settlement_core.vocabulary import DlqReason, LedgerStatus
 
 
 class Verdict(StrEnum):
@@ -28,7 +28,7 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class ReversalClaim:
     """The parts of a reversal that must agree with its original."""
 
     bank_id: str
@@ -39,29 +39,31 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class ReversalDecision:
     verdict: Verdict
     detail: str
 
 
-def match(original: LedgerRow, claim: Claim, *, already_reversed_by: str | None) -> Decision:
+def match(original: LedgerRow, claim: ReversalClaim, *, already_reversed_by: str | None) -> ReversalDecision:
     """Decide whether `claim` may reverse `original`.
 
     `already_reversed_by` is the event_id of another active (pending or applied) reversal of
     the same original, if any.
     """
     if original.bank_id != claim.bank_id or original.event_id != claim.reverses:
-        return Decision(Verdict.MISMATCH, "reversal does not reference this event")
+        return ReversalDecision(Verdict.MISMATCH, "reversal does not reference this event")
     if original.is_reversal:
-        return Decision(Verdict.MISMATCH, f"{original.event_id} is itself a reversal")
-    if original.status is Status.REVERSED or (
+        return ReversalDecision(Verdict.MISMATCH, f"{original.event_id} is itself a reversal")
+    if original.status is LedgerStatus.REVERSED or (
         already_reversed_by is not None and already_reversed_by != claim.event_id
     ):
-        return Decision(Verdict.ALREADY_REVERSED, f"{original.event_id} already reversed by {already_reversed_by}")
-    if original.status is not Status.COUNTED:
-        return Decision(Verdict.MISMATCH, f"{original.event_id} is not counted")
+        return ReversalDecision(
+            Verdict.ALREADY_REVERSED, f"{original.event_id} already reversed by {already_reversed_by}"
+        )
+    if original.status is not LedgerStatus.COUNTED:
+        return ReversalDecision(Verdict.MISMATCH, f"{original.event_id} is not counted")
     if original.currency != claim.currency:
-        return Decision(Verdict.MISMATCH, f"currency {claim.currency} != original {original.currency}")
+        return ReversalDecision(Verdict.MISMATCH, f"currency {claim.currency} != original {original.currency}")
     if original.amount != claim.amount:
-        return Decision(Verdict.MISMATCH, f"amount {claim.amount} != original {original.amount}")
-    return Decision(Verdict.APPLY, "")
+        return ReversalDecision(Verdict.MISMATCH, f"amount {claim.amount} != original {original.amount}")
+    return ReversalDecision(Verdict.APPLY, "")

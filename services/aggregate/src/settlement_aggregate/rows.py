@@ -14,7 +14,6 @@ Key = tuple[str, str]
 
 
 # ledger_events.status (the one vocabulary lives in settlement_core.vocabulary).
-Status = LedgerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,7 @@ class LedgerRow:
     country: str
     reverses: str | None
     uetr: UUID | None
-    status: Status
+    status: LedgerStatus
     partition: int
     offset: int
     ingested_at: datetime

@@ -1,6 +1,6 @@
 """Request dependencies: the app's resources, the authenticated principal and the body.
 
-Everything is created in the lifespan (main.py) and reached through `request.app.state`,
+Everything is created in the lifespan (app.py) and reached through `request.app.state`,
 so importing this module opens no connection.
 """
 

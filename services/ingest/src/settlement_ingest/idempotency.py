@@ -82,7 +82,7 @@ return #KEYS
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class IdempotencyClaim:
     key: str
     body_hash: str
 
@@ -113,7 +113,7 @@ class IdempotencyStore:
         self._release = client.register_script(_RELEASE)
         self._mark_done = client.register_script(_MARK_DONE)
 
-    async def claim(self, claims: list[Claim], token: str) -> list[ClaimState]:
+    async def claim(self, claims: list[IdempotencyClaim], token: str) -> list[ClaimState]:
         if not claims:
             return []
         with translate_errors():
@@ -122,7 +122,7 @@ class IdempotencyStore:
             )
         return [ClaimState(s) for s in states]
 
-    async def mark_done(self, claims: list[Claim]) -> None:
+    async def mark_done(self, claims: list[IdempotencyClaim]) -> None:
         if not claims:
             return
         with translate_errors():
@@ -131,12 +131,12 @@ class IdempotencyStore:
                 return
             await self._mark_done(keys=[c.key for c in claims], args=[self._done_ttl_s, *[c.body_hash for c in claims]])
 
-    async def release(self, claims: list[Claim], token: str) -> None:
+    async def release(self, claims: list[IdempotencyClaim], token: str) -> None:
         if claims:
             with translate_errors():
                 await self._release(keys=[c.key for c in claims], args=[token])
 
-    async def settle(self, claims: list[Claim], token: str, timeout_s: float) -> list[ClaimState]:
+    async def settle(self, claims: list[IdempotencyClaim], token: str, timeout_s: float) -> list[ClaimState]:
         """Wait for claims held by other requests to finish, claiming the released ones.
 
         Returns the final states; claims still pending at the deadline stay PENDING.

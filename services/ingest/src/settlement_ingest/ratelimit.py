@@ -111,7 +111,7 @@ class Refusal(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class RateDecision:
     allowed: bool
     retry_after_s: int  # whole seconds, at least 1 when refused
     refusal: Refusal = Refusal.NONE
@@ -152,12 +152,12 @@ def request_cost(content_length: str | None, limit: int) -> int:
     return declared if declared <= limit else 0
 
 
-def _decision(allowed: object, wait_ms: object) -> Decision:
+def _decision(allowed: object, wait_ms: object) -> RateDecision:
     if int(str(allowed)) == 1:
-        return Decision(True, 0)
+        return RateDecision(True, 0)
     if int(str(allowed)) == -1:
-        return Decision(False, max(1, math.ceil(int(str(wait_ms)) / 1000)), Refusal.IN_FLIGHT)
-    return Decision(False, max(1, math.ceil(int(str(wait_ms)) / 1000)), Refusal.RATE)
+        return RateDecision(False, max(1, math.ceil(int(str(wait_ms)) / 1000)), Refusal.IN_FLIGHT)
+    return RateDecision(False, max(1, math.ceil(int(str(wait_ms)) / 1000)), Refusal.RATE)
 
 
 class RateLimiter:
@@ -166,14 +166,14 @@ class RateLimiter:
         self._take = client.register_script(_TAKE)
         self._admit = client.register_script(_ADMIT)
 
-    async def take(self, bank_id: str, rate_per_second: int, burst: int, cost: int) -> Decision:
+    async def take(self, bank_id: str, rate_per_second: int, burst: int, cost: int) -> RateDecision:
         """Events: take `cost` tokens from the bank's event bucket."""
         rate = max(1, rate_per_second)
         with translate_errors():
             allowed, wait_ms = await self._take(keys=[event_bucket_key(bank_id)], args=[rate, max(1, burst), cost])
         return _decision(allowed, wait_ms)
 
-    async def admit(self, bank_id: str, budget: ByteBudget, cost: int) -> tuple[Decision, Lease | None]:
+    async def admit(self, bank_id: str, budget: ByteBudget, cost: int) -> tuple[RateDecision, Lease | None]:
         """Bytes and a lease, atomically: both or neither."""
         token = secrets.token_hex(8)
         args: list[int | str] = [

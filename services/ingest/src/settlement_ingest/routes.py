@@ -25,7 +25,7 @@ from settlement_ingest.json_body import parse_json
 from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.schemas import Accepted, BatchOut, Health
 from settlement_ingest.service import Candidate, Intake, Outcome
-from settlement_ingest.validation import COUNTRY_CODES, Invalid, validate_event
+from settlement_ingest.validation import COUNTRY_CODES, ValidationFailure, validate_event
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +232,8 @@ def _iso_candidate(item: iso20022.Transaction, bank_id: str, intake: Intake, tod
         covered.add("#/category")
     if "#/direction" in covered:  # no direction: no side, so no counterparty either
         covered.add("#/counterparty_country")
-    more = [e for e in checked.errors if e.pointer not in covered] if isinstance(checked, Invalid) else []
-    return Invalid(item.event_id, (*item.errors, *more))
+    more = [e for e in checked.errors if e.pointer not in covered] if isinstance(checked, ValidationFailure) else []
+    return ValidationFailure(item.event_id, (*item.errors, *more))
 
 
 def _wants_xml(accept: str | None) -> bool:

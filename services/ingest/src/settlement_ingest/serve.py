@@ -33,7 +33,7 @@ from prometheus_client import disable_created_metrics
 
 from settlement_core.http_timeouts import HttpTimeouts, timed_protocol
 from settlement_core.logs import configure_logging
-from settlement_ingest.main import create_app
+from settlement_ingest.app import create_app
 from settlement_ingest.metrics import MULTIPROC_ENV
 from settlement_ingest.settings import IngestSettings
 

@@ -1,6 +1,6 @@
 """Intake: rate limit, idempotency claim, produce with acknowledgement, mark done.
 
-The HTTP layer turns request bodies into candidates (`SettlementEvent` or `Invalid`); this
+The HTTP layer turns request bodies into candidates (`SettlementEvent` or `ValidationFailure`); this
 module decides each candidate's outcome. The order is what makes acknowledgements safe:
 
 0. before the body is read: charge its bytes and take an in-flight lease (`admit_request`),
@@ -40,8 +40,8 @@ from settlement_core.problems import Problem, validation_problem
 from settlement_core.redis_io import RedisUnavailable
 from settlement_core.tlog.issuer import ReceiptIssuer
 from settlement_ingest.idempotency import (
-    Claim,
     ClaimState,
+    IdempotencyClaim,
     IdempotencyStore,
     idempotency_key,
     new_token,
@@ -49,18 +49,18 @@ from settlement_ingest.idempotency import (
 from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.ratelimit import ByteBudget, Lease, RateLimiter, Refusal
 from settlement_ingest.settings import IngestSettings
-from settlement_ingest.validation import Invalid, Rules
+from settlement_ingest.validation import Rules, ValidationFailure
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["accepted", "duplicate", "rejected"]
-Candidate = SettlementEvent | Invalid
+IntakeOutcome = Literal["accepted", "duplicate", "rejected"]
+Candidate = SettlementEvent | ValidationFailure
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     event_id: str | None
-    status: Status
+    status: IntakeOutcome
     problem: Problem | None = None
     reason: str = ""
     # The log's promise, for "accepted" only: a duplicate's receipt came with its first answer.
@@ -209,7 +209,7 @@ class Intake:
         first_of: dict[str, int] = {}
         firsts: list[tuple[int, SettlementEvent]] = []
         for i, candidate in enumerate(candidates):
-            if isinstance(candidate, Invalid):
+            if isinstance(candidate, ValidationFailure):
                 outcomes[i] = Outcome(
                     candidate.event_id, "rejected", validation_problem(list(candidate.errors)), "validation"
                 )
@@ -221,7 +221,7 @@ class Intake:
         received_at = datetime.now(UTC)
         encoded = encode_many([event for _, event in firsts], received_at)
         unique = [
-            (i, event, Claim(idempotency_key(principal.id, event.event_id), digest))
+            (i, event, IdempotencyClaim(idempotency_key(principal.id, event.event_id), digest))
             for (i, event), (_, digest) in zip(firsts, encoded, strict=True)
         ]
         token = new_token()
@@ -256,7 +256,7 @@ class Intake:
                 )
         # Repeats inside one request share the first copy's fate, or conflict with it.
         for i, candidate in enumerate(candidates):
-            if outcomes[i] is not None or isinstance(candidate, Invalid):
+            if outcomes[i] is not None or isinstance(candidate, ValidationFailure):
                 continue
             first_outcome = outcomes[first_of[candidate.event_id]]
             assert first_outcome is not None
@@ -271,14 +271,16 @@ class Intake:
             self.metrics.event(status, reason, count)
         return final
 
-    def _receipt(self, event: SettlementEvent, claim: Claim, received_at: datetime) -> Receipt | None:
+    def _receipt(self, event: SettlementEvent, claim: IdempotencyClaim, received_at: datetime) -> Receipt | None:
         if self._issuer is None:
             return None
         return self._issuer.issue(
             bank_id=event.bank_id, event_id=event.event_id, body_sha256=claim.body_hash, received_at=received_at
         )
 
-    async def _produce(self, principal: Principal, payloads: list[bytes], claims: list[Claim], token: str) -> None:
+    async def _produce(
+        self, principal: Principal, payloads: list[bytes], claims: list[IdempotencyClaim], token: str
+    ) -> None:
         key = principal.id.encode()
         records = [(key, payload) for payload in payloads]
         probe = self._kafka_down
@@ -333,13 +335,13 @@ class Intake:
             # the ledger's unique (bank, event_id) absorbs a later repeat.
             logger.error("could not mark claims done", extra={"error": str(exc)})
 
-    def _settle_late(self, claims: list[Claim], token: str, delivered: list[bool]) -> None:
+    def _settle_late(self, claims: list[IdempotencyClaim], token: str, delivered: list[bool]) -> None:
         """Called on the loop once records that outlived the 503 have settled."""
         task = asyncio.get_running_loop().create_task(self._settle_claims(claims, token, delivered))
         self._late_tasks.add(task)
         task.add_done_callback(self._late_tasks.discard)
 
-    async def _settle_claims(self, claims: list[Claim], token: str, delivered: list[bool]) -> None:
+    async def _settle_claims(self, claims: list[IdempotencyClaim], token: str, delivered: list[bool]) -> None:
         """Records the broker acknowledged become duplicates for retries; the rest are freed."""
         done = [c for c, ok in zip(claims, delivered, strict=True) if ok]
         failed = [c for c, ok in zip(claims, delivered, strict=True) if not ok]
@@ -351,7 +353,7 @@ class Intake:
         if failed:
             await self._release(failed, token)
 
-    async def _release(self, claims: list[Claim], token: str) -> None:
+    async def _release(self, claims: list[IdempotencyClaim], token: str) -> None:
         try:
             await self._idempotency.release(claims, token)
         except RedisUnavailable as exc:

@@ -52,7 +52,7 @@ class Rules:
 
 
 @dataclass(frozen=True, slots=True)
-class Invalid:
+class ValidationFailure:
     """An event that failed validation; `event_id` is echoed when it was readable."""
 
     event_id: str | None
@@ -200,10 +200,10 @@ def _check_fields(raw: dict[str, Any], fail: Callable[[str, str], None]) -> None
 
 def validate_event(
     raw: object, bank_id: str, rules: Rules, today: date, pointer: str = "#"
-) -> SettlementEvent | Invalid:
+) -> SettlementEvent | ValidationFailure:
     """Validate one event object; `pointer` prefixes every error (e.g. "#/events/3")."""
     if not isinstance(raw, dict):
-        return Invalid(None, (FieldError(pointer, "an event must be a JSON object"),))
+        return ValidationFailure(None, (FieldError(pointer, "an event must be a JSON object"),))
     errors: list[FieldError] = []
 
     def fail_at(name: str, message: str) -> None:
@@ -224,7 +224,7 @@ def validate_event(
     uetr = _check_uetr(raw.get("uetr"), at("uetr"))
 
     if errors:
-        return Invalid(event_id, tuple(errors))
+        return ValidationFailure(event_id, tuple(errors))
     # Every field was checked above; the asserts document that for the type checker.
     assert event_id is not None
     assert categories is not None
@@ -236,7 +236,7 @@ def validate_event(
     # The catalogue's refuse rules (e.g. offshore business is never in CNY).
     derivation = rules.counting.derive(categories, currency, country, str(direction))
     if derivation.refused_by:
-        return Invalid(
+        return ValidationFailure(
             event_id, tuple(FieldError(f"{pointer}/{r.field}", str(r.message)) for r in derivation.refused_by)
         )
     return SettlementEvent(

@@ -14,7 +14,7 @@ RATIO_QUANTUM = Decimal("0.000001")
 _EXACT = Context(prec=38, rounding=ROUND_HALF_EVEN)
 
 
-class Status(StrEnum):
+class PaceStatus(StrEnum):
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     BEHIND = "behind"
@@ -28,7 +28,7 @@ class Progress:
     expected_ratio: Decimal
     pace: Decimal | None
     projected_total: Decimal | None
-    status: Status
+    status: PaceStatus
 
 
 def effective_as_of(target: Target, requested: date) -> date:
@@ -71,11 +71,11 @@ def progress(target: Target, settled: Decimal, as_of: date, on_track_pace: Decim
             # pace >= on_track_pace, compared exactly rather than after rounding
             on_pace = settled * window >= on_track_pace * amount * days
     if settled >= amount:
-        status = Status.ACHIEVED
+        status = PaceStatus.ACHIEVED
     elif window_closed:
-        status = Status.MISSED
+        status = PaceStatus.MISSED
     elif not on_pace:
-        status = Status.BEHIND
+        status = PaceStatus.BEHIND
     else:
-        status = Status.ON_TRACK
+        status = PaceStatus.ON_TRACK
     return Progress(as_of, ratio, expected, pace, projected, status)

@@ -1,6 +1,6 @@
 """Pure planning and evaluation of bucket reads (no I/O).
 
-A query names streams (category, currency, optionally bank) and a date range. `plan` splits
+A query names streams (category, currency, optionally bank) and a date range. `plan_reads` splits
 the range at FX rate changes (so each piece has one conversion factor) and tiles each piece
 with the minimal `cover` of whole day/month/year buckets. The caller fetches the union of the
 field names from Redis and `evaluate` turns the fetched integers into exact amounts.
@@ -41,7 +41,7 @@ class Piece:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class ReadPlan:
     pieces: tuple[Piece, ...]
 
     @property
@@ -59,14 +59,14 @@ def stream_fields(stream: Stream, start: date, end: date) -> tuple[str, ...]:
     return tuple(bank_field(stream.bank_id, stream.category, stream.currency, p) for p in cover(start, end))
 
 
-def plan(streams: Iterable[Stream], start: date, end: date, target_currency: str, fx: FxTable) -> Plan:
+def plan_reads(streams: Iterable[Stream], start: date, end: date, target_currency: str, fx: FxTable) -> ReadPlan:
     pieces: list[Piece] = []
     if end < start:
-        return Plan(())
+        return ReadPlan(())
     for stream in streams:
         for seg_start, seg_end, factor in fx.segments(stream.currency, target_currency, start, end):
             pieces.append(Piece(stream, factor, stream_fields(stream, seg_start, seg_end)))
-    return Plan(tuple(pieces))
+    return ReadPlan(tuple(pieces))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ class Amounts:
         return {c: from_minor(v, c) for c, v in sorted(self.unconverted_minor.items()) if v}
 
 
-def evaluate(planned: Plan, values: Mapping[str, int], target_currency: str) -> Amounts:
+def evaluate(planned: ReadPlan, values: Mapping[str, int], target_currency: str) -> Amounts:
     converted = Decimal(0)
     native: dict[str, int] = {}
     unconverted: dict[str, int] = {}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.kit.bucket_store import BucketStore
 from settlement_api.kit.plan_units import in_plan_unit, money, plan_unit_label
-from settlement_api.kit.readmodel import Plan, Stream, evaluate, plan
+from settlement_api.kit.readmodel import ReadPlan, Stream, evaluate, plan_reads
 from settlement_api.ledger.repository import (
     Activity,
     BankRow,
@@ -86,13 +86,13 @@ async def league(
     as_of: date,
 ) -> LeagueOut:
     seen = await store.seen()
-    plans: dict[tuple[str, str], Plan] = {}
+    plans: dict[tuple[str, str], ReadPlan] = {}
     for target in targets:
         code = target.code
         end = effective_as_of(target, as_of)
         for bank in seen.banks:
             streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
-            plans[(code, bank)] = plan(streams, target.window_start, end, target.currency, fx)
+            plans[(code, bank)] = plan_reads(streams, target.window_start, end, target.currency, fx)
     values = await store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
     names = {b.bank_id: b.name for b in await registered_banks(sessions)}
     out: list[LeagueTargetOut] = []
@@ -110,7 +110,7 @@ async def league(
 def _league_target(
     target: Target,
     end: date,
-    plans: Mapping[tuple[str, str], Plan],
+    plans: Mapping[tuple[str, str], ReadPlan],
     values: Mapping[str, int],
     counts: Mapping[str, TargetCounts],
     names: Mapping[str, str],

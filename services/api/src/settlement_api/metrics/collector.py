@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.kit.bucket_store import BucketStore, Seen
 from settlement_api.kit.disclosure import ContributorReader, Disclosure, Extent
 from settlement_api.kit.fx_cache import FxCache
-from settlement_api.kit.readmodel import Stream, evaluate, plan
+from settlement_api.kit.readmodel import Stream, evaluate, plan_reads
 from settlement_api.ledger.operator import completeness
 from settlement_api.progress.service import ReportFigures, read_report
 from settlement_api.settings import ApiSettings
@@ -408,7 +408,7 @@ class BusinessReader:
             end = effective_as_of(target, today)
             for bank in seen.banks:
                 streams = [Stream(code, cur, bank) for cur in seen.currencies(code)]
-                plans[(bank, code)] = plan(streams, target.window_start, end, BASE, fx)
+                plans[(bank, code)] = plan_reads(streams, target.window_start, end, BASE, fx)
         values = await self._store.sum_fields(list(dict.fromkeys(f for p in plans.values() for f in p.fields)))
         top = self._settings.top_banks
         gauges: list[BankGauge] = []

@@ -1,5 +1,5 @@
 """Response shapes of the progress slice: the catalogue, progress, the series and the status
-page's JSON. Figures are decimal strings; `status` is settlement_core.pace's Status, or
+page's JSON. Figures are decimal strings; `status` is settlement_core.pace's PaceStatus, or
 "suppressed" when disclosure control withholds the figure it is judged on."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from settlement_core.pace import Status
+from settlement_core.pace import PaceStatus
 
 SUPPRESSED: Final = "suppressed"
 # One string enum in the document (pace's values and "suppressed"), not an anyOf.
 FigureStatus = Annotated[
-    Status | Literal["suppressed"],
-    WithJsonSchema({"type": "string", "enum": [*(s.value for s in Status), SUPPRESSED]}),
+    PaceStatus | Literal["suppressed"],
+    WithJsonSchema({"type": "string", "enum": [*(s.value for s in PaceStatus), SUPPRESSED]}),
 ]
 STATUS_DESCRIPTION = (
     "Inside the window: achieved | on_track | behind. After window_end: achieved | missed. "

@@ -30,7 +30,7 @@ from settlement_api.kit.disclosure import (
 )
 from settlement_api.kit.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.kit.query import QueryErrors
-from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.readmodel import Amounts, ReadPlan, Stream, evaluate, plan_reads
 from settlement_api.kit.spreadsheet_cells import csv_row
 from settlement_api.progress.schemas import SUPPRESSED, SeriesOut, SeriesPointOut
 from settlement_core.buckets import Granularity, period_label, series_periods
@@ -112,12 +112,12 @@ def parse_series_query(
 class PlannedPoint:
     start: date
     end: date
-    current: Plan | None  # None: the point starts after as_of
-    previous: Plan | None  # month points only: the same month a year earlier
+    current: ReadPlan | None  # None: the point starts after as_of
+    previous: ReadPlan | None  # month points only: the same month a year earlier
 
 
 @dataclass(frozen=True, slots=True)
-class SeriesPlan:
+class TargetSeriesPlan:
     query: SeriesQuery
     points: tuple[PlannedPoint, ...]
 
@@ -136,19 +136,19 @@ def _same_month_a_year_earlier(day: date) -> tuple[date, date]:
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def plan_target_series(query: SeriesQuery, seen: Seen, fx: FxTable) -> SeriesPlan:
+def plan_target_series(query: SeriesQuery, seen: Seen, fx: FxTable) -> TargetSeriesPlan:
     target = query.target
     code, currency = target.code, target.currency
     streams = [Stream(code, cur) for cur in seen.currencies(code)]
     capped = query.capped
     points: list[PlannedPoint] = []
     for start, end in series_periods(target.window_start, target.window_end, query.granularity):
-        current = plan(streams, start, min(end, capped), currency, fx) if start <= capped else None
+        current = plan_reads(streams, start, min(end, capped), currency, fx) if start <= capped else None
         previous = None
         if query.granularity is Granularity.MONTH:
-            previous = plan(streams, *_same_month_a_year_earlier(start), currency, fx)
+            previous = plan_reads(streams, *_same_month_a_year_earlier(start), currency, fx)
         points.append(PlannedPoint(start, end, current, previous))
-    return SeriesPlan(query, tuple(points))
+    return TargetSeriesPlan(query, tuple(points))
 
 
 def expected_at(target: Target, day: date) -> Decimal:
@@ -160,7 +160,7 @@ def expected_at(target: Target, day: date) -> Decimal:
     return exact.quantize(Decimal(1).scaleb(-minor_units(target.currency)), rounding=ROUND_HALF_EVEN)
 
 
-def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_pace: Decimal) -> SeriesOut:
+def evaluate_target_series(series: TargetSeriesPlan, values: dict[str, int], on_track_pace: Decimal) -> SeriesOut:
     query = series.query
     target = query.target
     currency = target.currency
@@ -218,7 +218,7 @@ def evaluate_target_series(series: SeriesPlan, values: dict[str, int], on_track_
 PointKey = tuple[int, int, str]  # (series, point, "current" | "previous")
 
 
-def series_extents(plans: list[SeriesPlan]) -> dict[PointKey, Extent]:
+def series_extents(plans: list[TargetSeriesPlan]) -> dict[PointKey, Extent]:
     """The bucket extent of every figure of every point (pure): the point's dates up to
     as_of, and for month points the same month a year earlier."""
     extents: dict[PointKey, Extent] = {}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from settlement_api.kit.bucket_store import BucketStore, Seen
-from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.readmodel import Amounts, ReadPlan, Stream, evaluate, plan_reads
 from settlement_core.buckets import count_field
 from settlement_core.fx import FxTable
 
@@ -39,11 +39,11 @@ async def settled_amounts(
 ) -> dict[str, Settled]:
     """Every query of `queries` (by the caller's key) from one Redis read."""
     seen = seen if seen is not None else await store.seen()
-    plans: dict[str, Plan] = {}
+    plans: dict[str, ReadPlan] = {}
     counts: dict[str, list[str]] = {}
     for key, q in queries.items():
         streams = [Stream(q.category, currency) for currency in seen.currencies(q.category)]
-        plans[key] = plan(streams, q.start, q.end, q.currency, fx)
+        plans[key] = plan_reads(streams, q.start, q.end, q.currency, fx)
         counts[key] = _count_fields(q)
     fields = [name for p in plans.values() for name in p.fields]
     fields += [name for names in counts.values() for name in names]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from settlement_api.kit.bucket_store import BucketStore, Seen
 from settlement_api.kit.plan_units import amounts_by_currency, money
 from settlement_api.kit.query import QueryErrors
-from settlement_api.kit.readmodel import Amounts, Plan, Stream, evaluate, plan
+from settlement_api.kit.readmodel import Amounts, ReadPlan, Stream, evaluate, plan_reads
 from settlement_api.kit.spreadsheet_cells import csv_row
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.schemas import AmountOut, PointOut, TotalsOut
@@ -114,26 +114,26 @@ def parse_totals_query(
 
 
 @dataclass(frozen=True, slots=True)
-class SeriesPlan:
+class TotalsSeriesPlan:
     query: TotalsQuery
-    points: tuple[tuple[date, date, Plan], ...]
+    points: tuple[tuple[date, date, ReadPlan], ...]
 
     @property
     def fields(self) -> list[str]:
         return list(dict.fromkeys(name for _, _, p in self.points for name in p.fields))
 
 
-def plan_series(query: TotalsQuery, seen: Seen, fx: FxTable) -> SeriesPlan:
+def plan_series(query: TotalsQuery, seen: Seen, fx: FxTable) -> TotalsSeriesPlan:
     streams = [
         Stream(category, currency, query.bank_id)
         for category in query.categories
         for currency in seen.currencies(category)
     ]
     points = tuple(
-        (s, e, plan(streams, s, e, query.currency, fx))
+        (s, e, plan_reads(streams, s, e, query.currency, fx))
         for s, e in series_periods(query.start, query.end, query.granularity)
     )
-    return SeriesPlan(query, points)
+    return TotalsSeriesPlan(query, points)
 
 
 def _amount_out(converted: Decimal, native: dict[str, int], unconverted: dict[str, int], currency: str) -> AmountOut:
@@ -145,7 +145,7 @@ def _amount_out(converted: Decimal, native: dict[str, int], unconverted: dict[st
     )
 
 
-def evaluate_series(series: SeriesPlan, values: dict[str, int]) -> TotalsOut:
+def evaluate_series(series: TotalsSeriesPlan, values: dict[str, int]) -> TotalsOut:
     """Each point is rounded once; the total is the exact sum of the rounded points, so the
     sum of the series always equals the total of the same response."""
     query = series.query
