@@ -68,12 +68,14 @@ def test_two_processes_on_a_prefilled_topic_keep_redis_with_the_ledger(
     expected = oracle(msgs)
     probe.produce(probe.producer(isolated_env), isolated_env["EVENTS_TOPIC"], msgs)
 
-    # Both at once, like bench stage 3; one will crash on its 4th committed batch, after
-    # the ledger commit and before the Redis apply.
-    members = [
-        _start(services, "a"),
-        _start(services, "b", {"AGGREGATE_FAULT": "crash_after_ledger_commit:4"}),
-    ]
+    # Both at once, like bench stage 3; b will crash on its 4th committed batch, after the
+    # ledger commit and before the Redis apply. b starts first so that it is the group's first
+    # member and gets partitions at once: when a came first, it worked the topic alone for
+    # the 3-5 s of the join's rebalance (about 10,000 events on a quiet machine, CI 12-07)
+    # and could leave b fewer than 4 batches, so the fault never fired.
+    first = _start(services, "b", {"AGGREGATE_FAULT": "crash_after_ledger_commit:4"})
+    services.wait_healthy(first)
+    members = [first, _start(services, "a")]
     for member in members:
         services.wait_healthy(member)
     started = Staleness(isolated_env)  # both members joining and sharing the topic
