@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from settlement_client.tlog.checkpoint import open_checkpoint
@@ -181,6 +184,67 @@ def test_a_killed_engine_and_python_service_are_started_again_at_once(tmp_path: 
             assert pong.stdout.strip() == "PONG"
         finally:
             _stack(tmp_path, "stop", **ports)
+            _stack(tmp_path, "wipe", **ports)
+
+
+def _pg_home(stack_dir: Path) -> Path:
+    """Where stack.sh keeps PostgreSQL's data as root: outside a 0700 state folder."""
+    digest = hashlib.sha256(str(stack_dir).encode()).hexdigest()[:16]
+    return Path("/var/lib/postgresql/settlement-tracker") / digest
+
+
+def _psql(stack_dir: Path, sql: str) -> str:
+    env = read_env_file(stack_dir / "stack.env")
+    with psycopg.connect(env["DATABASE_URL"].replace("+psycopg", ""), autocommit=True) as conn:
+        cursor = conn.execute(sql.encode())
+        row = cursor.fetchone() if cursor.description else None
+    return str(row[0]) if row else ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user the data stays inside the state folder")
+def test_postgres_data_a_removed_state_folder_left_behind_is_replaced(tmp_path: Path) -> None:
+    """CI, 2026-12-07: a fresh clone at the path of an earlier one found that clone's
+    PostgreSQL data (kept under /var/lib/postgresql as root), initialised with a password
+    that went with the old secrets.env: `make infra` failed on password authentication."""
+    state = tmp_path / "state"
+    ports = {"PG_PORT": free_port()}
+    try:
+        first = _stack(state, "start", "postgres", **ports)
+        assert first.returncode == 0, first.stderr
+        assert (_pg_home(state) / "data" / "PG_VERSION").is_file()
+        assert _stack(state, "stop", **ports).returncode == 0
+        shutil.rmtree(state)  # the clone is gone; its data is not
+        second = _stack(state, "start", "postgres", **ports)
+        assert second.returncode == 0, second.stderr
+        assert "left behind" in second.stderr
+        assert _psql(state, "SELECT current_user") == "settlement"
+    finally:
+        _stack(state, "stop", **ports)
+        _stack(state, "wipe", **ports)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user the data stays inside the state folder")
+def test_postgres_data_of_a_state_folder_from_before_instances_is_kept(tmp_path: Path) -> None:
+    """A state folder whose secrets predate STACK_INSTANCE owns the data it finds: an
+    upgrade must not remove a developer's database."""
+    state = tmp_path / "state"
+    ports = {"PG_PORT": free_port()}
+    try:
+        assert _stack(state, "start", "postgres", **ports).returncode == 0
+        _psql(state, "CREATE TABLE kept AS SELECT 42 AS answer")
+        assert _stack(state, "stop", **ports).returncode == 0
+        (_pg_home(state) / "instance").unlink()
+        secrets = state / "secrets.env"
+        lines = secrets.read_text().splitlines()
+        secrets.write_text("".join(f"{line}\n" for line in lines if not line.startswith("STACK_INSTANCE=")))
+        assert _stack(state, "env").returncode == 0  # gains STACK_INSTANCE, claims the data
+        again = _stack(state, "start", "postgres", **ports)
+        assert again.returncode == 0, again.stderr
+        assert "left behind" not in again.stderr
+        assert _psql(state, "SELECT answer FROM kept") == "42"
+    finally:
+        _stack(state, "stop", **ports)
+        _stack(state, "wipe", **ports)
 
 
 def test_a_pid_file_naming_an_unrelated_live_process_is_not_running(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # log's Ed25519 key, `PRIVATE+KEY+<origin>+...`, made by the project's own generator in the
 # virtualenv) go to the integrator and to ingest, which signs receipt promises, only
 # (docs/receipts.md): the API reads the public keys from the log's tables.
+# STACK_INSTANCE is no secret: it names this state folder's lifetime, so that PostgreSQL data
+# kept outside the folder (pg_home) is known to belong to it (pg_drop_orphan_home).
 SECRET_NAMES="PG_PASSWORD REDIS_PASSWORD METRICS_SCRAPE_TOKEN SECRETS_ENCRYPTION_KEY KAFKA_ADMIN_PASSWORD KAFKA_INGEST_PASSWORD KAFKA_AGGREGATE_PASSWORD KAFKA_BENCH_PASSWORD KAFKA_BROKER_PASSWORD KAFKA_CONTROLLER_PASSWORD"
 
 # The state folder (0700) with its run and logs folders, the secrets (0600) and stack.env
@@ -24,10 +26,15 @@ ensure_env() {
   mkdir -p "$STACK_DIR"
   chmod 700 "$STACK_DIR"
   mkdir -p "$RUN" "$LOGS"
-  local secrets="$STACK_DIR/secrets.env"
+  local secrets="$STACK_DIR/secrets.env" upgrading=0
+  # A secrets file from before STACK_INSTANCE: the PostgreSQL data it found is its own.
+  if [ -f "$secrets" ] && grep -q "^PG_PASSWORD=" "$secrets" && ! grep -q "^STACK_INSTANCE=" "$secrets"; then
+    upgrading=1
+  fi
   (
     umask 077
     touch "$secrets"
+    grep -q "^STACK_INSTANCE=" "$secrets" || echo "STACK_INSTANCE=$(secret)" >> "$secrets"
     for name in $SECRET_NAMES; do
       grep -q "^$name=" "$secrets" || echo "$name=$(secret)" >> "$secrets"
     done
@@ -38,6 +45,7 @@ ensure_env() {
   )
   chmod 600 "$secrets"
   load_secrets
+  [ "$upgrading" = 0 ] || pg_claim_home
   umask 077
   { topology_env; common_env; } > "$ENV_FILE"
   chmod 600 "$ENV_FILE"

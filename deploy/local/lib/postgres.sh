@@ -27,13 +27,41 @@ pg_adopt_old_home() {
   if [ "$home" != "$old" ] && [ -d "$old" ] && [ ! -e "$home" ]; then
     log "moving PostgreSQL data from $old to $home (the state folder is 0700 now)"
     mkdir -p "$(dirname "$home")"; mv "$old" "$home"
+    pg_claim_home
   fi
+}
+
+# A pg_home outside the state folder outlives it: a new clone at the same path (CI clones
+# into the same folder every run) found the data an earlier clone initialised with a
+# password that went with that clone's secrets.env, and every psql failed with "password
+# authentication failed for user settlement" (CI, 2026-12-07). Each home names the state
+# folder's lifetime it belongs to (STACK_INSTANCE, in <home>/instance); another lifetime's
+# data cannot be opened without the lost password, so it is removed.
+pg_claim_home() { # the data found at pg_home is this state folder's
+  local home; home=$(pg_home)
+  if [ -d "$home" ]; then (umask 077; echo "$STACK_INSTANCE" > "$home/instance"); fi
+}
+
+pg_drop_orphan_home() {
+  local home owner; home=$(pg_home)
+  case "$home" in "$STACK_DIR"/*) return 0 ;; esac  # inside the state folder: its own
+  [ -d "$home" ] || return 0
+  owner=$(cat "$home/instance" 2>/dev/null || true)
+  [ "$owner" != "$STACK_INSTANCE" ] || return 0
+  local pid; pid=$(head -n 1 "$home/data/postmaster.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    die "a PostgreSQL server (pid $pid) runs from $home, data an earlier state folder at $STACK_DIR left behind; stop it ($PG_BIN/pg_ctl -D $home/data stop, as the postgres user) and start again"
+  fi
+  log "removing $home: PostgreSQL data an earlier state folder at $STACK_DIR left behind (its secrets, and the superuser password with them, are gone)"
+  rm -rf "$home"
 }
 
 pg_prepare_home() {
   pg_adopt_old_home
+  pg_drop_orphan_home
   local home; home=$(pg_home)
   mkdir -p "$home/sock"
+  [ -f "$home/instance" ] || pg_claim_home
   chmod 700 "$home"
   [ "$(id -u)" != 0 ] || chown -R postgres:postgres "$home"
 }
