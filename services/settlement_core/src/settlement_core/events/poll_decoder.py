@@ -33,7 +33,7 @@ from settlement_core.categories import DIRECTION_BY_VALUE, Direction
 from settlement_core.dates import parse_iso_date_or_none
 from settlement_core.events.canonical import body_members, hash_of
 from settlement_core.events.decoder import decode_message
-from settlement_core.events.model import SCHEMA_VERSION, DecodedMessage, Envelope, InvalidEvent, SettlementEvent
+from settlement_core.events.model import SCHEMA_VERSION, DecodedMessage, InvalidEvent, checked_event, checked_message
 from settlement_core.identifiers import BANK_ID_PATTERN, COUNTRY_PATTERN, EVENT_ID_PATTERN
 from settlement_core.money import AMOUNT_PATTERN, MINOR_UNITS, AmountError
 from settlement_core.vocabulary import DlqReason
@@ -147,22 +147,13 @@ class PollDecoder:
         # to the currency's scale is exactly format_amount(amount), its digits the minor units.
         padded = fraction.ljust(exponent, "0")
         canonical = whole + "." + padded if exponent else whole
-        event = SettlementEvent(
-            bank_id=bank_id,
-            event_id=m.event_id,
-            categories=(m.category,),
-            amount=amount,
-            currency=currency,
-            value_date=value_date,
-            direction=direction,
-            counterparty_country=country,
-            reverses=reverses,
-            uetr=uetr,
+        # Every value above passed the strict decoder's checks: built without the frozen
+        # dataclasses' __init__ (model.checked_event), a third of their cost.
+        event = checked_event(
+            bank_id, m.event_id, (m.category,), amount, currency, value_date, direction, country, reverses, uetr
         )
-        return DecodedMessage(
-            Envelope(event=event, received_at=received_at),
-            hash_of("".join(body_members(event, canonical))),
-            int(whole + padded),
+        return checked_message(
+            event, received_at, hash_of("".join(body_members(event, canonical))), int(whole + padded)
         )
 
     def _bank_ok(self, bank_id: str) -> bool:
