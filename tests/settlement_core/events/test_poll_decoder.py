@@ -133,6 +133,11 @@ class TestPollDecodeMatchesStrict:
             b"{" + body + b',"v":true}',
             b"{" + body + b',"v":2}',
             b"{" + body + b',"v":null}',
+            b"{" + body + b',"v":1e0}',
+            # UUID() lets int() strip whitespace: 31 digits and a tab make a UUID in both
+            # paths when the tab is escaped; a raw tab is a control character both refuse.
+            b"{" + body + b',"uetr":"eb6305c91f7f49deaed016487c27b42\\t"}',
+            b"{" + body + b',"uetr":"eb6305c91f7f49deaed016487c27b42\t"}',
             b"{" + body + b',"uetr":"' + str(UETR).upper().encode() + b'"}',
             b"{" + body + b',"uetr":"{' + str(UETR).encode() + b'}"}',
             b"{" + body + b',"received_at":"2020-03-04T05:06:07"}',
