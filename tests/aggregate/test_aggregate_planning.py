@@ -314,6 +314,40 @@ def test_split_reads_kafka_consumer_records_directly() -> None:
     assert [(i.partition, i.offset, i.reason) for i in bad] == [(3, 8, "undecodable")]
 
 
+def test_split_of_a_poll_classifies_every_record_as_classify_does() -> None:
+    # split decodes the whole poll in one columnar pass (events.poll_decoder) and classify
+    # one record strictly: valid, poison, past-64-bit and tombstone records in one poll
+    # must come out alike, in poll order (the decoders themselves are compared over random
+    # and mutated messages in tests/settlement_core/events/test_poll_decoder.py).
+    values: list[bytes | None] = [
+        raw("e1"),
+        raw("e2", "0.001", currency="KWD"),
+        raw("e3", categories=("factor_market", "offshore")),
+        raw("e4", reverses="e1"),
+        raw("e5", "99999999999999999999.99"),  # past the 64-bit minor-unit range
+        json.dumps({**json.loads(raw("e6")), "amount": "1.001"}).encode(),
+        json.dumps({**json.loads(raw("e7")), "bank_id": "bad id"}).encode(),
+        b"{not json",
+        None,
+        raw("e8", bank="b2"),
+        raw("e9", category="retail"),  # not a catalogue code
+    ]
+    records = [Received(i % 3, i, b"k", v) for i, v in enumerate(values)]
+    good, bad = split(records, KNOWN)
+    one_by_one = [classify(r, KNOWN) for r in records]
+    assert good == [c for c in one_by_one if isinstance(c, Valid)]
+    assert bad == [c for c in one_by_one if isinstance(c, InvalidRecord)]
+    assert [v.offset for v in good] == [0, 1, 2, 3, 9]
+    assert [(i.offset, i.reason) for i in bad] == [
+        (4, "schema"),
+        (5, "schema"),
+        (6, "schema"),
+        (7, "undecodable"),
+        (8, "undecodable"),
+        (10, "schema"),
+    ]
+
+
 def test_planned_rows_and_effects_hold_plain_strings_and_exact_minor_units() -> None:
     # psycopg would dump an Enum member by name: COPY rows must carry the values as str.
     p = plan(

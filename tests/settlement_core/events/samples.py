@@ -1,5 +1,6 @@
 """Events shared by the tests of settlement_core.events: a sample event, its payload with
-fields changed or deleted, random events, and the DLQ reason of a message."""
+fields changed or deleted, random events, the DLQ reason of a message, what the strict
+decoder makes of a message (the reference of the fast paths) and field mutations."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from uuid import UUID
 import pytest
 
 from settlement_core.categories import Direction
-from settlement_core.events import Envelope, InvalidEvent, SettlementEvent, decode, encode
+from settlement_core.events import DecodedMessage, Envelope, InvalidEvent, SettlementEvent, decode, encode
+from settlement_core.events.decoder import decode_strict, json_object
 from settlement_core.identifiers import MAX_EVENT_ID_LENGTH, UNKNOWN_COUNTRY
-from settlement_core.money import MINOR_UNITS
+from settlement_core.money import MINOR_UNITS, to_minor
 from tests.plan_catalogue import CODES, KNOWN
 
 UETR = UUID("eb6305c9-1f7f-49de-aed0-16487c27b42d")
@@ -91,3 +93,58 @@ def reason_of(message: bytes | None) -> str:
     assert str(info.value).startswith(info.value.reason + ": ")
     assert info.value.detail
     return info.value.reason
+
+
+def strict_message(message: bytes | None) -> DecodedMessage | tuple[str, str]:
+    """What the strict reference makes of a message: the decoded message, or (reason, detail)."""
+    try:
+        envelope = decode_strict(json_object(message), KNOWN)
+    except InvalidEvent as exc:
+        return (str(exc.reason), exc.detail)
+    event = envelope.event
+    return DecodedMessage(envelope, event.body_hash(), to_minor(event.amount, event.currency))
+
+
+# Values a mutated message may carry in place of a field: well-formed, malformed, other types.
+MUTATIONS: list[Any] = [
+    None,
+    "",
+    0,
+    1.5,
+    True,
+    [],
+    ["offshore"],
+    {},
+    "offshore",
+    "retail",
+    "CNY",
+    "JPY",
+    "KWD",
+    "cny",
+    "1234.56",
+    "1234.567",
+    "1000",
+    "0.00",
+    "0.001",
+    "007",
+    "1e3",
+    "2020-02-29",
+    "2021-02-29",
+    "20200304",
+    "inbound",
+    "OUTBOUND",
+    "HK",
+    "hk",
+    "EV-1",
+    "bad id",
+    "x" * 65,
+    "x" * MAX_EVENT_ID_LENGTH,
+    "x" * (MAX_EVENT_ID_LENGTH + 1),
+    "ABC%2FABC-13679%2F2015-09-15",
+    "ZZ",
+    str(UETR),
+    "{" + str(UETR) + "}",
+    "2020-03-04T05:06:07+08:00",
+    "2020-03-04T05:06:07",
+    "2020-03-04T05:06:07Z",
+]

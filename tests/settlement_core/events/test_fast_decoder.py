@@ -6,26 +6,12 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
 from settlement_core.events import DecodedMessage, Envelope, InvalidEvent, decode, decode_message, encode
-from settlement_core.events.decoder import decode_strict, json_object
-from settlement_core.identifiers import MAX_EVENT_ID_LENGTH
-from settlement_core.money import to_minor
 from tests.plan_catalogue import KNOWN
-from tests.settlement_core.events.samples import UETR, payload, random_event, raw, reason_of
-
-
-def strict_message(message: bytes) -> DecodedMessage | tuple[str, str]:
-    """What the strict reference makes of a message: the decoded message, or (reason, detail)."""
-    try:
-        envelope = decode_strict(json_object(message), KNOWN)
-    except InvalidEvent as exc:
-        return (str(exc.reason), exc.detail)
-    event = envelope.event
-    return DecodedMessage(envelope, event.body_hash(), to_minor(event.amount, event.currency))
+from tests.settlement_core.events.samples import MUTATIONS, UETR, payload, random_event, raw, reason_of, strict_message
 
 
 def fast_message(message: bytes) -> DecodedMessage | tuple[str, str]:
@@ -33,51 +19,6 @@ def fast_message(message: bytes) -> DecodedMessage | tuple[str, str]:
         return decode_message(message, KNOWN)
     except InvalidEvent as exc:
         return (str(exc.reason), exc.detail)
-
-
-# Values a mutated message may carry in place of a field: well-formed, malformed, other types.
-MUTATIONS: list[Any] = [
-    None,
-    "",
-    0,
-    1.5,
-    True,
-    [],
-    ["offshore"],
-    {},
-    "offshore",
-    "retail",
-    "CNY",
-    "JPY",
-    "KWD",
-    "cny",
-    "1234.56",
-    "1234.567",
-    "1000",
-    "0.00",
-    "0.001",
-    "007",
-    "1e3",
-    "2020-02-29",
-    "2021-02-29",
-    "20200304",
-    "inbound",
-    "OUTBOUND",
-    "HK",
-    "hk",
-    "EV-1",
-    "bad id",
-    "x" * 65,
-    "x" * MAX_EVENT_ID_LENGTH,
-    "x" * (MAX_EVENT_ID_LENGTH + 1),
-    "ABC%2FABC-13679%2F2015-09-15",
-    "ZZ",
-    str(UETR),
-    "{" + str(UETR) + "}",
-    "2020-03-04T05:06:07+08:00",
-    "2020-03-04T05:06:07",
-    "2020-03-04T05:06:07Z",
-]
 
 
 class TestDecodeFastPathMatchesStrict:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+import random
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -10,8 +12,10 @@ from uuid import UUID
 import pytest
 
 from settlement_core.categories import Direction
+from settlement_core.events import DecodedMessage, Envelope, SettlementEvent
+from settlement_core.events.model import _slot_setters, checked_event, checked_message
 from settlement_core.money import AmountError
-from tests.settlement_core.events.samples import make_event
+from tests.settlement_core.events.samples import make_event, random_event
 
 
 class TestBodyHash:
@@ -74,3 +78,47 @@ class TestBodyHash:
     def test_sub_minor_amount_is_not_silently_rounded(self) -> None:
         with pytest.raises(AmountError):
             make_event(amount=Decimal("10.005")).body_hash()
+
+
+class TestDirectConstructors:
+    """checked_event / checked_message (the poll decoder's constructors without the frozen
+    dataclasses' __init__) make the same frozen objects __init__ makes."""
+
+    def test_equal_to_init_and_still_frozen(self) -> None:
+        rng = random.Random(7)
+        received = datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC)
+        for _ in range(500):
+            event = random_event(rng)
+            built = checked_event(*(getattr(event, f.name) for f in dataclasses.fields(SettlementEvent)))
+            assert built == event
+            assert hash(built) == hash(event)
+            assert repr(built) == repr(event)
+            message = checked_message(built, received, built.body_hash(), 123)
+            expected = DecodedMessage(Envelope(event, received), event.body_hash(), 123)
+            assert message == expected
+            assert repr(message) == repr(expected)
+            assert hash(message.envelope) == hash(expected.envelope)
+        for frozen, field in ((built, "amount"), (message, "amount_minor"), (message.envelope, "received_at")):
+            assert not hasattr(frozen, "__dict__")
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(frozen, field, 0)
+
+    def test_a_changed_class_fails_at_import(self) -> None:
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class Checked:
+            a: int
+
+            def __post_init__(self) -> None:
+                if self.a < 0:
+                    raise ValueError("negative")
+
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class Plain:
+            a: int
+            b: int
+
+        with pytest.raises(TypeError, match="changed"):
+            _slot_setters(Checked, ("a",))
+        with pytest.raises(TypeError, match="changed"):
+            _slot_setters(Plain, ("a",))  # a field the direct constructor would leave unset
+        assert len(_slot_setters(Plain, ("a", "b"))) == 2

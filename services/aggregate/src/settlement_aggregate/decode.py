@@ -9,7 +9,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from settlement_core.events import Envelope, InvalidEvent, decode_message
+from settlement_core.events import DecodedMessage, Envelope, InvalidEvent, decode_message
+from settlement_core.events.poll_decoder import decode_poll
 from settlement_core.money import AmountError
 from settlement_core.vocabulary import DlqReason
 
@@ -66,16 +67,43 @@ class InvalidRecord:
 
 
 def classify(record: Record, categories: Collection[str]) -> Valid | InvalidRecord:
-    """`categories`: the catalogue's codes (an event naming another is invalid)."""
+    """One record on its own (`split` decodes a whole poll at once, with equal results).
+
+    `categories`: the catalogue's codes (an event naming another is invalid)."""
     try:
         # decode_message() checks the amount's decimals against the currency (an amount
         # with sub-minor digits is refused, never rounded) and gives its exact minor units.
-        decoded = decode_message(record.value, categories)
+        decoded: DecodedMessage | InvalidEvent = decode_message(record.value, categories)
     except InvalidEvent as exc:
-        return InvalidRecord(record.partition, record.offset, record.key, record.value, exc.reason, exc.detail[:500])
+        decoded = exc
     except AmountError as exc:
+        decoded = InvalidEvent(DlqReason.SCHEMA, str(exc))
+    return _classified(record, decoded)
+
+
+def split(records: Iterable[Record], categories: Collection[str]) -> tuple[list[Valid], list[InvalidRecord]]:
+    """A poll's records as valid events and invalid messages, each in poll order.
+
+    The poll is decoded in one pass (`poll_decoder.decode_poll`: one typed parse per
+    message, the repeated checks once per distinct value); what it declines is decoded
+    strictly, so every record is classified exactly as `classify` would."""
+    records = list(records)
+    valid: list[Valid] = []
+    invalid: list[InvalidRecord] = []
+    decoded = decode_poll([r.value for r in records], categories)
+    for record, message in zip(records, decoded, strict=True):
+        item = _classified(record, message)
+        if isinstance(item, Valid):
+            valid.append(item)
+        else:
+            invalid.append(item)
+    return valid, invalid
+
+
+def _classified(record: Record, decoded: DecodedMessage | InvalidEvent) -> Valid | InvalidRecord:
+    if isinstance(decoded, InvalidEvent):
         return InvalidRecord(
-            record.partition, record.offset, record.key, record.value, DlqReason.SCHEMA, str(exc)[:500]
+            record.partition, record.offset, record.key, record.value, decoded.reason, decoded.detail[:500]
         )
     if decoded.amount_minor > _MAX_MINOR:
         return InvalidRecord(
@@ -96,15 +124,3 @@ def classify(record: Record, categories: Collection[str]) -> Valid | InvalidReco
         decoded.body_hash,
         decoded.amount_minor,
     )
-
-
-def split(records: Iterable[Record], categories: Collection[str]) -> tuple[list[Valid], list[InvalidRecord]]:
-    valid: list[Valid] = []
-    invalid: list[InvalidRecord] = []
-    for record in records:
-        item = classify(record, categories)
-        if isinstance(item, Valid):
-            valid.append(item)
-        else:
-            invalid.append(item)
-    return valid, invalid

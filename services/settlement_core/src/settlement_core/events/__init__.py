@@ -15,7 +15,8 @@ written `"categories": [codes]`. The topic payload follows the same rule.
 Modules: `model` (the event, its envelope, the decode error), `canonical` (the canonical
 body text and its hash), `encoder` (topic payloads), `decoder` (the strict decoder and the
 entry points), `fast_decoder` (the common message's fast path, checked against the strict
-one by tests/settlement_core/events/test_fast_decoder.py). Identifier syntax lives in
+one by tests/settlement_core/events/test_fast_decoder.py), `poll_decoder` (the aggregator's
+columnar decode of a whole poll with msgspec, checked the same way by test_poll_decoder.py). Identifier syntax lives in
 `settlement_core.identifiers`.
 """
 

@@ -4,7 +4,8 @@ an event (`InvalidEvent`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -86,3 +87,82 @@ class DecodedMessage:
     envelope: Envelope
     body_hash: str  # == envelope.event.body_hash()
     amount_minor: int  # == money.to_minor(amount, currency)
+
+
+# -- construction without the dataclass __init__, for the aggregator's poll decoder --------
+# A frozen dataclass's generated __init__ sets each field through object.__setattr__, which
+# costs about 0.15 µs a field: measured 2.1 µs for a SettlementEvent against 0.66 µs when
+# the slots are set directly (Envelope and DecodedMessage about 1.0 against 0.25). The poll
+# decoder builds all three for every event, so it uses these. They are only for values the
+# caller has already checked; the instances are the same frozen objects (equal to and
+# indistinguishable from those __init__ makes: tests/settlement_core/events/test_model.py).
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[object, object], None], ...]:
+    """Each slot's own setter, refusing a class whose fields or __init__ are not the plain
+    ones listed (a new field, a __post_init__ check), so a change fails at import."""
+    if tuple(f.name for f in fields(cls)) != names or hasattr(cls, "__post_init__") or "__dict__" in dir(cls):
+        raise TypeError(f"{cls.__name__} changed: update events.model's direct constructors")
+    return tuple(vars(cls)[name].__set__ for name in names)
+
+
+_new = object.__new__
+(_bank_id, _event_id, _categories, _amount, _currency, _value_date, _direction, _country, _reverses, _uetr) = (
+    _slot_setters(
+        SettlementEvent,
+        (
+            "bank_id",
+            "event_id",
+            "categories",
+            "amount",
+            "currency",
+            "value_date",
+            "direction",
+            "counterparty_country",
+            "reverses",
+            "uetr",
+        ),
+    )
+)
+_event, _received_at = _slot_setters(Envelope, ("event", "received_at"))
+_envelope, _body_hash, _amount_minor = _slot_setters(DecodedMessage, ("envelope", "body_hash", "amount_minor"))
+
+
+def checked_event(
+    bank_id: str,
+    event_id: str,
+    categories: tuple[str, ...],
+    amount: Decimal,
+    currency: str,
+    value_date: date,
+    direction: Direction,
+    counterparty_country: str,
+    reverses: str | None,
+    uetr: UUID | None,
+) -> SettlementEvent:
+    """SettlementEvent(...) from values already checked, at a third of __init__'s cost."""
+    event = _new(SettlementEvent)
+    _bank_id(event, bank_id)
+    _event_id(event, event_id)
+    _categories(event, categories)
+    _amount(event, amount)
+    _currency(event, currency)
+    _value_date(event, value_date)
+    _direction(event, direction)
+    _country(event, counterparty_country)
+    _reverses(event, reverses)
+    _uetr(event, uetr)
+    return event
+
+
+def checked_message(event: SettlementEvent, received_at: datetime, body_hash: str, amount_minor: int) -> DecodedMessage:
+    """DecodedMessage(Envelope(event, received_at), body_hash, amount_minor) from values
+    already checked, at a quarter of the two __init__s' cost."""
+    envelope = _new(Envelope)
+    _event(envelope, event)
+    _received_at(envelope, received_at)
+    message = _new(DecodedMessage)
+    _envelope(message, envelope)
+    _body_hash(message, body_hash)
+    _amount_minor(message, amount_minor)
+    return message
