@@ -87,6 +87,11 @@ def test_nth_business_day_of_month() -> None:
         nth_business_day_of_month(2020, 2, 0)
 
 
+def test_add_business_days_needs_a_positive_count() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        add_business_days(date(2020, 1, 21), 0)
+
+
 def test_next_business_day_from() -> None:
     assert next_business_day_from(date(2020, 1, 24)) == date(2020, 2, 3)
     assert next_business_day_from(date(2020, 1, 19)) == date(2020, 1, 19)
