@@ -2,7 +2,9 @@
 
 It does not use the API's read model or settlement_core.fx: conversion is done here from the
 rows of seeds/fx_rates.csv (CNY per unit, a rate valid from its date until the next row),
-sums are exact Decimals rounded once half-even, business days are counted day by day.
+sums are exact Decimals rounded once half-even, business days are counted day by day on
+the `holidays` package's Chinese calendar (another source than the API's), Monday to Friday
+where the API's calendar has no notice for the year (its documented fallback).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from zoneinfo import ZoneInfo
 
+import holidays
+
+from settlement_core.business_days import FIRST_YEAR, LAST_YEAR
 from tests.api.ledger_state import Event
 from tests.conftest import ROOT
 
@@ -126,11 +131,11 @@ def league(posted: Posted, code: str, as_of: date) -> dict[str, LeagueEntry]:
 
 
 def business_days_after(last: date, today: date) -> int:
-    count, day = 0, last + timedelta(days=1)
-    while day <= today:
-        count += day.weekday() < 5
-        day += timedelta(days=1)
-    return count
+    days = [last + timedelta(days=n) for n in range(1, (today - last).days + 1)]
+    if all(FIRST_YEAR <= d.year <= LAST_YEAR for d in days):
+        china = holidays.country_holidays("CN", years=range(last.year, today.year + 1))
+        return sum(china.is_working_day(d) for d in days)
+    return sum(d.weekday() < 5 for d in days)
 
 
 def silent_banks(last_received: dict[str, datetime | None], now: datetime, days: int, zone: str) -> set[str]:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from settlement_api.kit.bucket_store import Seen
-from settlement_api.ledger.operator import assess_bank, league_rows
+from settlement_api.ledger.operator import assess_bank, league_rows, silent_days_since
 from settlement_api.ledger.repository import Activity, BankRow, TargetCounts
 from settlement_api.ledger.schemas import LeagueOut, LeagueTargetOut
 from settlement_api.progress.period_report import month_rows, parse_report_query, render_csv, render_xlsx
@@ -24,6 +24,7 @@ from settlement_api.progress.series import (
     window_for,
 )
 from settlement_core.buckets import Granularity
+from settlement_core.business_days import LAST_YEAR
 from settlement_core.catalogue import load_targets
 from settlement_core.fx import FxRate, FxTable
 from settlement_core.problems import Problem
@@ -166,6 +167,36 @@ def test_a_bank_is_silent_after_n_business_days_without_events() -> None:
     assert never.business_days_silent is None
     inactive = assess_bank(BankRow("x", "X", False), None, TODAY, "Asia/Shanghai", 3, Decimal("0.05"))
     assert inactive.silent is False
+
+
+def test_silence_is_counted_in_working_days_of_chinas_calendar() -> None:
+    # Last event on Thursday 2020-01-23 (Shanghai); the Spring Festival holiday, extended to
+    # 2 February, leaves Monday 3 February as the only working day: Monday to Friday would
+    # say 7 and flag the bank.
+    bank = BankRow("b", "B", True)
+    before_the_holiday = Activity(datetime(2020, 1, 23, 3, 0, tzinfo=UTC), None, 5, 0)
+    assessed = assess_bank(bank, before_the_holiday, date(2020, 2, 3), "Asia/Shanghai", 3, Decimal("0.05"))
+    assert assessed.business_days_silent == 1
+    assert assessed.silent is False
+    # Friday 2020-01-17 to Monday 01-20: the makeup Sunday 01-19 was a working day.
+    assert silent_days_since(date(2020, 1, 17), date(2020, 1, 20)) == 2
+
+
+def test_silence_beyond_the_calendar_counts_monday_to_friday(caplog: pytest.LogCaptureFixture) -> None:
+    """A year without a notice in the calendar (2027 for chinese-calendar 1.11.0): the view
+    answers with the Monday-to-Friday count instead of failing (OutsideCalendar, a 500
+    without this fallback), and logs why."""
+    last = date(LAST_YEAR, 12, 31)
+    today = last + timedelta(days=7)
+    expected = sum((last + timedelta(days=n)).weekday() < 5 for n in range(1, 8))
+    assert expected == 5
+    assert silent_days_since(last, today) == expected
+    assert f"does not cover {LAST_YEAR + 1}-01-01" in caplog.text
+    bank = BankRow("b", "B", True)
+    activity = Activity(datetime(LAST_YEAR, 12, 31, 3, 0, tzinfo=UTC), None, 5, 0)
+    assessed = assess_bank(bank, activity, today, "Asia/Shanghai", 3, Decimal("0.05"))
+    assert assessed.business_days_silent == expected
+    assert assessed.silent is True
 
 
 def test_a_dlq_entry_counts_as_a_receipt_and_towards_the_rate() -> None:

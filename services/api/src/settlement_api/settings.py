@@ -41,8 +41,8 @@ class ApiSettings(CoreSettings):
     rolling_full_refresh_seconds: float = Field(default=300.0, ge=0)
 
     # Reporting completeness (operator pages, settlement_silent_banks): a bank is silent when
-    # it sent nothing on the last SILENT_BUSINESS_DAYS business days (Mon-Fri, business
-    # timezone); its DLQ rate over DLQ_RATE_WINDOW_DAYS is high above DLQ_RATE_THRESHOLD.
+    # it sent nothing on the last SILENT_BUSINESS_DAYS business days (working days of
+    # China's calendar, business timezone); its DLQ rate over DLQ_RATE_WINDOW_DAYS is high above DLQ_RATE_THRESHOLD.
     silent_business_days: int = Field(default=3, ge=1, le=60)
     dlq_rate_threshold: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
     dlq_rate_window_days: int = Field(default=7, ge=1, le=90)

@@ -8,6 +8,7 @@ exactly like /v1/progress; counts and receipt times come from PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -33,13 +34,15 @@ from settlement_api.ledger.schemas import (
     LeagueTargetOut,
 )
 from settlement_api.settings import ApiSettings
-from settlement_core.business_days import business_date, business_days_between
+from settlement_core.business_days import OutsideCalendar, business_date, business_days_between, weekdays_between
 from settlement_core.catalogue import Target
 from settlement_core.fx import FxTable
 from settlement_core.pace import effective_as_of
 from settlement_core.rules import CountingRules
 
 RATIO_QUANTUM = Decimal("0.000001")
+
+logger = logging.getLogger(__name__)
 
 
 def ratio(part: Decimal, whole: Decimal) -> Decimal:
@@ -132,6 +135,18 @@ def _league_target(
     )
 
 
+def silent_days_since(last: date, today: date) -> int:
+    """Business days after `last` up to today. Where the working-day calendar has no notice
+    for a year yet (every 1 January until a release with the new notice is locked), the
+    view counts Monday to Friday instead of failing: a bank silent over a holiday of that
+    year is flagged early, which errs on the side of looking (docs/statistics.md)."""
+    try:
+        return business_days_between(last, today)
+    except OutsideCalendar as exc:
+        logger.warning("working-day calendar does not cover %s: silence counted Monday to Friday", exc.day)
+        return weekdays_between(last, today)
+
+
 def assess_bank(
     bank: BankRow,
     activity: Activity | None,
@@ -145,7 +160,7 @@ def assess_bank(
     received in the window; high when strictly above the threshold."""
     stamps = [] if activity is None else [t for t in (activity.last_ledger, activity.last_dlq) if t is not None]
     last = max(stamps) if stamps else None
-    days = None if last is None else business_days_between(business_date(last, timezone), today)
+    days = None if last is None else silent_days_since(business_date(last, timezone), today)
     ledger = activity.ledger_since if activity else 0
     dlq = activity.dlq_since if activity else 0
     rate = ratio(Decimal(dlq), Decimal(ledger + dlq))
