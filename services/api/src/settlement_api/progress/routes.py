@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, OperatorDep, PublicReaderDep, SessionsDep
-from settlement_api.kit.http_cache import CSV_OR_JSON, cached_response, wants_csv
+from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentationDep
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.operator import league
 from settlement_api.progress.catalogue import list_targets
@@ -76,13 +76,12 @@ async def get_series(
     code: str,
     figures: FiguresDep,
     disclosure: DisclosureDep,
+    representation: SeriesRepresentationDep,
     period: Annotated[str | None, Query(description="Year of the target window, e.g. 2020")] = None,
     granularity: Annotated[str | None, Query(description="day | month (default day)")] = None,
     as_of: Annotated[
         str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); the curve stops here")
     ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     query = parse_series_query(
         figures.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=figures.today
@@ -90,9 +89,7 @@ async def get_series(
     # Market-wide like /v1/progress; thin figures suppressed for non-operators (kit/disclosure.py).
     fx, pace = await figures.fx.table(), figures.settings.on_track_pace
     (series,) = await read_series(figures.store, fx, [query], pace, disclosure, figures.contributors)
-    if wants_csv(accept):
-        return cached_response(render_series_csv(series).encode(), "text/csv; charset=utf-8", if_none_match)
-    return cached_response(series.model_dump_json().encode(), "application/json", if_none_match)
+    return representation.respond(series, lambda: render_series_csv(series))
 
 
 @router.get(

@@ -3,13 +3,14 @@ series, as JSON or CSV, with strong ETags. A bank key is pinned to its own bank.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.deps import FiguresDep, ReaderDep, SessionsDep
-from settlement_api.kit.http_cache import CSV_OR_JSON, cached_response, wants_csv
+from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentation, SeriesRepresentationDep
 from settlement_api.ledger.repository import bank_exists
 from settlement_api.resources import Figures
 from settlement_api.security import Reader, bank_not_found, scoped_bank
@@ -19,23 +20,39 @@ from settlement_core.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
 
-CategoryQ = Annotated[str | None, Query(description="One of the six category codes; omitted: all categories")]
-GranularityQ = Annotated[str | None, Query(description="day | month | year (default month)")]
-FromQ = Annotated[
-    str | None,
-    Query(alias="from", description="YYYY-MM-DD, inclusive, not after `to`; default the target window start"),
-]
-ToQ = Annotated[
-    str | None,
-    Query(description="YYYY-MM-DD, inclusive; default the window end. At most 731 days, 240 months or 50 years"),
-]
-CurrencyQ = Annotated[
-    str | None, Query(description="Conversion currency; default the category's target currency (CNY if none)")
-]
-AcceptH = Annotated[str | None, Header(include_in_schema=False)]
-IfNoneMatchH = Annotated[str | None, Header(include_in_schema=False)]
-
 TOTALS_RESPONSES = {**CSV_OR_JSON, **problem_responses(401, 404, 422)}
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsParams:
+    """The query parameters both totals reads take, as sent (parse_totals_query checks them)."""
+
+    category: str | None
+    granularity: str | None
+    start: str | None
+    end: str | None
+    currency: str | None
+
+
+def totals_params(
+    category: Annotated[str | None, Query(description="One of the six category codes; omitted: all categories")] = None,
+    granularity: Annotated[str | None, Query(description="day | month | year (default month)")] = None,
+    start: Annotated[
+        str | None,
+        Query(alias="from", description="YYYY-MM-DD, inclusive, not after `to`; default the target window start"),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(description="YYYY-MM-DD, inclusive; default the window end. At most 731 days, 240 months or 50 years"),
+    ] = None,
+    currency: Annotated[
+        str | None, Query(description="Conversion currency; default the category's target currency (CNY if none)")
+    ] = None,
+) -> TotalsParams:
+    return TotalsParams(category, granularity, start, to, currency)
+
+
+TotalsParamsDep = Annotated[TotalsParams, Depends(totals_params)]
 
 
 async def _respond(
@@ -43,32 +60,24 @@ async def _respond(
     sessions: sessionmaker[Session],
     reader: Reader,
     bank_id: str | None,
-    *,
-    category: str | None,
-    granularity: str | None,
-    start: str | None,
-    end: str | None,
-    currency: str | None,
-    accept: str | None,
-    if_none_match: str | None,
+    params: TotalsParams,
+    representation: SeriesRepresentation,
 ) -> Response:
     bank = scoped_bank(reader, bank_id)
     query = parse_totals_query(
         figures.targets,
         figures.settings,
-        category=category,
-        granularity=granularity,
-        start=start,
-        end=end,
-        currency=currency,
+        category=params.category,
+        granularity=params.granularity,
+        start=params.start,
+        end=params.end,
+        currency=params.currency,
         bank_id=bank,
     )
     if bank is not None and bank != reader.bank_id and not await bank_exists(sessions, bank):
         raise bank_not_found(bank)
     totals = await read_totals(figures.store, await figures.fx.table(), query)
-    if wants_csv(accept):
-        return cached_response(render_csv(totals).encode(), "text/csv; charset=utf-8", if_none_match)
-    return cached_response(totals.model_dump_json().encode(), "application/json", if_none_match)
+    return representation.respond(totals, lambda: render_csv(totals))
 
 
 @router.get(
@@ -82,28 +91,11 @@ async def get_totals(
     figures: FiguresDep,
     sessions: SessionsDep,
     reader: ReaderDep,
-    category: CategoryQ = None,
-    granularity: GranularityQ = None,
-    start: FromQ = None,
-    to: ToQ = None,
+    params: TotalsParamsDep,
+    representation: SeriesRepresentationDep,
     bank_id: Annotated[str | None, Query(description="Operators: one bank; a bank key sees only its own")] = None,
-    currency: CurrencyQ = None,
-    accept: AcceptH = None,
-    if_none_match: IfNoneMatchH = None,
 ) -> Response:
-    return await _respond(
-        figures,
-        sessions,
-        reader,
-        bank_id,
-        category=category,
-        granularity=granularity,
-        start=start,
-        end=to,
-        currency=currency,
-        accept=accept,
-        if_none_match=if_none_match,
-    )
+    return await _respond(figures, sessions, reader, bank_id, params, representation)
 
 
 @router.get(
@@ -118,24 +110,7 @@ async def get_bank_totals(
     figures: FiguresDep,
     sessions: SessionsDep,
     reader: ReaderDep,
-    category: CategoryQ = None,
-    granularity: GranularityQ = None,
-    start: FromQ = None,
-    to: ToQ = None,
-    currency: CurrencyQ = None,
-    accept: AcceptH = None,
-    if_none_match: IfNoneMatchH = None,
+    params: TotalsParamsDep,
+    representation: SeriesRepresentationDep,
 ) -> Response:
-    return await _respond(
-        figures,
-        sessions,
-        reader,
-        bank_id,
-        category=category,
-        granularity=granularity,
-        start=start,
-        end=to,
-        currency=currency,
-        accept=accept,
-        if_none_match=if_none_match,
-    )
+    return await _respond(figures, sessions, reader, bank_id, params, representation)
