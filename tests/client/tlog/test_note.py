@@ -7,7 +7,15 @@ import hashlib
 
 import pytest
 
-from settlement_client.tlog.note import NoteError, NoteSignature, SignedNote, VerifierKey, key_id, open_note
+from settlement_client.tlog.note import (
+    NoteError,
+    NoteSignature,
+    SignedNote,
+    VerifierKey,
+    key_id,
+    open_log_note,
+    open_note,
+)
 from settlement_core.tlog.keys import SigningKey
 
 NAME = "settlement.example/log"
@@ -105,3 +113,14 @@ def test_too_many_signatures() -> None:
     sig = key.sign("t\n")
     with pytest.raises(NoteError, match="more than"):
         SignedNote.parse("t\n\n" + sig.line() * 65)
+
+
+def test_a_log_note_counts_only_keys_named_after_the_log() -> None:
+    """A trusted witness key signs the same text: open_note takes it, open_log_note does not,
+    because a key trusted for something else must never vouch for the log's own notes."""
+    log, witness = SigningKey.generate(NAME), SigningKey.generate("witness.example/w1")
+    by_witness = _signed("text\n", witness)
+    assert open_note(by_witness, [log.verifier, witness.verifier]) == "text\n"
+    with pytest.raises(NoteError):
+        open_log_note(by_witness, NAME, [log.verifier, witness.verifier])
+    assert open_log_note(_signed("text\n", log), NAME, [log.verifier, witness.verifier]) == "text\n"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from settlement_client.tlog.hashing import HASH_SIZE
-from settlement_client.tlog.note import NoteError, SignedNote, VerifierKey
+from settlement_client.tlog.note import NoteError, VerifierKey, open_log_note
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
 
@@ -66,13 +66,11 @@ class Checkpoint:
 def open_checkpoint(data: str, origin: str, trusted: Iterable[VerifierKey]) -> Checkpoint:
     """Verify a signed checkpoint of the log `origin`. Only keys named `origin` count, so a
     key trusted for something else can never vouch for this log's tree."""
-    keys = [k for k in trusted if k.name == origin]
     try:
-        note = SignedNote.parse(data)
-        note.verified_by(keys)
+        text = open_log_note(data, origin, trusted)
     except NoteError as exc:
         raise CheckpointError(f"checkpoint signature: {exc}") from exc
-    checkpoint = Checkpoint.parse_text(note.text)
+    checkpoint = Checkpoint.parse_text(text)
     if checkpoint.origin != origin:
         raise CheckpointError(f"checkpoint of {checkpoint.origin!r}, not of {origin!r}")
     return checkpoint

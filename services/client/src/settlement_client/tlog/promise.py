@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from settlement_client.tlog.hashing import HASH_SIZE
 from settlement_client.tlog.leaf import Leaf, LeafError
-from settlement_client.tlog.note import NoteError, SignedNote, VerifierKey
+from settlement_client.tlog.note import NoteError, VerifierKey, open_log_note
 
 HEADER = "settlement-tracker/receipt-promise@v1"
 
@@ -125,13 +125,11 @@ class Receipt:
 
 def open_promise(data: str, origin: str, trusted: Iterable[VerifierKey]) -> Promise:
     """Verify a promise note signed by the log `origin` (only keys named `origin` count)."""
-    keys = [k for k in trusted if k.name == origin]
     try:
-        note = SignedNote.parse(data)
-        note.verified_by(keys)
+        text = open_log_note(data, origin, trusted)
     except NoteError as exc:
         raise PromiseError(f"promise signature: {exc}") from exc
-    promise = Promise.parse_text(note.text)
+    promise = Promise.parse_text(text)
     if promise.origin != origin:
         raise PromiseError(f"a promise of {promise.origin!r}, not of {origin!r}")
     return promise
