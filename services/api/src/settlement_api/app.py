@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
+from settlement_api.control_totals.routes import router as control_totals_router
 from settlement_api.kit.bucket_store import BucketStore
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
@@ -30,6 +31,7 @@ from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
 from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
+from settlement_core.deadlines import load_deadlines
 from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
@@ -75,6 +77,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 Quota(config.rate_per_address, config.burst_per_address),
             ),
             contributors,
+            load_deadlines(config.deadlines_path),  # a bad file stops the start, naming its field
         )
         app.state.business = BusinessReader(store, fx, contributors, sessions, catalogue, targets, config)
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
@@ -87,7 +90,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Settlement volume tracker API",
         version=package_version(),
-        description="Read-only progress toward the plan's settlement targets. See docs/api.md.",
+        description="Progress toward the plan's settlement targets, and banks' control totals. See docs/api.md.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)
@@ -116,8 +119,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # In the order of the published document: figures, the ledger and operator views,
-    # operations, pages, the transparency log.
-    for router in (progress_router, totals_router, ledger_router, metrics_router, web_router, receipts_router):
+    # In the order of the published document: figures, the ledger and operator views, control
+    # totals, operations, pages, the transparency log.
+    routers = (progress_router, totals_router, ledger_router, control_totals_router, metrics_router, web_router)
+    for router in (*routers, receipts_router):
         app.include_router(router)
     return app
