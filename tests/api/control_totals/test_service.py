@@ -110,6 +110,8 @@ def test_the_period_must_have_ended() -> None:
         (line(amount="١٢٣"), "#/lines/0/amount", "non-negative"),
         (line(amount="1.001"), "#/lines/0/amount", "at most 2 decimal"),
         (line(currency="JPY", amount="1.5"), "#/lines/0/amount", "at most 0 decimal"),
+        (line(count=-1), "#/lines/0/count", "from 0 to"),
+        (line(count=10**12 + 1), "#/lines/0/count", "from 0 to"),
         (line(count=0, amount="1.00"), "#/lines/0/amount", "0 events sum to 0"),
         (line(count=3, amount="0.02"), "#/lines/0/amount", "at least 0.03"),
         (line(count=1, amount="1000000000000000.01"), "#/lines/0/amount", "at most"),
@@ -128,6 +130,11 @@ def test_every_bad_field_is_named_at_once_and_a_repeated_line_points_at_the_firs
     assert "#/lines/0" in found["#/lines/2"]
 
 
+def test_a_whole_json_number_is_a_count() -> None:
+    body = DeclarationIn.model_validate({"period": "2020-01", "lines": [{**line(), "count": 2.0}]})
+    assert check(body).lines == {RMB_CNY: Figures(2, Decimal("300.50"))}
+
+
 def test_zero_events_summing_to_zero_is_a_line() -> None:
     assert check(declared("2020-01", line(count=0, amount="0"))).lines == {RMB_CNY: NOTHING}
 
@@ -136,8 +143,8 @@ def test_zero_events_summing_to_zero_is_a_line() -> None:
     "body",
     [
         {"period": "2020-01", "lines": [{**line(), "count": "2"}]},
-        {"period": "2020-01", "lines": [{**line(), "count": 2.0}]},
-        {"period": "2020-01", "lines": [{**line(), "count": -1}]},
+        {"period": "2020-01", "lines": [{**line(), "count": 2.5}]},
+        {"period": "2020-01", "lines": [{**line(), "count": True}]},
         {"period": "2020-01", "lines": [{**line(), "amount": 300.5}]},
         {"period": "2020-01", "lines": [{**line(), "bank_id": "other"}]},
         {"period": "2020-01", "bank_id": "other", "lines": []},

@@ -18,7 +18,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from settlement_api.control_totals.reconcile import acknowledge, declare, list_breaks, read, signs_submissions
-from settlement_api.control_totals.schemas import AcknowledgeIn, BreakListOut, BreakOut, ControlTotalsOut, DeclarationIn
+from settlement_api.control_totals.schemas import (
+    PERIOD_PATTERN,
+    AcknowledgeIn,
+    BreakListOut,
+    BreakOut,
+    ControlTotalsOut,
+    DeclarationIn,
+)
 from settlement_api.control_totals.service import check_declaration, parse_period, period_problem
 from settlement_api.deps import (
     ActingOperatorDep,
@@ -47,7 +54,7 @@ MAX_ID = 2**63 - 1
     status_code=201,
     responses={
         200: {"model": ControlTotalsOut, "description": "The same lines again: the stored declaration"},
-        **problem_responses(401, 403, 422, 503),
+        **problem_responses(400, 401, 403, 422, 503),
     },
     summary="Declare a month's control totals (bank key): count and sum per target and currency",
     tags=["control totals"],
@@ -95,7 +102,7 @@ async def post_control_totals(
     tags=["control totals"],
 )
 async def get_control_totals(
-    period: Annotated[str, Path(description="YYYY-MM")],
+    period: Annotated[str, Path(description="YYYY-MM", pattern=PERIOD_PATTERN)],
     reader: ReaderDep,
     reconciler: ControlTotalsDep,
     sessions: SessionsDep,
@@ -142,7 +149,7 @@ async def get_breaks(
 @router.post(
     "/operator/control-totals/breaks/{break_id}/acknowledge",
     response_model=BreakOut,
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     summary="Acknowledge an open control-total break with a note (operator key)",
     tags=["operator"],
 )

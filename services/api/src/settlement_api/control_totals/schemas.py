@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 # A bank with every target in every accepted currency has 6 x 7 = 42 lines; 200 leaves room
 # for more currencies without letting one body cost unbounded work.
@@ -12,6 +13,21 @@ MAX_LINES = 200
 # 10^12 events in one month and line is far beyond any bank; the bound keeps the product
 # count x max_amount (10^27) inside what the checks compute exactly.
 MAX_COUNT = 10**12
+# A calendar month from 2004 (the first year of the working-day calendar) to 2099.
+PERIOD_PATTERN = "^(200[4-9]|20[1-9][0-9])-(0[1-9]|1[0-2])$"
+# settlement_core.money.AMOUNT_PATTERN, anchored: [0-9] only, no sign, exponent or spaces; 0 allowed.
+AMOUNT_PATTERN = "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"
+# At least one visible character; no control characters but line feed and tab.
+NOTE_PATTERN = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x08\\x0b-\\x1f\\x7f]*$"
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one number type: 4.0 is the integer 4 (JSON Schema's `integer` says so too);
+    4.5, "4" and true stay refused by the strict int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class _In(BaseModel):
@@ -22,16 +38,40 @@ class _In(BaseModel):
 class LineIn(_In):
     target: str = Field(max_length=64, description="A category code of the catalogue (seeds/targets.yaml).")
     currency: str = Field(max_length=8, description="The events' original currency (ISO 4217).")
-    count: int = Field(ge=0, le=MAX_COUNT, description="Events of the period in this target and currency.")
+    # The range is checked with the other rules (service.check_declaration), so a negative
+    # count is reported together with every other bad field; the document states it.
+    count: Count = Field(
+        description="Events of the period in this target and currency.",
+        json_schema_extra={"minimum": 0, "maximum": MAX_COUNT},
+    )
     amount: str = Field(
         max_length=64,
+        json_schema_extra={"pattern": AMOUNT_PATTERN},
         description="Their sum in that currency: a decimal string with at most the currency's decimals.",
-        examples=["1250000.50"],
     )
 
 
 class DeclarationIn(_In):
-    period: str = Field(max_length=16, description="The calendar month, YYYY-MM; it must have ended.")
+    # One coherent example (the field rules depend on each other: n events sum to at least n
+    # minor units), used by the document and by schemathesis' example phase.
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2020-01",
+                    "lines": [{"target": "cross_border_rmb", "currency": "CNY", "count": 4, "amount": "1473.99"}],
+                }
+            ]
+        },
+    )
+
+    period: str = Field(
+        max_length=16,
+        description="The calendar month, YYYY-MM; it must have ended.",
+        json_schema_extra={"pattern": PERIOD_PATTERN},
+    )
     lines: list[LineIn] = Field(
         max_length=MAX_LINES,
         description="One line per (target, currency) the bank had events in; none: no events at all.",
@@ -39,7 +79,12 @@ class DeclarationIn(_In):
 
 
 class AcknowledgeIn(_In):
-    note: str = Field(min_length=1, max_length=2000, description="Why the break is accepted as it is.")
+    note: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the break is accepted as it is.",
+        json_schema_extra={"pattern": NOTE_PATTERN},
+    )
 
     @field_validator("note")
     @classmethod
@@ -48,7 +93,7 @@ class AcknowledgeIn(_In):
         # characters but line breaks and tabs have no place in a note either.
         if any((ord(ch) < 32 and ch not in "\n\t") or ord(ch) == 127 for ch in note):
             raise ValueError("control characters are not allowed (line breaks and tabs are)")
-        if not note.strip():
+        if not any(ord(ch) > 32 and ord(ch) != 127 for ch in note):
             raise ValueError("the note says nothing")
         return note
 

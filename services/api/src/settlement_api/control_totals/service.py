@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from settlement_api.control_totals.schemas import DeclarationIn
+from settlement_api.control_totals.schemas import MAX_COUNT, DeclarationIn
 from settlement_core.money import AMOUNT_PATTERN, format_amount, minor_units
 from settlement_core.problems import FieldError, Problem, validation_problem
 
@@ -120,6 +120,8 @@ def check_declaration(
     for i, line in enumerate(body.lines):
         where = f"#/lines/{i}"
         bad = len(errors)
+        if not 0 <= line.count <= MAX_COUNT:
+            errors.append(FieldError(f"{where}/count", f"a count of events from 0 to {MAX_COUNT}"))
         if line.target not in targets:
             errors.append(FieldError(f"{where}/target", "unknown target; one of: " + ", ".join(sorted(targets))))
         if line.currency not in currencies:
