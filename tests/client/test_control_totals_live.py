@@ -1,12 +1,18 @@
-"""`Client.declare_control_totals` and `Client.control_totals` against the real ingest,
-aggregator and API processes: the figures compared are those of the events this test
-submitted (summed here), the late event closes the break, retries are idempotent."""
+"""`Client.declare_control_totals`, `Client.control_totals` and `settlement-submit
+--control-totals` against the real ingest, aggregator and API processes: the figures compared
+are those of the events this test submitted (summed here), the late event closes the break,
+retries are idempotent."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,3 +78,67 @@ def test_declare_compare_and_close_with_the_client(pipeline: Pipeline) -> None:
         with pytest.raises(Forbidden):
             as_operator.declare_control_totals("2020-03", [])
         assert as_operator.control_totals("2020-03", bank_id="CL-CTL").balanced
+
+
+SUBMIT = Path(sys.executable).with_name("settlement-submit")
+
+
+def submit_cli(pipeline: Pipeline, key: str, path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SETTLEMENT_API_KEY": key, "SETTLEMENT_API_URL": pipeline.api_url}
+    return subprocess.run(
+        [str(SUBMIT), str(path), "--control-totals", "--url", pipeline.ingest.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_settlement_submit_declares_control_totals(pipeline: Pipeline, tmp_path: Path) -> None:
+    bank = pipeline.bank("CL-CTL-CLI")
+    sent = [
+        event(event_id=f"cli-{uuid.uuid4().hex[:10]}", amount=a, value_date="2020-04-08") for a in ("10.00", "0.50")
+    ]
+    with Client(pipeline.ingest.url, bank.key, api_url=pipeline.api_url) as client:
+        for e in sent:
+            client.submit(e)
+        wait_counted(client, [e["event_id"] for e in sent])
+    total = str(sum((Decimal(e["amount"]) for e in sent), Decimal(0)))
+    books = tmp_path / "2020-04.json"
+    books.write_text(
+        json.dumps(
+            {
+                "period": "2020-04",
+                "lines": [{"target": "cross_border_rmb", "currency": "CNY", "count": 2, "amount": total}],
+            }
+        )
+    )
+    done = submit_cli(pipeline, bank.key, books)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["2020-04: version 1 declared", "balanced: every line equals the counted events"]
+    again = submit_cli(pipeline, bank.key, books)
+    assert (again.returncode, again.stdout.splitlines()[0]) == (
+        0,
+        "2020-04: version 1 already declared (nothing changed)",
+    )
+
+    # May: one event declared, none sent.
+    may = tmp_path / "2020-05.json"
+    may.write_text(
+        json.dumps(
+            {"period": "2020-05", "lines": [{"target": "offshore", "currency": "USD", "count": 1, "amount": "3.00"}]}
+        )
+    )
+    broken = submit_cli(pipeline, bank.key, may)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "break: offshore USD: declared 1 / 3.00, counted 0 / 0.00 (difference 1 events, 3.00)" in broken.stdout
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"period": "2020-06", "lines": [{"target": "retail", "currency": "CNY", "count": 1, "amount": "1"}]})
+    )
+    refused = submit_cli(pipeline, bank.key, bad)
+    assert refused.returncode == 1
+    assert "#/lines/0/target: unknown target" in refused.stderr
+    assert submit_cli(pipeline, bank.key, tmp_path / "missing.json").returncode == 2
