@@ -11,8 +11,10 @@ acknowledges the break with a note; the bank then corrects its declaration (vers
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -411,3 +413,35 @@ def test_malformed_json_and_bad_paths_are_problems_not_500s(stack: Stack, client
     problem(client.post(f"{url}/0/acknowledge", json={"note": "x"}, headers=stack.operator), 422)
     problem(client.post(f"{url}/{2**63}/acknowledge", json={"note": "x"}, headers=stack.operator), 422)
     problem(client.get(url, params={"status": "gone"}, headers=stack.operator), 422)
+
+
+def test_concurrent_declarations_store_one_version_each(stack: Stack, client: httpx.Client) -> None:
+    """Eight identical first declarations at once: one is stored (201), seven get it back (200);
+    then four different ones at once: versions 2 to 5, none lost. Without the per-bank-and-month
+    lock (repository.lock_bank_period) two first declarations both read "none yet" and both
+    insert version 1: the unique constraint fails one of them with a 500."""
+    url = f"{stack.api}/v1/control-totals"
+    line_ = {"target": OFFSHORE, "currency": "USD", "count": 1, "amount": "1.00"}
+    start = threading.Barrier(8)
+
+    def post(body: dict[str, Any]) -> int:
+        start.wait(timeout=30)
+        return httpx.post(url, json=body, headers=stack.bank_b, timeout=60).status_code
+
+    same = {"period": "2020-06", "lines": [line_]}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(post, [same] * 8))
+    assert statuses == [200] * 7 + [201]
+    start = threading.Barrier(4)
+    changed = [{"period": "2020-06", "lines": [dict(line_, count=n, amount=f"{n}.00")]} for n in (2, 3, 4, 5)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert sorted(pool.map(post, changed)) == [201] * 4
+    stored = json_of(client.get(f"{stack.api}/v1/control-totals/2020-06", headers=stack.bank_b), 200)
+    assert [v["version"] for v in stored["versions"]] == [1, 2, 3, 4, 5]
+    # Whichever came last is current; bank B sent no events, so its one open break is that
+    # version's figures against nothing.
+    current = stored["declaration"]["lines"]
+    assert current in [c["lines"] for c in changed]
+    [open_break] = [b for b in stored["breaks"] if b["status"] == "open"]
+    assert open_break["declared"] == {"count": current[0]["count"], "amount": current[0]["amount"]}
+    assert open_break["counted"] == {"count": 0, "amount": "0.00"}

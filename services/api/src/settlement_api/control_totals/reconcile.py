@@ -47,6 +47,7 @@ from settlement_api.control_totals.service import (
 )
 from settlement_core import audit
 from settlement_core.business_days import OutsideCalendar, business_date
+from settlement_core.db.engine import translate_errors
 from settlement_core.db.models import ControlTotalBreak, ControlTotalBreakEntry
 from settlement_core.deadlines import Deadline
 from settlement_core.money import format_amount
@@ -203,7 +204,8 @@ def _declare(reconciler: Reconciler, bank_id: str, declaration: Declaration, now
 
 async def declare(reconciler: Reconciler, bank_id: str, declaration: Declaration, now: datetime) -> Declared:
     """(True, the new version) or (False, the stored one when the same lines were sent again)."""
-    return await asyncio.to_thread(_declare, reconciler, bank_id, declaration, now)
+    with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
+        return await asyncio.to_thread(_declare, reconciler, bank_id, declaration, now)
 
 
 def _read(reconciler: Reconciler, bank_id: str, period: Period, now: datetime) -> ControlTotalsOut | None:
@@ -215,7 +217,8 @@ def _read(reconciler: Reconciler, bank_id: str, period: Period, now: datetime) -
 
 async def read(reconciler: Reconciler, bank_id: str, period: Period, now: datetime) -> ControlTotalsOut | None:
     """The period's declaration, comparison and breaks, reconciled now; None: not declared."""
-    return await asyncio.to_thread(_read, reconciler, bank_id, period, now)
+    with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
+        return await asyncio.to_thread(_read, reconciler, bank_id, period, now)
 
 
 def _reconcile_all(reconciler: Reconciler, now: datetime) -> None:
@@ -241,7 +244,9 @@ def _list(reconciler: Reconciler, statuses: Sequence[str], now: datetime) -> lis
 async def list_breaks(reconciler: Reconciler, status: str, now: datetime) -> BreakListOut:
     """Every bank's breaks with `status` ("all": any), after reconciling every declared period."""
     statuses = [s.value for s in BreakStatus] if status == "all" else [status]
-    return BreakListOut(status=status, breaks=await asyncio.to_thread(_list, reconciler, statuses, now))
+    with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
+        breaks = await asyncio.to_thread(_list, reconciler, statuses, now)
+    return BreakListOut(status=status, breaks=breaks)
 
 
 def _acknowledge(reconciler: Reconciler, break_id: int, operator: str, note: str, now: datetime) -> BreakOut:
@@ -299,7 +304,8 @@ def _key(row: ControlTotalBreak) -> LineKey:
 async def acknowledge(reconciler: Reconciler, break_id: int, operator: str, note: str, now: datetime) -> BreakOut:
     """An operator accepts an open break as it is, with a note (trail and audit log);
     404 for an unknown break, 409 for one not open (closed by events or acknowledged)."""
-    return await asyncio.to_thread(_acknowledge, reconciler, break_id, operator, note, now)
+    with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
+        return await asyncio.to_thread(_acknowledge, reconciler, break_id, operator, note, now)
 
 
 def _signs(reconciler: Reconciler, bank_id: str) -> bool:
@@ -309,4 +315,5 @@ def _signs(reconciler: Reconciler, bank_id: str) -> bool:
 
 async def signs_submissions(reconciler: Reconciler, bank_id: str) -> bool:
     """Whether the bank is registered to sign what it submits (an HMAC secret or an Ed25519 key)."""
-    return await asyncio.to_thread(_signs, reconciler, bank_id)
+    with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
+        return await asyncio.to_thread(_signs, reconciler, bank_id)
