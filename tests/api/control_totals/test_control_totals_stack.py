@@ -11,6 +11,7 @@ acknowledges the break with a note; the bank then corrects its declaration (vers
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -314,9 +315,17 @@ def test_an_operator_acknowledges_a_break_with_a_note_and_a_new_version_keeps_th
     assert entry["subject"] == "ctlA/2020-02/cross_border_rmb/CNY"
     assert entry["detail"] == {"break_id": broken["id"], "note": note}
 
-    # The bank sees the acknowledgement; the operator's open list no longer has it.
+    # The bank sees the acknowledgement and its note, not which operator account made it;
+    # the operator's open list no longer has it.
     seen = json_of(client.get(f"{stack.api}/v1/control-totals/2020-02", headers=stack.bank_a), 200)
     assert [(b["id"], b["status"]) for b in seen["breaks"]] == [(broken["id"], "acknowledged")]
+    bank_view = seen["breaks"][0]["trail"][-1]
+    assert (bank_view["action"], bank_view["actor"], bank_view["note"]) == ("acknowledged", "operator", note)
+    assert stack.operator_name not in json.dumps(seen)
+    as_operator = client.get(
+        f"{stack.api}/v1/control-totals/2020-02", params={"bank_id": "ctlA"}, headers=stack.operator
+    )
+    assert json_of(as_operator, 200)["breaks"][0]["trail"][-1]["actor"] == f"operator:{stack.operator_name}"
     open_list = json_of(client.get(f"{stack.api}/v1/operator/control-totals/breaks", headers=stack.operator), 200)
     assert broken["id"] not in [b["id"] for b in open_list["breaks"]]
     acked = client.get(

@@ -69,7 +69,9 @@ def test_the_operator_sees_open_breaks_and_acknowledges_one_with_a_note(
         browser.evaluate(f'document.querySelector("{row} button[data-testid=acknowledge]").click()')
         browser.wait_for("document.querySelectorAll('[data-testid=breaks] tr[data-break]').length === 1")
 
-    seen = httpx.get(f"{url}/v1/control-totals/2020-01", headers=banks["pageA"], timeout=30).json()
+    seen = httpx.get(
+        f"{url}/v1/control-totals/2020-01", params={"bank_id": "pageA"}, headers=operator, timeout=30
+    ).json()
     [acknowledged] = seen["breaks"]
     assert acknowledged["status"] == "acknowledged"
     last = acknowledged["trail"][-1]

@@ -186,6 +186,23 @@ def _view(session: Session, reconciler: Reconciler, bank_id: str, period: Period
 Declared = tuple[bool, ControlTotalsOut]
 
 
+def for_bank(view: ControlTotalsOut) -> ControlTotalsOut:
+    """The view a bank gets: an acknowledgement says "operator", not which operator account
+    (operators' names are the regulator's internal identities; the note and time are shown)."""
+    breaks = [
+        b.model_copy(
+            update={
+                "trail": [
+                    t.model_copy(update={"actor": "operator"}) if t.actor.startswith("operator:") else t
+                    for t in b.trail
+                ]
+            }
+        )
+        for b in view.breaks
+    ]
+    return view.model_copy(update={"breaks": breaks})
+
+
 def _declare(reconciler: Reconciler, bank_id: str, declaration: Declaration, now: datetime) -> Declared:
     period = declaration.period
     lines_hash = declaration.lines_hash()

@@ -17,7 +17,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from settlement_api.control_totals.reconcile import acknowledge, declare, list_breaks, read, signs_submissions
+from settlement_api.control_totals.reconcile import (
+    acknowledge,
+    declare,
+    for_bank,
+    list_breaks,
+    read,
+    signs_submissions,
+)
 from settlement_api.control_totals.schemas import (
     PERIOD_PATTERN,
     AcknowledgeIn,
@@ -91,7 +98,7 @@ async def post_control_totals(
     response.status_code = 201 if created else 200
     if created:
         response.headers["Location"] = f"/v1/control-totals/{view.period}"
-    return view
+    return for_bank(view)
 
 
 @router.get(
@@ -125,7 +132,7 @@ async def get_control_totals(
     view = await read(reconciler, bank, month, datetime.now(UTC))
     if view is None:
         raise Problem(404, "Not found", f"No control totals declared for {month.label}.", "not-found")
-    return view
+    return view if reader.is_operator else for_bank(view)
 
 
 @router.get(

@@ -136,7 +136,9 @@ class ComparisonOut(BaseModel):
 class TrailEntryOut(BaseModel):
     at: datetime
     action: str = Field(description="opened | changed | closed | acknowledged")
-    actor: str = Field(description='"system" (a reconciliation) or "operator:<name>"')
+    actor: str = Field(
+        description='"system" (a reconciliation) or "operator:<name>"; a bank reads "operator" without the name'
+    )
     note: str = Field(description="The cause (declaration, events) or the operator's note.")
     declaration_version: int
     declared: FiguresOut
