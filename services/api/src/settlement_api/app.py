@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +32,12 @@ from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
 from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
-from settlement_core.deadlines import load_deadlines
+from settlement_core.deadlines import Deadlines, load_deadlines
 from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
+
+logger = logging.getLogger(__name__)
 
 
 def package_version() -> str:
@@ -42,6 +45,17 @@ def package_version() -> str:
         return version("settlement-api")
     except PackageNotFoundError:  # running from a source tree without metadata
         return "0.0.0"
+
+
+def _deadlines(config: ApiSettings) -> Deadlines | None:
+    """The reporting deadlines; a bad file stops the start, naming its field."""
+    path = config.deadlines_path
+    if path is None:
+        logger.warning(
+            "no deadlines file (DEADLINES_FILE unset, none beside TARGETS_FILE): control totals show no due date"
+        )
+        return None
+    return load_deadlines(path)
 
 
 def _docs_enabled() -> bool:
@@ -77,7 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 Quota(config.rate_per_address, config.burst_per_address),
             ),
             contributors,
-            load_deadlines(config.deadlines_path),  # a bad file stops the start, naming its field
+            _deadlines(config),
         )
         app.state.business = BusinessReader(store, fx, contributors, sessions, catalogue, targets, config)
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)

@@ -161,7 +161,8 @@ ActingOperatorDep = Annotated[Reader, Depends(require_acting_operator)]
 
 
 def get_control_totals(resources: ResourcesDep) -> Reconciler:
-    return Reconciler(resources.sessions, resources.deadlines.control_totals, resources.settings.business_timezone)
+    deadline = resources.deadlines.control_totals if resources.deadlines is not None else None
+    return Reconciler(resources.sessions, deadline, resources.settings.business_timezone)
 
 
 ControlTotalsDep = Annotated[Reconciler, Depends(get_control_totals)]

@@ -38,8 +38,9 @@ class Resources:
     fx: FxCache
     limiter: RateLimiter
     contributors: ContributorReader
-    # seeds/deadlines.yaml (ApiSettings.deadlines_path): control totals' due dates.
-    deadlines: Deadlines
+    # seeds/deadlines.yaml (ApiSettings.deadlines_path): control totals' due dates; None when
+    # no deadlines file is configured or found (the due dates are then null).
+    deadlines: Deadlines | None
 
 
 @dataclass(frozen=True, slots=True)

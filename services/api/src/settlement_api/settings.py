@@ -29,13 +29,18 @@ class ApiSettings(CoreSettings, IntakeRules):
     # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
 
-    # Reporting deadlines (settlement_core.deadlines); unset: deadlines.yaml next to the
-    # catalogue (TARGETS_FILE), as seeds/ ships them. Control totals show their due date.
+    # Reporting deadlines (settlement_core.deadlines): control totals show their due date.
+    # Unset: deadlines.yaml next to the catalogue (TARGETS_FILE) when there is one, as seeds/
+    # ships them; a catalogue mounted alone (its own folder) then has no deadlines: due dates
+    # are null and a warning is logged at start. A DEADLINES_FILE that is set must load.
     deadlines_file: Path | None = None
 
     @property
-    def deadlines_path(self) -> Path:
-        return self.deadlines_file or self.targets_file.with_name("deadlines.yaml")
+    def deadlines_path(self) -> Path | None:
+        if self.deadlines_file is not None:
+            return self.deadlines_file
+        beside = self.targets_file.with_name("deadlines.yaml")
+        return beside if beside.is_file() else None
 
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
     top_banks: int = Field(default=20, ge=1, le=100)

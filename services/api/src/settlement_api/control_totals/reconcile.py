@@ -63,7 +63,7 @@ class Reconciler:
     """What every operation needs: the sessions, the control-totals deadline, the timezone."""
 
     sessions: sessionmaker[Session]
-    deadline: Deadline
+    deadline: Deadline | None  # None: no deadlines file (ApiSettings.deadlines_path)
     timezone: str
 
 
@@ -155,13 +155,14 @@ def _view(session: Session, reconciler: Reconciler, bank_id: str, period: Period
     if declaration is None:
         return None
     counted = repo.counted_lines(session, bank_id, period.first_day, period.last_day)
-    try:
-        arrived = business_date(declaration.declared_at, reconciler.timezone)
-        timeliness = reconciler.deadline.timeliness(period.first_day, arrived)
-        due, late = timeliness.due, timeliness.working_days_late
-    except OutsideCalendar:
-        # The calendar never guesses (docs/statistics.md): no deadline rather than a wrong one.
-        due, late = None, None
+    due, late = None, None
+    if reconciler.deadline is not None:
+        try:
+            arrived = business_date(declaration.declared_at, reconciler.timezone)
+            timeliness = reconciler.deadline.timeliness(period.first_day, arrived)
+            due, late = timeliness.due, timeliness.working_days_late
+        except OutsideCalendar:
+            pass  # the calendar never guesses (docs/statistics.md): no deadline rather than a wrong one
     breaks = repo.breaks_of_period(session, bank_id, period.label)
     trails = repo.trails(session, [b.id for b in breaks])
     return ControlTotalsOut(

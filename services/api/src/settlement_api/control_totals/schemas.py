@@ -113,8 +113,10 @@ class LineOut(BaseModel):
 class DeclarationOut(BaseModel):
     version: int = Field(description="1 for the first declaration of the period; a changed one is the next.")
     declared_at: datetime
-    due: date | None = Field(description="The deadline (seeds/deadlines.yaml); null outside the calendar's years.")
-    working_days_late: int | None = Field(description="0 when on time; null outside the calendar's years.")
+    due: date | None = Field(
+        description="The deadline (seeds/deadlines.yaml); null outside the calendar's years or without deadlines."
+    )
+    working_days_late: int | None = Field(description="0 when on time; null when `due` is.")
     lines: list[LineOut]
 
 
