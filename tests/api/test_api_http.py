@@ -493,7 +493,9 @@ def test_openapi_docs(api: Api) -> None:
     assert {"/v1/targets", "/v1/progress", "/v1/totals", "/v1/banks/{bank_id}/totals", "/v1/events/{event_id}"} <= set(
         paths
     )
-    assert all(set(methods) == {"get"} for methods in paths.values())
+    # Read-only but the control totals: a bank's declaration and an operator's acknowledgement.
+    writes = {"/v1/control-totals", "/v1/operator/control-totals/breaks/{break_id}/acknowledge"}
+    assert {p: set(m) for p, m in paths.items() if set(m) != {"get"}} == {p: {"post"} for p in writes}
 
 
 def test_status_json_is_public_progress(api: Api) -> None:

@@ -9,6 +9,11 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
   is capped per granularity, rules between parameters that OpenAPI cannot express (the
   descriptions state them). A generated pair that breaks them is narrowed to one day, using
   the server's own parser to tell, so the rule is never restated here.
+- Control totals (`POST /v1/control-totals`): a declaration's rules between fields and with
+  the clock (the month has ended; 0 events sum to 0 and n events to between n minor units
+  and n x MAX_AMOUNT; one line per target and currency) cannot be said in JSON Schema. A
+  *positive* case is made declarable (a month not yet over becomes 2020-01, each amount the
+  count in whole units, repeated lines dropped); negative cases are left as generated.
 - Events: `reverses` must differ from the event's own `event_id` (an event cannot reverse
   itself), a rule between two fields that JSON Schema cannot state; a generated event that
   breaks it loses its `reverses`.
@@ -16,10 +21,11 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import schemathesis
 from hypothesis import strategies as st
@@ -81,8 +87,46 @@ def _without_self_reversal(event: Any) -> None:
         del event["reverses"]
 
 
+CONTROL_TOTALS_PATH = "/v1/control-totals"
+
+
+def _positive(case: Any) -> bool:
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    return bool(mode is not None and mode.is_positive)
+
+
+def _declarable(body: dict[str, Any]) -> None:
+    period, lines = body.get("period"), body.get("lines")
+    this_month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    if isinstance(period, str) and period >= this_month:
+        body["period"] = "2020-01"
+    if not isinstance(lines, list):
+        return
+    seen: set[tuple[Any, Any]] = set()
+    kept = []
+    for line in lines:
+        count = line.get("count") if isinstance(line, dict) else None
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)  # JSON's 4.0 is the integer 4
+        if not isinstance(line, dict) or isinstance(count, bool) or not isinstance(count, int):
+            kept.append(line)
+            continue
+        key = (line.get("target"), line.get("currency"))
+        if key in seen:
+            continue
+        seen.add(key)
+        line["amount"] = str(count)
+        kept.append(line)
+    body["lines"] = kept
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
+    path = context.operation.path if context.operation is not None else None
+    if path == CONTROL_TOTALS_PATH and context.operation.method.upper() == "POST" and isinstance(case.body, dict):
+        if _positive(case):
+            _declarable(case.body)
+        return case
     if context.operation is not None and context.operation.path in EVENT_PATHS and isinstance(case.body, dict):
         events = case.body.get("events")
         for event in events if isinstance(events, list) else [case.body]:

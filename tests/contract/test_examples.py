@@ -77,3 +77,12 @@ def test_api_parameter_examples_are_accepted(live: LiveStack) -> None:
             assert response.status_code == 200, f"{method} {url} {query}: {response.text}"
             tried += 1
     assert tried >= 4, "the API document has lost its parameter examples"
+
+
+def test_api_control_totals_example_is_accepted(live: LiveStack) -> None:
+    doc = document(live.api_url)
+    [example] = doc["components"]["schemas"]["DeclarationIn"]["examples"]
+    auth = {"Authorization": f"Bearer {live.bank_key}"}
+    response = httpx.post(f"{live.api_url}/v1/control-totals", json=example, headers=auth, timeout=30)
+    assert response.status_code in (200, 201), response.text  # 200: declared by an earlier run
+    assert response.json()["period"] == example["period"]

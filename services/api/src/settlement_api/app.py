@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
+from settlement_api.control_totals.routes import router as control_totals_router
 from settlement_api.kit.bucket_store import BucketStore
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
@@ -30,9 +32,12 @@ from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
 from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
+from settlement_core.deadlines import Deadlines, load_deadlines
 from settlement_core.http_hardening import install_http_hardening
 from settlement_core.problems import install_problem_handlers
 from settlement_core.redis_io import async_client
+
+logger = logging.getLogger(__name__)
 
 
 def package_version() -> str:
@@ -40,6 +45,17 @@ def package_version() -> str:
         return version("settlement-api")
     except PackageNotFoundError:  # running from a source tree without metadata
         return "0.0.0"
+
+
+def _deadlines(config: ApiSettings) -> Deadlines | None:
+    """The reporting deadlines; a bad file stops the start, naming its field."""
+    path = config.deadlines_path
+    if path is None:
+        logger.warning(
+            "no deadlines file (DEADLINES_FILE unset, none beside TARGETS_FILE): control totals show no due date"
+        )
+        return None
+    return load_deadlines(path)
 
 
 def _docs_enabled() -> bool:
@@ -75,6 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 Quota(config.rate_per_address, config.burst_per_address),
             ),
             contributors,
+            _deadlines(config),
         )
         app.state.business = BusinessReader(store, fx, contributors, sessions, catalogue, targets, config)
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
@@ -87,7 +104,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Settlement volume tracker API",
         version=package_version(),
-        description="Read-only progress toward the plan's settlement targets. See docs/api.md.",
+        description="Progress toward the plan's settlement targets, and banks' control totals. See docs/api.md.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)
@@ -116,8 +133,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # In the order of the published document: figures, the ledger and operator views,
-    # operations, pages, the transparency log.
-    for router in (progress_router, totals_router, ledger_router, metrics_router, web_router, receipts_router):
+    # In the order of the published document: figures, the ledger and operator views, control
+    # totals, operations, pages, the transparency log.
+    routers = (progress_router, totals_router, ledger_router, control_totals_router, metrics_router, web_router)
+    for router in (*routers, receipts_router):
         app.include_router(router)
     return app

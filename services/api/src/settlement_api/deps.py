@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from settlement_api.control_totals.reconcile import Reconciler
 from settlement_api.kit.disclosure import Disclosure
 from settlement_api.ledger.audit import record_operator_read
 from settlement_api.resources import Figures, Resources
@@ -132,3 +133,36 @@ async def require_operator(request: Request, resources: ResourcesDep) -> Reader:
 
 
 OperatorDep = Annotated[Reader, Depends(require_operator)]
+
+
+async def require_bank(request: Request, resources: ResourcesDep) -> Reader:
+    """Bank submissions (control totals): 401 without a valid key, 403 for an operator key."""
+    principal = await _principal(request, resources)
+    if principal is None:
+        raise unauthorized()
+    if principal.kind != "bank":
+        raise Problem(403, "Forbidden", "This needs the bank's own key; operators never declare.", "forbidden")
+    return Reader(principal)
+
+
+async def require_acting_operator(request: Request, resources: ResourcesDep) -> Reader:
+    """Operator actions (acknowledging a break): 401 without a valid key, 403 for a bank key.
+    Not written to the audit log as a read: the action writes its own entry."""
+    principal = await _principal(request, resources)
+    if principal is None:
+        raise unauthorized()
+    if principal.kind != "operator":
+        raise Problem(403, "Forbidden", "This needs an operator key.", "forbidden")
+    return Reader(principal)
+
+
+BankDep = Annotated[Reader, Depends(require_bank)]
+ActingOperatorDep = Annotated[Reader, Depends(require_acting_operator)]
+
+
+def get_control_totals(resources: ResourcesDep) -> Reconciler:
+    deadline = resources.deadlines.control_totals if resources.deadlines is not None else None
+    return Reconciler(resources.sessions, deadline, resources.settings.business_timezone)
+
+
+ControlTotalsDep = Annotated[Reconciler, Depends(get_control_totals)]

@@ -111,6 +111,18 @@ def _hand_parsed(schema: dict[str, Any]) -> bool:
     return types <= {"string", "null"}
 
 
+def _declaration_sets(document: dict[str, Any], settings: ApiSettings | None, catalogue: Catalogue | None) -> None:
+    """A control-total line's target and currency are checked against the catalogue and the
+    intake's currencies (control_totals/service.py); the document lists them."""
+    line = document.get("components", {}).get("schemas", {}).get("LineIn")
+    if line is None:
+        return
+    if catalogue is not None:
+        line["properties"]["target"]["enum"] = sorted(catalogue.codes)
+    if settings is not None:
+        line["properties"]["currency"]["enum"] = sorted(settings.accepted_currencies)
+
+
 def build(app: FastAPI, settings: ApiSettings | None, catalogue: Catalogue | None = None) -> dict[str, Any]:
     document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     from_catalogue = catalogue_rules(catalogue) if catalogue is not None else {}
@@ -132,6 +144,7 @@ def build(app: FastAPI, settings: ApiSettings | None, catalogue: Catalogue | Non
             # Every read is rate limited (rate_limit.py, anonymous.py).
             operation.setdefault("responses", {}).setdefault("429", problem_responses(429)[429])
     _add_links(document)
+    _declaration_sets(document, settings, catalogue)
     install_problem_schema(document)
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]

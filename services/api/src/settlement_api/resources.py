@@ -19,6 +19,7 @@ from settlement_api.kit.fx_cache import FxCache
 from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
 from settlement_core.catalogue import Catalogue, Target
+from settlement_core.deadlines import Deadlines
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class Resources:
     fx: FxCache
     limiter: RateLimiter
     contributors: ContributorReader
+    # seeds/deadlines.yaml (ApiSettings.deadlines_path): control totals' due dates; None when
+    # no deadlines file is configured or found (the due dates are then null).
+    deadlines: Deadlines | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,17 @@ latency depends on the requested range, never on the size of the history.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from settlement_core.settings import CoreSettings
+from settlement_core.settings import CoreSettings, IntakeRules
 
 
-class ApiSettings(CoreSettings):
+class ApiSettings(CoreSettings, IntakeRules):
+    # IntakeRules: control totals accept the currencies and amounts intake accepts (the same
+    # ACCEPTED_CURRENCIES and MAX_AMOUNT), so a declared line can always match events.
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8002, ge=1, le=65535)
 
@@ -24,6 +28,19 @@ class ApiSettings(CoreSettings):
     # The status page at /, /status.json and /status/series.json show what /v1/progress and
     # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
+
+    # Reporting deadlines (settlement_core.deadlines): control totals show their due date.
+    # Unset: deadlines.yaml next to the catalogue (TARGETS_FILE) when there is one, as seeds/
+    # ships them; a catalogue mounted alone (its own folder) then has no deadlines: due dates
+    # are null and a warning is logged at start. A DEADLINES_FILE that is set must load.
+    deadlines_file: Path | None = None
+
+    @property
+    def deadlines_path(self) -> Path | None:
+        if self.deadlines_file is not None:
+            return self.deadlines_file
+        beside = self.targets_file.with_name("deadlines.yaml")
+        return beside if beside.is_file() else None
 
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
     top_banks: int = Field(default=20, ge=1, le=100)

@@ -30,7 +30,7 @@ from settlement_client.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from settlement_client.results import BatchResult, EventStatus, ItemResult, SkippedEntry, Submitted
+from settlement_client.results import BatchResult, ControlTotals, EventStatus, ItemResult, SkippedEntry, Submitted
 from settlement_client.retry import RetryPolicy
 from settlement_client.rules import EventRules
 from settlement_client.signing import Ed25519Signer, HmacSigner, Signer
@@ -40,6 +40,7 @@ __all__ = [
     "BatchResult",
     "Client",
     "Conflict",
+    "ControlTotals",
     "Ed25519Signer",
     "EventRules",
     "EventStatus",

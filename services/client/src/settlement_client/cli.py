@@ -3,10 +3,14 @@
     SETTLEMENT_API_KEY=stk_... settlement-submit events.csv --url https://ingest.example
     settlement-submit events.jsonl --dry-run          # offline: the server's rules, no key
     settlement-submit events.csv --receipts receipts/ # keep each accepted event's receipt
+    settlement-submit 2020-01.json --control-totals --api-url https://api.example  # a month's control totals
 
 With --receipts DIR every accepted event's signed receipt (the log's promise, when the
 service runs a log) is saved as DIR/<event_id>.receipt.json, the folder `settlement-verify`
 checks (docs/receipts.md). Duplicates carry none: their receipt came with the first answer.
+
+With --control-totals the file is a month's control totals (JSON), declared to the API
+(settlement_client.control_totals_cli has its format and exit statuses).
 
 Prints a summary (accepted, duplicates, rejected with the line and reasons of each reject).
 Exit status: 0 all accepted or duplicates, 1 some rows rejected, 2 the run could not finish
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from settlement_client import control_totals_cli
 from settlement_client.client import Client
 from settlement_client.errors import Problem, SettlementError
 from settlement_client.receipts import save_receipt
@@ -127,7 +132,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="settlement-submit", description="Send settlement events from a CSV or JSON-lines file."
     )
-    parser.add_argument("file", type=Path, help="events file: .csv (header row of field names) or .jsonl")
+    parser.add_argument(
+        "file", type=Path, help="events file: .csv (header row of field names) or .jsonl; or control totals (JSON)"
+    )
+    parser.add_argument(
+        "--control-totals",
+        action="store_true",
+        help="the file is a month's control totals ({period, lines}); declare them to the API",
+    )
+    parser.add_argument(
+        "--api-url",
+        default=os.environ.get("SETTLEMENT_API_URL"),
+        help="the API, for --control-totals; default: $SETTLEMENT_API_URL, else --url",
+    )
     parser.add_argument("--format", choices=("csv", "jsonl"), help="default: from the file name's extension")
     parser.add_argument(
         "--url", default=os.environ.get("SETTLEMENT_INGEST_URL", "http://127.0.0.1:8001"), help="ingest service"
@@ -167,6 +184,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.control_totals:
+        return _control_totals(args)
     try:
         fmt = args.format or guess_format(args.file)
         total = sum(1 for _ in read_rows(args.file, fmt))
@@ -203,6 +222,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if status != EXIT_OK:
         return status
     return EXIT_REJECTED if summary.rejections else EXIT_OK
+
+
+def _control_totals(args: argparse.Namespace) -> int:
+    if not args.api_key:
+        print("settlement-submit: an API key is required: set SETTLEMENT_API_KEY or pass --api-key", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        signer = _signer(args)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"settlement-submit: --private-key: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    policy = RetryPolicy(max_elapsed_s=args.retry_for)
+    with Client(args.url, args.api_key, signer=signer, retry=policy, api_url=args.api_url or args.url) as client:
+        return control_totals_cli.run(client, args.file, sys.stdout, sys.stderr)
 
 
 def _dry_run(rows: Iterator[Row], rules: EventRules, summary: Summary, bar: ProgressBar) -> None:

@@ -26,10 +26,12 @@ from settlement_client.errors import (
 )
 from settlement_client.results import (
     BatchResult,
+    ControlTotals,
     EventStatus,
     ItemResult,
     SkippedEntry,
     Submitted,
+    control_totals_from_wire,
     item_from_wire,
     receipt_from_wire,
 )
@@ -57,9 +59,9 @@ def _problem_of(response: httpx.Response) -> Problem:
 
 
 class Client:
-    """A bank's connection to the ingest service (and, for `status`, to the API).
+    """A bank's connection to the ingest service (and, for `status` and control totals, to the API).
 
-    `base_url` is the ingest service; `api_url` the read API that `status` asks (the same
+    `base_url` is the ingest service; `api_url` the API that `status` and control totals ask (the same
     host when both sit behind one gateway, the default). `hmac_secret` is set for banks
     registered with `--hmac` (HMAC v2); `signer` for any other scheme, e.g.
     `Ed25519Signer.from_file(path, key_id)` for banks with a registered public key (RFC 9421).
@@ -268,6 +270,25 @@ class Client:
         response = self._request("GET", f"/v1/events/{quote(event_id, safe='')}", params=params, http=self._api)
         data = response.json()
         return EventStatus(str(data["bank_id"]), str(data["event_id"]), str(data["status"]), data)
+
+    def declare_control_totals(self, period: str, lines: Iterable[Mapping[str, Any]]) -> ControlTotals:
+        """A month's control totals (API `POST /v1/control-totals`): `period` "YYYY-MM" (ended),
+        `lines` of {"target", "currency", "count", "amount" (a decimal string)}, one per target
+        and currency the bank had events in (none: no events). Safe to retry: the same lines
+        again answer the stored declaration (`stored` False); changed lines are the next
+        version. Raises `InvalidRequest` (422, `problem.errors` per field: `#/lines/0/amount`),
+        `Forbidden` (403: an operator key, or a bank that signs its submissions)."""
+        body = encode({"period": period, "lines": [dict(line) for line in lines]})
+        response = self._request("POST", "/v1/control-totals", body, JSON, http=self._api)
+        return control_totals_from_wire(response.json(), stored=response.status_code == 201)
+
+    def control_totals(self, period: str, bank_id: str | None = None) -> ControlTotals:
+        """The month's declaration compared with the counted events now, with its breaks (API
+        `GET /v1/control-totals/{period}`); `NotFound` when nothing is declared. Operators
+        pass `bank_id`."""
+        params = {"bank_id": bank_id} if bank_id is not None else None
+        response = self._request("GET", f"/v1/control-totals/{quote(period, safe='')}", params=params, http=self._api)
+        return control_totals_from_wire(response.json(), stored=False)
 
 
 def _too_large(index: int, event: Mapping[str, Any], limit: int) -> ItemResult:

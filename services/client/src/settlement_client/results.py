@@ -88,6 +88,41 @@ class EventStatus:
     document: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ControlTotals:
+    """A month's control totals as the API holds them (`POST /v1/control-totals`, `GET
+    /v1/control-totals/{period}`): the current version, whether this call stored it (False:
+    the same lines had been declared before, nothing changed), and the comparison with the
+    bank's counted events. `document` is the whole answer (lines, versions, breaks, trails)."""
+
+    bank_id: str
+    period: str
+    version: int
+    stored: bool
+    # Lines whose declared figures differ from the counted events now.
+    unbalanced: tuple[Mapping[str, Any], ...]
+    # Breaks still open (a break closes when late events make the line balance, or when an
+    # operator acknowledges it).
+    open_breaks: tuple[Mapping[str, Any], ...]
+    document: Mapping[str, Any]
+
+    @property
+    def balanced(self) -> bool:
+        return not self.unbalanced
+
+
+def control_totals_from_wire(data: Mapping[str, Any], stored: bool) -> ControlTotals:
+    return ControlTotals(
+        bank_id=str(data["bank_id"]),
+        period=str(data["period"]),
+        version=int(data["declaration"]["version"]),
+        stored=stored,
+        unbalanced=tuple(c for c in data.get("comparison") or [] if not c.get("balanced")),
+        open_breaks=tuple(b for b in data.get("breaks") or [] if b.get("status") == "open"),
+        document=data,
+    )
+
+
 def _reindexed(document: Mapping[str, Any], position: int, index: int) -> dict[str, Any]:
     """The problem with pointers into the chunk (`#/events/<position>`) made pointers into
     the caller's list (`#/events/<index>`)."""

@@ -33,6 +33,8 @@ ACTIONS = frozenset(
         "operator.key.revoke",
         "secrets.reencrypt",
         "operator.read",
+        # An operator accepts a control-total break with a note (settlement_api.control_totals).
+        "control_totals.acknowledge",
     }
 )
 # Names in a detail that must never be written, whatever a caller passes by mistake.

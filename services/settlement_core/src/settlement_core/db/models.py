@@ -234,6 +234,104 @@ class FxRateRow(Base):
     sample: Mapped[bool] = mapped_column(Boolean)
 
 
+# -- Control totals (issue 25 step 3; settlement_api.control_totals, docs/statistics.md) -----
+
+
+class ControlTotalDeclaration(Base):
+    """One version of a bank's control totals for a period (a calendar month, "YYYY-MM").
+    A changed declaration for the same period is a new version; earlier ones are kept."""
+
+    __tablename__ = "control_total_declarations"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "period", "version", name="uq_ctl_declaration_version"),
+        CheckConstraint("version >= 1", name="ck_ctl_declaration_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    bank_id: Mapped[str] = mapped_column(String(32), ForeignKey("banks.bank_id"))
+    period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the lines' canonical JSON: an identical re-send is recognised by it.
+    lines_hash: Mapped[str] = mapped_column(Sha256Digest)
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ControlTotalLine(Base):
+    """A declared count and sum for one target and original currency."""
+
+    __tablename__ = "control_total_lines"
+    __table_args__ = (
+        CheckConstraint("count >= 0", name="ck_ctl_line_count"),
+        CheckConstraint("amount >= 0", name="ck_ctl_line_amount"),
+    )
+
+    declaration_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("control_total_declarations.id", ondelete="CASCADE"), primary_key=True
+    )
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+
+
+class ControlTotalBreak(Base):
+    """A difference between a declared line and the bank's counted events. At most one open
+    break per (bank, period, target, currency); a resolved one (closed by events or a new
+    declaration, or acknowledged by an operator) stays for the record."""
+
+    __tablename__ = "control_total_breaks"
+    __table_args__ = (
+        Index(
+            "uq_ctl_break_open",
+            "bank_id",
+            "period",
+            "target",
+            "currency",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_ctl_break_status", "status"),
+        CheckConstraint("status IN ('open', 'closed', 'acknowledged')", name="ck_ctl_break_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    bank_id: Mapped[str] = mapped_column(String(32), ForeignKey("banks.bank_id"))
+    period: Mapped[str] = mapped_column(String(7))
+    target: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    # The figures last compared (declared by the bank, counted in the ledger).
+    declared_count: Mapped[int] = mapped_column(BigInteger)
+    declared_amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+    counted_count: Mapped[int] = mapped_column(BigInteger)
+    counted_amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ControlTotalBreakEntry(Base):
+    """The audit trail of a break: opened, changed, closed, acknowledged; who, when, why."""
+
+    __tablename__ = "control_total_break_trail"
+    __table_args__ = (Index("ix_ctl_trail_break", "break_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    break_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("control_total_breaks.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(16))
+    # "system" (a reconciliation), "bank:<id>" (a new declaration), "operator:<name>".
+    actor: Mapped[str] = mapped_column(String(128))
+    # Why: "events" / "declaration" for the system's entries, the operator's note otherwise.
+    note: Mapped[str] = mapped_column(Text)
+    declaration_version: Mapped[int] = mapped_column(Integer)
+    declared_count: Mapped[int] = mapped_column(BigInteger)
+    declared_amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+    counted_count: Mapped[int] = mapped_column(BigInteger)
+    counted_amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+    # Latest receipt time of the counted events compared (when the late event arrived).
+    counted_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # The transparency log's tables live in their own module (settlement_core.tlog); importing it
 # here registers them on Base.metadata so the migration test compares the whole schema.
 from settlement_core.tlog import schema as _tlog_schema  # noqa: E402, F401

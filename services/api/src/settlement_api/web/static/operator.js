@@ -1,4 +1,5 @@
-// Operator page: reads /v1/operator/* with the operator's key. The key lives in
+// Operator page: reads /v1/operator/* with the operator's key (and acknowledges control-total
+// breaks with a note). The key lives in
 // sessionStorage only (gone when the tab closes), is sent as an Authorization header, and is
 // never put in a URL or in localStorage.
 "use strict";
@@ -21,11 +22,15 @@ function when(stamp) {
   return stamp ? new Date(stamp).toLocaleString() : "—";
 }
 
-async function api(path, accept) {
-  const response = await fetch(path, {
-    headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY), Accept: accept || "application/json" },
-    cache: "no-store",
-  });
+async function api(path, accept, body) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY), Accept: accept || "application/json" };
+  const init = { headers, cache: "no-store" };
+  if (body !== undefined) {
+    init.method = "POST";
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
   if (response.status === 401 || response.status === 403) {
     signOut(response.status === 403 ? "This key is not an operator key." : "The key was refused.");
     throw new Error("HTTP " + response.status);
@@ -92,6 +97,51 @@ function renderCompleteness(data) {
   box.appendChild(card);
 }
 
+function figures(f) {
+  return f.count + " / " + f.amount;
+}
+
+// Open control-total breaks of every bank (docs/statistics.md): declared against counted,
+// with a note field and a button to acknowledge each; the answer goes into the break's trail.
+function renderBreaks(data) {
+  const box = document.getElementById("breaks");
+  box.replaceChildren();
+  const card = el("section", { class: "target", "data-testid": "breaks" });
+  card.appendChild(el("h2", {}, "控制总数差异 Control-total breaks"));
+  card.appendChild(el("p", { class: "meta" },
+    "Open breaks: a bank's declared count / sum per target and currency against its counted events. " +
+    "Late events close a break; an acknowledgement needs a note."));
+  const rows = data.breaks.map((b) => {
+    const tr = cells([b.bank_id, b.period, b.target, b.currency, figures(b.declared), figures(b.counted),
+                      b.count_difference, b.amount_difference, when(b.opened_at)],
+                     [4, 5, 6, 7], { "data-break": String(b.id), "data-bank": b.bank_id, class: "flag" });
+    const td = el("td");
+    const note = el("input", { type: "text", "aria-label": "note for break " + b.id, maxlength: "2000",
+                               "data-testid": "note" });
+    const button = el("button", { type: "button", "data-testid": "acknowledge" }, "确认 Acknowledge");
+    button.addEventListener("click", async () => {
+      if (!note.value.trim()) { note.focus(); return; }
+      button.disabled = true;
+      try {
+        await api("/v1/operator/control-totals/breaks/" + b.id + "/acknowledge", undefined, { note: note.value });
+      } catch (err) {
+        button.disabled = false;
+        note.setCustomValidity(err.message);
+        note.reportValidity();
+        return;
+      }
+      refresh();
+    });
+    td.append(note, button);
+    tr.appendChild(td);
+    return tr;
+  });
+  card.appendChild(el("p", { "data-testid": "open-breaks" }, "未结 open: " + data.breaks.length));
+  card.appendChild(table(["bank", "period", "target", "currency", "declared (n / sum)", "counted (n / sum)",
+                          "Δ events", "Δ sum", "opened", "acknowledge"], rows, [4, 5, 6, 7]));
+  box.appendChild(card);
+}
+
 let asOf = null;
 
 async function refresh() {
@@ -102,6 +152,7 @@ async function refresh() {
     const completeness = await (await api("/v1/operator/completeness")).json();
     renderLeague(league);
     renderCompleteness(completeness);
+    renderBreaks(await (await api("/v1/operator/control-totals/breaks")).json());
     document.getElementById("as-of-input").value = asOf || league.as_of;
     document.body.setAttribute("data-rendered", String(league.targets.length));
     conn.textContent = "live";
