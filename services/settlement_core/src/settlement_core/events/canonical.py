@@ -1,9 +1,16 @@
 """The canonical body text of an event and its hash: the one definition the event's own
-`body_hash`, the topic encoder and the fast decoder share."""
+`body_hash`, the topic encoder and the fast decoder share.
+
+`CanonicalEvent` carries an event with that text and hash made once: intake needs both for
+every event (the hash for the idempotency claim, the text for the topic payload), and its
+fast path (settlement_ingest.fast_validation) makes them from the amount text it has just
+validated instead of formatting the Decimal again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _json_str
 from typing import TYPE_CHECKING
 
@@ -43,3 +50,19 @@ def body_members(event: SettlementEvent, amount: str | None = None) -> tuple[str
 def hash_of(canonical_fields: str) -> str:
     """The body hash: SHA-256 hex of the canonical members in braces."""
     return hashlib.sha256(("{" + canonical_fields + "}").encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalEvent:
+    """An event with its canonical members (`body_members`' four runs) and body hash."""
+
+    event: SettlementEvent
+    members: tuple[str, str, str, str]
+    body_hash: str  # == event.body_hash()
+
+
+def canonical_event(event: SettlementEvent, amount: str | None = None) -> CanonicalEvent:
+    """The event with its canonical text and hash; `amount` as for `body_members` (the
+    canonical amount text when the caller already has it)."""
+    members = body_members(event, amount)
+    return CanonicalEvent(event, members, hash_of("".join(members)))
