@@ -20,7 +20,14 @@ def test_canonical_event_is_the_events_text_and_hash() -> None:
         events = [random_event(rng) for _ in range(rng.randint(1, 4))]
         received = datetime(2020, 1, 1, tzinfo=rng.choice(zones)) + timedelta(microseconds=rng.randrange(10**14))
         # With and without the caller's amount text (it equals format_amount by contract).
-        bodies = [canonical_event(e, rng.choice([None, format_amount(e.amount, e.currency)])) for e in events]
+        bodies = [
+            canonical_event(
+                e,
+                rng.choice([None, format_amount(e.amount, e.currency)]),
+                uetr_text=rng.choice([None, None if e.uetr is None else str(e.uetr)]),
+            )
+            for e in events
+        ]
         for event, body in zip(events, bodies, strict=True):
             assert body.event is event
             assert "".join(body.members) == event.canonical_fields()

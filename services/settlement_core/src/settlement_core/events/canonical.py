@@ -20,12 +20,21 @@ if TYPE_CHECKING:  # the model imports this module for its methods
     from settlement_core.events.model import SettlementEvent
 
 
-def body_members(event: SettlementEvent, amount: str | None = None) -> tuple[str, str, str, str]:
+def body_members(
+    event: SettlementEvent, amount: str | None = None, *, uetr_text: str | None = None
+) -> tuple[str, str, str, str]:
     """The canonical members in four runs, split where the topic payload's extra keys
     (bank_id, received_at, v) fall in sorted order. `amount`: the canonical amount text
-    when the caller already has it (it must equal format_amount of the event's amount)."""
+    when the caller already has it (it must equal format_amount of the event's amount);
+    `uetr_text` likewise str(event.uetr) when the event has one (str() of a UUID costs
+    about 1 us, a third of this function)."""
     reverses = "null" if event.reverses is None else _json_str(event.reverses)
-    uetr = "null" if event.uetr is None else '"' + str(event.uetr) + '"'
+    if event.uetr is None:
+        uetr = "null"
+    elif uetr_text is None:
+        uetr = '"' + str(event.uetr) + '"'
+    else:
+        uetr = '"' + uetr_text + '"'
     categories = event.categories
     if len(categories) == 1:
         category = ',"category":' + _json_str(categories[0])
@@ -61,8 +70,10 @@ class CanonicalEvent:
     body_hash: str  # == event.body_hash()
 
 
-def canonical_event(event: SettlementEvent, amount: str | None = None) -> CanonicalEvent:
-    """The event with its canonical text and hash; `amount` as for `body_members` (the
-    canonical amount text when the caller already has it)."""
-    members = body_members(event, amount)
+def canonical_event(
+    event: SettlementEvent, amount: str | None = None, *, uetr_text: str | None = None
+) -> CanonicalEvent:
+    """The event with its canonical text and hash; `amount` and `uetr_text` as for
+    `body_members` (canonical texts the caller already has)."""
+    members = body_members(event, amount, uetr_text=uetr_text)
     return CanonicalEvent(event, members, hash_of("".join(members)))
