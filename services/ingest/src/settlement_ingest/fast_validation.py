@@ -16,9 +16,13 @@ Why msgspec parses only the contract's keys (`forbid_unknown_fields`): an unknow
 value would be skipped unparsed, so bytes json.loads refuses there (an encoded surrogate
 it reads with surrogatepass, a number past int()'s digit limit) would pass here. With no
 unknown keys, every byte of an accepted body is a key, a string, null or a list of strings,
-which both parsers read alike (duplicate keys: the last wins in both). Neither the route
-nor the strict path changes order: the body is read here before the bucket is charged, as
-parse_json reads it, and the rules are checked after it, as validate_event checks them.
+which both parsers read alike (duplicate keys: the last wins in both).
+
+Order of side effects: POST /v1/events runs the whole fast path (pure) before charging the
+bank's bucket; anything it refuses then goes through parse_json, the charge and
+validate_event exactly as before, so a 400 still costs no token. Only "today" of an
+accepted event is read one Redis round trip earlier. The batch route reads here where it
+parsed, and checks after the charge, as before.
 
 Measured with process_time on the shared 2-core machine (load ~22, min of 7 runs; the
 harness is in the commit that added the batch path): a typical single event 25.6 us
