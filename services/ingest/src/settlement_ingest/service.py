@@ -34,11 +34,12 @@ from settlement_core.auth import Principal
 from settlement_core.business_days import today as business_today
 from settlement_core.catalogue import load_catalogue
 from settlement_core.dates import parse_iso_date
-from settlement_core.events import SettlementEvent, encode_many
+from settlement_core.events import CanonicalEvent, SettlementEvent, canonical_event, encode_canonical
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
 from settlement_core.problems import Problem, validation_problem
 from settlement_core.redis_io import RedisUnavailable
 from settlement_core.tlog.issuer import ReceiptIssuer
+from settlement_ingest.fast_validation import FastValidator
 from settlement_ingest.idempotency import (
     ClaimState,
     IdempotencyClaim,
@@ -54,7 +55,9 @@ from settlement_ingest.validation import Rules, ValidationFailure
 logger = logging.getLogger(__name__)
 
 IntakeOutcome = Literal["accepted", "duplicate", "rejected"]
-Candidate = SettlementEvent | ValidationFailure
+# A valid event comes from validate_event (its canonical text is made in `submit`) or from
+# fast_validation with the text already made.
+Candidate = SettlementEvent | CanonicalEvent | ValidationFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Intake:
         self.settings = settings
         self._issuer = issuer
         self.rules = rules_from(settings)
+        self.fast = FastValidator(self.rules)  # the common event's checks (fast_validation)
         self._timezone = settings.business_timezone
         self._producer = producer
         self._idempotency = idempotency
@@ -206,23 +210,27 @@ class Intake:
 
     async def submit(self, principal: Principal, candidates: Sequence[Candidate]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(candidates)
+        # Payload and body hash come from one canonical text per event; the payload is only
+        # produced if the claim is won.
+        bodies: list[CanonicalEvent | None] = [None] * len(candidates)
         first_of: dict[str, int] = {}
-        firsts: list[tuple[int, SettlementEvent]] = []
+        firsts: list[tuple[int, CanonicalEvent]] = []
         for i, candidate in enumerate(candidates):
             if isinstance(candidate, ValidationFailure):
                 outcomes[i] = Outcome(
                     candidate.event_id, "rejected", validation_problem(list(candidate.errors)), "validation"
                 )
-            elif candidate.event_id not in first_of:
-                first_of[candidate.event_id] = i
-                firsts.append((i, candidate))
-        # Payload and body hash come from one canonical text per event; the payload is only
-        # produced if the claim is won.
+                continue
+            body = candidate if isinstance(candidate, CanonicalEvent) else canonical_event(candidate)
+            bodies[i] = body
+            if body.event.event_id not in first_of:
+                first_of[body.event.event_id] = i
+                firsts.append((i, body))
         received_at = datetime.now(UTC)
-        encoded = encode_many([event for _, event in firsts], received_at)
+        payloads = encode_canonical([body for _, body in firsts], received_at)
         unique = [
-            (i, event, IdempotencyClaim(idempotency_key(principal.id, event.event_id), digest))
-            for (i, event), (_, digest) in zip(firsts, encoded, strict=True)
+            (i, body.event, IdempotencyClaim(idempotency_key(principal.id, body.event.event_id), body.body_hash))
+            for i, body in firsts
         ]
         token = new_token()
         try:
@@ -232,7 +240,7 @@ class Intake:
 
         claimed = [
             (payload, claim)
-            for (_, _, claim), (payload, _), state in zip(unique, encoded, states, strict=True)
+            for (_, _, claim), payload, state in zip(unique, payloads, states, strict=True)
             if state is ClaimState.CLAIMED
         ]
         if claimed:
@@ -255,17 +263,18 @@ class Intake:
                     "in_progress",
                 )
         # Repeats inside one request share the first copy's fate, or conflict with it.
-        for i, candidate in enumerate(candidates):
-            if outcomes[i] is not None or isinstance(candidate, ValidationFailure):
+        for i, repeat in enumerate(bodies):
+            if outcomes[i] is not None or repeat is None:
                 continue
-            first_outcome = outcomes[first_of[candidate.event_id]]
+            event_id = repeat.event.event_id
+            first_outcome = outcomes[first_of[event_id]]
             assert first_outcome is not None
-            if candidate.body_hash() != hashes[candidate.event_id]:
-                outcomes[i] = Outcome(candidate.event_id, "rejected", conflict(candidate.event_id), "conflict")
+            if repeat.body_hash != hashes[event_id]:
+                outcomes[i] = Outcome(event_id, "rejected", conflict(event_id), "conflict")
             elif first_outcome.status == "rejected":
                 outcomes[i] = first_outcome
             else:
-                outcomes[i] = Outcome(candidate.event_id, "duplicate")
+                outcomes[i] = Outcome(event_id, "duplicate")
         final = [o for o in outcomes if o is not None]
         for (status, reason), count in Counter((o.status, o.reason) for o in final).items():
             self.metrics.event(status, reason, count)

@@ -38,7 +38,7 @@ OPTIONAL = ("categories", "reverses", "uetr")
 ALLOWED = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = tuple(d.value for d in Direction)
 
-_UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +180,7 @@ def _check_reverses(value: object, event_id: str | None, fail: Fail) -> str | No
 def _check_uetr(value: object, fail: Fail) -> UUID | None:
     if value is None:
         return None
-    if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+    if isinstance(value, str) and UUID_TEXT.fullmatch(value):
         return UUID(value)
     fail('uetr must be a UUID such as "eb6305c9-1f7f-49de-aed0-16487c27b42d"')
     return None

@@ -13,25 +13,29 @@ existed, so the body hash of every single-category event is unchanged; a larger 
 written `"categories": [codes]`. The topic payload follows the same rule.
 
 Modules: `model` (the event, its envelope, the decode error), `canonical` (the canonical
-body text and its hash), `encoder` (topic payloads), `decoder` (the strict decoder and the
-entry points), `fast_decoder` (the common message's fast path, checked against the strict
-one by tests/settlement_core/events/test_fast_decoder.py), `poll_decoder` (the aggregator's
-columnar decode of a whole poll with msgspec, checked the same way by test_poll_decoder.py). Identifier syntax lives in
-`settlement_core.identifiers`.
+body text and its hash, `CanonicalEvent` with both made once), `encoder` (topic payloads),
+`decoder` (the strict decoder and the entry points), `fast_decoder` (the common message's
+fast path, checked against the strict one by tests/settlement_core/events/test_fast_decoder.py),
+`poll_decoder` (the aggregator's columnar decode of a whole poll with msgspec, checked the
+same way by test_poll_decoder.py). Identifier syntax lives in `settlement_core.identifiers`.
 """
 
+from settlement_core.events.canonical import CanonicalEvent, canonical_event
 from settlement_core.events.decoder import decode, decode_message
-from settlement_core.events.encoder import encode, encode_many
+from settlement_core.events.encoder import encode, encode_canonical, encode_many
 from settlement_core.events.model import SCHEMA_VERSION, DecodedMessage, Envelope, InvalidEvent, SettlementEvent
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CanonicalEvent",
     "DecodedMessage",
     "Envelope",
     "InvalidEvent",
     "SettlementEvent",
+    "canonical_event",
     "decode",
     "decode_message",
     "encode",
+    "encode_canonical",
     "encode_many",
 ]
