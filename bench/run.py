@@ -66,9 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--intake-seconds", type=float, help="seconds per intake repetition")
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end repetition")
     parser.add_argument("--e2e-rates", help="offered rates, e.g. 1000,6000")
-    parser.add_argument(
-        "--receipts-rates", help="offered rates of the receipts stage (log off and on), e.g. 6000,10000"
-    )
+    parser.add_argument("--receipts-rates", help="offered rates of the receipts stage (log off and on), e.g. 1000,6000")
     parser.add_argument("--read-requests", type=int, help="requests per read repetition")
     parser.add_argument("--profile-seconds", type=float, help="seconds of py-spy sampling")
     parser.add_argument(

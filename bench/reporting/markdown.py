@@ -153,6 +153,18 @@ def receipts_section(r: ReceiptsResult) -> list[str]:
         )
     out += [
         "",
+        "CPU µs per counted event (from the start of the load until everything was counted and logged):",
+        "",
+        "| offered ev/s | log | ingest | aggregate | api | integrator | all |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rate in r.rates:
+        for label, cpu in (("off", rate.cpu_us_per_event_off), ("on", rate.cpu_us_per_event_on)):
+            cells = [fmt_spread(cpu[k]) if k in cpu else "–" for k in ("ingest", "aggregate", "api", "integrator")]
+            total = sum(v.median for v in cpu.values())
+            out.append(f"| {fmt(rate.target_rate)} | {label} | " + " | ".join(cells) + f" | {fmt(total)} |")
+    out += [
+        "",
         f"Receipts in the on side's answers and none in the off side's: {'checked' if r.receipts_checked else 'NO'}; "
         f"the on side's log holds {r.log_size:,} leaves for {r.ledger_rows_on:,} ledger rows, "
         f"the off side's {r.log_size_off:,}.",

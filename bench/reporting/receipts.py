@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from bench.reporting.stats import Spread, Verdict, ratio, spread
+from bench.reporting.stats import Spread, Verdict, ratio, spread, steady_rate
 
 OFF = "off"
 ON = "on"
@@ -42,6 +42,24 @@ def paired_ratios(order: Sequence[str], values: Sequence[float]) -> Spread:
     on = [v for side, v in zip(order, values, strict=True) if side == ON]
     pairs = [b / a for a, b in zip(off, on, strict=False) if a > 0 and not math.isnan(a) and not math.isnan(b)]
     return spread(pairs)
+
+
+def counted_rate(samples: Sequence[tuple[float, float]], total: float) -> float:
+    """Events counted per second in one repetition, from (seconds since the load started,
+    events counted since) samples, `total` = all the repetition's events: between 1 % and
+    99 % of them (stats.steady_rate) when the samples resolve that, else `total` over the
+    time until the first sample that saw them all (a short repetition counted in a few
+    bursts), which includes the generator's start."""
+    steady = steady_rate(samples, total)
+    if not math.isnan(steady):
+        return steady
+    end = next((t for t, n in samples if n >= total > 0), None)
+    return total / end if end is not None and end > 0 else math.nan
+
+
+def per_event_us(cpu_seconds: float, events: float) -> float:
+    """CPU microseconds per event; NaN without events."""
+    return cpu_seconds / events * 1e6 if events > 0 else math.nan
 
 
 def side_values(order: Sequence[str], values: Sequence[float], side: str) -> list[float]:

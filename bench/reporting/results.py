@@ -139,6 +139,11 @@ class ReceiptsRate:
     # everything, and the seconds the integrator then took to log them all.
     log_backlog: Spread
     log_catch_up_s: Spread
+    # CPU µs per counted event of each service (the integrator's on the on side), from the
+    # start of the load until everything was counted (and logged): less at the mercy of the
+    # machine's other load than the rates are.
+    cpu_us_per_event_off: dict[str, Spread]
+    cpu_us_per_event_on: dict[str, Spread]
 
 
 @dataclass(frozen=True, slots=True)

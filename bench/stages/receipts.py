@@ -38,13 +38,15 @@ from bench.reporting.receipts import (
     OFF,
     ON,
     alternating_order,
+    counted_rate,
     describe_cost,
     on_off_ratio,
     paired_ratios,
+    per_event_us,
     side_values,
 )
 from bench.reporting.results import ReceiptsRate, ReceiptsResult
-from bench.reporting.stats import spread, steady_rate
+from bench.reporting.stats import Spread, spread
 from bench.stages.e2e import PROBE_CATEGORY, Repetition, Stack, describe, run_repetition, summarise, wait_drained
 from settlement_core.tlog.keys import SigningKey
 from settlement_core.tlog.schema import TLOG_STATE
@@ -168,6 +170,10 @@ class Measured:
     counted_per_s: float
     log_backlog: float  # nan with the log off
     log_catch_up_s: float
+    # CPU µs per counted event of each service, from the start of the load until the
+    # aggregator (and, with the log on, the integrator) had caught up: what the work costs,
+    # which the machine's other load changes far less than it changes the rates.
+    cpu_us_per_event: dict[str, float]
 
 
 def _log_size_and_rows(ns: Namespace) -> tuple[int, int]:
@@ -212,18 +218,21 @@ def _measure(cfg: BenchConfig, side: Side, target: float, log: Log) -> Measured:
             operator_key=side.stack.operator_key,
             extra=(integrator,) if integrator else (),
         )
+        cpu_before = {s.name: s.cpu_seconds() for s in stack.services}
         with CountSampler(side.ns, with_log=integrator is not None) as sampler:
             base, _ = sampler.read()
+            started = time.monotonic()
             repetition = run_repetition(cfg, stack, target)
             wait_drained(side.ns, log)
             final, _ = sampler.read()
         total = final - base
-        counted = steady_rate([(t, c - base) for t, c in sampler.counted], total)
+        counted = counted_rate([(t - started, c - base) for t, c in sampler.counted], total)
         backlog, catch_up = (float("nan"), float("nan"))
         if integrator is not None:
             pending, seconds = _wait_logged(side.ns, log)
             backlog, catch_up = float(pending), seconds
-        return Measured(repetition, counted, backlog, catch_up)
+        cpu_us = {s.name: per_event_us(s.cpu_seconds() - cpu_before[s.name], total) for s in stack.services}
+        return Measured(repetition, counted, backlog, catch_up, cpu_us)
     finally:
         if integrator is not None:
             integrator.stop()
@@ -235,7 +244,9 @@ def _run_rate(cfg: BenchConfig, sides: dict[str, Side], target: float, log: Log)
     for i, mode in enumerate(order):
         m = _measure(cfg, sides[mode], target, log)
         done.append(m)
+        cpu = ", ".join(f"{k} {v:,.0f}" for k, v in m.cpu_us_per_event.items())
         extra = f", log backlog {m.log_backlog:,.0f} logged in {m.log_catch_up_s:.1f} s" if mode == ON else ""
+        extra += f"; CPU µs/event {cpu}"
         log(f"  receipts log {mode}: {describe(target, i + 1, m.repetition)}, counted {m.counted_per_s:,.0f}/s{extra}")
     counted = [m.counted_per_s for m in done]
     counted_off = spread(side_values(order, counted, OFF))
@@ -258,7 +269,14 @@ def _run_rate(cfg: BenchConfig, sides: dict[str, Side], target: float, log: Log)
         acked_ratio=on_off_ratio(off_case.achieved_rate, on_case.achieved_rate),
         log_backlog=spread([m.log_backlog for m in on_ms]),
         log_catch_up_s=spread([m.log_catch_up_s for m in on_ms]),
+        cpu_us_per_event_off=_cpu_per_event([m for s, m in zip(order, done, strict=True) if s == OFF]),
+        cpu_us_per_event_on=_cpu_per_event(on_ms),
     )
+
+
+def _cpu_per_event(side: list[Measured]) -> dict[str, Spread]:
+    names = list(side[0].cpu_us_per_event) if side else []
+    return {name: spread([m.cpu_us_per_event[name] for m in side]) for name in names}
 
 
 def run_receipts(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> ReceiptsResult:

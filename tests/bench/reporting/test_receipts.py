@@ -14,10 +14,12 @@ from bench.reporting.receipts import (
     ON,
     RECEIPTS_GOAL,
     alternating_order,
+    counted_rate,
     describe_cost,
     log_cost_verdict,
     on_off_ratio,
     paired_ratios,
+    per_event_us,
     side_values,
 )
 from bench.reporting.results import BenchReport, E2eCase, ReceiptsRate, ReceiptsResult, to_json
@@ -60,6 +62,24 @@ def test_paired_ratios_skip_an_unmeasured_repetition() -> None:
 def test_paired_ratios_refuse_a_mismatch() -> None:
     with pytest.raises(ValueError, match="3 values for 4"):
         paired_ratios(alternating_order(2), [1.0, 2.0, 3.0])
+
+
+def test_counted_rate_is_the_steady_rate_between_1_and_99_percent() -> None:
+    # 1,000 events: nothing for the first second (start-up), then 500/s.
+    samples = [(0.0, 0.0), (1.0, 0.0), *((1.0 + k * 0.25, min(1000.0, k * 125.0)) for k in range(1, 12))]
+    assert counted_rate(samples, 1000.0) == pytest.approx(500.0)
+
+
+def test_counted_rate_falls_back_to_total_over_time_when_counted_in_one_burst() -> None:
+    # Every event became visible between two samples: no 1 %..99 % interval to time.
+    assert counted_rate([(0.0, 0.0), (0.25, 0.0), (4.0, 2000.0), (4.25, 2000.0)], 2000.0) == pytest.approx(500.0)
+    assert math.isnan(counted_rate([(0.0, 0.0), (1.0, 10.0)], 2000.0))
+    assert math.isnan(counted_rate([(0.0, 0.0)], 0.0))
+
+
+def test_per_event_us() -> None:
+    assert per_event_us(3.0, 30_000) == pytest.approx(100.0)
+    assert math.isnan(per_event_us(3.0, 0))
 
 
 def test_on_off_ratio_is_on_over_off_with_the_widest_range() -> None:
@@ -118,6 +138,8 @@ def _report(off: list[float], on: list[float]) -> BenchReport:
         acked_ratio=on_off_ratio(spread([5000.0]), spread([4500.0])),
         log_backlog=spread([1200.0]),
         log_catch_up_s=spread([0.8]),
+        cpu_us_per_event_off={"ingest": spread([100.0, 110.0, 90.0]), "aggregate": spread([60.0])},
+        cpu_us_per_event_on={"ingest": spread([220.0]), "aggregate": spread([60.0]), "integrator": spread([30.0])},
     )
     receipts = ReceiptsResult((rate,), True, 90_001, 90_001, 0)
     report = BenchReport("2026-12-07T18:00:00+00:00", "", "quick", {"cpus": 2}, {"reps": 3}, receipts=receipts)
@@ -138,6 +160,8 @@ def test_a_fall_beyond_ten_percent_is_reported_missed() -> None:
     assert "| 170 / 40 / 10 / 20 |" in text
     assert "| 150 / 40 / 10 / – |" in text
     assert "off, on, on, off, off, on" in text
+    assert "| 6,000 | off | 100 (90–110) | 60 | – | – | 160 |" in text
+    assert "| 6,000 | on | 220 | 60 | – | 30 | 310 |" in text
 
 
 def test_a_small_cost_is_reported_met_and_lands_in_the_json() -> None:
