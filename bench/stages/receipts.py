@@ -146,12 +146,18 @@ class CountSampler:
             logged = int(conn.execute(select(TLOG_STATE.c.size)).scalar() or 0) if self._with_log else 0
         return counted, logged
 
+    def sample(self) -> tuple[int, int]:
+        """Read and record one sample (the thread's, or the caller's last one once drained:
+        the thread may have slept through the moment the count reached the end)."""
+        counted, logged = self.read()
+        now = time.monotonic()
+        self.counted.append((now, float(counted)))
+        self.logged.append((now, float(logged)))
+        return counted, logged
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            counted, logged = self.read()
-            now = time.monotonic()
-            self.counted.append((now, float(counted)))
-            self.logged.append((now, float(logged)))
+            self.sample()
             self._stop.wait(SAMPLE_EVERY_S)
 
     def __enter__(self) -> CountSampler:
@@ -224,9 +230,9 @@ def _measure(cfg: BenchConfig, side: Side, target: float, log: Log) -> Measured:
             started = time.monotonic()
             repetition = run_repetition(cfg, stack, target)
             wait_drained(side.ns, log)
-            final, _ = sampler.read()
+            final, _ = sampler.sample()
         total = final - base
-        counted = counted_rate([(t - started, c - base) for t, c in sampler.counted], total)
+        counted = counted_rate(sorted((t - started, c - base) for t, c in sampler.counted), total)
         backlog, catch_up = (float("nan"), float("nan"))
         if integrator is not None:
             pending, seconds = _wait_logged(side.ns, log)
