@@ -27,7 +27,7 @@ def log(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-STAGES = ("intake", "bridge", "aggregator", "quix", "e2e", "reads", "growth", "profile")
+STAGES = ("intake", "bridge", "aggregator", "quix", "e2e", "receipts", "reads", "growth", "profile")
 # `--only peers` runs both peers of issue 16: the intake peer and the aggregation peer.
 ALIASES = {"peers": ("bridge", "quix")}
 
@@ -55,6 +55,8 @@ class BenchConfig:
     e2e_batch: int
     e2e_probe_rate: float
     e2e_drain_timeout: float
+    # receipts (issue 29): stage 4's load at these offered rates, log off and on alternating
+    receipts_rates: tuple[float, ...]
     # reads and growth
     history_levels: tuple[int, ...]
     rebuild_level: int
@@ -104,6 +106,7 @@ FULL = BenchConfig(
     e2e_batch=50,
     e2e_probe_rate=10.0,
     e2e_drain_timeout=20.0,
+    receipts_rates=(1000.0, 6000.0),
     history_levels=(10_000, 1_000_000, 10_000_000),
     rebuild_level=1_000_000,
     rebuild_reps=3,
@@ -130,6 +133,7 @@ QUICK = BenchConfig(
     e2e_batch=50,
     e2e_probe_rate=10.0,
     e2e_drain_timeout=10.0,
+    receipts_rates=(1000.0, 4000.0),
     history_levels=(1_000, 10_000, 30_000),
     rebuild_level=10_000,
     rebuild_reps=3,

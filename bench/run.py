@@ -3,8 +3,9 @@ print a markdown summary.
 
     python -m bench.run                     full run (~32-45 min on the 2-core machine)
     python -m bench.run --quick             smoke run with small sizes (a few minutes)
-    python -m bench.run --only intake,e2e   some stages (intake bridge aggregator quix e2e reads growth
-                                            profile; "peers" = bridge,quix)
+    python -m bench.run --only intake,e2e   some stages (intake bridge aggregator quix e2e receipts reads
+                                            growth profile; "peers" = bridge,quix)
+    python -m bench.run --only receipts     end to end with the transparency log off and on (issue 29)
     BENCH_SCALE=0.1 python -m bench.run     event counts x 0.1 (also --scale)
 
 Each stage runs in its own namespace (PostgreSQL database, Redis db, Kafka topics, consumer
@@ -38,6 +39,7 @@ from bench.stages.e2e import run_e2e
 from bench.stages.intake import run_intake
 from bench.stages.profile import profile_service
 from bench.stages.reads import run_reads_and_growth
+from bench.stages.receipts import run_receipts
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -64,6 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--intake-seconds", type=float, help="seconds per intake repetition")
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end repetition")
     parser.add_argument("--e2e-rates", help="offered rates, e.g. 1000,6000")
+    parser.add_argument("--receipts-rates", help="offered rates of the receipts stage (log off and on), e.g. 1000,6000")
     parser.add_argument("--read-requests", type=int, help="requests per read repetition")
     parser.add_argument("--profile-seconds", type=float, help="seconds of py-spy sampling")
     parser.add_argument(
@@ -104,6 +107,8 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         changes["e2e_seconds"] = args.e2e_seconds
     if args.e2e_rates:
         changes["e2e_rates"] = tuple(float(x) for x in args.e2e_rates.split(","))
+    if args.receipts_rates:
+        changes["receipts_rates"] = tuple(float(x) for x in args.receipts_rates.split(","))
     if args.read_requests:
         changes["read_requests"] = args.read_requests
     if args.profile_seconds:
@@ -209,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             attempt("quix", lambda: results.__setitem__("quix", run_quix(cfg, need_source(), log)))
         if "e2e" in stages:
             attempt("e2e", lambda: results.__setitem__("e2e", run_e2e(cfg, base, log, args.keep)))
+        if "receipts" in stages:
+            attempt("receipts", lambda: results.__setitem__("receipts", run_receipts(cfg, base, log, args.keep)))
         if "reads" in stages or "growth" in stages:
 
             def reads_and_growth() -> None:

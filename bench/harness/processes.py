@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.stack import free_port
+from tests.support.ports import free_port
 
 from bench.config import LOG_DIR
 from bench.load.catalogue import CATEGORY_CODES
@@ -28,11 +28,15 @@ __all__ = ["free_port"]  # bench stages take their ports from here
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
-SERVICES = {
+SERVICES: dict[str, tuple[str, str | None]] = {
     "ingest": ("settlement_ingest", "INGEST_PORT"),
     "aggregate": ("settlement_aggregate", "AGGREGATE_PORT"),
     "api": ("settlement_api", "API_PORT"),
+    # The transparency-log integrator has no port: it is ready once it logs its start.
+    "integrator": ("settlement_aggregate.integrator", None),
 }
+# What a service without a port logs once it has parsed its settings and keys.
+STARTED_LINE = {"integrator": "integrator started"}
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -89,14 +93,27 @@ def machine_busy_percent(start: CpuMark, end: CpuMark) -> float:
 class ServiceProcess:
     """One real service (`python -m settlement_<name>`) in a benchmark namespace."""
 
-    def __init__(self, name: str, env: dict[str, str], tag: str, wrapper: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        env: dict[str, str],
+        tag: str,
+        wrapper: list[str] | None = None,
+        unset: tuple[str, ...] = (),
+    ) -> None:
+        """`unset`: variables the process must not inherit (e.g. the log's keys, so a run with
+        the log off cannot pick them up from the caller's environment)."""
         module, port_var = SERVICES[name]
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{tag}-{name}.log"
-        full_env = {**os.environ, **env, port_var: str(self.port)}
+        # Appended to across restarts: readiness is judged on what this start wrote.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        full_env = {**os.environ, **env, **({port_var: str(self.port)} if port_var else {})}
+        for name_ in unset:
+            full_env.pop(name_, None)
         command = [*(wrapper or []), sys.executable, "-m", module]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(command, env=full_env, stdout=log, stderr=log)
@@ -112,13 +129,21 @@ class ServiceProcess:
             if self.proc.poll() is not None:
                 tail = self.log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if self._ready():
+                return
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} not healthy after {timeout}s (log: {self.log_path})")
+
+    def _ready(self) -> bool:
+        started = STARTED_LINE.get(self.name)
+        if started is not None:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                return started.encode() in log.read()
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def cpu_seconds(self) -> float:
         """The whole process tree: ingest may run as a supervisor with worker processes."""

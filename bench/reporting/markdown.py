@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from bench.reporting.results import BenchReport
+from bench.reporting.receipts import RECEIPTS_GOAL, describe_cost
+from bench.reporting.results import BenchReport, ReceiptsResult
 from bench.reporting.stats import Spread, Verdict
 from bench.reporting.verdicts import COMPARISON_GOAL, peer_ratios
 from settlement_core.kafka_io import PRODUCER_BATCH_BYTES
@@ -59,7 +60,7 @@ def _goal_table(title: str, found: list[Verdict]) -> list[str]:
     for v in found:
         sign = "≥" if v.higher_is_better else "≤"
         digits = 3 if v.unit == "×" else 0
-        goal = v.goal.removesuffix(COMPARISON_GOAL)
+        goal = v.goal.removesuffix(COMPARISON_GOAL).removesuffix(RECEIPTS_GOAL)
         out.append(
             f"| {goal} | {fmt(v.measured, digits)} {v.unit} | {sign} {fmt(v.threshold, digits)} {v.unit} | {_met(v)} |"
         )
@@ -116,6 +117,62 @@ def _peer_sections(report: BenchReport) -> list[str]:
     return out
 
 
+def receipts_section(r: ReceiptsResult) -> list[str]:
+    """Stage `receipts`: the end-to-end rate with the transparency log off and on."""
+    out = [
+        "## 4b. End to end with the transparency log off and on (issue 29)",
+        "",
+        "Stage 4's load on two namespaces side by side, repetitions alternating "
+        f"({', '.join(r.rates[0].order) if r.rates else ''}). Off: ingest without the log's keys, no "
+        "integrator. On: ingest signs a receipt promise per accepted event, the integrator logs the "
+        "ledger. End-to-end rate = events counted by the aggregator per second (committed offsets, "
+        "1 %..99 % of the repetition's events).",
+        "",
+        "| offered ev/s | log | counted ev/s | acknowledged ev/s | p50 ms | p99 ms | dropped | loadgen CPU % "
+        "| ingest / aggregate / api / integrator CPU % | machine busy % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rate in r.rates:
+        for label, case, counted in (("off", rate.off, rate.counted_off), ("on", rate.on, rate.counted_on)):
+            svc = " / ".join(
+                fmt(case.service_cpu_pct[k].median) if k in case.service_cpu_pct else "–"
+                for k in ("ingest", "aggregate", "api", "integrator")
+            )
+            out.append(
+                f"| {fmt(rate.target_rate)} | {label} | {fmt_spread(counted)} | {fmt_spread(case.achieved_rate)} "
+                f"| {fmt_spread(case.p50_ms)} | {fmt_spread(case.p99_ms)} | {case.dropped_slots} "
+                f"| {fmt_spread(case.loadgen_cpu_pct)} | {svc} | {fmt_spread(case.machine_busy_pct)} |"
+            )
+    out.append("")
+    for rate in r.rates:
+        out.append(
+            f"- at {fmt(rate.target_rate)} ev/s offered: counted on ÷ off **{fmt_spread(rate.ratio, 3)}** "
+            f"(repetition pairs {fmt_spread(rate.paired, 3)}; acknowledged {fmt_spread(rate.acked_ratio, 3)}): "
+            f"{describe_cost(rate.ratio)}. Integrator backlog when the aggregator had counted everything "
+            f"{fmt_spread(rate.log_backlog)} rows, logged within {fmt_spread(rate.log_catch_up_s, 1)} s."
+        )
+    out += [
+        "",
+        "CPU µs per counted event (from the start of the load until everything was counted and logged):",
+        "",
+        "| offered ev/s | log | ingest | aggregate | api | integrator | all |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rate in r.rates:
+        for label, cpu in (("off", rate.cpu_us_per_event_off), ("on", rate.cpu_us_per_event_on)):
+            cells = [fmt_spread(cpu[k]) if k in cpu else "–" for k in ("ingest", "aggregate", "api", "integrator")]
+            total = sum(v.median for v in cpu.values())
+            out.append(f"| {fmt(rate.target_rate)} | {label} | " + " | ".join(cells) + f" | {fmt(total)} |")
+    out += [
+        "",
+        f"Receipts in the on side's answers and none in the off side's: {'checked' if r.receipts_checked else 'NO'}; "
+        f"the on side's log holds {r.log_size:,} leaves for {r.ledger_rows_on:,} ledger rows, "
+        f"the off side's {r.log_size_off:,}.",
+        "",
+    ]
+    return out
+
+
 def markdown(report: BenchReport) -> str:
     out: list[str] = [f"# Benchmark {report.started_at} ({report.mode})", ""]
     host = report.host
@@ -126,11 +183,13 @@ def markdown(report: BenchReport) -> str:
     )
     out.append("")
     if report.verdicts:
-        absolute = [v for v in report.verdicts if not v.goal.endswith(COMPARISON_GOAL)]
+        absolute = [v for v in report.verdicts if not v.goal.endswith((COMPARISON_GOAL, RECEIPTS_GOAL))]
         comparisons = [v for v in report.verdicts if v.goal.endswith(COMPARISON_GOAL)]
+        log_cost = [v for v in report.verdicts if v.goal.endswith(RECEIPTS_GOAL)]
         ratios = peer_ratios(report)
         out += _goal_table("Goals of issue 6 (reported, not asserted)", absolute)
         out += _goal_table("Goals of issue 16: against the peers, one run (reported, not asserted)", comparisons)
+        out += _goal_table("Goal of issue 29: the transparency log's cost, one run (reported, not asserted)", log_cost)
         if ratios:
             out += ["Peer ratios, median (min–max over the repetitions):", ""]
             out += [f"- {name}: **{fmt_spread(value, 3)}**" for name, value in ratios.items()]
@@ -223,6 +282,8 @@ def markdown(report: BenchReport) -> str:
         if saturated:
             out.append(f"Stage that saturates first: {saturated}.")
         out.append("")
+    if report.receipts:
+        out += receipts_section(report.receipts)
     if report.reads:
         levels = sorted({c.history_events for c in report.reads.cases})
         out += [

@@ -120,6 +120,42 @@ class E2eResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptsRate:
+    """One offered rate, measured with the transparency log off and on in alternation."""
+
+    target_rate: float
+    order: tuple[str, ...]  # "off"/"on" in the order the repetitions ran
+    off: E2eCase
+    on: E2eCase  # its service_cpu_pct includes the integrator
+    # Events the aggregator counted per second (committed offsets, 1 %..99 % of the events of
+    # the repetition): the end-to-end rate, in the order the repetitions ran.
+    counted_per_s: tuple[float, ...]
+    counted_off: Spread
+    counted_on: Spread
+    ratio: Spread  # counted_on ÷ counted_off, median ÷ median
+    paired: Spread  # each on repetition ÷ the off repetition next to it
+    acked_ratio: Spread  # acknowledged events/s, on ÷ off
+    # With the log on: ledger rows not yet in the log when the aggregator had counted
+    # everything, and the seconds the integrator then took to log them all.
+    log_backlog: Spread
+    log_catch_up_s: Spread
+    # CPU µs per counted event of each service (the integrator's on the on side), from the
+    # start of the load until everything was counted (and logged): less at the mercy of the
+    # machine's other load than the rates are.
+    cpu_us_per_event_off: dict[str, Spread]
+    cpu_us_per_event_on: dict[str, Spread]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptsResult:
+    rates: tuple[ReceiptsRate, ...]
+    receipts_checked: bool  # the on side's 202 answers carried a receipt, the off side's none
+    log_size: int  # leaves in the on side's log at the end
+    ledger_rows_on: int  # its ledger rows: every one must be logged
+    log_size_off: int  # the off side's log (0: nothing integrated there)
+
+
+@dataclass(frozen=True, slots=True)
 class ReadCase:
     history_events: int
     endpoint: str
@@ -202,6 +238,7 @@ class BenchReport:
     # The same topic through two aggregator processes in one consumer group (scale-out).
     aggregator_scaled: AggregatorResult | None = None
     e2e: E2eResult | None = None
+    receipts: ReceiptsResult | None = None  # issue 29: e2e with the transparency log off and on
     bridge: BridgeResult | None = None  # issue 16: the intake peer
     quix: QuixResult | None = None  # issue 16: the aggregation peer
     reads: ReadsResult | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from bench.reporting.receipts import log_cost_verdict
 from bench.reporting.results import BenchReport, IntakeCase
 from bench.reporting.stats import Spread, Verdict, ratio
 
@@ -133,7 +134,7 @@ def comparison_verdicts(report: BenchReport) -> list[Verdict]:
 
 
 def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
-    """The absolute goals (issue 6), then the comparisons (issue 16)."""
+    """The absolute goals (issue 6), the comparisons (issue 16), then the log's cost (issue 29)."""
     found: list[Verdict] = []
     if report.intake:
         intake = report.intake
@@ -164,7 +165,8 @@ def verdicts(report: BenchReport) -> tuple[Verdict, ...]:
             found.append(
                 Verdict(f"reads: {r.endpoint} p50 at {r.largest:,} ÷ at {r.smallest:,}", r.p50.median, 1.5, False, "×")
             )
-    return (*found, *comparison_verdicts(report))
+    receipts = [log_cost_verdict(r.target_rate, r.ratio) for r in report.receipts.rates] if report.receipts else []
+    return (*found, *comparison_verdicts(report), *receipts)
 
 
 def stage_of(goal: str) -> str:

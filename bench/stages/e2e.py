@@ -33,10 +33,30 @@ class Stack:
     keys: list[str]
     probe_key: str
     operator_key: str
+    # Further processes whose CPU is reported with the services' (the log's integrator).
+    extra: tuple[ServiceProcess, ...] = ()
 
     @property
     def services(self) -> tuple[ServiceProcess, ...]:
-        return (self.ingest, self.aggregate, self.api)
+        return (self.ingest, self.aggregate, self.api, *self.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Repetition:
+    """One open-loop repetition's figures, before they are summarised over repetitions."""
+
+    achieved: float  # acknowledged events/s over the sending window
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    loadgen_cpu_pct: float
+    machine_busy_pct: float
+    service_cpu_pct: dict[str, float]
+    probes_acked: int
+    probes_seen: int
+    dropped_slots: int
+    requests: int
+    ok: int
 
 
 def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
@@ -62,68 +82,88 @@ def wait_drained(ns: Namespace, log: Log, timeout: float = 90.0) -> None:
         engine.dispose()
 
 
-def _run_rate(cfg: BenchConfig, ns: Namespace, stack: Stack, target: float, reps: int, log: Log) -> E2eCase:
-    achieved, p50, p99, mx, lg_cpu, busy = [], [], [], [], [], []
-    svc_cpu: dict[str, list[float]] = {s.name: [] for s in stack.services}
-    acked = seen = dropped = requests = ok = 0
-    for rep in range(reps):
-        wait_drained(ns, log)
-        spec = {
-            "mode": "open",
-            "ingest_url": stack.ingest.url,
-            "api_url": stack.api.url,
-            "keys": stack.keys,
-            "probe_key": stack.probe_key,
-            "operator_key": stack.operator_key,
-            "rate": target,
-            "batch": cfg.e2e_batch,
-            "duration": cfg.e2e_seconds,
-            "probe_rate": cfg.e2e_probe_rate,
-            "probe_category": PROBE_CATEGORY,
-            "drain_timeout": cfg.e2e_drain_timeout,
-            "id_prefix": f"e{uuid.uuid4().hex[:10]}",
-        }
-        before = {s.name: s.cpu_seconds() for s in stack.services}
-        mark0 = machine_mark()
-        run = run_loadgen(spec, timeout=cfg.e2e_seconds + cfg.e2e_drain_timeout + 120)
-        mark1 = machine_mark()
-        report = run.report
-        lat = latency(report["e2e"])
-        achieved.append(report["events"] / report["seconds"])
-        p50.append(lat.p50_ms)
-        p99.append(lat.p99_ms)
-        mx.append(lat.max_ms)
-        lg_cpu.append(cpu_percent(report["self_cpu_seconds"], run.wall_seconds))
-        busy.append(machine_busy_percent(mark0, mark1))
-        for s in stack.services:
-            svc_cpu[s.name].append(cpu_percent(s.cpu_seconds() - before[s.name], mark1.at - mark0.at))
-        acked += report["probes_acked"]
-        seen += report["probes_seen"]
-        dropped += report["dropped_slots"]
-        requests += report["requests"]
-        ok += report["statuses"].get("200", 0)
-        log(
-            f"  e2e {target:.0f}/s rep {rep + 1}: achieved {achieved[-1]:.0f}/s, p50 "
-            f"{lat.p50_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms, max {lat.max_ms:.0f} ms, probes "
-            f"{report['probes_seen']}/{report['probes_acked']}, dropped {report['dropped_slots']}"
-        )
+def run_repetition(cfg: BenchConfig, stack: Stack, target: float) -> Repetition:
+    """Offer `target` events/s open loop for cfg.e2e_seconds (plus the probes) and measure."""
+    spec = {
+        "mode": "open",
+        "ingest_url": stack.ingest.url,
+        "api_url": stack.api.url,
+        "keys": stack.keys,
+        "probe_key": stack.probe_key,
+        "operator_key": stack.operator_key,
+        "rate": target,
+        "batch": cfg.e2e_batch,
+        "duration": cfg.e2e_seconds,
+        "probe_rate": cfg.e2e_probe_rate,
+        "probe_category": PROBE_CATEGORY,
+        "drain_timeout": cfg.e2e_drain_timeout,
+        "id_prefix": f"e{uuid.uuid4().hex[:10]}",
+    }
+    before = {s.name: s.cpu_seconds() for s in stack.services}
+    mark0 = machine_mark()
+    run = run_loadgen(spec, timeout=cfg.e2e_seconds + cfg.e2e_drain_timeout + 120)
+    mark1 = machine_mark()
+    report = run.report
+    lat = latency(report["e2e"])
+    return Repetition(
+        achieved=report["events"] / report["seconds"],
+        p50_ms=lat.p50_ms,
+        p99_ms=lat.p99_ms,
+        max_ms=lat.max_ms,
+        loadgen_cpu_pct=cpu_percent(report["self_cpu_seconds"], run.wall_seconds),
+        machine_busy_pct=machine_busy_percent(mark0, mark1),
+        service_cpu_pct={
+            s.name: cpu_percent(s.cpu_seconds() - before[s.name], mark1.at - mark0.at) for s in stack.services
+        },
+        probes_acked=report["probes_acked"],
+        probes_seen=report["probes_seen"],
+        dropped_slots=report["dropped_slots"],
+        requests=report["requests"],
+        ok=report["statuses"].get("200", 0),
+    )
+
+
+def describe(target: float, rep: int, r: Repetition) -> str:
+    return (
+        f"e2e {target:.0f}/s rep {rep}: achieved {r.achieved:.0f}/s, p50 "
+        f"{r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms, max {r.max_ms:.0f} ms, probes "
+        f"{r.probes_seen}/{r.probes_acked}, dropped {r.dropped_slots}"
+    )
+
+
+def summarise(target: float, reps: list[Repetition]) -> E2eCase:
+    requests = sum(r.requests for r in reps)
+    ok = sum(r.ok for r in reps)
+    acked = sum(r.probes_acked for r in reps)
+    seen = sum(r.probes_seen for r in reps)
+    dropped = sum(r.dropped_slots for r in reps)
     error_share = (requests - ok) / requests if requests else float("nan")
-    rate = spread(achieved)
+    rate = spread([r.achieved for r in reps])
+    names = list(reps[0].service_cpu_pct) if reps else []
     return E2eCase(
         target_rate=target,
         achieved_rate=rate,
-        p50_ms=spread(p50),
-        p99_ms=spread(p99),
-        max_ms=spread(mx),
+        p50_ms=spread([r.p50_ms for r in reps]),
+        p99_ms=spread([r.p99_ms for r in reps]),
+        max_ms=spread([r.max_ms for r in reps]),
         probes_acked=acked,
         probes_seen=seen,
         dropped_slots=dropped,
         error_share=error_share,
         sustained=is_sustained(target, rate.median, dropped, acked, seen, error_share),
-        loadgen_cpu_pct=spread(lg_cpu),
-        service_cpu_pct={k: spread(v) for k, v in svc_cpu.items()},
-        machine_busy_pct=spread(busy),
+        loadgen_cpu_pct=spread([r.loadgen_cpu_pct for r in reps]),
+        service_cpu_pct={k: spread([r.service_cpu_pct[k] for r in reps]) for k in names},
+        machine_busy_pct=spread([r.machine_busy_pct for r in reps]),
     )
+
+
+def _run_rate(cfg: BenchConfig, ns: Namespace, stack: Stack, target: float, reps: int, log: Log) -> E2eCase:
+    done: list[Repetition] = []
+    for rep in range(reps):
+        wait_drained(ns, log)
+        done.append(run_repetition(cfg, stack, target))
+        log("  " + describe(target, rep + 1, done[-1]))
+    return summarise(target, done)
 
 
 def run_e2e(cfg: BenchConfig, base: dict[str, str], log: Log, keep: bool = False) -> E2eResult:
