@@ -73,7 +73,7 @@ format: ## apply ruff format and the safe ruff fixes
 	@$(VENV)/bin/ruff format services tests bench deploy
 	@$(VENV)/bin/ruff check --fix services tests bench deploy
 
-typecheck: ## mypy --strict over services/ and tests/ (packages in pyproject.toml)
+typecheck: ## mypy --strict over services/, tests/ and bench/ (packages in pyproject.toml)
 	@$(VENV)/bin/mypy
 
 check: install lint typecheck ## lint, format check and mypy --strict
