@@ -48,6 +48,10 @@ def main() -> None:
         ),
         consumer_group=os.environ["QUIX_GROUP"],
         processing_guarantee="exactly-once",
+        # Quix names its transactional producer by a bare UUID when no Quix Cloud workspace
+        # prefixes it; the `bench` principal may only use ids under "bench." (Kafka ACLs), so
+        # without this the broker refused the transaction coordinator and the peer exited.
+        producer_extra_config={"transactional.id": os.environ["QUIX_GROUP"] + ".txn"},
         auto_offset_reset="earliest",
         state_dir=os.environ["QUIX_STATE_DIR"],
         commit_interval=float(os.environ.get("QUIX_COMMIT_SECONDS", "5")),
