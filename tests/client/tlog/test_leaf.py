@@ -135,3 +135,10 @@ def test_received_at_text_is_one_text_per_instant() -> None:
     assert received_at_text(at) == received_at_text(shanghai) == "2026-12-07T12:00:00.000005Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         received_at_text(datetime(2026, 12, 7))
+
+
+def test_leaf_data_with_an_escaped_lone_surrogate_is_refused_as_a_leaf_error() -> None:
+    """JSON may spell a lone surrogate (\\ud800); it has no UTF-8, so no canonical form."""
+    data = LEAF.canonical_json().replace(b'"BANK1"', b'"\\ud800"')
+    with pytest.raises(LeafError, match="surrogate"):
+        Leaf.from_canonical_json(data)

@@ -41,7 +41,8 @@ _ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)} | {
 
 def _json_string_body(text: str) -> str:
     """`text` escaped for the inside of a JSON string, as RFC 8785 writes it. Most leaf
-    texts need no escape; the search (0.1 µs) spares them the translate (2.5 µs)."""
+    texts need no escape; the search (0.3 µs for a 14-character id) spares them the
+    translate (2.7 µs)."""
     return text.translate(_ESCAPES) if _MUST_ESCAPE.search(text) else text
 
 
