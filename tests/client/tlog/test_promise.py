@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,7 +51,7 @@ def test_a_receipt_for_another_leaf_fails() -> None:
     keys = LogKeys(ORIGIN, SigningKey.generate(ORIGIN))
     receipt = _receipt(keys)
     for change in ({"event_id": "E-2"}, {"body_sha256": "cd" * 32}, {"bank_id": "BANK2"}):
-        forged = Receipt(dataclasses.replace(receipt.leaf, **change), receipt.promise)
+        forged = Receipt(Leaf.from_json({**receipt.leaf.as_json(), **change}), receipt.promise)
         with pytest.raises(PromiseError, match="another leaf"):
             verify_receipt(forged, ORIGIN, keys.published)
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import rfc8785
 
 from settlement_client.tlog.hashing import leaf_hash
 
@@ -25,6 +23,27 @@ SALT_BYTES = 16  # 128 bits: guessing a leaf back from its hash costs 2^128 hash
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SALT = re.compile(f"[0-9a-f]{{{2 * SALT_BYTES}}}")
 FIELDS = ("bank_id", "body_sha256", "event_id", "received_at", "salt")
+
+# RFC 8785 3.2.2.2 string escaping (= ECMAScript JSON.stringify): `"` and `\` and the C0
+# controls only; \b \f \n \r \t by their short forms, the other controls as \u00xx with
+# lowercase hex; everything else (DEL, U+2028, '/', astral characters) literal, as UTF-8.
+_MUST_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)} | {
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def _json_string_body(text: str) -> str:
+    """`text` escaped for the inside of a JSON string, as RFC 8785 writes it. Most leaf
+    texts need no escape; the search (0.3 µs for a 14-character id) spares them the
+    translate (2.7 µs)."""
+    return text.translate(_ESCAPES) if _MUST_ESCAPE.search(text) else text
 
 
 def received_at_text(received_at: datetime) -> str:
@@ -52,6 +71,10 @@ class Leaf:
     body_sha256: str
     received_at: str
     salt: str
+    # Computed once in __post_init__: the integrator and ingest each need the bytes and the
+    # hash of a leaf more than once, and encoding was 58 % of the integrator's CPU (issue 29).
+    _canonical: bytes = field(init=False, repr=False, compare=False)
+    _hash: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in FIELDS:
@@ -62,17 +85,36 @@ class Leaf:
             raise LeafError("body_sha256 must be 64 lowercase hex digits")
         if not _SALT.fullmatch(self.salt):
             raise LeafError(f"salt must be {2 * SALT_BYTES} lowercase hex digits")
+        # The members in RFC 8785 order (all keys ASCII, so UTF-16 order is this order);
+        # body_sha256 and salt are lowercase hex, checked above, so they need no escaping.
+        text = (
+            f'{{"bank_id":"{_json_string_body(self.bank_id)}","body_sha256":"{self.body_sha256}",'
+            f'"event_id":"{_json_string_body(self.event_id)}",'
+            f'"received_at":"{_json_string_body(self.received_at)}","salt":"{self.salt}"}}'
+        )
+        try:
+            canonical = text.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8, so no RFC 8785 form
+            raise LeafError("leaf text must be valid Unicode (no lone surrogates)") from exc
+        object.__setattr__(self, "_canonical", canonical)
+        object.__setattr__(self, "_hash", leaf_hash(canonical))
 
     def canonical_json(self) -> bytes:
-        """The leaf data: RFC 8785 canonical JSON of the five members."""
-        return rfc8785.dumps(asdict(self))
+        """The leaf data: RFC 8785 canonical JSON of the five members (computed once)."""
+        return self._canonical
 
     def leaf_hash(self) -> bytes:
-        """The RFC 9162 leaf hash, SHA-256(0x00 || canonical JSON)."""
-        return leaf_hash(self.canonical_json())
+        """The RFC 9162 leaf hash, SHA-256(0x00 || canonical JSON) (computed once)."""
+        return self._hash
 
     def as_json(self) -> dict[str, str]:
-        return asdict(self)
+        return {
+            "bank_id": self.bank_id,
+            "event_id": self.event_id,
+            "body_sha256": self.body_sha256,
+            "received_at": self.received_at,
+            "salt": self.salt,
+        }
 
     @classmethod
     def from_json(cls, value: object) -> Leaf:
