@@ -82,11 +82,35 @@ class ServiceRunner:
         proc = self.procs.pop(name, None)
         if proc and proc.poll() is None:
             proc.send_signal(sig)
-            proc.wait(timeout=30)
+            self._reap(name, proc)
 
     def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.kill(name, signal.SIGTERM)
+        """SIGTERM to every process at once, then wait for each. One that does not exit is
+        killed, so that no test leaves it running, and the test fails naming it."""
+        procs, self.procs = self.procs, {}
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        hung: list[str] = []
+        for name, proc in procs.items():
+            try:
+                self._reap(name, proc)
+            except AssertionError as exc:
+                hung.append(str(exc))
+        assert not hung, "\n".join(hung)
+
+    def _reap(self, name: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+            log = self.logdir / f"{name}.log"
+            tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+            raise AssertionError(
+                f"{name} (pid {proc.pid}) did not exit within {timeout_s:.0f} s of its signal; killed. "
+                "Its log ends:\n" + "\n".join(tail)
+            ) from None
 
 
 def wait_http(

@@ -40,12 +40,21 @@ logger = logging.getLogger(__name__)
 KAFKA_WATCH_INTERVAL_S = 5.0
 
 
-async def _watch_kafka(settings: IngestSettings, intake: Intake, metrics: IngestMetrics) -> None:
-    """Keeps `ingest_kafka_up` current even when no bank is sending."""
-    while True:
+async def _watch_kafka(
+    settings: IngestSettings, intake: Intake, metrics: IngestMetrics, stopping: asyncio.Event
+) -> None:
+    """Keeps `ingest_kafka_up` current even when no bank is sending, until `stopping` is set.
+
+    The flag, not only the task's cancellation, ends the loop: on Python 3.11 `wait_for`
+    returns the inner result and drops a cancellation that lands as the inner future
+    completes (fixed in 3.12), so a cancel during the probe's connect could be lost and the
+    shutdown's `await watcher` waited forever (CI 2026-12-07: an ingest stuck in "Waiting
+    for application shutdown" for 10 minutes after SIGTERM)."""
+    while not stopping.is_set():
         reachable = await kafka_reachable(settings.kafka_bootstrap)
         metrics.kafka_up.set(1 if reachable and not intake.kafka_down else 0)
-        await asyncio.sleep(KAFKA_WATCH_INTERVAL_S)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), KAFKA_WATCH_INTERVAL_S)
 
 
 @functools.cache
@@ -84,11 +93,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         )
         app.state.resources = Resources(settings, redis, engine, sessions, producer, intake, metrics, credentials)
         logger.info("ingest started", extra={"topic": settings.events_topic, "kafka": settings.kafka_bootstrap})
-        watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics))
+        stopping = asyncio.Event()
+        watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics, stopping))
         tune_after_startup()
         try:
             yield
         finally:
+            stopping.set()
             watcher.cancel()
             with suppress(asyncio.CancelledError):
                 await watcher
