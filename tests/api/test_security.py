@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from settlement_api.security import Reader, is_per_bank_read, scoped_bank
+from settlement_api.security import Reader, is_per_bank_read, required_bank, scoped_bank
 from settlement_core.auth import Principal
 from settlement_core.problems import Problem
 
@@ -43,3 +43,13 @@ def test_bank_scope_matrix() -> None:
 )
 def test_operator_reads_of_per_bank_data_are_the_audited_ones(path: str, query: list[str], audited: bool) -> None:
     assert is_per_bank_read(path, query) is audited
+
+
+def test_reads_of_one_banks_records_need_a_bank_from_an_operator() -> None:
+    """An operator must name the bank (422 pointing at bank_id); a bank key reads its own."""
+    with pytest.raises(Problem) as refused:
+        required_bank(_reader("operator", "op"), None)
+    assert refused.value.status == 422
+    assert [e.pointer for e in refused.value.errors] == ["#/query/bank_id"]
+    assert required_bank(_reader("operator", "op"), "bank-b") == "bank-b"
+    assert required_bank(_reader("bank", "bank-a"), None) == "bank-a"

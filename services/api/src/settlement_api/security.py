@@ -75,3 +75,17 @@ def scoped_bank(reader: Reader, requested: str | None) -> str | None:
     if requested is not None and requested != own:
         raise bank_not_found(requested)
     return own
+
+
+def required_bank(reader: Reader, requested: str | None) -> str:
+    """scoped_bank for reads of one bank's records: an operator must name the bank."""
+    bank = scoped_bank(reader, requested)
+    if bank is None:
+        raise Problem(
+            422,
+            "Invalid query parameters",
+            "Operators must pass ?bank_id=.",
+            "invalid-query",
+            [FieldError("#/query/bank_id", "required for operator keys")],
+        )
+    return bank

@@ -45,9 +45,9 @@ from settlement_api.deps import (
     SettingsDep,
 )
 from settlement_api.ledger.repository import bank_exists
-from settlement_api.security import bank_not_found, scoped_bank
+from settlement_api.security import bank_not_found, required_bank
 from settlement_core.business_days import business_date
-from settlement_core.problems import FieldError, Problem, problem_responses
+from settlement_core.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/v1")
 
@@ -115,15 +115,7 @@ async def get_control_totals(
     sessions: SessionsDep,
     bank_id: Annotated[str | None, Query(description="Operators: whose (required); a bank key sees its own")] = None,
 ) -> ControlTotalsOut:
-    bank = scoped_bank(reader, bank_id)
-    if bank is None:
-        raise Problem(
-            422,
-            "Invalid query parameters",
-            "Operators must pass ?bank_id=.",
-            "invalid-query",
-            [FieldError("#/query/bank_id", "required for operator keys")],
-        )
+    bank = required_bank(reader, bank_id)
     month = parse_period(period)
     if month is None:
         raise period_problem(period, "#/path/period")

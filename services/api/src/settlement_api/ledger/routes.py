@@ -15,7 +15,7 @@ from settlement_api.ledger.events import event_status
 from settlement_api.ledger.operator import completeness, league
 from settlement_api.ledger.repository import find_event
 from settlement_api.ledger.schemas import AuditPageOut, CompletenessOut, EventStatusOut, LeagueOut
-from settlement_api.security import scoped_bank
+from settlement_api.security import required_bank
 from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.problems import FieldError, Problem, problem_responses
 
@@ -39,15 +39,7 @@ async def get_event(
     reader: ReaderDep,
     bank_id: Annotated[str | None, Query(description="Operators: whose event (required for operator keys)")] = None,
 ) -> EventStatusOut:
-    bank = scoped_bank(reader, bank_id)
-    if bank is None:
-        raise Problem(
-            422,
-            "Invalid query parameters",
-            "Operators must pass ?bank_id=.",
-            "invalid-query",
-            [FieldError("#/query/bank_id", "required for operator keys")],
-        )
+    bank = required_bank(reader, bank_id)
     if not EVENT_ID_PATTERN.fullmatch(event_id):
         raise Problem(
             422,
