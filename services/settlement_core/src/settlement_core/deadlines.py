@@ -25,7 +25,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from settlement_core.business_days import (
@@ -34,6 +33,7 @@ from settlement_core.business_days import (
     next_business_day_from,
     nth_business_day_of_month,
 )
+from settlement_core.seed_files import read_yaml
 
 
 class DeadlinesFileError(ValueError):
@@ -105,15 +105,7 @@ def timeliness(due: date, arrived: date) -> Timeliness:
 
 
 def load_deadlines(path: Path) -> Deadlines:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeadlinesFileError(f"deadlines file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise DeadlinesFileError(f"deadlines file {path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        raise DeadlinesFileError(f"deadlines file {path}: not valid YAML: {exc}") from None
-    return parse_deadlines(document)
+    return parse_deadlines(read_yaml(path, "deadlines", DeadlinesFileError))
 
 
 def parse_deadlines(document: object) -> Deadlines:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from settlement_core.catalogue.document import CatalogueDocument
 from settlement_core.catalogue.fields import A_LIST, A_MAPPING, PROBLEM
 from settlement_core.catalogue.model import Catalogue, Target
+from settlement_core.seed_files import read_yaml
 
 # Pydantic's structural errors in the catalogue's words; every other message is the field
 # type's own (fields.problem).
@@ -33,15 +33,7 @@ class TargetsFileError(ValueError):
 
 
 def load_catalogue(path: Path) -> Catalogue:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TargetsFileError(f"targets file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise TargetsFileError(f"targets file {path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        raise TargetsFileError(f"targets file {path}: not valid YAML: {exc}") from None
-    return parse_catalogue(document)
+    return parse_catalogue(read_yaml(path, "targets", TargetsFileError))
 
 
 def load_targets(path: Path) -> tuple[Target, ...]:
