@@ -22,12 +22,11 @@ from settlement_api.control_totals.service import (
     LineComparison,
     LineKey,
     OpenBreak,
-    Period,
     check_declaration,
     compare,
-    parse_period,
     plan_breaks,
 )
+from settlement_api.kit.months import Month, parse_month
 from settlement_core.problems import Problem
 
 TARGETS = frozenset({"cross_border_rmb", "offshore", "factor_market"})
@@ -61,12 +60,12 @@ def pointers(body: DeclarationIn) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- periods
 def test_period_is_a_calendar_month_with_its_first_and_last_day() -> None:
-    assert parse_period("2020-02") == Period(2020, 2)
-    assert Period(2020, 2).last_day == date(2020, 2, 29)  # a leap year
-    assert Period(2019, 12).last_day == date(2019, 12, 31)
-    assert Period(2021, 2).first_day == date(2021, 2, 1)
+    assert parse_month("2020-02") == Month(2020, 2)
+    assert Month(2020, 2).last_day == date(2020, 2, 29)  # a leap year
+    assert Month(2019, 12).last_day == date(2019, 12, 31)
+    assert Month(2021, 2).first_day == date(2021, 2, 1)
     for bad in ("2020-13", "2020-00", "2020-1", "202001", "2020-01-01", " 2020-01", "2003-12", "２０２０-01"):
-        assert parse_period(bad) is None, bad
+        assert parse_month(bad) is None, bad
 
 
 # ----------------------------------------------------------------------------- declarations
@@ -74,7 +73,7 @@ def test_a_valid_declaration_keeps_exact_amounts() -> None:
     result = check(
         declared("2020-01", line(amount="300.5"), line("offshore", "USD", 1, "0.01"), line("offshore", "JPY", 3, "7"))
     )
-    assert result.period == Period(2020, 1)
+    assert result.period == Month(2020, 1)
     assert result.lines == {
         RMB_CNY: Figures(2, Decimal("300.5")),
         OFF_USD: Figures(1, Decimal("0.01")),
@@ -97,7 +96,7 @@ def test_the_same_lines_in_another_order_or_scale_hash_alike_and_other_figures_d
 def test_the_period_must_have_ended() -> None:
     assert "has not ended" in pointers(declared("2020-02"))["#/period"]
     assert "#/period" in pointers(declared("2020-13"))
-    assert check(declared("2020-01")).period == Period(2020, 1)
+    assert check(declared("2020-01")).period == Month(2020, 1)
 
 
 @pytest.mark.parametrize(

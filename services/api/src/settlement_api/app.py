@@ -28,6 +28,7 @@ from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
 from settlement_api.resources import Resources
 from settlement_api.settings import ApiSettings
+from settlement_api.timeliness.routes import router as timeliness_router
 from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
 from settlement_core.catalogue import load_catalogue
@@ -133,9 +134,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # In the order of the published document: figures, the ledger and operator views, control
-    # totals, operations, pages, the transparency log.
-    routers = (progress_router, totals_router, ledger_router, control_totals_router, metrics_router, web_router)
+    # In the order of the published document: figures, the ledger and operator views, a bank's
+    # timeliness, control totals, operations, pages, the transparency log.
+    routers = (
+        progress_router,
+        totals_router,
+        ledger_router,
+        timeliness_router,
+        control_totals_router,
+        metrics_router,
+        web_router,
+    )
     for router in (*routers, receipts_router):
         app.include_router(router)
     return app

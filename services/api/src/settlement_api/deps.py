@@ -21,6 +21,7 @@ from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.business_days import today
 from settlement_core.catalogue import Catalogue
+from settlement_core.deadlines import Deadline
 from settlement_core.problems import Problem
 from settlement_core.redis_io import translate_errors
 
@@ -166,3 +167,16 @@ def get_control_totals(resources: ResourcesDep) -> Reconciler:
 
 
 ControlTotalsDep = Annotated[Reconciler, Depends(get_control_totals)]
+
+
+def get_event_deadline(resources: ResourcesDep) -> Deadline:
+    """The deadline of one settlement event (seeds/deadlines.yaml `event`); 503 when the
+    deployment has no deadlines file, since lateness cannot be judged without it."""
+    if resources.deadlines is None:
+        raise Problem(
+            503, "Service unavailable", "No reporting deadlines are configured (DEADLINES_FILE).", "unavailable"
+        )
+    return resources.deadlines.event
+
+
+EventDeadlineDep = Annotated[Deadline, Depends(get_event_deadline)]

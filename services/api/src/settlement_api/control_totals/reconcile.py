@@ -40,11 +40,10 @@ from settlement_api.control_totals.service import (
     LineComparison,
     LineKey,
     OpenBreak,
-    Period,
     compare,
-    parse_period,
     plan_breaks,
 )
+from settlement_api.kit.months import Month, parse_month
 from settlement_core import audit
 from settlement_core.business_days import OutsideCalendar, business_date
 from settlement_core.db.engine import translate_errors
@@ -71,7 +70,7 @@ def _figures(figures: Figures, currency: str) -> FiguresOut:
     return FiguresOut(count=figures.count, amount=format_amount(figures.amount, currency))
 
 
-def _reconcile(session: Session, bank_id: str, period: Period, now: datetime, cause: Cause) -> None:
+def _reconcile(session: Session, bank_id: str, period: Month, now: datetime, cause: Cause) -> None:
     """With the lock held: bring the period's breaks in line with the ledger."""
     declaration = repo.current_declaration(session, bank_id, period.label)
     if declaration is None:
@@ -150,7 +149,7 @@ def _comparison_out(c: LineComparison) -> ComparisonOut:
     )
 
 
-def _view(session: Session, reconciler: Reconciler, bank_id: str, period: Period) -> ControlTotalsOut | None:
+def _view(session: Session, reconciler: Reconciler, bank_id: str, period: Month) -> ControlTotalsOut | None:
     declaration = repo.current_declaration(session, bank_id, period.label)
     if declaration is None:
         return None
@@ -226,14 +225,14 @@ async def declare(reconciler: Reconciler, bank_id: str, declaration: Declaration
         return await asyncio.to_thread(_declare, reconciler, bank_id, declaration, now)
 
 
-def _read(reconciler: Reconciler, bank_id: str, period: Period, now: datetime) -> ControlTotalsOut | None:
+def _read(reconciler: Reconciler, bank_id: str, period: Month, now: datetime) -> ControlTotalsOut | None:
     with reconciler.sessions() as session, session.begin():
         repo.lock_bank_period(session, bank_id, period.label)
         _reconcile(session, bank_id, period, now, Cause.EVENTS)
         return _view(session, reconciler, bank_id, period)
 
 
-async def read(reconciler: Reconciler, bank_id: str, period: Period, now: datetime) -> ControlTotalsOut | None:
+async def read(reconciler: Reconciler, bank_id: str, period: Month, now: datetime) -> ControlTotalsOut | None:
     """The period's declaration, comparison and breaks, reconciled now; None: not declared."""
     with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
         return await asyncio.to_thread(_read, reconciler, bank_id, period, now)
@@ -243,7 +242,7 @@ def _reconcile_all(reconciler: Reconciler, now: datetime) -> None:
     with reconciler.sessions() as session:
         declared = repo.declared_periods(session)
     for bank_id, label in declared:
-        period = parse_period(label)
+        period = parse_month(label)
         if period is None:  # only check_declaration's periods are stored
             continue
         with reconciler.sessions() as session, session.begin():
@@ -273,7 +272,7 @@ def _acknowledge(reconciler: Reconciler, break_id: int, operator: str, note: str
         if found is None:
             raise Problem(404, "Not found", f"No control-total break {break_id}.", "not-found")
         bank_id, label = found.bank_id, found.period
-        period = parse_period(label)
+        period = parse_month(label)
         repo.lock_bank_period(session, bank_id, label)
         if period is not None:
             # Late events may have closed it since the operator looked: reconcile first.

@@ -26,14 +26,13 @@ from settlement_api.control_totals.reconcile import (
     signs_submissions,
 )
 from settlement_api.control_totals.schemas import (
-    PERIOD_PATTERN,
     AcknowledgeIn,
     BreakListOut,
     BreakOut,
     ControlTotalsOut,
     DeclarationIn,
 )
-from settlement_api.control_totals.service import check_declaration, parse_period, period_problem
+from settlement_api.control_totals.service import check_declaration
 from settlement_api.deps import (
     ActingOperatorDep,
     BankDep,
@@ -44,6 +43,7 @@ from settlement_api.deps import (
     SessionsDep,
     SettingsDep,
 )
+from settlement_api.kit.months import MONTH_PATTERN, month_problem, parse_month
 from settlement_api.ledger.repository import bank_exists
 from settlement_api.security import bank_not_found, required_bank
 from settlement_core.business_days import business_date
@@ -109,16 +109,16 @@ async def post_control_totals(
     tags=["control totals"],
 )
 async def get_control_totals(
-    period: Annotated[str, Path(description="YYYY-MM", pattern=PERIOD_PATTERN)],
+    period: Annotated[str, Path(description="YYYY-MM", pattern=MONTH_PATTERN)],
     reader: ReaderDep,
     reconciler: ControlTotalsDep,
     sessions: SessionsDep,
     bank_id: Annotated[str | None, Query(description="Operators: whose (required); a bank key sees its own")] = None,
 ) -> ControlTotalsOut:
     bank = required_bank(reader, bank_id)
-    month = parse_period(period)
+    month = parse_month(period)
     if month is None:
-        raise period_problem(period, "#/path/period")
+        raise month_problem(period, "#/path/period")
     if bank != reader.bank_id and not await bank_exists(sessions, bank):
         raise bank_not_found(bank)
     view = await read(reconciler, bank, month, datetime.now(UTC))

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from settlement_api.kit.months import MONTH_PATTERN
+
 # A bank with every target in every accepted currency has 6 x 7 = 42 lines; 200 leaves room
 # for more currencies without letting one body cost unbounded work.
 MAX_LINES = 200
 # 10^12 events in one month and line is far beyond any bank; the bound keeps the product
 # count x max_amount (10^27) inside what the checks compute exactly.
 MAX_COUNT = 10**12
-# A calendar month from 2004 (the first year of the working-day calendar) to 2099.
-PERIOD_PATTERN = "^(200[4-9]|20[1-9][0-9])-(0[1-9]|1[0-2])$"
 # settlement_core.money.AMOUNT_PATTERN, anchored: [0-9] only, no sign, exponent or spaces; 0 allowed.
 AMOUNT_PATTERN = "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"
 # At least one visible character; no control characters but line feed and tab.
@@ -70,7 +70,7 @@ class DeclarationIn(_In):
     period: str = Field(
         max_length=16,
         description="The calendar month, YYYY-MM; it must have ended.",
-        json_schema_extra={"pattern": PERIOD_PATTERN},
+        json_schema_extra={"pattern": MONTH_PATTERN},
     )
     lines: list[LineIn] = Field(
         max_length=MAX_LINES,

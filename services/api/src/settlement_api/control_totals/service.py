@@ -17,57 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from settlement_api.control_totals.schemas import MAX_COUNT, DeclarationIn
+from settlement_api.kit.months import FIRST_YEAR, Month, parse_month
 from settlement_core.money import AMOUNT_PATTERN, format_amount, minor_units
-from settlement_core.problems import FieldError, Problem, validation_problem
-
-PERIOD_PATTERN = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
-# The calendar (settlement_core.business_days) starts in 2004; nothing earlier is collected.
-FIRST_YEAR = 2004
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Period:
-    year: int
-    month: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def last_day(self) -> date:
-        following = date(self.year + 1, 1, 1) if self.month == 12 else date(self.year, self.month + 1, 1)
-        return following - timedelta(days=1)
-
-
-def parse_period(text: str) -> Period | None:
-    """The month "YYYY-MM" names, or None when the text is not one (from FIRST_YEAR on)."""
-    match = PERIOD_PATTERN.fullmatch(text)
-    if match is None or int(match.group(1)) < FIRST_YEAR:
-        return None
-    return Period(int(match.group(1)), int(match.group(2)))
-
-
-def period_problem(text: str, where: str) -> Problem:
-    return Problem(
-        422,
-        "Invalid path parameter" if where.startswith("#/path") else "Validation failed",
-        f"{text[:20]!r} is not a period: a calendar month YYYY-MM from {FIRST_YEAR} on.",
-        "invalid-path" if where.startswith("#/path") else "validation",
-        [FieldError(where, f"not a calendar month YYYY-MM from {FIRST_YEAR} on")],
-    )
+from settlement_core.problems import FieldError, validation_problem
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -87,7 +46,7 @@ NOTHING = Figures(0, Decimal(0))
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
-    period: Period
+    period: Month
     lines: Mapping[LineKey, Figures]
 
     def lines_hash(self) -> str:
@@ -110,7 +69,7 @@ def check_declaration(
     0 events sum to 0, and n events sum to between n minor units and n x `max_amount` (every
     event is positive and at most the intake's maximum); a (target, currency) appears once."""
     errors: list[FieldError] = []
-    period = parse_period(body.period)
+    period = parse_month(body.period)
     if period is None:
         errors.append(FieldError("#/period", f"not a calendar month YYYY-MM from {FIRST_YEAR} on"))
     elif period.last_day >= today:
