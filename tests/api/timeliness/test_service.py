@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from settlement_api.timeliness.service import Arrivals, assess, lateness
 from settlement_core.deadlines import Deadline, WorkingDaysAfterValueDate
-from tests.api.timeliness.oracle import working_days_late
+from tests.support.working_days import working_days_late
 
 DEADLINE = Deadline(
     description="due within 5 working days",

@@ -1,6 +1,6 @@
 """A bank's timeliness on the real stack (issue 25 step 2): events posted to a real ingest,
 counted by the real aggregator into PostgreSQL, read through a real API process. Every
-expected figure comes from tests/api/timeliness/oracle.py applied to the value dates posted
+expected figure comes from tests/support/working_days.py applied to the value dates posted
 and the arrival instants PostgreSQL stored, never from the service's own computation.
 
 One event of January 2020 is then given an arrival of Monday 2020-02-03 09:00 in Shanghai
@@ -22,9 +22,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.api.timeliness.oracle import working_days_late
 from tests.support.principals import add_bank_and_operator
 from tests.support.services import ServiceRunner
+from tests.support.working_days import working_days_late
 
 pytestmark = pytest.mark.integration
 

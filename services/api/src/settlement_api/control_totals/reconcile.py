@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.control_totals import repository as repo
+from settlement_api.control_totals.reminders import missing_declarations
 from settlement_api.control_totals.schemas import (
     BreakListOut,
     BreakOut,
@@ -28,6 +29,8 @@ from settlement_api.control_totals.schemas import (
     DeclarationOut,
     FiguresOut,
     LineOut,
+    MissingDeclarationOut,
+    MissingListOut,
     TrailEntryOut,
     VersionOut,
 )
@@ -334,3 +337,32 @@ async def signs_submissions(reconciler: Reconciler, bank_id: str) -> bool:
     """Whether the bank is registered to sign what it submits (an HMAC secret or an Ed25519 key)."""
     with translate_errors():  # PostgreSQL unreachable: 503 with Retry-After (problems.py)
         return await asyncio.to_thread(_signs, reconciler, bank_id)
+
+
+def _missing(reconciler: Reconciler, since: Month, now: datetime) -> MissingListOut:
+    today = business_date(now, reconciler.timezone)
+    with reconciler.sessions() as session:
+        banks = repo.owing_banks(session, since.first_day, reconciler.timezone)
+        declared = set(repo.declared_periods(session))
+    found = missing_declarations(banks, declared, since, today, reconciler.deadline)
+    return MissingListOut(
+        today=today,
+        timezone=reconciler.timezone,
+        since=since.label,
+        missing=[
+            MissingDeclarationOut(
+                bank_id=m.bank_id,
+                period=m.period.label,
+                due=m.due,
+                state=m.state.value,
+                working_days_overdue=m.working_days_overdue,
+            )
+            for m in found[:MAX_LISTED]
+        ],
+    )
+
+
+async def missing(reconciler: Reconciler, since: Month, now: datetime) -> MissingListOut:
+    """Control totals owed from `since` and not declared (reminders.py), at most MAX_LISTED."""
+    with translate_errors():
+        return await asyncio.to_thread(_missing, reconciler, since, now)

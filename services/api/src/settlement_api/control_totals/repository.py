@@ -17,7 +17,9 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from settlement_api.control_totals.reminders import OwingBank
 from settlement_api.control_totals.service import BreakState, BreakStatus, Figures, LineComparison, LineKey
+from settlement_api.kit.months import Month
 from settlement_core.db.models import (
     Bank,
     BankPublicKey,
@@ -25,6 +27,7 @@ from settlement_core.db.models import (
     ControlTotalBreakEntry,
     ControlTotalDeclaration,
     ControlTotalLine,
+    LedgerEvent,
 )
 from settlement_core.vocabulary import LedgerStatus
 
@@ -283,3 +286,19 @@ def declared_periods(session: Session) -> list[tuple[str, str]]:
         .order_by(ControlTotalDeclaration.bank_id, ControlTotalDeclaration.period)
     ).all()
     return [(str(bank), str(period)) for bank, period in rows]
+
+
+def owing_banks(session: Session, since: date, timezone: str) -> list[OwingBank]:
+    """Every active bank with its registration date and the months (from `since`) of its
+    events. The months come from one pass over the ledger's value dates from `since` (no
+    index on value_date: an operator's read, bounded by `since`)."""
+    month = func.date_trunc("month", LedgerEvent.value_date)
+    months: dict[str, set[Month]] = {}
+    for bank_id, first_day in session.execute(
+        select(LedgerEvent.bank_id, month).where(LedgerEvent.value_date >= since).group_by(LedgerEvent.bank_id, month)
+    ):
+        months.setdefault(bank_id, set()).add(Month(first_day.year, first_day.month))
+    banks = session.execute(
+        select(Bank.bank_id, func.timezone(timezone, Bank.created_at)).where(Bank.active).order_by(Bank.bank_id)
+    ).all()
+    return [OwingBank(bank_id, created.date(), frozenset(months.get(bank_id, ()))) for bank_id, created in banks]

@@ -7,7 +7,9 @@
   and the breaks (a bank its own; operators pass ?bank_id=, an audited per-bank read);
 - GET /v1/operator/control-totals/breaks: every bank's breaks (operator key, audited read);
 - POST /v1/operator/control-totals/breaks/{break_id}/acknowledge: an operator accepts an open
-  break with a note (kept in the break's trail and the audit log).
+  break with a note (kept in the break's trail and the audit log);
+- GET /v1/operator/control-totals/missing: reminders, the control totals banks owe and have
+  not declared, with their due dates and working days overdue (operator key, audited read).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from settlement_api.control_totals.reconcile import (
     declare,
     for_bank,
     list_breaks,
+    missing,
     read,
     signs_submissions,
 )
@@ -31,6 +34,7 @@ from settlement_api.control_totals.schemas import (
     BreakOut,
     ControlTotalsOut,
     DeclarationIn,
+    MissingListOut,
 )
 from settlement_api.control_totals.service import check_declaration
 from settlement_api.deps import (
@@ -43,7 +47,7 @@ from settlement_api.deps import (
     SessionsDep,
     SettingsDep,
 )
-from settlement_api.kit.months import MONTH_PATTERN, month_problem, parse_month
+from settlement_api.kit.months import MONTH_PATTERN, Month, month_problem, parse_month
 from settlement_api.ledger.repository import bank_exists
 from settlement_api.security import bank_not_found, required_bank
 from settlement_core.business_days import business_date
@@ -160,3 +164,31 @@ async def post_acknowledge(
 ) -> BreakOut:
     assert operator.principal is not None  # ActingOperatorDep admits operator keys only
     return await acknowledge(reconciler, break_id, operator.principal.id, body.note, datetime.now(UTC))
+
+
+@router.get(
+    "/operator/control-totals/missing",
+    response_model=MissingListOut,
+    responses=problem_responses(401, 403, 422, 503),
+    summary="Reminders: control totals owed and not declared, with due dates and working days overdue (operator key)",
+    tags=["operator"],
+)
+async def get_missing(
+    operator: OperatorDep,
+    reconciler: ControlTotalsDep,
+    since: Annotated[
+        str | None,
+        Query(pattern=MONTH_PATTERN, description="First month considered, YYYY-MM (default: 12 months ago)"),
+    ] = None,
+) -> MissingListOut:
+    del operator  # authorisation only (the read is audited by the dependency)
+    now = datetime.now(UTC)
+    if since is None:
+        this_month = Month.of(business_date(now, reconciler.timezone))
+        first = Month(this_month.year - 1, this_month.month)
+    else:
+        parsed = parse_month(since)
+        if parsed is None:
+            raise month_problem(since, "#/query/since")
+        first = parsed
+    return await missing(reconciler, first, now)

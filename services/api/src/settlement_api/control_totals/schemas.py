@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -176,3 +176,20 @@ class ControlTotalsOut(BaseModel):
 class BreakListOut(BaseModel):
     status: str
     breaks: list[BreakOut]
+
+
+class MissingDeclarationOut(BaseModel):
+    bank_id: str
+    period: str = Field(description="YYYY-MM")
+    due: date | None = Field(description="The due date; null when no deadline or calendar gives one")
+    state: Literal["due", "overdue", "no_due_date"]
+    working_days_overdue: int = Field(description="Working days after the due date up to today; 0 unless overdue")
+
+
+class MissingListOut(BaseModel):
+    today: date
+    timezone: str
+    since: str = Field(description="The first month considered, YYYY-MM")
+    missing: list[MissingDeclarationOut] = Field(
+        description="Control totals owed and not declared: most overdue first, then by bank and month"
+    )
