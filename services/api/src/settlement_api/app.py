@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
 from settlement_api.control_totals.routes import router as control_totals_router
+from settlement_api.deps import scoring_of
 from settlement_api.kit.bucket_store import BucketStore
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
@@ -24,6 +25,8 @@ from settlement_api.metrics.http import HttpMetrics
 from settlement_api.metrics.routes import router as metrics_router
 from settlement_api.openapi import build as build_openapi
 from settlement_api.progress.routes import router as progress_router
+from settlement_api.quality.routes import router as quality_router
+from settlement_api.quality.weights import QualityWeights, load_weights
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
 from settlement_api.resources import Resources
@@ -57,6 +60,15 @@ def _deadlines(config: ApiSettings) -> Deadlines | None:
         )
         return None
     return load_deadlines(path)
+
+
+def _quality(config: ApiSettings) -> QualityWeights | None:
+    """The data-quality score's weights; a bad file stops the start, naming its field."""
+    path = config.quality_path
+    if path is None:
+        logger.warning("no quality file (QUALITY_FILE unset, none beside TARGETS_FILE): no data-quality scores")
+        return None
+    return load_weights(path)
 
 
 def _docs_enabled() -> bool:
@@ -93,8 +105,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             ),
             contributors,
             _deadlines(config),
+            _quality(config),
         )
-        app.state.business = BusinessReader(store, fx, contributors, sessions, catalogue, targets, config)
+        app.state.business = BusinessReader(
+            store, fx, contributors, sessions, catalogue, targets, config, scoring_of(app.state.resources)
+        )
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
         try:
             yield
@@ -135,12 +150,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
 
     # In the order of the published document: figures, the ledger and operator views, a bank's
-    # timeliness, control totals, operations, pages, the transparency log.
+    # timeliness and quality score, control totals, operations, pages, the transparency log.
     routers = (
         progress_router,
         totals_router,
         ledger_router,
         timeliness_router,
+        quality_router,
         control_totals_router,
         metrics_router,
         web_router,

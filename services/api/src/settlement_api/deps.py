@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.control_totals.reconcile import Reconciler
 from settlement_api.kit.disclosure import Disclosure
 from settlement_api.ledger.audit import record_operator_read
+from settlement_api.quality.reads import Scoring
 from settlement_api.resources import Figures, Resources
 from settlement_api.security import REALM, Reader, is_per_bank_read, unauthorized
 from settlement_api.settings import ApiSettings
@@ -180,3 +181,31 @@ def get_event_deadline(resources: ResourcesDep) -> Deadline:
 
 
 EventDeadlineDep = Annotated[Deadline, Depends(get_event_deadline)]
+
+
+def scoring_of(resources: Resources) -> Scoring | None:
+    """What the data-quality score needs; None without a quality or a deadlines file."""
+    if resources.quality is None or resources.deadlines is None:
+        return None
+    return Scoring(
+        resources.sessions,
+        resources.quality,
+        resources.deadlines.event,
+        get_control_totals(resources),
+        resources.settings.silent_business_days,
+    )
+
+
+def get_scoring(resources: ResourcesDep) -> Scoring:
+    scoring = scoring_of(resources)
+    if scoring is None:
+        raise Problem(
+            503,
+            "Service unavailable",
+            "No data-quality weights or reporting deadlines are configured (QUALITY_FILE, DEADLINES_FILE).",
+            "unavailable",
+        )
+    return scoring
+
+
+ScoringDep = Annotated[Scoring, Depends(get_scoring)]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.kit.bucket_store import BucketStore
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
+from settlement_api.quality.weights import QualityWeights
 from settlement_api.rate_limit import RateLimiter
 from settlement_api.settings import ApiSettings
 from settlement_core.catalogue import Catalogue, Target
@@ -41,6 +42,8 @@ class Resources:
     # seeds/deadlines.yaml (ApiSettings.deadlines_path): control totals' due dates; None when
     # no deadlines file is configured or found (the due dates are then null).
     deadlines: Deadlines | None
+    # seeds/quality.yaml (ApiSettings.quality_path); None when none is configured or found.
+    quality: QualityWeights | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,18 @@ class ApiSettings(CoreSettings, IntakeRules):
         beside = self.targets_file.with_name("deadlines.yaml")
         return beside if beside.is_file() else None
 
+    # The data-quality score's weights (settlement_api.quality.weights). Unset: quality.yaml
+    # next to the catalogue when there is one, as seeds/ ships it; none found: the quality
+    # reads answer 503 and no quality gauge is exported. A QUALITY_FILE that is set must load.
+    quality_file: Path | None = None
+
+    @property
+    def quality_path(self) -> Path | None:
+        if self.quality_file is not None:
+            return self.quality_file
+        beside = self.targets_file.with_name("quality.yaml")
+        return beside if beside.is_file() else None
+
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
     top_banks: int = Field(default=20, ge=1, le=100)
 

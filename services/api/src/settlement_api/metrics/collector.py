@@ -35,9 +35,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from settlement_api.kit.bucket_store import BucketStore, Seen
 from settlement_api.kit.disclosure import ContributorReader, Disclosure, Extent
 from settlement_api.kit.fx_cache import FxCache
+from settlement_api.kit.months import Month
 from settlement_api.kit.readmodel import Stream, evaluate, plan_reads
 from settlement_api.ledger.operator import completeness
 from settlement_api.progress.service import ReportFigures, read_report
+from settlement_api.quality.reads import Scoring, league
 from settlement_api.settings import ApiSettings
 from settlement_core.buckets import DISTINCT, hour_field
 from settlement_core.business_days import today as business_today
@@ -83,11 +85,23 @@ class DistinctGauge:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityGauges:
+    """The data-quality scores of the last ended month (settlement_api.quality)."""
+
+    period: str
+    alert_below: int
+    scores: tuple[tuple[str, float], ...]  # (bank, score), lowest first, at most TOP_BANKS
+    below: int  # active banks scoring below alert_below (all of them, not only the listed)
+
+
+@dataclass(frozen=True, slots=True)
 class ReportingGauges:
-    """Reporting completeness (ledger/operator.py): silent banks and high DLQ rates."""
+    """Reporting completeness (ledger/operator.py): silent banks and high DLQ rates; and the
+    data-quality scores when the API has its weights and deadlines."""
 
     silent: tuple[str, ...]
     dlq_rate_high: tuple[str, ...]
+    quality: QualityGauges | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +261,15 @@ def _reporting_families(reporting: ReportingGauges, audience: str) -> Iterator[M
         for bank in reporting.silent:
             flagged.add_metric([bank], 1.0)
         yield flagged
+        if reporting.quality is not None:
+            scores = GaugeMetricFamily(
+                "settlement_bank_quality_score",
+                "Data-quality score 0-100 of the last ended month (lowest TOP_BANKS banks).",
+                labels=["bank", "period"],
+            )
+            for bank, value in reporting.quality.scores:
+                scores.add_metric([bank, reporting.quality.period], value)
+            yield scores
         return
     silent = GaugeMetricFamily(
         "settlement_silent_banks", "Active banks that sent nothing on the last SILENT_BUSINESS_DAYS business days."
@@ -257,6 +280,19 @@ def _reporting_families(reporting: ReportingGauges, audience: str) -> Iterator[M
     )
     dlq.add_metric([], float(len(reporting.dlq_rate_high)))
     yield from (silent, dlq)
+    if reporting.quality is not None:
+        threshold = GaugeMetricFamily(
+            "settlement_quality_alert_below",
+            "A bank's data-quality score below this raises an alert (seeds/quality.yaml).",
+        )
+        threshold.add_metric([], float(reporting.quality.alert_below))
+        low = GaugeMetricFamily(
+            "settlement_quality_low_banks",
+            "Active banks whose data-quality score of the last ended month is below settlement_quality_alert_below.",
+            labels=["period"],
+        )
+        low.add_metric([reporting.quality.period], float(reporting.quality.below))
+        yield from (threshold, low)
 
 
 def rolling_fields(
@@ -313,6 +349,7 @@ class BusinessReader:
         catalogue: Catalogue,
         targets: tuple[Target, ...],
         settings: ApiSettings,
+        scoring: Scoring | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -322,6 +359,7 @@ class BusinessReader:
         self._catalogue = catalogue
         self._targets = targets
         self._settings = settings
+        self._scoring = scoring
         self._clock = clock
         self._hours: dict[str, int] = {}
         self._hours_loaded_at: float | None = None
@@ -355,11 +393,29 @@ class BusinessReader:
         now = self._clock()
         ttl = self._settings.completeness_cache_seconds
         if self._reporting_cache is None or now - self._reporting_at >= ttl:
-            report = await completeness(self._sessions, self._settings, datetime.now(UTC))
+            at = datetime.now(UTC)
+            report = await completeness(self._sessions, self._settings, at)
             cap = self._settings.top_banks
-            self._reporting_cache = ReportingGauges(tuple(report.silent[:cap]), tuple(report.dlq_rate_high))
+            self._reporting_cache = ReportingGauges(
+                tuple(report.silent[:cap]), tuple(report.dlq_rate_high), await self._quality(at)
+            )
             self._reporting_at = now
         return self._reporting_cache
+
+    async def _quality(self, now: datetime) -> QualityGauges | None:
+        """Every active bank's score of the last ended month: a few grouped queries per bank,
+        refreshed with completeness (COMPLETENESS_CACHE_SECONDS)."""
+        if self._scoring is None:
+            return None
+        month = Month.of(business_today(self._settings.business_timezone).replace(day=1) - timedelta(days=1))
+        rows = await league(self._scoring, month, now)
+        below = self._scoring.weights.alert_below
+        return QualityGauges(
+            month.label,
+            below,
+            tuple((bank, float(score.score)) for bank, _, score in rows[: self._settings.top_banks]),
+            sum(score.score < below for _, _, score in rows),
+        )
 
     async def _hour_values(self, fields: dict[tuple[str, str], list[str]]) -> dict[str, int]:
         wanted = list(dict.fromkeys(f for names in fields.values() for f in names))

@@ -1,0 +1,55 @@
+"""Statements of the quality slice: one bank's month of ledger rows and dead letters, counted
+in PostgreSQL. Months of value dates for the ledger's facts; months of receipt (business
+timezone) for dead letters and arrivals, which may carry no readable value date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Date, cast, func, select, union
+from sqlalchemy.orm import Session
+
+from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
+from settlement_core.identifiers import UNKNOWN_COUNTRY
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMonth:
+    reversals: int
+    unknown_countries: int
+
+
+def ledger_month(session: Session, bank_id: str, first: date, last: date) -> LedgerMonth:
+    row = session.execute(
+        select(
+            func.count().filter(LedgerEvent.reverses.is_not(None)),
+            func.count().filter(LedgerEvent.reverses.is_(None), LedgerEvent.counterparty_country == UNKNOWN_COUNTRY),
+        ).where(LedgerEvent.bank_id == bank_id, LedgerEvent.value_date.between(first, last))
+    ).one()
+    return LedgerMonth(int(row[0]), int(row[1]))
+
+
+def dead_letters(session: Session, bank_id: str, first: date, last: date, timezone: str) -> int:
+    received = cast(func.timezone(timezone, DlqEvent.created_at), Date)
+    return int(
+        session.scalar(select(func.count()).where(DlqEvent.bank_id == bank_id, received.between(first, last))) or 0
+    )
+
+
+def arrival_days(session: Session, bank_id: str, first: date, last: date, timezone: str) -> set[date]:
+    """The business dates in [first, last] on which anything of the bank arrived (a ledger
+    row or a dead letter)."""
+    ledger = cast(func.timezone(timezone, LedgerEvent.ingested_at), Date)
+    dlq = cast(func.timezone(timezone, DlqEvent.created_at), Date)
+    statement = union(
+        select(ledger).where(LedgerEvent.bank_id == bank_id, ledger.between(first, last)).distinct(),
+        select(dlq).where(DlqEvent.bank_id == bank_id, dlq.between(first, last)).distinct(),
+    )
+    return {row[0] for row in session.execute(statement)}
+
+
+def active_banks(session: Session) -> list[tuple[str, str]]:
+    return [
+        (r[0], r[1]) for r in session.execute(select(Bank.bank_id, Bank.name).where(Bank.active).order_by(Bank.bank_id))
+    ]
