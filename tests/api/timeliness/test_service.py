@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement_api.timeliness.service import Arrivals, assess, lateness
-from settlement_core.deadlines import Deadline, WorkingDaysAfterValueDate
+from settlement_api.timeliness.service import Arrivals, assess
+from settlement_core.deadlines import Deadline, WorkingDaysAfterValueDate, lateness
 from tests.support.working_days import working_days_late
 
 DEADLINE = Deadline(

@@ -162,6 +162,15 @@ def test_lateness_per_month_matches_the_oracle_across_the_spring_festival(stack:
     january = client.get(f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": "2020-01"}, headers=stack.bank)
     late_by = {e["working_days"]: e["events"] for e in january.json()["late_by"]}
     assert late_by.get(1) == 1  # TML-SF-1: one working day late, not seven
+    # Each ledger row shows its own lateness; a reversal has none.
+    row = client.get(f"{stack.api}/v1/events/TML-SF-1", headers=stack.bank).json()["ledger"]
+    assert (row["due"], row["working_days_late"]) == ("2020-01-23", 1)
+    for event_id, value_date in originals.items():
+        row = client.get(f"{stack.api}/v1/events/{event_id}", headers=stack.bank).json()["ledger"]
+        arrived = rows[event_id][1].astimezone(SHANGHAI).date()
+        assert row["working_days_late"] == working_days_late(value_date, arrived), event_id
+    reversal = client.get(f"{stack.api}/v1/events/TML-REV", headers=stack.bank).json()["ledger"]
+    assert (reversal["due"], reversal["working_days_late"]) == (None, None)
     # An operator reads the same figures, and the read is audited.
     as_operator = client.get(
         f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": "2020-01"}, headers=stack.operator

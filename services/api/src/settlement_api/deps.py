@@ -22,7 +22,7 @@ from settlement_api.settings import ApiSettings
 from settlement_core.auth import AuthError, Principal, auth_problem, authenticate
 from settlement_core.business_days import today
 from settlement_core.catalogue import Catalogue
-from settlement_core.deadlines import Deadline
+from settlement_core.deadlines import Deadline, Deadlines
 from settlement_core.problems import Problem
 from settlement_core.redis_io import translate_errors
 
@@ -168,6 +168,14 @@ def get_control_totals(resources: ResourcesDep) -> Reconciler:
 
 
 ControlTotalsDep = Annotated[Reconciler, Depends(get_control_totals)]
+
+
+def get_deadlines(resources: ResourcesDep) -> Deadlines | None:
+    """The reporting deadlines, None when the deployment has no deadlines file."""
+    return resources.deadlines
+
+
+DeadlinesDep = Annotated[Deadlines | None, Depends(get_deadlines)]
 
 
 def get_event_deadline(resources: ResourcesDep) -> Deadline:

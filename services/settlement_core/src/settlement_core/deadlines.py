@@ -28,6 +28,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from settlement_core.business_days import (
+    OutsideCalendar,
     add_business_days,
     business_days_between,
     next_business_day_from,
@@ -102,6 +103,15 @@ def timeliness(due: date, arrived: date) -> Timeliness:
     """How late a report due on `due` (a working day) is when it arrives on `arrived`."""
     late = 0 if arrived <= due else business_days_between(due, next_business_day_from(arrived))
     return Timeliness(due=due, arrived=arrived, working_days_late=late)
+
+
+def lateness(deadline: Deadline, day: date, arrived: date) -> Timeliness | None:
+    """`deadline.timeliness`, or None where a day it needs is outside the calendar's years:
+    for reads that show lateness beside other facts and must not fail for want of it."""
+    try:
+        return deadline.timeliness(day, arrived)
+    except OutsideCalendar:
+        return None
 
 
 def load_deadlines(path: Path) -> Deadlines:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from settlement_api.ledger.repository import EventRecords
 from settlement_api.ledger.schemas import DlqRecordOut, EventStatus, EventStatusOut, LedgerRecordOut
+from settlement_core.business_days import business_date
 from settlement_core.db.models import DlqEvent, LedgerEvent
+from settlement_core.deadlines import Deadline, lateness
 from settlement_core.money import format_amount
 from settlement_core.references import reference_of
 from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
@@ -29,7 +32,12 @@ def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatus:
     return EventStatus.UNKNOWN
 
 
-def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
+def ledger_out(row: LedgerEvent, deadline: Deadline | None, timezone: str) -> LedgerRecordOut:
+    """The ledger row, with its lateness under `deadline` (docs/statistics.md, "Per-bank
+    timeliness"): an original's; a reversal is not a report of a settlement."""
+    late = None
+    if deadline is not None and row.reverses is None:
+        late = lateness(deadline, row.value_date, business_date(row.ingested_at, timezone))
     return LedgerRecordOut(
         bank_id=row.bank_id,
         event_id=row.event_id,
@@ -48,18 +56,25 @@ def ledger_out(row: LedgerEvent) -> LedgerRecordOut:
         kafka_offset=row.kafka_offset,
         ingested_at=row.ingested_at,
         applied_at=row.applied_at,
+        due=None if late is None else late.due,
+        working_days_late=None if late is None else late.working_days_late,
     )
 
 
 def event_status(
-    bank_id: str, event_id: str, ledger: LedgerEvent | None, reversal: LedgerEvent | None, dlq: list[DlqEvent]
+    bank_id: str,
+    event_id: str,
+    records: EventRecords,
+    deadline: Deadline | None,
+    timezone: str,
 ) -> EventStatusOut:
+    ledger, reversal, dlq = records.ledger, records.reversal, records.dlq
     return EventStatusOut(
         bank_id=bank_id,
         event_id=event_id,
         reference=reference_of(event_id),
         status=classify(ledger, dlq),
-        ledger=ledger_out(ledger) if ledger else None,
+        ledger=ledger_out(ledger, deadline, timezone) if ledger else None,
         reversed_by=reversal.event_id if reversal else None,
         dlq=[
             DlqRecordOut(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from settlement_api.deps import FiguresDep, OperatorDep, ReaderDep, SessionsDep, SettingsDep
+from settlement_api.deps import DeadlinesDep, FiguresDep, OperatorDep, ReaderDep, SessionsDep, SettingsDep
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.audit import read_page
 from settlement_api.ledger.events import event_status
@@ -37,6 +37,8 @@ async def get_event(
     event_id: str,
     sessions: SessionsDep,
     reader: ReaderDep,
+    deadlines: DeadlinesDep,
+    settings: SettingsDep,
     bank_id: Annotated[str | None, Query(description="Operators: whose event (required for operator keys)")] = None,
 ) -> EventStatusOut:
     bank = required_bank(reader, bank_id)
@@ -49,7 +51,8 @@ async def get_event(
             [FieldError("#/path/event_id", "not a valid event id")],
         )
     records = await find_event(sessions, bank, event_id)
-    return event_status(bank, event_id, records.ledger, records.reversal, records.dlq)
+    deadline = None if deadlines is None else deadlines.event
+    return event_status(bank, event_id, records, deadline, settings.business_timezone)
 
 
 @router.get(

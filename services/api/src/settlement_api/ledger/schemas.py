@@ -39,6 +39,13 @@ class LedgerRecordOut(BaseModel):
     kafka_offset: int
     ingested_at: datetime
     applied_at: datetime
+    due: date | None = Field(
+        description="When the event was due (seeds/deadlines.yaml); null for a reversal, without a deadlines "
+        "file, or outside the working-day calendar's years"
+    )
+    working_days_late: int | None = Field(
+        description="Working days after the due date it arrived (ingested_at, business date); 0: on time"
+    )
 
 
 class DlqRecordOut(BaseModel):

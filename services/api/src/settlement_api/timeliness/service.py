@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from settlement_core.business_days import OutsideCalendar
-from settlement_core.deadlines import Deadline, Timeliness
+from settlement_core.deadlines import Deadline, lateness
 from settlement_core.pace import RATIO_QUANTUM
 
 
@@ -59,14 +58,6 @@ class PeriodTimeliness:
         if assessed == 0:
             return Decimal(0).quantize(RATIO_QUANTUM)
         return (Decimal(self.late) / Decimal(assessed)).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
-
-
-def lateness(deadline: Deadline, value_date: date, arrived: date) -> Timeliness | None:
-    """When the event was due and how late it arrived; None outside the calendar's years."""
-    try:
-        return deadline.timeliness(value_date, arrived)
-    except OutsideCalendar:
-        return None
 
 
 def assess(groups: Iterable[Arrivals], deadline: Deadline) -> PeriodTimeliness:
