@@ -1,13 +1,17 @@
-// Status page: six targets at one as_of, each with its cumulative curve against the pace
-// line and its monthly bars, from /status/series.json (market-wide figures only).
-// Plain JS, no dependencies, so the page works offline and without a build step.
+// Status page: six targets at one as_of, each with its figures, its release state and its
+// cumulative and monthly charts (charts.js), from /status/series.json and /status.json
+// (market-wide figures only). Plain JS, no build step; every file is served by the API.
 "use strict";
 
+const F = globalThis.SettlementFormat;
 const REFRESH_MS = 5000;
 // Only asked for when the server embeds no figures (private mode). sessionStorage only.
 const KEY = "settlement.statusKey";
 const SUPPRESSED = "已隐去 suppressed";
 const STATUS_ZH = { achieved: "已完成", on_track: "进度正常", behind: "落后", missed: "未完成" };
+// Observation status of a published figure (SDMX OBS_STATUS) and the kind of a release.
+const OBSERVATION = { provisional: "暂定 provisional", final: "终值 final", revised: "已修订 revised" };
+const RELEASE_KIND = { preliminary: "初步发布 preliminary", final: "最终发布 final" };
 
 function percent(ratio) {
   // Ratios arrive as decimal strings; two decimals of a percent are enough on screen.
@@ -22,17 +26,73 @@ function el(tag, attrs, text) {
   return node;
 }
 
-function figure(label, testid, value, unit) {
+// A plan-unit figure as the plan writes it (two decimals); the exact string in data-exact.
+function planFigure(testid, exact, fallback) {
+  const shown = F.planUnit(exact);
+  return el("b", { "data-testid": testid, "data-exact": exact === null ? "" : exact, title: exact || "" },
+            shown === null ? fallback : shown);
+}
+
+function figure(label, node, unit) {
   const box = el("div", { class: "figure" });
   box.append(el("span", { class: "label" }, label));
   const line = el("span", { class: "value" });
-  line.append(el("b", { "data-testid": testid }, value));
+  line.append(node);
   if (unit) line.append(" " + unit);
   box.append(line);
   return box;
 }
 
-function renderTarget(entry) {
+function when(stamp) {
+  // A release time as the business day and minute it was published (ISO, sortable).
+  const moment = new Date(stamp);
+  return Number.isNaN(moment.getTime()) ? String(stamp) : moment.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+// The release state of one target, from its /v1/progress entry (the fields h-knownat's
+// releases add; docs/statistics.md): observation_status, and release = {id, kind,
+// released_at, settled} of the latest release of the period. Revised by = today's settled -
+// the published settled, exact. null when the API has neither field (no releases yet, or a
+// server without them): the section is left out.
+function releaseState(progressTarget) {
+  if (!progressTarget) return null;
+  const status = progressTarget.observation_status;
+  const release = progressTarget.release;
+  if (!status && !release) return null;
+  const revision = release ? F.subtract(progressTarget.settled, release.settled) : null;
+  return {
+    status: status || null,
+    kind: release ? release.kind : null,
+    releasedAt: release ? release.released_at : null,
+    revision,
+    revisionPlanUnit: revision === null ? null : F.signed(F.amountInPlanUnit(revision)),
+    unit: progressTarget.plan_unit,
+  };
+}
+
+function renderRelease(state) {
+  const box = el("p", { class: "release", "data-testid": "release",
+                        "data-observation-status": state.status || "", "data-release-kind": state.kind || "" });
+  if (state.status) {
+    box.append(el("span", { class: "obs obs-" + state.status, "data-testid": "observation-status" },
+                  OBSERVATION[state.status] || state.status));
+  }
+  if (state.kind) {
+    box.append(el("span", { "data-testid": "release-kind" }, RELEASE_KIND[state.kind] || state.kind),
+               el("span", { "data-testid": "released-at" }, "发布于 published " + when(state.releasedAt)));
+  } else {
+    box.append(el("span", {}, "尚未发布 not yet released"));
+  }
+  if (state.revision !== null) {
+    const changed = !/^-?0\.?0*$/.test(state.revision);
+    box.append(el("span", { "data-testid": "revision", "data-exact": state.revision },
+                  changed ? "发布后修订 revised since: " + state.revisionPlanUnit + " " + state.unit
+                          : "发布后未修订 unrevised since"));
+  }
+  return box;
+}
+
+function renderTarget(entry, progressTarget) {
   const t = entry.day;
   const card = el("section", { class: "target status-" + t.status, "data-code": entry.code });
   const title = el("h2", {}, entry.name_zh);
@@ -45,16 +105,15 @@ function renderTarget(entry) {
   const settled = el("div", { class: "figure wide" });
   settled.append(el("span", { class: "label" }, "已结算 settled / 目标 target"));
   const line = el("span", { class: "value" });
-  line.append(el("b", { "data-testid": "settled", "data-suppressed": String(Boolean(t.suppressed)) },
-                 t.settled_plan_unit === null ? SUPPRESSED : t.settled_plan_unit), " / ",
-              el("span", { "data-testid": "target" }, t.target_amount_plan_unit), " " + t.plan_unit);
+  const settledNode = planFigure("settled", t.settled_plan_unit, SUPPRESSED);
+  settledNode.setAttribute("data-suppressed", String(Boolean(t.suppressed)));
+  line.append(settledNode, " / ", planFigure("target", t.target_amount_plan_unit, "—"), " " + t.plan_unit);
   settled.append(line);
   numbers.append(
     settled,
-    figure("进度 progress", "progress", percent(t.progress_ratio) + "%"),
-    figure("应达 expected", "expected", percent(t.expected_ratio) + "%"),
-    figure("预计全年 projected", "projected", t.projected_total_plan_unit === null ? "—" : t.projected_total_plan_unit,
-           t.plan_unit),
+    figure("进度 progress", el("b", { "data-testid": "progress" }, percent(t.progress_ratio) + "%")),
+    figure("应达 expected", el("b", { "data-testid": "expected" }, percent(t.expected_ratio) + "%")),
+    figure("预计全年 projected", planFigure("projected", t.projected_total_plan_unit, "—"), t.plan_unit),
   );
   card.appendChild(numbers);
 
@@ -68,6 +127,9 @@ function renderTarget(entry) {
   bar.append(fill, marker);
   card.appendChild(bar);
 
+  const release = releaseState(progressTarget);
+  if (release) card.appendChild(renderRelease(release));
+
   const unconverted = Object.entries(t.unconverted || {});
   if (unconverted.length) {
     card.appendChild(el("p", { class: "unconverted", "data-testid": "unconverted" },
@@ -75,18 +137,24 @@ function renderTarget(entry) {
   }
 
   const charts = el("div", { class: "charts" });
-  const line_chart = el("figure", { class: "chart" });
-  line_chart.innerHTML = lineChart(t);
-  line_chart.appendChild(el("figcaption", {}, "累计结算 cumulative (—) vs 时间进度 pace (- -)"));
+  const lineChart = el("figure", { class: "chart" });
+  lineChart.append(SettlementCharts.holder(entry.code, "line"),
+                   el("figcaption", {}, "累计结算 cumulative (—) vs 时间进度 pace (- -)"));
   const bars = el("figure", { class: "chart" });
-  bars.innerHTML = barChart(entry.month);
-  bars.appendChild(el("figcaption", {}, "月度结算 monthly: " + entry.month.period + " (■) vs 上年 previous year (□)"));
-  charts.append(line_chart, bars);
+  bars.append(SettlementCharts.holder(entry.code, "bar"),
+              el("figcaption", {}, "月度结算 monthly: " + entry.month.period + " vs 上年 previous year (grey)"));
+  charts.append(lineChart, bars);
   card.appendChild(charts);
   return card;
 }
 
 let asOf = null; // null: follow today
+let knownAt = null; // null: figures as known now
+let progress = null; // the last /status.json body: release state per target
+
+function progressByCode() {
+  return Object.fromEntries(((progress && progress.targets) || []).map((t) => [t.code, t]));
+}
 
 function render(data) {
   document.getElementById("as-of").textContent = data.as_of;
@@ -100,8 +168,16 @@ function render(data) {
     input.max = data.targets[0].day.window_end;
   }
   if (document.activeElement !== input) input.value = data.targets.length ? data.targets[0].day.as_of : data.as_of;
+  // known_at is offered only by a server that answers with it (the key present, null = now):
+  // one that ignored the parameter would show today's figures under a past knowledge time.
+  const supportsKnownAt = Object.prototype.hasOwnProperty.call(data, "known_at");
+  document.getElementById("known-at-form").hidden = !supportsKnownAt;
+  document.getElementById("known-at-note").textContent =
+    supportsKnownAt && data.known_at ? "当时所知 figures as known at " + when(data.known_at) : "";
+  const byCode = progressByCode();
   const main = document.getElementById("targets");
-  main.replaceChildren(...data.targets.map(renderTarget));
+  main.replaceChildren(...data.targets.map((entry) => renderTarget(entry, byCode[entry.code])));
+  SettlementCharts.draw(data.targets);
   document.body.setAttribute("data-rendered", String(data.targets.length));
   document.body.setAttribute("data-as-of", data.as_of);
 }
@@ -114,21 +190,36 @@ function askForKey(message) {
   error.textContent = message || "";
 }
 
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+  const text = search.toString();
+  return text ? "?" + text : "";
+}
+
+async function getJson(path, headers) {
+  const response = await fetch(path, { cache: "no-store", headers });
+  if (response.status === 401) {
+    askForKey(headers.Authorization ? "The key was refused." : "");
+    throw new Error("HTTP 401");
+  }
+  if (!response.ok) throw new Error("HTTP " + response.status);
+  return response.json();
+}
+
 async function refresh() {
   const conn = document.getElementById("conn");
   const key = sessionStorage.getItem(KEY);
   if (needsKey && !key) return;
   try {
-    const query = asOf ? "?as_of=" + encodeURIComponent(asOf) : "";
     const headers = key ? { Authorization: "Bearer " + key } : {};
-    const response = await fetch("/status/series.json" + query, { cache: "no-store", headers });
-    if (response.status === 401) {
-      askForKey(key ? "The key was refused." : "");
-      throw new Error("HTTP 401");
-    }
-    if (!response.ok) throw new Error("HTTP " + response.status);
+    const [series, status] = await Promise.all([
+      getJson("/status/series.json" + query({ as_of: asOf, known_at: knownAt }), headers),
+      getJson("/status.json" + query({ known_at: knownAt }), headers),
+    ]);
     document.getElementById("login").hidden = true;
-    render(await response.json());
+    progress = status;
+    render(series);
     conn.textContent = "live";
     conn.className = "ok";
   } catch (err) {
@@ -138,8 +229,30 @@ async function refresh() {
   }
 }
 
+function bookmark() {
+  // as_of and known_at are public and harmless in the address bar: a view can be bookmarked.
+  history.replaceState(null, "", window.location.pathname + query({ as_of: asOf, known_at: knownAt }));
+}
+
+// <input type="datetime-local"> value (the browser's local time) -> ISO 8601 in UTC, and back.
+function toInstant(local) {
+  const moment = new Date(local);
+  return Number.isNaN(moment.getTime()) ? null : moment.toISOString();
+}
+
+function toLocalInput(instant) {
+  const moment = new Date(instant);
+  if (Number.isNaN(moment.getTime())) return "";
+  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 16);
+}
+
 const initial = JSON.parse(document.getElementById("initial-series").textContent);
-const requested = new URLSearchParams(window.location.search).get("as_of");
+progress = JSON.parse(document.getElementById("initial-progress").textContent);
+const params = new URLSearchParams(window.location.search);
+const requested = params.get("as_of");
+knownAt = params.get("known_at");
+if (knownAt) document.getElementById("known-at-input").value = toLocalInput(knownAt);
 // null: the server shows no figures without a key (PUBLIC_MODE=false).
 const needsKey = initial === null;
 if (requested) asOf = needsKey ? requested : initial.as_of;
@@ -147,6 +260,8 @@ if (needsKey) {
   if (sessionStorage.getItem(KEY)) refresh(); else askForKey("");
 } else {
   render(initial);
+  // The embedded figures are those known now: a bookmarked known_at is read at once.
+  if (knownAt) refresh();
 }
 document.getElementById("login").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -158,8 +273,7 @@ document.getElementById("login").addEventListener("submit", (event) => {
 document.getElementById("as-of-form").addEventListener("submit", (event) => {
   event.preventDefault();
   asOf = document.getElementById("as-of-input").value || null;
-  // The date is public and harmless in the address bar, so a view can be bookmarked.
-  history.replaceState(null, "", asOf ? "?as_of=" + asOf : window.location.pathname);
+  bookmark();
   refresh();
 });
 document.getElementById("as-of-input").addEventListener("change", () => {
@@ -167,7 +281,19 @@ document.getElementById("as-of-input").addEventListener("change", () => {
 });
 document.getElementById("today").addEventListener("click", () => {
   asOf = null;
-  history.replaceState(null, "", window.location.pathname);
+  bookmark();
+  refresh();
+});
+document.getElementById("known-at-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  knownAt = toInstant(document.getElementById("known-at-input").value);
+  bookmark();
+  refresh();
+});
+document.getElementById("known-at-now").addEventListener("click", () => {
+  knownAt = null;
+  document.getElementById("known-at-input").value = "";
+  bookmark();
   refresh();
 });
 // A background tab does not refresh: six day series are a few hundred kilobytes each time.
