@@ -80,7 +80,7 @@
           },
         },
       },
-      tooltip: { trigger: "axis", confine: true, className: "chart-tip", backgroundColor: "#ffffff",
+      tooltip: { trigger: "axis", confine: true, transitionDuration: 0, className: "chart-tip", backgroundColor: "#ffffff",
                  borderColor: "#bdbdbd", padding: [6, 8] },
       yAxis: { type: "value", name: unit, nameTextStyle: { align: "left", padding: [0, 0, 0, -6] },
                axisLabel: { formatter: axisLabel }, splitLine: { lineStyle: { color: "#eeeeee" } } },
