@@ -49,24 +49,26 @@ function when(stamp) {
   return Number.isNaN(moment.getTime()) ? String(stamp) : moment.toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
 
-// The release state of one target, from its /v1/progress entry (the fields h-knownat's
-// releases add; docs/statistics.md): observation_status, and release = {id, kind,
-// released_at, settled} of the latest release of the period. Revised by = today's settled -
-// the published settled, exact. null when the API has neither field (no releases yet, or a
-// server without them): the section is left out.
-function releaseState(progressTarget) {
-  if (!progressTarget) return null;
-  const status = progressTarget.observation_status;
-  const release = progressTarget.release;
+// The release state of one target (issue 24; docs/statistics.md, releases), from
+//   GET /v1/releases                 {releases: [{id, period, kind, note, known_at}]}, oldest first
+//   GET /v1/releases/{id}/revisions  {release, known_at, revisions: [{target, published, today,
+//                                     difference, observation_status, suppressed}]}
+// for the latest release of the page's period (published on = that release's known_at), and
+// observation_status from /v1/progress (targets[].observation_status) when the revisions have
+// none. Revised by = `difference` (today - published, exact, the target's currency) in the
+// plan unit. null when there is no release and no status: the section is left out.
+function releaseState(progressTarget, release, revision) {
+  const status = (revision && revision.observation_status) || (progressTarget && progressTarget.observation_status);
   if (!status && !release) return null;
-  const revision = release ? F.subtract(progressTarget.settled, release.settled) : null;
+  const difference = revision && !revision.suppressed ? revision.difference : null;
   return {
     status: status || null,
     kind: release ? release.kind : null,
-    releasedAt: release ? release.released_at : null,
-    revision,
-    revisionPlanUnit: revision === null ? null : F.signed(F.amountInPlanUnit(revision)),
-    unit: progressTarget.plan_unit,
+    releasedAt: release ? release.known_at : null,
+    revision: difference === undefined ? null : difference,
+    revisionPlanUnit: difference ? F.signed(F.amountInPlanUnit(difference)) : null,
+    withheld: Boolean(revision && revision.suppressed),
+    unit: progressTarget ? progressTarget.plan_unit : "",
   };
 }
 
@@ -88,6 +90,8 @@ function renderRelease(state) {
     box.append(el("span", { "data-testid": "revision", "data-exact": state.revision },
                   changed ? "发布后修订 revised since: " + state.revisionPlanUnit + " " + state.unit
                           : "发布后未修订 unrevised since"));
+  } else if (state.withheld) {
+    box.append(el("span", { "data-testid": "revision" }, "修订已隐去 revision suppressed"));
   }
   return box;
 }
@@ -127,7 +131,7 @@ function renderTarget(entry, progressTarget) {
   bar.append(fill, marker);
   card.appendChild(bar);
 
-  const release = releaseState(progressTarget);
+  const release = releaseState(progressTarget, releases.release, releases.byTarget[entry.code]);
   if (release) card.appendChild(renderRelease(release));
 
   const unconverted = Object.entries(t.unconverted || {});
@@ -150,7 +154,10 @@ function renderTarget(entry, progressTarget) {
 
 let asOf = null; // null: follow today
 let knownAt = null; // null: figures as known now
-let progress = null; // the last /status.json body: release state per target
+let progress = null; // the last /status.json (or /v1/progress?known_at=) body
+// The latest release of the page's period and its revisions by target code (releaseState).
+let releases = { release: null, byTarget: {}, readAt: 0 };
+const RELEASES_MS = 60000; // revisions are read from the ledger: once a minute is enough
 
 function progressByCode() {
   return Object.fromEntries(((progress && progress.targets) || []).map((t) => [t.code, t]));
@@ -168,12 +175,13 @@ function render(data) {
     input.max = data.targets[0].day.window_end;
   }
   if (document.activeElement !== input) input.value = data.targets.length ? data.targets[0].day.as_of : data.as_of;
-  // known_at is offered only by a server that answers with it (the key present, null = now):
-  // one that ignored the parameter would show today's figures under a past knowledge time.
-  const supportsKnownAt = Object.prototype.hasOwnProperty.call(data, "known_at");
-  document.getElementById("known-at-form").hidden = !supportsKnownAt;
+  // known_at is offered only by a server whose /v1/progress answers with it (the key present,
+  // null = now); figures read for a past time must say that time back (readKnownAt).
+  const supportsKnownAt = Boolean(progress) && Object.prototype.hasOwnProperty.call(progress, "known_at");
+  document.getElementById("known-at-form").hidden = !supportsKnownAt && !knownAt;
   document.getElementById("known-at-note").textContent =
-    supportsKnownAt && data.known_at ? "当时所知 figures as known at " + when(data.known_at) : "";
+    knownAt && progress && progress.known_at ? "当时所知 figures as known at " + when(progress.known_at) : "";
+  lastSeries = data;
   const byCode = progressByCode();
   const main = document.getElementById("targets");
   main.replaceChildren(...data.targets.map((entry) => renderTarget(entry, byCode[entry.code])));
@@ -207,20 +215,72 @@ async function getJson(path, headers) {
   return response.json();
 }
 
+// The figures as known now: /status/series.json and /status.json, every REFRESH_MS.
+async function readNow(headers) {
+  const [series, status] = await Promise.all([
+    getJson("/status/series.json" + query({ as_of: asOf }), headers),
+    getJson("/status.json", headers),
+  ]);
+  return [series, status];
+}
+
+// The figures as known at `knownAt`, from the public reads that take known_at (/v1/progress
+// and each target's day and month series): the same shape as /status/series.json. Read once:
+// what was known at a past time does not change, so it is not polled.
+async function readKnownAt(headers, codes, period) {
+  const status = await getJson("/v1/progress" + query({ as_of: asOf, known_at: knownAt }), headers);
+  if (!status.known_at) throw new Error("known_at not supported by this server");
+  const series = (code, granularity) =>
+    getJson("/v1/progress/" + encodeURIComponent(code) + "/series" +
+            query({ period, granularity, as_of: asOf, known_at: knownAt }), headers);
+  const targets = await Promise.all(codes.map(async (code) => {
+    const [day, month] = await Promise.all([series(code, "day"), series(code, "month")]);
+    const target = status.targets.find((t) => t.code === code) || {};
+    return { code, name_zh: target.name_zh, name_en: target.name_en, day, month };
+  }));
+  return [{ as_of: status.as_of, today: status.as_of, timezone: status.timezone, targets }, status];
+}
+
+// The latest release of `period` (known by `knownAt`, if set) and its revisions; an API
+// without releases (404) leaves the section out.
+async function readReleases(headers, period) {
+  const response = await fetch("/v1/releases", { cache: "no-store", headers });
+  if (!response.ok) return { release: null, byTarget: {}, readAt: Date.now() };
+  const list = ((await response.json()).releases || []).filter((r) =>
+    r.period === period && (!knownAt || new Date(r.known_at) <= new Date(knownAt)));
+  const release = list.length ? list[list.length - 1] : null;
+  const byTarget = {};
+  if (release) {
+    const revisions = await getJson("/v1/releases/" + encodeURIComponent(release.id) + "/revisions", headers);
+    for (const r of revisions.revisions || []) byTarget[r.target] = r;
+  }
+  return { release, byTarget, readAt: Date.now() };
+}
+
+let shownView = null; // [knownAt, asOf] of the figures on screen
+let lastSeries = null; // the series on screen: its codes and period for known_at reads
+
 async function refresh() {
   const conn = document.getElementById("conn");
   const key = sessionStorage.getItem(KEY);
   if (needsKey && !key) return;
+  const view = JSON.stringify([knownAt, asOf]);
+  if (knownAt && shownView === view && lastSeries) return; // the past does not change
   try {
     const headers = key ? { Authorization: "Bearer " + key } : {};
-    const [series, status] = await Promise.all([
-      getJson("/status/series.json" + query({ as_of: asOf, known_at: knownAt }), headers),
-      getJson("/status.json" + query({ known_at: knownAt }), headers),
-    ]);
+    const period = progress && progress.period ? progress.period : null;
+    const codes = lastSeries ? lastSeries.targets.map((t) => t.code) : [];
+    const [series, status] = knownAt && codes.length
+      ? await readKnownAt(headers, codes, lastSeries.targets[0].day.period)
+      : await readNow(headers);
     document.getElementById("login").hidden = true;
+    if (Date.now() - releases.readAt > RELEASES_MS || shownView !== view) {
+      releases = await readReleases(headers, status.period || period);
+    }
     progress = status;
+    shownView = view;
     render(series);
-    conn.textContent = "live";
+    conn.textContent = knownAt ? "as known at " + when(knownAt) : "live";
     conn.className = "ok";
   } catch (err) {
     // Keep the last figures on screen and say they are stale.
@@ -260,8 +320,8 @@ if (needsKey) {
   if (sessionStorage.getItem(KEY)) refresh(); else askForKey("");
 } else {
   render(initial);
-  // The embedded figures are those known now: a bookmarked known_at is read at once.
-  if (knownAt) refresh();
+  // The embedded figures are those known now: releases, and a bookmarked known_at, at once.
+  refresh();
 }
 document.getElementById("login").addEventListener("submit", (event) => {
   event.preventDefault();
