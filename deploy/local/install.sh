@@ -11,6 +11,8 @@ command -v prometheus >/dev/null || missing+=(prometheus)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v curl >/dev/null || missing+=(curl)
+# npm installs the status page's chart library (Apache ECharts) from the project's own lock.
+command -v npm >/dev/null || missing+=(npm)
 # A CJK font, so the status page screenshots show 亿元 instead of boxes.
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,4 +35,5 @@ if ! command -v uv >/dev/null; then
 fi
 cd "$ROOT"
 uv sync --frozen -q
+"$ROOT/deploy/local/web_vendor.sh"
 "$ROOT/deploy/local/stack.sh" fetch

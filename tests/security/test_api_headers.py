@@ -128,7 +128,7 @@ def test_the_status_page_asks_for_a_key_and_renders_under_the_policy(services_up
             "Object.fromEntries([...document.querySelectorAll('#targets section')].map("
             "s => [s.dataset.code, s.querySelector('[data-testid=settled]').textContent]))"
         )
-        assert settled["cross_border_rmb"] == "0.1000"
+        assert settled["cross_border_rmb"] == "0.10"  # 0.1000 亿 in the API: two decimals on the page
         assert "suppressed" in settled["mnc_headquarters"]
         assert browser.evaluate("sessionStorage.getItem('settlement.statusKey')") == key
         assert get(apis.private + "/status.json", bearer(key)).status_code == 200

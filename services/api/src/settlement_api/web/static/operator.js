@@ -18,6 +18,12 @@ function percent(ratio) {
   return (Number(ratio) * 100).toFixed(2) + "%";
 }
 
+// 亿元 / 亿美元 to two decimals, as the plan writes them (format.js); exact in the API's JSON.
+function plan(value) {
+  const shown = globalThis.SettlementFormat.planUnit(value);
+  return shown === null ? "—" : shown;
+}
+
 function when(stamp) {
   return stamp ? new Date(stamp).toLocaleString() : "—";
 }
@@ -63,10 +69,10 @@ function renderLeague(data) {
   for (const t of data.targets) {
     const card = el("section", { class: "target", "data-code": t.code, "data-testid": "league" });
     const title = el("h2", {}, t.name_zh);
-    title.appendChild(el("small", {}, t.name_en + " · " + t.settled_plan_unit + " " + t.plan_unit));
+    title.appendChild(el("small", {}, t.name_en + " · " + plan(t.settled_plan_unit) + " " + t.plan_unit));
     card.appendChild(title);
     const rows = t.banks.map((b) =>
-      cells([b.rank, b.bank_id, b.settled_plan_unit, percent(b.share), b.events, when(b.last_event_received)],
+      cells([b.rank, b.bank_id, plan(b.settled_plan_unit), percent(b.share), b.events, when(b.last_event_received)],
             [0, 2, 3, 4], { "data-bank": b.bank_id, "data-settled": b.settled, "data-share": b.share,
                             "data-events": String(b.events), title: b.name }));
     card.appendChild(table(["#", "bank", "settled " + t.plan_unit, "share", "events", "last event received"],

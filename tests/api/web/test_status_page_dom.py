@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -114,6 +114,11 @@ def percent(ratio: str) -> str:
     return f"{Decimal(ratio) * 100:.2f}%"
 
 
+def plan(figure: str) -> str:
+    """A plan-unit figure as the page shows it: two decimals, half to even (format.js)."""
+    return str(Decimal(figure).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
 def assert_page_matches(dom: str, progress: dict[str, object]) -> StatusPageParser:
     page = StatusPageParser()
     page.feed(dom)
@@ -124,8 +129,9 @@ def assert_page_matches(dom: str, progress: dict[str, object]) -> StatusPagePars
     assert page.ids["conn"] == "live", "the page did not refresh from /status.json"
     for t in targets:
         card = page.cards[t["code"]]
-        assert card.values["settled"] == t["settled_plan_unit"], t["code"]
-        assert card.values["target"] == t["target_amount_plan_unit"], t["code"]
+        assert card.values["settled"] == plan(t["settled_plan_unit"]), t["code"]
+        assert card.attrs["settled"]["data-exact"] == t["settled_plan_unit"], t["code"]
+        assert card.values["target"] == plan(t["target_amount_plan_unit"]), t["code"]
         assert card.values["progress"] == percent(t["progress_ratio"]), t["code"]
         assert card.values["expected"] == percent(t["expected_ratio"]), t["code"]
         assert card.attrs["status"]["data-status"] == t["status"], t["code"]
@@ -178,7 +184,7 @@ def test_status_page_with_zero_events(api: Api) -> None:
     assert isinstance(targets, list)
     assert all(t["settled"] == "0.00" for t in targets)
     page = assert_page_matches(dump_dom(api.url + "/"), progress)
-    assert page.cards["offshore"].values["settled"] == "0.0000"
+    assert page.cards["offshore"].values["settled"] == "0.00"
     screenshot(api.url + "/", "status-page-zero.png")
 
 
@@ -191,8 +197,9 @@ def test_status_page_with_data(api: Api, isolated_env: dict[str, str]) -> None:
     state.close()
     progress = api.progress()
     page = assert_page_matches(dump_dom(api.url + "/"), progress)
-    assert page.cards["cross_border_rmb"].values["settled"] == "1234.5679"
-    assert page.cards["offshore"].values["settled"] == "0.9877"
+    # 1234.5679 and 0.9877 亿 in the API: the page reads like the plan, two decimals.
+    assert page.cards["cross_border_rmb"].values["settled"] == "1234.57"
+    assert page.cards["offshore"].values["settled"] == "0.99"
     assert page.cards["cross_border_ecommerce"].attrs["status"]["data-status"] == "achieved"
     assert "CHF" in page.cards["factor_market"].values["unconverted"]
     shot = screenshot(api.url + "/", "status-page-data.png")

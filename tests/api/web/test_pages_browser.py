@@ -1,7 +1,8 @@
 """The status page's charts and the operator page in real headless Chromium (Debian's),
 driven over the DevTools protocol (tests/api/cdp.py), against the real API process.
 
-The rendered numbers and chart data equal /v1/progress/{code}/series at three as_of dates;
+The rendered numbers (plan-unit figures to two decimals, the exact ones in data-exact) and the
+data the ECharts charts plot equal /v1/progress/{code}/series at three as_of dates;
 the operator's key never reaches a URL or localStorage. Screenshots at 1366x768 and at a
 phone width are written to test-artifacts/.
 """
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import httpx
@@ -27,17 +28,24 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 LAPTOP = (1366, 768)
 PHONE = (390, 844)
 AS_OF_DATES = ("2020-02-29", "2020-06-30", "2020-11-15")
+# What each card shows, and what its ECharts charts plot (the instances' own series data).
 CARD_VALUES = """
 [...document.querySelectorAll('section.target')].map((card) => {
   const text = (id) => card.querySelector(`[data-testid="${id}"]`).textContent;
   const attr = (id, name) => card.querySelector(`[data-testid="${id}"]`).getAttribute(name);
+  const plotted = (id) => echarts.getInstanceByDom(card.querySelector(`[data-testid="${id}"]`)).getOption().series;
+  const [curve, pace] = plotted('curve');
+  const [previous, current] = plotted('bars');
   return {
     code: card.dataset.code,
-    settled: text('settled'), target: text('target'), progress: text('progress'),
-    expected: text('expected'), projected: text('projected'), status: attr('status', 'data-status'),
-    curve: attr('curve', 'data-values'), curve_points: attr('curve', 'points').trim().split(/\\s+/).length,
-    pace: attr('pace', 'data-values'), pace_points: attr('pace', 'points').trim().split(/\\s+/).length,
+    settled: text('settled'), settled_exact: attr('settled', 'data-exact'), target: text('target'),
+    progress: text('progress'), expected: text('expected'), projected: text('projected'),
+    status: attr('status', 'data-status'),
+    curve: attr('curve', 'data-values'), curve_points: curve.data.filter((v) => v !== null).length,
+    curve_plotted: curve.data.filter((v) => v !== null).map(String),
+    pace: attr('curve', 'data-pace'), pace_points: pace.data.length,
     bars: attr('bars', 'data-values'), previous: attr('bars', 'data-previous'),
+    bars_points: current.data.length, previous_points: previous.data.length,
   };
 })
 """
@@ -116,6 +124,11 @@ def percent(ratio: str) -> str:
     return f"{Decimal(ratio) * 100:.2f}%"
 
 
+def plan(figure: str) -> str:
+    """A plan-unit figure as the page shows it: two decimals, half to even (format.js)."""
+    return str(Decimal(figure).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
 def assert_cards_match(cards: list[dict[str, Any]], api: Api, as_of: str) -> None:
     targets = api.get("/v1/targets")["targets"]
     assert [c["code"] for c in cards] == [t["code"] for t in targets]
@@ -124,21 +137,24 @@ def assert_cards_match(cards: list[dict[str, Any]], api: Api, as_of: str) -> Non
         day = api.get(f"/v1/progress/{code}/series", period="2020", granularity="day", as_of=as_of)
         month = api.get(f"/v1/progress/{code}/series", period="2020", granularity="month", as_of=as_of)
         assert day["as_of"] == as_of
-        assert card["settled"] == day["settled_plan_unit"], code
-        assert card["target"] == day["target_amount_plan_unit"], code
+        assert card["settled"] == plan(day["settled_plan_unit"]), code
+        assert card["settled_exact"] == day["settled_plan_unit"], code
+        assert card["target"] == plan(day["target_amount_plan_unit"]), code
         assert card["progress"] == percent(day["progress_ratio"]), code
         assert card["expected"] == percent(day["expected_ratio"]), code
-        assert card["projected"] == day["projected_total_plan_unit"], code
+        assert card["projected"] == plan(day["projected_total_plan_unit"]), code
         assert card["status"] == day["status"], code
         curve = [p["cumulative_plan_unit"] for p in day["points"] if p["cumulative_plan_unit"] is not None]
         assert card["curve"].split(" ") == curve, code
+        assert [Decimal(v) for v in card["curve_plotted"]] == [Decimal(v) for v in curve], code
         assert card["curve_points"] == len(curve) == (date.fromisoformat(as_of) - date(2020, 1, 1)).days + 1
         assert card["pace"].split(" ") == [p["expected_plan_unit"] for p in day["points"]], code
         assert card["pace_points"] == 366
         assert card["bars"].split(" ") == [p["settled"] or "-" for p in month["points"]], code
         assert card["previous"].split(" ") == [p["previous"] or "-" for p in month["points"]], code
+        assert card["bars_points"] == card["previous_points"] == 12, code
     # The scenario has volume everywhere: the comparison above is not one of empty charts.
-    assert all(Decimal(c["settled"]) > 0 for c in cards)
+    assert all(Decimal(c["settled_exact"]) > 0 for c in cards)
 
 
 @pytest.mark.parametrize("as_of", AS_OF_DATES)
@@ -178,7 +194,7 @@ def test_public_page_shows_market_wide_figures_only(api: Api) -> None:
         assert bank not in html
         assert bank not in series
     assert "https://" not in html
-    for name in ("app.js", "charts.js", "operator.js"):
+    for name in ("app.js", "charts.js", "format.js", "operator.js"):
         assert "http://" not in httpx.get(f"{api.url}/static/{name}", timeout=30).text
 
 
