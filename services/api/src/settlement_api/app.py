@@ -27,6 +27,7 @@ from settlement_api.progress.routes import router as progress_router
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
 from settlement_api.resources import Resources
+from settlement_api.sdmx.routes import router as sdmx_router
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.routes import router as totals_router
 from settlement_api.web.routes import router as web_router
@@ -138,4 +139,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     routers = (progress_router, totals_router, ledger_router, control_totals_router, metrics_router, web_router)
     for router in (*routers, receipts_router):
         app.include_router(router)
+    app.include_router(sdmx_router)  # SDMX export (docs/statistics.md)
     return app
