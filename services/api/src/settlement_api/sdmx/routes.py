@@ -15,8 +15,8 @@ from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, PublicR
 from settlement_api.sdmx.periods import PERIOD_FORMS
 from settlement_api.sdmx.query import parse_data_query, require_flow, structure_format
 from settlement_api.sdmx.render import data_message, structure_message
-from settlement_api.sdmx.schemas import DATA_RESPONSES, STRUCTURE_RESPONSES
-from settlement_api.sdmx.service import export
+from settlement_api.sdmx.schemas import DATA_RESPONSES, KINDS, STRUCTURE_RESPONSES
+from settlement_api.sdmx.service import KNOWN_AT_READS, export
 from settlement_api.sdmx.structure import AGENCY, VERSION, Structure, build_structure
 from settlement_core.problems import FieldError, Problem
 
@@ -26,7 +26,6 @@ router = APIRouter()
 HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "private, max-age=0, must-revalidate"}
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 INSTANT = "RFC 3339 date-time with its zone, e.g. 2021-01-15T00:00:00Z"
-KINDS = ("datastructure", "dataflow", "codelist", "conceptscheme")
 
 
 @router.get(
@@ -48,10 +47,20 @@ async def get_data(
         str | None, Query(alias="endPeriod", description=f"Last period (SDMX: {PERIOD_FORMS}), not before startPeriod")
     ] = None,
     updated_after: Annotated[
-        str | None, Query(alias="updatedAfter", description=f"Only observations changed after this instant ({INSTANT})")
+        str | None,
+        Query(
+            alias="updatedAfter",
+            description=f"Only observations changed after this instant ({INSTANT})",
+            include_in_schema=KNOWN_AT_READS,
+        ),
     ] = None,
     as_of: Annotated[
-        str | None, Query(alias="asOf", description=f"The figures as they were known at this instant ({INSTANT})")
+        str | None,
+        Query(
+            alias="asOf",
+            description=f"The figures as they were known at this instant ({INSTANT})",
+            include_in_schema=KNOWN_AT_READS,
+        ),
     ] = None,
 ) -> Response:
     require_flow(flow)
