@@ -14,7 +14,7 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
   and n x MAX_AMOUNT; one line per target and currency) cannot be said in JSON Schema. A
   *positive* case is made declarable (a month not yet over becomes 2020-01, each amount the
   count in whole units, repeated lines dropped); negative cases are left as generated.
-- SDMX data (`/v1/sdmx/data/{flow}`): endPeriod must not end before startPeriod begins, a
+- SDMX data (`/v1/sdmx/data/{flow}[/{key}]`): endPeriod must not end before startPeriod begins, a
   rule between two parameters; a positive case that breaks it ends where it starts.
 - Events: `reverses` must differ from the event's own `event_id` (an event cannot reverse
   itself), a rule between two fields that JSON Schema cannot state; a generated event that
@@ -123,7 +123,7 @@ def _declarable(body: dict[str, Any]) -> None:
     body["lines"] = kept
 
 
-SDMX_DATA_PATH = "/v1/sdmx/data/{flow}"
+SDMX_DATA_PATHS = ("/v1/sdmx/data/{flow}", "/v1/sdmx/data/{flow}/{key}")
 
 
 def _sdmx_periods_in_order(query: dict[str, Any]) -> None:
@@ -140,7 +140,7 @@ def _sdmx_periods_in_order(query: dict[str, Any]) -> None:
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     path = context.operation.path if context.operation is not None else None
-    if path == SDMX_DATA_PATH and isinstance(case.query, dict) and _positive(case):
+    if path in SDMX_DATA_PATHS and isinstance(case.query, dict) and _positive(case):
         _sdmx_periods_in_order(case.query)
         return case
     if path == CONTROL_TOTALS_PATH and context.operation.method.upper() == "POST" and isinstance(case.body, dict):

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from settlement_api.kit.disclosure import Contributors, Disclosure
-from settlement_api.sdmx.cells import Figure, Observation, Window, changed_since, in_span, observations
+from settlement_api.sdmx.cells import Figure, Observation, Window, changed_since, in_series, in_span, observations
 from settlement_api.sdmx.periods import parse_period
 from settlement_api.sdmx.render import DataFormat, data_message
 from settlement_api.sdmx.structure import ConfStatus, ObsStatus, Unit, build_structure
@@ -95,6 +95,14 @@ def test_period_filter_overlaps_and_never_changes_the_flags() -> None:
     march = in_span(everything, date(2020, 3, 1), date(2020, 3, 31))
     assert {(o.freq.value, o.time_period) for o in march} == {("A", "2020"), ("M", "2020-03")}
     assert all(o in everything for o in march)
+
+
+def test_series_key_filter_never_changes_the_flags() -> None:
+    everything = observations([WINDOW], PUBLIC)
+    kept = in_series(everything, (frozenset({"M"}), frozenset({"cross_border_rmb"}), None, frozenset({"UNITS"})))
+    assert [o.time_period for o in kept] == ["2020-01", "2020-02", "2020-03"]
+    assert [o.conf_status for o in kept] == [ConfStatus.SECONDARY, ConfStatus.FREE, ConfStatus.CONFIDENTIAL]
+    assert in_series(everything, (None, frozenset({"offshore"}), None, None)) == []
 
 
 def test_updated_after_keeps_what_changed() -> None:

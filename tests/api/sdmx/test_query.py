@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from settlement_api.sdmx.query import choose, parse_data_query, require_flow, structure_format
+from settlement_api.sdmx.query import ALL_SERIES, choose, parse_data_query, parse_key, require_flow, structure_format
 from settlement_api.sdmx.render import STRUCTURE_MEDIA, DataFormat
 from settlement_core.problems import Problem
 
@@ -103,3 +103,21 @@ def test_an_unknown_flow_is_404() -> None:
         require_flow("EXR")
     assert exc.value.status == 404
     assert pointers(exc) == ["#/path/flow"]
+
+
+def test_series_keys() -> None:
+    assert parse_key(None) == parse_key("all") == parse_key("...") == ALL_SERIES
+    assert parse_key("A.cross_border_rmb+offshore..YI") == (
+        frozenset({"A"}),
+        frozenset({"cross_border_rmb", "offshore"}),
+        None,
+        frozenset({"YI"}),
+    )
+
+
+@pytest.mark.parametrize("key", ["A.cross_border_rmb", "A.b.c.d.e", "A.+b..", "A.b c..", ""])
+def test_a_malformed_key_is_422(key: str) -> None:
+    with pytest.raises(Problem) as exc:
+        parse_key(key)
+    assert exc.value.status == 422
+    assert pointers(exc) == ["#/path/key"]

@@ -80,6 +80,8 @@ def test_who_may_read_follows_progress(api: Api) -> None:
         (DATA, {"asOf": "2021-01-15T00:00:00Z"}, 501, "#/query/asOf"),
         (DATA, {"updatedAfter": "2021-01-15T00:00:00+08:00"}, 501, "#/query/updatedAfter"),
         (DATA, {"startPeriod": "1999", "endPeriod": "1999"}, 404, None),
+        (DATA + "/A.cross_border_rmb", {}, 422, "#/path/key"),
+        (DATA + "/A.nope..UNITS", {}, 404, None),
         ("/v1/sdmx/structure/categoryscheme", {}, 404, "#/path/kind"),
         ("/v1/sdmx/structure/codelist/ECB/CL_FREQ", {}, 404, "#/path/agency"),
         ("/v1/sdmx/structure/codelist/SETTLEMENT/CL_NOPE", {}, 404, "#/path/resource"),
@@ -104,6 +106,19 @@ def test_the_period_filter_keeps_overlapping_periods(api: Api) -> None:
     assert Decimal(back[("M", "cross_border_rmb", "CNY", "UNITS", "2020-06")]["OBS_VALUE"]) == Decimal("2000.00")
     # The year's figure is the whole window, whatever the filter.
     assert Decimal(back[("A", "cross_border_rmb", "CNY", "UNITS", "2020")]["OBS_VALUE"]) == Decimal("3000.00")
+
+
+def test_a_series_key_selects_series(api: Api) -> None:
+    response = api.private.get(
+        DATA + "/M.cross_border_rmb.CNY.UNITS", params={"endPeriod": "2020-02"}, headers=api.bank
+    )
+    assert response.status_code == 200, response.text
+    assert set(read_back(response.text)) == {
+        ("M", "cross_border_rmb", "CNY", "UNITS", "2020-01"),
+        ("M", "cross_border_rmb", "CNY", "UNITS", "2020-02"),
+    }
+    every = api.private.get(DATA + "/all", headers=api.bank)
+    assert every.text == api.private.get(DATA, headers=api.bank).text
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,7 @@ PUBLIC_PATHS = (
     "/v1/progress",
     "/v1/progress/{code}/series",
     "/v1/sdmx/data/{flow}",
+    "/v1/sdmx/data/{flow}/{key}",
     "/v1/sdmx/structure",
     "/v1/sdmx/structure/{kind}",
     "/v1/sdmx/structure/{kind}/{agency}/{resource}",

@@ -122,6 +122,12 @@ def in_span(rows: Iterable[Observation], start: date | None, end: date | None) -
     return [o for o in rows if (start is None or o.span.end >= start) and (end is None or o.span.start <= end)]
 
 
+def in_series(rows: Iterable[Observation], key: Sequence[frozenset[str] | None]) -> list[Observation]:
+    """Observations whose FREQ, TARGET, CURRENCY and UNIT match an SDMX series key (None:
+    any code)."""
+    return [o for o in rows if all(want is None or have in want for have, want in zip(o.key[:-1], key, strict=True))]
+
+
 def changed_since(now: Sequence[Observation], then: Sequence[Observation]) -> list[Observation]:
     """SDMX updatedAfter: the observations of `now` that are new or differ (value or
     status) from the same key in `then`, the figures as they were known at that time."""

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from settlement_api.kit.query import QueryErrors
 from settlement_api.sdmx.periods import PeriodError, parse_period
 from settlement_api.sdmx.render import STRUCTURE_MEDIA, DataFormat
-from settlement_api.sdmx.structure import AGENCY, FLOW_ID, VERSION
+from settlement_api.sdmx.structure import AGENCY, DIMENSIONS, FLOW_ID, VERSION
 from settlement_core.problems import FieldError, Problem
 
 # RFC 3339 with a zone (SDMX's xs:dateTime; a time without its zone names no instant).
@@ -22,8 +22,17 @@ _INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.
 FLOW_REFS = frozenset({FLOW_ID, f"{AGENCY},{FLOW_ID}", *(f"{AGENCY},{FLOW_ID},{v}" for v in (VERSION, "latest", "~"))})
 
 
+# An SDMX series key: one part per dimension before TIME_PERIOD (FREQ.TARGET.CURRENCY.UNIT),
+# each empty (any code) or codes joined by "+"; "all" is every series.
+KEY_DIMENSIONS = len(DIMENSIONS) - 1
+_KEY_PART = re.compile(r"([A-Za-z0-9_@$-]+(\+[A-Za-z0-9_@$-]+)*)?")
+SeriesKey = tuple[frozenset[str] | None, ...]  # None: any code in that dimension
+ALL_SERIES: SeriesKey = (None,) * KEY_DIMENSIONS
+
+
 @dataclass(frozen=True, slots=True)
 class DataQuery:
+    key: SeriesKey
     start: date | None  # first day of startPeriod
     end: date | None  # last day of endPeriod
     as_of: datetime | None  # SDMX asOf: the figures as they were known then (known_at)
@@ -55,13 +64,33 @@ def _instant(errors: QueryErrors, name: str, text: str | None) -> datetime | Non
         return None
 
 
+def parse_key(text: str | None) -> SeriesKey:
+    """The series key of /v1/sdmx/data/{flow}/{key}; a malformed one is a 422 problem.
+    Codes are not checked against the code lists: an unknown one matches nothing, and a
+    query matching nothing is SDMX's "no results" (404)."""
+    if text is None or text == "all":
+        return ALL_SERIES
+    parts = text.split(".")
+    if len(parts) != KEY_DIMENSIONS or not all(_KEY_PART.fullmatch(p) for p in parts):
+        raise Problem(
+            422,
+            "Invalid key",
+            f"{text!r} is not a series key: {'.'.join(DIMENSIONS[:-1])}, each part empty or codes joined by +",
+            "invalid-key",
+            [FieldError("#/path/key", f"{KEY_DIMENSIONS} dot-separated parts, e.g. A.cross_border_rmb..UNITS, or all")],
+        )
+    return tuple(frozenset(p.split("+")) if p else None for p in parts)
+
+
 def parse_data_query(
     start_period: str | None,
     end_period: str | None,
     as_of: str | None,
     updated_after: str | None,
     accept: str | None,
+    key: str | None = None,
 ) -> DataQuery:
+    series = parse_key(key)
     errors = QueryErrors()
     start = end = None
     for name, text in (("startPeriod", start_period), ("endPeriod", end_period)):
@@ -82,7 +111,7 @@ def parse_data_query(
     after = _instant(errors, "updatedAfter", updated_after)
     errors.raise_if_any()
     chosen = DataFormat(choose(accept, [f.value for f in DataFormat], DataFormat.CSV.value))
-    return DataQuery(start, end, known_at, after, chosen)
+    return DataQuery(series, start, end, known_at, after, chosen)
 
 
 @dataclass(frozen=True, slots=True)

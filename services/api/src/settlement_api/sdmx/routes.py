@@ -12,6 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, PublicReaderDep
+from settlement_api.kit.disclosure import Disclosure
+from settlement_api.resources import Figures
 from settlement_api.sdmx.periods import PERIOD_FORMS
 from settlement_api.sdmx.query import parse_data_query, require_flow, structure_format
 from settlement_api.sdmx.render import data_message, structure_message
@@ -28,6 +30,46 @@ AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 INSTANT = "RFC 3339 date-time with its zone, e.g. 2021-01-15T00:00:00Z"
 
 
+StartQ = Annotated[str | None, Query(alias="startPeriod", description=f"First period (SDMX: {PERIOD_FORMS})")]
+EndQ = Annotated[
+    str | None, Query(alias="endPeriod", description=f"Last period (SDMX: {PERIOD_FORMS}), not before startPeriod")
+]
+UpdatedAfterQ = Annotated[
+    str | None,
+    Query(
+        alias="updatedAfter",
+        description=f"Only observations changed after this instant ({INSTANT})",
+        include_in_schema=KNOWN_AT_READS,
+    ),
+]
+AsOfQ = Annotated[
+    str | None,
+    Query(
+        alias="asOf",
+        description=f"The figures as they were known at this instant ({INSTANT})",
+        include_in_schema=KNOWN_AT_READS,
+    ),
+]
+
+
+async def _data(
+    flow: str,
+    key: str | None,
+    figures: Figures,
+    disclosure: Disclosure,
+    accept: str | None,
+    parameters: tuple[str | None, str | None, str | None, str | None],
+) -> Response:
+    require_flow(flow)
+    start_period, end_period, as_of, updated_after = parameters
+    query = parse_data_query(start_period, end_period, as_of, updated_after, accept, key)
+    rows = await export(figures, query, disclosure)
+    if not rows:
+        raise Problem(404, "Not found", "No observation matches the query (SDMX: no results).", "no-results")
+    message = data_message(build_structure(figures.catalogue), rows, query.format)
+    return Response(message.body, media_type=message.media_type, headers=HEADERS)
+
+
 @router.get(
     "/v1/sdmx/data/{flow}",
     response_class=Response,
@@ -40,36 +82,33 @@ async def get_data(
     figures: FiguresDep,
     disclosure: DisclosureDep,
     accept: AcceptHeader = None,
-    start_period: Annotated[
-        str | None, Query(alias="startPeriod", description=f"First period (SDMX: {PERIOD_FORMS})")
-    ] = None,
-    end_period: Annotated[
-        str | None, Query(alias="endPeriod", description=f"Last period (SDMX: {PERIOD_FORMS}), not before startPeriod")
-    ] = None,
-    updated_after: Annotated[
-        str | None,
-        Query(
-            alias="updatedAfter",
-            description=f"Only observations changed after this instant ({INSTANT})",
-            include_in_schema=KNOWN_AT_READS,
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        Query(
-            alias="asOf",
-            description=f"The figures as they were known at this instant ({INSTANT})",
-            include_in_schema=KNOWN_AT_READS,
-        ),
-    ] = None,
+    start_period: StartQ = None,
+    end_period: EndQ = None,
+    updated_after: UpdatedAfterQ = None,
+    as_of: AsOfQ = None,
 ) -> Response:
-    require_flow(flow)
-    query = parse_data_query(start_period, end_period, as_of, updated_after, accept)
-    rows = await export(figures, query, disclosure)
-    if not rows:
-        raise Problem(404, "Not found", "No observation matches the query (SDMX: no results).", "no-results")
-    message = data_message(build_structure(figures.catalogue), rows, query.format)
-    return Response(message.body, media_type=message.media_type, headers=HEADERS)
+    return await _data(flow, None, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
+
+
+@router.get(
+    "/v1/sdmx/data/{flow}/{key}",
+    response_class=Response,
+    responses=DATA_RESPONSES,
+    summary="SDMX data of the series matching a key FREQ.TARGET.CURRENCY.UNIT (e.g. A.cross_border_rmb..UNITS)",
+    tags=["sdmx"],
+)
+async def get_data_for_key(
+    flow: str,
+    key: str,
+    figures: FiguresDep,
+    disclosure: DisclosureDep,
+    accept: AcceptHeader = None,
+    start_period: StartQ = None,
+    end_period: EndQ = None,
+    updated_after: UpdatedAfterQ = None,
+    as_of: AsOfQ = None,
+) -> Response:
+    return await _data(flow, key, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
 
 
 def _artefacts(structure: Structure, kind: str) -> list[object]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from settlement_api.sdmx.query import FLOW_REFS
+from settlement_api.sdmx.query import FLOW_REFS, KEY_DIMENSIONS
 from settlement_api.sdmx.render import STRUCTURE_MEDIA, DataFormat
 from settlement_api.sdmx.structure import AGENCY
 from settlement_core.problems import PROBLEM_JSON, PROBLEM_SCHEMA_NAME, problem_responses
@@ -36,6 +36,8 @@ STRUCTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     406: {"description": "Accept names no format on offer", "content": _PROBLEM},
 }
 
+_CODE = "[A-Za-z0-9_@$-]+"
+_KEY_PART = f"({_CODE}(\\+{_CODE})*)?"
 # Years 0001-9999: the parser refuses 0000.
 _YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
 PERIOD: dict[str, Any] = {"type": "string", "pattern": f"^{_YEAR}(-S[12]|-Q[1-4]|-(0[1-9]|1[0-2]))?$"}
@@ -46,6 +48,7 @@ PATH_RULES: dict[str, dict[str, Any]] = {
     "kind": {"type": "string", "enum": list(KINDS)},
     "agency": {"type": "string", "enum": [AGENCY]},
     "resource": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"},
+    "key": {"type": "string", "pattern": f"^(all|{_KEY_PART}(\\.{_KEY_PART}){{{KEY_DIMENSIONS - 1}}})$"},
 }
 # Valid values, for the document's readers and schemathesis' example phase.
 EXAMPLES: dict[str, str] = {
@@ -55,4 +58,5 @@ EXAMPLES: dict[str, str] = {
     "kind": "codelist",
     "agency": AGENCY,
     "resource": "CL_CONF_STATUS",
+    "key": "A.cross_border_rmb..UNITS",
 }

@@ -21,7 +21,16 @@ from settlement_api.kit.disclosure import Disclosure, Extent
 from settlement_api.progress.series import PointKey, SeriesQuery, plan_target_series, read_series, series_extents
 from settlement_api.progress.service import read_report, shape_report
 from settlement_api.resources import Figures
-from settlement_api.sdmx.cells import Figure, Observation, StatusOf, Window, all_provisional, changed_since, in_span
+from settlement_api.sdmx.cells import (
+    Figure,
+    Observation,
+    StatusOf,
+    Window,
+    all_provisional,
+    changed_since,
+    in_series,
+    in_span,
+)
 from settlement_api.sdmx.cells import observations as shape_observations
 from settlement_api.sdmx.periods import Span
 from settlement_api.sdmx.query import DataQuery
@@ -114,4 +123,4 @@ async def export(
             raise not_supported("updatedAfter")
         then = shape_observations(await read_windows(figures, periods, query.updated_after), reader, status_of)
         now = changed_since(now, then)
-    return in_span(now, query.start, query.end)
+    return in_series(in_span(now, query.start, query.end), query.key)
