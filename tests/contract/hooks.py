@@ -14,6 +14,8 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
   and n x MAX_AMOUNT; one line per target and currency) cannot be said in JSON Schema. A
   *positive* case is made declarable (a month not yet over becomes 2020-01, each amount the
   count in whole units, repeated lines dropped); negative cases are left as generated.
+- SDMX data (`/v1/sdmx/data/{flow}[/{key}]`): endPeriod must not end before startPeriod begins, a
+  rule between two parameters; a positive case that breaks it ends where it starts.
 - Events: `reverses` must differ from the event's own `event_id` (an event cannot reverse
   itself), a rule between two fields that JSON Schema cannot state; a generated event that
   breaks it loses its `reverses`.
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 import schemathesis
 from hypothesis import strategies as st
 
+from settlement_api.sdmx.query import parse_data_query
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.service import parse_totals_query
 from settlement_core.catalogue import load_targets
@@ -120,9 +123,26 @@ def _declarable(body: dict[str, Any]) -> None:
     body["lines"] = kept
 
 
+SDMX_DATA_PATHS = ("/v1/sdmx/data/{flow}", "/v1/sdmx/data/{flow}/{key}")
+
+
+def _sdmx_periods_in_order(query: dict[str, Any]) -> None:
+    start, end = query.get("startPeriod"), query.get("endPeriod")
+    if not (isinstance(start, str) and isinstance(end, str)):
+        return
+    try:
+        parse_data_query(start, end, None, None, None)
+    except Problem as problem:
+        if [e.pointer for e in problem.errors] == ["#/query/endPeriod"]:
+            query["endPeriod"] = start
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     path = context.operation.path if context.operation is not None else None
+    if path in SDMX_DATA_PATHS and isinstance(case.query, dict) and _positive(case):
+        _sdmx_periods_in_order(case.query)
+        return case
     if path == CONTROL_TOTALS_PATH and context.operation.method.upper() == "POST" and isinstance(case.body, dict):
         if _positive(case):
             _declarable(case.body)

@@ -30,6 +30,7 @@ from settlement_api.quality.weights import QualityWeights, load_weights
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
 from settlement_api.resources import Resources
+from settlement_api.sdmx.routes import router as sdmx_router
 from settlement_api.settings import ApiSettings
 from settlement_api.timeliness.routes import router as timeliness_router
 from settlement_api.totals.routes import router as totals_router
@@ -163,4 +164,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     for router in (*routers, receipts_router):
         app.include_router(router)
+    app.include_router(sdmx_router)  # SDMX export (docs/statistics.md)
     return app

@@ -19,6 +19,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from settlement_api.sdmx.schemas import EXAMPLES as SDMX_EXAMPLES
+from settlement_api.sdmx.schemas import PATH_RULES as SDMX_PATH
+from settlement_api.sdmx.schemas import QUERY_RULES as SDMX_QUERY
 from settlement_api.settings import ApiSettings
 from settlement_core.buckets import Granularity
 from settlement_core.catalogue import Catalogue
@@ -34,10 +37,12 @@ QUERY: dict[str, dict[str, Any]] = {
     "as_of": DATE,
     "currency": {"type": "string", "enum": sorted(MINOR_UNITS)},
     "bank_id": {"type": "string", "pattern": BANK_ID_PATTERN.pattern},
+    **SDMX_QUERY,
 }
 PATH: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "pattern": EVENT_ID_PATTERN.pattern},
     "bank_id": {"type": "string", "pattern": BANK_ID_PATTERN.pattern},
+    **SDMX_PATH,
 }
 # Valid values (tests/contract posts them); ids are per bank, so they have none.
 EXAMPLES: dict[str, str] = {
@@ -49,9 +54,19 @@ EXAMPLES: dict[str, str] = {
     "currency": "CNY",
     "event_id": "CQB-2026-000123",
     "code": "cross_border_rmb",
+    **SDMX_EXAMPLES,
 }
 # Readable without a key when PUBLIC_MODE is on (security.py).
-PUBLIC_PATHS = ("/v1/targets", "/v1/progress", "/v1/progress/{code}/series")
+PUBLIC_PATHS = (
+    "/v1/targets",
+    "/v1/progress",
+    "/v1/progress/{code}/series",
+    "/v1/sdmx/data/{flow}",
+    "/v1/sdmx/data/{flow}/{key}",
+    "/v1/sdmx/structure",
+    "/v1/sdmx/structure/{kind}",
+    "/v1/sdmx/structure/{kind}/{agency}/{resource}",
+)
 
 
 _BANK_TOTALS = "get_bank_totals_v1_banks__bank_id__totals_get"

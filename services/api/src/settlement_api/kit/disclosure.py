@@ -20,13 +20,15 @@ value dates has an exact count. It keeps no per-bank processing-hour buckets: th
 24h/7d/30d gauges of /metrics are gated by the count of their target's window instead.
 Not covered (see the doc): differencing two published figures (e.g. two as_of dates one day
 apart) can still isolate one day's contribution; the cell rule bounds what each single
-figure shows, it is not full complementary suppression.
+figure shows, it is not full complementary suppression. Where a table publishes a total
+beside its parts (the SDMX export's year and its months), `protect_parts` adds the
+secondary suppression that stops a hidden part being recovered by subtraction.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -171,3 +173,47 @@ class ContributorReader:
 def breakdown_hidden(rule: Disclosure, contributors: Contributors, shown: Mapping[str, str]) -> bool:
     """A per-currency map is withheld when any currency in it is thin (see the module doc)."""
     return rule.applies and any(rule.hides(len(contributors.by_currency.get(c, frozenset()))) for c in shown)
+
+
+@dataclass(frozen=True, slots=True)
+class PartsSuppression:
+    """Which cells of one additive relation `total = sum(parts)` a reader may not see:
+    `primary` parts are thin themselves, `secondary` parts are withheld so that no thin
+    part can be recovered as the total minus the shown parts (indices into the parts)."""
+
+    total_hidden: bool
+    primary: frozenset[int] = frozenset()
+    secondary: frozenset[int] = frozenset()
+
+    def hidden(self, index: int) -> bool:
+        return index in self.primary or index in self.secondary
+
+
+def protect_parts(rule: Disclosure, total: Contributors, parts: Sequence[Contributors]) -> PartsSuppression:
+    """Primary and secondary suppression for a published total and its parts (pure).
+
+    A thin part (1 .. MIN_CONTRIBUTORS-1 banks) is withheld. When the total is shown, the
+    total minus the shown parts is the sum of the withheld ones, so that sum must itself be
+    a publishable figure: further parts are withheld until the banks behind all withheld
+    parts number MIN_CONTRIBUTORS or more. One withheld part alone never qualifies (it is
+    thin), so at least two are always withheld together. Each step takes the part adding
+    the most banks not yet covered (fewest cells lost), the earliest on a tie. If no part
+    adds a bank (only when the total's own contributors differ from its parts'), the total
+    is withheld instead: then nothing can be subtracted. Parts with no contributor are 0
+    and reveal nobody."""
+    if not rule.applies:
+        return PartsSuppression(False)
+    total_hidden = rule.hides(total.count)
+    primary = frozenset(i for i, part in enumerate(parts) if rule.hides(part.count))
+    if total_hidden or not primary:
+        return PartsSuppression(total_hidden, primary)
+    withheld = set(primary)
+    covered: set[str] = set().union(*(parts[i].banks for i in primary))
+    while rule.hides(len(covered)):
+        candidates = [i for i in range(len(parts)) if i not in withheld and parts[i].banks - covered]
+        if not candidates:
+            return PartsSuppression(True, primary)
+        best = max(candidates, key=lambda i: (len(parts[i].banks - covered), -i))
+        withheld.add(best)
+        covered |= parts[best].banks
+    return PartsSuppression(False, primary, frozenset(withheld - primary))

@@ -1,0 +1,194 @@
+"""SDMX REST: GET /v1/sdmx/data/{flow} (the figures of /v1/progress and their months as
+SDMX-CSV 2.0 or SDMX-ML 2.1 structure-specific data) and GET /v1/sdmx/structure/...
+(the dataflow, its data structure definition, code lists and concepts as SDMX-ML 2.1).
+
+Who may read follows /v1/progress (deps.py): a key if one is sent, anonymous only in
+public mode; disclosure control for everyone but operators (sdmx/cells.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, PublicReaderDep
+from settlement_api.kit.disclosure import Disclosure
+from settlement_api.resources import Figures
+from settlement_api.sdmx.periods import PERIOD_FORMS
+from settlement_api.sdmx.query import parse_data_query, require_flow, structure_format
+from settlement_api.sdmx.render import data_message, structure_message
+from settlement_api.sdmx.schemas import DATA_RESPONSES, KINDS, STRUCTURE_RESPONSES
+from settlement_api.sdmx.service import KNOWN_AT_READS, export
+from settlement_api.sdmx.structure import AGENCY, VERSION, Structure, build_structure
+from settlement_core.problems import FieldError, Problem
+
+router = APIRouter()
+
+# The answer depends on the key (disclosure control) and on Accept.
+HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "private, max-age=0, must-revalidate"}
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+INSTANT = "RFC 3339 date-time with its zone, e.g. 2021-01-15T00:00:00Z"
+
+
+StartQ = Annotated[str | None, Query(alias="startPeriod", description=f"First period (SDMX: {PERIOD_FORMS})")]
+EndQ = Annotated[
+    str | None, Query(alias="endPeriod", description=f"Last period (SDMX: {PERIOD_FORMS}), not before startPeriod")
+]
+UpdatedAfterQ = Annotated[
+    str | None,
+    Query(
+        alias="updatedAfter",
+        description=f"Only observations changed after this instant ({INSTANT})",
+        include_in_schema=KNOWN_AT_READS,
+    ),
+]
+AsOfQ = Annotated[
+    str | None,
+    Query(
+        alias="asOf",
+        description=f"The figures as they were known at this instant ({INSTANT})",
+        include_in_schema=KNOWN_AT_READS,
+    ),
+]
+
+
+async def _data(
+    flow: str,
+    key: str | None,
+    figures: Figures,
+    disclosure: Disclosure,
+    accept: str | None,
+    parameters: tuple[str | None, str | None, str | None, str | None],
+) -> Response:
+    require_flow(flow)
+    start_period, end_period, as_of, updated_after = parameters
+    query = parse_data_query(start_period, end_period, as_of, updated_after, accept, key)
+    rows = await export(figures, query, disclosure)
+    if not rows:
+        raise Problem(404, "Not found", "No observation matches the query (SDMX: no results).", "no-results")
+    message = data_message(build_structure(figures.catalogue), rows, query.format)
+    return Response(message.body, media_type=message.media_type, headers=HEADERS)
+
+
+@router.get(
+    "/v1/sdmx/data/{flow}",
+    response_class=Response,
+    responses=DATA_RESPONSES,
+    summary="SDMX data: each target's window and months, as /v1/progress, with OBS_STATUS and CONF_STATUS",
+    tags=["sdmx"],
+)
+async def get_data(
+    flow: str,
+    figures: FiguresDep,
+    disclosure: DisclosureDep,
+    accept: AcceptHeader = None,
+    start_period: StartQ = None,
+    end_period: EndQ = None,
+    updated_after: UpdatedAfterQ = None,
+    as_of: AsOfQ = None,
+) -> Response:
+    return await _data(flow, None, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
+
+
+@router.get(
+    "/v1/sdmx/data/{flow}/{key}",
+    response_class=Response,
+    responses=DATA_RESPONSES,
+    summary="SDMX data of the series matching a key FREQ.TARGET.CURRENCY.UNIT (e.g. A.cross_border_rmb..UNITS)",
+    tags=["sdmx"],
+)
+async def get_data_for_key(
+    flow: str,
+    key: str,
+    figures: FiguresDep,
+    disclosure: DisclosureDep,
+    accept: AcceptHeader = None,
+    start_period: StartQ = None,
+    end_period: EndQ = None,
+    updated_after: UpdatedAfterQ = None,
+    as_of: AsOfQ = None,
+) -> Response:
+    return await _data(flow, key, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
+
+
+def _artefacts(structure: Structure, kind: str) -> list[object]:
+    if kind == "datastructure":  # with its children, as SDMX's references=children
+        return [*structure.codelists, structure.concepts, structure.dsd]
+    if kind == "dataflow":
+        return [structure.dataflow]
+    if kind == "codelist":
+        return list(structure.codelists)
+    if kind == "conceptscheme":
+        return [structure.concepts]
+    return [*structure.codelists, structure.concepts, structure.dsd, structure.dataflow]
+
+
+def _structure_response(
+    catalogue: CatalogueDep, kind: str | None, accept: str | None, resource: str | None = None
+) -> Response:
+    if kind is not None and kind not in KINDS:
+        raise Problem(
+            404,
+            "Not found",
+            f"No structure type {kind!r}.",
+            "not-found",
+            [FieldError("#/path/kind", "one of: " + ", ".join(KINDS))],
+        )
+    media = structure_format(accept)
+    artefacts = _artefacts(build_structure(catalogue), kind or "all")
+    if resource is not None:
+        artefacts = [a for a in artefacts if getattr(a, "id", None) == resource]
+        if not artefacts:
+            raise Problem(
+                404, "Not found", f"No {kind} {resource!r}.", "not-found", [FieldError("#/path/resource", "unknown id")]
+            )
+    message = structure_message(artefacts)
+    return Response(message.body, media_type=media, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/v1/sdmx/structure",
+    response_class=Response,
+    responses=STRUCTURE_RESPONSES,
+    summary="SDMX structure: the dataflow, its data structure definition, code lists and concepts",
+    tags=["sdmx"],
+)
+async def get_structure(catalogue: CatalogueDep, reader: PublicReaderDep, accept: AcceptHeader = None) -> Response:
+    del reader  # authorisation only: the structure holds no figure
+    return _structure_response(catalogue, None, accept)
+
+
+@router.get(
+    "/v1/sdmx/structure/{kind}",
+    response_class=Response,
+    responses=STRUCTURE_RESPONSES,
+    summary="SDMX structures of one type: datastructure (with code lists, concepts), dataflow, codelist, conceptscheme",
+    tags=["sdmx"],
+)
+async def get_structure_kind(
+    kind: str, catalogue: CatalogueDep, reader: PublicReaderDep, accept: AcceptHeader = None
+) -> Response:
+    del reader
+    return _structure_response(catalogue, kind, accept)
+
+
+@router.get(
+    "/v1/sdmx/structure/{kind}/{agency}/{resource}",
+    response_class=Response,
+    responses=STRUCTURE_RESPONSES,
+    summary="One SDMX artefact by agency and id (version " + VERSION + ")",
+    tags=["sdmx"],
+)
+async def get_structure_artefact(
+    kind: str, agency: str, resource: str, catalogue: CatalogueDep, reader: PublicReaderDep, accept: AcceptHeader = None
+) -> Response:
+    del reader
+    if agency != AGENCY:
+        raise Problem(
+            404,
+            "Not found",
+            f"No agency {agency!r}; this API's is {AGENCY}.",
+            "not-found",
+            [FieldError("#/path/agency", f"only {AGENCY}")],
+        )
+    return _structure_response(catalogue, kind, accept, resource)
