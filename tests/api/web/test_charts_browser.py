@@ -87,6 +87,9 @@ def browser() -> Iterator[Browser]:
 def open_page(browser: Browser, url: str) -> None:
     browser.goto(url)
     browser.wait_for("document.body.dataset.rendered === '6'")
+    # The page's first read (releases, then the figures) re-renders the cards: wait for it,
+    # so a click or hover does not land while the charts move to their new cards.
+    browser.wait_for("document.getElementById('conn').textContent === 'live'", timeout=20)
 
 
 def hover(browser: Browser, code: str, testid: str, category: str) -> str:

@@ -155,6 +155,7 @@ function renderTarget(entry, progressTarget) {
 let asOf = null; // null: follow today
 let knownAt = null; // null: figures as known now
 let progress = null; // the last /status.json (or /v1/progress?known_at=) body
+let renderedSignature = null; // what the cards on screen were built from
 // The latest release of the page's period and its revisions by target code (releaseState).
 let releases = { release: null, byTarget: {}, readAt: 0 };
 const RELEASES_MS = 60000; // revisions are read from the ledger: once a minute is enough
@@ -182,6 +183,11 @@ function render(data) {
   document.getElementById("known-at-note").textContent =
     knownAt && progress && progress.known_at ? "当时所知 figures as known at " + when(progress.known_at) : "";
   lastSeries = data;
+  // Unchanged figures (most 5 s refreshes): the cards stay as they are, so a tooltip being
+  // read or a click on a chart's save icon is not cut by rebuilt cards.
+  const signature = JSON.stringify([data, progress, releases.release, releases.byTarget]);
+  if (signature === renderedSignature) return;
+  renderedSignature = signature;
   const byCode = progressByCode();
   const main = document.getElementById("targets");
   main.replaceChildren(...data.targets.map((entry) => renderTarget(entry, byCode[entry.code])));
