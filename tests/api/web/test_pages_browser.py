@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.api.cdp import Browser
 from tests.api.ledger_state import Event, LedgerState
@@ -105,6 +106,11 @@ def api(isolated_env: dict[str, str], services: ServiceRunner) -> Api:
     old = datetime.now(UTC) - timedelta(days=20)
     state.count(Event("bank-late", "late", "offshore", Decimal("1.00"), "USD", date(2020, 12, 30), processed_at=old))
     state.close()
+    # bank-quiet registered 100 days ago: it owes the control totals of the months since.
+    engine = create_engine(isolated_env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE banks SET created_at = now() - interval '100 days' WHERE bank_id = 'bank-quiet'"))
+    engine.dispose()
     port = free_port()
     # The status page shows figures without a key in public mode only (PUBLIC_MODE=false:
     # tests/security/test_api_pages.py); the operator page needs its key either way.
@@ -232,6 +238,23 @@ def test_operator_login_keeps_the_key_out_of_urls_and_local_storage(api: Api) ->
             ".filter((r) => r.dataset.silent === 'true').map((r) => r.dataset.bank)"
         )
         assert set(flagged) == set(completeness["silent"])
+        # Reminders and the quality league show what their APIs answer, row for row.
+        browser.wait_for("document.querySelectorAll('[data-testid=quality] tr[data-bank]').length > 0")
+        missing = api.get("/v1/operator/control-totals/missing")["missing"]
+        assert [m["bank_id"] for m in missing].count("bank-quiet") >= 2  # the scenario is what the test means
+        reminders = browser.evaluate(
+            "[...document.querySelectorAll('[data-testid=reminders] tr[data-bank]')]"
+            ".map((r) => [r.dataset.bank, r.dataset.period, r.dataset.state, Number(r.dataset.overdue)])"
+        )
+        assert reminders == [[m["bank_id"], m["period"], m["state"], m["working_days_overdue"]] for m in missing]
+        period = browser.evaluate("lastEndedMonth()")
+        quality = api.get("/v1/operator/quality", period=period)
+        shown = browser.evaluate(
+            "[...document.querySelectorAll('[data-testid=quality] tr[data-bank]')]"
+            ".map((r) => [r.dataset.bank, r.dataset.score])"
+        )
+        assert shown == [[b["bank_id"], b["score"]] for b in quality["banks"]]
+        assert {b[0] for b in shown} == {"bank0", "bank1", "bank2", "bank-late", "bank-quiet"}
         browser.screenshot(ARTIFACTS / "operator-1366x768.png", full_page=False)
         browser.viewport(*PHONE)
         browser.screenshot(ARTIFACTS / "operator-390.png")

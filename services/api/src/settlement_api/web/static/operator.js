@@ -1,5 +1,5 @@
 // Operator page: reads /v1/operator/* with the operator's key (and acknowledges control-total
-// breaks with a note). The key lives in
+// breaks with a note); reminders and data-quality scores once a minute. The key lives in
 // sessionStorage only (gone when the tab closes), is sent as an Authorization header, and is
 // never put in a URL or in localStorage.
 "use strict";
@@ -148,6 +148,62 @@ function renderBreaks(data) {
   box.appendChild(card);
 }
 
+// Control totals owed and not declared (GET /v1/operator/control-totals/missing), most
+// overdue first, with the working days they are overdue.
+function renderReminders(data) {
+  const box = document.getElementById("reminders");
+  box.replaceChildren();
+  const card = el("section", { class: "target", "data-testid": "reminders" });
+  card.appendChild(el("h2", {}, "催报 Reminders: control totals due and missing"));
+  card.appendChild(el("p", { class: "meta" },
+    `Months from ${data.since} whose control totals an active bank owes and has not declared ` +
+    `(working days on China's calendar, ${data.timezone}, today ${data.today}). Silent banks are listed above.`));
+  const rows = data.missing.map((m) =>
+    cells([m.bank_id, m.period, m.due || "—", m.state, m.working_days_overdue], [4],
+          { "data-bank": m.bank_id, "data-period": m.period, "data-state": m.state,
+            "data-overdue": String(m.working_days_overdue), class: m.state === "overdue" ? "flag" : "" }));
+  card.appendChild(el("p", { "data-testid": "missing-count" }, "未报 missing: " + data.missing.length));
+  card.appendChild(table(["bank", "period", "due", "state", "working days overdue"], rows, [4]));
+  box.appendChild(card);
+}
+
+// Every active bank's data-quality score of the last ended month (GET /v1/operator/quality),
+// lowest first; a score below the threshold is flagged.
+function renderQuality(data) {
+  const box = document.getElementById("quality");
+  box.replaceChildren();
+  const card = el("section", { class: "target", "data-testid": "quality" });
+  card.appendChild(el("h2", {}, "数据质量 Data quality " + data.period));
+  card.appendChild(el("p", { class: "meta" },
+    `Score 0-100 per bank (timeliness, rejections, corrections, control totals, unknown countries, silence; ` +
+    `weights in seeds/quality.yaml); below ${data.alert_below} raises BankQualityLow.`));
+  const rows = data.banks.map((b) =>
+    cells([b.bank_id, b.score], [1],
+          { "data-bank": b.bank_id, "data-score": b.score, class: b.below_alert ? "flag" : "", title: b.name }));
+  card.appendChild(table(["bank", "score"], rows, [1]));
+  box.appendChild(card);
+}
+
+// The month before today's, YYYY-MM (the browser's calendar; the API's business date is
+// Shanghai's, a few hours apart at most around midnight on the 1st).
+function lastEndedMonth() {
+  const day = new Date();
+  day.setDate(0);
+  return day.getFullYear() + "-" + String(day.getMonth() + 1).padStart(2, "0");
+}
+
+// Reminders and scores cost grouped queries per bank and change slowly: read once a minute,
+// not at every refresh.
+const SLOW_MS = 60000;
+let slowReadAt = 0;
+
+async function refreshSlow() {
+  if (Date.now() - slowReadAt < SLOW_MS) return;
+  renderReminders(await (await api("/v1/operator/control-totals/missing")).json());
+  renderQuality(await (await api("/v1/operator/quality?period=" + lastEndedMonth())).json());
+  slowReadAt = Date.now();
+}
+
 let asOf = null;
 
 async function refresh() {
@@ -159,6 +215,7 @@ async function refresh() {
     renderLeague(league);
     renderCompleteness(completeness);
     renderBreaks(await (await api("/v1/operator/control-totals/breaks")).json());
+    await refreshSlow();
     document.getElementById("as-of-input").value = asOf || league.as_of;
     document.body.setAttribute("data-rendered", String(league.targets.length));
     conn.textContent = "live";
