@@ -89,7 +89,8 @@ async def read_windows(figures: Figures, periods: Sequence[str], known_at: datet
         found = await figures.contributors.read(report.seen, extents)
         for s, (target, months) in enumerate(zip(targets, series, strict=True)):
             settled = rows[target.code].settled
-            assert settled is not None  # the operator's view: never suppressed
+            if settled is None:  # shape_report is the operator's view: nothing is withheld in it
+                raise RuntimeError(f"{target.code}: no settled figure in the unredacted report")
             year = Figure(
                 str(target.window_start.year), Span(target.window_start, target.window_end), settled, found[target.code]
             )
