@@ -19,7 +19,7 @@ from settlement_api.sdmx.periods import PERIOD_FORMS
 from settlement_api.sdmx.query import parse_data_query, require_flow, structure_format
 from settlement_api.sdmx.render import data_message, structure_message
 from settlement_api.sdmx.schemas import DATA_RESPONSES, KINDS, STRUCTURE_RESPONSES
-from settlement_api.sdmx.service import KNOWN_AT_READS, export
+from settlement_api.sdmx.service import FiguresAt, export
 from settlement_api.sdmx.structure import AGENCY, VERSION, Structure, build_structure
 from settlement_core.problems import FieldError, Problem
 
@@ -29,6 +29,9 @@ router = APIRouter()
 HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "private, max-age=0, must-revalidate"}
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 INSTANT = "RFC 3339 date-time with its zone, e.g. 2021-01-15T00:00:00Z"
+# asOf/updatedAfter need knowledge-time reads (service.py `figures_at`): until a route
+# passes one they answer 501 and stay out of the OpenAPI document.
+KNOWN_AT_READS = False
 
 
 StartQ = Annotated[str | None, Query(alias="startPeriod", description=f"First period (SDMX: {PERIOD_FORMS})")]
@@ -64,7 +67,8 @@ async def _data(
     require_flow(flow)
     start_period, end_period, as_of, updated_after = parameters
     query = parse_data_query(start_period, end_period, as_of, updated_after, accept, key)
-    rows = await export(figures, query, disclosure)
+    figures_at: FiguresAt | None = None  # the seam: the figures as known at an instant
+    rows = await export(figures, query, disclosure, figures_at=figures_at)
     if not rows:
         raise Problem(404, "Not found", "No observation matches the query (SDMX: no results).", "no-results")
     # pysdmx takes 80-220 ms for the whole export (156 observations, CSV-XML, loaded machine):
