@@ -3,19 +3,19 @@
 (progress/series.py), with their contributors (kit/disclosure.py), then shaped by
 sdmx/cells.py and written by sdmx/render.py.
 
-Knowledge time (issue 24 step 1) enters through one seam: `read_windows(..., known_at)`.
-Until the progress reads take a `known_at`, a request for one (SDMX `asOf`, and
-`updatedAfter`, which compares the figures now with those known then) is answered 501;
-wiring it means passing `known_at` on to `read_report` and `read_series` below and
-setting KNOWN_AT_READS.
+Knowledge time (issue 24 step 1) enters through one seam, the `figures_at` parameter of
+`export`: a function giving the `Figures` exactly as known at an instant (the same reads
+then run on them). Without one, SDMX `asOf` (the figures as known then) and `updatedAfter`
+(the observations that differ between then and now) are answered 501. Wiring: the route
+passes `figures_at` built from the known_at reads, and sets KNOWN_AT_READS (routes.py) so
+the document lists both parameters.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import Final
 
 from settlement_api.kit.disclosure import Disclosure, Extent
 from settlement_api.progress.series import PointKey, SeriesQuery, plan_target_series, read_series, series_extents
@@ -40,8 +40,9 @@ from settlement_core.problems import FieldError, Problem
 
 logger = logging.getLogger(__name__)
 
-# True once progress' read_report/read_series take known_at (issue 24 step 1).
-KNOWN_AT_READS: Final = False
+# The figures as known at an instant (kit/known_at.py once it exists): the seam for asOf
+# and updatedAfter.
+FiguresAt = Callable[[datetime], Awaitable[Figures]]
 
 
 def not_supported(parameter: str) -> Problem:
@@ -59,12 +60,10 @@ def calendar_year(target: Target) -> bool:
     return (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year
 
 
-async def read_windows(figures: Figures, periods: Sequence[str], known_at: datetime | None = None) -> list[Window]:
-    """Every target window of `periods` at today's as_of: its figure exactly as
-    /v1/progress?period=P shows an operator, its months as the month series, and the
+async def read_windows(figures: Figures, periods: Sequence[str]) -> list[Window]:
+    """Every target window of `periods` at the figures' today as as_of: its figure exactly
+    as /v1/progress?period=P shows an operator, its months as the month series, and the
     contributors of each (the same extents /v1/progress and the series judge)."""
-    if known_at is not None and not KNOWN_AT_READS:
-        raise not_supported("asOf")
     fx = await figures.fx.table()
     settings, catalogue, as_of = figures.settings, figures.catalogue, figures.today
     windows: list[Window] = []
@@ -89,7 +88,8 @@ async def read_windows(figures: Figures, periods: Sequence[str], known_at: datet
         found = await figures.contributors.read(report.seen, extents)
         for s, (target, months) in enumerate(zip(targets, series, strict=True)):
             settled = rows[target.code].settled
-            assert settled is not None  # the operator's view: never suppressed
+            if settled is None:  # shape_report is the operator's view: nothing is withheld in it
+                raise RuntimeError(f"{target.code}: no settled figure in the unredacted report")
             year = Figure(
                 str(target.window_start.year), Span(target.window_start, target.window_end), settled, found[target.code]
             )
@@ -113,14 +113,22 @@ def periods_in(figures: Figures, start: date | None, end: date | None) -> list[s
 
 
 async def export(
-    figures: Figures, query: DataQuery, reader: Disclosure, status_of: StatusOf = all_provisional
+    figures: Figures,
+    query: DataQuery,
+    reader: Disclosure,
+    status_of: StatusOf = all_provisional,
+    figures_at: FiguresAt | None = None,
 ) -> list[Observation]:
-    """The observations of one data query, as `reader` may see them."""
+    """The observations of one data query, as `reader` may see them: at `query.as_of` when
+    given, and only those that changed after `query.updated_after` when given."""
+    for name, instant in (("asOf", query.as_of), ("updatedAfter", query.updated_after)):
+        if instant is not None and figures_at is None:
+            raise not_supported(name)
     periods = periods_in(figures, query.start, query.end)
-    now = shape_observations(await read_windows(figures, periods, query.as_of), reader, status_of)
-    if query.updated_after is not None:
-        if not KNOWN_AT_READS:
-            raise not_supported("updatedAfter")
-        then = shape_observations(await read_windows(figures, periods, query.updated_after), reader, status_of)
-        now = changed_since(now, then)
+    if query.as_of is not None and figures_at is not None:
+        figures = await figures_at(query.as_of)
+    now = shape_observations(await read_windows(figures, periods), reader, status_of)
+    if query.updated_after is not None and figures_at is not None:
+        then = await figures_at(query.updated_after)
+        now = changed_since(now, shape_observations(await read_windows(then, periods), reader, status_of))
     return in_series(in_span(now, query.start, query.end), query.key)
