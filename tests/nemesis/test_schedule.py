@@ -3,6 +3,7 @@ ends before the clients stop; the menu is covered over a long campaign."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 from tests.nemesis.schedule import HEAL_MARGIN_S, MENU, Action, generate, overlapping
@@ -22,7 +23,7 @@ def test_every_fault_heals_before_the_end_and_lanes_never_overlap() -> None:
         assert fault.until_s <= plan.end_s - HEAL_MARGIN_S + 1e-9
         by_lane.setdefault(fault.lane, []).append((fault.at_s, fault.until_s))
     for spans in by_lane.values():
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end
 
 
