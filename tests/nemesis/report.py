@@ -11,9 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
 from tests.nemesis.checker import Verdict, by_class, overall_availability
-from tests.nemesis.history import ACKNOWLEDGED, History
+from tests.nemesis.history import ACKNOWLEDGED, FaultSpan, History
 
 BIN_S = 5.0
 
@@ -51,21 +52,26 @@ def summary(history: History, verdict: Verdict, notes: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _row(fault: FaultSpan) -> str:
+    """A service or a network lane by its role; an engine by the node it hit."""
+    if fault.role.startswith(("kafka", "redis", "pg")):
+        return fault.target
+    return fault.role
+
+
 def timeline(history: History, path: Path) -> None:
     t0 = float(history.meta.get("t0", min((r.started for r in history.requests), default=0.0)))
-    lanes = sorted({f.role.split(":")[0] if ":" in f.role else f.role for f in history.faults} | {"net:postgres"})
-    lane_of = {lane: i for i, lane in enumerate(lanes)}
     fig, (bands, rate, lag) = plt.subplots(3, 1, figsize=(14, 9), sharex=True, height_ratios=(2, 2, 1))
     colours = plt.get_cmap("tab20")
     classes = sorted({f.fault_class for f in history.faults})
+    rows = sorted({_row(f) for f in history.faults})
     for fault in history.faults:
-        key = fault.role.split(":")[0] if ":" in fault.role else fault.role
-        key = "net:" + fault.role.split(":")[1] if fault.role.startswith("net:") else key
-        row = lane_of.setdefault(key, len(lane_of))
         colour = colours(classes.index(fault.fault_class) % 20)
-        bands.broken_barh(
-            [(fault.started - t0, max(0.5, fault.healed - fault.started))], (row - 0.4, 0.8), color=colour
-        )
+        width = max(0.5, fault.healed - fault.started)
+        bands.broken_barh([(fault.started - t0, width)], (rows.index(_row(fault)) - 0.4, 0.8), color=colour)
+    handles = [Patch(color=colours(i % 20), label=c) for i, c in enumerate(classes)]
+    bands.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    lane_of = {row: i for i, row in enumerate(rows)}
     bands.set_yticks(range(len(lane_of)), list(lane_of))
     bands.set_title(f"faults (seed {history.meta.get('seed')}): one row per target, colour per class")
     end = max((r.finished - t0 for r in history.requests), default=1.0)
