@@ -18,6 +18,7 @@ import pytest
 
 from tests.cluster.conftest import Cluster
 from tests.nemesis import campaign
+from tests.nemesis.schedule import Action, Fault, Plan
 from tests.support.stack import ARTIFACTS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
@@ -34,3 +35,19 @@ def test_nemesis_campaign_loses_nothing_and_counts_nothing_twice(cluster: Cluste
     assert result.verdict.ok, "\n".join([*result.verdict.problems(), *result.notes])
     errors = [n for n in result.notes if n.startswith(("nemesis:", "client "))]
     assert not errors, errors
+
+
+def test_redis_partition_answers_503_and_keeps_the_aggregators_running(cluster: Cluster) -> None:
+    """Minimal schedule of the first finding (seed 20261207): with every Redis node behind a
+    disabled proxy, redis-py raised RedisClusterException ("cannot be connected"), which is
+    not a RedisError: ingest answered 500 and both aggregators exited. Now the outage is a
+    503 and the aggregators back off until Redis is back."""
+    if cluster.env.get("NEMESIS_PROXY") != "1":
+        pytest.skip("needs the proxied cluster stack (NEMESIS_PROXY=1, as make test-cluster starts it)")
+    partition = Fault(12.0, 10.0, "net:redis", "net:redis", Action.PARTITION)
+    plan = Plan(SEED, 1.0, (partition,))
+    folder = ARTIFACTS / "nemesis" / "redis-partition"
+    result = campaign.run(cluster, SEED, 1.0, folder, promote=False, plan=plan)
+    assert result.verdict.server_errors == 0, result.verdict.problems()
+    assert result.verdict.ok, "\n".join([*result.verdict.problems(), *result.notes])
+    assert not [n for n in result.notes if "restarted aggregate" in n], result.notes

@@ -58,8 +58,18 @@ def _sample(cluster: Cluster, recorder: Recorder, stop: threading.Event) -> None
         recorder.write({"type": "sample", "t": round(time.time(), 3), "lag": lag})
 
 
-def run(cluster: Cluster, seed: int, minutes: float, folder: Path, *, promote: bool, mix: Mix | None = None) -> Result:
-    plan = generate(seed, minutes, promote=promote)
+def run(
+    cluster: Cluster,
+    seed: int,
+    minutes: float,
+    folder: Path,
+    *,
+    promote: bool,
+    mix: Mix | None = None,
+    plan: Plan | None = None,
+) -> Result:
+    """`plan` replaces the seed's schedule: a minimal schedule that reproduces a finding."""
+    plan = plan or generate(seed, minutes, promote=promote)
     folder.mkdir(parents=True, exist_ok=True)
     print(f"nemesis: seed {seed}, {minutes} minutes, {len(plan.faults)} faults -> {folder}", flush=True)
     recorder = Recorder(folder / "history.jsonl")
@@ -98,18 +108,20 @@ def run(cluster: Cluster, seed: int, minutes: float, folder: Path, *, promote: b
     faults.start()
     notes: list[str] = []
     try:
-        faults.join(timeout=minutes * 60 + 900)
-        if faults.is_alive():
-            notes.append("the nemesis had not finished 15 min after the plan's end")
         time.sleep(max(0.0, t0 + minutes * 60 - time.monotonic()))
     finally:
-        stop_faults.set()
+        stop_faults.set()  # faults under way heal; those still waiting for their lane are skipped
+        faults.join(timeout=600)
+        if faults.is_alive():
+            notes.append("a fault had not healed 10 min after the plan's end")
         healed = nemesis.heal_all()
         notes += [f"heal at the end: {h}" for h in healed]
         for client in clients:
             client.stop.set()
         for thread in threads:
             thread.join(timeout=300)
+    if nemesis.skipped:
+        notes.append(f"{len(nemesis.skipped)} planned faults skipped: their lane was still busy at the end")
     notes += [f"nemesis: {e}" for e in nemesis.errors]
     notes += [f"client {c.bank}: {type(c.error).__name__}: {c.error}" for c in clients if c.error is not None]
     notes += [f"client {t.name} still running after 300 s" for t in threads if t.is_alive()]

@@ -41,6 +41,8 @@ class Verdict:
     drift: dict[str, tuple[Decimal, Decimal]]  # category -> (oracle, api)
     reconcile_rc: int
     oracle: dict[str, Decimal] = field(default_factory=dict)
+    server_errors: int = 0  # answers (or items) 500 and the like: a fault must be a 503
+    rejected: int = 0  # valid events answered 4xx
 
     @property
     def ok(self) -> bool:
@@ -52,6 +54,8 @@ class Verdict:
             and not self.drift
             and self.reconcile_rc == 0
             and self.acknowledged > 0
+            and self.server_errors == 0
+            and self.rejected == 0
         )
 
     def problems(self) -> list[str]:
@@ -64,6 +68,10 @@ class Verdict:
             out.append(f"drift {category}: oracle {want} api {got}")
         if self.reconcile_rc != 0:
             out.append(f"settlementctl reconcile exited {self.reconcile_rc}")
+        if self.server_errors:
+            out.append(f"{self.server_errors} answers were a 5xx other than 503 (a fault must answer 503)")
+        if self.rejected:
+            out.append(f"{self.rejected} valid events were rejected")
         if self.acknowledged == 0:
             out.append("nothing was acknowledged: the campaign proved nothing")
         return out
@@ -117,6 +125,8 @@ def judge(
         drift=drift,
         reconcile_rc=reconcile_rc,
         oracle=want,
+        server_errors=sum(1 for r in history.requests for o in r.outcomes if o == "server_error"),
+        rejected=sum(1 for r in history.requests for o in r.outcomes if o == "rejected"),
     )
 
 

@@ -49,7 +49,7 @@ class BankClient:
     recorder: Recorder
     seed: int
     mix: Mix = field(default_factory=Mix)
-    give_up_s: float = 240.0
+    give_up_s: float = 600.0
     stop: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     _rng: random.Random = field(init=False)
@@ -191,8 +191,9 @@ class BankClient:
                 ).as_json()
             )
             if "rejected" in outcomes:
-                text = response.text[:500] if response is not None else ""
-                raise AssertionError(f"{self.bank}: a valid {kind} was rejected: {text}")
+                # A valid event refused: the checker counts it (history); resending the
+                # same body would be refused again.
+                return
             if all(o in ACKNOWLEDGED for o in outcomes):
                 if remember:
                     self._sent_ok.append((kind, body, events))
@@ -214,6 +215,8 @@ def _outcomes(kind: str, response: httpx.Response | None, n: int) -> tuple[str, 
         return ("unavailable",) * n
     if status == 429:
         return ("throttled",) * n
+    if status >= 500:
+        return ("server_error",) * n  # never the answer to a fault (503 is): the checker counts it
     if kind == "single":
         if status == 202:
             return ("accepted",)
@@ -229,6 +232,8 @@ def _outcomes(kind: str, response: httpx.Response | None, n: int) -> tuple[str, 
             out.append(result["status"])
         elif (result.get("problem") or {}).get("status") == 503:
             out.append("unavailable")
+        elif (result.get("problem") or {}).get("status", 0) >= 500:
+            out.append("server_error")
         else:
             out.append("rejected")
     return tuple(out)

@@ -38,7 +38,8 @@ class Sent:
 class Request:
     """One HTTP request and its answer. `outcomes` has one entry per sent event: accepted,
     duplicate, rejected, unavailable (503 for the item or the request), or error (no answer:
-    a reset, a timeout; the event may or may not have been taken)."""
+    a reset, a timeout; the event may or may not have been taken), throttled (429),
+    server_error (any other 5xx: a bug, a fault must answer 503)."""
 
     bank: str
     kind: str  # single, batch, iso
@@ -77,8 +78,8 @@ class Request:
 
     @property
     def unavailable(self) -> bool:
-        """Answered with a 503 (whole request or an item) or not at all."""
-        return self.status in (0, 503) or "unavailable" in self.outcomes
+        """Answered with a 5xx (whole request or an item) or not at all."""
+        return self.status == 0 or self.status >= 500 or bool({"unavailable", "server_error"} & set(self.outcomes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,15 @@ def test_drift_of_the_api_totals_is_flagged_to_the_cent() -> None:
     assert not verdict.ok
 
 
+def test_a_500_or_a_rejected_valid_event_fails_the_run() -> None:
+    with_500 = history(*CLEAN.requests, req((C,), ("server_error",), 5.0, status=500))
+    assert judge(with_500, LEDGER, API, 0, CATS).server_errors == 1
+    assert not judge(with_500, LEDGER, API, 0, CATS).ok
+    refused = history(*CLEAN.requests, req((Sent("a-9", "factor_market", Decimal(1)),), ("rejected",), 6.0, 422))
+    assert judge(refused, LEDGER, API, 0, CATS).rejected == 1
+    assert not judge(refused, LEDGER, API, 0, CATS).ok
+
+
 def test_failing_reconcile_or_an_empty_history_fails() -> None:
     assert not judge(CLEAN, LEDGER, API, 1, CATS).ok
     assert not judge(history(), [], {c: Decimal(0) for c in CATS}, 0, CATS).ok
