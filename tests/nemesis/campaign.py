@@ -69,6 +69,7 @@ def run(
     plan: Plan | None = None,
 ) -> Result:
     """`plan` replaces the seed's schedule: a minimal schedule that reproduces a finding."""
+    custom = plan is not None
     plan = plan or generate(seed, minutes, promote=promote)
     folder.mkdir(parents=True, exist_ok=True)
     print(f"nemesis: seed {seed}, {minutes} minutes, {len(plan.faults)} faults -> {folder}", flush=True)
@@ -93,6 +94,7 @@ def run(
             "planned_faults": len(plan.faults),
             "overlapping": overlapping(plan),
             "proxied": proxy is not None,
+            "custom_plan": custom,
         }
     )
     stop_faults, stop_sampler = threading.Event(), threading.Event()

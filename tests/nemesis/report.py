@@ -25,7 +25,9 @@ def summary(history: History, verdict: Verdict, notes: list[str]) -> str:
     lines = [
         f"# Nemesis campaign, seed {meta.get('seed')}",
         "",
-        f"- replay: `make nemesis SEED={meta.get('seed')} MINUTES={meta.get('minutes')}`",
+        "- replay: a minimal schedule (plan.json), not the seed's"
+        if meta.get("custom_plan")
+        else f"- replay: `make nemesis SEED={meta.get('seed')} MINUTES={meta.get('minutes')}`",
         f"- {meta.get('minutes')} minutes, {len(history.faults)} faults injected "
         f"({meta.get('overlapping', 0)} started while another was active), {len(history.requests)} requests",
         f"- verdict: **{'PASS' if verdict.ok else 'FAIL'}**: acknowledged {verdict.acknowledged}, "
