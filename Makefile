@@ -4,7 +4,7 @@ STACK := deploy/local/stack.sh
 VENV := .venv
 ENV_RUN = set -a && . $${STACK_DIR:-.stack}/stack.env && set +a &&
 
-.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench soak dashboards run-cluster test-cluster client-contract
+.PHONY: help install infra init run stop status test test-unit lint format typecheck check lint-deploy bench soak dashboards run-cluster test-cluster nemesis client-contract
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,13 +57,31 @@ run-cluster: install ## the same services on 3 Kafka brokers, a Redis Cluster an
 	@$(CLUSTER_ENV) echo "API: http://127.0.0.1:$$API_PORT/docs  Ingest: http://127.0.0.1:$$INGEST_PORT/docs"; \
 	 echo "Stop with:  deploy/local/stack.sh --cluster stop"
 
+# NEMESIS_PROXY=1: PostgreSQL and Redis behind toxiproxy, for the nemesis's network faults
+# (tests/cluster/test_cluster_3_nemesis.py runs a 3-minute fixed-seed campaign here).
 test-cluster: install ## fault tests on a fresh cluster stack of their own (started and stopped here)
-	@export STACK_DIR=$${CLUSTER_STACK_DIR:-$(CURDIR)/.stack-cluster-test}; \
+	@export STACK_DIR=$${CLUSTER_STACK_DIR:-$(CURDIR)/.stack-cluster-test} NEMESIS_PROXY=1; \
 	 $(STACK) --cluster stop && $(STACK) --cluster wipe && \
 	 trap '$(STACK) --cluster stop' EXIT && \
 	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
 	 { $(VENV)/bin/pytest -m cluster tests/cluster $(CLUSTER_TEST_ARGS) || \
 	   { rc=$$?; $(STACK) --cluster status; $(STACK) --cluster logs services; exit $$rc; }; }
+
+# The long campaign (issue 26, docs/operations.md "Nemesis"): MINUTES of seeded faults on a
+# fresh proxied cluster stack, the PostgreSQL promotion included; SEED replays a schedule
+# (random when not given, printed first). Results in nemesis-results/seed-<SEED>/:
+# history.jsonl, summary.md, timeline.png, plan.json.
+MINUTES ?= 30
+nemesis: install ## seeded fault campaign (MINUTES=30 SEED=<random>) with an independent checker
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "nemesis: SEED=$$seed MINUTES=$(MINUTES)"; \
+	 export STACK_DIR=$${NEMESIS_STACK_DIR:-$(CURDIR)/.stack-cluster-nemesis} NEMESIS_PROXY=1; \
+	 $(STACK) --cluster stop && $(STACK) --cluster wipe && \
+	 trap '$(STACK) --cluster stop' EXIT && \
+	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
+	 NEMESIS_SEED=$$seed NEMESIS_MINUTES=$(MINUTES) NEMESIS_PROMOTE=1 \
+	 NEMESIS_RESULTS=$(CURDIR)/nemesis-results/seed-$$seed \
+	 $(VENV)/bin/pytest -m cluster -s -p no:cacheprovider tests/cluster/test_cluster_3_nemesis.py; \
+	 rc=$$?; echo "nemesis: SEED=$$seed, results in nemesis-results/seed-$$seed/"; exit $$rc
 
 lint: ## ruff check and ruff format --check
 	@$(VENV)/bin/ruff check services tests bench deploy

@@ -50,6 +50,8 @@ set -- "${ARGS[@]+"${ARGS[@]}"}"
 . "$LIB/postgres.sh"
 # shellcheck source=lib/prometheus.sh
 . "$LIB/prometheus.sh"
+# shellcheck source=lib/toxiproxy.sh
+. "$LIB/toxiproxy.sh"
 # shellcheck source=lib/services.sh
 . "$LIB/services.sh"
 if [ "$CLUSTER" = 1 ]; then

@@ -132,6 +132,10 @@ def redis_cluster(env: dict[str, str]) -> RedisCluster:
 
 
 def redis_node_name(env: dict[str, str], port: int) -> str:
+    """The node behind a port the cluster announced: its own, or its toxiproxy port when
+    the stack runs with NEMESIS_PROXY=1."""
+    if env.get("NEMESIS_PROXY") == "1":
+        return f"redis-{port - int(env['CLUSTER_REDIS_PROXY_PORT']) + 1}"
     return f"redis-{port - int(env['CLUSTER_REDIS_PORT']) + 1}"
 
 

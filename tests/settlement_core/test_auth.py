@@ -181,3 +181,25 @@ def test_cache_hit_is_fast(stores: tuple[sessionmaker[Session], str]) -> None:
             await client.aclose()
 
     assert asyncio.run(go()) < 0.005
+
+
+def _unreachable_sessions() -> sessionmaker[Session]:
+    """A real PostgreSQL client aimed at a loopback port nobody listens on: every connect
+    is refused, as during a partition or while the primary is down."""
+    from tests.support.ports import free_port
+
+    engine = create_engine(f"postgresql+psycopg://u:p@127.0.0.1:{free_port()}/db?connect_timeout=2")
+    return sessionmaker(engine)
+
+
+def test_unreachable_postgres_while_loading_signing_material_is_ledger_unavailable() -> None:
+    """Nemesis seed 20261207: a bank's credential entry expired during a PostgreSQL outage
+    and ingest answered 500 (34 times) instead of 503."""
+    from settlement_core.bank_credentials import CredentialCache
+    from settlement_core.errors import LedgerUnavailable
+    from settlement_core.request_signing import RequestParts
+
+    cache = CredentialCache(_unreachable_sessions(), lambda: SecretBox("k" * 32))
+    request = RequestParts("POST", "/v1/events", "", "127.0.0.1", {})
+    with pytest.raises(LedgerUnavailable):
+        asyncio.run(cache.check("b1", request, b"{}", time.time()))

@@ -11,7 +11,7 @@ from kafka.errors import (
     NotLeaderForPartitionError,
     TopicAuthorizationFailedError,
 )
-from redis.exceptions import ClusterDownError, ReadOnlyError, ResponseError, TryAgainError
+from redis.exceptions import ClusterDownError, ReadOnlyError, RedisClusterException, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -58,6 +58,26 @@ def test_a_write_to_a_transport_closed_under_the_client_is_redis_unavailable() -
         raise RuntimeError(closed)
     with pytest.raises(RuntimeError, match="unrelated"), redis_errors():
         raise RuntimeError("unrelated bug")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Redis Cluster cannot be connected. Please provide at least one reachable node: Error 111 connecting to "
+        "127.0.0.1:17101. Connection refused.",
+        "All slots are not covered after query all startup_nodes. 5461 of 16384 covered...",
+    ],
+)
+def test_an_unreachable_redis_cluster_is_redis_unavailable(message: str) -> None:
+    """Nemesis seed 20261207 (a Redis partition): redis-py raised this (not a RedisError)
+    while reloading the slot map; ingest answered 500 and both aggregators exited."""
+    with pytest.raises(RedisUnavailable), redis_errors():
+        raise RedisClusterException(message)
+
+
+def test_other_redis_cluster_errors_stay_fatal() -> None:
+    with pytest.raises(RedisClusterException), redis_errors():
+        raise RedisClusterException("No way to dispatch this command to Redis Cluster. Missing key.")
 
 
 def test_an_unanswered_outage_is_a_503_problem() -> None:

@@ -6,13 +6,23 @@
 
 KAFKA_NODES="1 2 3"
 REDIS_NODES="1 2 3 4 5 6"
-NODES="kafka-1 kafka-2 kafka-3 redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 pg-primary pg-standby prometheus $SERVICES"
+NODES="toxiproxy kafka-1 kafka-2 kafka-3 redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 pg-primary pg-standby prometheus $SERVICES"
 KAFKA_NODE_JVM_FLAGS="-XX:ParallelGCThreads=1 -XX:CICompilerCount=2"
 
 # Node i listens on BASE + i - 1.
 kport() { echo $((CLUSTER_KAFKA_PORT + $1 - 1)); }
 kcport() { echo $((CLUSTER_KAFKA_CONTROLLER_PORT + $1 - 1)); }
 rport() { echo $((CLUSTER_REDIS_PORT + $1 - 1)); }
+rproxyport() { echo $((CLUSTER_REDIS_PROXY_PORT + $1 - 1)); }
+# Where clients reach Redis node i and the PostgreSQL nodes: through toxiproxy when proxied.
+rclientport() { if [ "$NEMESIS_PROXY" = 1 ]; then rproxyport "$1"; else rport "$1"; fi; }
+pgclientport() { # primary|standby
+  local base=$CLUSTER_PG_PORT; [ "$1" = standby ] && base=$CLUSTER_PG_STANDBY_PORT
+  if [ "$NEMESIS_PROXY" = 1 ]; then
+    base=$CLUSTER_PG_PROXY_PORT; [ "$1" = standby ] && base=$((base + 1))
+  fi
+  echo "$base"
+}
 
 topology_bootstrap() {
   local out="" i
@@ -22,9 +32,9 @@ topology_bootstrap() {
 
 topology_env() {
   local redis_hosts
-  redis_hosts="127.0.0.1:$(rport 1),127.0.0.1:$(rport 2),127.0.0.1:$(rport 3)"
+  redis_hosts="127.0.0.1:$(rclientport 1),127.0.0.1:$(rclientport 2),127.0.0.1:$(rclientport 3)"
   cat <<ENV
-DATABASE_URL='postgresql+psycopg://settlement:$PG_PASSWORD@/settlement?host=127.0.0.1:$CLUSTER_PG_PORT&host=127.0.0.1:$CLUSTER_PG_STANDBY_PORT&target_session_attrs=read-write'
+DATABASE_URL='postgresql+psycopg://settlement:$PG_PASSWORD@/settlement?host=127.0.0.1:$(pgclientport primary)&host=127.0.0.1:$(pgclientport standby)&target_session_attrs=read-write'
 REDIS_URL=redis://:$REDIS_PASSWORD@$redis_hosts/0
 REDIS_MODE=cluster
 REDIS_PASSWORD=$REDIS_PASSWORD
@@ -36,6 +46,10 @@ CLUSTER_KAFKA_CONTROLLER_PORT=$CLUSTER_KAFKA_CONTROLLER_PORT
 CLUSTER_REDIS_PORT=$CLUSTER_REDIS_PORT
 CLUSTER_PG_PORT=$CLUSTER_PG_PORT
 CLUSTER_PG_STANDBY_PORT=$CLUSTER_PG_STANDBY_PORT
+NEMESIS_PROXY=$NEMESIS_PROXY
+TOXIPROXY_URL=http://127.0.0.1:$TOXIPROXY_PORT
+CLUSTER_PG_PROXY_PORT=$CLUSTER_PG_PROXY_PORT
+CLUSTER_REDIS_PROXY_PORT=$CLUSTER_REDIS_PROXY_PORT
 PG_BIN=$PG_BIN
 PG_HOME=$(pg_home)
 ENV
@@ -101,6 +115,23 @@ masterauth $REDIS_PASSWORD
 CONF
 }
 
+# Proxied, a node announces its proxy's port to clients (CLUSTER SLOTS/SHARDS, MOVED), so
+# every connection a cluster client opens goes through toxiproxy; the bus port stays the
+# real one (gossip and failover votes are not proxied). Replicas follow the announced
+# address too, so a Redis partition also stalls replication (docs/operations.md).
+cluster_redis_node_conf() { # the node CLUSTER_REDIS_NODE
+  cluster_redis_conf
+  if [ "$NEMESIS_PROXY" = 1 ]; then
+    echo "cluster-announce-ip 127.0.0.1"
+    echo "cluster-announce-port $(rproxyport "$CLUSTER_REDIS_NODE")"
+    echo "cluster-announce-bus-port $(($(rport "$CLUSTER_REDIS_NODE") + 10000))"
+  fi
+}
+cluster_redis_node_start() { # i
+  CLUSTER_REDIS_NODE=$1
+  redis_node_start "redis-$1" "$(rport "$1")" cluster_redis_node_conf
+}
+
 redis_cluster_ok() {
   local i
   for i in $REDIS_NODES; do rcli "$(rport "$i")" cluster info 2>/dev/null | grep -q "cluster_state:ok" || return 1; done
@@ -109,7 +140,7 @@ redis_cluster_ok() {
 cluster_redis_start() {
   local i
   for i in $REDIS_NODES; do
-    pid_alive "redis-$i" || redis_node_start "redis-$i" "$(rport "$i")" cluster_redis_conf
+    pid_alive "redis-$i" || cluster_redis_node_start "$i"
   done
   for i in $REDIS_NODES; do redis_node_wait "redis-$i" "$(rport "$i")"; done
   if ! rcli "$(rport 1)" cluster info | grep -q "cluster_known_nodes:6"; then
@@ -157,7 +188,10 @@ pg_sync_ok() {
 
 # ---------------------------------------------------------------- the topology's interface
 topology_start() { # component, or one engine node (a test restarts what it killed)
+  # Proxied, toxiproxy comes first: Redis replicas connect through it.
+  if [ "$NEMESIS_PROXY" = 1 ]; then case "$1" in kafka|redis*|postgres|toxiproxy) toxiproxy_start ;; esac; fi
   case "$1" in
+    toxiproxy) ;;
     kafka) cluster_kafka_start ;;
     redis) cluster_redis_start ;;
     postgres) cluster_postgres_start ;;
@@ -166,7 +200,7 @@ topology_start() { # component, or one engine node (a test restarts what it kill
       cluster_kafka_node_start "${1#kafka-}"; kafka_node_wait "$1" ;;
     redis-[1-6])
       pid_alive "$1" && { log "$1 already running"; return; }
-      redis_node_start "$1" "$(rport "${1#redis-}")" cluster_redis_conf; redis_node_wait "$1" "$(rport "${1#redis-}")" ;;
+      cluster_redis_node_start "${1#redis-}"; redis_node_wait "$1" "$(rport "${1#redis-}")" ;;
     prometheus) prometheus_start ;;
     *) service_start "$1" ;;
   esac
@@ -174,7 +208,8 @@ topology_start() { # component, or one engine node (a test restarts what it kill
 
 topology_stop() { # component or engine node
   case "$1" in
-    kafka) for i in 3 2 1; do proc_stop "kafka-$i"; done ;;
+    kafka) for i in 3 2 1; do proc_stop "kafka-$i"; done; proc_stop toxiproxy ;;  # stopped last
+    toxiproxy) proc_stop toxiproxy ;;
     redis) for i in 6 5 4 3 2 1; do proc_stop "redis-$i"; done ;;
     postgres) pg_node_stop pg-standby "$(pg_home)/standby"; pg_node_stop pg-primary "$(pg_home)/primary" ;;
     kafka-[123]|redis-[1-6]|prometheus) proc_stop "$1" ;;

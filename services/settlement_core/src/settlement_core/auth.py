@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from settlement_core.db.engine import translate_errors as ledger_errors
 from settlement_core.db.models import Bank, Operator
 from settlement_core.problems import Problem
 
@@ -147,7 +148,8 @@ async def authenticate(
     if cached:
         return _decode(str(cached))
     # Synchronous SQLAlchemy: keep the event loop free while PostgreSQL answers.
-    principal = await asyncio.to_thread(_lookup, session_factory, key_hash)
+    with ledger_errors():  # PostgreSQL unreachable: a 503, never a 500 (as for the credentials)
+        principal = await asyncio.to_thread(_lookup, session_factory, key_hash)
     if principal is None:
         await redis.set(slot, _UNKNOWN, ex=UNKNOWN_TTL_S, nx=True)
         raise AuthError(401, "The API key is unknown or has been revoked.")

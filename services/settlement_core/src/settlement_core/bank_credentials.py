@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from settlement_core.db.engine import translate_errors as ledger_errors
 from settlement_core.db.models import Bank, BankPublicKey
 from settlement_core.http_signatures import verify_message_signature
 from settlement_core.request_signing import SIGNATURE_WINDOW_S, RequestParts, SignatureRejected, verify_hmac
@@ -124,7 +125,11 @@ class CredentialCache:
             age = now - loaded_at
             if age < self._ttl_s and not (refresh and age >= REFRESH_MIN_INTERVAL_S):
                 return credentials
-        credentials = await asyncio.to_thread(self._load, bank_id)
+        # PostgreSQL unreachable is a 503 (LedgerUnavailable), never a 500: the nemesis
+        # (seed 20261207, bandwidth and reset toxics on PostgreSQL) found 34 answers 500 here
+        # when a bank's entry expired during the outage.
+        with ledger_errors():
+            credentials = await asyncio.to_thread(self._load, bank_id)
         self._entries[bank_id] = (time.monotonic(), credentials)
         return credentials
 

@@ -27,6 +27,7 @@ from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
     ReadOnlyError,
+    RedisClusterException,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -147,6 +148,15 @@ def translate_errors() -> Iterator[None]:
         yield
     except RETRIABLE as exc:
         raise RedisUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    except RedisClusterException as exc:
+        # Not a RedisError: redis-py's cluster client raises it when no startup node answers
+        # while it reloads the slot map (every node unreachable: a partition, all proxies
+        # down). The nemesis found it (seed 20261207, a Redis partition): ingest answered
+        # 500 and both aggregators exited. Other RedisClusterExceptions (a command without a
+        # key, keys in different slots) are bugs and stay fatal.
+        if not _cluster_unreachable(exc):
+            raise
+        raise RedisUnavailable(f"cluster unreachable: {exc}") from exc
     except RuntimeError as exc:
         # redis-py's cluster client can write to a socket the event loop has already closed
         # when a node dies mid-request (uvloop: "... TCPTransport closed=True ... the handler
@@ -154,6 +164,11 @@ def translate_errors() -> Iterator[None]:
         if not _closed_transport(exc):
             raise
         raise RedisUnavailable(f"connection closed: {exc}") from exc
+
+
+def _cluster_unreachable(exc: RedisClusterException) -> bool:
+    text = str(exc)
+    return text.startswith("Redis Cluster cannot be connected") or text.startswith("All slots are not covered")
 
 
 def _closed_transport(exc: RuntimeError) -> bool:
