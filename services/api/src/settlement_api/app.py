@@ -26,6 +26,7 @@ from settlement_api.openapi import build as build_openapi
 from settlement_api.progress.routes import router as progress_router
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
+from settlement_api.releases.routes import router as releases_router
 from settlement_api.resources import Resources
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.routes import router as totals_router
@@ -136,6 +137,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # In the order of the published document: figures, the ledger and operator views, control
     # totals, operations, pages, the transparency log.
     routers = (progress_router, totals_router, ledger_router, control_totals_router, metrics_router, web_router)
-    for router in (*routers, receipts_router):
+    for router in (*routers, receipts_router, releases_router):
         app.include_router(router)
     return app

@@ -42,6 +42,17 @@ class ApiSettings(CoreSettings, IntakeRules):
         beside = self.targets_file.with_name("deadlines.yaml")
         return beside if beside.is_file() else None
 
+    # The advance release calendar (settlement_api.releases.calendar). Unset: release_calendar.yaml
+    # next to the catalogue when there is one (seeds/ ships it); none: the calendar is empty.
+    release_calendar_file: Path | None = None
+
+    @property
+    def release_calendar_path(self) -> Path | None:
+        if self.release_calendar_file is not None:
+            return self.release_calendar_file
+        beside = self.targets_file.with_name("release_calendar.yaml")
+        return beside if beside.is_file() else None
+
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
     top_banks: int = Field(default=20, ge=1, le=100)
 
