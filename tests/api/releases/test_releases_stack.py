@@ -359,13 +359,13 @@ def test_a_future_known_at_is_refused(stack: Stack, client: httpx.Client) -> Non
 
 
 def test_the_calendar_shows_releases_due_and_overdue_to_operators(stack: Stack, client: httpx.Client) -> None:
-    body = ok(client.get(f"{stack.api}/v1/releases/calendar", headers=stack.operator))
+    body = ok(client.get(f"{stack.api}/v1/operator/release-calendar", headers=stack.operator))
     entries = {(e["period"], e["kind"]): e for e in body["entries"]}
     # seeds/release_calendar.yaml promises 2020's final by 2021-03-31: made years later.
     assert entries[("2020", "final")]["state"] == "released_late"
     assert entries[("2020", "final")]["release_id"] == STORY.release_id
     assert entries[("2020", "preliminary")]["state"] == "overdue"
-    assert client.get(f"{stack.api}/v1/releases/calendar", headers=stack.banks["relA"]).status_code == 403
+    assert client.get(f"{stack.api}/v1/operator/release-calendar", headers=stack.banks["relA"]).status_code == 403
 
 
 def test_an_unknown_release_is_404_and_a_bad_id_422(stack: Stack, client: httpx.Client) -> None:

@@ -1,5 +1,5 @@
 """GET /v1/releases, /v1/releases/{id}, /v1/releases/{id}/revisions and the operator's
-release calendar /v1/releases/calendar (docs/statistics.md, releases). Releases are made by
+release calendar /v1/operator/release-calendar (docs/statistics.md, releases). Releases are made by
 `settlementctl release create`, never over HTTP."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from settlement_api.releases.schemas import CalendarOut, ReleaseOut, ReleasesOut
 from settlement_api.releases.service import calendar_out, release_out, releases_out, revisions_out
 from settlement_core.problems import Problem, problem_responses
 
-router = APIRouter(prefix="/v1/releases", tags=["releases"])
+router = APIRouter(tags=["releases"])
 
 ReleaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A release id of GET /v1/releases")]
 
@@ -26,7 +26,9 @@ def _not_found(release_id: int) -> Problem:
     return Problem(404, "Not found", f"No release {release_id}.", "not-found")
 
 
-@router.get("", response_model=ReleasesOut, responses=problem_responses(401), summary="Every release, oldest first")
+@router.get(
+    "/v1/releases", response_model=ReleasesOut, responses=problem_responses(401), summary="Every release, oldest first"
+)
 async def get_releases(sessions: SessionsDep, reader: PublicReaderDep) -> ReleasesOut:
     del reader  # authorisation only: the list holds no figure
 
@@ -38,7 +40,7 @@ async def get_releases(sessions: SessionsDep, reader: PublicReaderDep) -> Releas
 
 
 @router.get(
-    "/calendar",
+    "/v1/operator/release-calendar",
     response_model=CalendarOut,
     responses=problem_responses(401, 403),
     summary="The release calendar: each promised release released, released late, due or overdue (operator key)",
@@ -56,7 +58,7 @@ async def get_calendar(figures: FiguresDep, sessions: SessionsDep, operator: Ope
 
 
 @router.get(
-    "/{release_id}",
+    "/v1/releases/{release_id}",
     response_model=ReleaseOut,
     responses=problem_responses(401, 404, 422),
     summary="One release: every target's frozen figure (thin figures suppressed for non-operators)",
@@ -74,7 +76,7 @@ async def get_one(release_id: ReleaseId, sessions: SessionsDep, disclosure: Disc
 
 
 @router.get(
-    "/{release_id}/revisions",
+    "/v1/releases/{release_id}/revisions",
     response_model=RevisionsOut,
     responses=problem_responses(401, 404, 422),
     summary="Per target: the published figure, today's and what explains the difference (per bank: operators)",
