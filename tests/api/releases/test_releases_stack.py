@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from settlement_ctl.init import record_first_rule_set
+from tests.conftest import ROOT
 from tests.support.ctl import settlementctl_ok
 from tests.support.principals import add_bank_and_operator
 from tests.support.services import ServiceRunner
@@ -29,7 +31,8 @@ from tests.support.services import ServiceRunner
 pytestmark = pytest.mark.integration
 
 RMB, ECOM, OFFSHORE = "cross_border_rmb", "cross_border_ecommerce", "offshore"
-CURRENCY = {RMB: "CNY", ECOM: "CNY", OFFSHORE: "USD"}
+CATALOGUE = ROOT / "seeds" / "targets.yaml"
+ECOM_RULE_ID = "rmb_ecommerce_and_cash_pool_are_cross_border_rmb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +69,11 @@ class Oracle:
     currency, so no FX conversion is involved."""
 
     posted: list[Posted] = field(default_factory=list)
+    ecommerce_rule: bool = True
 
-    @staticmethod
-    def targets_of(p: Posted) -> set[str]:
+    def targets_of(self, p: Posted) -> set[str]:
         found = {p.category}
-        if p.category == ECOM and p.currency == "CNY":
+        if self.ecommerce_rule and p.category == ECOM and p.currency == "CNY":
             found.add(RMB)
         return found
 
@@ -102,6 +105,7 @@ def bearer(key: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
     url = isolated_env["DATABASE_URL"]
+    record_first_rule_set(url, CATALOGUE)  # as `settlementctl init` does
     banks: dict[str, dict[str, str]] = {}
     operator = ""
     for n, bank in enumerate(("relA", "relB", "relC")):
@@ -373,3 +377,40 @@ def test_an_unknown_release_is_404_and_a_bad_id_422(stack: Stack, client: httpx.
     response = client.get(f"{stack.api}/v1/releases/abc/revisions", headers=stack.operator)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_rule_change_and_rebuild_is_known_from_the_rebuild_on(
+    stack: Stack, client: httpx.Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The catalogue's e-commerce rule is disabled and `settlementctl rebuild` recounts the
+    history: known before the rebuild, e-commerce CNY abroad still counts toward
+    cross-border RMB; after it, not, and the revision calls the difference re-derived."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    head, rule = text.split(f"id: {ECOM_RULE_ID}", 1)
+    assert "enabled: true" in rule.split("- id:", 1)[0]
+    changed = tmp_path_factory.mktemp("catalogue") / "targets.yaml"
+    changed.write_text(head + f"id: {ECOM_RULE_ID}" + rule.replace("enabled: true", "enabled: false", 1), "utf-8")
+    before = stamp(datetime.now(UTC))
+    time.sleep(0.2)
+    out = settlementctl_ok({**stack.env, "TARGETS_FILE": str(changed)}, "rebuild")
+    assert "rules changed: rule set" in out, out
+    time.sleep(0.2)
+    after = stamp(datetime.now(UTC))
+    without = Oracle(list(ORACLE.posted), ecommerce_rule=False).figure(RMB)
+    assert without != STORY.today[RMB]  # the rule mattered: a3 (99.99) moves
+    for known_at, (amount, count) in ((before, STORY.today[RMB]), (after, without)):
+        row = progress_rows(stack, client, known_at)[RMB]
+        assert (row["settled"], row["events_counted"]) == (money(amount), count), known_at
+    # The projection was rebuilt with the new rules: known_at now equals it again.
+    present = progress_rows(stack, client, None)
+    known = progress_rows(stack, client, stamp(datetime.now(UTC)))
+    assert present[RMB]["settled"] == known[RMB]["settled"] == money(without[0])
+    body = ok(client.get(f"{stack.api}/v1/releases/{STORY.release_id}/revisions", headers=stack.operator))
+    rmb = {r["target"]: r for r in body["revisions"]}[RMB]
+    assert rmb["today"] == money(without[0])
+    assert rmb["explained"]["re_derived"] == "-99.99"
+    assert rmb["explained"]["counted"] == {"events": 2, "amount": "124.00"}
+    assert rmb["explained"]["reversed"] == {"events": 1, "amount": "-10.01"}
+    parts = [rmb["published"], rmb["explained"]["counted"]["amount"], rmb["explained"]["reversed"]["amount"]]
+    parts += [rmb["explained"]["re_derived"], rmb["explained"]["rounding"]]
+    assert sum(Decimal(p) for p in parts) == Decimal(rmb["today"])
