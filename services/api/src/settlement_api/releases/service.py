@@ -41,6 +41,7 @@ from settlement_api.kit.known_at import (
     knowledge_barrier,
     rules_at,
     snapshot_at,
+    tune,
 )
 from settlement_api.kit.plan_units import money
 from settlement_api.progress.schemas import ProgressOut
@@ -200,9 +201,11 @@ def _read_ledger(engine: Engine, catalogue: Catalogue, stored: StoredRelease) ->
     with engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
+            tune(conn)
             rules = rules_at(conn, now, catalogue.rules)
-            before = effect_groups(conn, stored.release.known_at)
-            since = effect_groups(conn, now, after=stored.release.known_at)
+            home = rules.rules.home_country
+            before = effect_groups(conn, stored.release.known_at, home)
+            since = effect_groups(conn, now, home, after=stored.release.known_at)
             with Session(bind=conn) as session:
                 final = final_release(session, stored.release.period, now)
                 fx = load_fx(session)
