@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -258,10 +259,17 @@ class KnownAt:
     groups: tuple[EffectGroup, ...]
 
 
+# At most this many ledger scans at once per API process; more wait for a slot (in their
+# worker thread, never on the event loop). Each scan is a whole-ledger hash aggregate of up
+# to 128 MB (_TUNE) that takes seconds at 10^6 effects (docs/statistics.md): two keep the
+# database's two cores for everything else, whatever the number of readers.
+LEDGER_SCANS = threading.BoundedSemaphore(2)
+
+
 def snapshot_at(engine: Engine, at: datetime, fallback: CountingRules) -> KnownAt:
     """The ledger as known at `at`, read in one REPEATABLE READ snapshot (sync: run it in a
     worker thread from async code)."""
-    with engine.connect() as raw:
+    with LEDGER_SCANS, engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             tune(conn)

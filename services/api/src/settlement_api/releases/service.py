@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.kit.disclosure import Disclosure
 from settlement_api.kit.known_at import (
+    LEDGER_SCANS,
     EffectGroup,
     KnownAt,
     LedgerSnapshot,
@@ -198,7 +199,7 @@ class _Ledger:
 
 def _read_ledger(engine: Engine, catalogue: Catalogue, stored: StoredRelease) -> _Ledger:
     now = knowledge_barrier(engine)
-    with engine.connect() as raw:
+    with LEDGER_SCANS, engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             tune(conn)
