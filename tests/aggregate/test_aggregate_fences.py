@@ -62,9 +62,7 @@ def client(isolated_env: dict[str, str]) -> redis.Redis:
 def commit(repo: LedgerRepository, first_offset: int, values: list[bytes], belief: int) -> CommitResult:
     records = [Received(P, first_offset + i, b"bf", v) for i, v in enumerate(values)]
     valid, invalid = split(records, KNOWN)
-    return repo.commit_batch(
-        valid, invalid, {P: belief}, {P: records[-1].offset}, datetime.now(UTC), before_commit=lambda plan: None
-    )
+    return repo.commit_batch(valid, invalid, {P: belief}, {P: records[-1].offset}, before_commit=lambda plan: None)
 
 
 def usd_total(client: redis.Redis) -> int:

@@ -120,6 +120,17 @@ _LOCK_SQL = text("""
     WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)
     ORDER BY partition FOR UPDATE
 """)
+# The commit time of a batch (ledger_effects.processed_at, ledger_events.applied_at and
+# consumer_offsets.updated_at): the database server's clock, read after the partitions' rows
+# are locked, never earlier than the last commit time of any of those partitions. Under the
+# lock, commits of one partition are serial, so processed_at is monotonic per partition even
+# if the server clock steps back; one clock (PostgreSQL's) serves every aggregator instance.
+# A reader that takes the same rows FOR SHARE (settlement_api.kit.known_at.knowledge_barrier)
+# gets a time after which no batch can commit an earlier processed_at.
+_COMMIT_TIME_SQL = text("""
+    SELECT greatest(clock_timestamp(), max(updated_at)) FROM consumer_offsets
+    WHERE group_id = :g AND topic = :t AND partition = ANY(:ps)
+""")
 _CHUNK_BOUND_SQL = text("""
     SELECT count(*), max(kafka_offset) FROM (
       SELECT kafka_offset FROM ledger_effects
@@ -328,7 +339,6 @@ class LedgerRepository:
         invalid: Sequence[InvalidRecord],
         beliefs: Mapping[int, int],
         last_offsets: Mapping[int, int],
-        now: datetime,
         before_commit: Callable[[BatchPlan], None],
     ) -> CommitResult:
         """Plan and write one batch in one transaction.
@@ -336,6 +346,7 @@ class LedgerRepository:
         `beliefs[p]` is the next_offset this instance expects to find for partition p,
         `last_offsets[p]` the batch's last offset of p. `before_commit` runs inside the
         transaction after the writes (the DLQ flush), so a failure there rolls back.
+        The batch's commit time is the server's (_COMMIT_TIME_SQL), read under the lock.
         """
         partitions = sorted(last_offsets)
         with self._engine.begin() as conn:
@@ -344,6 +355,7 @@ class LedgerRepository:
                 for p, o in conn.execute(_LOCK_SQL, {"g": self._group, "t": self._topic, "ps": partitions}).all()
             }
             fenced = {p: found.get(p) for p in partitions if found.get(p) != beliefs[p]}
+            now = conn.execute(_COMMIT_TIME_SQL, {"g": self._group, "t": self._topic, "ps": partitions}).scalar_one()
             valid = [v for v in valid if v.partition not in fenced]
             invalid = [i for i in invalid if i.partition not in fenced]
             decided = self._dead_lettered(conn, valid, invalid)

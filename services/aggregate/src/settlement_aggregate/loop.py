@@ -13,7 +13,6 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from functools import partial
 from types import FrameType
 from typing import TypeVar
@@ -147,7 +146,6 @@ class Aggregator:
                 invalid,
                 beliefs,
                 last_offsets,
-                datetime.now(UTC),
                 before_commit=lambda plan: self._dlq.publish(plan.dlq),
             ),
         )

@@ -29,6 +29,7 @@ from settlement_api.quality.routes import router as quality_router
 from settlement_api.quality.weights import QualityWeights, load_weights
 from settlement_api.rate_limit import Quota, RateLimiter
 from settlement_api.receipts.routes import router as receipts_router
+from settlement_api.releases.routes import router as releases_router
 from settlement_api.resources import Resources
 from settlement_api.sdmx.routes import router as sdmx_router
 from settlement_api.settings import ApiSettings
@@ -151,7 +152,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
 
     # In the order of the published document: figures, the ledger and operator views, a bank's
-    # timeliness and quality score, control totals, operations, pages, the transparency log.
+    # timeliness and quality score, control totals, operations, pages, the transparency log,
+    # releases.
     routers = (
         progress_router,
         totals_router,
@@ -162,7 +164,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         metrics_router,
         web_router,
     )
-    for router in (*routers, receipts_router):
+    for router in (*routers, receipts_router, releases_router):
         app.include_router(router)
     app.include_router(sdmx_router)  # SDMX export (docs/statistics.md)
     return app

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.bucket_store import BucketStore, FigureStore
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
 from settlement_api.quality.weights import QualityWeights
@@ -51,7 +51,7 @@ class Figures:
     """What every read of figures uses: the Redis buckets, the FX table's cache, the shared
     contributor counts, the catalogue with its latest targets, the settings, and today."""
 
-    store: BucketStore
+    store: FigureStore
     fx: FxCache
     contributors: ContributorReader
     catalogue: Catalogue

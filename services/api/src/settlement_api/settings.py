@@ -29,6 +29,15 @@ class ApiSettings(CoreSettings, IntakeRules):
     # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
 
+    def _seed_file(self, explicit: Path | None, name: str) -> Path | None:
+        """A data file of seeds/: the setting when it is set (it must then load), else the file
+        of that name next to the catalogue (TARGETS_FILE) when there is one, as seeds/ ships
+        them; a catalogue mounted alone (its own folder) has none beside it."""
+        if explicit is not None:
+            return explicit
+        beside = self.targets_file.with_name(name)
+        return beside if beside.is_file() else None
+
     # Reporting deadlines (settlement_core.deadlines): control totals show their due date.
     # Unset: deadlines.yaml next to the catalogue (TARGETS_FILE) when there is one, as seeds/
     # ships them; a catalogue mounted alone (its own folder) then has no deadlines: due dates
@@ -37,10 +46,7 @@ class ApiSettings(CoreSettings, IntakeRules):
 
     @property
     def deadlines_path(self) -> Path | None:
-        if self.deadlines_file is not None:
-            return self.deadlines_file
-        beside = self.targets_file.with_name("deadlines.yaml")
-        return beside if beside.is_file() else None
+        return self._seed_file(self.deadlines_file, "deadlines.yaml")
 
     # The data-quality score's weights (settlement_api.quality.weights). Unset: quality.yaml
     # next to the catalogue when there is one, as seeds/ ships it; none found: the quality
@@ -49,10 +55,15 @@ class ApiSettings(CoreSettings, IntakeRules):
 
     @property
     def quality_path(self) -> Path | None:
-        if self.quality_file is not None:
-            return self.quality_file
-        beside = self.targets_file.with_name("quality.yaml")
-        return beside if beside.is_file() else None
+        return self._seed_file(self.quality_file, "quality.yaml")
+
+    # The advance release calendar (settlement_api.releases.calendar). Unset: release_calendar.yaml
+    # next to the catalogue when there is one (seeds/ ships it); none: the calendar is empty.
+    release_calendar_file: Path | None = None
+
+    @property
+    def release_calendar_path(self) -> Path | None:
+        return self._seed_file(self.release_calendar_file, "release_calendar.yaml")
 
     # Per-bank gauges are the only unbounded label; cap them (docs/architecture.md).
     top_banks: int = Field(default=20, ge=1, le=100)

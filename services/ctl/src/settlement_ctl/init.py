@@ -16,12 +16,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from settlement_aggregate.settings import AggregateSettings
-from settlement_core.catalogue import load_targets
+from settlement_core.catalogue import load_catalogue, load_targets
 from settlement_core.db.engine import make_engine
 from settlement_core.db.migrate import upgrade
 from settlement_core.db.models import FxRateRow
 from settlement_core.fx import load_fx_csv
 from settlement_core.kafka_io import KafkaAccess, ensure_topics
+from settlement_core.rule_sets import record_rule_set
 from settlement_ctl.kafka_acls import Grant, apply_grants, service_grants
 
 
@@ -61,6 +62,15 @@ def load_fx_rates(database_url: str, path: Path) -> int:
     return len(rates)
 
 
+def record_first_rule_set(database_url: str, targets_file: Path) -> None:
+    """The rules the projection counts with from the start (settlement_core.rule_sets)."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        record_rule_set(engine, load_catalogue(targets_file).rules, "init", first_only=True)
+    finally:
+        engine.dispose()
+
+
 def run(args: argparse.Namespace) -> int:
     settings = InitSettings()
     targets = load_targets(settings.targets_file)
@@ -75,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = 0
     if settings.fx_rates_file is not None:
         loaded = load_fx_rates(settings.database_url, settings.fx_rates_file)
+    record_first_rule_set(settings.database_url, settings.targets_file)
     grants = grants_to_apply(settings, access.uses_sasl)
     acls = apply_grants(access, grants) if grants else 0
     acl_note = f"{acls} Kafka ACLs in place" if settings.kafka_manage_acls else "Kafka ACLs left to their operator"

@@ -23,6 +23,7 @@ from settlement_core.catalogue import load_catalogue
 from settlement_core.db.engine import make_engine
 from settlement_core.kafka_io import KafkaAccess, client_config
 from settlement_core.redis_io import sync_client
+from settlement_core.rule_sets import record_rule_set
 
 REPLAY_HELP = """\
 Re-read the events topic from a point in time, through the normal aggregator.
@@ -76,9 +77,14 @@ def run_rebuild(args: argparse.Namespace) -> int:
         # The catalogue's current rules: a rule change is applied to the whole history here.
         rules = load_catalogue(settings.targets_file).rules
         results = rebuild(engine, client, settings.consumer_group, settings.events_topic, rules, only)
+        # From now on the projection counts the whole history with these rules: a read at a
+        # later knowledge time does too (settlement_core.rule_sets, docs/statistics.md).
+        recorded = record_rule_set(engine, rules, "rebuild")
     for r in results:
         print(f"partition {r.partition}: fence {r.fence}, {r.effects} effects, {r.fields} fields")
     print(f"rebuilt {len(results)} partitions from the ledger")
+    if recorded.new:
+        print(f"rules changed: rule set {recorded.rule_set_id} ({recorded.digest[:12]}) in force from now")
     return 0
 
 

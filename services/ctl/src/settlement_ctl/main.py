@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from settlement_core.logs import configure_logging
-from settlement_ctl import audit_log, banks, init, ledger_tools, log_verify, operators
+from settlement_ctl import audit_log, banks, init, ledger_tools, log_verify, operators, releases
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_log.register(commands)
     ledger_tools.register(commands)
     log_verify.register(commands)
+    releases.register(commands)
     return parser
 
 

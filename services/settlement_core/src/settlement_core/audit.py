@@ -35,6 +35,8 @@ ACTIONS = frozenset(
         "operator.read",
         # An operator accepts a control-total break with a note (settlement_api.control_totals).
         "control_totals.acknowledge",
+        # An operator freezes a release of a period's figures (settlement_api.releases).
+        "release.create",
     }
 )
 # Names in a detail that must never be written, whatever a caller passes by mistake.

@@ -169,6 +169,10 @@ class Effect:
     country: str
     amount_minor: int
     processed_at: datetime
+    # How many events of the same sign this effect stands for: 1 for a journal row; a
+    # knowledge-time read (settlement_api.kit.known_at) sums the ledger's effects per
+    # distinct attributes in SQL and counts them here, so its n| counts stay exact.
+    events: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +211,8 @@ def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increment
         bank = e.bank_id
         currency = e.currency
         day = e.value_date
-        sign = (amount > 0) - (amount < 0)  # a zero effect counts nothing
+        # A zero effect counts nothing; a summed one (events > 1) counts each of its events.
+        sign = e.events if amount > 0 else -e.events if amount < 0 else 0
         for category in counts_toward(e.categories, currency, e.country, e.direction):
             by_group[(bank, category, currency)][day] += amount
             year_key = (e.direction, e.country, category, currency, day.year)

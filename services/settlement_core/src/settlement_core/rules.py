@@ -18,9 +18,12 @@ a rule with a `counterparty` condition never matches it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from settlement_core.categories import Direction
 from settlement_core.identifiers import UNKNOWN_COUNTRY
@@ -112,3 +115,53 @@ class CountingRules:
 
 
 NO_RULES = CountingRules((), "CN")
+
+
+# -- A rule set as data (the `rule_sets` table, migration 0010) -------------------------------
+# Only what counting depends on is recorded: the enabled `add` rules and the home country.
+# Refuse rules act at intake and never change a total; disabled rules are never applied.
+
+
+def rules_document(rules: CountingRules) -> dict[str, Any]:
+    """The counting-relevant part of a rule set as canonical JSON-able data (sorted)."""
+    adds = sorted(
+        (
+            {
+                "rule_id": r.rule_id,
+                "target": r.target,
+                "categories": sorted(r.categories),
+                "currencies": None if r.currencies is None else sorted(r.currencies),
+                "counterparty": None if r.counterparty is None else str(r.counterparty),
+                "direction": None if r.direction is None else str(r.direction),
+            }
+            for r in rules.rules
+            if r.enabled and r.action is Action.ADD
+        ),
+        key=lambda d: str(d["rule_id"]),
+    )
+    return {"home_country": rules.home_country, "add": adds}
+
+
+def rules_digest(document: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the document's canonical JSON: equal digests count equally."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def rules_from_document(document: Mapping[str, Any]) -> CountingRules:
+    """The CountingRules a `rules_document` describes (add rules only, all enabled)."""
+    rules = [
+        Rule(
+            rule_id=str(d["rule_id"]),
+            target=str(d["target"]),
+            action=Action.ADD,
+            categories=frozenset(d["categories"]),
+            currencies=None if d["currencies"] is None else frozenset(d["currencies"]),
+            counterparty=None if d["counterparty"] is None else Counterparty(d["counterparty"]),
+            direction=None if d["direction"] is None else Direction(d["direction"]),
+            enabled=True,
+            source="rule_sets",
+        )
+        for d in document["add"]
+    ]
+    return CountingRules(rules, str(document["home_country"]))

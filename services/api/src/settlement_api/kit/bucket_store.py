@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import redis.asyncio as aioredis
 
@@ -29,6 +30,17 @@ class Seen:
 
     def currencies(self, category: str) -> list[str]:
         return sorted(cur for cat, cur in self.pairs if cat == category)
+
+
+class FigureStore(Protocol):
+    """What the reads of figures need of a store of bucket fields: the Redis projection
+    (BucketStore, the present) or a ledger snapshot (kit/known_at.py, a knowledge time)."""
+
+    async def seen(self) -> Seen: ...
+
+    async def sum_fields(self, fields: Sequence[str]) -> dict[str, int]: ...
+
+    async def sum_bank_fields(self, seen: Seen, fields: Mapping[str, Sequence[str]]) -> dict[str, int]: ...
 
 
 class BucketStore:

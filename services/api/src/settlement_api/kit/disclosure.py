@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import FigureStore, Seen
 from settlement_api.security import Reader
 from settlement_core.buckets import bank_field, cover
 
@@ -120,7 +120,7 @@ def contributors_of(fields: Mapping[tuple[str, str], tuple[str, ...]], values: M
     return Contributors(frozenset(banks), {c: frozenset(b) for c, b in sorted(by_currency.items())})
 
 
-async def read_contributors(store: BucketStore, seen: Seen, extents: Mapping[K, Extent]) -> dict[K, Contributors]:
+async def read_contributors(store: FigureStore, seen: Seen, extents: Mapping[K, Extent]) -> dict[K, Contributors]:
     """The contributors of every extent, from one pipelined read of the per-bank buckets."""
     planned = {key: extent_fields(extent, seen) for key, extent in extents.items()}
     by_bank: dict[str, dict[str, None]] = {}
@@ -142,7 +142,7 @@ class ContributorReader:
 
     MAX_ENTRIES = 50_000
 
-    def __init__(self, store: BucketStore, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: FigureStore, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._ttl = ttl
         self._clock = clock

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.bucket_store import FigureStore
 from settlement_api.kit.plan_units import in_plan_unit, money, plan_unit_label
 from settlement_api.kit.readmodel import ReadPlan, Stream, evaluate, plan_reads
 from settlement_api.ledger.repository import (
@@ -81,7 +81,7 @@ def league_rows(
 
 
 async def league(
-    store: BucketStore,
+    store: FigureStore,
     fx: FxTable,
     sessions: sessionmaker[Session],
     targets: tuple[Target, ...],

@@ -8,8 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, OperatorDep, PublicReaderDep, SessionsDep
+from settlement_api.deps import (
+    CatalogueDep,
+    DisclosureDep,
+    EngineDep,
+    FiguresDep,
+    OperatorDep,
+    PublicReaderDep,
+    SessionsDep,
+)
 from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentationDep
+from settlement_api.kit.known_at import KNOWN_AT_DESCRIPTION, at_knowledge_time, parse_known_at
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.operator import league
 from settlement_api.progress.catalogue import list_targets
@@ -18,12 +27,14 @@ from settlement_api.progress.schemas import ProgressOut, SeriesOut, StatusSeries
 from settlement_api.progress.series import parse_series_query, read_series, render_series_csv
 from settlement_api.progress.service import resolve_period
 from settlement_api.progress.status import figures_progress, require_status_page, status_series
+from settlement_api.releases.service import with_observation_status
 from settlement_core.problems import problem_responses
 
 router = APIRouter()
 
 SERIES_RESPONSES = {**CSV_OR_JSON, **problem_responses(401, 404, 422)}
 AsOfQ = Annotated[str | None, Query(description="YYYY-MM-DD; default today")]
+KnownAtQ = Annotated[str | None, Query(description=KNOWN_AT_DESCRIPTION)]
 
 
 @router.get(
@@ -47,6 +58,8 @@ async def get_targets(catalogue: CatalogueDep, reader: PublicReaderDep) -> Targe
 )
 async def get_progress(
     figures: FiguresDep,
+    engine: EngineDep,
+    sessions: SessionsDep,
     disclosure: DisclosureDep,
     as_of: Annotated[
         str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); capped at each target's window end")
@@ -54,15 +67,20 @@ async def get_progress(
     period: Annotated[
         str | None, Query(description="A target period of GET /v1/targets, e.g. 2020; default the latest")
     ] = None,
+    known_at: KnownAtQ = None,
 ) -> ProgressOut:
+    at = parse_known_at(known_at)  # a bad value is refused before anything is read
     errors = QueryErrors()
     day = errors.parse_date("as_of", as_of)
     chosen = resolve_period(figures.catalogue, period)
     if chosen is None:
         errors.add("period", f"unknown period {period!r}; one of: " + ", ".join(figures.catalogue.periods))
     errors.raise_if_any()
-    # Market-wide, never per bank; thin figures suppressed for non-operators (kit/disclosure.py).
-    return await figures_progress(figures, day if day is not None else figures.today, disclosure, chosen)
+    figures = await at_knowledge_time(figures, engine, known_at)
+    # Market-wide, never per bank; thin figures suppressed for non-operators (kit/disclosure.py),
+    # decided on the contributors known at `known_at` when it is given.
+    report = await figures_progress(figures, day if day is not None else figures.today, disclosure, chosen)
+    return await with_observation_status(report, sessions, at)
 
 
 @router.get(
@@ -75,6 +93,7 @@ async def get_progress(
 async def get_series(
     code: str,
     figures: FiguresDep,
+    engine: EngineDep,
     disclosure: DisclosureDep,
     representation: SeriesRepresentationDep,
     period: Annotated[str | None, Query(description="Year of the target window, e.g. 2020")] = None,
@@ -82,7 +101,14 @@ async def get_series(
     as_of: Annotated[
         str | None, Query(description="YYYY-MM-DD; default today (Asia/Shanghai); the curve stops here")
     ] = None,
+    known_at: KnownAtQ = None,
 ) -> Response:
+    parse_known_at(known_at)  # a bad value is refused before anything is read
+    parse_series_query(
+        figures.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=figures.today
+    )
+    # as known at `known_at`: also its business date as today (the curve's default end).
+    figures = await at_knowledge_time(figures, engine, known_at)
     query = parse_series_query(
         figures.catalogue.targets, code, period=period, granularity=granularity, as_of=as_of, today=figures.today
     )
@@ -126,9 +152,9 @@ async def get_report(
 
 
 @router.get("/status.json", response_model=ProgressOut, include_in_schema=False)
-async def status_json(figures: FiguresDep, disclosure: DisclosureDep) -> ProgressOut:
+async def status_json(figures: FiguresDep, sessions: SessionsDep, disclosure: DisclosureDep) -> ProgressOut:
     require_status_page(figures.settings)
-    return await figures_progress(figures, figures.today, disclosure)
+    return await with_observation_status(await figures_progress(figures, figures.today, disclosure), sessions, None)
 
 
 @router.get("/status/series.json", response_model=StatusSeriesOut, include_in_schema=False)

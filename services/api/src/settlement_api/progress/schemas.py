@@ -4,7 +4,7 @@ page's JSON. Figures are decimal strings; `status` is settlement_core.pace's Pac
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
@@ -99,6 +99,14 @@ class TargetProgressOut(BaseModel):
         default=False,
         description="previous_period_settled (and change) withheld: fewer than MIN_CONTRIBUTORS banks then.",
     )
+    observation_status: Literal["provisional", "final", "revised"] | None = Field(
+        default=None,
+        description="The figure's status as an observation (docs/statistics.md, releases): provisional before its "
+        "period's final release; final when it equals that release's figure at the release's as_of; revised when "
+        "it changed since. null when as_of differs from the final release's (not a published observation) or the "
+        "figure is suppressed.",
+    )
+    final_release_id: int | None = Field(default=None, description="The final release compared with, if any.")
 
 
 class DistinctVolumeOut(BaseModel):
@@ -127,6 +135,10 @@ class ProgressOut(BaseModel):
     on_track_pace: str
     targets: list[TargetProgressOut]
     distinct_volume: DistinctVolumeOut
+    known_at: datetime | None = Field(
+        default=None,
+        description="The knowledge time the figures are as known at (RFC 3339); null: now, from the projection.",
+    )
 
 
 class SeriesPointOut(BaseModel):

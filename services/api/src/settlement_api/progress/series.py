@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import FigureStore, Seen
 from settlement_api.kit.disclosure import (
     NOBODY,
     ContributorReader,
@@ -275,7 +275,7 @@ def redact_series(
 
 
 async def read_series(
-    store: BucketStore,
+    store: FigureStore,
     fx: FxTable,
     queries: list[SeriesQuery],
     on_track_pace: Decimal,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import FigureStore, Seen
 from settlement_api.kit.disclosure import ContributorReader, Contributors, Disclosure, Extent, breakdown_hidden
 from settlement_api.kit.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
 from settlement_api.progress.schemas import (
@@ -231,7 +231,7 @@ class ReportFigures:
 
 
 async def read_report(
-    store: BucketStore, fx: FxTable, catalogue: Catalogue, as_of: date, period: str | None = None
+    store: FigureStore, fx: FxTable, catalogue: Catalogue, as_of: date, period: str | None = None
 ) -> ReportFigures:
     """`period` must be one of the catalogue's (the route checks); default the latest."""
     chosen = period or catalogue.latest_period
@@ -285,7 +285,7 @@ async def redact_report(
 
 
 async def progress_report(
-    store: BucketStore,
+    store: FigureStore,
     fx: FxTable,
     contributors: ContributorReader,
     catalogue: Catalogue,

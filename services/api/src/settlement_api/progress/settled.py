@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import FigureStore, Seen
 from settlement_api.kit.readmodel import Amounts, ReadPlan, Stream, evaluate, plan_reads
 from settlement_core.buckets import count_field
 from settlement_core.fx import FxTable
@@ -35,7 +35,7 @@ def _count_fields(query: SettledQuery) -> list[str]:
 
 
 async def settled_amounts(
-    store: BucketStore, fx: FxTable, queries: dict[str, SettledQuery], seen: Seen | None = None
+    store: FigureStore, fx: FxTable, queries: dict[str, SettledQuery], seen: Seen | None = None
 ) -> dict[str, Settled]:
     """Every query of `queries` (by the caller's key) from one Redis read."""
     seen = seen if seen is not None else await store.seen()

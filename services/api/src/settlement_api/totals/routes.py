@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.deps import FiguresDep, ReaderDep, SessionsDep
+from settlement_api.deps import EngineDep, FiguresDep, ReaderDep, SessionsDep
 from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentation, SeriesRepresentationDep
+from settlement_api.kit.known_at import KNOWN_AT_DESCRIPTION, at_knowledge_time
 from settlement_api.ledger.repository import bank_exists
 from settlement_api.resources import Figures
 from settlement_api.security import Reader, bank_not_found, scoped_bank
@@ -32,6 +34,7 @@ class TotalsParams:
     start: str | None
     end: str | None
     currency: str | None
+    known_at: str | None
 
 
 def totals_params(
@@ -48,8 +51,9 @@ def totals_params(
     currency: Annotated[
         str | None, Query(description="Conversion currency; default the category's target currency (CNY if none)")
     ] = None,
+    known_at: Annotated[str | None, Query(description=KNOWN_AT_DESCRIPTION)] = None,
 ) -> TotalsParams:
-    return TotalsParams(category, granularity, start, to, currency)
+    return TotalsParams(category, granularity, start, to, currency, known_at)
 
 
 TotalsParamsDep = Annotated[TotalsParams, Depends(totals_params)]
@@ -57,6 +61,7 @@ TotalsParamsDep = Annotated[TotalsParams, Depends(totals_params)]
 
 async def _respond(
     figures: Figures,
+    engine: Engine,
     sessions: sessionmaker[Session],
     reader: Reader,
     bank_id: str | None,
@@ -76,6 +81,8 @@ async def _respond(
     )
     if bank is not None and bank != reader.bank_id and not await bank_exists(sessions, bank):
         raise bank_not_found(bank)
+    # A bank's own figures (or an operator's read): no disclosure control applies here.
+    figures = await at_knowledge_time(figures, engine, params.known_at)
     totals = await read_totals(figures.store, await figures.fx.table(), query)
     return representation.respond(totals, lambda: render_csv(totals))
 
@@ -89,13 +96,14 @@ async def _respond(
 )
 async def get_totals(
     figures: FiguresDep,
+    engine: EngineDep,
     sessions: SessionsDep,
     reader: ReaderDep,
     params: TotalsParamsDep,
     representation: SeriesRepresentationDep,
     bank_id: Annotated[str | None, Query(description="Operators: one bank; a bank key sees only its own")] = None,
 ) -> Response:
-    return await _respond(figures, sessions, reader, bank_id, params, representation)
+    return await _respond(figures, engine, sessions, reader, bank_id, params, representation)
 
 
 @router.get(
@@ -108,9 +116,10 @@ async def get_totals(
 async def get_bank_totals(
     bank_id: str,
     figures: FiguresDep,
+    engine: EngineDep,
     sessions: SessionsDep,
     reader: ReaderDep,
     params: TotalsParamsDep,
     representation: SeriesRepresentationDep,
 ) -> Response:
-    return await _respond(figures, sessions, reader, bank_id, params, representation)
+    return await _respond(figures, engine, sessions, reader, bank_id, params, representation)

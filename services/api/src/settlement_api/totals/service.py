@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from settlement_api.kit.bucket_store import BucketStore, Seen
+from settlement_api.kit.bucket_store import FigureStore, Seen
 from settlement_api.kit.plan_units import amounts_by_currency, money
 from settlement_api.kit.query import QueryErrors
 from settlement_api.kit.readmodel import Amounts, ReadPlan, Stream, evaluate, plan_reads
@@ -175,7 +175,7 @@ def evaluate_series(series: TotalsSeriesPlan, values: dict[str, int]) -> TotalsO
     )
 
 
-async def read_totals(store: BucketStore, fx: FxTable, query: TotalsQuery) -> TotalsOut:
+async def read_totals(store: FigureStore, fx: FxTable, query: TotalsQuery) -> TotalsOut:
     series = plan_series(query, await store.seen(), fx)
     return evaluate_series(series, await store.sum_fields(series.fields))
 

@@ -332,6 +332,65 @@ class ControlTotalBreakEntry(Base):
     counted_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# -- Releases and knowledge time (issue 24; settlement_api.releases, docs/statistics.md) -----
+
+
+class RuleSet(Base):
+    """The counting rules in force from `recorded_at` (settlement_core.rules.rules_document):
+    written by `settlementctl init` (the first set) and `settlementctl rebuild` (whenever the
+    catalogue's rules differ from the latest set), so a read at a knowledge time counts with
+    the rules the projection counted with then."""
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (
+        CheckConstraint("octet_length(digest) = 32", name="ck_rule_sets_digest_sha256"),
+        Index("ix_rule_sets_recorded_at", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    digest: Mapped[str] = mapped_column(Sha256Digest)
+    document: Mapped[dict[str, object]] = mapped_column(JSONB)
+    source: Mapped[str] = mapped_column(String(32))  # "init" | "rebuild"
+
+
+class Release(Base):
+    """A published release of one target period: its figures as known at `known_at`."""
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        CheckConstraint("kind IN ('preliminary', 'final')", name="ck_releases_kind"),
+        Index("ix_releases_period", "period", "known_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    # The knowledge time the figures were computed at (server time after a knowledge
+    # barrier, settlement_api.kit.known_at): also the release's publication time.
+    known_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rule_set_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("rule_sets.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ReleaseFigure(Base):
+    """One target's frozen figure in a release: exact amount in the target currency, the
+    number of events counted, the number of banks contributing (disclosure control) and
+    the value dates [window_start, as_of] it covers."""
+
+    __tablename__ = "release_figures"
+
+    release_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric(30, 4))
+    events: Mapped[int] = mapped_column(BigInteger)
+    contributors: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date)
+
+
 # The transparency log's tables live in their own module (settlement_core.tlog); importing it
 # here registers them on Base.metadata so the migration test compares the whole schema.
 from settlement_core.tlog import schema as _tlog_schema  # noqa: E402, F401
