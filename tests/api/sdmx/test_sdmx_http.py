@@ -76,9 +76,9 @@ def test_who_may_read_follows_progress(api: Api) -> None:
         (DATA, {"startPeriod": "2020-07", "endPeriod": "2020-Q1"}, 422, "#/query/endPeriod"),
         (DATA, {"asOf": "yesterday"}, 422, "#/query/asOf"),
         (DATA, {"updatedAfter": "2021-01-01T00:00:00"}, 422, "#/query/updatedAfter"),
-        # Well-formed, but knowledge-time reads are not wired yet (sdmx/service.py).
-        (DATA, {"asOf": "2021-01-15T00:00:00Z"}, 501, "#/query/asOf"),
-        (DATA, {"updatedAfter": "2021-01-15T00:00:00+08:00"}, 501, "#/query/updatedAfter"),
+        # Well-formed, but nothing is known yet at a future time.
+        (DATA, {"asOf": "2999-01-15T00:00:00Z"}, 422, "#/query/asOf"),
+        (DATA, {"updatedAfter": "2999-01-15T00:00:00+08:00"}, 422, "#/query/updatedAfter"),
         (DATA, {"startPeriod": "1999", "endPeriod": "1999"}, 404, None),
         (DATA + "/A.cross_border_rmb", {}, 422, "#/path/key"),
         (DATA + "/A.nope..UNITS", {}, 404, None),

@@ -20,6 +20,7 @@ import csv
 import io
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ import pytest
 from tests.api.ledger_state import LedgerState
 from tests.api.sdmx.sdmx_reading import read_back
 from tests.conftest import ServiceRunner
+from tests.support.ctl import settlementctl_ok
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +63,8 @@ class Stack:
     api: str
     operator: dict[str, str]
     banks: dict[str, dict[str, str]]
+    ingest: str
+    env: dict[str, str]
 
     def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
         return httpx.get(self.api + path, params=params, headers=headers or {}, timeout=60)
@@ -92,7 +96,7 @@ def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
         }
         posted = httpx.post(f"{ingest.url}/v1/events", json=body, headers=banks[bank], timeout=10)
         assert posted.status_code == 202, posted.text
-    result = Stack(api.url, operator, banks)
+    result = Stack(api.url, operator, banks, ingest.url, isolated_env)
     deadline = time.monotonic() + 90
     counted = 0
     while time.monotonic() < deadline:
@@ -228,3 +232,49 @@ def test_structure_reads_back_and_describes_the_data(stack: Stack) -> None:
     rows = csv_rows(export(stack, {}))
     assert {k[1] for k in rows} <= lists["CL_TARGET"]
     assert {r["CONF_STATUS"] for r in rows.values()} <= lists["CL_CONF_STATUS"]
+
+
+def test_as_of_and_updated_after_read_the_ledger_and_a_final_release_makes_values_normal(stack: Stack) -> None:
+    """asOf is the export as known then, from the ledger (docs/statistics.md, two time axes);
+    updatedAfter keeps only what changed since; OBS_STATUS is P until a final release of the
+    period exists at the asOf time, then A. Runs last: it adds an event."""
+    present = export(stack, stack.operator)
+    then = datetime.now(UTC)
+    assert export(stack, stack.operator, asOf=then.isoformat()) == present  # known now = the projection
+    assert {r["OBS_STATUS"] for r in csv_rows(present).values()} == {"P"}
+
+    body = {
+        "event_id": "sx-late",
+        "category": "factor_market",
+        "amount": "5.00",
+        "currency": "CNY",
+        "value_date": "2020-05-20",
+        "direction": "inbound",
+        "counterparty_country": "SG",
+    }
+    posted = httpx.post(f"{stack.ingest}/v1/events", json=body, headers=stack.banks["sx-c"], timeout=10)
+    assert posted.status_code == 202, posted.text
+    deadline = time.monotonic() + 90
+    while export(stack, stack.operator) == present:
+        assert time.monotonic() < deadline, "the late event was not counted in 90 s"
+        time.sleep(0.5)
+    after = csv_rows(export(stack, stack.operator))
+    before = csv_rows(present)
+    assert csv_rows(export(stack, stack.operator, asOf=then.isoformat())) == before  # the past stays put
+    changed = {k for k in after if after[k]["OBS_VALUE"] != before[k]["OBS_VALUE"]}
+    assert {(f, c, p) for f, c, _, p in changed} == {("A", "factor_market", "2020"), ("M", "factor_market", "2020-05")}
+    updated = stack.get(DATA, stack.operator, startPeriod="2020", endPeriod="2020", updatedAfter=then.isoformat())
+    assert updated.status_code == 200, updated.text
+    assert set(csv_rows(updated.text)) == changed
+    assert Decimal(after[("A", "factor_market", "UNITS", "2020")]["OBS_VALUE"]) - Decimal(
+        before[("A", "factor_market", "UNITS", "2020")]["OBS_VALUE"]
+    ) == Decimal("5.00")
+
+    settlementctl_ok(stack.env, "release", "create", "--period", "2020", "--kind", "final", "--note", "SDMX test")
+    released = datetime.now(UTC)
+    assert {r["OBS_STATUS"] for r in csv_rows(export(stack, stack.operator)).values()} == {"A"}
+    assert {r["OBS_STATUS"] for r in csv_rows(export(stack, {}, asOf=released.isoformat())).values()} == {"A"}
+    assert {r["OBS_STATUS"] for r in csv_rows(export(stack, {}, asOf=then.isoformat())).values()} == {"P"}
+    future = stack.get(DATA, {}, asOf="2999-01-01T00:00:00Z")
+    assert future.status_code == 422
+    assert [e["pointer"] for e in future.json()["errors"]] == ["#/query/asOf"]

@@ -278,11 +278,12 @@ def snapshot_at(engine: Engine, at: datetime, fallback: CountingRules) -> KnownA
     return KnownAt(at, LedgerSnapshot(increments_of(groups, rules.rules)), rules, tuple(groups))
 
 
-def figures_known_at(figures: Figures, engine: Engine, at: datetime) -> Figures:
+def figures_known_at(figures: Figures, engine: Engine, at: datetime, name: str = "known_at") -> Figures:
     """`figures` as known at `at`: the ledger snapshot instead of the Redis projection, its
     own contributor counts (never the present's cache: disclosure is decided on what was
-    known then) and the business date of `at` as today (sync: run it in a worker thread)."""
-    refuse_future(at, knowledge_barrier(engine))
+    known then) and the business date of `at` as today (sync: run it in a worker thread).
+    A future `at` is a 422 pointing at the query parameter `name`."""
+    refuse_future(at, knowledge_barrier(engine), name)
     known = snapshot_at(engine, at, figures.catalogue.rules)
     return replace(
         figures,

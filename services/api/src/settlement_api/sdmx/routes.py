@@ -8,19 +8,27 @@ public mode; disclosure control for everyone but operators (sdmx/cells.py)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from settlement_api.deps import CatalogueDep, DisclosureDep, FiguresDep, PublicReaderDep
+from settlement_api.deps import CatalogueDep, DisclosureDep, EngineDep, FiguresDep, PublicReaderDep, SessionsDep
 from settlement_api.kit.disclosure import Disclosure
+from settlement_api.kit.known_at import figures_known_at
+from settlement_api.releases.service import final_figures
 from settlement_api.resources import Figures
+from settlement_api.sdmx.cells import StatusOf
 from settlement_api.sdmx.periods import PERIOD_FORMS
 from settlement_api.sdmx.query import parse_data_query, require_flow, structure_format
 from settlement_api.sdmx.render import data_message, structure_message
 from settlement_api.sdmx.schemas import DATA_RESPONSES, KINDS, STRUCTURE_RESPONSES
-from settlement_api.sdmx.service import FiguresAt, export
-from settlement_api.sdmx.structure import AGENCY, VERSION, Structure, build_structure
+from settlement_api.sdmx.service import export
+from settlement_api.sdmx.structure import AGENCY, VERSION, ObsStatus, Structure, build_structure
+from settlement_core.catalogue import Target
 from settlement_core.problems import FieldError, Problem
 
 router = APIRouter()
@@ -29,9 +37,9 @@ router = APIRouter()
 HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "private, max-age=0, must-revalidate"}
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 INSTANT = "RFC 3339 date-time with its zone, e.g. 2021-01-15T00:00:00Z"
-# asOf/updatedAfter need knowledge-time reads (service.py `figures_at`): until a route
-# passes one they answer 501 and stay out of the OpenAPI document.
-KNOWN_AT_READS = False
+# asOf/updatedAfter are knowledge-time reads (kit/known_at.py through service.py's
+# `figures_at`), published in the OpenAPI document.
+KNOWN_AT_READS = True
 
 
 StartQ = Annotated[str | None, Query(alias="startPeriod", description=f"First period (SDMX: {PERIOD_FORMS})")]
@@ -56,19 +64,50 @@ AsOfQ = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The ledger a data query reads for knowledge times and releases."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def _final_periods(sessions: sessionmaker[Session], periods: list[str], at: datetime | None) -> set[str]:
+    with sessions() as session:
+        return {p for p in periods if final_figures(session, p, at) is not None}
+
+
+async def _status_of(ledger: Ledger, figures: Figures, at: datetime | None) -> StatusOf:
+    """OBS_STATUS from the releases known at `at` (now when None): A (normal) for a target
+    whose catalogue period has a final release, P (provisional) before it."""
+    final = await asyncio.to_thread(_final_periods, ledger.sessions, list(figures.catalogue.periods), at)
+
+    def status_of(target: Target, time_period: str) -> ObsStatus:
+        del time_period  # a final release freezes the period's window and its months with it
+        return ObsStatus.NORMAL if target.period in final else ObsStatus.PROVISIONAL
+
+    return status_of
+
+
 async def _data(
     flow: str,
     key: str | None,
     figures: Figures,
     disclosure: Disclosure,
+    ledger: Ledger,
     accept: str | None,
     parameters: tuple[str | None, str | None, str | None, str | None],
 ) -> Response:
     require_flow(flow)
     start_period, end_period, as_of, updated_after = parameters
     query = parse_data_query(start_period, end_period, as_of, updated_after, accept, key)
-    figures_at: FiguresAt | None = None  # the seam: the figures as known at an instant
-    rows = await export(figures, query, disclosure, figures_at=figures_at)
+
+    async def figures_at(at: datetime) -> Figures:
+        name = "asOf" if at == query.as_of else "updatedAfter"
+        return await asyncio.to_thread(figures_known_at, figures, ledger.engine, at, name)
+
+    status_of = await _status_of(ledger, figures, query.as_of)
+    rows = await export(figures, query, disclosure, status_of, figures_at=figures_at)
     if not rows:
         raise Problem(404, "Not found", "No observation matches the query (SDMX: no results).", "no-results")
     # pysdmx takes 80-220 ms for the whole export (156 observations, CSV-XML, loaded machine):
@@ -88,13 +127,23 @@ async def get_data(
     flow: str,
     figures: FiguresDep,
     disclosure: DisclosureDep,
+    engine: EngineDep,
+    sessions: SessionsDep,
     accept: AcceptHeader = None,
     start_period: StartQ = None,
     end_period: EndQ = None,
     updated_after: UpdatedAfterQ = None,
     as_of: AsOfQ = None,
 ) -> Response:
-    return await _data(flow, None, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
+    return await _data(
+        flow,
+        None,
+        figures,
+        disclosure,
+        Ledger(engine, sessions),
+        accept,
+        (start_period, end_period, as_of, updated_after),
+    )
 
 
 @router.get(
@@ -109,13 +158,23 @@ async def get_data_for_key(
     key: str,
     figures: FiguresDep,
     disclosure: DisclosureDep,
+    engine: EngineDep,
+    sessions: SessionsDep,
     accept: AcceptHeader = None,
     start_period: StartQ = None,
     end_period: EndQ = None,
     updated_after: UpdatedAfterQ = None,
     as_of: AsOfQ = None,
 ) -> Response:
-    return await _data(flow, key, figures, disclosure, accept, (start_period, end_period, as_of, updated_after))
+    return await _data(
+        flow,
+        key,
+        figures,
+        disclosure,
+        Ledger(engine, sessions),
+        accept,
+        (start_period, end_period, as_of, updated_after),
+    )
 
 
 def _artefacts(structure: Structure, kind: str) -> list[object]:
