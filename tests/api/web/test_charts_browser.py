@@ -24,6 +24,7 @@ import pytest
 from tests.api.cdp import Browser
 from tests.api.ledger_state import Event, LedgerState
 from tests.conftest import ARTIFACTS, ServiceRunner, free_port
+from tests.support.ctl import settlementctl_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -185,9 +186,10 @@ def test_the_page_keeps_its_figures_when_the_chart_library_cannot_load(api: Api,
     browser.screenshot(ARTIFACTS / "status-no-charts-1366x768.png", full_page=False)
 
 
-# The releases API of issue 24 (h-knownat's releases slice: ReleasesOut, RevisionsOut) and
-# ProgressOut.known_at, answered in the page's own fetch: this branch's API has neither, and
-# the page must render them exactly as the API documents them.
+# The releases API of issue 24 (releases slice: ReleasesOut, RevisionsOut) and
+# ProgressOut.known_at, answered in the page's own fetch with states the real API reaches only
+# after long histories (a preliminary then a final release, a suppressed revision): the page
+# must render them exactly as the API documents them.
 RELEASES_API = """
 const realFetch = window.fetch.bind(window);
 window.__requests = [];
@@ -234,12 +236,54 @@ def release_box(browser: Browser, code: str) -> dict[str, Any]:
     return box
 
 
-def test_without_releases_the_section_and_the_known_at_control_are_absent(api: Api, browser: Browser) -> None:
-    """This branch's API has no /v1/releases (404) and no known_at in /status.json."""
+def test_before_any_release_every_target_is_provisional_and_not_yet_released(api: Api, browser: Browser) -> None:
+    """The real API before `settlementctl release create`: /v1/releases is empty, /v1/progress
+    says provisional for every target, and /status.json has known_at (null: now)."""
+    assert api.get("/v1/releases")["releases"] == []
     open_page(browser, f"{api.url}/?as_of={AS_OF}")
-    browser.wait_for("document.getElementById('conn').textContent === 'live'", timeout=20)
-    assert browser.evaluate("document.querySelectorAll('[data-testid=release]').length") == 0
-    assert browser.evaluate("document.getElementById('known-at-form').hidden") is True
+    browser.wait_for("document.querySelectorAll('[data-testid=release]').length === 6")
+    for code in ("cross_border_rmb", "offshore"):
+        box = release_box(browser, code)
+        assert box["status"] == "provisional"
+        assert box["kind"] == ""
+        assert "not yet released" in box["text"]
+    assert browser.evaluate("document.getElementById('known-at-form').hidden") is False
+    assert browser.evaluate("window.__errors") == []
+
+
+def test_a_real_final_release_and_a_late_event_show_as_revised(
+    api: Api, browser: Browser, isolated_env: dict[str, str]
+) -> None:
+    """The real releases API: a final release of 2020 made by settlementctl, then a late event
+    for cross-border RMB; the page shows final / revised with the revision the API states,
+    values on hover, at 1366x768 and at phone width (screenshots in test-artifacts/)."""
+    settlementctl_ok(isolated_env, "release", "create", "--period", "2020", "--kind", "final", "--note", "web test")
+    state = LedgerState(isolated_env)
+    late = Decimal("98765432.10")
+    state.count(Event("web1", "rmb-late", "cross_border_rmb", late, "CNY", date(2020, 6, 20)))
+    state.close()
+    (release,) = api.get("/v1/releases")["releases"]
+    revisions = {r["target"]: r for r in api.get(f"/v1/releases/{release['id']}/revisions")["revisions"]}
+    assert Decimal(revisions["cross_border_rmb"]["difference"]) == late
+    open_page(browser, f"{api.url}/?as_of={AS_OF}")
+    browser.wait_for("document.querySelector('section[data-code=cross_border_rmb] [data-testid=revision]') !== null")
+    rmb = release_box(browser, "cross_border_rmb")
+    assert (rmb["status"], rmb["kind"]) == ("revised", "final")
+    assert rmb["revision"] == revisions["cross_border_rmb"]["difference"]
+    assert f"revised since: +{plan(late / 10**8)} 亿元" in rmb["text"]
+    offshore = release_box(browser, "offshore")
+    assert (offshore["status"], offshore["kind"]) == ("final", "final")
+    assert "unrevised since" in offshore["text"]
+    text = hover(browser, "cross_border_rmb", "curve", "2020-04-15")
+    assert "2020-04-15" in text
+    browser.screenshot(ARTIFACTS / "status-real-release-hover-1366x768.png", full_page=False)
+    browser.viewport(*PHONE)
+    open_page(browser, f"{api.url}/?as_of={AS_OF}")
+    browser.wait_for("document.querySelector('section[data-code=cross_border_rmb] [data-testid=revision]') !== null")
+    assert "2020-04-15" in hover(browser, "cross_border_rmb", "curve", "2020-04-15")
+    browser.screenshot(ARTIFACTS / "status-real-release-hover-360.png", full_page=False)
+    assert browser.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    assert browser.evaluate("window.__violations") == []
     assert browser.evaluate("window.__errors") == []
 
 
