@@ -46,6 +46,9 @@ def live(stack_environment: dict[str, str]) -> LiveStack:
     operator = settlementctl_ok(env, "operator", "add", f"{bank_id}-operator", timeout=120)
     stack = LiveStack(env, ingest_url, api_url, bank_id, printed(added, "api_key"), printed(operator, "api_key"))
     _first_event_on_record(stack)
+    # A release, so the release reads (and the links to them) have one to read: id 1 on a
+    # fresh stack, the example the API document gives.
+    settlementctl_ok(env, "release", "create", "--period", "2020", "--kind", "preliminary", "--note", "contract")
     return stack
 
 

@@ -23,7 +23,7 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import schemathesis
 from hypothesis import strategies as st
 
+from settlement_api.kit.known_at import parse_known_at
 from settlement_api.sdmx.query import parse_data_query
 from settlement_api.settings import ApiSettings
 from settlement_api.totals.service import parse_totals_query
@@ -137,9 +138,31 @@ def _sdmx_periods_in_order(query: dict[str, Any]) -> None:
             query["endPeriod"] = start
 
 
+# Knowledge-time parameters (kit/known_at.py): a date-time the schema allows may still lie in
+# the future, which nothing can be known at (422 by design). A positive case keeps a
+# well-formed past instant; the negative phase still sends whatever it likes.
+INSTANT_PARAMETERS = ("known_at", "asOf", "updatedAfter")
+PAST_INSTANT = "2021-01-15T00:00:00Z"
+
+
+def _past_instants(query: dict[str, Any]) -> None:
+    for name in INSTANT_PARAMETERS:
+        value = query.get(name)
+        if value is None:
+            continue
+        try:
+            at = parse_known_at(value if isinstance(value, str) else str(value), name)
+        except Problem:
+            at = None
+        if at is None or at > datetime.now(UTC):
+            query[name] = PAST_INSTANT
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     path = context.operation.path if context.operation is not None else None
+    if isinstance(case.query, dict) and _positive(case):
+        _past_instants(case.query)
     if path in SDMX_DATA_PATHS and isinstance(case.query, dict) and _positive(case):
         _sdmx_periods_in_order(case.query)
         return case

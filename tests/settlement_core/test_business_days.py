@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import holidays
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from settlement_core.business_days import (
     FIRST_YEAR,
@@ -161,3 +163,20 @@ def test_business_date_is_the_zone_date() -> None:
     # 17:00 UTC on Sunday is already Monday in Shanghai.
     assert business_date(datetime(2026, 11, 29, 17, 0, tzinfo=UTC), "Asia/Shanghai") == date(2026, 11, 30)
     assert business_date(datetime(2026, 11, 29, 15, 59, tzinfo=UTC), "Asia/Shanghai") == date(2026, 11, 29)
+
+
+@given(st.dates(date(2003, 6, 1), date(2027, 6, 30)), st.integers(0, 9000))
+@settings(max_examples=300, deadline=None)
+def test_the_prefix_count_equals_a_day_by_day_walk(after: date, days: int) -> None:
+    """business_days_between answers covered spans from prefix counts; it must say exactly
+    what counting each day does, and refuse the same spans (a day outside the calendar)."""
+    until = after + timedelta(days=days)
+    try:
+        walked: int | None = sum(is_business_day(after + timedelta(days=n)) for n in range(1, days + 1))
+    except OutsideCalendar:
+        walked = None
+    try:
+        counted: int | None = business_days_between(after, until)
+    except OutsideCalendar:
+        counted = None
+    assert counted == walked

@@ -66,6 +66,9 @@ PUBLIC_PATHS = (
     "/v1/sdmx/structure",
     "/v1/sdmx/structure/{kind}",
     "/v1/sdmx/structure/{kind}/{agency}/{resource}",
+    "/v1/releases",
+    "/v1/releases/{release_id}",
+    "/v1/releases/{release_id}/revisions",
 )
 
 
@@ -84,6 +87,16 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
             "operationId": _BANK_TOTALS,
             "parameters": {"path.bank_id": "$response.body#/bank_id", "query.category": "$request.query.category"},
         }
+    },
+    "/v1/releases": {
+        "FirstRelease": {
+            "operationId": "get_one_v1_releases__release_id__get",
+            "parameters": {"path.release_id": "$response.body#/releases/0/id"},
+        },
+        "RevisionsOfFirstRelease": {
+            "operationId": "get_revisions_v1_releases__release_id__revisions_get",
+            "parameters": {"path.release_id": "$response.body#/releases/0/id"},
+        },
     },
     "/v1/events/{event_id}": {
         "TotalsOfTheEventsBank": {

@@ -19,6 +19,7 @@ count that the operator view falls back to (docs/statistics.md).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,11 +68,31 @@ def is_business_day(day: date) -> bool:
     return bool(chinese_calendar.is_workday(day)) if corrected is None else corrected
 
 
+@functools.cache
+def _working_days_through() -> tuple[int, ...]:
+    """Working days from the calendar's first day up to and including each covered day
+    (index: days since 1 January of FIRST_YEAR). Built once per process from every covered
+    day (about 8,400 for 2004-2026, tens of milliseconds)."""
+    first = date(FIRST_YEAR, 1, 1)
+    counts: list[int] = []
+    total = 0
+    for n in range((date(LAST_YEAR, 12, 31) - first).days + 1):
+        total += is_business_day(first + timedelta(days=n))
+        counts.append(total)
+    return tuple(counts)
+
+
 def business_days_between(after: date, until: date) -> int:
-    """Business days d with after < d <= until (0 when until <= after, whatever the years)."""
+    """Business days d with after < d <= until (0 when until <= after, whatever the years);
+    OutsideCalendar when a day between is in a year the calendar does not cover."""
     if until <= after:
         return 0
-    # A silence count spans days to weeks: a day-by-day walk costs microseconds per day.
+    if covers(after) and covers(until):
+        # A difference of prefix counts: the reminders and lateness of years-old months ask
+        # for spans of thousands of days, which a day-by-day walk took milliseconds each for
+        # (10 s for an operator's reminder list from 2004 on the test stack).
+        through, first = _working_days_through(), date(FIRST_YEAR, 1, 1)
+        return through[(until - first).days] - through[(after - first).days]
     return sum(is_business_day(after + timedelta(days=n)) for n in range(1, (until - after).days + 1))
 
 

@@ -38,7 +38,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy import Connection, Engine, text
 
 from settlement_api.kit.bucket_store import Seen
@@ -297,6 +299,11 @@ KNOWN_AT_DESCRIPTION = (
     "RFC 3339 timestamp with offset: the figures exactly as known then, computed from the ledger "
     "(docs/statistics.md, two time axes); default now, from the Redis projection. A future time is 422."
 )
+
+
+# The query parameter of every knowledge-time read (totals, progress, series): documented as
+# an OpenAPI date-time, the RFC 3339 form parse_known_at accepts.
+KnownAtQ = Annotated[str | None, Query(description=KNOWN_AT_DESCRIPTION, json_schema_extra={"format": "date-time"})]
 
 
 async def at_knowledge_time(figures: Figures, engine: Engine, known_at: str | None) -> Figures:

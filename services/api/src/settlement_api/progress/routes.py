@@ -18,7 +18,7 @@ from settlement_api.deps import (
     SessionsDep,
 )
 from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentationDep
-from settlement_api.kit.known_at import KNOWN_AT_DESCRIPTION, at_knowledge_time, parse_known_at
+from settlement_api.kit.known_at import KnownAtQ, at_knowledge_time, parse_known_at
 from settlement_api.kit.query import QueryErrors
 from settlement_api.ledger.operator import league
 from settlement_api.progress.catalogue import list_targets
@@ -34,7 +34,6 @@ router = APIRouter()
 
 SERIES_RESPONSES = {**CSV_OR_JSON, **problem_responses(401, 404, 422)}
 AsOfQ = Annotated[str | None, Query(description="YYYY-MM-DD; default today")]
-KnownAtQ = Annotated[str | None, Query(description=KNOWN_AT_DESCRIPTION)]
 
 
 @router.get(

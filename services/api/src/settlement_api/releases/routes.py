@@ -19,7 +19,8 @@ from settlement_core.problems import Problem, problem_responses
 
 router = APIRouter(tags=["releases"])
 
-ReleaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A release id of GET /v1/releases")]
+# The example is the first release a deployment makes (ids start at 1 and are never reused).
+ReleaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A release id of GET /v1/releases", examples=[1])]
 
 
 def _not_found(release_id: int) -> Problem:

@@ -52,6 +52,7 @@ UpdatedAfterQ = Annotated[
         alias="updatedAfter",
         description=f"Only observations changed after this instant ({INSTANT})",
         include_in_schema=KNOWN_AT_READS,
+        json_schema_extra={"format": "date-time"},
     ),
 ]
 AsOfQ = Annotated[
@@ -60,6 +61,7 @@ AsOfQ = Annotated[
         alias="asOf",
         description=f"The figures as they were known at this instant ({INSTANT})",
         include_in_schema=KNOWN_AT_READS,
+        json_schema_extra={"format": "date-time"},
     ),
 ]
 

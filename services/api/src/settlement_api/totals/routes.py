@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.deps import EngineDep, FiguresDep, ReaderDep, SessionsDep
 from settlement_api.kit.http_cache import CSV_OR_JSON, SeriesRepresentation, SeriesRepresentationDep
-from settlement_api.kit.known_at import KNOWN_AT_DESCRIPTION, at_knowledge_time
+from settlement_api.kit.known_at import KnownAtQ, at_knowledge_time
 from settlement_api.ledger.repository import bank_exists
 from settlement_api.resources import Figures
 from settlement_api.security import Reader, bank_not_found, scoped_bank
@@ -51,7 +51,7 @@ def totals_params(
     currency: Annotated[
         str | None, Query(description="Conversion currency; default the category's target currency (CNY if none)")
     ] = None,
-    known_at: Annotated[str | None, Query(description=KNOWN_AT_DESCRIPTION)] = None,
+    known_at: KnownAtQ = None,
 ) -> TotalsParams:
     return TotalsParams(category, granularity, start, to, currency, known_at)
 
