@@ -18,11 +18,12 @@ to a figure when any of its buckets covering the figure's dates is non-zero. The
 keeps per-bank buckets per value date (day, month, year) and category, so every figure over
 value dates has an exact count. It keeps no per-bank processing-hour buckets: the rolling
 24h/7d/30d gauges of /metrics are gated by the count of their target's window instead.
-Not covered (see the doc): differencing two published figures (e.g. two as_of dates one day
-apart) can still isolate one day's contribution; the cell rule bounds what each single
-figure shows, it is not full complementary suppression. Where a table publishes a total
-beside its parts (the SDMX export's year and its months), `protect_parts` adds the
-secondary suppression that stops a hidden part being recovered by subtraction.
+Where a table publishes a total beside its parts (the SDMX export's year and its months),
+`protect_parts` adds the secondary suppression that stops a hidden part being recovered by
+subtraction; where it also publishes running totals (the series: days, months, cumulative
+curve and window total at one as_of), `protect_curve` does. Not covered (see the doc):
+differencing figures of two requests (e.g. two as_of dates one day apart) can still
+isolate one day's contribution.
 """
 
 from __future__ import annotations
