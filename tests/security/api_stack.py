@@ -67,12 +67,14 @@ def product_settings(**overrides: str) -> dict[str, str]:
     return values
 
 
-def start_apis(isolated_env: dict[str, str], services: ServiceRunner, **overrides: str) -> Apis:
+def start_apis(
+    isolated_env: dict[str, str], services: ServiceRunner, events: tuple[Event, ...] = EVENTS, **overrides: str
+) -> Apis:
     state = LedgerState(isolated_env)
     state.load_fx_seeds()
     operator = state.add_operator("sec-ops")
     banks = {bank: bearer(state.add_bank(bank)) for bank in RMB_BANKS}
-    for event in EVENTS:
+    for event in events:
         state.count(event)
     state.close()
     token = secrets.token_urlsafe(24)

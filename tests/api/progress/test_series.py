@@ -8,13 +8,16 @@ from decimal import Decimal
 import pytest
 
 from settlement_api.kit.bucket_store import Seen
+from settlement_api.kit.disclosure import NOBODY, Contributors, Disclosure, Extent
 from settlement_api.progress.series import (
     SeriesQuery,
     evaluate_target_series,
     expected_at,
     parse_series_query,
     plan_target_series,
+    redact_series,
     render_series_csv,
+    series_extents,
     window_for,
 )
 from settlement_core.buckets import Granularity
@@ -114,3 +117,38 @@ def test_series_query_defaults() -> None:
     assert query.as_of == date(2026, 1, 1)
     assert query.capped == date(2020, 12, 31)
     assert window_for(TARGETS, "offshore", 2020) is OFFSHORE
+
+
+def test_a_day_series_is_protected_month_by_month_with_its_running_totals() -> None:
+    """Secondary suppression (kit/disclosure.py protect_curve) seen through redact_series:
+    January has banks a, b, c on the 10th to 12th, February d alone on the 2nd. February
+    is thin, so January is withheld with it (else the window total minus January gives
+    February); the running totals between them go too, those before and after stay."""
+    query = SeriesQuery(RMB, Granularity.DAY, date(2020, 2, 3))
+    seen = Seen(frozenset({("cross_border_rmb", "CNY")}), frozenset())
+    planned = plan_target_series(query, seen, FX)
+    extents = series_extents([planned])
+    assert extents[(0, 0, "window")] == Extent("cross_border_rmb", date(2020, 1, 1), date(2020, 2, 3))
+    assert extents[(0, 1, "month")] == Extent("cross_border_rmb", date(2020, 2, 1), date(2020, 2, 3))
+    banks = {date(2020, 1, 10): "a", date(2020, 1, 11): "b", date(2020, 1, 12): "c", date(2020, 2, 2): "d"}
+    values = {f"c|cross_border_rmb|CNY|d|{day.isoformat()}": 100_00 for day in banks}
+    out = evaluate_target_series(planned, values, PACE)
+    current = [Contributors(frozenset(banks[p.start])) if p.start in banks else NOBODY for p in out.points]
+    everyone = Contributors(frozenset("abcd"))
+    months = [Contributors(frozenset("abc")), Contributors(frozenset("d"))]
+    shown = redact_series(out, Disclosure(3, True), current, [NOBODY] * len(current), everyone, months)
+    by_day = {p.start: p for p in shown.points}
+    assert shown.settled == "400.00"
+    assert by_day[date(2020, 1, 9)].cumulative == "0.00"  # nobody yet
+    for day in banks:
+        assert by_day[day].settled is None
+    assert by_day[date(2020, 1, 10)].suppressed_reason == "fewer than 3 contributing banks"
+    for day in (date(2020, 1, 10), date(2020, 1, 12), date(2020, 1, 31), date(2020, 2, 1)):
+        assert by_day[day].cumulative is None, day
+    assert by_day[date(2020, 1, 31)].settled == "0.00"  # an empty day reveals nobody
+    assert by_day[date(2020, 1, 31)].suppressed_reason == (
+        "withheld so that no figure of fewer than 3 banks can be derived by subtraction"
+    )
+    assert by_day[date(2020, 2, 2)].cumulative == "400.00"  # the total: nothing follows it
+    # The operator's view is the series itself.
+    assert redact_series(out, Disclosure.unrestricted(), current, [NOBODY] * len(current), everyone, months) == out

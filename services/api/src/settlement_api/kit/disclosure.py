@@ -18,11 +18,12 @@ to a figure when any of its buckets covering the figure's dates is non-zero. The
 keeps per-bank buckets per value date (day, month, year) and category, so every figure over
 value dates has an exact count. It keeps no per-bank processing-hour buckets: the rolling
 24h/7d/30d gauges of /metrics are gated by the count of their target's window instead.
-Not covered (see the doc): differencing two published figures (e.g. two as_of dates one day
-apart) can still isolate one day's contribution; the cell rule bounds what each single
-figure shows, it is not full complementary suppression. Where a table publishes a total
-beside its parts (the SDMX export's year and its months), `protect_parts` adds the
-secondary suppression that stops a hidden part being recovered by subtraction.
+Where a table publishes a total beside its parts (the SDMX export's year and its months),
+`protect_parts` adds the secondary suppression that stops a hidden part being recovered by
+subtraction; where it also publishes running totals (the series: days, months, cumulative
+curve and window total at one as_of), `protect_curve` does. Not covered (see the doc):
+differencing figures of two requests (e.g. two as_of dates one day apart) can still
+isolate one day's contribution.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class Disclosure:
     @property
     def reason(self) -> str:
         return f"fewer than {self.min_contributors} contributing banks"
+
+    @property
+    def secondary_reason(self) -> str:
+        """Why a figure that is not thin itself is withheld (`protect_parts`, `protect_curve`)."""
+        return f"withheld so that no figure of fewer than {self.min_contributors} banks can be derived by subtraction"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +223,129 @@ def protect_parts(rule: Disclosure, total: Contributors, parts: Sequence[Contrib
         withheld.add(best)
         covered |= parts[best].banks
     return PartsSuppression(False, primary, frozenset(withheld - primary))
+
+
+@dataclass(frozen=True, slots=True)
+class CurveSuppression:
+    """What a reader may see of one cumulative curve over a window (`protect_curve`).
+
+    The window is split into groups (months) and each group into cells (the points of the
+    series: its days, or the month itself). `groups` are the month flags (`protect_parts`
+    of the window and its months, as the SDMX export withholds them), `cells[g]` the
+    withheld cells of group g, `cumulative[g]` the cells of group g after which the
+    running total may be shown."""
+
+    total_hidden: bool
+    groups: PartsSuppression
+    cells: tuple[frozenset[int], ...]
+    cumulative: tuple[frozenset[int], ...]
+
+
+def _month_cuts(rule: Disclosure, groups: Sequence[Contributors], flags: PartsSuppression) -> list[int]:
+    """The group ends (1-based: after group j-1 is node j) where the running total may be
+    published: every stretch between two of them either has no withheld group or withheld
+    groups whose banks number MIN_CONTRIBUTORS or more. Greedy from the window start; a
+    stretch at the end that falls short (only when the total is shown, so the end is
+    known) is merged into the one before it, which already had enough."""
+    cuts: list[int] = []
+    driven: int | None = None  # index in `cuts` of the last cut made by enough banks
+    pending: set[str] = set()
+    withheld = False
+    for j, group in enumerate(groups):
+        if flags.hidden(j):
+            pending |= group.banks
+            withheld = True
+        if not withheld:
+            cuts.append(j + 1)
+        elif not rule.hides(len(pending)):
+            driven = len(cuts)
+            cuts.append(j + 1)
+            pending, withheld = set(), False
+    if withheld and not flags.total_hidden and driven is not None:
+        del cuts[driven:]
+    return cuts
+
+
+class _Nodes:
+    """Union-find over the curve's boundaries: node n is the running total after n cells."""
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size))
+
+    def find(self, node: int) -> int:
+        while self._parent[node] != node:
+            self._parent[node] = self._parent[self._parent[node]]
+            node = self._parent[node]
+        return node
+
+    def join(self, a: int, b: int) -> None:
+        self._parent[self.find(a)] = self.find(b)
+
+
+def protect_curve(
+    rule: Disclosure, total: Contributors, groups: Sequence[Contributors], cells: Sequence[Sequence[Contributors]]
+) -> CurveSuppression:
+    """Primary and secondary suppression for a window's total, its groups (months), their
+    cells (days; a month series passes each month as its own single cell) and the running
+    total after every cell (pure).
+
+    Every figure shown is a difference of two running totals, so what a reader can derive is
+    decided by which running totals are linked by shown figures: (1) groups as
+    `protect_parts` decides for the window; (2) in a shown group its cells by
+    `protect_parts` with the group as their total, in a withheld group no cell but empty
+    ones (0 reveals nobody); (3) the running total is shown at the group ends `_month_cuts`
+    allows, and then wherever shown cells and groups link a boundary to a known one (it is
+    derivable there anyway). Any set of cells a reader can isolate by adding and
+    subtracting shown figures is then empty, or covers MIN_CONTRIBUTORS banks or more
+    (tests/api/kit/test_disclosure_curve.py checks it for random tables). Operators see
+    everything. `total` is the window's own figure (/v1/progress), so that the months are
+    withheld exactly as the SDMX export withholds them."""
+    if not rule.applies:
+        return CurveSuppression(
+            False,
+            PartsSuppression(False),
+            tuple(frozenset() for _ in cells),
+            tuple(frozenset(range(len(c))) for c in cells),
+        )
+    if len(groups) != len(cells):
+        raise ValueError(f"{len(groups)} groups but cells for {len(cells)}")
+    flags = protect_parts(rule, total, groups)
+    hidden_cells = [
+        frozenset(i for i, cell in enumerate(group_cells) if cell.count)
+        if flags.hidden(j)
+        else _cells_of_shown(rule, group_cells)
+        for j, group_cells in enumerate(cells)
+    ]
+    starts = [0]
+    for group_cells in cells:
+        starts.append(starts[-1] + len(group_cells))
+    nodes = _Nodes(starts[-1] + 1)
+    for j, group_cells in enumerate(cells):
+        if not flags.hidden(j):
+            nodes.join(starts[j], starts[j + 1])
+        for i in range(len(group_cells)):
+            if i not in hidden_cells[j]:
+                nodes.join(starts[j] + i, starts[j] + i + 1)
+    if not flags.total_hidden:
+        nodes.join(0, starts[-1])
+    for cut in _month_cuts(rule, groups, flags):
+        nodes.join(0, starts[cut])
+    origin = nodes.find(0)
+    cumulative = tuple(
+        frozenset(i for i in range(len(group_cells)) if nodes.find(starts[j] + i + 1) == origin)
+        for j, group_cells in enumerate(cells)
+    )
+    return CurveSuppression(flags.total_hidden, flags, tuple(hidden_cells), cumulative)
+
+
+def _cells_of_shown(rule: Disclosure, cells: Sequence[Contributors]) -> frozenset[int]:
+    """The cells withheld inside a shown group: `protect_parts` with the group as their
+    total. Should the group's own count differ from its cells' (a bank's business reversed
+    within the group) so that no second cell can be withheld, every non-empty cell is."""
+    everyone = NOBODY
+    for cell in cells:
+        everyone = everyone | cell
+    flags = protect_parts(rule, everyone, cells)
+    if flags.total_hidden:
+        return frozenset(i for i, cell in enumerate(cells) if cell.count)
+    return flags.primary | flags.secondary

@@ -158,7 +158,9 @@ class SeriesPointOut(BaseModel):
     suppressed: bool = Field(
         default=False,
         description="Disclosure control: a figure of this point (settled, cumulative or previous) is null because "
-        "fewer than MIN_CONTRIBUTORS banks contributed to it. Never for operators.",
+        "fewer than MIN_CONTRIBUTORS banks contributed to it, or because with the other figures shown it would give "
+        "such a figure away by subtraction (secondary suppression; `suppressed_reason` says which). Never for "
+        "operators.",
     )
     suppressed_reason: str | None = None
 

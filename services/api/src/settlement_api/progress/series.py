@@ -23,9 +23,12 @@ from settlement_api.kit.disclosure import (
     NOBODY,
     ContributorReader,
     Contributors,
+    CurveSuppression,
     Disclosure,
     Extent,
     breakdown_hidden,
+    protect_curve,
+    protect_parts,
     read_contributors,
 )
 from settlement_api.kit.plan_units import amounts_by_currency, in_plan_unit, money, plan_unit_label
@@ -215,46 +218,108 @@ def evaluate_target_series(series: TargetSeriesPlan, values: dict[str, int], on_
     )
 
 
-PointKey = tuple[int, int, str]  # (series, point, "current" | "previous")
+PointKey = tuple[int, int, str]  # (series, point or month, "current" | "previous" | "month" | "window")
+
+
+def _months_to(series: TargetSeriesPlan) -> list[tuple[date, date]]:
+    """The window's months up to as_of, the last clipped there (a day series' groups)."""
+    target, capped = series.query.target, series.query.capped
+    return [
+        (start, min(end, capped))
+        for start, end in series_periods(target.window_start, target.window_end, Granularity.MONTH)
+        if start <= capped
+    ]
 
 
 def series_extents(plans: list[TargetSeriesPlan]) -> dict[PointKey, Extent]:
     """The bucket extent of every figure of every point (pure): the point's dates up to
-    as_of, and for month points the same month a year earlier."""
+    as_of, and for month points the same month a year earlier; the window to as_of (the
+    figure /v1/progress shows) and, for day series, its months (`protect_curve`'s groups)."""
     extents: dict[PointKey, Extent] = {}
     for s, series in enumerate(plans):
-        code, capped = series.query.target.code, series.query.capped
+        target, capped = series.query.target, series.query.capped
+        code = target.code
+        extents[(s, 0, "window")] = Extent(code, target.window_start, capped)
         for i, point in enumerate(series.points):
             if point.current is not None:
                 extents[(s, i, "current")] = Extent(code, point.start, min(point.end, capped))
             if point.previous is not None:
                 extents[(s, i, "previous")] = Extent(code, *_same_month_a_year_earlier(point.start))
+        if series.query.granularity is Granularity.DAY:
+            for j, (start, end) in enumerate(_months_to(series)):
+                extents[(s, j, "month")] = Extent(code, start, end)
     return extents
 
 
+def _curve(
+    out: SeriesOut, rule: Disclosure, current: list[Contributors], total: Contributors, months: list[Contributors]
+) -> tuple[CurveSuppression, list[tuple[int, int]]]:
+    """`protect_curve` of the shown points, and each point's (group, cell): a month series'
+    months are their own single cells, a day series' days are grouped by month."""
+    shown = [i for i, p in enumerate(out.points) if p.settled is not None]
+    if out.granularity == Granularity.MONTH.value:
+        curve = protect_curve(rule, total, [current[i] for i in shown], [[current[i]] for i in shown])
+        return curve, [(g, 0) for g in range(len(shown))]
+    cells: dict[tuple[int, int], list[Contributors]] = {}
+    where: list[tuple[int, int]] = []
+    for i in shown:
+        day = out.points[i].start
+        cells.setdefault((day.year, day.month), []).append(current[i])
+        where.append((len(cells) - 1, len(cells[(day.year, day.month)]) - 1))
+    return protect_curve(rule, total, months, list(cells.values())), where
+
+
+def _previous_hidden(rule: Disclosure, previous: list[Contributors], upto: int) -> frozenset[int]:
+    """The year-earlier months withheld: those to as_of's month add up to /v1/progress's
+    previous-year figure, all of them to the previous window's, so each run is protected
+    as the parts of a total (`protect_parts`); a thin month is always withheld."""
+    hidden: set[int] = set()
+    for first, parts in ((0, previous[:upto]), (upto, previous[upto:])):
+        everyone = NOBODY
+        for part in parts:
+            everyone = everyone | part
+        flags = protect_parts(rule, everyone, parts)
+        hidden |= {first + i for i in flags.primary | flags.secondary}
+    return frozenset(hidden)
+
+
 def redact_series(
-    out: SeriesOut, rule: Disclosure, current: list[Contributors], previous: list[Contributors]
+    out: SeriesOut,
+    rule: Disclosure,
+    current: list[Contributors],
+    previous: list[Contributors],
+    total: Contributors,
+    months: list[Contributors] | None = None,
 ) -> SeriesOut:
-    """Pure: the series as `rule` lets its reader see it. A point's `settled` is judged by
-    its own contributors, `cumulative` by everyone since the window start, `previous` by
-    the year-earlier month's; the figure at as_of (and its ratios) by all of the window."""
+    """Pure: the series as `rule` lets its reader see it. Its points, running totals and
+    total are withheld together by `protect_curve` (kit/disclosure.py): not only is a
+    point of fewer than MIN_CONTRIBUTORS banks withheld, but also whatever would give it
+    away by subtraction, a running total included. `total` is the window's figure to as_of
+    (as /v1/progress judges it), `months` a day series' months to as_of (a month series'
+    are its points); `previous` is judged by the year-earlier months'."""
+    curve, where = _curve(out, rule, current, total, months or [])
     running = NOBODY
     points: list[SeriesPointOut] = []
-    for point, mine, before in zip(out.points, current, previous, strict=True):
+    cell = iter(where)
+    upto = sum(1 for p in out.points if p.settled is not None)
+    previous_hidden = _previous_hidden(rule, previous, upto) if rule.applies else frozenset()
+    for i, (point, mine, before) in enumerate(zip(out.points, current, previous, strict=True)):
         update: dict[str, object] = {}
         if point.settled is not None:
             running = running | mine
-            if rule.hides(mine.count):
+            g, c = next(cell)
+            if c in curve.cells[g]:
                 update["settled"] = None
-            if rule.hides(running.count):
+            if c not in curve.cumulative[g]:
                 update.update({"cumulative": None, "cumulative_plan_unit": None})
-        if point.previous is not None and rule.hides(before.count):
+        if point.previous is not None and i in previous_hidden:
             update["previous"] = None
         if update:
-            update.update({"suppressed": True, "suppressed_reason": rule.reason})
+            thin = rule.hides(mine.count) or ("previous" in update and rule.hides(before.count))
+            update.update({"suppressed": True, "suppressed_reason": rule.reason if thin else rule.secondary_reason})
         points.append(point.model_copy(update=update) if update else point)
     top: dict[str, object] = {"points": points}
-    if rule.hides(running.count):
+    if curve.total_hidden:
         top.update(
             {
                 "settled": None,
@@ -301,6 +366,8 @@ async def read_series(
             disclosure,
             [contributors.get((s, i, "current"), NOBODY) for i in range(len(out.points))],
             [contributors.get((s, i, "previous"), NOBODY) for i in range(len(out.points))],
+            contributors[(s, 0, "window")],
+            [contributors[key] for key in sorted(k for k in contributors if k[0] == s and k[2] == "month")],
         )
         for s, out in enumerate(result)
     ]
