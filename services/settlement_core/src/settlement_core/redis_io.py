@@ -95,8 +95,9 @@ def _options(timeout_s: float) -> dict[str, Any]:
 
 
 def sync_client(url: str, timeout_s: float = 5.0, mode: str = RedisMode.STANDALONE) -> redis.Redis:
-    """A client for `mode`; redis-py connects on the first command, not here (a cluster
-    client reads the slot map on first use too)."""
+    """A client for `mode`; redis-py connects on the first command, not here, except that a
+    cluster client reads the slot map here and raises RedisClusterException when no node
+    answers (translate_errors makes that RedisUnavailable)."""
     mode = RedisMode(mode)
     if mode is RedisMode.STANDALONE:
         return redis.Redis.from_url(url, **_options(timeout_s))
