@@ -28,6 +28,9 @@ MINUTES = float(os.environ.get("NEMESIS_MINUTES", "3"))
 PROMOTE = os.environ.get("NEMESIS_PROMOTE", "0") == "1"
 
 
+# The campaign, then up to 10 min for the last faults to heal and 5 min to settle, and
+# the report: the suite's default per-test timeout (600 s) cut the first 20-minute run.
+@pytest.mark.timeout(int(MINUTES * 60) + 1800)
 def test_nemesis_campaign_loses_nothing_and_counts_nothing_twice(cluster: Cluster) -> None:
     folder = Path(os.environ.get("NEMESIS_RESULTS", ARTIFACTS / "nemesis" / f"seed-{SEED}"))
     result = campaign.run(cluster, SEED, MINUTES, folder, promote=PROMOTE)
