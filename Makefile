@@ -80,7 +80,7 @@ nemesis: install ## seeded fault campaign (MINUTES=30 SEED=<random>) with an ind
 	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
 	 NEMESIS_SEED=$$seed NEMESIS_MINUTES=$(MINUTES) NEMESIS_PROMOTE=1 \
 	 NEMESIS_RESULTS=$(CURDIR)/nemesis-results/seed-$$seed \
-	 $(VENV)/bin/pytest -m cluster -s -p no:cacheprovider tests/cluster/test_cluster_3_nemesis.py; \
+	 $(VENV)/bin/pytest -m cluster -s -p no:cacheprovider -k campaign tests/cluster/test_cluster_3_nemesis.py; \
 	 rc=$$?; echo "nemesis: SEED=$$seed, results in nemesis-results/seed-$$seed/"; exit $$rc
 
 lint: ## ruff check and ruff format --check

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,13 @@ def ledger_rows(db_url: str) -> list[checker.LedgerRow]:
     finally:
         engine.dispose()
     return [checker.LedgerRow(str(b), str(e), Decimal(a), r) for b, e, a, r in rows]
+
+
+def _quiet(check: Callable[..., bool], *args: object) -> bool:
+    try:
+        return check(*args)
+    except Exception:  # a broker still recovering its logs
+        return False
 
 
 def _sample(cluster: Cluster, recorder: Recorder, stop: threading.Event) -> None:
@@ -127,6 +135,16 @@ def run(
     notes += [f"nemesis: {e}" for e in nemesis.errors]
     notes += [f"client {c.bank}: {type(c.error).__name__}: {c.error}" for c in clients if c.error is not None]
     notes += [f"client {t.name} still running after 300 s" for t in threads if t.is_alive()]
+    # The next test (make test-cluster) and the checker start from a whole cluster again:
+    # every Redis node agreeing the cluster is ok, every partition of the topic at full ISR.
+    for what, check in (
+        ("redis cluster ok", lambda: harness.redis_cluster_ok(cluster.env)),
+        ("full ISR", lambda: _quiet(harness.isr_full, cluster.env, cluster.env["EVENTS_TOPIC"])),
+    ):
+        try:
+            harness.wait_until(what, check, timeout=180, interval=2)
+        except AssertionError as exc:
+            notes.append(f"after the heal: {exc}")
     verdict = _settle_and_judge(cluster, folder, recorder, notes)
     stop_sampler.set()
     sampler.join(timeout=10)

@@ -245,7 +245,10 @@ class Nemesis:
             if not _alive(harness.STACK_DIR / "run" / f"{name}.pid"):
                 harness.stack("start", name)
                 done.append(f"restarted {name}")
-        if not self.promoted and not _alive(harness.STACK_DIR / "run" / "pg-primary.pid"):
+        # After a promotion (this campaign's or an earlier one's on the same stack) the old
+        # primary must stay down: started again it would be a second writable primary.
+        standby_waiting = (Path(self.env["PG_HOME"]) / "standby" / "standby.signal").exists()
+        if not self.promoted and standby_waiting and not _alive(harness.STACK_DIR / "run" / "pg-primary.pid"):
             harness.stack("start", "postgres")
             done.append("restarted pg-primary")
         for name, proc in list(self.services.procs.items()):

@@ -63,7 +63,7 @@ def _row(fault: FaultSpan) -> str:
 
 def timeline(history: History, path: Path) -> None:
     t0 = float(history.meta.get("t0", min((r.started for r in history.requests), default=0.0)))
-    fig, (bands, rate, lag) = plt.subplots(3, 1, figsize=(14, 9), sharex=True, height_ratios=(2, 2, 1))
+    fig, (bands, rate, lag) = plt.subplots(3, 1, figsize=(16, 12), sharex=True, height_ratios=(3, 2, 1))
     colours = plt.get_cmap("tab20")
     classes = sorted({f.fault_class for f in history.faults})
     rows = sorted({_row(f) for f in history.faults})
@@ -72,7 +72,7 @@ def timeline(history: History, path: Path) -> None:
         width = max(0.5, fault.healed - fault.started)
         bands.broken_barh([(fault.started - t0, width)], (rows.index(_row(fault)) - 0.4, 0.8), color=colour)
     handles = [Patch(color=colours(i % 20), label=c) for i, c in enumerate(classes)]
-    bands.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    bands.legend(handles=handles, fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     lane_of = {row: i for i, row in enumerate(rows)}
     bands.set_yticks(range(len(lane_of)), list(lane_of))
     bands.set_title(f"faults (seed {history.meta.get('seed')}): one row per target, colour per class")

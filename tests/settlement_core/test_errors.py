@@ -75,6 +75,24 @@ def test_an_unreachable_redis_cluster_is_redis_unavailable(message: str) -> None
         raise RedisClusterException(message)
 
 
+def _raise_in_module(module: str) -> None:
+    """Runs `writer.writelines(...)` on a None writer as code of `module` (the frame's
+    module name is what the translation checks)."""
+    exec(compile("writer = None\nwriter.writelines([b'x'])", "<send>", "exec"), {"__name__": module})
+
+
+def test_a_connection_torn_down_inside_redis_py_is_redis_unavailable() -> None:
+    """Nemesis seed 2026120712: redis-py's asyncio connection had no writer any more
+    ('NoneType' object has no attribute 'writelines'); ingest answered 500 (17 items)."""
+    with pytest.raises(RedisUnavailable), redis_errors():
+        _raise_in_module("redis.asyncio.connection")
+
+
+def test_the_same_attribute_error_in_our_code_stays_fatal() -> None:
+    with pytest.raises(AttributeError), redis_errors():
+        _raise_in_module("settlement_ingest.ratelimit")
+
+
 def test_other_redis_cluster_errors_stay_fatal() -> None:
     with pytest.raises(RedisClusterException), redis_errors():
         raise RedisClusterException("No way to dispatch this command to Redis Cluster. Missing key.")

@@ -39,14 +39,24 @@ def main() -> None:
     metrics.READY.set(0)
     server = serve(settings.aggregate_host, settings.aggregate_port, readiness)
     engine = make_engine(settings.database_url, pool_size=2)
-    client = sync_client(settings.redis_url, timeout_s=30.0, mode=settings.redis_mode)
+    startup = Backoff(
+        settings.aggregate_backoff_initial_s, settings.aggregate_backoff_max_s, readiness, stopping=lambda: False
+    )
+    # redis-py's RedisCluster reads the slot map in its constructor and raises when no node
+    # answers: the nemesis (seed 20261207) restarted an aggregator during a Redis partition
+    # and it exited at once instead of waiting for Redis like every other dependency.
+    client = startup.retry(
+        "redis connect",
+        partial(
+            translated,
+            "redis connect",
+            partial(sync_client, settings.redis_url, timeout_s=30.0, mode=settings.redis_mode),
+        ),
+    )
     ledger = LedgerRepository(engine, settings.consumer_group, settings.events_topic)
     projection = Projection(client, ledger, settings.aggregate_replay_chunk, catalogue.rules)
     dlq = DlqProducer(KafkaAccess.from_settings(settings), settings.dlq_topic, settings.events_topic)
     # kafka-python's constructor bootstraps synchronously and raises if no broker answers.
-    startup = Backoff(
-        settings.aggregate_backoff_initial_s, settings.aggregate_backoff_max_s, readiness, stopping=lambda: False
-    )
     consumer, tracker = startup.retry(
         "kafka connect", partial(translated, "kafka connect", partial(build_consumer, settings))
     )

@@ -95,8 +95,9 @@ def _options(timeout_s: float) -> dict[str, Any]:
 
 
 def sync_client(url: str, timeout_s: float = 5.0, mode: str = RedisMode.STANDALONE) -> redis.Redis:
-    """A client for `mode`; redis-py connects on the first command, not here (a cluster
-    client reads the slot map on first use too)."""
+    """A client for `mode`; redis-py connects on the first command, not here, except that a
+    cluster client reads the slot map here and raises RedisClusterException when no node
+    answers (translate_errors makes that RedisUnavailable)."""
     mode = RedisMode(mode)
     if mode is RedisMode.STANDALONE:
         return redis.Redis.from_url(url, **_options(timeout_s))
@@ -157,6 +158,14 @@ def translate_errors() -> Iterator[None]:
         if not _cluster_unreachable(exc):
             raise
         raise RedisUnavailable(f"cluster unreachable: {exc}") from exc
+    except AttributeError as exc:
+        # redis-py's asyncio connection torn down under a concurrent send while it was still
+        # connecting: its writer is None ("'NoneType' object has no attribute 'writelines'").
+        # The nemesis found it (seed 2026120712, Redis node faults under load: 17 answers
+        # 500). Only when raised inside redis-py's connection module: ours stay bugs.
+        if not _torn_down_connection(exc):
+            raise
+        raise RedisUnavailable(f"connection torn down: {exc}") from exc
     except RuntimeError as exc:
         # redis-py's cluster client can write to a socket the event loop has already closed
         # when a node dies mid-request (uvloop: "... TCPTransport closed=True ... the handler
@@ -164,6 +173,16 @@ def translate_errors() -> Iterator[None]:
         if not _closed_transport(exc):
             raise
         raise RedisUnavailable(f"connection closed: {exc}") from exc
+
+
+def _torn_down_connection(exc: AttributeError) -> bool:
+    if "'NoneType' object has no attribute" not in str(exc):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", "")) if tb is not None else ""
+    return module in ("redis.asyncio.connection", "redis.connection")
 
 
 def _cluster_unreachable(exc: RedisClusterException) -> bool:
