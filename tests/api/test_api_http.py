@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.inprocess import api_client
 from tests.api.ledger_state import Event, LedgerState
+from tests.support.pipeline import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -52,10 +53,6 @@ class Api:
 
     def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
         return self.client.get(path, params=params, headers=headers or {})
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import httpx
 
 from tests.api.ledger_state import Event, LedgerState
 from tests.conftest import ServiceRunner
+from tests.support.pipeline import bearer
 
 RMB_BANKS = ("sec-a", "sec-b", "sec-c", "sec-d")
 EVENTS = (
@@ -34,10 +35,6 @@ EVENTS = (
 )
 THIN = ("offshore", "mnc_headquarters")
 SINGLE_BANK_FIGURES = ("7654321.09", "5555555.55")  # what a leak of the thin cells shows
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @dataclass(frozen=True, slots=True)

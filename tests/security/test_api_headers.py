@@ -20,7 +20,8 @@ import pytest
 
 from tests.api.cdp import Browser
 from tests.conftest import ServiceRunner
-from tests.security.api_stack import Apis, bearer, get, start_apis
+from tests.security.api_stack import Apis, get, start_apis
+from tests.support.pipeline import bearer
 
 pytestmark = pytest.mark.integration
 

@@ -19,11 +19,11 @@ from tests.security.api_stack import (
     SINGLE_BANK_FIGURES,
     THIN,
     Apis,
-    bearer,
     get,
     product_settings,
     start_apis,
 )
+from tests.support.pipeline import bearer
 
 pytestmark = pytest.mark.integration
 

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from settlement_core.db.models import Bank
+from tests.support.pipeline import bearer
 from tests.support.principals import add_bank_and_operator
 from tests.support.services import ServiceRunner
 
@@ -90,10 +91,6 @@ class Stack:
     signer: dict[str, str]
     operator: dict[str, str]
     operator_name: str
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="module")

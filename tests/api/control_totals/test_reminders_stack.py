@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.principals import add_bank_and_operator
+from tests.support.pipeline import Pipeline, serve_pipeline
 from tests.support.services import ServiceRunner
 from tests.support.working_days import control_totals_due, working_days_between
 
@@ -29,29 +28,14 @@ pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True, slots=True)
-class Stack:
-    ingest: str
-    api: str
-    bank_a: dict[str, str]
-    bank_c: dict[str, str]
-    operator: dict[str, str]
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture(scope="module")
-def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
-    url = isolated_env["DATABASE_URL"]
-    key_a, operator = add_bank_and_operator(url, "rmdA", "Reminded Bank A", "rmd-ops")
-    add_bank_and_operator(url, "rmdB", "Reminded Bank B", "rmd-ops-2")
-    key_c, _ = add_bank_and_operator(url, "rmdC", "Inactive Bank C", "rmd-ops-3")
-    ingest = services.serve("ingest", "settlement_ingest")
-    services.serve("aggregate", "settlement_aggregate")
-    api = services.serve("api", "settlement_api", {"PUBLIC_MODE": "false"})
-    return Stack(ingest.url, api.url, bearer(key_a), bearer(key_c), bearer(operator))
+def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
+    return serve_pipeline(
+        isolated_env,
+        services,
+        [("rmdA", "Reminded Bank A"), ("rmdB", "Reminded Bank B"), ("rmdC", "Inactive Bank C")],
+        {"PUBLIC_MODE": "false"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +44,7 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def post(stack: Stack, client: httpx.Client, headers: dict[str, str], event_id: str, value_date: date) -> None:
+def post(stack: Pipeline, client: httpx.Client, headers: dict[str, str], event_id: str, value_date: date) -> None:
     body = {
         "event_id": event_id,
         "category": "cross_border_rmb",
@@ -74,7 +58,7 @@ def post(stack: Stack, client: httpx.Client, headers: dict[str, str], event_id: 
     assert response.status_code == 202, response.text
 
 
-def wait_counted(stack: Stack, client: httpx.Client, headers: dict[str, str], event_ids: list[str]) -> None:
+def wait_counted(stack: Pipeline, client: httpx.Client, headers: dict[str, str], event_ids: list[str]) -> None:
     deadline = time.monotonic() + 90
     pending = set(event_ids)
     while pending:
@@ -112,20 +96,20 @@ def ended_months_from(year: int, month: int, today: date) -> list[tuple[int, int
 
 
 def test_missing_control_totals_are_listed_with_their_due_dates(
-    stack: Stack, client: httpx.Client, isolated_env: dict[str, str]
+    stack: Pipeline, client: httpx.Client, isolated_env: dict[str, str]
 ) -> None:
-    post(stack, client, stack.bank_a, "RMD-JAN", date(2020, 1, 10))
-    post(stack, client, stack.bank_a, "RMD-MAR", date(2020, 3, 10))
-    post(stack, client, stack.bank_c, "RMD-C", date(2020, 2, 10))
-    wait_counted(stack, client, stack.bank_a, ["RMD-JAN", "RMD-MAR"])
-    wait_counted(stack, client, stack.bank_c, ["RMD-C"])
+    post(stack, client, stack.banks["rmdA"], "RMD-JAN", date(2020, 1, 10))
+    post(stack, client, stack.banks["rmdA"], "RMD-MAR", date(2020, 3, 10))
+    post(stack, client, stack.banks["rmdC"], "RMD-C", date(2020, 2, 10))
+    wait_counted(stack, client, stack.banks["rmdA"], ["RMD-JAN", "RMD-MAR"])
+    wait_counted(stack, client, stack.banks["rmdC"], ["RMD-C"])
     declared = client.post(
         f"{stack.api}/v1/control-totals",
         json={
             "period": "2020-01",
             "lines": [{"target": "cross_border_rmb", "currency": "CNY", "count": 1, "amount": "250.00"}],
         },
-        headers=stack.bank_a,
+        headers=stack.banks["rmdA"],
     )
     assert declared.status_code == 201, declared.text
     engine = create_engine(isolated_env["DATABASE_URL"])
@@ -161,7 +145,7 @@ def test_missing_control_totals_are_listed_with_their_due_dates(
             "period": "2020-03",
             "lines": [{"target": "cross_border_rmb", "currency": "CNY", "count": 1, "amount": "250.00"}],
         },
-        headers=stack.bank_a,
+        headers=stack.banks["rmdA"],
     )
     again = client.get(
         f"{stack.api}/v1/operator/control-totals/missing", params={"since": "2020-01"}, headers=stack.operator
@@ -169,11 +153,11 @@ def test_missing_control_totals_are_listed_with_their_due_dates(
     assert not [r for r in again["missing"] if r["bank_id"] == "rmdA"]
 
 
-def test_only_operators_read_reminders_and_bad_input_is_a_problem(stack: Stack, client: httpx.Client) -> None:
+def test_only_operators_read_reminders_and_bad_input_is_a_problem(stack: Pipeline, client: httpx.Client) -> None:
     url = f"{stack.api}/v1/operator/control-totals/missing"
     for response, status in [
         (client.get(url), 401),
-        (client.get(url, headers=stack.bank_a), 403),
+        (client.get(url, headers=stack.banks["rmdA"]), 403),
         (client.get(url, params={"since": "2020-13"}, headers=stack.operator), 422),
         (client.get(url, params={"since": "20"}, headers=stack.operator), 422),
     ]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -26,7 +25,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
-from tests.support.principals import add_bank_and_operator
+from tests.support.pipeline import Pipeline, serve_pipeline
 from tests.support.services import ServiceRunner
 from tests.support.working_days import is_working_day, working_days_late
 
@@ -42,33 +41,14 @@ ON_TIME = "QLY-04"  # valued Friday 2020-01-10, due Friday 01-17
 ON_TIME_ARRIVAL = datetime(2020, 1, 15, 10, 0, tzinfo=SHANGHAI)
 
 
-@dataclass(frozen=True, slots=True)
-class Stack:
-    ingest: str
-    api: str
-    database_url: str
-    bank: dict[str, str]
-    other: dict[str, str]
-    operator: dict[str, str]
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture(scope="module")
-def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
-    url = isolated_env["DATABASE_URL"]
-    key, operator = add_bank_and_operator(url, "qlyA", "Quality Bank", "qly-ops")
-    other, _ = add_bank_and_operator(url, "qlyB", "Other Bank", "qly-ops-2")
-    ingest = services.serve("ingest", "settlement_ingest")
-    services.serve("aggregate", "settlement_aggregate")
-    api = services.serve(
-        "api",
-        "settlement_api",
+def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
+    return serve_pipeline(
+        isolated_env,
+        services,
+        [("qlyA", "Quality Bank"), ("qlyB", "Other Bank")],
         {"PUBLIC_MODE": "true", "METRICS_SCRAPE_TOKEN": SCRAPE_TOKEN, "COMPLETENESS_CACHE_SECONDS": "0"},
     )
-    return Stack(ingest.url, api.url, url, bearer(key), bearer(other), bearer(operator))
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +57,8 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def post(stack: Stack, client: httpx.Client, body: dict[str, Any]) -> None:
-    response = client.post(f"{stack.ingest}/v1/events", json=body, headers=stack.bank)
+def post(stack: Pipeline, client: httpx.Client, body: dict[str, Any]) -> None:
+    response = client.post(f"{stack.ingest}/v1/events", json=body, headers=stack.banks["qlyA"])
     assert response.status_code == 202, response.text
 
 
@@ -95,18 +75,21 @@ def event(event_id: str, value_date: date, **extra: str) -> dict[str, Any]:
     }
 
 
-def wait_statuses(stack: Stack, client: httpx.Client, expected: dict[str, str]) -> None:
+def wait_statuses(stack: Pipeline, client: httpx.Client, expected: dict[str, str]) -> None:
     deadline = time.monotonic() + 90
     pending = dict(expected)
     while pending:
         assert time.monotonic() < deadline, f"not applied in 90 s: {pending}"
         for event_id, status in list(pending.items()):
-            if client.get(f"{stack.api}/v1/events/{event_id}", headers=stack.bank).json().get("status") == status:
+            if (
+                client.get(f"{stack.api}/v1/events/{event_id}", headers=stack.banks["qlyA"]).json().get("status")
+                == status
+            ):
                 del pending[event_id]
         time.sleep(0.3)
 
 
-def arrivals(stack: Stack) -> dict[str, datetime]:
+def arrivals(stack: Pipeline) -> dict[str, datetime]:
     engine = create_engine(stack.database_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT event_id, ingested_at FROM ledger_events WHERE bank_id = 'qlyA'")).all()
@@ -119,7 +102,7 @@ def rate_score(part: int, whole: int, tolerance: str) -> Decimal:
     return max(Decimal(0), 1 - value / Decimal(tolerance))
 
 
-def expected_components(stack: Stack, reversals: int, control_totals: Decimal) -> dict[str, Decimal]:
+def expected_components(stack: Pipeline, reversals: int, control_totals: Decimal) -> dict[str, Decimal]:
     arrived = arrivals(stack)
     lateness = [working_days_late(VALUE_DATES[e], arrived[e].astimezone(SHANGHAI).date()) for e in EVENTS]
     assessed = [days for days in lateness if days is not None]
@@ -142,8 +125,10 @@ def expected_components(stack: Stack, reversals: int, control_totals: Decimal) -
     }
 
 
-def check_score(stack: Stack, client: httpx.Client, expected: dict[str, Decimal]) -> dict[str, Any]:
-    response = client.get(f"{stack.api}/v1/banks/qlyA/quality", params={"period": "2020-01"}, headers=stack.bank)
+def check_score(stack: Pipeline, client: httpx.Client, expected: dict[str, Decimal]) -> dict[str, Any]:
+    response = client.get(
+        f"{stack.api}/v1/banks/qlyA/quality", params={"period": "2020-01"}, headers=stack.banks["qlyA"]
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     six = Decimal("0.000001")
@@ -156,19 +141,19 @@ def check_score(stack: Stack, client: httpx.Client, expected: dict[str, Decimal]
     return body
 
 
-def declare(stack: Stack, client: httpx.Client, count: int) -> None:
+def declare(stack: Pipeline, client: httpx.Client, count: int) -> None:
     response = client.post(
         f"{stack.api}/v1/control-totals",
         json={
             "period": "2020-01",
             "lines": [{"target": "cross_border_rmb", "currency": "CNY", "count": count, "amount": f"{100 * count}.00"}],
         },
-        headers=stack.bank,
+        headers=stack.banks["qlyA"],
     )
     assert response.status_code in (200, 201), response.text
 
 
-def test_the_score_moves_with_the_months_facts(stack: Stack, client: httpx.Client) -> None:
+def test_the_score_moves_with_the_months_facts(stack: Pipeline, client: httpx.Client) -> None:
     for event_id in EVENTS:
         post(stack, client, event(event_id, VALUE_DATES[event_id]))
     wait_statuses(stack, client, dict.fromkeys(EVENTS, "counted"))
@@ -206,7 +191,7 @@ def test_the_score_moves_with_the_months_facts(stack: Stack, client: httpx.Clien
     assert any(e["subject"] == "/v1/operator/quality" for e in audit["entries"])
 
 
-def test_the_gauge_is_per_bank_only_behind_the_scrape_token(stack: Stack, client: httpx.Client) -> None:
+def test_the_gauge_is_per_bank_only_behind_the_scrape_token(stack: Pipeline, client: httpx.Client) -> None:
     today = datetime.now(SHANGHAI).date()
     last = today.replace(day=1) - timedelta(days=1)
     period = f"{last.year:04d}-{last.month:02d}"
@@ -224,14 +209,18 @@ def test_the_gauge_is_per_bank_only_behind_the_scrape_token(stack: Stack, client
     assert public["settlement_quality_low_banks"].samples[0].value == low
 
 
-def test_only_the_bank_and_operators_read_it_and_bad_input_is_a_problem(stack: Stack, client: httpx.Client) -> None:
+def test_only_the_bank_and_operators_read_it_and_bad_input_is_a_problem(stack: Pipeline, client: httpx.Client) -> None:
     url = f"{stack.api}/v1/banks/qlyA/quality"
     cases = [
         (client.get(url, params={"period": "2020-01"}), 401, None),
-        (client.get(url, params={"period": "2020-01"}, headers=stack.other), 404, None),
-        (client.get(f"{stack.api}/v1/operator/quality", params={"period": "2020-01"}, headers=stack.bank), 403, None),
-        (client.get(url, headers=stack.bank), 422, "#/query/period"),
-        (client.get(url, params={"period": "2020-00"}, headers=stack.bank), 422, "#/query/period"),
+        (client.get(url, params={"period": "2020-01"}, headers=stack.banks["qlyB"]), 404, None),
+        (
+            client.get(f"{stack.api}/v1/operator/quality", params={"period": "2020-01"}, headers=stack.banks["qlyA"]),
+            403,
+            None,
+        ),
+        (client.get(url, headers=stack.banks["qlyA"]), 422, "#/query/period"),
+        (client.get(url, params={"period": "2020-00"}, headers=stack.banks["qlyA"]), 422, "#/query/period"),
         (client.get(f"{stack.api}/v1/operator/quality", headers=stack.operator), 422, "#/query/period"),
     ]
     for response, status, pointer in cases:

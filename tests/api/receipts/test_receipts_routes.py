@@ -26,6 +26,7 @@ from settlement_core.tlog.keys import LogKeys, SigningKey
 from settlement_core.tlog.signing import issue_receipt
 from tests.api.ledger_state import Event, LedgerState
 from tests.conftest import ServiceRunner, free_port
+from tests.support.pipeline import bearer
 
 pytestmark = pytest.mark.integration
 ORIGIN = "settlement.test/log"
@@ -40,10 +41,6 @@ def _integrate(url: str, keys: LogKeys) -> None:
     with engine.begin() as conn:
         integrate_once(conn, keys, SALT_KEY, batch=1000, lag_s=0, now=datetime.now(UTC))
     engine.dispose()
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def test_log_endpoints_and_offline_verification(

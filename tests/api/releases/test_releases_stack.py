@@ -25,6 +25,7 @@ import pytest
 from settlement_ctl.init import record_first_rule_set
 from tests.conftest import ROOT
 from tests.support.ctl import settlementctl_ok
+from tests.support.pipeline import bearer
 from tests.support.principals import add_bank_and_operator
 from tests.support.services import ServiceRunner
 
@@ -96,10 +97,6 @@ class Stack:
     strict_api: str  # MIN_CONTRIBUTORS=3: disclosure control at work
     banks: dict[str, dict[str, str]]
     operator: dict[str, str]
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from tests.api.ledger_state import LedgerState
 from tests.api.sdmx.sdmx_reading import read_back
 from tests.conftest import ServiceRunner
 from tests.support.ctl import settlementctl_ok
+from tests.support.pipeline import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +69,6 @@ class Stack:
 
     def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
         return httpx.get(self.api + path, params=params, headers=headers or {}, timeout=60)
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.principals import add_bank_and_operator
+from tests.support.pipeline import Pipeline, serve_pipeline
 from tests.support.services import ServiceRunner
 from tests.support.working_days import working_days_late
 
@@ -31,29 +30,11 @@ pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True, slots=True)
-class Stack:
-    ingest: str
-    api: str
-    database_url: str
-    bank: dict[str, str]
-    other: dict[str, str]
-    operator: dict[str, str]
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture(scope="module")
-def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Stack:
-    url = isolated_env["DATABASE_URL"]
-    key, operator = add_bank_and_operator(url, "tmlA", "Timely Bank", "tml-ops")
-    other, _ = add_bank_and_operator(url, "tmlB", "Other Bank", "tml-ops-2")
-    ingest = services.serve("ingest", "settlement_ingest")
-    services.serve("aggregate", "settlement_aggregate")
-    api = services.serve("api", "settlement_api", {"PUBLIC_MODE": "true"})
-    return Stack(ingest.url, api.url, url, bearer(key), bearer(other), bearer(operator))
+def stack(isolated_env: dict[str, str], services: ServiceRunner) -> Pipeline:
+    return serve_pipeline(
+        isolated_env, services, [("tmlA", "Timely Bank"), ("tmlB", "Other Bank")], {"PUBLIC_MODE": "true"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +43,7 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def post(stack: Stack, client: httpx.Client, event_id: str, value_date: date, reverses: str | None = None) -> None:
+def post(stack: Pipeline, client: httpx.Client, event_id: str, value_date: date, reverses: str | None = None) -> None:
     body = {
         "event_id": event_id,
         "category": "cross_border_rmb",
@@ -74,11 +55,11 @@ def post(stack: Stack, client: httpx.Client, event_id: str, value_date: date, re
     }
     if reverses is not None:
         body["reverses"] = reverses
-    response = client.post(f"{stack.ingest}/v1/events", json=body, headers=stack.bank)
+    response = client.post(f"{stack.ingest}/v1/events", json=body, headers=stack.banks["tmlA"])
     assert response.status_code == 202, response.text
 
 
-def wait_in_ledger(stack: Stack, event_ids: set[str]) -> dict[str, tuple[date, datetime]]:
+def wait_in_ledger(stack: Pipeline, event_ids: set[str]) -> dict[str, tuple[date, datetime]]:
     """value date and ingested_at of each event, once all are in the ledger."""
     engine = create_engine(stack.database_url)
     try:
@@ -131,7 +112,9 @@ def figures(body: dict[str, object]) -> dict[str, object]:
     }
 
 
-def test_lateness_per_month_matches_the_oracle_across_the_spring_festival(stack: Stack, client: httpx.Client) -> None:
+def test_lateness_per_month_matches_the_oracle_across_the_spring_festival(
+    stack: Pipeline, client: httpx.Client
+) -> None:
     today = datetime.now(SHANGHAI).date()
     recent = [today - timedelta(days=n) for n in (0, 1, 3, 6, 9, 13, 20, 27, 34, 45)]
     originals = {f"TML-R{n}": d for n, d in enumerate(recent)}
@@ -153,23 +136,27 @@ def test_lateness_per_month_matches_the_oracle_across_the_spring_festival(stack:
     months = {(d.year, d.month) for d in originals.values()}
     for year, month in sorted(months):
         period = f"{year:04d}-{month:02d}"
-        response = client.get(f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": period}, headers=stack.bank)
+        response = client.get(
+            f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": period}, headers=stack.banks["tmlA"]
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["bank_id"], body["period"], body["timezone"]) == ("tmlA", period, "Asia/Shanghai")
         assert figures(body) == expected(rows, set(originals), (year, month)), period
 
-    january = client.get(f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": "2020-01"}, headers=stack.bank)
+    january = client.get(
+        f"{stack.api}/v1/banks/tmlA/timeliness", params={"period": "2020-01"}, headers=stack.banks["tmlA"]
+    )
     late_by = {e["working_days"]: e["events"] for e in january.json()["late_by"]}
     assert late_by.get(1) == 1  # TML-SF-1: one working day late, not seven
     # Each ledger row shows its own lateness; a reversal has none.
-    row = client.get(f"{stack.api}/v1/events/TML-SF-1", headers=stack.bank).json()["ledger"]
+    row = client.get(f"{stack.api}/v1/events/TML-SF-1", headers=stack.banks["tmlA"]).json()["ledger"]
     assert (row["due"], row["working_days_late"]) == ("2020-01-23", 1)
     for event_id, value_date in originals.items():
-        row = client.get(f"{stack.api}/v1/events/{event_id}", headers=stack.bank).json()["ledger"]
+        row = client.get(f"{stack.api}/v1/events/{event_id}", headers=stack.banks["tmlA"]).json()["ledger"]
         arrived = rows[event_id][1].astimezone(SHANGHAI).date()
         assert row["working_days_late"] == working_days_late(value_date, arrived), event_id
-    reversal = client.get(f"{stack.api}/v1/events/TML-REV", headers=stack.bank).json()["ledger"]
+    reversal = client.get(f"{stack.api}/v1/events/TML-REV", headers=stack.banks["tmlA"]).json()["ledger"]
     assert (reversal["due"], reversal["working_days_late"]) == (None, None)
     # An operator reads the same figures, and the read is audited.
     as_operator = client.get(
@@ -181,21 +168,23 @@ def test_lateness_per_month_matches_the_oracle_across_the_spring_festival(stack:
     assert any(e["subject"] == "/v1/banks/tmlA/timeliness" for e in audit["entries"])
 
 
-def test_only_the_bank_and_operators_read_it_and_bad_input_is_a_problem(stack: Stack, client: httpx.Client) -> None:
+def test_only_the_bank_and_operators_read_it_and_bad_input_is_a_problem(stack: Pipeline, client: httpx.Client) -> None:
     url = f"{stack.api}/v1/banks/tmlA/timeliness"
     cases = [
         (client.get(url, params={"period": "2020-01"}), 401, None),  # public mode does not open it
-        (client.get(url, params={"period": "2020-01"}, headers=stack.other), 404, None),
+        (client.get(url, params={"period": "2020-01"}, headers=stack.banks["tmlB"]), 404, None),
         (
             client.get(f"{stack.api}/v1/banks/nobody/timeliness", params={"period": "2020-01"}, headers=stack.operator),
             404,
             None,
         ),
-        (client.get(url, headers=stack.bank), 422, "#/query/period"),
-        (client.get(url, params={"period": "2020-13"}, headers=stack.bank), 422, "#/query/period"),
-        (client.get(url, params={"period": "1999-01"}, headers=stack.bank), 422, "#/query/period"),
+        (client.get(url, headers=stack.banks["tmlA"]), 422, "#/query/period"),
+        (client.get(url, params={"period": "2020-13"}, headers=stack.banks["tmlA"]), 422, "#/query/period"),
+        (client.get(url, params={"period": "1999-01"}, headers=stack.banks["tmlA"]), 422, "#/query/period"),
         (
-            client.get(f"{stack.api}/v1/banks/bad%20id/timeliness", params={"period": "2020-01"}, headers=stack.bank),
+            client.get(
+                f"{stack.api}/v1/banks/bad%20id/timeliness", params={"period": "2020-01"}, headers=stack.banks["tmlA"]
+            ),
             422,
             "#/path/bank_id",
         ),
