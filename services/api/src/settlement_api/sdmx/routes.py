@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -91,18 +91,42 @@ async def _status_of(ledger: Ledger, figures: Figures, at: datetime | None) -> S
     return status_of
 
 
-async def _data(
-    flow: str,
-    key: str | None,
-    figures: Figures,
-    disclosure: Disclosure,
-    ledger: Ledger,
-    accept: str | None,
-    parameters: tuple[str | None, str | None, str | None, str | None],
-) -> Response:
+@dataclass(frozen=True, slots=True)
+class DataRequest:
+    """What a data query reads besides its flow and key: the figures, what the reader may
+    see, the ledger (knowledge times, releases), Accept and the query parameters."""
+
+    figures: Figures
+    disclosure: Disclosure
+    ledger: Ledger
+    accept: str | None
+    parameters: tuple[str | None, str | None, str | None, str | None]  # start, end, asOf, updatedAfter
+
+
+def data_request(
+    figures: FiguresDep,
+    disclosure: DisclosureDep,
+    engine: EngineDep,
+    sessions: SessionsDep,
+    accept: AcceptHeader = None,
+    start_period: StartQ = None,
+    end_period: EndQ = None,
+    updated_after: UpdatedAfterQ = None,
+    as_of: AsOfQ = None,
+) -> DataRequest:
+    return DataRequest(
+        figures, disclosure, Ledger(engine, sessions), accept, (start_period, end_period, as_of, updated_after)
+    )
+
+
+DataRequestDep = Annotated[DataRequest, Depends(data_request)]
+
+
+async def _data(flow: str, key: str | None, request: DataRequest) -> Response:
+    figures, disclosure, ledger = request.figures, request.disclosure, request.ledger
     require_flow(flow)
-    start_period, end_period, as_of, updated_after = parameters
-    query = parse_data_query(start_period, end_period, as_of, updated_after, accept, key)
+    start_period, end_period, as_of, updated_after = request.parameters
+    query = parse_data_query(start_period, end_period, as_of, updated_after, request.accept, key)
 
     async def figures_at(at: datetime) -> Figures:
         name = "asOf" if at == query.as_of else "updatedAfter"
@@ -125,27 +149,8 @@ async def _data(
     summary="SDMX data: each target's window and months, as /v1/progress, with OBS_STATUS and CONF_STATUS",
     tags=["sdmx"],
 )
-async def get_data(
-    flow: str,
-    figures: FiguresDep,
-    disclosure: DisclosureDep,
-    engine: EngineDep,
-    sessions: SessionsDep,
-    accept: AcceptHeader = None,
-    start_period: StartQ = None,
-    end_period: EndQ = None,
-    updated_after: UpdatedAfterQ = None,
-    as_of: AsOfQ = None,
-) -> Response:
-    return await _data(
-        flow,
-        None,
-        figures,
-        disclosure,
-        Ledger(engine, sessions),
-        accept,
-        (start_period, end_period, as_of, updated_after),
-    )
+async def get_data(flow: str, request: DataRequestDep) -> Response:
+    return await _data(flow, None, request)
 
 
 @router.get(
@@ -155,28 +160,8 @@ async def get_data(
     summary="SDMX data of the series matching a key FREQ.TARGET.CURRENCY.UNIT (e.g. A.cross_border_rmb..UNITS)",
     tags=["sdmx"],
 )
-async def get_data_for_key(
-    flow: str,
-    key: str,
-    figures: FiguresDep,
-    disclosure: DisclosureDep,
-    engine: EngineDep,
-    sessions: SessionsDep,
-    accept: AcceptHeader = None,
-    start_period: StartQ = None,
-    end_period: EndQ = None,
-    updated_after: UpdatedAfterQ = None,
-    as_of: AsOfQ = None,
-) -> Response:
-    return await _data(
-        flow,
-        key,
-        figures,
-        disclosure,
-        Ledger(engine, sessions),
-        accept,
-        (start_period, end_period, as_of, updated_after),
-    )
+async def get_data_for_key(flow: str, key: str, request: DataRequestDep) -> Response:
+    return await _data(flow, key, request)
 
 
 def _artefacts(structure: Structure, kind: str) -> list[object]:
