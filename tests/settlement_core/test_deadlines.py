@@ -15,6 +15,7 @@ from settlement_core.business_days import OutsideCalendar
 from settlement_core.deadlines import (
     Deadlines,
     DeadlinesFileError,
+    due_date,
     load_deadlines,
     parse_deadlines,
     timeliness,
@@ -185,3 +186,10 @@ def test_a_missing_or_broken_file_is_a_deadlines_file_error(tmp_path: Path) -> N
     broken.write_text("event: [", encoding="utf-8")
     with pytest.raises(DeadlinesFileError, match="not valid YAML"):
         load_deadlines(broken)
+
+
+def test_due_date_is_none_without_a_deadline_or_a_calendar(deadlines: Deadlines) -> None:
+    rule = deadlines.control_totals
+    assert due_date(rule, date(2020, 1, 15)) == rule.due(date(2020, 1, 15)) == date(2020, 2, 14)
+    assert due_date(None, date(2020, 1, 15)) is None
+    assert due_date(rule, date(2026, 12, 15)) is None  # due in January 2027: no notice yet

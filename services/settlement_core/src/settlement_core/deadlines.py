@@ -114,6 +114,16 @@ def lateness(deadline: Deadline, day: date, arrived: date) -> Timeliness | None:
         return None
 
 
+def due_date(deadline: Deadline | None, day: date) -> date | None:
+    """`deadline.due(day)`, or None without a deadline or where the calendar cannot say."""
+    if deadline is None:
+        return None
+    try:
+        return deadline.due(day)
+    except OutsideCalendar:
+        return None
+
+
 def load_deadlines(path: Path) -> Deadlines:
     return parse_deadlines(read_yaml(path, "deadlines", DeadlinesFileError))
 

@@ -48,10 +48,10 @@ from settlement_api.control_totals.service import (
 )
 from settlement_api.kit.months import Month, parse_month
 from settlement_core import audit
-from settlement_core.business_days import OutsideCalendar, business_date
+from settlement_core.business_days import business_date
 from settlement_core.db.engine import translate_errors
 from settlement_core.db.models import ControlTotalBreak, ControlTotalBreakEntry
-from settlement_core.deadlines import Deadline
+from settlement_core.deadlines import Deadline, lateness
 from settlement_core.money import format_amount
 from settlement_core.problems import Problem
 
@@ -157,14 +157,13 @@ def _view(session: Session, reconciler: Reconciler, bank_id: str, period: Month)
     if declaration is None:
         return None
     counted = repo.counted_lines(session, bank_id, period.first_day, period.last_day)
-    due, late = None, None
+    # The calendar never guesses (docs/statistics.md): no deadline rather than a wrong one.
+    timeliness = None
     if reconciler.deadline is not None:
-        try:
-            arrived = business_date(declaration.declared_at, reconciler.timezone)
-            timeliness = reconciler.deadline.timeliness(period.first_day, arrived)
-            due, late = timeliness.due, timeliness.working_days_late
-        except OutsideCalendar:
-            pass  # the calendar never guesses (docs/statistics.md): no deadline rather than a wrong one
+        arrived = business_date(declaration.declared_at, reconciler.timezone)
+        timeliness = lateness(reconciler.deadline, period.first_day, arrived)
+    due = None if timeliness is None else timeliness.due
+    late = None if timeliness is None else timeliness.working_days_late
     breaks = repo.breaks_of_period(session, bank_id, period.label)
     trails = repo.trails(session, [b.id for b in breaks])
     return ControlTotalsOut(

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from settlement_api.kit.months import Month
 from settlement_core.business_days import OutsideCalendar, business_days_between
-from settlement_core.deadlines import Deadline
+from settlement_core.deadlines import Deadline, due_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,7 @@ def owed_months(bank: OwingBank, since: Month, today: date) -> list[Month]:
 
 
 def _missing(bank_id: str, month: Month, deadline: Deadline | None, today: date) -> MissingDeclaration:
-    try:
-        due = None if deadline is None else deadline.due(month.first_day)
-    except OutsideCalendar:
-        due = None
+    due = due_date(deadline, month.first_day)
     if due is None:
         return MissingDeclaration(bank_id, month, None, ReminderState.NO_DUE_DATE, 0)
     if due >= today:

@@ -20,7 +20,7 @@ from settlement_api.timeliness.repository import arrivals
 from settlement_api.timeliness.service import assess
 from settlement_core.business_days import OutsideCalendar, business_date, is_business_day
 from settlement_core.db.engine import translate_errors
-from settlement_core.deadlines import Deadline
+from settlement_core.deadlines import Deadline, due_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,7 @@ async def _control_totals(scoring: Scoring, bank_id: str, month: Month, now: dat
             if any(b.status == "open" for b in view.breaks)
             else ControlTotalsState.BALANCED
         )
-    rule = scoring.control_totals.deadline
-    try:
-        due = None if rule is None else rule.due(month.first_day)
-    except OutsideCalendar:
-        due = None
+    due = due_date(scoring.control_totals.deadline, month.first_day)
     today = business_date(now, scoring.control_totals.timezone)
     return ControlTotalsState.MISSING if due is not None and due < today else ControlTotalsState.PENDING
 

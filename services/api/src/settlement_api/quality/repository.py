@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, cast, func, select, union
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
+from settlement_api.kit.business_dates import business_date_of
 from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
 from settlement_core.identifiers import UNKNOWN_COUNTRY
 
@@ -31,7 +32,7 @@ def ledger_month(session: Session, bank_id: str, first: date, last: date) -> Led
 
 
 def dead_letters(session: Session, bank_id: str, first: date, last: date, timezone: str) -> int:
-    received = cast(func.timezone(timezone, DlqEvent.created_at), Date)
+    received = business_date_of(DlqEvent.created_at, timezone)
     return int(
         session.scalar(select(func.count()).where(DlqEvent.bank_id == bank_id, received.between(first, last))) or 0
     )
@@ -40,8 +41,8 @@ def dead_letters(session: Session, bank_id: str, first: date, last: date, timezo
 def arrival_days(session: Session, bank_id: str, first: date, last: date, timezone: str) -> set[date]:
     """The business dates in [first, last] on which anything of the bank arrived (a ledger
     row or a dead letter)."""
-    ledger = cast(func.timezone(timezone, LedgerEvent.ingested_at), Date)
-    dlq = cast(func.timezone(timezone, DlqEvent.created_at), Date)
+    ledger = business_date_of(LedgerEvent.ingested_at, timezone)
+    dlq = business_date_of(DlqEvent.created_at, timezone)
     statement = union(
         select(ledger).where(LedgerEvent.bank_id == bank_id, ledger.between(first, last)).distinct(),
         select(dlq).where(DlqEvent.bank_id == bank_id, dlq.between(first, last)).distinct(),

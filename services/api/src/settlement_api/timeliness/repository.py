@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from settlement_api.kit.business_dates import business_date_of
 from settlement_api.timeliness.service import Arrivals
 from settlement_core.db.models import LedgerEvent
 
 
 def _arrivals(sessions: sessionmaker[Session], bank_id: str, first: date, last: date, timezone: str) -> list[Arrivals]:
-    # timezone(zone, timestamptz) gives the wall-clock time there: its date is the business
-    # date settlement_core.business_days.business_date computes in Python.
-    arrived = cast(func.timezone(timezone, LedgerEvent.ingested_at), Date)
+    arrived = business_date_of(LedgerEvent.ingested_at, timezone)
     statement = (
         select(LedgerEvent.value_date, arrived, func.count())
         .where(
