@@ -271,6 +271,51 @@ def settlement_targets() -> Dashboard:
             .height(5)
             .span(12)
         )
+        # Collection (issue 25): the market-wide counts come from /metrics, the per-bank scores
+        # from the token-protected /metrics/banks (job api-banks): Grafana is an operator tool.
+        .with_panel(
+            stat.Panel()
+            .title("沉默与低质量银行 · Silent banks and banks below the quality threshold")
+            .description(
+                "Silent: active banks that sent nothing on the last SILENT_BUSINESS_DAYS business days "
+                "(alert BankSilent). Below threshold: active banks whose data-quality score of the last ended "
+                "month is below settlement_quality_alert_below (seeds/quality.yaml; alert BankQualityLow)."
+            )
+            .with_target(query("max(settlement_silent_banks)", "silent", instant=True))
+            .with_target(
+                query(
+                    "max by (period) (settlement_quality_low_banks)",
+                    "below threshold {{period}}",
+                    ref="B",
+                    instant=True,
+                )
+            )
+            .thresholds(thresholds((None, "green"), (1, "orange")))
+            .reduce_options(last_value())
+            .graph_mode(BigValueGraphMode.NONE)
+            .height(6)
+            .span(8)
+        )
+        .with_panel(
+            bargauge.Panel()
+            .title("最低质量评分 · Lowest data-quality scores (0-100)")
+            .description(
+                "settlement_bank_quality_score of the last ended month, exported for the lowest TOP_BANKS banks "
+                "on /metrics/banks. Components per bank: GET /v1/operator/quality."
+            )
+            .with_target(
+                query("bottomk(10, max by (bank, period) (settlement_bank_quality_score))", "{{bank}}", instant=True)
+            )
+            .min(0)
+            .max(100)
+            # One colour: the alert threshold is data (seeds/quality.yaml), not repeated here.
+            .thresholds(thresholds((None, "blue")))
+            .display_mode(BarGaugeDisplayMode.BASIC)
+            .orientation(VizOrientation.HORIZONTAL)
+            .reduce_options(last_value())
+            .height(6)
+            .span(16)
+        )
     )
 
 
