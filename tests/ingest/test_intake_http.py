@@ -98,11 +98,13 @@ def sign(secret: str, timestamp: int, raw: bytes) -> str:
     return sign_v2(secret, EVENTS_POST, timestamp, raw)
 
 
-class TestHmac:
-    @pytest.fixture(scope="class")
-    def signer(self, ingest: IngestService) -> Bank:
-        return ingest.add_bank("SIGNED", "--hmac")
+@pytest.fixture(scope="module")
+def signer(ingest: IngestService) -> Bank:
+    """A bank with an HMAC secret (a class-scoped fixture written as a method is deprecated)."""
+    return ingest.add_bank("SIGNED", "--hmac")
 
+
+class TestHmac:
     def post(self, client: httpx.Client, bank: Bank, raw: bytes, signature: str | None) -> httpx.Response:
         headers = {**bank.auth, "Content-Type": "application/json"}
         if signature is not None:
