@@ -96,10 +96,18 @@ def route_count(url: str, route: str) -> float:
 CLIENTS = 12
 
 
-def test_anonymous_pages_are_computed_once_per_ttl(apis: Apis) -> None:
-    """12 clients, each on its own address, ask for the heaviest anonymous page at once: one
-    computation serves them all (api_http_requests_total counts requests that reach a route)."""
-    url = apis.public + "/status/series.json?as_of=2020-07-07"  # asked for by no other test
+@pytest.mark.parametrize(
+    ("path", "route", "first"),
+    [
+        ("/status/series.json?as_of=2020-07-07", "/status/series.json", "127.0.1"),  # asked for by no other test
+        ("/v1/sdmx/data/SETTLEMENT_PROGRESS?startPeriod=2020-07", "/v1/sdmx/data/{flow}", "127.0.2"),
+    ],
+)
+def test_anonymous_pages_are_computed_once_per_ttl(apis: Apis, path: str, route: str, first: str) -> None:
+    """12 clients, each on its own address, ask for a heavy anonymous page at once: one
+    computation serves them all (api_http_requests_total counts requests that reach a route).
+    The SDMX data message was computed per request until it joined the cache."""
+    url = apis.public + path
 
     async def one(address: str) -> httpx.Response:
         transport = httpx.AsyncHTTPTransport(local_address=address)
@@ -107,10 +115,10 @@ def test_anonymous_pages_are_computed_once_per_ttl(apis: Apis) -> None:
             return await client.get(url)
 
     async def crowd() -> list[httpx.Response]:
-        return list(await asyncio.gather(*(one(f"127.0.1.{i}") for i in range(1, CLIENTS + 1))))
+        return list(await asyncio.gather(*(one(f"{first}.{i}") for i in range(1, CLIENTS + 1))))
 
-    before = route_count(apis.public, "/status/series.json")
+    before = route_count(apis.public, route)
     responses = asyncio.run(crowd())
     assert [r.status_code for r in responses] == [200] * CLIENTS
     assert len({r.text for r in responses}) == 1
-    assert route_count(apis.public, "/status/series.json") - before == 1
+    assert route_count(apis.public, route) - before == 1
