@@ -264,12 +264,12 @@ def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(
     engine.dispose()
 
 
-_LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures")
+_LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures", "intake_rejections")
 
 
 def _control_totals_object(difference: tuple[object, ...]) -> bool:
     """An addition autogenerate reports for a table of migration 0009 (control totals) or
-    0010 (rule sets and releases)."""
+    0010 (rule sets and releases) or 0013 (refusals at the edge)."""
     kind, element = difference[0], difference[1]
     table = element if kind == "add_table" else getattr(element, "table", None) if kind == "add_index" else None
     return str(getattr(table, "name", "")).startswith(_LATER_TABLES)

@@ -24,6 +24,7 @@ def facts(**changes: object) -> MonthFacts:
         "reversals": 2,
         "unknown_countries": 5,
         "dead_letters": 3,
+        "refused": 0,
         "control_totals": ControlTotalsState.BALANCED,
         "longest_silence": 5,
         "working_days": 20,
@@ -59,6 +60,18 @@ def test_a_month_scores_the_weighted_sum_of_its_components() -> None:
     assert result.score == total.quantize(Decimal("0.01"))
     assert by_name["rejections"].measure == "0.029126"  # 3/103, 6 decimals half-even
     assert by_name["silence"].measure == "5"
+
+
+def test_rejections_count_dead_letters_and_refusals_at_the_edge_alike() -> None:
+    # 1 dead letter and 1 event refused with a 422, beside 100 counted: 2 / 102, the same as
+    # 2 refused alone; 3 dead letters and 7 refused: 10 / 110, beyond the 0.05 tolerance.
+    mixed = {c.name: c for c in score(facts(dead_letters=1, refused=1), WEIGHTS).components}["rejections"]
+    assert mixed.score == 1 - (Decimal(2) / 102) / Decimal("0.05")
+    beyond = {c.name: c for c in score(facts(refused=7), WEIGHTS).components}["rejections"]
+    assert (beyond.score, beyond.measure) == (Decimal(0), "0.090909")
+    refused_only = {c.name: c for c in score(facts(dead_letters=0, refused=2), WEIGHTS).components}["rejections"]
+    assert refused_only.score == 1 - (Decimal(2) / 102) / Decimal("0.05")
+    assert refused_only.measure == mixed.measure == "0.019608"
 
 
 @pytest.mark.parametrize(

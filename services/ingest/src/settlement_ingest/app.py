@@ -31,6 +31,7 @@ from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.openapi import build as build_openapi
 from settlement_ingest.probes import kafka_reachable
 from settlement_ingest.ratelimit import RateLimiter
+from settlement_ingest.rejections import flush_every
 from settlement_ingest.routes import router
 from settlement_ingest.service import Intake, rules_from
 from settlement_ingest.settings import IngestSettings
@@ -95,6 +96,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         logger.info("ingest started", extra={"topic": settings.events_topic, "kafka": settings.kafka_bootstrap})
         stopping = asyncio.Event()
         watcher = asyncio.create_task(_watch_kafka(settings, intake, metrics, stopping))
+        flusher = asyncio.create_task(
+            flush_every(intake.rejections, engine, settings.rejections_flush_seconds, stopping)
+        )
         tune_after_startup()
         try:
             yield
@@ -103,6 +107,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             watcher.cancel()
             with suppress(asyncio.CancelledError):
                 await watcher
+            # The flusher writes once more after `stopping`: a SIGTERM loses no count.
+            with suppress(Exception):
+                await asyncio.wait_for(flusher, 10)
             with suppress(Exception):
                 await asyncio.to_thread(producer.close)
             await redis.aclose()

@@ -49,6 +49,7 @@ from settlement_ingest.idempotency import (
 )
 from settlement_ingest.metrics import IngestMetrics
 from settlement_ingest.ratelimit import ByteBudget, Lease, RateLimiter, Refusal
+from settlement_ingest.rejections import RejectionTally
 from settlement_ingest.settings import IngestSettings
 from settlement_ingest.validation import Rules, ValidationFailure
 
@@ -115,6 +116,8 @@ class Intake:
         self._idempotency = idempotency
         self._limiter = limiter
         self.metrics = metrics
+        # Events refused for their content, per bank (rejections.py; the app flushes them).
+        self.rejections = RejectionTally()
         # Circuit breaker: after a failed produce only one request at a time (the probe)
         # waits on the broker; the rest answer 503 at once. This keeps every answer within
         # the bound (a request that waited on a concurrent copy does not wait a second
@@ -215,6 +218,8 @@ class Intake:
         bodies: list[CanonicalEvent | None] = [None] * len(candidates)
         first_of: dict[str, int] = {}
         firsts: list[tuple[int, CanonicalEvent]] = []
+        # Counted before anything that can fail, so a 503 later in the request keeps them too.
+        self.rejections.note(principal.id, sum(isinstance(c, ValidationFailure) for c in candidates), self.today())
         for i, candidate in enumerate(candidates):
             if isinstance(candidate, ValidationFailure):
                 outcomes[i] = Outcome(

@@ -69,6 +69,10 @@ class IngestSettings(CoreSettings, IntakeRules):
     # A lease outlives any request (header 10 s + body 30 s + produce 4 s + claim wait 4.5 s
     # by default); one whose worker died frees its slot after this long.
     in_flight_lease_s: float = Field(default=60.0, ge=1)
+    # Events refused for their content are counted in process and added to PostgreSQL this
+    # often (rejections.py): one statement per worker and interval, whatever the 422 rate;
+    # a SIGKILLed worker loses at most this interval's counts.
+    rejections_flush_seconds: float = Field(default=2.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _burst_holds_a_whole_body(self) -> IngestSettings:

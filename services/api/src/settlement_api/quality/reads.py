@@ -62,12 +62,13 @@ async def _control_totals(scoring: Scoring, bank_id: str, month: Month, now: dat
 
 def _ledger_facts(
     scoring: Scoring, bank_id: str, month: Month, today: date, timezone: str
-) -> tuple[repo.LedgerMonth, int, set[date]]:
+) -> tuple[repo.LedgerMonth, int, int, set[date]]:
     with scoring.sessions() as session:
         ledger = repo.ledger_month(session, bank_id, month.first_day, month.last_day)
         dead = repo.dead_letters(session, bank_id, month.first_day, month.last_day, timezone)
+        refused = repo.intake_rejections(session, bank_id, f"{month.first_day:%Y-%m}")
         days = repo.arrival_days(session, bank_id, month.first_day, min(month.last_day, today), timezone)
-    return ledger, dead, days
+    return ledger, dead, refused, days
 
 
 async def quality(scoring: Scoring, bank_id: str, month: Month, now: datetime) -> QualityScore:
@@ -75,13 +76,14 @@ async def quality(scoring: Scoring, bank_id: str, month: Month, now: datetime) -
     today = business_date(now, timezone)
     with translate_errors():
         groups = await arrivals(scoring.sessions, bank_id, month.first_day, month.last_day, timezone)
-        ledger, dead, days = await asyncio.to_thread(_ledger_facts, scoring, bank_id, month, today, timezone)
+        ledger, dead, refused, days = await asyncio.to_thread(_ledger_facts, scoring, bank_id, month, today, timezone)
     working = _working_days(month.first_day, min(month.last_day, today))
     facts = MonthFacts(
         timeliness=assess(groups, scoring.deadline),
         reversals=ledger.reversals,
         unknown_countries=ledger.unknown_countries,
         dead_letters=dead,
+        refused=refused,
         control_totals=await _control_totals(scoring, bank_id, month, now),
         longest_silence=longest_silence([d in days for d in working]),
         working_days=len(working),

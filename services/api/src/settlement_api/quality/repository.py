@@ -1,5 +1,5 @@
-"""Statements of the quality slice: one bank's month of ledger rows and dead letters, counted
-in PostgreSQL. Months of value dates for the ledger's facts; months of receipt (business
+"""Statements of the quality slice: one bank's month of ledger rows, dead letters and refusals
+at the edge, counted in PostgreSQL. Months of value dates for the ledger's facts; months of receipt (business
 timezone) for dead letters and arrivals, which may carry no readable value date."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from settlement_api.kit.business_dates import business_date_of
-from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
+from settlement_core.db.models import Bank, DlqEvent, IntakeRejection, LedgerEvent
 from settlement_core.identifiers import UNKNOWN_COUNTRY
 
 
@@ -35,6 +35,17 @@ def dead_letters(session: Session, bank_id: str, first: date, last: date, timezo
     received = business_date_of(DlqEvent.created_at, timezone)
     return int(
         session.scalar(select(func.count()).where(DlqEvent.bank_id == bank_id, received.between(first, last))) or 0
+    )
+
+
+def intake_rejections(session: Session, bank_id: str, period: str) -> int:
+    """Events of the bank refused at the edge for their content (422) in the month of receipt
+    `period` (YYYY-MM), as ingest counted them (settlement_ingest.rejections)."""
+    return int(
+        session.scalar(
+            select(IntakeRejection.count).where(IntakeRejection.bank_id == bank_id, IntakeRejection.period == period)
+        )
+        or 0
     )
 
 

@@ -45,6 +45,7 @@ class MonthFacts:
     reversals: int  # reversals valued in the month
     unknown_countries: int  # events valued in the month with no counterparty country named
     dead_letters: int  # dead letters of the bank received in the month
+    refused: int  # events of the bank refused at the edge (422) in the month of receipt
     control_totals: ControlTotalsState
     longest_silence: int  # working days in the longest run without an arrival
     working_days: int  # working days of the month up to today
@@ -89,7 +90,8 @@ def score(facts: MonthFacts, weights: QualityWeights) -> QualityScore:
     t = facts.timeliness
     assessed = t.on_time + t.late
     on_time = ONE if assessed == 0 else rate(t.on_time, assessed)
-    rejected = rate(facts.dead_letters, t.events + facts.dead_letters)
+    rejections = facts.dead_letters + facts.refused
+    rejected = rate(rejections, t.events + rejections)
     corrected = rate(facts.reversals, t.events)
     unknown = rate(facts.unknown_countries, t.events)
     beyond = max(0, facts.longest_silence - facts.silent_allowance)

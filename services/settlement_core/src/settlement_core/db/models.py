@@ -391,6 +391,25 @@ class ReleaseFigure(Base):
     as_of: Mapped[date] = mapped_column(Date)
 
 
+# -- Refusals at the edge (issue 25 step 5; settlement_ingest.rejections) --------------------
+
+
+class IntakeRejection(Base):
+    """Events a bank sent that ingest refused for their content (422: a single event, a batch
+    item or an ISO 20022 transaction), counted per bank and month of receipt (business
+    timezone). Ingest adds its in-process counts every REJECTIONS_FLUSH_SECONDS; the quality
+    score's `rejections` component reads them beside the dead letters. A count, not the
+    bodies: a refused event changed nothing and is not kept."""
+
+    __tablename__ = "intake_rejections"
+    __table_args__ = (CheckConstraint("count >= 0", name="ck_intake_rejections_count"),)
+
+    bank_id: Mapped[str] = mapped_column(String(32), ForeignKey("banks.bank_id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of receipt
+    count: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # The transparency log's tables live in their own module (settlement_core.tlog); importing it
 # here registers them on Base.metadata so the migration test compares the whole schema.
 from settlement_core.tlog import schema as _tlog_schema  # noqa: E402, F401
