@@ -80,6 +80,7 @@ async def quality(scoring: Scoring, bank_id: str, month: Month, now: datetime) -
     facts = MonthFacts(
         timeliness=assess(groups, scoring.deadline),
         reversals=ledger.reversals,
+        corrections=ledger.corrections,
         unknown_countries=ledger.unknown_countries,
         dead_letters=dead,
         control_totals=await _control_totals(scoring, bank_id, month, now),
