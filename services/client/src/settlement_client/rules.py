@@ -181,7 +181,7 @@ class EventRules:
                 fail("reason_text", "reason_text is only sent with a reason_code")
             elif len(text) > self.max_reason_text:
                 fail("reason_text", f"reason_text must be at most {self.max_reason_text} characters")
-            elif not self.reason_text_pattern.fullmatch(text):
+            elif not self.reason_text_pattern.fullmatch(text) or any("\ud800" <= c <= "\udfff" for c in text):
                 fail(
                     "reason_text",
                     "reason_text must say something, without control characters, bidirectional overrides or lone "
