@@ -133,7 +133,8 @@ def corrections_component(stack: Pipeline, client: httpx.Client) -> dict[str, An
         f"{stack.api}/v1/banks/corA/quality", params={"period": "2020-01"}, headers=stack.banks["corA"]
     )
     assert response.status_code == 200, response.text
-    [component] = [c for c in response.json()["components"] if c["name"] == "corrections"]
+    components: list[dict[str, Any]] = response.json()["components"]
+    [component] = [c for c in components if c["name"] == "corrections"]
     six = Decimal("0.000001")
     measure = BOOKS.corrections_measure()
     score = max(Decimal(0), 1 - measure / Decimal(WEIGHTS["corrections"]["tolerance"]))
