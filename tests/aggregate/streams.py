@@ -75,6 +75,8 @@ def _event(
     direction: str,
     country: str,
     reverses: str | None = None,
+    corrects: str | None = None,
+    reason_code: str | None = None,
 ) -> SettlementEvent:
     return SettlementEvent(
         bank_id=bank,
@@ -86,6 +88,8 @@ def _event(
         direction=Direction(direction),
         counterparty_country=country,
         reverses=reverses,
+        corrects=corrects,
+        reason_code=reason_code,
     )
 
 
@@ -110,12 +114,26 @@ def _poison(rng: random.Random, bank: str, template: bytes) -> Msg:
     return Msg(bank.encode(), json.dumps(data).encode(), "poison:schema")
 
 
-def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float = 0.01, tag: str = "") -> list[Msg]:
+def generate(
+    seed: int,
+    originals: int,
+    banks: int = 16,
+    *,
+    poison_rate: float = 0.01,
+    tag: str = "",
+    correction_rate: float = 0.0,
+) -> list[Msg]:
     """A shuffled stream: originals plus duplicates, conflicting duplicates, reversals
     (some before their original, some mismatched, some twice), and poison messages.
-    Value dates span 2018-2021 in random order (out of order and late)."""
+    Value dates span 2018-2021 in random order (out of order and late).
+
+    With `correction_rate`, that share of originals is also corrected (a new amount, day,
+    category or currency): some corrections come before their original (dead-lettered),
+    some twice (the second refused), some are corrected again (a chain). They are drawn
+    from their own generator, so the rest of the stream is the one the seed always gave."""
     rng = random.Random(seed)
     categories_rng = random.Random(seed * 7919 + 1)
+    corrections_rng = random.Random(seed * 104_729 + 3)
     timeline: list[tuple[float, int, Msg]] = []
     seq = 0
 
@@ -173,8 +191,43 @@ def generate(seed: int, originals: int, banks: int = 16, *, poison_rate: float =
                 put(rt + rng.uniform(0.1, 20), _msg(again, "reversal-twice"))
         if rng.random() < poison_rate:
             put(t + rng.uniform(0, 5), _poison(rng, bank, _msg(original, "template").value))
+        if correction_rate and corrections_rng.random() < correction_rate:
+            _corrections(corrections_rng, put, original, t, tag, i)
     timeline.sort(key=lambda item: (item[0], item[1]))
     return [msg for _, _, msg in timeline]
+
+
+REASONS = ["WRONG_AMOUNT", "WRONG_DATE", "WRONG_CATEGORY"]
+
+
+def _corrections(
+    rng: random.Random, put: Callable[[float, Msg], None], original: SettlementEvent, t: float, tag: str, i: int
+) -> None:
+    """A correction of `original` (sometimes early, twice, or corrected again)."""
+
+    def corrected(event_id: str, of: SettlementEvent) -> SettlementEvent:
+        currency = of.currency if rng.random() < 0.9 else rng.choice(list(EXPONENTS))
+        return _event(
+            of.bank_id,
+            event_id,
+            (rng.choice(CATEGORIES),) if rng.random() < 0.3 else of.categories,
+            _amount(rng, currency),
+            currency,
+            of.value_date + timedelta(days=rng.randrange(-3, 4)),
+            of.direction.value,
+            of.counterparty_country,
+            corrects=of.event_id,
+            reason_code=rng.choice(REASONS),
+        )
+
+    early = rng.random() < 0.1
+    ct = t - rng.uniform(0.5, 10) if early else t + rng.uniform(0.5, 40)
+    first = corrected(f"{tag}c{i}", original)
+    put(ct, _msg(first, "correction-early" if early else "correction"))
+    if rng.random() < 0.1:
+        put(ct + rng.uniform(0.1, 20), _msg(corrected(f"{tag}cc{i}", original), "correction-twice"))
+    if rng.random() < 0.15:
+        put(ct + rng.uniform(0.1, 20), _msg(corrected(f"{tag}c2{i}", first), "correction-chain"))
 
 
 @dataclass(slots=True)
@@ -223,7 +276,7 @@ def oracle(msgs: list[Msg], rules: Callable[[list[str], str, str], list[str]] = 
         if msg.poison:
             continue
         d = json.loads(msg.value)
-        bank, eid, reverses = d["bank_id"], d["event_id"], d.get("reverses")
+        bank, eid, reverses, corrects = d["bank_id"], d["event_id"], d.get("reverses"), d.get("corrects")
         key = (bank, eid)
         if key in rows:
             continue  # duplicate or conflicting duplicate: the first copy wins
@@ -238,6 +291,26 @@ def oracle(msgs: list[Msg], rules: Callable[[list[str], str, str], list[str]] = 
             reverses,
             "",
         )
+        if corrects is not None:
+            # A correction: the original must be a counted, never replaced non-reversal of the
+            # same bank already here; then it is taken off and the correction counted instead.
+            replaced = rows.get((bank, corrects))
+            if (
+                corrects == eid
+                or replaced is None
+                or replaced.reverses is not None
+                or replaced.status != "counted"
+                or (bank, corrects) in active
+            ):
+                continue
+            row.status = "counted"
+            rows[key] = row
+            add(row, 1)
+            expected.counted_events += 1
+            replaced.status = "reversed"
+            active[(bank, corrects)] = eid
+            add(replaced, -1)
+            continue
         if reverses is None:
             row.status = "counted"
             rows[key] = row

@@ -28,7 +28,8 @@ FAULT_AT_KILL = 3  # the 4th crash is the fault hook's
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     isolated_env: dict[str, str], services: ServiceRunner
 ) -> None:
-    msgs = generate(SEED, originals=37_500, banks=24, tag="c")
+    # Corrections too (issue 25 step 4): a correction's two effects must count once across kills.
+    msgs = generate(SEED, originals=37_500, banks=24, tag="c", correction_rate=0.05)
     assert len(msgs) >= 50_000
     expected = oracle(msgs)
     rng = random.Random(SEED)

@@ -32,6 +32,10 @@ def raw(
     reverses: str | None = None,
     category: str = "offshore",
     categories: tuple[str, ...] | None = None,
+    corrects: str | None = None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    value_date: date = DAY,
 ) -> bytes:
     ev = SettlementEvent(
         bank_id=bank,
@@ -39,10 +43,13 @@ def raw(
         categories=categories or (category,),
         amount=Decimal(amount),
         currency=currency,
-        value_date=DAY,
+        value_date=value_date,
         direction=Direction.OUTBOUND,
         counterparty_country="SG",
         reverses=reverses,
+        corrects=corrects,
+        reason_code=reason_code,
+        reason_text=reason_text,
     )
     return encode(Envelope(ev, NOW))
 
@@ -72,6 +79,9 @@ def stored(item: Valid, status: LedgerStatus, row_id: int) -> LedgerRow:
         partition=item.partition,
         offset=item.offset,
         ingested_at=NOW,
+        corrects=ev.corrects,
+        reason_code=ev.reason_code,
+        reason_text=ev.reason_text,
     )
 
 

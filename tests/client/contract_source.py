@@ -13,6 +13,7 @@ from typing import Any
 
 from settlement_core.catalogue import load_catalogue
 from settlement_core.categories import Direction
+from settlement_core.corrections import MAX_REASON_TEXT, REASON_TEXT_PATTERN, load_reason_codes
 from settlement_core.identifiers import EVENT_ID_PATTERN
 from settlement_core.money import MINOR_UNITS
 from settlement_core.settings import IntakeRules
@@ -41,6 +42,14 @@ def expected() -> dict[str, Any]:
         "countries": sorted(validation.COUNTERPARTY_COUNTRIES),
         "max_batch_events": limits["max_batch_events"].default,
         "max_body_bytes": limits["max_body_bytes"].default,
+        "reasons": {
+            r.code: {"label": r.label, "correction": r.correction, "text_required": r.text_required}
+            for r in sorted(
+                load_reason_codes(ROOT / "seeds" / "correction_reasons.yaml").codes.values(), key=lambda r: r.code
+            )
+        },
+        "max_reason_text": MAX_REASON_TEXT,
+        "reason_text_pattern": REASON_TEXT_PATTERN.pattern,
     }
 
 

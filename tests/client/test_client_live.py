@@ -140,3 +140,29 @@ def test_status_of_a_submitted_event(pipeline: Pipeline) -> None:
         assert (status.bank_id, status.event_id, status.status) == ("CL-STATUS", body["event_id"], "counted")
         assert status.document["ledger"]["amount"] == "1250.50"
         assert client.status("never-sent").status == "unknown"
+
+
+def test_a_correction_with_a_reason_and_its_chain(pipeline: Pipeline) -> None:
+    bank = pipeline.bank("CL-CORRECT")
+    original = fresh(value_date="2020-06-30")
+    replacement = fresh(value_date="2020-06-30", amount="1300.00")
+    with Client(pipeline.ingest.url, bank.key, api_url=pipeline.api_url) as client:
+        client.submit(original)
+        deadline = time.monotonic() + 60
+        while client.status(original["event_id"]).status != "counted":
+            assert time.monotonic() < deadline, "original not counted in 60 s"
+            time.sleep(0.5)
+        with pytest.raises(InvalidRequest) as refused:
+            client.correct(original["event_id"], replacement, "OTHER")  # OTHER needs a text
+        assert [e.pointer for e in refused.value.problem.errors] == ["#/reason_text"]
+        sent = client.correct(original["event_id"], replacement, "WRONG_AMOUNT")
+        assert (sent.event_id, sent.status) == (replacement["event_id"], "accepted")
+        status = client.status(original["event_id"])
+        while status.status != "corrected":
+            assert time.monotonic() < deadline, f"not corrected in 60 s: {status.document}"
+            time.sleep(0.5)
+            status = client.status(original["event_id"])
+        assert status.corrected_by == replacement["event_id"]
+        correction = client.status(replacement["event_id"])
+        assert (correction.status, correction.corrects) == ("counted", original["event_id"])
+        assert correction.document["ledger"]["reason_code"] == "WRONG_AMOUNT"

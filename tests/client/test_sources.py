@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from settlement_client.rules import EventRules
 from settlement_client.sources import SourceError, guess_format, read_rows, unreadable_reason
 
 
@@ -46,3 +48,22 @@ def test_format_from_the_extension(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(SourceError):
         list(read_rows(empty, "csv"))
+
+
+def test_a_csv_of_corrections_passes_the_dry_run_rules(tmp_path: Path) -> None:
+    # settlement-submit reads correction columns like any other; blank cells are absent, so one
+    # file can mix originals, corrections and a DUPLICATE reversal.
+    path = tmp_path / "corrections.csv"
+    path.write_text(
+        "event_id,category,amount,currency,value_date,direction,counterparty_country,reverses,corrects,"
+        "reason_code,reason_text\n"
+        "E1,cross_border_rmb,10.00,CNY,2026-11-30,outbound,SG,,,,\n"
+        "E1-C,cross_border_rmb,12.00,CNY,2026-11-30,outbound,SG,,E1,WRONG_AMOUNT,\n"
+        "E1-C2,cross_border_rmb,12.00,CNY,2026-11-29,outbound,SG,,E1-C,OTHER,booking date sent as value date\n"
+        "E2-R,cross_border_rmb,5.00,CNY,2026-11-30,outbound,SG,E2,,DUPLICATE,\n"
+        "E3-C,cross_border_rmb,5.00,CNY,2026-11-30,outbound,SG,,E3,OTHER,\n",
+        encoding="utf-8",
+    )
+    rules = EventRules.shipped()
+    verdicts = [[e.pointer for e in rules.check(r.event, date(2026, 12, 1))] for r in read_rows(path, "csv")]
+    assert verdicts == [[], [], [], [], ["#/reason_text"]]

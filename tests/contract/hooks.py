@@ -18,7 +18,10 @@ Loaded by `SCHEMATHESIS_HOOKS=tests.contract.hooks` (test_schemathesis.py sets i
   rule between two parameters; a positive case that breaks it ends where it starts.
 - Events: `reverses` must differ from the event's own `event_id` (an event cannot reverse
   itself), a rule between two fields that JSON Schema cannot state; a generated event that
-  breaks it loses its `reverses`.
+  breaks it loses its `reverses`. Likewise a correction's rules between fields
+  (settlement_core.corrections): a positive case keeps one of `reverses` and `corrects`, a
+  `corrects` other than its own id, a reason_code with a correction (not DUPLICATE) and only
+  with a reference, a reason_text only with a code, and a text with OTHER.
 """
 
 from __future__ import annotations
@@ -89,6 +92,23 @@ EVENT_PATHS = ("/v1/events", "/v1/events/batch")
 def _without_self_reversal(event: Any) -> None:
     if isinstance(event, dict) and event.get("reverses") is not None and event.get("reverses") == event.get("event_id"):
         del event["reverses"]
+
+
+def _consistent_reference(event: Any) -> None:
+    if not isinstance(event, dict):
+        return
+    if event.get("corrects") is not None and (
+        event.get("reverses") is not None or event.get("corrects") == event.get("event_id")
+    ):
+        del event["corrects"]
+    if event.get("corrects") is not None and event.get("reason_code") in (None, "DUPLICATE"):
+        event["reason_code"] = "WRONG_AMOUNT"
+    if event.get("reason_code") is not None and event.get("corrects") is None and event.get("reverses") is None:
+        del event["reason_code"]
+    if event.get("reason_text") is not None and event.get("reason_code") is None:
+        del event["reason_text"]
+    if event.get("reason_code") == "OTHER" and event.get("reason_text") is None:
+        event["reason_text"] = "explained"
 
 
 CONTROL_TOTALS_PATH = "/v1/control-totals"
@@ -174,6 +194,8 @@ def map_case(context: Any, case: Any) -> Any:
         events = case.body.get("events")
         for event in events if isinstance(events, list) else [case.body]:
             _without_self_reversal(event)
+            if _positive(case):
+                _consistent_reference(event)
         return case
     if context.operation is None or context.operation.path not in TOTALS_PATHS or not case.query:
         return case

@@ -269,8 +269,13 @@ _LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures", "
 
 def _control_totals_object(difference: tuple[object, ...]) -> bool:
     """An addition autogenerate reports for a table of migration 0009 (control totals) or
-    0010 (rule sets and releases) or 0013 (refusals at the edge)."""
+    0010 (rule sets and releases), for the corrections' columns and index (0011), or for
+    the refusals at the edge (0013)."""
+    if difference[0] == "add_column" and difference[2] == "ledger_events":
+        return str(getattr(difference[3], "name", "")) in ("corrects", "reason_code", "reason_text")
     kind, element = difference[0], difference[1]
+    if kind == "add_index" and getattr(element, "name", None) == "ix_ledger_corrects":
+        return True
     table = element if kind == "add_table" else getattr(element, "table", None) if kind == "add_index" else None
     return str(getattr(table, "name", "")).startswith(_LATER_TABLES)
 

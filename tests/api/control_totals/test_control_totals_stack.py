@@ -6,7 +6,9 @@ posted (never from the service's own comparison).
 January 2020, across the Spring Festival (due date of its control totals: Friday
 2020-02-14, the 10th working day of February on China's calendar): bank A declares figures
 that include an event it has not sent yet; the break of one event opens, the late event
-arrives and closes it. February: a declared event the ledger never gets; an operator
+arrives and closes it; then a correction with a reason (WRONG_AMOUNT, issue 25 step 4)
+changes a counted amount, a break of that amount opens and the bank's corrected declaration
+(version 2) closes it. February: a declared event the ledger never gets; an operator
 acknowledges the break with a note; the bank then corrects its declaration (version 2)."""
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Posted:
     value_date: date
     country: str = "SG"
     reverses: str | None = None
+    corrects: str | None = None
+    reason_code: str | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -58,18 +62,22 @@ class Posted:
         }
         if self.reverses:
             body["reverses"] = self.reverses
+        if self.corrects:
+            body["corrects"] = self.corrects
+            body["reason_code"] = self.reason_code
         return body
 
 
 @dataclass
 class Oracle:
     """The bank's counted events per (target, currency) of a month, from what was posted:
-    originals not reversed, value date in the month, once in each declared category."""
+    originals neither reversed nor corrected (a correction counts its own figure instead),
+    value date in the month, once in each declared category."""
 
     posted: list[Posted] = field(default_factory=list)
 
     def counted(self, year: int, month: int) -> dict[tuple[str, str], tuple[int, Decimal]]:
-        reversed_ids = {p.reverses for p in self.posted if p.reverses}
+        reversed_ids = {p.reverses or p.corrects for p in self.posted if p.reverses or p.corrects}
         out: dict[tuple[str, str], tuple[int, Decimal]] = {}
         for p in self.posted:
             if p.reverses or p.event_id in reversed_ids:
@@ -131,6 +139,8 @@ def post_and_count(stack: Stack, client: httpx.Client, events: Sequence[Posted])
         if e.reverses:
             expected[e.event_id] = "counted"  # a reversal's own status is counted once applied
             expected[e.reverses] = "reversed"
+        if e.corrects:
+            expected[e.corrects] = "corrected"
     deadline = time.monotonic() + 90
     pending = dict(expected)
     while pending and time.monotonic() < deadline:
@@ -200,6 +210,8 @@ JANUARY = [
 ]
 JANUARY_REVERSAL = Posted("jan-6-r", (RMB,), "70.00", "CNY", date(2020, 1, 16), reverses="jan-6")
 LATE = Posted("jan-late", (RMB,), "123.45", "CNY", date(2020, 1, 22))
+# jan-2 (250.55) was really 205.50: a correction with a reason, under a new event id.
+CORRECTION = Posted("jan-2-c", (RMB,), "205.50", "CNY", date(2020, 1, 21), corrects="jan-2", reason_code="WRONG_AMOUNT")
 
 
 def test_a_break_of_one_event_opens_and_the_late_event_closes_it(stack: Stack, client: httpx.Client) -> None:
@@ -265,6 +277,51 @@ def test_a_break_of_one_event_opens_and_the_late_event_closes_it(stack: Stack, c
             headers=stack.operator,
         ),
         409,
+    )
+
+    # A correction with a reason: jan-2 is replaced by jan-2-c (205.50 instead of 250.55).
+    post_and_count(stack, client, [CORRECTION])
+    corrected = json_of(client.get(f"{stack.api}/v1/events/jan-2", headers=stack.bank_a), 200)
+    assert (corrected["status"], corrected["corrected_by"]["event_id"], corrected["corrected_by"]["reason_code"]) == (
+        "corrected",
+        "jan-2-c",
+        "WRONG_AMOUNT",
+    )
+    assert json_of(client.get(f"{stack.api}/v1/events/jan-2-c", headers=stack.bank_a), 200)["ledger"]["corrects"] == (
+        "jan-2"
+    )
+    corrected_books = ORACLE.counted(2020, 1)
+    # Same count, 45.05 less: the oracle's own arithmetic on what was posted.
+    assert corrected_books[(RMB, "CNY")] == (
+        with_late[(RMB, "CNY")][0],
+        with_late[(RMB, "CNY")][1] - Decimal("250.55") + Decimal("205.50"),
+    )
+    reread = json_of(client.get(f"{stack.api}/v1/control-totals/2020-01", headers=stack.bank_a), 200)
+    assert reread["comparison"] == expected_comparison(lines, corrected_books)
+    [moved] = [b for b in reread["breaks"] if b["status"] == "open"]
+    assert (moved["target"], moved["currency"]) == (RMB, "CNY")
+    assert [c for c in reread["comparison"] if not c["balanced"]] == [
+        c for c in expected_comparison(lines, corrected_books) if c["target"] == RMB and c["currency"] == "CNY"
+    ]
+    assert [(c["count_difference"], c["amount_difference"]) for c in reread["comparison"] if not c["balanced"]] == [
+        (0, "45.05")
+    ]
+    # The bank's corrected declaration (version 2) agrees with the ledger again: the break closes.
+    fixed = [
+        line(OFFSHORE, "USD", corrected_books),
+        line(RMB, "CNY", corrected_books),
+        line(ECOM, "CNY", corrected_books),
+    ]
+    redeclared = json_of(
+        client.post(f"{stack.api}/v1/control-totals", json={"period": "2020-01", "lines": fixed}, headers=stack.bank_a),
+        201,
+    )
+    assert redeclared["declaration"]["version"] == 2
+    assert all(c["balanced"] for c in redeclared["comparison"])
+    assert {b["id"]: b["status"] for b in redeclared["breaks"]}[moved["id"]] == "closed"
+    assert (
+        json_of(client.get(f"{stack.api}/v1/operator/control-totals/breaks", headers=stack.operator), 200)["breaks"]
+        == []
     )
 
 

@@ -7,7 +7,8 @@ tests/support/working_days.py: never from the service's own code.
 Bank qlyA reports twenty events valued in January 2020. One of them is given an arrival of
 2020-01-15, on time (due 2020-01-17), the others arrived now, years late. The score moves as
 the month's facts change: control totals missing (0 of 20 points), then declared and
-balanced (20), then a reversal makes a correction and opens a break (0 again)."""
+balanced (20), then a reversal opens a break (0 again), then a correction with a reason
+(WRONG_AMOUNT, issue 25 step 4) adds one more replacement and one more event of the month."""
 
 from __future__ import annotations
 
@@ -102,9 +103,16 @@ def rate_score(part: int, whole: int, tolerance: str) -> Decimal:
     return max(Decimal(0), 1 - value / Decimal(tolerance))
 
 
-def expected_components(stack: Pipeline, reversals: int, control_totals: Decimal) -> dict[str, Decimal]:
+def expected_components(
+    stack: Pipeline, reversals: int, control_totals: Decimal, corrections: dict[str, date] | None = None
+) -> dict[str, Decimal]:
+    """`corrections`: the corrections sent, by event id, with their value dates: each is one
+    more event of the month (assessed for timeliness) and one more replacement."""
     arrived = arrivals(stack)
-    lateness = [working_days_late(VALUE_DATES[e], arrived[e].astimezone(SHANGHAI).date()) for e in EVENTS]
+    corrections = corrections or {}
+    valued = VALUE_DATES | corrections
+    reported = [*EVENTS, *corrections]
+    lateness = [working_days_late(valued[e], arrived[e].astimezone(SHANGHAI).date()) for e in reported]
     assessed = [days for days in lateness if days is not None]
     on_time = Decimal(sum(days == 0 for days in assessed)) / len(assessed) if assessed else Decimal(1)
     arrival_days = {a.astimezone(SHANGHAI).date() for a in arrived.values()}
@@ -118,7 +126,7 @@ def expected_components(stack: Pipeline, reversals: int, control_totals: Decimal
     return {
         "timeliness": on_time,
         "rejections": Decimal(1),  # no dead letters
-        "corrections": rate_score(reversals, len(EVENTS), WEIGHTS["corrections"]["tolerance"]),
+        "corrections": rate_score(reversals + len(corrections), len(reported), WEIGHTS["corrections"]["tolerance"]),
         "control_totals": control_totals,
         "unknown_countries": Decimal(1),
         "silence": max(Decimal(0), silence),
@@ -178,6 +186,22 @@ def test_the_score_moves_with_the_months_facts(stack: Pipeline, client: httpx.Cl
     wait_statuses(stack, client, {"QLY-07": "reversed", "QLY-REV": "counted"})
     third = check_score(stack, client, expected_components(stack, reversals=1, control_totals=Decimal(0)))
     assert {c["name"]: c["measure"] for c in third["components"]}["control_totals"] == "open_break"
+
+    # A correction with a reason: QLY-08 was 150.00, not 100.00. Now 2 replacements in 21
+    # events, the correction (arrived now, years late) assessed like any event.
+    correction = event(
+        "QLY-08-C", VALUE_DATES["QLY-08"], corrects="QLY-08", reason_code="WRONG_AMOUNT", amount="150.00"
+    )
+    post(stack, client, correction)
+    wait_statuses(stack, client, {"QLY-08": "corrected", "QLY-08-C": "counted"})
+    corrected = {"QLY-08-C": VALUE_DATES["QLY-08"]}
+    fourth = check_score(
+        stack, client, expected_components(stack, reversals=1, control_totals=Decimal(0), corrections=corrected)
+    )
+    measures = {c["name"]: c["measure"] for c in fourth["components"]}
+    assert measures["corrections"] == str((Decimal(2) / 21).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN))
+    assert Decimal(fourth["score"]) < Decimal(third["score"])
+    third = fourth
 
     # The operator's league shows the same score, and the read is audited.
     league = client.get(f"{stack.api}/v1/operator/quality", params={"period": "2020-01"}, headers=stack.operator)

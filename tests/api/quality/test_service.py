@@ -74,6 +74,14 @@ def test_rejections_count_dead_letters_and_refusals_at_the_edge_alike() -> None:
     assert refused_only.measure == mixed.measure == "0.019608"
 
 
+def test_corrections_and_reversals_both_count_toward_the_corrections_rate() -> None:
+    # 2 reversals + 1 correction in 100 events (the correction is one of them): 3 % against 5 %.
+    component = {c.name: c for c in score(facts(corrections=1), WEIGHTS).components}["corrections"]
+    assert (component.measure, component.score) == ("0.030000", 1 - Decimal("0.03") / Decimal("0.05"))
+    alone = {c.name: c for c in score(facts(reversals=0, corrections=1), WEIGHTS).components}["corrections"]
+    assert alone.measure == "0.010000"
+
+
 @pytest.mark.parametrize(
     ("state", "points"),
     [

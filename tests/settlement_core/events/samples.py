@@ -60,6 +60,20 @@ def raw(data: Any) -> bytes:
 
 
 def random_event(rng: random.Random) -> SettlementEvent:
+    """A random valid event; one in five also a correction, or a reversal with a reason."""
+    event = _random_plain_event(rng)
+    if rng.random() >= 0.2:
+        return event
+    text = rng.choice([None, "wrong amount", 'quote " backslash \\ 中文 é'])
+    if event.reverses is not None:
+        return dataclasses.replace(event, reason_code="DUPLICATE", reason_text=text)
+    corrects = "".join(rng.choices(string.ascii_letters + string.digits + "._:-%", k=rng.randint(1, 64)))
+    return dataclasses.replace(
+        event, corrects=corrects, reason_code=rng.choice(["WRONG_AMOUNT", "OTHER"]), reason_text=text
+    )
+
+
+def _random_plain_event(rng: random.Random) -> SettlementEvent:
     currency = rng.choice(sorted(MINOR_UNITS))
     exponent = MINOR_UNITS[currency]
     units = rng.choice([1, 10**exponent, rng.randrange(1, 10**18)])

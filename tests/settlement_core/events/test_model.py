@@ -70,10 +70,27 @@ class TestBodyHash:
             {"reverses": "EV-0"},
             {"uetr": None},
             {"uetr": UUID("eb6305c9-1f7f-49de-aed0-16487c27b42e")},
+            {"corrects": "EV-0", "reason_code": "WRONG_AMOUNT"},
+            {"reverses": "EV-0", "reason_code": "DUPLICATE"},
         ],
     )
     def test_every_bank_field_changes_the_hash(self, changes: dict[str, Any]) -> None:
         assert make_event(**changes).body_hash() != make_event().body_hash()
+
+    def test_a_correction_pins_its_members_and_leaves_other_hashes_alone(self) -> None:
+        # corrects sorts between category and counterparty_country, reason_* after event_id;
+        # an event without them keeps the hash test_known_value pins.
+        import hashlib
+
+        canonical = (
+            '{"amount":"1234.56","category":"cross_border_rmb","corrects":"EV-0","counterparty_country":"HK",'
+            '"currency":"CNY","direction":"inbound","event_id":"EV:2020.03_04-0001",'
+            '"reason_code":"OTHER","reason_text":"booked twice \\u4e2d",'
+            '"reverses":null,"uetr":"eb6305c9-1f7f-49de-aed0-16487c27b42d",'
+            '"value_date":"2020-03-04"}'
+        )
+        event = make_event(corrects="EV-0", reason_code="OTHER", reason_text="booked twice \u4e2d")
+        assert event.body_hash() == hashlib.sha256(canonical.encode()).hexdigest()
 
     def test_sub_minor_amount_is_not_silently_rounded(self) -> None:
         with pytest.raises(AmountError):

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from settlement_client.tlog.note import VerifierKey
+from settlement_core.categories import Direction
+from settlement_core.events import SettlementEvent
 from settlement_core.tlog.audit import AuditReport, Difference, FindingKind, audit_log, row_body_hash
 from settlement_core.tlog.integrate import integrate_once
 from settlement_core.tlog.keys import LogKeys, SigningKey
@@ -177,3 +180,43 @@ def test_leaf_data_that_is_not_the_logged_leaf_is_named(engine: Engine) -> None:
     [finding] = _audit(engine).findings
     assert (finding.kind, finding.index) == (FindingKind.LOG, 2)
     assert "leaf data does not hash to its leaf hash" in finding.reason
+
+
+def test_a_correction_is_a_leaf_and_its_reason_is_covered(engine: Engine, keys: LogKeys) -> None:
+    # A correction (issue 25 step 4) is a ledger row like any other: the integrator logs it,
+    # the audit recomputes its body hash with corrects and the reason, so editing the reason
+    # by hand is named like an edited amount.
+    correction = SettlementEvent(
+        bank_id="BANK1",
+        event_id="E-1-C",
+        categories=("offshore",),
+        amount=Decimal("2.50"),
+        currency="USD",
+        value_date=datetime(2020, 3, 1).date(),
+        direction=Direction.INBOUND,
+        counterparty_country="HK",
+        corrects="E-1",
+        reason_code="OTHER",
+        reason_text="booked on the wrong account",
+    )
+    applied = datetime(2026, 1, 1, tzinfo=UTC)
+    _edit(engine, "UPDATE ledger_events SET status = 'reversed' WHERE event_id = 'E-1'")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""
+                INSERT INTO ledger_events (bank_id, event_id, body_hash, categories, amount, currency, value_date,
+                  direction, counterparty_country, status, kafka_partition, kafka_offset, ingested_at, applied_at,
+                  corrects, reason_code, reason_text)
+                VALUES ('BANK1', 'E-1-C', :h, ARRAY['offshore'], 2.50, 'USD', '2020-03-01', 'inbound', 'HK',
+                  'counted', 0, 99, :at, :at, 'E-1', 'OTHER', 'booked on the wrong account')
+            """),
+            {"h": bytes.fromhex(correction.body_hash()), "at": applied},
+        )
+    with engine.begin() as conn:
+        integrate_once(conn, keys, SALT_KEY, batch=100, lag_s=30, now=NOW)
+    clean = _audit(engine)
+    assert (clean.findings, clean.leaves) == ([], 11)
+    index = _leaf_of(engine, "E-1-C")
+    _edit(engine, "UPDATE ledger_events SET reason_text = 'something else' WHERE event_id = 'E-1-C'")
+    [finding] = _audit(engine).findings
+    assert (finding.index, finding.event_id, finding.kind) == (index, "E-1-C", FindingKind.CHANGED)

@@ -214,15 +214,20 @@ def effect_reference(effect: Effect, rows: Mapping[Key, LedgerRow], ids: Mapping
     stored as. `rows` holds every row the batch read or inserted, `ids` their ids.
 
     The effect's own event is `rows[(bank_id, event_id)]`: an original adds itself; a
-    reversal subtracts the original it reverses. Raises JournalMismatch if the referenced
-    rows would not reproduce the effect exactly when read back (effect_from_row), so the
-    journal can never silently differ from what the aggregator applied to Redis.
+    reversal subtracts the original it reverses; a correction does both (adds itself,
+    subtracts what it corrects, the reversal_row_id then being the correction's). Raises
+    JournalMismatch if the referenced rows would not reproduce the effect exactly when read
+    back (effect_from_row), so the journal can never silently differ from what the aggregator applied to Redis.
     """
     cause = rows[(effect.bank_id, effect.event_id)]
-    if cause.reverses is None:
+    # A correction causes two effects under its event id: its own figure (an addition) and
+    # the subtraction of what it corrects. Amounts are positive, so the sign tells them apart.
+    subtracts = cause.corrects is None or effect.amount_minor < 0
+    replaced = (cause.corrects or cause.reverses) if subtracts else None
+    if replaced is None:
         original, reversal_id = cause, None
     else:
-        original = rows[(cause.bank_id, cause.reverses)]
+        original = rows[(cause.bank_id, replaced)]
         reversal_id = ids[cause.key]
     amount = to_minor(original.amount, original.currency)
     expected = amount if reversal_id is None else -amount
@@ -287,6 +292,9 @@ def _row_from(r: Any) -> LedgerRow:
         partition=r.kafka_partition,
         offset=r.kafka_offset,
         ingested_at=r.ingested_at,
+        corrects=r.corrects,
+        reason_code=r.reason_code,
+        reason_text=r.reason_text,
     )
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 EVENTS_APPLIED = Counter("aggregate_events_applied", "Originals counted in the ledger", ["category"])
 DUPLICATES = Counter("aggregate_duplicates", "Identical copies of recorded events skipped")
 REVERSALS = Counter("aggregate_reversals", "Reversals applied or stored as pending", ["outcome"])
+CORRECTIONS = Counter("aggregate_corrections", "Corrections applied (each replaced an original)")
 DLQ = Counter("aggregate_dlq", "Messages sent to the DLQ", ["reason"])
 BATCH_APPLY_SECONDS = Histogram(
     "aggregate_batch_apply_seconds",
@@ -49,6 +50,8 @@ def record_batch(plan: BatchPlan, valid_received: list[datetime]) -> None:
         REVERSALS.labels(outcome="applied").inc(plan.reversals_applied)
     if plan.reversals_pending:
         REVERSALS.labels(outcome="pending").inc(plan.reversals_pending)
+    if plan.corrections_applied:
+        CORRECTIONS.inc(plan.corrections_applied)
     for entry in plan.dlq:
         DLQ.labels(reason=entry.reason).inc()
     if valid_received:

@@ -17,7 +17,14 @@ whatever the number of its categories; the projection fans the effect out to eac
   -amount with the original's attributes at the reversal's offset;
 - a reversal whose original is unknown waits as `reversal_pending`; when the original
   arrives both effects are written at the original's offset (or the reversal is rejected
-  and goes to the DLQ if it does not match).
+  and goes to the DLQ if it does not match);
+- a correction (event.corrects) whose original is counted and not yet replaced
+  (reversals.target_problem) is counted like an original (+its own amount with its own
+  attributes) and subtracts the original like a reversal (-the original's amount with the
+  original's attributes), both at the correction's offset; the original becomes
+  `reversed`. A correction of an unknown original goes to the DLQ (`unknown_original`):
+  it cannot wait like a reversal, since its own figure would count before the original
+  it replaces.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from datetime import datetime
 from operator import attrgetter
 
 from settlement_aggregate.decode import InvalidRecord, Valid
-from settlement_aggregate.reversals import ReversalClaim, Verdict, match
+from settlement_aggregate.reversals import ReversalClaim, Verdict, match, target_problem
 from settlement_aggregate.rows import Key, LedgerRow
 from settlement_core.buckets import Effect
 from settlement_core.categories import DIRECTION_BY_VALUE
@@ -62,6 +69,7 @@ class BatchPlan:
     counted: Mapping[str, int] = field(default_factory=dict)
     reversals_applied: int = 0
     reversals_pending: int = 0
+    corrections_applied: int = 0
 
 
 # A record's place in the topic: (partition, offset).
@@ -76,6 +84,8 @@ def referenced_keys(valid: Sequence[Valid]) -> tuple[set[Key], set[Key]]:
     for item in valid:
         event = item.envelope.event
         by_key.add((event.bank_id, event.event_id))
+        if event.corrects is not None:
+            by_key.add((event.bank_id, event.corrects))
         if event.reverses is None:
             by_reverses.add((event.bank_id, event.event_id))
         else:
@@ -109,6 +119,9 @@ def _row(item: Valid, status: LedgerStatus) -> LedgerRow:
         partition=item.partition,
         offset=item.offset,
         ingested_at=item.envelope.received_at,
+        corrects=event.corrects,
+        reason_code=event.reason_code,
+        reason_text=event.reason_text,
     )
 
 
@@ -145,6 +158,9 @@ def reencode(row: LedgerRow) -> bytes:
         counterparty_country=row.country,
         reverses=row.reverses,
         uetr=row.uetr,
+        corrects=row.corrects,
+        reason_code=row.reason_code,
+        reason_text=row.reason_text,
     )
     return encode(Envelope(event=event, received_at=row.ingested_at))
 
@@ -170,6 +186,7 @@ class _Planner:
         self.counted: Counter[str] = Counter()
         self.reversals_applied = 0
         self.reversals_pending = 0
+        self.corrections_applied = 0
 
     def set_status(self, key: Key, status: LedgerStatus) -> None:
         row = replace(self.rows[key], status=status)
@@ -216,7 +233,9 @@ class _Planner:
             # could differ (a reversal refused while another one was pending would apply).
             self.duplicates += 1
             return
-        if event.reverses is None:
+        if event.corrects is not None:
+            self.correction(item, key, event.corrects)
+        elif event.reverses is None:
             self.original(item, key)
         else:
             self.reversal(item, key, event.reverses)
@@ -262,6 +281,31 @@ class _Planner:
                 reversal.event_id,
             )
         )
+
+    def correction(self, item: Valid, key: Key, corrects: str) -> None:
+        event = item.envelope.event
+        if corrects == event.event_id:
+            self.reject(item, DlqReason.REVERSAL_MISMATCH, "an event cannot correct itself")
+            return
+        target_key = (event.bank_id, corrects)
+        target = self.rows.get(target_key)
+        if target is None:
+            self.reject(item, DlqReason.UNKNOWN_ORIGINAL, f"{corrects} is not in the ledger: send the original first")
+            return
+        problem = target_problem(target, event.event_id, already_reversed_by=self.active.get(target_key))
+        if problem is not None:
+            self.reject(item, problem.verdict.reason, problem.detail)
+            return
+        # Its own figure first (and any reversal of it that was waiting), as an original.
+        self.original(item, key)
+        self.set_status(target_key, LedgerStatus.REVERSED)
+        self.active[target_key] = event.event_id
+        self.effects.append(
+            _effect(
+                target, -to_minor(target.amount, target.currency), item.partition, item.offset, event.event_id, self.now
+            )
+        )
+        self.corrections_applied += 1
 
     def reversal(self, item: Valid, key: Key, reverses: str) -> None:
         event = item.envelope.event
@@ -330,4 +374,5 @@ def plan_batch(
         counted=dict(planner.counted),
         reversals_applied=planner.reversals_applied,
         reversals_pending=planner.reversals_pending,
+        corrections_applied=planner.corrections_applied,
     )

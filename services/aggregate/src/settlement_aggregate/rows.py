@@ -36,6 +36,10 @@ class LedgerRow:
     partition: int
     offset: int
     ingested_at: datetime
+    # A correction's reference and reason (settlement_core.corrections); None otherwise.
+    corrects: str | None = None
+    reason_code: str | None = None
+    reason_text: str | None = None
 
     @property
     def key(self) -> Key:
@@ -44,3 +48,7 @@ class LedgerRow:
     @property
     def is_reversal(self) -> bool:
         return self.reverses is not None
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects is not None

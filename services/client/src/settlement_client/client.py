@@ -178,6 +178,15 @@ class Client:
             return Submitted(event_id, "duplicate")
         return Submitted(event_id, "accepted", receipt_from_wire(data.get("receipt")))
 
+    def correct(
+        self, corrects: str, replacement: Mapping[str, Any], reason_code: str, reason_text: str | None = None
+    ) -> Submitted:
+        """A correction: `replacement` (a whole event under a new event_id) replaces the event
+        `corrects` of this bank; `reason_code` from the server's list (WRONG_AMOUNT,
+        WRONG_DATE, WRONG_CATEGORY, OTHER with `reason_text`). A duplicate submission is
+        withdrawn instead: `submit` a reversal (`reverses`) with reason_code DUPLICATE."""
+        return self.submit(correction(replacement, corrects, reason_code, reason_text))
+
     def submit_batch(self, events: Sequence[Mapping[str, Any]], progress: Progress | None = None) -> BatchResult:
         """Any number of events, sent in chunks within the server's limits (1000 events, 1 MiB).
 
@@ -302,3 +311,13 @@ def _too_large(index: int, event: Mapping[str, Any], limit: int) -> ItemResult:
 
 
 __all__ = ["Client"]
+
+
+def correction(
+    replacement: Mapping[str, Any], corrects: str, reason_code: str, reason_text: str | None = None
+) -> dict[str, Any]:
+    """The event `Client.correct` sends: `replacement` with the correction's three fields."""
+    event = {**replacement, "corrects": corrects, "reason_code": reason_code}
+    if reason_text is not None:
+        event["reason_text"] = reason_text
+    return event

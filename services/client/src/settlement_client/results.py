@@ -80,12 +80,26 @@ class BatchResult:
 
 @dataclass(frozen=True, slots=True)
 class EventStatus:
-    """`GET /v1/events/{event_id}` of the API: counted | duplicate | reversed | dlq | unknown."""
+    """`GET /v1/events/{event_id}` of the API: counted | duplicate | reversed | corrected |
+    dlq | unknown."""
 
     bank_id: str
     event_id: str
     status: str
     document: Mapping[str, Any]
+
+    @property
+    def corrected_by(self) -> str | None:
+        """The event_id of the correction that replaced this event (a chain: follow it)."""
+        link = self.document.get("corrected_by")
+        return None if not isinstance(link, Mapping) else str(link["event_id"])
+
+    @property
+    def corrects(self) -> str | None:
+        """For a correction, the event_id it replaced."""
+        ledger = self.document.get("ledger")
+        value = ledger.get("corrects") if isinstance(ledger, Mapping) else None
+        return None if value is None else str(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,10 @@ class EventRules:
     countries: frozenset[str]
     max_batch_events: int
     max_body_bytes: int
+    # code -> {"label", "correction", "text_required"} (the server's seeds/correction_reasons.yaml)
+    reasons: Mapping[str, Mapping[str, Any]]
+    max_reason_text: int
+    reason_text_pattern: re.Pattern[str]
 
     @classmethod
     def from_contract(cls, data: Mapping[str, Any]) -> EventRules:
@@ -60,6 +64,9 @@ class EventRules:
             countries=frozenset(data["countries"]),
             max_batch_events=int(data["max_batch_events"]),
             max_body_bytes=int(data["max_body_bytes"]),
+            reasons=dict(data["reasons"]),
+            max_reason_text=int(data["max_reason_text"]),
+            reason_text_pattern=re.compile(data["reason_text_pattern"]),
         )
 
     @classmethod
@@ -135,7 +142,53 @@ class EventRules:
         uetr = event.get("uetr")
         if uetr is not None and not (isinstance(uetr, str) and _UUID_TEXT.fullmatch(uetr)):
             fail("uetr", 'uetr must be a UUID such as "eb6305c9-1f7f-49de-aed0-16487c27b42d"')
+        self._check_reference(event, event_id if id_ok else None, fail)
         return tuple(errors)
+
+    def _check_reference(self, event: Mapping[str, Any], event_id: object, fail: Any) -> None:
+        """A correction's fields (corrects, reason_code, reason_text): the server's
+        settlement_core.corrections.check_reference, message for message."""
+        reverses, corrects = event.get("reverses"), event.get("corrects")
+        code, text = event.get("reason_code"), event.get("reason_text")
+        listing = ", ".join(sorted(self.reasons))
+        if corrects is not None:
+            if not isinstance(corrects, str) or not self.event_id_pattern.fullmatch(corrects):
+                fail("corrects", "corrects must be the event_id of the event this one corrects")
+            elif corrects == event_id:
+                fail("corrects", "an event cannot correct itself")
+            elif reverses is not None:
+                fail("corrects", "send either reverses or corrects, not both")
+        reason: Mapping[str, Any] | None = None
+        if code is None:
+            if corrects is not None:
+                fail("reason_code", "a correction requires a reason_code: one of " + listing)
+        elif not isinstance(code, str) or code not in self.reasons:
+            fail("reason_code", "reason_code must be one of " + listing)
+        elif corrects is None and reverses is None:
+            fail("reason_code", "reason_code is only for a correction (corrects) or a reversal (reverses)")
+        elif corrects is not None and not self.reasons[code]["correction"]:
+            fail(
+                "reason_code",
+                f"{code} cannot be a correction's reason: a {self.reasons[code]['label']} is withdrawn by a reversal "
+                f'(send "reverses" with reason_code {code})',
+            )
+        else:
+            reason = self.reasons[code]
+        if text is not None:
+            if not isinstance(text, str):
+                fail("reason_text", "reason_text must be a string")
+            elif code is None:
+                fail("reason_text", "reason_text is only sent with a reason_code")
+            elif len(text) > self.max_reason_text:
+                fail("reason_text", f"reason_text must be at most {self.max_reason_text} characters")
+            elif not self.reason_text_pattern.fullmatch(text) or any("\ud800" <= c <= "\udfff" for c in text):
+                fail(
+                    "reason_text",
+                    "reason_text must say something, without control characters, bidirectional overrides or lone "
+                    "surrogates",
+                )
+        elif reason is not None and reason["text_required"]:
+            fail("reason_text", f"reason_code {code} requires a reason_text saying what was wrong")
 
     def _check_categories(self, value: object, with_category: bool, fail: Any) -> None:
         if with_category:

@@ -73,6 +73,10 @@ class CommonEvent(msgspec.Struct, forbid_unknown_fields=True):
     categories: list[str] | None = None
     reverses: str | None = None
     uetr: str | None = None
+    # A correction's or a reasoned reversal's fields: such an event takes the strict path.
+    corrects: str | None = None
+    reason_code: str | None = None
+    reason_text: str | None = None
 
 
 # The decode stands for validate_event's unknown-field check: a field the contract drops
@@ -127,6 +131,8 @@ class FastValidator:
         """The event with its canonical text and hash, or None unless every check
         `validate_event(raw, bank_id, rules, today)` makes passes (each below mirrors one
         there, in parse_amount, parse_iso_date and check_categories)."""
+        if e.corrects is not None or e.reason_code is not None or e.reason_text is not None:
+            return None  # rare (a correction): validate_event decides, with its messages
         rules = self._rules
         event_id = e.event_id
         category = e.category

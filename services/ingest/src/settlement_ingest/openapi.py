@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from settlement_core.categories import MAX_CATEGORIES
+from settlement_core.corrections import MAX_REASON_TEXT, REASON_TEXT_PATTERN
 from settlement_core.identifiers import EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH
 from settlement_core.money import MINOR_UNITS
 from settlement_core.problems import install_problem_schema
@@ -122,6 +123,9 @@ def event_schema(base: dict[str, Any], rules: Rules, today: date) -> dict[str, A
     constrain("counterparty_country", enum=sorted(COUNTERPARTY_COUNTRIES))
     constrain("reverses", pattern=EVENT_ID_PATTERN.pattern, maxLength=MAX_EVENT_ID_LENGTH, minLength=1)
     constrain("uetr", pattern=UUID_PATTERN)
+    constrain("corrects", pattern=EVENT_ID_PATTERN.pattern, maxLength=MAX_EVENT_ID_LENGTH, minLength=1)
+    constrain("reason_code", enum=sorted(rules.reasons.codes))
+    constrain("reason_text", pattern=REASON_TEXT_PATTERN.pattern, maxLength=MAX_REASON_TEXT, minLength=1)
     # Fewer decimals for some currencies (JPY 0): one if/then per minor-unit group.
     groups: dict[int, list[str]] = {}
     for code in currencies:

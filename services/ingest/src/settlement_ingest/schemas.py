@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from settlement_core.categories import CATEGORY_CODE_PATTERN, MAX_CATEGORIES, Direction
+from settlement_core.corrections import MAX_REASON_TEXT
 from settlement_core.dates import ISO_DATE_PATTERN
 from settlement_core.identifiers import COUNTRY_PATTERN, EVENT_ID_PATTERN
 from settlement_core.money import AMOUNT_PATTERN
@@ -83,6 +84,22 @@ class EventIn(BaseModel):
         default=None, pattern=_anchored(EVENT_ID_PATTERN), description="event_id this event negates"
     )
     uetr: str | None = Field(default=None, description="SWIFT UETR (UUID)")
+    corrects: str | None = Field(
+        default=None,
+        pattern=_anchored(EVENT_ID_PATTERN),
+        description="event_id of an earlier event of this bank that this event replaces (a correction: the "
+        "original is subtracted and this event counted instead). Needs a reason_code; not with reverses.",
+    )
+    reason_code: str | None = Field(
+        default=None,
+        description="Why (seeds/correction_reasons.yaml): required with corrects, optional with reverses. "
+        "DUPLICATE only with reverses (a duplicate submission is withdrawn, not replaced).",
+    )
+    reason_text: str | None = Field(
+        default=None,
+        max_length=MAX_REASON_TEXT,
+        description="Free text with a reason_code; required for OTHER. No control characters.",
+    )
 
 
 class BatchIn(BaseModel):

@@ -33,6 +33,7 @@ from settlement_client.tlog.promise import Receipt
 from settlement_core.auth import Principal
 from settlement_core.business_days import today as business_today
 from settlement_core.catalogue import load_catalogue
+from settlement_core.corrections import NO_REASONS, load_reason_codes
 from settlement_core.dates import parse_iso_date
 from settlement_core.events import CanonicalEvent, SettlementEvent, canonical_event, encode_canonical
 from settlement_core.kafka_io import EventProducer, KafkaUnavailable
@@ -94,6 +95,9 @@ def rules_from(settings: IngestSettings) -> Rules:
         future_days=settings.value_date_future_days,
         categories=catalogue.codes,
         counting=catalogue.rules,
+        reasons=NO_REASONS
+        if settings.correction_reasons_path is None
+        else load_reason_codes(settings.correction_reasons_path),
     )
 
 

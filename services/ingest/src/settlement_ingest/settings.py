@@ -7,6 +7,8 @@ point intake at someone else's broker. Every bound below is what the contract pr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -73,6 +75,18 @@ class IngestSettings(CoreSettings, IntakeRules):
     # often (rejections.py): one statement per worker and interval, whatever the 422 rate;
     # a SIGKILLed worker loses at most this interval's counts.
     rejections_flush_seconds: float = Field(default=2.0, gt=0, le=300)
+
+    # The reason codes of corrections (settlement_core.corrections). Unset: correction_reasons.yaml
+    # next to the catalogue (TARGETS_FILE) when there is one, as seeds/ ships it; none found:
+    # every reason_code is refused, hence every correction. A file that is set must load.
+    correction_reasons_file: Path | None = None
+
+    @property
+    def correction_reasons_path(self) -> Path | None:
+        if self.correction_reasons_file is not None:
+            return self.correction_reasons_file
+        beside = self.targets_file.with_name("correction_reasons.yaml")
+        return beside if beside.is_file() else None
 
     @model_validator(mode="after")
     def _burst_holds_a_whole_body(self) -> IngestSettings:

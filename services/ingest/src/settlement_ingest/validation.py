@@ -19,6 +19,7 @@ from uuid import UUID
 import pycountry
 
 from settlement_core.categories import DIRECTION_BY_VALUE, Direction, check_categories
+from settlement_core.corrections import NO_REASONS, ReasonCodes, check_reference
 from settlement_core.dates import DateFormatError, parse_iso_date
 from settlement_core.events import SettlementEvent
 from settlement_core.identifiers import EVENT_ID_ALPHABET, EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, UNKNOWN_COUNTRY
@@ -34,7 +35,7 @@ COUNTERPARTY_COUNTRIES = COUNTRY_CODES | {UNKNOWN_COUNTRY}
 
 # `category` stands for "category or categories" (exactly one of them; see _check_categories).
 REQUIRED = ("event_id", "category", "amount", "currency", "value_date", "direction", "counterparty_country")
-OPTIONAL = ("categories", "reverses", "uetr")
+OPTIONAL = ("categories", "reverses", "uetr", "corrects", "reason_code", "reason_text")
 ALLOWED = frozenset(REQUIRED + OPTIONAL)
 DIRECTIONS = tuple(d.value for d in Direction)
 
@@ -49,6 +50,9 @@ class Rules:
     future_days: int
     categories: frozenset[str]  # the catalogue's codes
     counting: CountingRules  # the catalogue's derivation rules (refusals apply at intake)
+    # The reason codes a correction or reversal may carry (seeds/correction_reasons.yaml);
+    # none configured: every reason_code is refused, so no correction is accepted.
+    reasons: ReasonCodes = NO_REASONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +226,16 @@ def validate_event(
     country = _check_country(raw.get("counterparty_country"), at("counterparty_country"))
     reverses = _check_reverses(raw.get("reverses"), event_id, at("reverses"))
     uetr = _check_uetr(raw.get("uetr"), at("uetr"))
+    reference, reference_errors = check_reference(
+        event_id,
+        raw.get("reverses"),
+        raw.get("corrects"),
+        raw.get("reason_code"),
+        raw.get("reason_text"),
+        rules.reasons,
+    )
+    for name, message in reference_errors:
+        fail_at(name, message)
 
     if errors:
         return ValidationFailure(event_id, tuple(errors))
@@ -250,4 +264,7 @@ def validate_event(
         counterparty_country=country,
         reverses=reverses,
         uetr=uetr,
+        corrects=reference.corrects,
+        reason_code=reference.reason_code,
+        reason_text=reference.reason_text,
     )

@@ -11,7 +11,9 @@ from enum import StrEnum
 
 
 class LedgerStatus(StrEnum):
-    """ledger_events.status. Originals: counted | reversed. Reversals: the other three."""
+    """ledger_events.status. Originals: counted | reversed (a corrected original is reversed:
+    its correction subtracted it). Corrections are originals of their own figure. Reversals:
+    the other three."""
 
     COUNTED = "counted"
     REVERSED = "reversed"
@@ -28,7 +30,10 @@ class DlqReason(StrEnum):
     SCHEMA = "schema"  # JSON that is not a valid event of the contract
     CONFLICTING_DUPLICATE = "conflicting_duplicate"  # an event id already used with another body
     REVERSAL_MISMATCH = "reversal_mismatch"
-    ALREADY_REVERSED = "already_reversed"
+    ALREADY_REVERSED = "already_reversed"  # or already corrected: either replaced it once
+    # A correction of an event the ledger does not hold (yet): unlike a reversal it cannot
+    # wait, since it counts its own figure (docs/statistics.md, "Corrections").
+    UNKNOWN_ORIGINAL = "unknown_original"
     # The event's bank_id is not a registered bank (only a writer that bypassed ingest can
     # produce one; settlement_aggregate/registry.py). Never counted.
     UNKNOWN_BANK = "unknown_bank"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from settlement_api.ledger.repository import EventRecords
-from settlement_api.ledger.schemas import DlqRecordOut, EventStatus, EventStatusOut, LedgerRecordOut
+from settlement_api.ledger.schemas import DlqRecordOut, EventStatus, EventStatusOut, LedgerRecordOut, ReplacementOut
 from settlement_core.business_days import business_date
 from settlement_core.db.models import DlqEvent, LedgerEvent
 from settlement_core.deadlines import Deadline, lateness
@@ -16,11 +16,14 @@ from settlement_core.vocabulary import MOVES_TOTALS, DlqReason, LedgerStatus
 DUPLICATE_REASONS = frozenset({DlqReason.CONFLICTING_DUPLICATE})
 
 
-def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent]) -> EventStatus:
+def classify(ledger: LedgerEvent | None, dlq: list[DlqEvent], replaced_by: LedgerEvent | None = None) -> EventStatus:
     """The ledger row decides when there is one: a later resend that went to the DLQ does not
-    undo a counted event. Without a ledger row, a duplicate-id DLQ entry reads `duplicate`."""
+    undo a counted event. Without a ledger row, a duplicate-id DLQ entry reads `duplicate`.
+    A reversed event whose replacement is a correction reads `corrected`."""
     if ledger is not None:
         if ledger.status == LedgerStatus.REVERSED:
+            if replaced_by is not None and replaced_by.corrects is not None:
+                return EventStatus.CORRECTED
             return EventStatus.REVERSED
         if ledger.status in MOVES_TOTALS:
             return EventStatus.COUNTED
@@ -50,6 +53,9 @@ def ledger_out(row: LedgerEvent, deadline: Deadline | None, timezone: str) -> Le
         counterparty_country=row.counterparty_country,
         reverses=row.reverses,
         uetr=str(row.uetr) if row.uetr else None,
+        corrects=row.corrects,
+        reason_code=row.reason_code,
+        reason_text=row.reason_text,
         ledger_status=LedgerStatus(row.status),
         body_hash=row.body_hash,
         kafka_partition=row.kafka_partition,
@@ -68,14 +74,25 @@ def event_status(
     deadline: Deadline | None,
     timezone: str,
 ) -> EventStatusOut:
-    ledger, reversal, dlq = records.ledger, records.reversal, records.dlq
+    ledger, replacement, dlq = records.ledger, records.reversal, records.dlq
+    replaced = None
+    if replacement is not None:
+        replaced = ReplacementOut(
+            event_id=replacement.event_id,
+            kind="reversal" if replacement.corrects is None else "correction",
+            reason_code=replacement.reason_code,
+            reason_text=replacement.reason_text,
+        )
+    corrected = replaced is not None and replaced.kind == "correction"
     return EventStatusOut(
         bank_id=bank_id,
         event_id=event_id,
         reference=reference_of(event_id),
-        status=classify(ledger, dlq),
+        status=classify(ledger, dlq, replacement),
         ledger=ledger_out(ledger, deadline, timezone) if ledger else None,
-        reversed_by=reversal.event_id if reversal else None,
+        reversed_by=replaced.event_id if replaced is not None and not corrected else None,
+        corrected_by=replaced if corrected else None,
+        replaced_by=replaced,
         dlq=[
             DlqRecordOut(
                 reason=DlqReason(d.reason),

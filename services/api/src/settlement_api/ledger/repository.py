@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_core.db.models import Bank, DlqEvent, LedgerEvent
@@ -29,7 +29,7 @@ from settlement_core.vocabulary import LedgerStatus
 @dataclass(frozen=True, slots=True)
 class EventRecords:
     ledger: LedgerEvent | None
-    reversal: LedgerEvent | None
+    reversal: LedgerEvent | None  # the reversal or correction that replaced a reversed original
     dlq: list[DlqEvent]
 
 
@@ -40,9 +40,14 @@ def _find_event(sessions: sessionmaker[Session], bank_id: str, event_id: str) ->
         )
         reversal = None
         if ledger is not None and ledger.status == LedgerStatus.REVERSED:
+            # What replaced it: its reversal or its correction (ix_ledger_reverses, ix_ledger_corrects).
             reversal = session.scalar(
                 select(LedgerEvent)
-                .where(LedgerEvent.bank_id == bank_id, LedgerEvent.reverses == event_id)
+                .where(
+                    LedgerEvent.bank_id == bank_id,
+                    or_(LedgerEvent.reverses == event_id, LedgerEvent.corrects == event_id),
+                    LedgerEvent.status != LedgerStatus.REVERSAL_REJECTED,
+                )
                 .order_by(LedgerEvent.kafka_offset)
                 .limit(1)
             )

@@ -14,6 +14,7 @@ class EventStatus(StrEnum):
     COUNTED = "counted"
     DUPLICATE = "duplicate"
     REVERSED = "reversed"
+    CORRECTED = "corrected"
     DLQ = "dlq"
     UNKNOWN = "unknown"
 
@@ -30,9 +31,16 @@ class LedgerRecordOut(BaseModel):
     counterparty_country: str
     reverses: str | None
     uetr: str | None
+    corrects: str | None = Field(
+        description="A correction: the event_id it replaces (GET that event for its own record); else null."
+    )
+    reason_code: str | None = Field(
+        description="Why (seeds/correction_reasons.yaml): always on a correction, optional on a reversal."
+    )
+    reason_text: str | None = Field(description="The bank's note with the reason_code (required for OTHER).")
     ledger_status: LedgerStatus = Field(
-        description="counted | reversed (originals); reversal_applied | "
-        "reversal_pending | reversal_rejected (reversals)"
+        description="counted | reversed (originals and corrections; a corrected event is reversed); "
+        "reversal_applied | reversal_pending | reversal_rejected (reversals)"
     )
     body_hash: str
     kafka_partition: int
@@ -46,6 +54,15 @@ class LedgerRecordOut(BaseModel):
     working_days_late: int | None = Field(
         description="Working days after the due date it arrived (ingested_at, business date); 0: on time"
     )
+
+
+class ReplacementOut(BaseModel):
+    """The event that replaced this one, and why."""
+
+    event_id: str
+    kind: str = Field(description="reversal | correction")
+    reason_code: str | None
+    reason_text: str | None
 
 
 class DlqRecordOut(BaseModel):
@@ -63,9 +80,20 @@ class EventStatusOut(BaseModel):
         description="The bank's own reference the id stands for: the id with its percent-escapes decoded "
         "(an ISO 20022 EndToEndId 'ABC/1' has the event id 'ABC%2F1'; docs/ingest-contract.md)."
     )
-    status: EventStatus = Field(description="counted | duplicate | reversed | dlq | unknown")
+    status: EventStatus = Field(
+        description="counted | duplicate | reversed | corrected | dlq | unknown; corrected: replaced by a "
+        "correction (corrected_by), which counts instead"
+    )
     ledger: LedgerRecordOut | None
     reversed_by: str | None = Field(description="event_id of the reversal, when reversed")
+    corrected_by: ReplacementOut | None = Field(
+        default=None,
+        description="The correction that replaced this event, with its reason; follow corrected_by.event_id "
+        "down a chain of corrections, ledger.corrects back up it.",
+    )
+    replaced_by: ReplacementOut | None = Field(
+        default=None, description="What replaced this event (its reversal or correction), with the reason given."
+    )
     dlq: list[DlqRecordOut]
 
 

@@ -81,6 +81,7 @@ async def quality(scoring: Scoring, bank_id: str, month: Month, now: datetime) -
     facts = MonthFacts(
         timeliness=assess(groups, scoring.deadline),
         reversals=ledger.reversals,
+        corrections=ledger.corrections,
         unknown_countries=ledger.unknown_countries,
         dead_letters=dead,
         refused=refused,

@@ -19,6 +19,7 @@ from settlement_core.identifiers import UNKNOWN_COUNTRY
 class LedgerMonth:
     reversals: int
     unknown_countries: int
+    corrections: int = 0
 
 
 def ledger_month(session: Session, bank_id: str, first: date, last: date) -> LedgerMonth:
@@ -26,9 +27,10 @@ def ledger_month(session: Session, bank_id: str, first: date, last: date) -> Led
         select(
             func.count().filter(LedgerEvent.reverses.is_not(None)),
             func.count().filter(LedgerEvent.reverses.is_(None), LedgerEvent.counterparty_country == UNKNOWN_COUNTRY),
+            func.count().filter(LedgerEvent.corrects.is_not(None)),
         ).where(LedgerEvent.bank_id == bank_id, LedgerEvent.value_date.between(first, last))
     ).one()
-    return LedgerMonth(int(row[0]), int(row[1]))
+    return LedgerMonth(int(row[0]), int(row[1]), int(row[2]))
 
 
 def dead_letters(session: Session, bank_id: str, first: date, last: date, timezone: str) -> int:

@@ -8,6 +8,8 @@ measure is returned with it, so a bank sees exactly why its score is what it is.
 
 - timeliness: on-time events / assessed events (timeliness.service); 1 when none assessed;
 - rejections, corrections, unknown_countries: a rate r scores max(0, 1 - r / tolerance);
+  corrections' rate is (reversals + corrections) / events, each row by its own value date (a
+  correction is also one of the month's events: it replaced its original with its figure);
 - control_totals: 1 when declared without an open break (an acknowledged one is resolved) or
   not yet due; 0 with an open break, or when due and not declared;
 - silence: the longest run of working days of the month (up to today) on which nothing of
@@ -50,6 +52,7 @@ class MonthFacts:
     longest_silence: int  # working days in the longest run without an arrival
     working_days: int  # working days of the month up to today
     silent_allowance: int  # SILENT_BUSINESS_DAYS
+    corrections: int = 0  # corrections (events with `corrects`) valued in the month
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def score(facts: MonthFacts, weights: QualityWeights) -> QualityScore:
     on_time = ONE if assessed == 0 else rate(t.on_time, assessed)
     rejections = facts.dead_letters + facts.refused
     rejected = rate(rejections, t.events + rejections)
-    corrected = rate(facts.reversals, t.events)
+    corrected = rate(facts.reversals + facts.corrections, t.events)
     unknown = rate(facts.unknown_countries, t.events)
     beyond = max(0, facts.longest_silence - facts.silent_allowance)
     silence = ONE if facts.working_days == 0 else max(ZERO, ONE - rate(beyond, facts.working_days))

@@ -45,6 +45,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from settlement_core.bank_limits import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
+from settlement_core.corrections import MAX_REASON_TEXT
 from settlement_core.identifiers import MAX_EVENT_ID_LENGTH
 from settlement_core.vocabulary import DlqReason, LedgerStatus
 
@@ -143,6 +144,8 @@ class LedgerEvent(Base):
         # Only reversals are looked up by what they reverse; originals (nearly every row)
         # have reverses NULL and stay out of this index.
         Index("ix_ledger_reverses", "bank_id", "reverses", postgresql_where=text("reverses IS NOT NULL")),
+        # Corrections (migration 0011): found by what they correct, the same way.
+        Index("ix_ledger_corrects", "bank_id", "corrects", postgresql_where=text("corrects IS NOT NULL")),
         # No (kafka_partition, kafka_offset) index: replays read ledger_effects by source,
         # nothing reads ledger_events by it (migration 0004 dropped ix_ledger_source).
     )
@@ -167,6 +170,11 @@ class LedgerEvent(Base):
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A correction (settlement_core.corrections, migration 0011): the event_id it replaces and
+    # why; a reversal may carry a reason too. NULL on every other row.
+    corrects: Mapped[str | None] = mapped_column(String(MAX_EVENT_ID_LENGTH))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(String(MAX_REASON_TEXT))
 
 
 # The journal Redis projects. A Core table, not a mapped class: its rows have no identity of

@@ -40,6 +40,16 @@ def body_members(
         category = ',"category":' + _json_str(categories[0])
     else:  # "categories" sorts before "counterparty_country" like "category" does
         category = ',"categories":[' + ",".join(_json_str(c) for c in categories) + "]"
+    # A correction's members, absent when None so that an event without them hashes as
+    # before they existed: "corrects" sorts between "category" and "counterparty_country",
+    # "reason_*" between "event_id" and the topic's "received_at".
+    reasons = ""
+    if event.corrects is not None:
+        category += ',"corrects":' + _json_str(event.corrects)
+    if event.reason_code is not None:
+        reasons = ',"reason_code":' + _json_str(event.reason_code)
+    if event.reason_text is not None:
+        reasons += ',"reason_text":' + _json_str(event.reason_text)
     return (
         '"amount":' + _json_str(format_amount(event.amount, event.currency) if amount is None else amount),
         category
@@ -50,7 +60,8 @@ def body_members(
         + ',"direction":'
         + _json_str(event.direction.value)
         + ',"event_id":'
-        + _json_str(event.event_id),
+        + _json_str(event.event_id)
+        + reasons,
         ',"reverses":' + reverses + ',"uetr":' + uetr,
         ',"value_date":"' + event.value_date.isoformat() + '"',
     )

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from settlement_core.categories import DIRECTION_BY_VALUE, Direction, check_categories
+from settlement_core.corrections import check_shape
 from settlement_core.dates import DateFormatError, parse_iso_date
 from settlement_core.events.fast_decoder import decode_common
 from settlement_core.events.model import SCHEMA_VERSION, DecodedMessage, Envelope, InvalidEvent, SettlementEvent
@@ -88,6 +89,12 @@ def decode_strict(data: dict[str, Any], categories: Collection[str]) -> Envelope
         if reverses is not None and not EVENT_ID_PATTERN.fullmatch(reverses):
             raise InvalidEvent(DlqReason.SCHEMA, "bad reverses")
         uetr = _optional_text(data, "uetr")
+        corrects = _optional_text(data, "corrects")
+        reason_code = _optional_text(data, "reason_code")
+        reason_text = _optional_text(data, "reason_text")
+        problem = check_shape(event_id, reverses, corrects, reason_code, reason_text)
+        if problem is not None:
+            raise InvalidEvent(DlqReason.SCHEMA, problem)
         try:
             value_date = parse_iso_date(_text(data, "value_date"))
         except DateFormatError as exc:
@@ -103,6 +110,9 @@ def decode_strict(data: dict[str, Any], categories: Collection[str]) -> Envelope
             counterparty_country=country,
             reverses=reverses,
             uetr=UUID(uetr) if uetr is not None else None,
+            corrects=corrects,
+            reason_code=reason_code,
+            reason_text=reason_text,
         )
         received_at = datetime.fromisoformat(_text(data, "received_at"))
     except InvalidEvent:

@@ -55,6 +55,10 @@ def decode_common(data: dict[str, Any], known: Collection[str]) -> DecodedMessag
         or (reverses is not None and type(reverses) is not str)
         or (uetr_text is not None and type(uetr_text) is not str)
         or "categories" in data
+        # A correction's or a reasoned reversal's fields: left to the strict path (rare).
+        or "corrects" in data
+        or "reason_code" in data
+        or "reason_text" in data
         or category not in known
         or not BANK_ID_PATTERN.fullmatch(bank_id)
         or not EVENT_ID_PATTERN.fullmatch(event_id)

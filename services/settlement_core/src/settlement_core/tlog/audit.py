@@ -42,13 +42,14 @@ MAX_FINDINGS = 100  # enough to act on; a wholesale rewrite is clear from the fi
 _LEAVES = text("""
     SELECT l.idx, l.ledger_row_id, l.leaf_hash, l.leaf_data, e.id AS row_id, e.bank_id, e.event_id, e.body_hash,
       e.categories, e.amount, e.currency, e.value_date, e.direction, e.counterparty_country, e.reverses, e.uetr,
-      e.ingested_at
+      e.ingested_at, e.corrects, e.reason_code, e.reason_text
     FROM tlog_leaves l LEFT JOIN ledger_events e ON e.id = l.ledger_row_id
     WHERE l.idx >= :start ORDER BY l.idx LIMIT :chunk
 """)
 _MISSED = text("""
     SELECT e.id AS row_id, e.bank_id, e.event_id, e.body_hash, e.categories, e.amount, e.currency, e.value_date,
-      e.direction, e.counterparty_country, e.reverses, e.uetr, e.ingested_at
+      e.direction, e.counterparty_country, e.reverses, e.uetr, e.ingested_at, e.corrects, e.reason_code,
+      e.reason_text
     FROM ledger_events e, tlog_state s
     WHERE e.id <= s.low_water AND NOT EXISTS (SELECT 1 FROM tlog_leaves l WHERE l.ledger_row_id = e.id)
     ORDER BY e.id
@@ -128,6 +129,9 @@ def row_body_hash(r: Row[Any]) -> str:
         counterparty_country=r.counterparty_country,
         reverses=r.reverses,
         uetr=r.uetr,
+        corrects=r.corrects,
+        reason_code=r.reason_code,
+        reason_text=r.reason_text,
     ).body_hash()
 
 
