@@ -58,17 +58,14 @@ run-cluster: install ## the same services on 3 Kafka brokers, a Redis Cluster an
 	 echo "Stop with:  deploy/local/stack.sh --cluster stop"
 
 # NEMESIS_PROXY=1: PostgreSQL and Redis behind toxiproxy, for the nemesis's network faults
-# (tests/cluster/test_cluster_3_nemesis.py: the minimal Redis-partition schedule runs here).
-# The 3-minute fixed-seed campaign is left out (-k "not campaign") until the aggregator hang
-# it found is fixed: a toxiproxy `timeout` toxic of 0 on PostgreSQL drops a query with the
-# connection open, and psycopg waits for the answer for ever (docs/operations.md, "Nemesis",
-# open finding; seed 20261207). `make nemesis` runs the campaign.
+# (tests/cluster/test_cluster_3_nemesis.py: the 3-minute campaign with the fixed seed
+# 20261207 and the minimal schedules of its findings run here; docs/operations.md, "Nemesis").
 test-cluster: install ## fault tests on a fresh cluster stack of their own (started and stopped here)
 	@export STACK_DIR=$${CLUSTER_STACK_DIR:-$(CURDIR)/.stack-cluster-test} NEMESIS_PROXY=1; \
 	 $(STACK) --cluster stop && $(STACK) --cluster wipe && \
 	 trap '$(STACK) --cluster stop' EXIT && \
 	 $(STACK) --cluster start && $(CLUSTER_ENV) $(VENV)/bin/settlementctl init && \
-	 { $(VENV)/bin/pytest -m cluster tests/cluster -k "not campaign" $(CLUSTER_TEST_ARGS) || \
+	 { $(VENV)/bin/pytest -m cluster tests/cluster $(CLUSTER_TEST_ARGS) || \
 	   { rc=$$?; $(STACK) --cluster status; $(STACK) --cluster logs services; exit $$rc; }; }
 
 # The long campaign (issue 26, docs/operations.md "Nemesis"): MINUTES of seeded faults on a

@@ -1,6 +1,7 @@
 """A plain TCP forwarder the test can cut: the aggregator talks to the real PostgreSQL or
 Redis through it, and `cut()` makes that dependency unreachable (connections reset, new
-ones refused) without touching the shared server."""
+ones refused) without touching the shared server. `swallow()` drops what the server sends
+while every connection stays open, as toxiproxy's `timeout` toxic with timeout 0 does."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._swallowing = threading.Event()
         self.port = free_port()  # kept across cut() and start(): the aggregator's URL names it
 
     def start(self) -> None:
@@ -43,6 +45,14 @@ class TcpProxy:
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
 
+    def swallow(self, on: bool = True) -> None:
+        """While on, bytes from the server are read and dropped: the client's query gets
+        no answer, its TCP connection stays open and acknowledged."""
+        if on:
+            self._swallowing.set()
+        else:
+            self._swallowing.clear()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -57,14 +67,15 @@ class TcpProxy:
             server.settimeout(None)
             with self._lock:
                 self._conns += [client, server]
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, self._swallowing), daemon=True).start()
 
     @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(src: socket.socket, dst: socket.socket, drop: threading.Event | None) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if drop is None or not drop.is_set():
+                    dst.sendall(data)
         except OSError:
             pass
         finally:

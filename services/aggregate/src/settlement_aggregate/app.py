@@ -38,7 +38,9 @@ def main() -> None:
     readiness = Readiness()
     metrics.READY.set(0)
     server = serve(settings.aggregate_host, settings.aggregate_port, readiness)
-    engine = make_engine(settings.database_url, pool_size=2)
+    engine = make_engine(
+        settings.database_url, pool_size=2, round_trip_deadline_s=settings.database_round_trip_deadline_s
+    )
     startup = Backoff(
         settings.aggregate_backoff_initial_s, settings.aggregate_backoff_max_s, readiness, stopping=lambda: False
     )

@@ -86,7 +86,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         catalogue = load_catalogue(config.targets_file)  # fail at start-up, not on first request
         targets = catalogue.targets_for(catalogue.latest_period)
         redis = async_client(config.redis_url, mode=config.redis_mode)
-        engine = make_engine(config.database_url, pool_size=5)
+        engine = make_engine(
+            config.database_url, pool_size=5, round_trip_deadline_s=config.database_round_trip_deadline_s
+        )
         sessions = sessionmaker(engine, expire_on_commit=False)
         store = BucketStore(redis)
         fx = FxCache(sessions, config.fx_cache_seconds)

@@ -71,7 +71,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = async_client(settings.redis_url, mode=settings.redis_mode)
-        engine = make_engine(settings.database_url, pool_size=5)
+        engine = make_engine(
+            settings.database_url, pool_size=5, round_trip_deadline_s=settings.database_round_trip_deadline_s
+        )
         producer = EventProducer(
             KafkaAccess.from_settings(settings), timeout_s=settings.produce_timeout_s, client_id="settlement-ingest"
         )

@@ -16,6 +16,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from settlement_core.db import deadline
 from settlement_core.errors import LedgerUnavailable
 
 # Connection-level failures only: a constraint violation or a bad statement is a bug.
@@ -27,8 +28,14 @@ RETRIABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def make_engine(url: str, pool_size: int = 5) -> Engine:
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+def make_engine(url: str, pool_size: int = 5, round_trip_deadline_s: float | None = None) -> Engine:
+    """`round_trip_deadline_s`: the services' client-side deadline on each PostgreSQL round
+    trip (`deadline.py`, setting DATABASE_ROUND_TRIP_DEADLINE_S); None for the operator's
+    tools, whose reconcile or rebuild may legitimately run one long statement."""
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+    if round_trip_deadline_s is not None:
+        deadline.install(engine, round_trip_deadline_s)
+    return engine
 
 
 @contextmanager
