@@ -264,13 +264,17 @@ def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(
     engine.dispose()
 
 
-_LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures")
+_LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures", "knowledge_checkpoint")
+# Indexes later migrations add to earlier tables: 0012's BRIN index of ledger_effects.
+_LATER_INDEXES = ("ix_effects_processed_at",)
 
 
 def _control_totals_object(difference: tuple[object, ...]) -> bool:
-    """An addition autogenerate reports for a table of migration 0009 (control totals) or
-    0010 (rule sets and releases)."""
+    """An addition autogenerate reports for a table of migration 0009 (control totals), 0010
+    (rule sets and releases) or 0012 (knowledge checkpoints), or an index 0012 adds."""
     kind, element = difference[0], difference[1]
+    if kind == "add_index" and getattr(element, "name", "") in _LATER_INDEXES:
+        return True
     table = element if kind == "add_table" else getattr(element, "table", None) if kind == "add_index" else None
     return str(getattr(table, "name", "")).startswith(_LATER_TABLES)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -17,6 +19,7 @@ from settlement_api.anonymous import AnonymousGate
 from settlement_api.control_totals.routes import router as control_totals_router
 from settlement_api.deps import scoring_of
 from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.checkpoints import checkpoint_periodically
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
 from settlement_api.ledger.routes import router as ledger_router
@@ -113,9 +116,22 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             store, fx, contributors, sessions, catalogue, targets, config, scoring_of(app.state.resources)
         )
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
+        writer = (
+            asyncio.create_task(
+                checkpoint_periodically(
+                    engine, catalogue.rules, config.known_at_checkpoint_seconds, config.known_at_checkpoints_kept
+                )
+            )
+            if config.known_at_checkpoint_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
             await redis.aclose()
             engine.dispose()
 

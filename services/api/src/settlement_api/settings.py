@@ -29,6 +29,16 @@ class ApiSettings(CoreSettings, IntakeRules):
     # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
 
+    # Knowledge checkpoints (settlement_api.kit.checkpoints): every API process tries to write
+    # one this often (one writer at a time; 0 turns it off, `settlementctl checkpoint` writes
+    # one on demand), and the newest this many are kept (60: the last hour; an older known_at
+    # scans the ledger as without checkpoints). A known_at read sums the newest checkpoint
+    # before it plus the effects committed since, so the period bounds that tail: at the
+    # 14,600 events/s the aggregator sustains, 60 s is at most ~0.9 million effects
+    # (docs/statistics.md, known_at performance, has the measured costs).
+    known_at_checkpoint_seconds: float = Field(default=60.0, ge=0)
+    known_at_checkpoints_kept: int = Field(default=60, ge=1)
+
     def _seed_file(self, explicit: Path | None, name: str) -> Path | None:
         """A data file of seeds/: the setting when it is set (it must then load), else the file
         of that name next to the catalogue (TARGETS_FILE) when there is one, as seeds/ ships
