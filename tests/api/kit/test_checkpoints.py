@@ -20,7 +20,18 @@ from settlement_aggregate.decode import Received, split
 from settlement_aggregate.ledger import LedgerRepository
 from settlement_aggregate.planning import BatchPlan
 from settlement_api.kit.checkpoints import Written, checkpoint_once
-from settlement_api.kit.known_at import EffectGroup, effect_groups, known_groups, snapshot_at
+from settlement_api.kit.known_at import (
+    EffectGroup,
+    LedgerSnapshot,
+    effect_groups,
+    increments_of,
+    knowledge_barrier,
+    known_base,
+    known_groups,
+    known_snapshot,
+    rules_at,
+    snapshot_at,
+)
 from settlement_api.progress.settled import SettledQuery, settled_amounts
 from settlement_core.categories import Direction
 from settlement_core.events import Envelope, SettlementEvent, encode
@@ -198,3 +209,67 @@ def test_a_checkpoint_waits_for_a_batch_in_flight(state: LedgerState, isolated_e
         )
     )
     assert got[RMB].amounts.converted == rmb
+
+
+def _whole(engine: Engine, t: datetime) -> LedgerSnapshot:
+    """The store as known at t from every group of the ledger, counted at once."""
+    with engine.connect() as conn:
+        rules = rules_at(conn, t, NO_RULES)
+        groups = effect_groups(conn, t, rules.rules.home_country)
+    return LedgerSnapshot(increments_of(groups, rules.rules))
+
+
+async def _same(got: LedgerSnapshot, expected: LedgerSnapshot, names: list[str]) -> None:
+    assert await got.sum_fields(names) == await expected.sum_fields(names)
+    assert await got.seen() == await expected.seen()
+
+
+@pytest.mark.integration
+def test_the_in_memory_base_and_its_tail_equal_the_whole_count(state: LedgerState) -> None:
+    """KnownBase: a read at T >= the base's time sums the base (built from the newest
+    checkpoint) and the effects since; across a reversal and a late event after the base and
+    a rule change, every field equals the count of the whole ledger at T."""
+    engine = state.engine
+    kb = known_base(engine)
+    first = kb.advance(engine, NO_RULES)
+    late = Event("bkV", "c6", RMB, Decimal("2.50"), "CNY", date(2020, 2, 1), country="SG")
+    state.count(late)
+    state.reverse(replace(E2, processed_at=datetime.now(UTC)), "c2-r")
+    after_reversal = knowledge_barrier(engine)
+    state.count(Event("bkV", "c7", ECOM, Decimal("3.00"), "CNY", date(2020, 2, 2), country="JP"))
+    now = knowledge_barrier(engine)
+    times = [first.at - TICK, first.at, late.processed_at, after_reversal, now]
+    for t in times:
+        whole = _whole(engine, t)
+        got = known_snapshot(engine, t, NO_RULES)
+        names = list(whole._fields) + list(got._fields) + list(got._over)
+        asyncio.run(_same(got, whole, names))
+    with engine.connect() as conn:
+        assert kb.usable(now, rules_at(conn, now, NO_RULES)) is first, "the reads above took the base and its tail"
+    second = kb.advance(engine, NO_RULES)
+    assert second.at > first.at
+    whole = _whole(engine, second.at)
+    asyncio.run(_same(LedgerSnapshot(second.increments), whole, list(whole._fields) + list(second.increments.fields)))
+    # The figure itself, from the events as listed: the rule counts e-commerce in CNY abroad
+    # toward RMB; E1 and E2 are reversed, E3 is domestic: RMB = E4 + E5 + the in-flight
+    # batch's 9.99 + c6 + c7.
+    settled = asyncio.run(
+        settled_amounts(
+            known_snapshot(engine, now, NO_RULES),
+            FxTable([]),
+            {RMB: SettledQuery(RMB, "CNY", date(2020, 1, 1), date(2020, 12, 31))},
+        )
+    )
+    listed = (Decimal("1.25"), Decimal("0.01"), Decimal("9.99"), Decimal("2.50"), Decimal("3.00"))
+    assert settled[RMB].amounts.converted == sum(listed, Decimal(0))
+    # A rule change after the base: reads after it cannot use the base (another rule set) and
+    # count the whole ledger; the next advance rebuilds the base with the new rules.
+    _record(state, NONE, datetime.now(UTC), "rebuild")
+    changed = knowledge_barrier(engine)
+    with engine.connect() as conn:
+        assert kb.usable(changed, rules_at(conn, changed, NO_RULES)) is None
+    whole = _whole(engine, changed)
+    got_snapshot = known_snapshot(engine, changed, NO_RULES)
+    asyncio.run(_same(got_snapshot, whole, list(whole._fields)))
+    third = kb.advance(engine, NO_RULES)
+    assert third.rule_set_id != second.rule_set_id

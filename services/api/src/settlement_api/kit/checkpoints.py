@@ -25,7 +25,8 @@ aggregator never waits for the writer longer than the barrier's lock statement i
 summing runs after the barrier's transaction has ended).
 
 Who writes: `checkpoint_once` is run by `settlementctl checkpoint` and periodically by each
-API process (`checkpoint_periodically`, every KNOWN_AT_CHECKPOINT_SECONDS); a transaction
+API process (`checkpoint_periodically`, every KNOWN_AT_CHECKPOINT_SECONDS, which also moves
+the process's in-memory base forward: known_at.KnownBase); a transaction
 advisory lock lets one writer work at a time, the others skip. Each new checkpoint is the
 previous one plus its tail (one INSERT ... SELECT), so its cost is the number of groups plus
 the effects since, not the ledger. The newest KNOWN_AT_CHECKPOINTS_KEPT are kept; a read
@@ -48,6 +49,7 @@ from settlement_api.kit.known_at import (
     checkpoint_at,
     country_classes,
     knowledge_barrier,
+    known_base,
     rules_at,
     tune,
 )
@@ -142,9 +144,15 @@ def _write(conn: Connection, at: datetime, home: str) -> Written | None:
 
 
 async def checkpoint_periodically(engine: Engine, fallback: CountingRules, seconds: float, keep: int) -> None:
-    """Write a checkpoint every `seconds` until cancelled; a failure is logged and retried
-    at the next period (reads stay exact without checkpoints, only slower)."""
+    """Until cancelled: move this process's in-memory base (known_at.KnownBase) to now, at
+    once at start and then every `seconds` after trying to write a checkpoint. A failure is
+    logged and retried at the next period: reads stay exact without either, only slower."""
+    base = known_base(engine)
     while True:
+        try:
+            await asyncio.to_thread(base.advance, engine, fallback)
+        except Exception:
+            logger.exception("known_at base not advanced; reads sum a longer tail or scan the ledger")
         await asyncio.sleep(seconds)
         try:
             await asyncio.to_thread(checkpoint_once, engine, fallback, keep)
