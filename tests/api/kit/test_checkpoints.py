@@ -226,9 +226,10 @@ async def _same(got: LedgerSnapshot, expected: LedgerSnapshot, names: list[str])
 
 @pytest.mark.integration
 def test_the_in_memory_base_and_its_tail_equal_the_whole_count(state: LedgerState) -> None:
-    """KnownBase: a read at T >= the base's time sums the base (built from the newest
-    checkpoint) and the effects since; across a reversal and a late event after the base and
-    a rule change, every field equals the count of the whole ledger at T."""
+    """KnownBase: a read at T sums the base (built from the newest checkpoint) and the effects
+    since, or subtracts those between T and the base when T is earlier; before and after the
+    base, across a reversal and a late event after it and a rule change, every field and
+    every seen member equals the count of the whole ledger at T."""
     engine = state.engine
     kb = known_base(engine)
     first = kb.advance(engine, NO_RULES)
@@ -238,14 +239,28 @@ def test_the_in_memory_base_and_its_tail_equal_the_whole_count(state: LedgerStat
     after_reversal = knowledge_barrier(engine)
     state.count(Event("bkV", "c7", ECOM, Decimal("3.00"), "CNY", date(2020, 2, 2), country="JP"))
     now = knowledge_barrier(engine)
-    times = [first.at - TICK, first.at, late.processed_at, after_reversal, now]
+    # Before the base (its rule set from at(3): at(2) counts with the earlier set, without
+    # the base), on it, and after it.
+    times = [
+        at(2),
+        at(3),
+        at(4) - TICK,
+        at(5),
+        at(6),
+        first.at - TICK,
+        first.at,
+        late.processed_at,
+        after_reversal,
+        now,
+    ]
     for t in times:
         whole = _whole(engine, t)
         got = known_snapshot(engine, t, NO_RULES)
         names = list(whole._fields) + list(got._fields) + list(got._over)
         asyncio.run(_same(got, whole, names))
     with engine.connect() as conn:
-        assert kb.usable(now, rules_at(conn, now, NO_RULES)) is first, "the reads above took the base and its tail"
+        assert kb.usable(rules_at(conn, now, NO_RULES)) is first, "the reads from at(3) on took the base"
+        assert kb.usable(rules_at(conn, at(2), NO_RULES)) is None
     second = kb.advance(engine, NO_RULES)
     assert second.at > first.at
     whole = _whole(engine, second.at)
@@ -267,7 +282,7 @@ def test_the_in_memory_base_and_its_tail_equal_the_whole_count(state: LedgerStat
     _record(state, NONE, datetime.now(UTC), "rebuild")
     changed = knowledge_barrier(engine)
     with engine.connect() as conn:
-        assert kb.usable(changed, rules_at(conn, changed, NO_RULES)) is None
+        assert kb.usable(rules_at(conn, changed, NO_RULES)) is None
     whole = _whole(engine, changed)
     got_snapshot = known_snapshot(engine, changed, NO_RULES)
     asyncio.run(_same(got_snapshot, whole, list(whole._fields)))

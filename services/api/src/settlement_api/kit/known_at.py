@@ -59,7 +59,7 @@ from sqlalchemy import Connection, Engine, Row, text
 from settlement_api.kit.bucket_store import Seen
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.resources import Figures
-from settlement_core.buckets import Effect, Increments, increments_for
+from settlement_core.buckets import Effect, Increments, increments_for, seen_of
 from settlement_core.business_days import business_date
 from settlement_core.identifiers import UNKNOWN_COUNTRY
 from settlement_core.money import to_minor
@@ -87,7 +87,7 @@ _GROUP_SELECT = """
     SELECT o.bank_id, o.categories, o.currency, o.value_date, o.direction,
       CASE WHEN o.counterparty_country IN (:home, :unknown) THEN o.counterparty_country ELSE :foreign END AS country,
       e.reversal_row_id IS NULL AS added, sum(o.amount) AS amount,
-      count(*) FILTER (WHERE o.amount <> 0) AS events
+      count(*) FILTER (WHERE o.amount <> 0) AS events, min(e.processed_at) AS first_at
     FROM ledger_effects e
     JOIN ledger_events o ON o.id = e.event_row_id
 """
@@ -104,10 +104,10 @@ _TAIL = text(_GROUP_SELECT + " WHERE e.processed_at > :after AND e.processed_at 
 # its amounts and counts. The tail's bounds are plain comparisons so that the planner uses
 # the BRIN index (ix_effects_processed_at) on them. kit/checkpoints.py writes a new
 # checkpoint with this same statement (the previous checkpoint plus its tail).
-CHECKPOINT_COLUMNS = "bank_id, categories, currency, value_date, direction, country, added, amount, events"
+CHECKPOINT_COLUMNS = "bank_id, categories, currency, value_date, direction, country, added, amount, events, first_at"
 MERGED_GROUPS = f"""
     SELECT bank_id, categories, currency, value_date, direction, country, added,
-      sum(amount) AS amount, sum(events) AS events
+      sum(amount) AS amount, sum(events) AS events, min(first_at) AS first_at
     FROM (
       SELECT {CHECKPOINT_COLUMNS} FROM knowledge_checkpoint_groups WHERE checkpoint_id = :checkpoint
       UNION ALL
@@ -187,6 +187,7 @@ class EffectGroup:
     added: bool  # False: the subtractions of reversals
     amount_minor: int  # signed: negative for subtractions
     events: int  # how many events (non-zero amounts) the group sums
+    first_at: datetime  # the earliest processed_at among them
 
 
 def tune(conn: Connection) -> None:
@@ -223,6 +224,7 @@ def _group(r: Row[Any]) -> EffectGroup:
         bool(r.added),
         sign * minor,
         int(r.events),
+        r.first_at,
     )
 
 
@@ -347,13 +349,42 @@ class KnownAt:
 @dataclass(frozen=True, slots=True)
 class Base:
     """The bucket fields of every effect with processed_at <= `at`, counted with one rule set
-    (its id and home country): what a knowledge-time read at a later time with the same rule
-    set starts from. Never mutated: KnownBase.advance builds a new one."""
+    (its id and home country), and when each `seen` member was first known: what a
+    knowledge-time read with the same rule set starts from, later or earlier than `at`.
+    Never mutated: KnownBase.advance builds a new one."""
 
     at: datetime
     rule_set_id: int | None
     home_country: str
     increments: Increments
+    first_seen: Mapping[str, datetime]
+
+
+def first_seen(groups: Iterable[EffectGroup], rules: CountingRules) -> dict[str, datetime]:
+    """Each seen member of `groups` counted with `rules` (buckets.seen_of) and the earliest
+    processed_at of the groups that add it (pure)."""
+    firsts: dict[tuple[str, tuple[str, ...], str, str, str], datetime] = {}
+    for g in groups:
+        key = (g.bank_id, g.categories, g.currency, g.country, g.direction)
+        known = firsts.get(key)
+        if known is None or g.first_at < known:
+            firsts[key] = g.first_at
+    members: dict[str, datetime] = {}
+    for (bank, categories, currency, country, direction), at in firsts.items():
+        for member in seen_of(bank, categories, currency, country, direction, rules):
+            known = members.get(member)
+            if known is None or at < known:
+                members[member] = at
+    return members
+
+
+def _earliest(a: Mapping[str, datetime], b: Mapping[str, datetime]) -> dict[str, datetime]:
+    merged = dict(a)
+    for member, at in b.items():
+        known = merged.get(member)
+        if known is None or at < known:
+            merged[member] = at
+    return merged
 
 
 def _add(base: Increments, tail: Increments) -> Increments:
@@ -369,13 +400,14 @@ def _add(base: Increments, tail: Increments) -> Increments:
 
 class KnownBase:
     """This API process's in-memory base (module doc, Base): a known_at read at T with the
-    base's rule set and T >= the base's time sums the base and the groups of the effects
-    committed in (base time, T], read through the BRIN index, instead of every group of the
-    ledger. The bucket fields are additive (exact integers summed per field), so base + tail
-    is the same snapshot as the groups up to T counted at once (tests/api/kit/
-    test_checkpoints.py compares them). `advance` moves it to a new knowledge barrier: the
-    first time (or after a rule change) from the newest checkpoint and its tail, then by
-    adding the tail since its own time. Memory: one entry per bucket field, as the Redis
+    base's rule set sums the base and the effects committed in (base time, T], or subtracts
+    those committed in (T, base time] when T is earlier (its seen members: those first known
+    by T), read through the BRIN index, instead of every group of the ledger. The bucket
+    fields are additive (exact integers summed per field), so base and tail give the same
+    store as the groups up to T counted at once (tests/api/kit/test_known_base.py,
+    test_checkpoints.py). `advance` moves it to a new knowledge barrier: the first time (or
+    after a rule change) from the newest checkpoint and its tail, then by adding the tail
+    since its own time. Memory: one entry per bucket field and seen member, as the Redis
     projection holds (about 0.9 million fields at 10^6 synthetic events)."""
 
     def __init__(self) -> None:
@@ -387,10 +419,10 @@ class KnownBase:
         base = self._base
         return None if base is None else base.at
 
-    def usable(self, at: datetime, rules: RulesInForce) -> Base | None:
-        """The base, if a read at `at` counting with `rules` may start from it."""
+    def usable(self, rules: RulesInForce) -> Base | None:
+        """The base, if a read counting with `rules` may start from it."""
         base = self._base
-        if base is None or base.at > at or base.rule_set_id != rules.rule_set_id:
+        if base is None or base.rule_set_id != rules.rule_set_id:
             return None
         return base if base.home_country == rules.rules.home_country else None
 
@@ -404,14 +436,18 @@ class KnownBase:
                     tune(conn)
                     rules = rules_at(conn, upto, fallback)
                     home = rules.rules.home_country
-                    current = self.usable(upto, rules)
+                    current = self.usable(rules)
                     if current is None:
                         groups, _ = known_groups(conn, upto, home)
                     else:
                         groups = tail_groups(conn, current.at, upto, home)
             counted = increments_of(groups, rules.rules)
-            increments = counted if current is None else _add(current.increments, counted)
-            self._base = Base(upto, rules.rule_set_id, home, increments)
+            firsts = first_seen(groups, rules.rules)
+            if current is None:
+                self._base = Base(upto, rules.rule_set_id, home, counted, firsts)
+            else:
+                increments = _add(current.increments, counted)
+                self._base = Base(upto, rules.rule_set_id, home, increments, _earliest(current.first_seen, firsts))
             return self._base
 
 
@@ -437,13 +473,26 @@ def known_snapshot(engine: Engine, at: datetime, fallback: CountingRules) -> Led
             tune(conn)
             rules = rules_at(conn, at, fallback)
             home = rules.rules.home_country
-            base = known_base(engine).usable(at, rules)
+            base = known_base(engine).usable(rules)
             if base is None:
                 groups, _ = known_groups(conn, at, home)
-            else:
+            elif base.at <= at:
                 groups = tail_groups(conn, base.at, at, home)
+            else:
+                groups = tail_groups(conn, at, base.at, home)
     counted = increments_of(groups, rules.rules)
-    return LedgerSnapshot(counted) if base is None else LedgerSnapshot(base.increments, over=counted)
+    return LedgerSnapshot(counted) if base is None else from_base(base, at, counted)
+
+
+def from_base(base: Base, at: datetime, between: Increments) -> LedgerSnapshot:
+    """The store as known at `at` from `base` and the increments of the effects committed
+    between the base's time and `at` (pure): added when `at` is later; when earlier,
+    subtracted, with the seen members first known by `at`."""
+    if base.at <= at:
+        return LedgerSnapshot(base.increments, over=between)
+    seen = frozenset(member for member, first in base.first_seen.items() if first <= at)
+    minus = Increments({name: -value for name, value in between.fields.items()}, frozenset())
+    return LedgerSnapshot(Increments(base.increments.fields, seen), over=minus)
 
 
 # At most this many ledger scans at once per API process; more wait for a slot (in their

@@ -422,6 +422,7 @@ KNOWLEDGE_CHECKPOINT_GROUPS = Table(
     Column("added", Boolean, nullable=False),  # False: the subtractions of reversals
     Column("amount", Numeric, nullable=False),  # exact, unsigned, in the event currency
     Column("events", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),  # earliest processed_at summed
     Index("ix_checkpoint_groups_checkpoint", "checkpoint_id"),
 )
 

@@ -8,7 +8,9 @@ Revises: 0010
   country whose rule set decided how counterparty countries were grouped.
 - knowledge_checkpoint_groups: the ledger's effects with processed_at <= at, summed per the
   groups a knowledge-time read sums (settlement_api.kit.known_at): exact numeric sums in the
-  event currency, unsigned (`added` says the sign), and the number of non-zero effects.
+  event currency, unsigned (`added` says the sign), the number of non-zero effects, and
+  the earliest processed_at among them (when the group's bank and category pairs were first
+  known: the `seen` sets of a read at an earlier time).
 - ix_effects_processed_at: a BRIN index on ledger_effects.processed_at, so a read sums only
   the effects committed after its checkpoint (the tail) without scanning the whole journal.
   Effects are appended in commit order, so processed_at follows the heap; BRIN costs the
@@ -57,6 +59,7 @@ def upgrade() -> None:
         sa.Column("added", sa.Boolean(), nullable=False),
         sa.Column("amount", sa.Numeric(), nullable=False),
         sa.Column("events", sa.BigInteger(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_checkpoint_groups_checkpoint", "knowledge_checkpoint_groups", ["checkpoint_id"])
     op.create_index("ix_effects_processed_at", "ledger_effects", ["processed_at"], postgresql_using="brin")
