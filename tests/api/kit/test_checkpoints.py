@@ -263,6 +263,10 @@ def test_the_in_memory_base_and_its_tail_equal_the_whole_count(state: LedgerStat
         assert kb.usable(rules_at(conn, at(2), NO_RULES)) is None
     second = kb.advance(engine, NO_RULES)
     assert second.at > first.at
+    again = kb.advance(engine, NO_RULES)
+    assert again.at > second.at, "nothing committed since: the same fields, known to a later time"
+    assert again.increments is second.increments
+    second = again
     whole = _whole(engine, second.at)
     asyncio.run(_same(LedgerSnapshot(second.increments), whole, list(whole._fields) + list(second.increments.fields)))
     # The figure itself, from the events as listed: the rule counts e-commerce in CNY abroad
