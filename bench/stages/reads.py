@@ -43,11 +43,11 @@ ENDPOINTS = {
 # KNOWN_AT_CASE: the same figures as known at a time (issue 24), computed from the PostgreSQL
 # ledger, not Redis (goal: under 1 s at 10^7 events). At a time just before the measurement:
 # every loaded effect is known by then (a future one is 422). The API starts each read from
-# its in-memory base (settlement_api.kit.known_at.KnownBase), which it moves forward after
-# each knowledge checkpoint (every KNOWN_AT_CHECKPOINT_SECONDS, default 60): after loading a
-# level the stage writes a checkpoint (`settlementctl checkpoint`, timed) and waits until the
-# API's base covers the load (its gauge settlement_known_at_base_time_seconds), as a deployed
-# API is at most one period behind. The read then sums the base and the effects committed
+# its in-memory base (settlement_api.kit.known_at.KnownBase), which it moves forward every
+# KNOWN_AT_BASE_SECONDS (default 10): after loading a level the stage writes a knowledge
+# checkpoint (`settlementctl checkpoint`, timed, as an operator would after a bulk load) and
+# waits until the API's base covers the load (its gauge settlement_known_at_base_time_seconds),
+# as a deployed API is at most one period behind. The read then sums the base and the effects committed
 # between it and known_at. Fewer requests than the Redis reads: a read that misses the base
 # scans every group of the ledger.
 KNOWN_AT_REQUESTS = 20

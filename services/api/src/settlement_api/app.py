@@ -128,10 +128,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         writer = (
             asyncio.create_task(
                 checkpoint_periodically(
-                    engine, catalogue.rules, config.known_at_checkpoint_seconds, config.known_at_checkpoints_kept
+                    engine,
+                    catalogue.rules,
+                    config.known_at_base_seconds,
+                    config.known_at_checkpoint_seconds,
+                    config.known_at_checkpoints_kept,
                 )
             )
-            if config.known_at_checkpoint_seconds > 0
+            if config.known_at_base_seconds > 0
             else None
         )
         try:

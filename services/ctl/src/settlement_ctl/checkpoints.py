@@ -1,6 +1,6 @@
 """`settlementctl checkpoint`: write a knowledge checkpoint now (settlement_api.kit.checkpoints),
 so that known_at reads from now on sum it and the effects committed after it. The API writes
-them periodically too (KNOWN_AT_CHECKPOINT_SECONDS); this is for an operator or a scheduler,
+them periodically too (KNOWN_AT_CHECKPOINT_SECONDS, hourly); this is for an operator or a scheduler,
 and for the benchmark after a bulk load."""
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ aggregator never waits for the writer longer than the barrier's lock statement i
 summing runs after the barrier's transaction has ended).
 
 Who writes: `checkpoint_once` is run by `settlementctl checkpoint` and periodically by each
-API process (`checkpoint_periodically`, every KNOWN_AT_CHECKPOINT_SECONDS, which also moves
-the process's in-memory base forward: known_at.KnownBase); a transaction
+API process (`checkpoint_periodically`, every KNOWN_AT_CHECKPOINT_SECONDS, default hourly; the
+same task moves the process's in-memory base forward every KNOWN_AT_BASE_SECONDS:
+known_at.KnownBase); a transaction
 advisory lock lets one writer work at a time, the others skip. Each new checkpoint is the
 previous one plus its tail (one INSERT ... SELECT), so its cost is the number of groups plus
 the effects since, not the ledger. The newest KNOWN_AT_CHECKPOINTS_KEPT are kept; a read
@@ -143,18 +144,25 @@ def _write(conn: Connection, at: datetime, home: str) -> Written | None:
     return Written(new, at, home, groups, None if previous is None else previous.id)
 
 
-async def checkpoint_periodically(engine: Engine, fallback: CountingRules, seconds: float, keep: int) -> None:
-    """Until cancelled: move this process's in-memory base (known_at.KnownBase) to now, at
-    once at start and then every `seconds` after trying to write a checkpoint. A failure is
-    logged and retried at the next period: reads stay exact without either, only slower."""
+async def checkpoint_periodically(
+    engine: Engine, fallback: CountingRules, base_seconds: float, checkpoint_seconds: float, keep: int
+) -> None:
+    """Until cancelled: move this process's in-memory base (known_at.KnownBase) to now at
+    once and then every `base_seconds`, and try to write a checkpoint every
+    `checkpoint_seconds`. A failure is logged and retried at the next period: reads stay
+    exact without either, only slower."""
     base = known_base(engine)
+    loop = asyncio.get_running_loop()
+    last_checkpoint = loop.time()
     while True:
+        if loop.time() - last_checkpoint >= checkpoint_seconds:
+            last_checkpoint = loop.time()
+            try:
+                await asyncio.to_thread(checkpoint_once, engine, fallback, keep)
+            except Exception:
+                logger.exception("knowledge checkpoint failed; reads scan the ledger past the last one")
         try:
             await asyncio.to_thread(base.advance, engine, fallback)
         except Exception:
             logger.exception("known_at base not advanced; reads sum a longer tail or scan the ledger")
-        await asyncio.sleep(seconds)
-        try:
-            await asyncio.to_thread(checkpoint_once, engine, fallback, keep)
-        except Exception:
-            logger.exception("knowledge checkpoint failed; reads scan the ledger past the last one")
+        await asyncio.sleep(base_seconds)
