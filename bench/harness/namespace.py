@@ -227,6 +227,13 @@ def open_namespace(
         "BANK_BYTES_PER_SECOND": str(UNLIMITED),
         "BANK_BYTES_BURST": str(UNLIMITED),
         "BANK_MAX_IN_FLIGHT": "100000",
+        # The API's per-key and per-address token buckets too: the reads stage sends hundreds
+        # of back-to-back reads with one operator key (the default bucket answered 429 from
+        # the 30th on 2026-12-08).
+        "RATE_PER_KEY": str(UNLIMITED),
+        "BURST_PER_KEY": str(UNLIMITED),
+        "RATE_PER_ADDRESS": str(UNLIMITED),
+        "BURST_PER_ADDRESS": str(UNLIMITED),
     }
     ns = Namespace(
         tag=tag, env=env, db_name=db_name, redis_db=redis_db, admin_url=admin_url, topics=[topic, env["DLQ_TOPIC"]]

@@ -264,17 +264,27 @@ def test_0005_seals_plaintext_secrets_and_downgrade_opens_them(
     engine.dispose()
 
 
-_LATER_TABLES = ("control_total_", "rule_sets", "releases", "release_figures", "intake_rejections")
+_LATER_TABLES = (
+    "control_total_",
+    "rule_sets",
+    "releases",
+    "release_figures",
+    "knowledge_checkpoint",
+    "intake_rejections",
+)
+# Indexes later migrations add to earlier tables: 0011's of corrections, 0012's BRIN index of
+# ledger_effects.
+_LATER_INDEXES = ("ix_ledger_corrects", "ix_effects_processed_at")
 
 
 def _control_totals_object(difference: tuple[object, ...]) -> bool:
-    """An addition autogenerate reports for a table of migration 0009 (control totals) or
-    0010 (rule sets and releases), for the corrections' columns and index (0011), or for
-    the refusals at the edge (0013)."""
+    """An addition autogenerate reports for a table of migration 0009 (control totals), 0010
+    (rule sets and releases), 0012 (knowledge checkpoints) or 0013 (refusals at the edge), the
+    corrections' columns (0011), or an index a later migration adds to an earlier table."""
     if difference[0] == "add_column" and difference[2] == "ledger_events":
         return str(getattr(difference[3], "name", "")) in ("corrects", "reason_code", "reason_text")
     kind, element = difference[0], difference[1]
-    if kind == "add_index" and getattr(element, "name", None) == "ix_ledger_corrects":
+    if kind == "add_index" and getattr(element, "name", "") in _LATER_INDEXES:
         return True
     table = element if kind == "add_table" else getattr(element, "table", None) if kind == "add_index" else None
     return str(getattr(table, "name", "")).startswith(_LATER_TABLES)

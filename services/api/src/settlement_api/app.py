@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -10,15 +12,17 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.orm import sessionmaker
 
 from settlement_api.anonymous import AnonymousGate
 from settlement_api.control_totals.routes import router as control_totals_router
 from settlement_api.deps import scoring_of
 from settlement_api.kit.bucket_store import BucketStore
+from settlement_api.kit.checkpoints import checkpoint_periodically
 from settlement_api.kit.disclosure import ContributorReader
 from settlement_api.kit.fx_cache import FxCache
+from settlement_api.kit.known_at import known_base
 from settlement_api.ledger.routes import router as ledger_router
 from settlement_api.metrics.collector import BuildInfo, BusinessReader
 from settlement_api.metrics.http import HttpMetrics
@@ -79,6 +83,13 @@ def _docs_enabled() -> bool:
     return os.environ.get("DOCS_ENABLED", "true").strip().lower() not in ("0", "false", "no", "off")
 
 
+def _base_time(app: FastAPI) -> float:
+    """The known_at base's knowledge time (kit/known_at.py, KnownBase) as unix seconds; 0: none."""
+    base = getattr(app.state, "known_at_base", None)
+    at = None if base is None else base.at
+    return 0.0 if at is None else float(at.timestamp())
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,11 +126,36 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             store, fx, contributors, sessions, catalogue, targets, config, scoring_of(app.state.resources)
         )
         app.state.build = BuildInfo(config.build_version or package_version(), config.build_commit)
+        app.state.known_at_base = known_base(engine)
+        # Checkpoints and the base's moves run long statements on their own connection, with
+        # their own (longer) round-trip deadline: requests keep DATABASE_ROUND_TRIP_DEADLINE_S.
+        maintenance = make_engine(
+            config.database_url, pool_size=1, round_trip_deadline_s=config.known_at_maintenance_deadline_s
+        )
+        writer = (
+            asyncio.create_task(
+                checkpoint_periodically(
+                    engine,
+                    catalogue.rules,
+                    config.known_at_base_seconds,
+                    config.known_at_checkpoint_seconds,
+                    config.known_at_checkpoints_kept,
+                    maintenance,
+                )
+            )
+            if config.known_at_base_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
             await redis.aclose()
             engine.dispose()
+            maintenance.dispose()
 
     app = FastAPI(
         title="Settlement volume tracker API",
@@ -129,6 +165,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.state.http_registry = CollectorRegistry(auto_describe=True)
+    Gauge(
+        "settlement_known_at_base_time_seconds",
+        "Knowledge time (unix) up to which this API process holds known_at figures in memory; 0: none yet",
+        registry=app.state.http_registry,
+    ).set_function(lambda: _base_time(app))
     HttpMetrics(app.state.http_registry).install(app)
     # Outermost last: security headers on everything, including the gate's 429s and the
     # cached anonymous answers; the gate charges requests without a key per address.

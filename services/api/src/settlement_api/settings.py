@@ -29,6 +29,23 @@ class ApiSettings(CoreSettings, IntakeRules):
     # /v1/progress/{code}/series show the same reader; STATUS_PAGE_ENABLED=false removes them.
     status_page_enabled: bool = True
 
+    # Knowledge-time reads (docs/statistics.md, two time axes, cost). Every API process moves
+    # its in-memory known_at base (settlement_api.kit.known_at.KnownBase) to now this often
+    # (0 turns base and checkpoints off): a read adds the effects committed since, at most
+    # this many seconds of them (146,000 effects at the aggregator's 14,600 events/s).
+    known_at_base_seconds: float = Field(default=10.0, ge=0)
+    # And tries to write a knowledge checkpoint this often (one writer at a time;
+    # `settlementctl checkpoint` writes one on demand), keeping the newest this many (48
+    # hourly: two days). Checkpoints start a base (at start, after a rule change) and serve
+    # reads counted with another rule set than the base's; each is a full copy of the
+    # groups (732,447 at 10^6 synthetic events), hence hourly rather than per base move.
+    known_at_checkpoint_seconds: float = Field(default=3600.0, gt=0)
+    known_at_checkpoints_kept: int = Field(default=48, ge=1)
+    # The round-trip deadline (settlement_core.db.deadline) of the checkpoint writer and the
+    # base's moves, on a connection of their own: one checkpoint INSERT ... SELECT of 10^7
+    # effects took 221 s at load 20, so the requests' 20 s would cut every one.
+    known_at_maintenance_deadline_s: float = Field(default=1800.0, gt=0)
+
     def _seed_file(self, explicit: Path | None, name: str) -> Path | None:
         """A data file of seeds/: the setting when it is set (it must then load), else the file
         of that name next to the catalogue (TARGETS_FILE) when there is one, as seeds/ ships

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from settlement_core.logs import configure_logging
-from settlement_ctl import audit_log, banks, init, ledger_tools, log_verify, operators, releases
+from settlement_ctl import audit_log, banks, checkpoints, init, ledger_tools, log_verify, operators, releases
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_tools.register(commands)
     log_verify.register(commands)
     releases.register(commands)
+    checkpoints.register(commands)
     return parser
 
 

@@ -183,6 +183,20 @@ class Increments:
     seen: frozenset[str]
 
 
+def seen_of(
+    bank_id: str, categories: tuple[str, ...], currency: str, country: str, direction: str, rules: CountingRules
+) -> frozenset[str]:
+    """The `seen` members an effect with these attributes adds, whatever its amount, as
+    increments_for adds them: each category it counts toward with its currency, the
+    DISTINCT pair, and its bank when it counts toward any category."""
+    counted = rules.counts_toward(categories, currency, country, direction)
+    members = {seen_member(category, currency) for category in counted}
+    members.add(seen_member(DISTINCT, currency))
+    if counted:
+        members.add(bank_member(bank_id))
+    return frozenset(members)
+
+
 def increments_for(effects: Iterable[Effect], rules: CountingRules) -> Increments:
     """Sum a batch of effects into bucket fields (one HINCRBY each) and seen members.
 

@@ -40,6 +40,7 @@ from settlement_api.kit.known_at import (
     effect_groups,
     increments_of,
     knowledge_barrier,
+    known_groups,
     rules_at,
     snapshot_at,
     tune,
@@ -205,7 +206,7 @@ def _read_ledger(engine: Engine, catalogue: Catalogue, stored: StoredRelease) ->
             tune(conn)
             rules = rules_at(conn, now, catalogue.rules)
             home = rules.rules.home_country
-            before = effect_groups(conn, stored.release.known_at, home)
+            before, _ = known_groups(conn, stored.release.known_at, home)
             since = effect_groups(conn, now, home, after=stored.release.known_at)
             with Session(bind=conn) as session:
                 final = final_release(session, stored.release.period, now)

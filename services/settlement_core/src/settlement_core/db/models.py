@@ -201,6 +201,9 @@ LEDGER_EFFECTS = Table(
     Column("kafka_partition", SmallInteger, nullable=False),
     Column("reversal_row_id", BigInteger, nullable=True),
     Index("ix_effects_source", "kafka_partition", "kafka_offset"),
+    # Knowledge-time reads sum the effects committed after their checkpoint by processed_at
+    # (migration 0012: BRIN, because effects are appended in commit order).
+    Index("ix_effects_processed_at", "processed_at", postgresql_using="brin"),
 )
 
 
@@ -397,6 +400,39 @@ class ReleaseFigure(Base):
     contributors: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[date] = mapped_column(Date)
     as_of: Mapped[date] = mapped_column(Date)
+
+
+class KnowledgeCheckpoint(Base):
+    """The ledger's effects with processed_at <= `at`, summed per knowledge-time group
+    (settlement_api.kit.checkpoints), countries grouped for `home_country`."""
+
+    __tablename__ = "knowledge_checkpoints"
+    __table_args__ = (UniqueConstraint("home_country", "at", name="uq_knowledge_checkpoints_home_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    home_country: Mapped[str] = mapped_column(String(2))
+    groups: Mapped[int] = mapped_column(BigInteger)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# One summed group of a checkpoint (Core table: no identity of its own, read by checkpoint).
+KNOWLEDGE_CHECKPOINT_GROUPS = Table(
+    "knowledge_checkpoint_groups",
+    Base.metadata,
+    Column("checkpoint_id", BigInteger, ForeignKey("knowledge_checkpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("bank_id", String(32), nullable=False),
+    Column("categories", ARRAY(String(32)), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("added", Boolean, nullable=False),  # False: the subtractions of reversals
+    Column("amount", Numeric, nullable=False),  # exact, unsigned, in the event currency
+    Column("events", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),  # earliest processed_at summed
+    Index("ix_checkpoint_groups_checkpoint", "checkpoint_id"),
+)
 
 
 # -- Refusals at the edge (issue 25 step 5; settlement_ingest.rejections) --------------------

@@ -1,7 +1,7 @@
 """intake_rejections: events refused for their content at the edge, per bank and month (issue 25)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 
 The quality score's `rejections` component counted dead letters only: a 422 at ingest left
 no trace per bank. Ingest now adds its per-bank counts here (settlement_ingest.rejections).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
