@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock; a test-only use
 import pytest
 from fastapi import FastAPI
 
@@ -84,11 +85,56 @@ def test_event_schema_carries_the_constants() -> None:
     assert category["enum"] == sorted(RULES.categories)
     assert re.fullmatch(props["value_date"]["pattern"], "2026-12-03")
     assert not re.fullmatch(props["value_date"]["pattern"], "2026-12-04")
-    [jpy] = [clause for clause in event["allOf"] if "if" in clause]
+    [jpy] = [clause for clause in event["allOf"] if "currency" in clause.get("if", {}).get("properties", {})]
     assert jpy["if"]["properties"]["currency"]["enum"] == ["JPY"]
-    [offshore_cny] = [clause for clause in event["allOf"] if "not" in clause]
+    [offshore_cny] = [clause for clause in event["allOf"] if "refused by rule" in clause.get("description", "")]
     assert "offshore_is_foreign_currency" in offshore_cny["description"]
     assert doc["components"]["schemas"]["BatchIn"]["properties"]["events"]["maxItems"] == 1000
+
+
+def test_the_document_states_the_rules_between_a_corrections_fields() -> None:
+    """Validated with jsonschema against the document itself, beside what intake answers
+    (tests/api/ledger/test_corrections_stack.py): schemathesis found a body with both
+    `reverses` and `corrects` the document allowed, and a CNY event with `categories: null`
+    it refused as offshore."""
+    assert RULES.reasons.codes  # seeds/correction_reasons.yaml beside the catalogue
+    app = FastAPI(title="t", version="1")
+    app.include_router(router)
+    doc = build(app, RULES, TODAY, 1000)
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/EventIn", "components": doc["components"]}
+    )
+    base = {
+        "event_id": "E-1",
+        "category": "cross_border_rmb",
+        "amount": "10.00",
+        "currency": "CNY",
+        "value_date": TODAY.isoformat(),
+        "direction": "outbound",
+        "counterparty_country": "SG",
+    }
+    valid = [
+        {**base, "categories": None, "reverses": None, "corrects": None, "reason_code": None},
+        {**base, "corrects": "E-0", "reason_code": "WRONG_AMOUNT"},
+        {**base, "corrects": "E-0", "reason_code": "OTHER", "reason_text": "fee booked twice"},
+        {**base, "reverses": "E-0", "reason_code": "DUPLICATE"},
+        {**base, "reverses": "E-0"},
+    ]
+    invalid = [
+        {**base, "reverses": "E-0", "corrects": "E-9", "reason_code": "WRONG_AMOUNT"},
+        {**base, "corrects": "E-0"},
+        {**base, "corrects": "E-0", "reason_code": "DUPLICATE"},
+        {**base, "corrects": "E-0", "reason_code": "OTHER"},
+        {**base, "reason_code": "WRONG_AMOUNT"},
+        {**base, "reverses": "E-0", "reason_text": "why"},
+        {**base, "category": "offshore"},
+    ]
+    assert [validator.is_valid(b) for b in valid] == [True] * len(valid)
+    assert [validator.is_valid(b) for b in invalid] == [False] * len(invalid)
+    # The intake validator agrees on every one of them.
+    assert [isinstance(validate_event(b, "b", RULES, TODAY), ValidationFailure) for b in valid + invalid] == [
+        False
+    ] * len(valid) + [True] * len(invalid)
 
 
 def test_categories_when_the_model_has_them_is_exclusive_with_category() -> None:

@@ -157,9 +157,52 @@ def event_schema(base: dict[str, Any], rules: Rules, today: date) -> dict[str, A
             }
         )
     schema["allOf"].extend(_refusals(rules))
+    schema["allOf"].extend(_correction_shape(rules))
     if not schema["allOf"]:
         del schema["allOf"]
     return schema
+
+
+def _given(*names: str, **values: Any) -> dict[str, Any]:
+    """A condition: each of `names` present and not null (null counts as absent), and each of
+    `values` equal to its value."""
+    props: dict[str, Any] = {n: {"not": {"type": "null"}} for n in names}
+    props.update({n: {"const": v} for n, v in values.items()})
+    return {"properties": props, "required": sorted({*names, *values})}
+
+
+def _correction_shape(rules: Rules) -> list[dict[str, Any]]:
+    """The rules between a correction's fields that a document can state
+    (settlement_core.corrections): a client valid by the document is never refused by one.
+    Only "a reference other than the event's own id" is left to the validator."""
+    clauses: list[dict[str, Any]] = [
+        {"not": _given("reverses", "corrects"), "description": "send either reverses or corrects, not both"},
+        {"if": _given("corrects"), "then": _given("reason_code"), "description": "a correction needs a reason_code"},
+        {
+            "if": _given("reason_code"),
+            "then": {"anyOf": [_given("reverses"), _given("corrects")]},
+            "description": "a reason_code only with reverses or corrects",
+        },
+        {
+            "if": _given("reason_text"),
+            "then": _given("reason_code"),
+            "description": "a reason_text needs a reason_code",
+        },
+    ]
+    for code in sorted(rules.reasons.codes.values(), key=lambda c: c.code):
+        if not code.correction:
+            clauses.append(
+                {"not": _given("corrects", reason_code=code.code), "description": f"{code.code} is a reversal's reason"}
+            )
+        if code.text_required:
+            clauses.append(
+                {
+                    "if": _given(reason_code=code.code),
+                    "then": _given("reason_text"),
+                    "description": f"{code.code} needs a reason_text",
+                }
+            )
+    return clauses
 
 
 def _refusals(rules: Rules) -> list[dict[str, Any]]:
@@ -175,7 +218,13 @@ def _refusals(rules: Rules) -> list[dict[str, Any]]:
             {
                 "anyOf": [
                     {"properties": {"category": {"enum": codes}}, "required": ["category"]},
-                    {"properties": {"categories": {"contains": {"enum": codes}}}, "required": ["categories"]},
+                    # "type": a null `categories` is absent (the validator's rule), and `contains`
+                    # alone holds for a null, which made every CNY event with `categories: null`
+                    # "refused by offshore_is_foreign_currency" in the document.
+                    {
+                        "properties": {"categories": {"type": "array", "contains": {"enum": codes}}},
+                        "required": ["categories"],
+                    },
                 ]
             }
         ]
