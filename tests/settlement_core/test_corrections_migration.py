@@ -51,7 +51,9 @@ def test_0011_up_keeps_rows_and_down_refuses_while_a_correction_is_stored(test_d
     with engine.begin() as conn:
         assert not COLUMNS & ledger_columns(conn)
         insert(conn, "o1")
-    command.upgrade(config, "0011")
+    # Up through 0011 to the head (later migrations add only tables of their own), where the
+    # schema is the models' exactly.
+    command.upgrade(config, "head")
     with engine.begin() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         row = conn.execute(text("SELECT corrects, reason_code, reason_text FROM ledger_events")).one()
