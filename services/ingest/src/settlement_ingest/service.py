@@ -223,7 +223,9 @@ class Intake:
         first_of: dict[str, int] = {}
         firsts: list[tuple[int, CanonicalEvent]] = []
         # Counted before anything that can fail, so a 503 later in the request keeps them too.
-        self.rejections.note(principal.id, sum(isinstance(c, ValidationFailure) for c in candidates), self.today())
+        refused = sum(isinstance(c, ValidationFailure) for c in candidates)
+        if refused:  # the business date only when there is something to count
+            self.rejections.note(principal.id, refused, self.today())
         for i, candidate in enumerate(candidates):
             if isinstance(candidate, ValidationFailure):
                 outcomes[i] = Outcome(

@@ -45,14 +45,13 @@ from sqlalchemy import Connection, Engine, text
 
 from settlement_api.kit.known_at import (
     CHECKPOINT_COLUMNS,
-    LEDGER_SCANS,
     MERGED_GROUPS,
     checkpoint_at,
     country_classes,
     knowledge_barrier,
     known_base,
+    ledger_snapshot,
     rules_at,
-    tune,
 )
 from settlement_core.rules import CountingRules
 
@@ -107,15 +106,12 @@ def checkpoint_once(engine: Engine, fallback: CountingRules, keep: int, at: date
         at = barrier
     elif at > barrier:
         raise ValueError(f"checkpoint time {at.isoformat()} is after the knowledge barrier {barrier.isoformat()}")
-    with LEDGER_SCANS, engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            if not conn.execute(_WRITER_LOCK).scalar_one():
-                return None
-            tune(conn)
-            written = _write(conn, at, rules_at(conn, at, fallback).rules.home_country)
-            if written is not None:
-                conn.execute(_PRUNE, {"keep": max(1, keep)})
+    with ledger_snapshot(engine) as conn:
+        if not conn.execute(_WRITER_LOCK).scalar_one():
+            return None
+        written = _write(conn, at, rules_at(conn, at, fallback).rules.home_country)
+        if written is not None:
+            conn.execute(_PRUNE, {"keep": max(1, keep)})
     if written is not None:
         with engine.begin() as conn:
             conn.execute(_SUMMARISE)

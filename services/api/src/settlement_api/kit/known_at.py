@@ -48,7 +48,8 @@ import asyncio
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -430,17 +431,14 @@ class KnownBase:
         """Move the base to a knowledge barrier's time (sync: run it in a worker thread)."""
         with self._advancing:
             upto = knowledge_barrier(engine)
-            with LEDGER_SCANS, engine.connect() as raw:
-                conn = raw.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin():
-                    tune(conn)
-                    rules = rules_at(conn, upto, fallback)
-                    home = rules.rules.home_country
-                    current = self.usable(rules)
-                    if current is None:
-                        groups, _ = known_groups(conn, upto, home)
-                    else:
-                        groups = tail_groups(conn, current.at, upto, home)
+            with ledger_snapshot(engine) as conn:
+                rules = rules_at(conn, upto, fallback)
+                home = rules.rules.home_country
+                current = self.usable(rules)
+                if current is None:
+                    groups, _ = known_groups(conn, upto, home)
+                else:
+                    groups = tail_groups(conn, current.at, upto, home)
             if current is not None and not groups:
                 # Nothing committed since: the same fields, known up to a later time (no copy
                 # of the fields, about 0.2 s per million).
@@ -472,19 +470,16 @@ def known_base(engine: Engine) -> KnownBase:
 def known_snapshot(engine: Engine, at: datetime, fallback: CountingRules) -> LedgerSnapshot:
     """The figures' store as known at `at`: this process's base and its tail when the base
     is usable (KnownBase), else every group up to `at` (snapshot_at). Sync: worker thread."""
-    with LEDGER_SCANS, engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            tune(conn)
-            rules = rules_at(conn, at, fallback)
-            home = rules.rules.home_country
-            base = known_base(engine).usable(rules)
-            if base is None:
-                groups, _ = known_groups(conn, at, home)
-            elif base.at <= at:
-                groups = tail_groups(conn, base.at, at, home)
-            else:
-                groups = tail_groups(conn, at, base.at, home)
+    with ledger_snapshot(engine) as conn:
+        rules = rules_at(conn, at, fallback)
+        home = rules.rules.home_country
+        base = known_base(engine).usable(rules)
+        if base is None:
+            groups, _ = known_groups(conn, at, home)
+        elif base.at <= at:
+            groups = tail_groups(conn, base.at, at, home)
+        else:
+            groups = tail_groups(conn, at, base.at, home)
     counted = increments_of(groups, rules.rules)
     return LedgerSnapshot(counted) if base is None else from_base(base, at, counted)
 
@@ -507,15 +502,23 @@ def from_base(base: Base, at: datetime, between: Increments) -> LedgerSnapshot:
 LEDGER_SCANS = threading.BoundedSemaphore(2)
 
 
-def snapshot_at(engine: Engine, at: datetime, fallback: CountingRules) -> KnownAt:
-    """The ledger as known at `at`, read in one REPEATABLE READ snapshot (sync: run it in a
-    worker thread from async code)."""
+@contextmanager
+def ledger_snapshot(engine: Engine) -> Iterator[Connection]:
+    """One tuned REPEATABLE READ transaction for a ledger scan, in one of LEDGER_SCANS's slots
+    (sync: worker threads only). Every knowledge-time read and checkpoint goes through it."""
     with LEDGER_SCANS, engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             tune(conn)
-            rules = rules_at(conn, at, fallback)
-            groups, _ = known_groups(conn, at, rules.rules.home_country)
+            yield conn
+
+
+def snapshot_at(engine: Engine, at: datetime, fallback: CountingRules) -> KnownAt:
+    """The ledger as known at `at`, read in one REPEATABLE READ snapshot (sync: run it in a
+    worker thread from async code)."""
+    with ledger_snapshot(engine) as conn:
+        rules = rules_at(conn, at, fallback)
+        groups, _ = known_groups(conn, at, rules.rules.home_country)
     return KnownAt(at, LedgerSnapshot(increments_of(groups, rules.rules)), rules, tuple(groups))
 
 

@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settlement_api.kit.disclosure import Disclosure
 from settlement_api.kit.known_at import (
-    LEDGER_SCANS,
     EffectGroup,
     KnownAt,
     LedgerSnapshot,
@@ -41,9 +40,9 @@ from settlement_api.kit.known_at import (
     increments_of,
     knowledge_barrier,
     known_groups,
+    ledger_snapshot,
     rules_at,
     snapshot_at,
-    tune,
 )
 from settlement_api.kit.plan_units import money
 from settlement_api.progress.schemas import ProgressOut
@@ -200,17 +199,14 @@ class _Ledger:
 
 def _read_ledger(engine: Engine, catalogue: Catalogue, stored: StoredRelease) -> _Ledger:
     now = knowledge_barrier(engine)
-    with LEDGER_SCANS, engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            tune(conn)
-            rules = rules_at(conn, now, catalogue.rules)
-            home = rules.rules.home_country
-            before, _ = known_groups(conn, stored.release.known_at, home)
-            since = effect_groups(conn, now, home, after=stored.release.known_at)
-            with Session(bind=conn) as session:
-                final = final_release(session, stored.release.period, now)
-                fx = load_fx(session)
+    with ledger_snapshot(engine) as conn:
+        rules = rules_at(conn, now, catalogue.rules)
+        home = rules.rules.home_country
+        before, _ = known_groups(conn, stored.release.known_at, home)
+        since = effect_groups(conn, now, home, after=stored.release.known_at)
+        with Session(bind=conn) as session:
+            final = final_release(session, stored.release.period, now)
+            fx = load_fx(session)
     # What is known now, built from the two halves (no third read of the ledger).
     groups = (*before, *since)
     known = KnownAt(now, LedgerSnapshot(increments_of(groups, rules.rules)), rules, groups)
